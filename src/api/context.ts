@@ -1,0 +1,19 @@
+/** What the runtime tells an operator instance about itself in `setup(ctx)`. */
+export interface OperatorContext {
+  /** Logical operator name given to `dag.add`. */
+  readonly operatorName: string;
+  /** Physical instance id (`name`, `name#2`, or a unifier id). */
+  readonly actorId: string;
+  readonly partition: number;
+  readonly partitions: number;
+  readonly applicationName: string;
+  readonly streamingWindowMs: number;
+  readonly applicationWindowCount: number;
+  /** The streaming window being processed (0 before the first). */
+  readonly windowId: number;
+  /**
+   * Start time of the current window (ms since epoch, from the runtime's clock). Use this instead of
+   * Date.now() in anything emitted or stored: it is the same when a window is replayed.
+   */
+  readonly windowStartMs: number;
+}

@@ -1,0 +1,59 @@
+import type { OperatorContext } from './context.ts';
+import { InputPort, OutputPort } from './ports.ts';
+
+/**
+ * An operator: input ports, output ports and durable state. One instance of the class is one physical
+ * actor (a partition or a unifier). Keep constructors cheap and free of I/O: the DAG builder constructs
+ * each class once to discover its ports; open resources in `setup`.
+ *
+ * Lifecycle: setup(ctx) → (beginWindow(id) → tuples → endWindow())* → teardown().
+ * Everything in `this.state` survives failures (it is checkpointed); everything else is transient.
+ */
+export abstract class Operator<State = {}, Props = {}> {
+  /** Durable state: set by the runtime to `initialState()` or to the restored checkpoint before setup. */
+  state!: State;
+  readonly props: Props;
+
+  constructor(props?: Props) {
+    this.props = props ?? ({} as Props);
+  }
+
+  /** Declares an input port; assign it to a readonly field (the field name is the port name). */
+  protected input<T>(handler: (tuple: T) => void): InputPort<T> {
+    return new InputPort<T>(handler);
+  }
+
+  /** Declares an output port; assign it to a readonly field and call `.emit(t)` on it. */
+  protected output<T>(): OutputPort<T> {
+    return new OutputPort<T>();
+  }
+
+  initialState(): State {
+    return {} as State;
+  }
+
+  setup(_ctx: OperatorContext): void | Promise<void> {}
+  beginWindow(_windowId: number): void {}
+  /** May return a promise (an output committing a window); the actor waits for it before going on. */
+  endWindow(): void | Promise<void> {}
+  teardown(): void | Promise<void> {}
+  /** Called between windows once this instance's snapshot of window w is durable. Must not emit. */
+  checkpointed(_windowId: number): void {}
+  /** Called between windows once every actor has checkpointed window w. Must not emit. */
+  committed(_windowId: number): void | Promise<void> {}
+}
+
+/**
+ * An operator that brings data in. The runtime opens and closes streaming windows around it and calls
+ * `emitTuples()` repeatedly inside each window: emit a bounded batch and return. Given its state and a
+ * replayable source it must emit the same sequence again after a restore.
+ */
+export abstract class InputOperator<State = {}, Props = {}> extends Operator<State, Props> {
+  abstract emitTuples(): void;
+}
+
+export type OperatorClass<O extends Operator<any, any> = Operator<any, any>> = new (props?: any) => O;
+
+export function isInputOperator(op: Operator<any, any>): op is InputOperator<any, any> {
+  return op instanceof InputOperator;
+}

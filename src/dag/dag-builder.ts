@@ -1,0 +1,141 @@
+import {
+  isInputOperator,
+  type Operator,
+  Operator as OperatorBase,
+  type OperatorClass,
+} from '../api/operator.ts';
+import type { Locality, OperatorAttributes } from './attributes.ts';
+import { DagError } from './errors.ts';
+import type { InputHandle, OutputHandle, PortHandles } from './handles.ts';
+import { discoverPorts, type LogicalDag, type LogicalOperator, type LogicalStream } from './logical-dag.ts';
+
+type PropsOf<C> = C extends new (props?: infer P) => any ? P : never;
+
+/** Fluent settings of one stream. */
+export class StreamBuilder<T> {
+  constructor(private readonly stream: LogicalStream) {}
+
+  /** Where the ends run: `thread` fuses the downstream call into the upstream's emit. */
+  locality(locality: Locality): this {
+    if (!['thread', 'container', 'node', 'any'].includes(locality)) {
+      throw new DagError('SLUICE_LOCALITY', `stream "${this.stream.name}": unknown locality "${locality}"`, {
+        stream: this.stream.name,
+      });
+    }
+    this.stream.locality = locality;
+    return this;
+  }
+
+  /** Partitions by key: the same key always reaches the same downstream partition. */
+  keyBy(keyOf: (tuple: T) => unknown): this {
+    this.stream.distribution = { kind: 'keyed', keyOf };
+    return this;
+  }
+
+  /** Deals tuples to downstream partitions in turn (restarting at each window, so replay is exact). */
+  roundRobin(): this {
+    this.stream.distribution = { kind: 'roundRobin' };
+    return this;
+  }
+
+  /** Downstream partition i reads upstream partition i only (Apex's PARTITION_PARALLEL). */
+  parallel(): this {
+    this.stream.distribution = { kind: 'parallel' };
+    return this;
+  }
+}
+
+/** Collects operators and streams; `build()` validates them into a LogicalDag. */
+export class DagBuilder {
+  private readonly operators = new Map<string, LogicalOperator>();
+  private readonly streams: LogicalStream[] = [];
+
+  constructor(readonly applicationName: string) {}
+
+  add<C extends OperatorClass<Operator<any, any>>>(
+    name: string,
+    cls: C,
+    props?: PropsOf<C>,
+    attrs: OperatorAttributes = {},
+  ): PortHandles<InstanceType<C>> {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new DagError('SLUICE_INVALID_ATTRIBUTE', 'dag.add: an operator needs a non-empty name');
+    }
+    if (this.operators.has(name)) {
+      throw new DagError('SLUICE_DUPLICATE_NAME', `operator "${name}" is added twice; names must be unique`, {
+        operator: name,
+      });
+    }
+    if (typeof cls !== 'function' || !(cls.prototype instanceof OperatorBase)) {
+      throw new DagError('SLUICE_NOT_AN_OPERATOR', `operator "${name}": the class must extend Operator`, {
+        operator: name,
+      });
+    }
+    const template = new cls(props);
+    const ports = discoverPorts(template);
+    const isInput = isInputOperator(template);
+    if (isInput && ports.inputs.length > 0) {
+      throw new DagError(
+        'SLUICE_INPUT_OPERATOR_HAS_INPUT',
+        `operator "${name}" is an InputOperator but declares input port "${ports.inputs[0]}"`,
+        { operator: name },
+      );
+    }
+    this.operators.set(name, {
+      name,
+      cls,
+      props,
+      attrs: { ...attrs },
+      isInput,
+      inputPorts: ports.inputs,
+      outputPorts: ports.outputs,
+    });
+    const handles: Record<string, InputHandle<unknown> | OutputHandle<unknown>> = {};
+    for (const port of ports.inputs) handles[port] = { direction: 'input', operator: name, port };
+    for (const port of ports.outputs) handles[port] = { direction: 'output', operator: name, port };
+    return Object.freeze(handles) as PortHandles<InstanceType<C>>;
+  }
+
+  /** Connects one output port to one or more input ports of the same tuple type. */
+  stream<T>(
+    name: string,
+    from: OutputHandle<T>,
+    to: InputHandle<NoInfer<T>> | readonly InputHandle<NoInfer<T>>[],
+  ): StreamBuilder<T> {
+    if (this.streams.some((s) => s.name === name)) {
+      throw new DagError('SLUICE_DUPLICATE_NAME', `stream "${name}" is added twice; names must be unique`, {
+        stream: name,
+      });
+    }
+    const sinks = Array.isArray(to) ? to : [to as InputHandle<T>];
+    this.checkHandle(name, from, 'output');
+    for (const sink of sinks) this.checkHandle(name, sink, 'input');
+    const stream: LogicalStream = {
+      name,
+      from: { operator: from.operator, port: from.port },
+      to: sinks.map((s) => ({ operator: s.operator, port: s.port })),
+      locality: 'any',
+      distribution: { kind: 'default' },
+    };
+    this.streams.push(stream);
+    return new StreamBuilder<T>(stream);
+  }
+
+  build(): LogicalDag {
+    return { applicationName: this.applicationName, operators: this.operators, streams: this.streams };
+  }
+
+  private checkHandle(stream: string, handle: unknown, direction: 'input' | 'output'): void {
+    const h = handle as Partial<InputHandle<unknown>> | undefined;
+    const op = h?.operator === undefined ? undefined : this.operators.get(h.operator);
+    const ports = direction === 'input' ? op?.inputPorts : op?.outputPorts;
+    if (!h || h.direction !== direction || !op || !h.port || !ports?.includes(h.port)) {
+      throw new DagError(
+        'SLUICE_UNKNOWN_PORT',
+        `stream "${stream}": the ${direction === 'input' ? 'sink' : 'source'} is not an ${direction} port of an operator of this DAG` +
+          (h?.operator ? ` ("${h.operator}.${String(h.port)}")` : ''),
+        { stream, operator: h?.operator },
+      );
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { Actor } from './actor.ts';
+import type { ActorHost } from './actor-host.ts';
+import { Channel } from './channel.ts';
+import { FusedLink } from './fused-link.ts';
+import { InputActor } from './input-actor.ts';
+import { OperatorActor } from './operator-actor.ts';
+import { ChannelWriter, type Outlet } from './outlets.ts';
+
+/**
+ * The live actors of a plan and the channels between them. Channels outlive actors: a recovery replaces
+ * actors (fresh instances from their classes) and rewires them to the same channels, whose logs hold
+ * what must be replayed.
+ */
+export class ActorGraph {
+  readonly channels = new Map<number, Channel>();
+  readonly byId = new Map<string, Actor>();
+  actors: Actor[] = [];
+  inputActors: InputActor[] = [];
+  /** Non-input actors in topological order (the scheduler walks it backwards). */
+  operatorActors: OperatorActor[] = [];
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly plan: PhysicalPlan,
+    private readonly host: ActorHost,
+    options: { mailboxCapacity?: number; batchSize?: number; checkpointWindowCount: number },
+  ) {
+    this.batchSize = options.batchSize ?? 1024;
+    const retain = options.checkpointWindowCount > 0;
+    for (const ch of plan.channels) {
+      if (!ch.fused) this.channels.set(ch.id, new Channel(ch.id, options.mailboxCapacity ?? 16, retain));
+    }
+  }
+
+  /**
+   * Builds fresh actors for `ids` (all of them at launch), wires them, and lets `prepare` restore each
+   * one's state before anything runs. A fused upstream of a replaced actor must be replaced too.
+   */
+  replace(ids: ReadonlySet<string>, prepare: (actor: Actor) => void): void {
+    const fresh: Actor[] = [];
+    for (const plan of this.plan.actors) {
+      if (!ids.has(plan.id)) continue;
+      const actor = plan.isInput ? new InputActor(plan, this.host) : new OperatorActor(plan, this.host);
+      this.byId.set(plan.id, actor);
+      fresh.push(actor);
+    }
+    for (const actor of fresh) this.wire(actor, ids);
+    for (const actor of fresh) prepare(actor);
+    this.actors = this.plan.actors.map((p) => this.byId.get(p.id)!);
+    this.inputActors = this.actors.filter((a): a is InputActor => a instanceof InputActor);
+    this.operatorActors = this.actors.filter((a): a is OperatorActor => a instanceof OperatorActor);
+    this.computeGates();
+  }
+
+  channelsFrom(actorId: string): Channel[] {
+    return this.plan.channels
+      .filter((c) => c.from.actor === actorId && !c.fused)
+      .map((c) => this.channels.get(c.id)!);
+  }
+
+  channelsInto(actorId: string): Channel[] {
+    return this.plan.channels
+      .filter((c) => c.to.actor === actorId && !c.fused)
+      .map((c) => this.channels.get(c.id)!);
+  }
+
+  private wire(actor: Actor, ids: ReadonlySet<string>): void {
+    const plan = actor.plan;
+    if (actor instanceof OperatorActor) {
+      for (const ch of plan.inputs) {
+        if (ch.fused) {
+          if (!ids.has(ch.from.actor))
+            throw new Error(`internal: fused upstream ${ch.from.actor} of ${plan.id} not rebuilt`);
+        } else actor.addInlet(this.channels.get(ch.id)!, ch.to.port);
+      }
+    }
+    const outlets = new Map<number, Outlet>();
+    for (const ch of this.plan.channels) {
+      if (ch.from.actor !== plan.id) continue;
+      let outlet: Outlet;
+      if (ch.fused) {
+        outlet = new FusedLink(this.byId.get(ch.to.actor) as OperatorActor, ch.to.port);
+      } else {
+        const writer = new ChannelWriter(this.channels.get(ch.id)!, this.batchSize);
+        actor.writers.push(writer);
+        outlet = writer;
+      }
+      actor.outlets.push(outlet);
+      outlets.set(ch.id, outlet);
+    }
+    actor.wireOutputs((id) => outlets.get(id)!);
+  }
+
+  /** An actor may run while every queued channel it (or a fused actor it drives) writes has room. */
+  private computeGates(): void {
+    for (let i = this.actors.length - 1; i >= 0; i--) {
+      const actor = this.actors[i]!;
+      const gate = actor.writers.map((w) => w.channel);
+      for (const o of actor.outlets) if (o instanceof FusedLink) gate.push(...o.downstream.gate);
+      actor.gate = gate;
+    }
+  }
+}

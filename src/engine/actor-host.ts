@@ -1,0 +1,23 @@
+import type { Actor, ActorSnapshot } from './actor.ts';
+import type { OperatorFailure } from './failure.ts';
+
+/** What an actor needs from the runtime that hosts it. */
+export interface ActorHost {
+  readonly applicationName: string;
+  readonly streamingWindowMs: number;
+  /** 0: checkpointing off. */
+  readonly checkpointWindowCount: number;
+  /** The last window of this run (Infinity until `windows` is reached or stop() is called). */
+  readonly finalWindow: number;
+  /** Start time of a window, for OperatorContext.windowStartMs. */
+  windowStartMs(window: number): number;
+  fail(failure: OperatorFailure): void;
+  /** The actor finished window w (its end marker has left). */
+  windowEnded(actor: Actor, window: number): void;
+  /** Stores a snapshot taken at the end of window w (asynchronously). */
+  saveCheckpoint(actor: Actor, window: number, snapshot: ActorSnapshot): void;
+  /** Persists an input operator's window log entry; the end marker waits for it. */
+  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void>;
+  /** Something asynchronous finished: the scheduler should look again. */
+  wake(): void;
+}

@@ -1,0 +1,200 @@
+import type { Operator } from '../api/operator.ts';
+import { discoverPorts } from '../dag/logical-dag.ts';
+import type { ActorPlan } from '../plan/physical-plan.ts';
+import type { ActorHost } from './actor-host.ts';
+import type { Channel } from './channel.ts';
+import { type FailurePhase, OperatorFailure } from './failure.ts';
+import { isPromise, then } from './maybe-async.ts';
+import { MutableOperatorContext } from './operator-context.ts';
+import { buildEmit, type ChannelWriter, type Outlet, type WindowReset } from './outlets.ts';
+
+/** The durable part of an actor: the operator's state plus what the runtime keeps for it. */
+export interface ActorSnapshot {
+  state: unknown;
+  /** Input operators only: tuples emitted past a replayed window's cut, owed to the next window. */
+  carry?: unknown[][];
+}
+
+/**
+ * One physical operator instance. It owns the operator object, the outlets its output ports write to,
+ * and the window protocol: begin → tuples → end, checkpoint after end, hooks between windows.
+ */
+export abstract class Actor {
+  readonly id: string;
+  readonly operator: Operator<any, any>;
+  readonly ctx: MutableOperatorContext;
+  /** Own outlets: channel writers and fused links, one per outgoing channel. */
+  readonly outlets: Outlet[] = [];
+  readonly writers: ChannelWriter[] = [];
+  /** Channels whose room decides whether this actor may run: its own and those of fused descendants. */
+  gate: Channel[] = [];
+  protected readonly resets: WindowReset[] = [];
+  protected readonly outputPorts: string[];
+
+  window = 0;
+  inWindow = false;
+  lastEnded = 0;
+  /** Waiting for an asynchronous lifecycle call (endWindow, a window log write, committed). */
+  busy = false;
+  /** Replaced by a fresh actor in a recovery: late callbacks of this one must do nothing. */
+  disposed = false;
+  tuplesIn = 0;
+  private readonly pendingHooks: { hook: 'checkpointed' | 'committed'; window: number }[] = [];
+
+  constructor(
+    readonly plan: ActorPlan,
+    protected readonly host: ActorHost,
+  ) {
+    this.id = plan.id;
+    this.operator = new plan.cls(plan.props);
+    this.operator.state = this.operator.initialState();
+    this.outputPorts = discoverPorts(this.operator).outputs;
+    this.ctx = new MutableOperatorContext(plan, host);
+  }
+
+  /** Binds every output port's emit to its routes; `outletOf` gives the outlet of a channel id. */
+  wireOutputs(outletOf: (channel: number) => Outlet): void {
+    for (const port of this.outputPorts) {
+      const emit = buildEmit(this.plan.outputs.get(port) ?? [], outletOf, this.resets);
+      if (emit) (this.operator as any)[port].emit = this.wrapEmit(port, emit);
+    }
+  }
+
+  /** Input actors count tuples per port; others emit straight through. */
+  protected wrapEmit(_port: string, emit: (t: unknown) => void): (t: unknown) => void {
+    return emit;
+  }
+
+  restore(snapshot: ActorSnapshot): void {
+    this.operator.state = snapshot.state;
+    this.restoreExtra(snapshot);
+  }
+
+  protected restoreExtra(_snapshot: ActorSnapshot): void {}
+  protected snapshotExtra(_snapshot: ActorSnapshot): void {}
+
+  /** Called once before the first window (after restore). */
+  setup(): void | Promise<void> {
+    return this.call('setup', () => this.operator.setup(this.ctx));
+  }
+
+  teardown(): void | Promise<void> {
+    return this.call('teardown', () => this.operator.teardown());
+  }
+
+  protected startWindow(w: number): void {
+    this.window = w;
+    this.inWindow = true;
+    this.ctx.windowId = w;
+    for (const r of this.resets) r.reset();
+    for (const o of this.outlets) o.begin(w);
+    if ((w - 1) % this.plan.applicationWindowCount === 0)
+      this.call('beginWindow', () => this.operator.beginWindow(w));
+  }
+
+  /** endWindow → end markers out → checkpoint. Returns a promise only if something was asynchronous. */
+  protected finishWindow(w: number): void | Promise<void> {
+    this.inWindow = false;
+    const ending =
+      w % this.plan.applicationWindowCount === 0 || w === this.host.finalWindow
+        ? this.call('endWindow', () => this.operator.endWindow())
+        : undefined;
+    return then(ending, () => then(this.beforeEndMarker(w), () => this.afterEnd(w)));
+  }
+
+  /** Input actors persist their window log here. */
+  protected beforeEndMarker(_w: number): void | Promise<void> {}
+
+  private afterEnd(w: number): void | Promise<void> {
+    const fusedEnds: Promise<void>[] = [];
+    for (const o of this.outlets) {
+      const r = o.end(w);
+      if (isPromise(r)) fusedEnds.push(r);
+    }
+    this.lastEnded = w;
+    if (this.checkpointDue(w)) this.checkpoint(w);
+    this.host.windowEnded(this, w);
+    if (fusedEnds.length > 0) return Promise.all(fusedEnds).then(() => undefined);
+  }
+
+  private checkpointDue(w: number): boolean {
+    const every = this.host.checkpointWindowCount;
+    return every > 0 && (w % every === 0 || w === this.host.finalWindow);
+  }
+
+  /** The store encodes the snapshot before saveCheckpoint returns (taken synchronously), then writes it. */
+  private checkpoint(w: number): void {
+    const snapshot: ActorSnapshot = { state: this.operator.state };
+    this.snapshotExtra(snapshot);
+    this.host.saveCheckpoint(this, w, snapshot);
+  }
+
+  /** Runs after the snapshot of window w is durable (the hook waits until between windows). */
+  noteCheckpointed(w: number): void {
+    this.pendingHooks.push({ hook: 'checkpointed', window: w });
+  }
+
+  noteCommitted(w: number): void {
+    this.pendingHooks.push({ hook: 'committed', window: w });
+  }
+
+  get hasPendingHooks(): boolean {
+    return this.pendingHooks.length > 0;
+  }
+
+  /** Calls the queued checkpointed/committed hooks if the actor is between windows. */
+  runHooks(): void {
+    while (this.pendingHooks.length > 0 && !this.inWindow && !this.busy) {
+      const { hook, window } = this.pendingHooks.shift()!;
+      const r = this.call(hook, () => this.operator[hook](window));
+      if (isPromise(r)) this.await(r, hook);
+    }
+  }
+
+  /** Marks the actor busy until `p` settles; a rejection is a failure of this actor. */
+  protected await(p: Promise<unknown>, phase: FailurePhase): void {
+    this.busy = true;
+    p.then(
+      () => {
+        if (this.disposed) return;
+        this.busy = false;
+        this.host.wake();
+      },
+      (e) => {
+        if (this.disposed) return;
+        this.host.fail(this.tag(phase, e));
+      },
+    );
+  }
+
+  /** Calls operator code, attributing what it throws to this actor and window. */
+  protected call<T>(phase: FailurePhase, fn: () => T): T {
+    try {
+      const r = fn();
+      if (isPromise(r)) return r.catch((e: unknown) => Promise.reject(this.tag(phase, e))) as T;
+      return r;
+    } catch (e) {
+      throw this.tag(phase, e);
+    }
+  }
+
+  tag(phase: FailurePhase, error: unknown): OperatorFailure {
+    if (error instanceof OperatorFailure) return error;
+    return new OperatorFailure(this.id, this.plan.operator, this.window, phase, error);
+  }
+
+  gateOpen(): boolean {
+    const g = this.gate;
+    for (let i = 0; i < g.length; i++) if (!g[i]!.hasRoom) return false;
+    return true;
+  }
+
+  flushOutlets(): void {
+    for (const o of this.outlets) o.flush();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const w of this.writers) w.discard();
+  }
+}

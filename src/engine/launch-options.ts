@@ -1,0 +1,17 @@
+import type { ApplicationAttributes } from '../dag/attributes.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+
+export interface LaunchOptions extends ApplicationAttributes {
+  /** A directory for the LevelDB snapshot store (default `./.sluice/<app name>`), or a store. */
+  store?: string | SnapshotStore;
+  /** Stop cleanly once this many windows are done and committed. Default: run until stop(). */
+  windows?: number;
+  /** Windows advance as soon as the inputs go idle, without sleeping (tests). */
+  virtualTime?: boolean;
+  /** Unread batches a queued channel holds before its producer pauses. Default 16. */
+  mailboxCapacity?: number;
+  /** Tuples per batch on queued channels. Default 1024. */
+  batchSize?: number;
+  /** Break the guarantees on purpose (to see the fault tests fail). */
+  debug?: { skipDedupe?: boolean; skipReplay?: boolean };
+}

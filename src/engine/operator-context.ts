@@ -1,0 +1,31 @@
+import type { OperatorContext } from '../api/context.ts';
+import type { ActorPlan } from '../plan/physical-plan.ts';
+import type { ActorHost } from './actor-host.ts';
+
+export class MutableOperatorContext implements OperatorContext {
+  windowId = 0;
+  readonly operatorName: string;
+  readonly actorId: string;
+  readonly partition: number;
+  readonly partitions: number;
+  readonly applicationName: string;
+  readonly streamingWindowMs: number;
+  readonly applicationWindowCount: number;
+
+  constructor(
+    plan: ActorPlan,
+    private readonly host: ActorHost,
+  ) {
+    this.operatorName = plan.operator;
+    this.actorId = plan.id;
+    this.partition = plan.partition;
+    this.partitions = plan.partitions;
+    this.applicationName = host.applicationName;
+    this.streamingWindowMs = host.streamingWindowMs;
+    this.applicationWindowCount = plan.applicationWindowCount;
+  }
+
+  get windowStartMs(): number {
+    return this.host.windowStartMs(this.windowId);
+  }
+}

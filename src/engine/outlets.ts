@@ -1,0 +1,96 @@
+import { partitionOf } from '../core/hash.ts';
+import type { RoutePlan } from '../plan/physical-plan.ts';
+import type { Channel } from './channel.ts';
+import { BEGIN, DATA, END } from './messages.ts';
+
+export type Emit = (tuple: unknown) => void;
+
+/** Where an actor's output goes: a queued channel or a fused downstream actor. */
+export interface Outlet {
+  readonly push: Emit;
+  begin(window: number): void;
+  /** May return a promise when a fused downstream ends its window asynchronously. */
+  end(window: number): void | Promise<void>;
+  flush(): void;
+}
+
+/** Batches tuples into DATA messages on a channel; window markers flush first so order holds. */
+export class ChannelWriter implements Outlet {
+  private pending: unknown[] = [];
+  private window = 0;
+
+  constructor(
+    readonly channel: Channel,
+    private readonly batchSize: number,
+  ) {}
+
+  readonly push: Emit = (tuple) => {
+    const p = this.pending;
+    p.push(tuple);
+    if (p.length >= this.batchSize) this.flush();
+  };
+
+  begin(window: number): void {
+    this.flush();
+    this.window = window;
+    this.channel.append({ kind: BEGIN, window });
+  }
+
+  end(window: number): void {
+    this.flush();
+    this.channel.append({ kind: END, window });
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.channel.append({ kind: DATA, window: this.window, tuples: this.pending });
+    this.pending = [];
+  }
+
+  /** After a failure: what was batched but not yet written belongs to a window that will be redone. */
+  discard(): void {
+    this.pending = [];
+  }
+}
+
+/** Round-robin routes restart at every window so that a replayed window deals tuples the same way. */
+export interface WindowReset {
+  reset(): void;
+}
+
+/** Builds the emit function of one output port from its routes; returns resets for round-robin routes. */
+export function buildEmit(
+  routes: readonly RoutePlan[],
+  outletOf: (channel: number) => Outlet,
+  resets: WindowReset[],
+): Emit | undefined {
+  const emits = routes.map((r) => routeEmit(r, outletOf, resets));
+  if (emits.length === 0) return undefined;
+  if (emits.length === 1) return emits[0]!;
+  return (tuple) => {
+    for (let i = 0; i < emits.length; i++) emits[i]!(tuple);
+  };
+}
+
+function routeEmit(route: RoutePlan, outletOf: (channel: number) => Outlet, resets: WindowReset[]): Emit {
+  switch (route.kind) {
+    case 'single':
+      return outletOf(route.channel).push;
+    case 'keyed': {
+      const targets = route.channels.map((c) => outletOf(c).push);
+      const n = targets.length;
+      const keyOf = route.keyOf;
+      return (tuple) => targets[partitionOf(keyOf(tuple), n)]!(tuple);
+    }
+    case 'roundRobin': {
+      const targets = route.channels.map((c) => outletOf(c).push);
+      const state = { next: 0, reset: () => (state.next = 0) };
+      resets.push(state);
+      return (tuple) => {
+        const i = state.next;
+        state.next = i + 1 === targets.length ? 0 : i + 1;
+        targets[i]!(tuple);
+      };
+    }
+  }
+}

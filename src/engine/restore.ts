@@ -1,0 +1,77 @@
+import { SluiceError } from '../core/errors.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { SnapshotCorruptError } from '../storage/errors.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { ActorSnapshot } from './actor.ts';
+
+/** The store holds another application, or this one with a different physical plan. */
+export class StorePlanMismatchError extends SluiceError {
+  constructor(location: string, detail: string) {
+    super(
+      'SLUICE_STORE_PLAN_MISMATCH',
+      `the store ${location} was written by a different plan (${detail}); use another --store, or delete it to start over`,
+    );
+  }
+}
+
+/**
+ * The restore window at launch: the newest window that every actor has a valid snapshot of. A corrupt
+ * snapshot makes it fall back to the previous common window (the commit keeps two), with a warning.
+ */
+export async function findRestoreWindow(
+  store: SnapshotStore,
+  plan: PhysicalPlan,
+): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
+  await checkPlan(store, plan);
+  const warnings: string[] = [];
+  const ids = plan.actors.map((a) => a.id);
+  let common: number[] | undefined;
+  for (const id of ids) {
+    const windows = await store.snapshotWindows(id);
+    common = common === undefined ? windows : common.filter((w) => windows.includes(w));
+  }
+  for (const w of (common ?? []).sort((a, b) => b - a)) {
+    try {
+      return { window: w, snapshots: await loadSnapshots(store, ids, w), warnings };
+    } catch (e) {
+      if (!(e instanceof SnapshotCorruptError)) throw e;
+      warnings.push(`${e.message}; falling back to the previous checkpoint`);
+    }
+  }
+  return { window: 0, snapshots: new Map(), warnings };
+}
+
+/** Every actor's snapshot of window w (none at w = 0: the actors start from initialState()). */
+export async function loadSnapshots(
+  store: SnapshotStore,
+  ids: readonly string[],
+  w: number,
+): Promise<Map<string, ActorSnapshot>> {
+  const snapshots = new Map<string, ActorSnapshot>();
+  if (w === 0) return snapshots;
+  for (const id of ids) {
+    const s = (await store.loadSnapshot(id, w)) as ActorSnapshot | undefined;
+    if (s === undefined)
+      throw new SluiceError('SLUICE_SNAPSHOT_MISSING', `no snapshot of ${id} at window ${w}`);
+    snapshots.set(id, s);
+  }
+  return snapshots;
+}
+
+async function checkPlan(store: SnapshotStore, plan: PhysicalPlan): Promise<void> {
+  const fingerprint = { application: plan.applicationName, actors: plan.actors.map((a) => a.id) };
+  const stored = (await store.getMeta('plan')) as typeof fingerprint | undefined;
+  if (stored === undefined) {
+    await store.putMeta('plan', fingerprint);
+    return;
+  }
+  if (stored.application !== fingerprint.application) {
+    throw new StorePlanMismatchError(
+      '',
+      `application "${stored.application}", not "${fingerprint.application}"`,
+    );
+  }
+  if (stored.actors.join('\n') !== fingerprint.actors.join('\n')) {
+    throw new StorePlanMismatchError('', `actors ${stored.actors.join(', ')}`);
+  }
+}

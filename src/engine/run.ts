@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import type { Application } from '../api/application.ts';
+import { SluiceError } from '../core/errors.ts';
+import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { planPhysical } from '../plan/planner.ts';
+import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { LaunchOptions } from './launch-options.ts';
+import { Runtime } from './runtime.ts';
+import type { RunStats, StatusEvent } from './status.ts';
+import type { Supervision } from './supervision.ts';
+
+/** A running application. */
+export interface Run {
+  readonly application: string;
+  readonly plan: PhysicalPlan;
+  /** Resolves when `windows` are done and committed, or after stop(); rejects with an escalated failure. */
+  readonly done: Promise<void>;
+  on(event: 'status', listener: (e: StatusEvent) => void): this;
+  off(event: 'status', listener: (e: StatusEvent) => void): this;
+  /** Graceful stop: closes the open window, checkpoints, commits; resolves with `done`. */
+  stop(): Promise<void>;
+  /** Abrupt stop, as if the process died: no final checkpoint (for fault tests). */
+  kill(): Promise<void>;
+  stats(): RunStats;
+}
+
+/** Builds the plan, opens the store, and starts the runtime (the composition root supplies supervision). */
+export async function startRun(
+  app: Application,
+  options: LaunchOptions,
+  makeSupervision: (checkpointing: boolean) => Supervision,
+): Promise<Run> {
+  const plan = planPhysical(app.dag());
+  const checkpointWindowCount =
+    options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
+  const streamingWindowMs =
+    options.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
+  checkOptions({ ...options, checkpointWindowCount, streamingWindowMs });
+  const store = openableStore(options.store, app.name);
+  await store.open();
+  const runtime = new Runtime({
+    plan,
+    store,
+    supervision: makeSupervision(checkpointWindowCount > 0),
+    streamingWindowMs,
+    checkpointWindowCount,
+    windows: options.windows,
+    virtualTime: options.virtualTime,
+    mailboxCapacity: options.mailboxCapacity,
+    batchSize: options.batchSize,
+    debug: options.debug,
+  });
+  const events = new EventEmitter<{ status: [StatusEvent] }>();
+  runtime.events.on('status', (e) => events.emit('status', e));
+  // Start on the next turn so that listeners added right after `await launch()` see 'started'.
+  const done = new Promise<void>((r) => setImmediate(r))
+    .then(() => runtime.run())
+    .finally(() => store.close());
+  done.catch(() => {}); // the caller observes `done`; this keeps an unobserved failure from crashing
+  const run: Run = {
+    application: app.name,
+    plan,
+    done,
+    on(event, listener) {
+      events.on(event, listener);
+      return run;
+    },
+    off(event, listener) {
+      events.off(event, listener);
+      return run;
+    },
+    async stop() {
+      runtime.stop();
+      await done;
+    },
+    async kill() {
+      runtime.kill();
+      await done.catch(() => {});
+    },
+    stats: () => runtime.stats(),
+  };
+  return run;
+}
+
+function openableStore(store: LaunchOptions['store'], name: string): SnapshotStore {
+  if (store !== undefined && typeof store !== 'string') return store;
+  return new LevelSnapshotStore(resolve(store ?? `.sluice/${name}`));
+}
+
+function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
+  const bad = (what: string, v: unknown) =>
+    new SluiceError('SLUICE_INVALID_OPTION', `launch option ${what} is invalid (got ${String(v)})`);
+  if (!(o.streamingWindowMs > 0)) throw bad('streamingWindowMs (must be > 0)', o.streamingWindowMs);
+  if (!Number.isInteger(o.checkpointWindowCount) || o.checkpointWindowCount < 0) {
+    throw bad('checkpointWindowCount (an integer ≥ 0)', o.checkpointWindowCount);
+  }
+  if (o.windows !== undefined && (!Number.isInteger(o.windows) || o.windows < 1)) {
+    throw bad('windows (an integer ≥ 1)', o.windows);
+  }
+}

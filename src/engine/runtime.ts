@@ -1,0 +1,440 @@
+import { EventEmitter } from 'node:events';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { Actor, ActorSnapshot } from './actor.ts';
+import { ActorGraph } from './actor-graph.ts';
+import type { ActorHost } from './actor-host.ts';
+import { describe, OperatorFailure } from './failure.ts';
+import { InputActor } from './input-actor.ts';
+import { isPromise } from './maybe-async.ts';
+import { OperatorActor } from './operator-actor.ts';
+import { findRestoreWindow, loadSnapshots } from './restore.ts';
+import type { RuntimeOptions } from './runtime-options.ts';
+import type { RunStats, StatusEvent } from './status.ts';
+import type { Supervision } from './supervision.ts';
+import { Waker, yieldToEventLoop } from './waker.ts';
+import { RealTimeWindows, VirtualTimeWindows, type WindowGenerator } from './window-generator.ts';
+
+const SLICE_MS = 10;
+const STEP_BUDGET = 32;
+const IDLE_WAIT_MS = 50;
+
+/**
+ * Runs a physical plan in this thread: the scheduler loop (drain actors sinks-first, then let input
+ * operators emit while there is room), the live window, checkpoints and commits, failures and recovery.
+ */
+export class Runtime implements ActorHost {
+  readonly events = new EventEmitter<{ status: [StatusEvent] }>();
+  readonly applicationName: string;
+  readonly streamingWindowMs: number;
+  readonly checkpointWindowCount: number;
+  finalWindow = Number.POSITIVE_INFINITY;
+
+  private graph!: ActorGraph;
+  private readonly plan: PhysicalPlan;
+  private readonly store: SnapshotStore;
+  private readonly supervision: Supervision;
+  private readonly generator: WindowGenerator;
+  private readonly waker = new Waker();
+  private readonly now: () => number;
+  private epochMs = 0;
+  private liveWindow = 1;
+  private liveOpen = false;
+  private forceClose = false;
+  private doneWindow = 0;
+  private restarts = 0;
+  private tuples = 0;
+  private failure: OperatorFailure | undefined;
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private stopReason: 'windows' | 'stop' = 'windows';
+  private killed = false;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.plan = options.plan;
+    this.store = options.store;
+    this.supervision = options.supervision;
+    this.applicationName = options.plan.applicationName;
+    this.streamingWindowMs = options.streamingWindowMs;
+    this.checkpointWindowCount = options.checkpointWindowCount;
+    if (options.windows !== undefined) this.finalWindow = options.windows;
+    this.generator = options.virtualTime
+      ? new VirtualTimeWindows()
+      : new RealTimeWindows(options.streamingWindowMs);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Restores from the store (a relaunch continues where the last checkpoint left off) and runs. */
+  async run(): Promise<void> {
+    const restored = await this.restore();
+    this.supervision.start(this.plan, restored);
+    this.emit({
+      type: 'started',
+      application: this.applicationName,
+      actors: this.plan.actors.length,
+      firstWindow: this.liveWindow + 1,
+      restoredWindow: restored,
+    });
+    await this.setupAll(this.graph.actors);
+    try {
+      await this.loop();
+    } finally {
+      if (!this.killed) await this.teardownAll();
+    }
+    this.emit({
+      type: 'stopped',
+      window: this.doneWindow,
+      committed: this.supervision.committedWindow,
+      reason: this.stopReason,
+    });
+  }
+
+  /** Graceful stop: the open window closes, a final checkpoint is taken and committed. */
+  stop(): void {
+    if (this.finalWindow <= this.liveWindow) return;
+    this.stopReason = 'stop';
+    this.finalWindow = this.liveOpen ? this.liveWindow : this.liveWindow + 1;
+    this.forceClose = true;
+    this.waker.wake();
+  }
+
+  /** Abrupt stop, as a process kill would be: no final checkpoint, no teardown (test kit). */
+  kill(): void {
+    this.killed = true;
+    this.waker.wake();
+  }
+
+  stats(): RunStats {
+    return {
+      window: this.doneWindow,
+      committed: this.supervision.committedWindow,
+      restarts: this.restarts,
+      tuples: this.tuples,
+      operators: this.graph.actors.map((a) => ({
+        actorId: a.id,
+        operator: a.plan.operator,
+        tuples: a instanceof InputActor ? a.emitted : a.tuplesIn,
+        window: a.lastEnded,
+      })),
+    };
+  }
+
+  // ---- ActorHost -------------------------------------------------------------------------------
+
+  windowStartMs(window: number): number {
+    return this.epochMs + (window - 1) * this.streamingWindowMs;
+  }
+
+  fail(failure: OperatorFailure): void {
+    this.failure ??= failure;
+    this.waker.wake();
+  }
+
+  wake(): void {
+    this.waker.wake();
+  }
+
+  windowEnded(actor: Actor, window: number): void {
+    if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
+    let min = Number.POSITIVE_INFINITY;
+    for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
+    while (this.doneWindow < min) {
+      this.doneWindow++;
+      this.emit({ type: 'window', window: this.doneWindow, tuples: this.tuples });
+    }
+  }
+
+  saveCheckpoint(actor: Actor, window: number, snapshot: ActorSnapshot): void {
+    const write = this.store.saveSnapshot(actor.id, window, snapshot).then(
+      () => {
+        if (this.killed) return;
+        this.emit({ type: 'checkpoint', actorId: actor.id, window });
+        this.graph.byId.get(actor.id)?.noteCheckpointed(window);
+        const committed = this.supervision.checkpointed(actor.id, window);
+        if (committed !== undefined) this.onCommit(committed);
+        this.waker.wake();
+      },
+      (e) => {
+        if (!actor.disposed) this.fail(actor.tag('checkpoint', e));
+      },
+    );
+    this.track(write);
+  }
+
+  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void> {
+    const write = this.store.appendWindowLog(actor.id, window, { counts });
+    this.track(write);
+    return write;
+  }
+
+  // ---- the scheduler ----------------------------------------------------------------------------
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.killed) return;
+      if (this.failure) {
+        await this.handleFailure();
+        continue;
+      }
+      if (this.finished()) return;
+      const sliceEnd = this.now() + SLICE_MS;
+      let progressed = false;
+      try {
+        do {
+          progressed = this.drain();
+          progressed = this.driveInputs() || progressed;
+        } while (progressed && !this.failure && this.now() < sliceEnd);
+      } catch (e) {
+        this.fail(asFailure(e));
+        continue;
+      }
+      if (progressed) await yieldToEventLoop();
+      else await this.waker.wait(this.idleWait());
+    }
+  }
+
+  /** Sinks first, so that room frees up before upstream actors run. */
+  private drain(): boolean {
+    const actors = this.graph.operatorActors;
+    let progressed = false;
+    for (let i = actors.length - 1; i >= 0; i--) {
+      const a = actors[i]!;
+      if (a.hasPendingHooks) a.runHooks();
+      if (a.ready && a.step(STEP_BUDGET) > 0) progressed = true;
+    }
+    return progressed;
+  }
+
+  private driveInputs(): boolean {
+    const inputs = this.graph.inputActors;
+    let progressed = false;
+    let allIdle = true;
+    for (const a of inputs) {
+      if (a.hasPendingHooks) a.runHooks();
+      if (a.busy) {
+        allIdle = false;
+        continue;
+      }
+      if (!a.inWindow) {
+        const next = a.window + 1;
+        if (next > this.finalWindow) continue;
+        const logged = a.replayLog.has(next);
+        if (next < this.liveWindow || (next === this.liveWindow && (this.liveOpen || logged))) {
+          a.open(next);
+          progressed = true;
+        } else continue;
+      }
+      if (!a.gateOpen()) {
+        allIdle = false;
+        continue;
+      }
+      if (a.replaying) {
+        if (!a.cutReached) a.emitOnce();
+        if (a.cutReached) a.close();
+        progressed = true;
+        allIdle = false;
+      } else if (a.window < this.liveWindow) {
+        // A window the generator already closed, with no log entry to replay: it can only be empty.
+        a.close();
+        progressed = true;
+      } else if (a.emitOnce() > 0) {
+        progressed = true;
+        allIdle = false;
+      }
+    }
+    return this.advanceLiveWindow(allIdle) || progressed;
+  }
+
+  /** Closes the live window when it is due and opens the next once every input operator closed it. */
+  private advanceLiveWindow(allIdle: boolean): boolean {
+    const inputs = this.graph.inputActors;
+    const now = this.now();
+    if (this.liveOpen) {
+      const joined = inputs.every((a) => a.window >= this.liveWindow);
+      if (!joined || !(this.forceClose || this.generator.due(now, allIdle))) return false;
+      for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
+      this.liveOpen = false;
+      return true;
+    }
+    if (this.liveWindow >= this.finalWindow || !this.liveWindowClosedByAll()) return false;
+    this.liveWindow++;
+    this.liveOpen = true;
+    this.generator.opened(now);
+    return true;
+  }
+
+  private liveWindowClosedByAll(): boolean {
+    return this.graph.inputActors.every((a) => a.window >= this.liveWindow && !a.inWindow && !a.busy);
+  }
+
+  private idleWait(): number {
+    if (this.liveOpen && !this.generator.virtual) {
+      return Math.max(1, Math.min(IDLE_WAIT_MS, this.generator.msUntilDue(this.now())));
+    }
+    return IDLE_WAIT_MS;
+  }
+
+  private finished(): boolean {
+    if (!Number.isFinite(this.finalWindow)) return false;
+    if (this.doneWindow < this.finalWindow || this.pendingWrites.size > 0) return false;
+    if (this.graph.actors.some((a) => a.busy || a.hasPendingHooks)) return false;
+    return this.checkpointWindowCount === 0 || this.supervision.committedWindow >= this.finalWindow;
+  }
+
+  // ---- commit, failure, recovery -----------------------------------------------------------------
+
+  private onCommit(committed: number): void {
+    this.emit({ type: 'commit', window: committed });
+    for (const ch of this.graph.channels.values()) ch.purgeThrough(committed);
+    for (const a of this.graph.actors) a.noteCommitted(committed);
+    const previous = this.previousCommitted;
+    this.previousCommitted = committed;
+    // Keep the previous committed checkpoint too: if the newest turns out corrupt, recovery falls back.
+    const cleanup = this.store.putMeta('committed', committed).then(async () => {
+      if (previous <= 0) return;
+      for (const a of this.plan.actors) {
+        await this.store.deleteSnapshotsBelow(a.id, previous);
+        if (a.isInput) await this.store.deleteWindowLogBelow(a.id, previous + 1);
+      }
+    });
+    this.track(
+      cleanup.catch((e) => this.emit({ type: 'warning', message: `commit cleanup: ${describe(e)}` })),
+    );
+  }
+  private previousCommitted = 0;
+
+  private async handleFailure(): Promise<void> {
+    const failure = this.failure!;
+    this.failure = undefined;
+    this.emit({
+      type: 'failure',
+      actorId: failure.actorId,
+      operator: failure.operator,
+      window: failure.window,
+      phase: failure.phase,
+      error: failure,
+    });
+    const decision = this.supervision.failed(failure, Date.now());
+    if (decision.action === 'escalate') throw failure;
+    this.restarts++;
+    this.emit({
+      type: 'restart',
+      actors: decision.actors,
+      window: decision.window,
+      attempt: decision.attempt,
+      delayMs: decision.delayMs,
+    });
+    const started = this.now();
+    if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+    await this.recover(new Set(decision.actors), decision.window);
+    this.emit({
+      type: 'recovered',
+      actors: decision.actors,
+      window: decision.window,
+      ms: this.now() - started,
+    });
+  }
+
+  /**
+   * DESIGN §4 recovery: the set is rebuilt from factories and restored at window r; channels written by
+   * the set drop what it wrote after r; channels read by the set replay what they still buffer, and the
+   * restored consumers skip windows ≤ r.
+   */
+  private async recover(set: Set<string>, r: number): Promise<void> {
+    await Promise.allSettled([...this.pendingWrites]);
+    const snapshots = await loadSnapshots(this.store, [...set], r);
+    const old = [...set].map((id) => this.graph.byId.get(id)!);
+    for (const a of old) a.dispose();
+    await Promise.allSettled(old.map(async (a) => a.teardown()));
+    this.graph.replace(set, (actor) => this.prepare(actor, r, snapshots.get(actor.id)));
+    for (const id of set) {
+      for (const ch of this.graph.channelsFrom(id)) ch.truncateAfter(r);
+    }
+    for (const id of set) {
+      for (const ch of this.graph.channelsInto(id)) {
+        if (this.options.debug?.skipReplay) ch.rewindAfter(Number.MAX_SAFE_INTEGER);
+        else ch.rewindAfter(this.previousCommitted);
+      }
+    }
+    for (const a of this.graph.inputActors) {
+      if (set.has(a.id)) a.replayLog = await this.readReplayLog(a.id, r);
+    }
+    this.doneWindow = Math.min(this.doneWindow, r);
+    await this.setupAll(set.size === 0 ? [] : [...set].map((id) => this.graph.byId.get(id)!));
+  }
+
+  /** A fresh actor's state and window position at restore window r. */
+  private prepare(actor: Actor, r: number, snapshot: ActorSnapshot | undefined): void {
+    if (snapshot) actor.restore(snapshot);
+    actor.window = r;
+    actor.lastEnded = r;
+    if (actor instanceof OperatorActor) {
+      actor.floor = r;
+      actor.skipDedupe = this.options.debug?.skipDedupe ?? false;
+    }
+  }
+
+  private async readReplayLog(actorId: string, r: number): Promise<Map<number, number[]>> {
+    const entries = await this.store.readWindowLog(actorId, r + 1, Number.MAX_SAFE_INTEGER);
+    return new Map([...entries].map(([w, e]) => [w, e.counts]));
+  }
+
+  /** On launch: the newest checkpoint every actor has, and where each input operator's log ends. */
+  private async restore(): Promise<number> {
+    const storedEpoch = (await this.store.getMeta('epochMs')) as number | undefined;
+    this.epochMs = storedEpoch ?? this.options.epochMs ?? Date.now();
+    if (storedEpoch === undefined) await this.store.putMeta('epochMs', this.epochMs);
+    const { window: r, snapshots, warnings } = await findRestoreWindow(this.store, this.plan);
+    for (const message of warnings) this.emit({ type: 'warning', message });
+    this.graph = new ActorGraph(this.plan, this, this.options);
+    this.graph.replace(new Set(this.plan.actors.map((a) => a.id)), (a) =>
+      this.prepare(a, r, snapshots.get(a.id)),
+    );
+    let lastLogged = Number.POSITIVE_INFINITY;
+    for (const a of this.graph.inputActors) {
+      a.replayLog = await this.readReplayLog(a.id, r);
+      lastLogged = Math.min(lastLogged, r + a.replayLog.size);
+    }
+    this.previousCommitted = r;
+    this.doneWindow = r;
+    this.liveWindow = (Number.isFinite(lastLogged) ? lastLogged : r) + 1;
+    // The first live window opens in advanceLiveWindow: start "closed" one window before it.
+    this.liveWindow--;
+    this.liveOpen = false;
+    return r;
+  }
+
+  private async setupAll(actors: readonly Actor[]): Promise<void> {
+    for (const a of actors) {
+      const r = a.setup();
+      if (isPromise(r)) await r;
+    }
+  }
+
+  private async teardownAll(): Promise<void> {
+    for (const a of this.graph.actors) {
+      try {
+        await a.teardown();
+      } catch (e) {
+        this.emit({ type: 'warning', message: `teardown of ${a.id}: ${describe(e)}` });
+      }
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pendingWrites.add(p);
+    const done = () => {
+      this.pendingWrites.delete(p);
+      this.waker.wake();
+    };
+    p.then(done, done);
+  }
+
+  private emit(event: StatusEvent): void {
+    this.events.emit('status', event);
+  }
+}
+
+function asFailure(e: unknown): OperatorFailure {
+  if (e instanceof OperatorFailure) return e;
+  return new OperatorFailure('runtime', 'runtime', 0, 'tuple', e);
+}

@@ -1,0 +1,29 @@
+/** Typed status events of a running application (`run.on('status', ...)`). */
+export type StatusEvent =
+  | { type: 'started'; application: string; actors: number; firstWindow: number; restoredWindow: number }
+  /** Every actor has finished this window. `tuples`: tuples emitted by input operators so far. */
+  | { type: 'window'; window: number; tuples: number }
+  | { type: 'checkpoint'; actorId: string; window: number }
+  | { type: 'commit'; window: number }
+  | { type: 'failure'; actorId: string; operator: string; window: number; phase: string; error: Error }
+  | { type: 'restart'; actors: readonly string[]; window: number; attempt: number; delayMs: number }
+  | { type: 'recovered'; actors: readonly string[]; window: number; ms: number }
+  | { type: 'warning'; message: string }
+  | { type: 'stopped'; window: number; committed: number; reason: 'windows' | 'stop' | 'failure' };
+
+export interface OperatorStats {
+  actorId: string;
+  operator: string;
+  /** Tuples handled from queued inputs (input operators: tuples emitted). */
+  tuples: number;
+  /** Last window this actor finished. */
+  window: number;
+}
+
+export interface RunStats {
+  window: number;
+  committed: number;
+  restarts: number;
+  tuples: number;
+  operators: OperatorStats[];
+}

@@ -1,0 +1,22 @@
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { OperatorFailure } from './failure.ts';
+
+export type FailureDecision =
+  /** Rebuild `actors` (the recovery set) from their snapshots at `window` after `delayMs`. */
+  | { action: 'restart'; actors: readonly string[]; window: number; delayMs: number; attempt: number }
+  /** Stop the application with this failure; every checkpoint is kept. */
+  | { action: 'escalate'; reason: string };
+
+/**
+ * How the engine calls supervision (implemented in supervisors/, wired by the composition root), so the
+ * engine never imports it: commit tracking and the decision what to do about a failed actor.
+ */
+export interface Supervision {
+  /** Starts tracking this plan; `restoredWindow` is the window every actor was restored at. */
+  start(plan: PhysicalPlan, restoredWindow: number): void;
+  /** An actor's snapshot of `window` is durable. Returns the committed window when it advanced. */
+  checkpointed(actorId: string, window: number): number | undefined;
+  /** The newest window every actor has checkpointed. */
+  readonly committedWindow: number;
+  failed(failure: OperatorFailure, nowMs: number): FailureDecision;
+}

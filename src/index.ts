@@ -1,0 +1,43 @@
+/**
+ * The public API of sluice, and the composition root of `launch`: the engine runs under the
+ * application supervisor from supervisors/.
+ */
+import { ApplicationSupervisor } from '../supervisors/application-supervisor.ts';
+import { RestartStrategy } from '../supervisors/restart-strategy.ts';
+import type { Application } from './api/application.ts';
+import type { LaunchOptions } from './engine/launch-options.ts';
+import { type Run, startRun } from './engine/run.ts';
+
+export { type Application, application, isApplication } from './api/application.ts';
+export type { OperatorContext } from './api/context.ts';
+export { InputOperator, Operator, type OperatorClass } from './api/operator.ts';
+export { InputPort, OutputPort } from './api/ports.ts';
+export { PassThroughUnifier } from './api/unifier.ts';
+export { WindowFencedOutput } from './api/window-fenced-output.ts';
+export { SluiceError } from './core/errors.ts';
+export { hashKey, partitionOf } from './core/hash.ts';
+export type { ApplicationAttributes, Locality, OperatorAttributes } from './dag/attributes.ts';
+export type { DagBuilder, StreamBuilder } from './dag/dag-builder.ts';
+export { DagError, type DagErrorCode } from './dag/errors.ts';
+export type { InputHandle, OutputHandle, PortHandles } from './dag/handles.ts';
+export { OperatorFailure } from './engine/failure.ts';
+export type { LaunchOptions } from './engine/launch-options.ts';
+export type { Run } from './engine/run.ts';
+export type { OperatorStats, RunStats, StatusEvent } from './engine/status.ts';
+export type { ActorPlan, ChannelPlan, PhysicalPlan } from './plan/physical-plan.ts';
+export { planPhysical } from './plan/planner.ts';
+export { SnapshotCorruptError, StoreLockedError } from './storage/errors.ts';
+export { LevelSnapshotStore } from './storage/level-snapshot-store.ts';
+export { MemorySnapshotStore } from './storage/memory-snapshot-store.ts';
+export type { SnapshotStore } from './storage/snapshot-store.ts';
+export { RestartStrategy };
+
+export interface LaunchOptionsWithSupervision extends LaunchOptions {
+  /** What to do when an operator fails. Default: RestartStrategy.restart() (5 within 60 s). */
+  restart?: RestartStrategy;
+}
+
+/** Runs an application in this process. */
+export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
+  return startRun(app, options, (checkpointing) => new ApplicationSupervisor(options.restart, checkpointing));
+}

@@ -1,0 +1,38 @@
+import type { Operator, OperatorClass } from '../api/operator.ts';
+
+/** One direction of data between two actors. `fused` channels are direct calls, never queued. */
+export interface ChannelPlan {
+  readonly id: number;
+  readonly stream: string;
+  readonly from: { readonly actor: string; readonly port: string };
+  readonly to: { readonly actor: string; readonly port: string };
+  readonly fused: boolean;
+}
+
+/** How one output port reaches one sink of its stream. */
+export type RoutePlan =
+  | { readonly kind: 'single'; readonly channel: number }
+  | { readonly kind: 'keyed'; readonly keyOf: (t: any) => unknown; readonly channels: readonly number[] }
+  | { readonly kind: 'roundRobin'; readonly channels: readonly number[] };
+
+export interface ActorPlan {
+  readonly id: string;
+  /** The logical operator (for unifiers: the upstream operator whose partitions they merge). */
+  readonly operator: string;
+  readonly kind: 'operator' | 'unifier';
+  readonly partition: number;
+  readonly partitions: number;
+  readonly cls: OperatorClass<Operator<any, any>>;
+  readonly props: unknown;
+  readonly isInput: boolean;
+  readonly applicationWindowCount: number;
+  readonly inputs: ChannelPlan[];
+  readonly outputs: Map<string, RoutePlan[]>;
+}
+
+export interface PhysicalPlan {
+  readonly applicationName: string;
+  /** Actors in topological order (every actor after all its upstreams). */
+  readonly actors: readonly ActorPlan[];
+  readonly channels: readonly ChannelPlan[];
+}

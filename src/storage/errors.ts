@@ -1,0 +1,71 @@
+import { SluiceError } from '../core/errors.ts';
+
+/** Which stored record an error is about: an actor's snapshot or window-log entry, or a metadata value. */
+export type StoreRecord =
+  | { kind: 'snapshot' | 'window-log'; actorId: string; window: number }
+  | { kind: 'meta'; key: string };
+
+export function describeRecord(record: StoreRecord): string {
+  if (record.kind === 'meta') return `metadata value "${record.key}"`;
+  const what = record.kind === 'snapshot' ? 'snapshot' : 'window-log entry';
+  return `${what} of actor "${record.actorId}" at window ${record.window}`;
+}
+
+export class StoreLockedError extends SluiceError {
+  constructor(
+    readonly location: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'SLUICE_STORE_LOCKED',
+      `The snapshot store at ${location} is locked: another sluice run (in this process or another one) ` +
+        'is using it. Stop that run before starting this one, or give this run a different store directory.',
+      options,
+    );
+  }
+}
+
+export class SnapshotCorruptError extends SluiceError {
+  readonly actorId: string | undefined;
+  readonly window: number | undefined;
+
+  constructor(
+    readonly record: StoreRecord,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'SLUICE_SNAPSHOT_CORRUPT',
+      `The stored ${describeRecord(record)} is corrupt (${reason}); sluice will not decode it. ` +
+        'Restore the store directory from a backup, or start the application on a fresh store.',
+      options,
+    );
+    this.actorId = record.kind === 'meta' ? undefined : record.actorId;
+    this.window = record.kind === 'meta' ? undefined : record.window;
+  }
+}
+
+export class StoreClosedError extends SluiceError {
+  constructor(readonly location: string) {
+    super(
+      'SLUICE_STORE_CLOSED',
+      `The snapshot store at ${location} is not open: call open() first, and do not use it after close().`,
+    );
+  }
+}
+
+/** The value could not be encoded with the state codec (a function, a symbol, a cycle...). */
+export class StateNotEncodableError extends SluiceError {
+  constructor(
+    readonly record: StoreRecord,
+    options?: { cause?: unknown },
+  ) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      'SLUICE_STATE_NOT_ENCODABLE',
+      `Cannot encode the ${describeRecord(record)}${detail}. State must be plain data without cycles ` +
+        '(objects, arrays, Map, Set, Date, bigint, Uint8Array, strings, numbers, booleans, null, undefined).',
+      options,
+    );
+  }
+}

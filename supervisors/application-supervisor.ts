@@ -1,0 +1,64 @@
+import type { OperatorFailure } from '../src/engine/failure.ts';
+import type { FailureDecision, Supervision } from '../src/engine/supervision.ts';
+import type { PhysicalPlan } from '../src/plan/physical-plan.ts';
+import { CommitTracker } from './commit-tracker.ts';
+import { recoverySet } from './recovery-set.ts';
+import { backoffDelay, RestartIntensity, RestartStrategy } from './restart-strategy.ts';
+
+/**
+ * The top of the supervision tree for an application in one process (Apex's application master):
+ * tracks commits and answers every actor failure with a recovery of its set, until the restart
+ * intensity is exceeded and the failure escalates.
+ */
+export class ApplicationSupervisor implements Supervision {
+  private tracker = new CommitTracker([], 0);
+  private plan: PhysicalPlan | undefined;
+  private readonly intensity: RestartIntensity;
+
+  constructor(
+    private readonly strategy: RestartStrategy = RestartStrategy.restart(),
+    private readonly checkpointing = true,
+  ) {
+    this.intensity = new RestartIntensity(strategy);
+  }
+
+  start(plan: PhysicalPlan, restoredWindow: number): void {
+    this.plan = plan;
+    this.tracker = new CommitTracker(
+      plan.actors.map((a) => a.id),
+      restoredWindow,
+    );
+  }
+
+  get committedWindow(): number {
+    return this.tracker.committed;
+  }
+
+  checkpointed(actorId: string, window: number): number | undefined {
+    return this.tracker.record(actorId, window);
+  }
+
+  failed(failure: OperatorFailure, nowMs: number): FailureDecision {
+    if (!this.plan) return { action: 'escalate', reason: 'the application had not started' };
+    if (!this.checkpointing)
+      return { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' };
+    if (failure.phase === 'setup' || failure.phase === 'teardown') {
+      return { action: 'escalate', reason: `${failure.phase} failed` };
+    }
+    const attempt = this.intensity.admit(nowMs);
+    if (attempt === undefined) {
+      return {
+        action: 'escalate',
+        reason: `more than ${this.strategy.maxRestarts} restarts within ${this.strategy.withinMs} ms`,
+      };
+    }
+    const actors = recoverySet(this.plan, [failure.actorId]);
+    return {
+      action: 'restart',
+      actors: [...actors],
+      window: this.tracker.newestCommon(actors),
+      delayMs: backoffDelay(this.strategy.backoff, attempt),
+      attempt,
+    };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Restart strategies as immutable values (after Pekko's SupervisorStrategy): how many restarts within
+ * how long before a failure escalates, and how long to wait before each restart.
+ */
+export interface Backoff {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+}
+
+export class RestartStrategy {
+  private constructor(
+    readonly maxRestarts: number,
+    readonly withinMs: number,
+    readonly backoff: Backoff,
+  ) {}
+
+  /** Restart every failure; by default at most 5 restarts within 60 s, backoff 50 ms doubling to 10 s. */
+  static restart(): RestartStrategy {
+    return new RestartStrategy(5, 60_000, { minMs: 50, maxMs: 10_000, factor: 2 });
+  }
+
+  /** Never restart: the first failure stops the application. */
+  static stop(): RestartStrategy {
+    return new RestartStrategy(0, 0, { minMs: 0, maxMs: 0, factor: 1 });
+  }
+
+  /** Past `maxRestarts` restarts within `withinMs`, the failure escalates. */
+  withLimit(maxRestarts: number, withinMs: number): RestartStrategy {
+    return new RestartStrategy(maxRestarts, withinMs, this.backoff);
+  }
+
+  withBackoff(minMs: number, maxMs: number, factor = 2): RestartStrategy {
+    return new RestartStrategy(this.maxRestarts, this.withinMs, { minMs, maxMs, factor });
+  }
+}
+
+/** Delay before restart number `attempt` (1 for the first restart in the current intensity period). */
+export function backoffDelay(backoff: Backoff, attempt: number): number {
+  return Math.min(backoff.maxMs, backoff.minMs * backoff.factor ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Restart intensity: the restarts that happened within the last `withinMs`. A restart is allowed while
+ * fewer than `maxRestarts` fall in that sliding period.
+ */
+export class RestartIntensity {
+  private readonly times: number[] = [];
+
+  constructor(private readonly strategy: RestartStrategy) {}
+
+  /** Records a restart at `now` if allowed; returns its attempt number, or undefined to escalate. */
+  admit(now: number): number | undefined {
+    while (this.times.length > 0 && now - this.times[0]! > this.strategy.withinMs) this.times.shift();
+    if (this.times.length >= this.strategy.maxRestarts) return undefined;
+    this.times.push(now);
+    return this.times.length;
+  }
+}
