@@ -133,7 +133,7 @@ export class Runtime implements ActorHost {
     this.waker.wake();
   }
 
-  windowEnded(actor: Actor, window: number): void {
+  windowEnded(actor: Actor, _window: number): void {
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
     let min = Number.POSITIVE_INFINITY;
     for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
