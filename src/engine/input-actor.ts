@@ -17,8 +17,9 @@ export class InputActor extends Actor {
   /** Window log entries to replay, by window. */
   replayLog = new Map<number, number[]>();
   replaying = false;
-  /** Emitted nothing in its last emitTuples() call. */
-  idle = false;
+  /** emitTuples() calls in the open window, and whether one of them emitted nothing. */
+  callsInWindow = 0;
+  wentIdle = false;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
   emitted = 0;
@@ -65,7 +66,8 @@ export class InputActor extends Actor {
     this.counts.fill(0);
     for (let p = 0; p < this.limits.length; p++)
       this.limits[p] = cut ? (cut[p] ?? 0) : Number.POSITIVE_INFINITY;
-    this.idle = false;
+    this.callsInWindow = 0;
+    this.wentIdle = false;
     this.idleReplayCalls = 0;
     this.startWindow(w);
     this.drainCarry();
@@ -93,7 +95,8 @@ export class InputActor extends Actor {
     }
     this.flushOutlets();
     const n = this.emittedTotal() - before;
-    this.idle = n === 0;
+    this.callsInWindow++;
+    if (n === 0) this.wentIdle = true;
     if (this.replaying) {
       this.idleReplayCalls = n === 0 && this.carryTotal() === 0 ? this.idleReplayCalls + 1 : 0;
       if (this.idleReplayCalls > 100_000) {

@@ -182,7 +182,7 @@ export class Runtime implements ActorHost {
         do {
           progressed = this.drain();
           progressed = this.driveInputs() || progressed;
-        } while (progressed && !this.failure && this.now() < sliceEnd);
+        } while (progressed && !this.failure && !this.killed && this.now() < sliceEnd);
       } catch (e) {
         this.fail(asFailure(e));
         continue;
@@ -207,13 +207,9 @@ export class Runtime implements ActorHost {
   private driveInputs(): boolean {
     const inputs = this.graph.inputActors;
     let progressed = false;
-    let allIdle = true;
     for (const a of inputs) {
       if (a.hasPendingHooks) a.runHooks();
-      if (a.busy) {
-        allIdle = false;
-        continue;
-      }
+      if (a.busy) continue;
       if (!a.inWindow) {
         const next = a.window + 1;
         if (next > this.finalWindow) continue;
@@ -223,34 +219,38 @@ export class Runtime implements ActorHost {
           progressed = true;
         } else continue;
       }
-      if (!a.gateOpen()) {
-        allIdle = false;
-        continue;
-      }
+      if (!a.gateOpen()) continue;
       if (a.replaying) {
         if (!a.cutReached) a.emitOnce();
         if (a.cutReached) a.close();
         progressed = true;
-        allIdle = false;
       } else if (a.window < this.liveWindow) {
         // A window the generator already closed, with no log entry to replay: it can only be empty.
         a.close();
         progressed = true;
-      } else if (a.emitOnce() > 0) {
+      } else if (!this.doneWithLiveWindow(a) && a.emitOnce() > 0) {
         progressed = true;
-        allIdle = false;
       }
     }
-    return this.advanceLiveWindow(allIdle) || progressed;
+    return this.advanceLiveWindow() || progressed;
+  }
+
+  private doneWithLiveWindow(a: InputActor): boolean {
+    return this.generator.virtual && (a.wentIdle || a.callsInWindow >= this.generator.maxCalls);
   }
 
   /** Closes the live window when it is due and opens the next once every input operator closed it. */
-  private advanceLiveWindow(allIdle: boolean): boolean {
+  private advanceLiveWindow(): boolean {
     const inputs = this.graph.inputActors;
     const now = this.now();
     if (this.liveOpen) {
-      const joined = inputs.every((a) => a.window >= this.liveWindow);
-      if (!joined || !(this.forceClose || this.generator.due(now, allIdle))) return false;
+      let joined = true;
+      let done = true;
+      for (const a of inputs) {
+        if (a.window < this.liveWindow) joined = false;
+        else if (a.inWindow && !a.replaying && !this.doneWithLiveWindow(a)) done = false;
+      }
+      if (!joined || !(this.forceClose || this.generator.due(now, done))) return false;
       for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
       this.liveOpen = false;
       return true;

@@ -6,14 +6,21 @@
 export interface WindowGenerator {
   readonly virtual: boolean;
   opened(now: number): void;
-  /** After one round of emitTuples() calls: should the live window close now? */
-  due(now: number, allIdle: boolean): boolean;
+  /**
+   * Should the live window close now? `inputsDone`: every live input operator is done with it (virtual
+   * time: it emitted nothing in a call, or made `maxCalls` calls — a per-operator rule, so a window holds
+   * the same tuples however the scheduler interleaves the operators).
+   */
+  due(now: number, inputsDone: boolean): boolean;
+  /** Virtual time: the most emitTuples() calls per input operator and window. */
+  readonly maxCalls: number;
   /** How long the scheduler may sleep when nothing else can progress. */
   msUntilDue(now: number): number;
 }
 
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
+  readonly maxCalls = Number.POSITIVE_INFINITY;
   private openedAt = 0;
   constructor(private readonly windowMs: number) {}
   opened(now: number): void {
@@ -29,13 +36,10 @@ export class RealTimeWindows implements WindowGenerator {
 
 export class VirtualTimeWindows implements WindowGenerator {
   readonly virtual = true;
-  private rounds = 0;
-  constructor(private readonly maxRounds = 64) {}
-  opened(): void {
-    this.rounds = 0;
-  }
-  due(_now: number, allIdle: boolean): boolean {
-    return allIdle || ++this.rounds >= this.maxRounds;
+  constructor(readonly maxCalls = 64) {}
+  opened(): void {}
+  due(_now: number, inputsDone: boolean): boolean {
+    return inputsDone;
   }
   msUntilDue(): number {
     return 0;
