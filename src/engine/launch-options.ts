@@ -1,4 +1,5 @@
 import type { ApplicationAttributes } from '../dag/attributes.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 
 export interface LaunchOptions extends ApplicationAttributes {
@@ -12,6 +13,8 @@ export interface LaunchOptions extends ApplicationAttributes {
   mailboxCapacity?: number;
   /** Tuples per batch on queued channels. Default 1024. */
   batchSize?: number;
+  /** Rewrites the physical plan before it runs (the test kit wraps operator classes to inject faults). */
+  instrument?: (plan: PhysicalPlan) => PhysicalPlan;
   /** Break the guarantees on purpose (to see the fault tests fail). */
   debug?: { skipDedupe?: boolean; skipReplay?: boolean };
 }

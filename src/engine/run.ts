@@ -33,7 +33,8 @@ export async function startRun(
   options: LaunchOptions,
   makeSupervision: (checkpointing: boolean) => Supervision,
 ): Promise<Run> {
-  const plan = planPhysical(app.dag());
+  const planned = planPhysical(app.dag());
+  const plan = options.instrument ? options.instrument(planned) : planned;
   const checkpointWindowCount =
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
   const streamingWindowMs =

@@ -1,0 +1,72 @@
+/**
+ * From an error to the one line the command prints (`sluice: …`) and its exit code. Every failure the
+ * command knows gets a message that says what was wrong; the stack trace stays out of the user's way.
+ */
+import { SluiceError } from '../core/errors.ts';
+import { DagError } from '../dag/errors.ts';
+import { OperatorFailure } from '../engine/failure.ts';
+import { StoreLockedError } from '../storage/errors.ts';
+
+/** The run finished (or was stopped gracefully). */
+export const EXIT_OK = 0;
+/** The run failed: an operator failure escalated, or the engine could not go on. */
+export const EXIT_FAILED = 1;
+/** Bad usage or bad input: options, the application file, its DAG, the store. */
+export const EXIT_USAGE = 2;
+/** Interrupted by a second Ctrl-C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** A failure the command itself detects (bad file, bad export…): its message is printed as is. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface Explained {
+  message: string;
+  exitCode: number;
+}
+
+export function explain(error: unknown): Explained {
+  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof DagError) {
+    return { message: `invalid DAG (${error.code}): ${error.message}`, exitCode: EXIT_USAGE };
+  }
+  if (error instanceof StoreLockedError) {
+    return { message: `store in use (${error.code}): ${error.message}`, exitCode: EXIT_USAGE };
+  }
+  if (error instanceof OperatorFailure) {
+    return { message: `run failed (${error.code}): ${error.message}`, exitCode: EXIT_FAILED };
+  }
+  if (error instanceof SluiceError) {
+    const exitCode = error.code === 'SLUICE_INVALID_OPTION' ? EXIT_USAGE : EXIT_FAILED;
+    return { message: `${error.message} (${error.code})`, exitCode };
+  }
+  if (error instanceof Error) return { message: `${error.name}: ${error.message}`, exitCode: EXIT_FAILED };
+  return { message: String(error), exitCode: EXIT_FAILED };
+}
+
+/** `sluice: <message>` on one line, whatever the message holds. */
+export function errorLine(message: string): string {
+  return `sluice: ${oneLine(message)}\n`;
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The first non-empty line of an error's message: enough to point at a syntax error. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? text
+  );
+}

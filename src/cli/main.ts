@@ -1,0 +1,77 @@
+/**
+ * The `sluice` command: commander wiring only. Each command's work is in its own file; every error
+ * ends here and leaves as one `sluice: …` line on stderr with the exit code of errors.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
+import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
+import { planCommand } from './plan-command.ts';
+import { runCommand } from './run-command.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Runs the command line `argv` (as process.argv: node, script, args…); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    // Commander has already printed its own message (through outputError below) or the help.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const { message, exitCode: code } = explain(e);
+    process.stderr.write(errorLine(message));
+    return code;
+  }
+}
+
+function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('sluice')
+    .description('Run sluice stream-processing applications.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) => write(errorLine(text.replace(/^error: /, ''))),
+    });
+
+  program
+    .command('run')
+    .description('run an application in this process until its windows are done or Ctrl-C')
+    .argument('<app>', 'the application module (.ts or .js) whose default export is an application')
+    .option('--store <dir>', 'snapshot store directory (default ./.sluice/<app name>)')
+    .option('--window-ms <ms>', 'streaming window length in milliseconds', positiveMs)
+    .option('--windows <n>', 'stop cleanly once window n is done and committed', positiveInteger)
+    .option('--checkpoint-every <n>', 'checkpoint every n windows (0: never)', nonNegativeInteger)
+    .option('--json', 'log JSON lines instead of text', false)
+    .action(async (app: string, opts: RunFlags) => {
+      setExitCode(await runCommand(app, opts));
+    });
+
+  program
+    .command('plan')
+    .description('print the physical plan: actors, partitions, routes, unifier layers, fused channels')
+    .argument('<app>', 'the application module (.ts or .js)')
+    .option('--json', 'print the plan as JSON', false)
+    .action(async (app: string, opts: { json: boolean }) => {
+      setExitCode(await planCommand(app, opts));
+    });
+
+  // `sluice chaos APP [--runs N] [--seed S]` (fault-injection check of an application) is wired here,
+  // from src/cli/chaos-command.ts, like the commands above.
+
+  return program;
+}
+
+interface RunFlags {
+  store?: string;
+  windowMs?: number;
+  windows?: number;
+  checkpointEvery?: number;
+  json: boolean;
+}

@@ -1,0 +1,29 @@
+/** Parsers for option values: a bad value is a usage error that names the option and what it needs. */
+import { InvalidArgumentError } from 'commander';
+
+/** An integer ≥ 1 (`--windows`, `--runs`). */
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('expected an integer ≥ 1.');
+  }
+  return n;
+}
+
+/** An integer ≥ 0 (`--checkpoint-every`, where 0 turns checkpoints off; `--seed`). */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('expected an integer ≥ 0.');
+  }
+  return n;
+}
+
+/** A number of milliseconds > 0 (`--window-ms`). */
+export function positiveMs(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a number of milliseconds > 0.');
+  }
+  return n;
+}

@@ -1,0 +1,68 @@
+/**
+ * The progress line, once a second: the last finished window, tuples per second over the last
+ * interval, the last committed window and the restarts so far. The rate is a pure function of two
+ * samples; the clock and the timer are injected so tests can drive them.
+ */
+import type { RunStats } from '../engine/status.ts';
+import type { Logger } from './logger.ts';
+
+export interface ProgressSample {
+  atMs: number;
+  tuples: number;
+}
+
+export interface Progress {
+  window: number;
+  tuplesPerSecond: number;
+  committed: number;
+  restarts: number;
+}
+
+export function progressOf(stats: RunStats, previous: ProgressSample, now: ProgressSample): Progress {
+  const seconds = (now.atMs - previous.atMs) / 1000;
+  const tuples = Math.max(0, now.tuples - previous.tuples);
+  return {
+    window: stats.window,
+    tuplesPerSecond: seconds > 0 ? Math.round(tuples / seconds) : 0,
+    committed: stats.committed,
+    restarts: stats.restarts,
+  };
+}
+
+export function formatProgress(p: Progress): string {
+  return (
+    `window ${p.window} · ${p.tuplesPerSecond.toLocaleString('en-US')} tuples/s · ` +
+    `committed ${p.committed} · restarts ${p.restarts}`
+  );
+}
+
+export interface ProgressClock {
+  now(): number;
+  every(ms: number, tick: () => void): () => void;
+}
+
+const realClock: ProgressClock = {
+  now: () => performance.now(),
+  every(ms, tick) {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+/** Logs a progress line every `intervalMs` until the returned function is called. */
+export function startProgress(
+  stats: () => RunStats,
+  log: Logger,
+  intervalMs = 1000,
+  clock: ProgressClock = realClock,
+): () => void {
+  let previous: ProgressSample = { atMs: clock.now(), tuples: stats().tuples };
+  return clock.every(intervalMs, () => {
+    const s = stats();
+    const now = { atMs: clock.now(), tuples: s.tuples };
+    const p = progressOf(s, previous, now);
+    previous = now;
+    log.info({ event: 'progress', ...p }, formatProgress(p));
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * `sluice run APP`: loads the application, launches it on its store, logs its status and progress
+ * until it is done (or stopped by Ctrl-C), and returns the exit code.
+ */
+import { resolve } from 'node:path';
+import { launch, type Run } from '../index.ts';
+import { EXIT_OK } from './errors.ts';
+import { loadApp } from './load-app.ts';
+import { createLogger } from './logger.ts';
+import { startProgress } from './progress.ts';
+import { handleStopSignals } from './signals.ts';
+import { logStatus } from './status-log.ts';
+
+export interface RunCommandOptions {
+  store?: string;
+  windowMs?: number;
+  windows?: number;
+  checkpointEvery?: number;
+  json: boolean;
+  /** Directory APP and --store are relative to (default process.cwd()). */
+  cwd?: string;
+}
+
+/** Resolves with the exit code; throws (for errors.ts to explain) when the run cannot start or fails. */
+export async function runCommand(appPath: string, options: RunCommandOptions): Promise<number> {
+  const cwd = options.cwd ?? process.cwd();
+  const app = await loadApp(appPath, cwd);
+  const log = createLogger({ json: options.json });
+  const store = resolve(cwd, options.store ?? `.sluice/${app.name}`);
+  const run = await launch(app, {
+    store,
+    streamingWindowMs: options.windowMs,
+    windows: options.windows,
+    checkpointWindowCount: options.checkpointEvery,
+  });
+  let stopProgress = () => {};
+  run.on('status', (e) => {
+    if (e.type === 'started') {
+      log.info({ event: 'store', store }, `store ${store}`);
+      stopProgress = startProgress(() => run.stats(), log);
+    }
+    logStatus(log, e);
+  });
+  const removeSignalHandlers = handleStopSignals(() => {
+    run.stop().catch(() => {}); // a failure surfaces through run.done below
+  }, log);
+  try {
+    await run.done;
+  } catch (e) {
+    const restarts = restartsSoFar(run);
+    log.error(
+      { event: 'failed', restarts, store },
+      `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ` +
+        `its checkpoints stay in ${store}, so a fixed build continues from them`,
+    );
+    throw e;
+  } finally {
+    stopProgress();
+    removeSignalHandlers();
+  }
+  return EXIT_OK;
+}
+
+function restartsSoFar(run: Run): number {
+  try {
+    return run.stats().restarts;
+  } catch {
+    return 0; // the run failed before its actors existed (while restoring)
+  }
+}

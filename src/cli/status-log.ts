@@ -1,0 +1,67 @@
+/**
+ * Logs the status events a person running an application cares about: start, failures, restarts,
+ * recoveries, warnings and the stop. Windows, checkpoints and commits go to the debug level (the
+ * progress line sums them up once a second).
+ */
+import type { StatusEvent } from '../engine/status.ts';
+import type { Logger } from './logger.ts';
+
+export function logStatus(log: Logger, e: StatusEvent): void {
+  switch (e.type) {
+    case 'started': {
+      const from =
+        e.restoredWindow > 0 ? `restored from the checkpoint of window ${e.restoredWindow}` : 'fresh store';
+      log.info(
+        {
+          event: e.type,
+          application: e.application,
+          actors: e.actors,
+          firstWindow: e.firstWindow,
+          restoredWindow: e.restoredWindow,
+        },
+        `started "${e.application}": ${e.actors} actors, first window ${e.firstWindow} (${from})`,
+      );
+      return;
+    }
+    case 'failure':
+      log.error(
+        { event: e.type, actorId: e.actorId, operator: e.operator, window: e.window, phase: e.phase },
+        e.error.message,
+      );
+      return;
+    case 'restart':
+      log.warn(
+        { event: e.type, actors: e.actors, window: e.window, attempt: e.attempt, delayMs: e.delayMs },
+        `restart #${e.attempt} in ${e.delayMs} ms: ${list(e.actors)} from the checkpoint of window ${e.window}`,
+      );
+      return;
+    case 'recovered':
+      log.info(
+        { event: e.type, actors: e.actors, window: e.window, ms: Math.round(e.ms) },
+        `recovered ${list(e.actors)} from window ${e.window} in ${Math.round(e.ms)} ms`,
+      );
+      return;
+    case 'warning':
+      log.warn({ event: e.type }, e.message);
+      return;
+    case 'stopped':
+      log.info(
+        { event: e.type, window: e.window, committed: e.committed, reason: e.reason },
+        `stopped after window ${e.window}, committed ${e.committed} (${stopReason(e.reason)})`,
+      );
+      return;
+    default:
+      log.debug({ event: e.type, ...e }, e.type);
+  }
+}
+
+function list(actors: readonly string[]): string {
+  const shown = actors.slice(0, 5).join(', ');
+  return actors.length > 5 ? `${shown} and ${actors.length - 5} more` : shown;
+}
+
+function stopReason(reason: 'windows' | 'stop' | 'failure'): string {
+  if (reason === 'windows') return 'all windows done';
+  if (reason === 'stop') return 'stop requested';
+  return 'failure';
+}

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { Fault } from './faults.ts';
+
+export interface FaultArbitraryOptions {
+  windows: number;
+  checkpointWindowCount: number;
+  maxFaults?: number;
+  /** Include crash-and-relaunch of the whole runtime. Default true. */
+  relaunch?: boolean;
+}
+
+/**
+ * Windows biased to land after two completed checkpoints (a fault before any checkpoint proves little:
+ * everything restarts from scratch), with some anywhere.
+ */
+export function faultWindowArb(o: FaultArbitraryOptions): fc.Arbitrary<number> {
+  const late = Math.min(o.windows, 2 * o.checkpointWindowCount + 1);
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: late, max: o.windows }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: o.windows }) },
+  );
+}
+
+/** One fault: which actor, which window, which call (and which tuple), or a relaunch. */
+export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
+  const throwArb = fc.constantFrom(...plan.actors).chain((actor) =>
+    fc.record({
+      kind: fc.constant('throw' as const),
+      actor: fc.constant(actor.id),
+      window: faultWindowArb(o),
+      call: actor.isInput
+        ? fc.constantFrom('emitTuples' as const, 'beginWindow' as const, 'endWindow' as const)
+        : fc.constantFrom('tuple' as const, 'tuple' as const, 'beginWindow' as const, 'endWindow' as const),
+      tuple: fc.integer({ min: 1, max: 20 }),
+    }),
+  );
+  if (o.relaunch === false) return throwArb;
+  const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });
+  return fc.oneof({ weight: 3, arbitrary: throwArb }, { weight: 1, arbitrary: relaunchArb });
+}
+
+/** A schedule of 0..maxFaults (default 6) faults. */
+export function faultScheduleArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault[]> {
+  return fc.array(faultArb(plan, o), { minLength: 0, maxLength: o.maxFaults ?? 6 });
+}

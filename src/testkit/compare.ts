@@ -1,0 +1,99 @@
+import { canonical, multiset } from './canonical.ts';
+import type { SinkOutputs } from './output-recorder.ts';
+
+export interface Difference {
+  sink: string;
+  window: number;
+  kind: 'lost' | 'duplicated' | 'unexpected' | 'reordered';
+  tuple?: unknown;
+  detail: string;
+}
+
+export interface CompareOptions {
+  /**
+   * Order is checked per key: the subsequence of tuples with the same key must be the same (DESIGN §4:
+   * the order from each upstream holds; across upstreams merged into one window it may differ).
+   * Without a key, only the multiset of each window is compared.
+   */
+  keyOf?: (tuple: any) => unknown;
+}
+
+/** The first window in which a sink's output differs from the expected (fault-free) output. */
+export function firstDifference(
+  expected: SinkOutputs,
+  actual: SinkOutputs,
+  options: CompareOptions = {},
+): Difference | undefined {
+  const sinks = [...new Set([...expected.keys(), ...actual.keys()])].sort();
+  for (const sink of sinks) {
+    const exp = expected.get(sink) ?? new Map<number, unknown[]>();
+    const act = actual.get(sink) ?? new Map<number, unknown[]>();
+    const windows = [...new Set([...exp.keys(), ...act.keys()])].sort((a, b) => a - b);
+    for (const window of windows) {
+      const d = compareWindow(sink, window, exp.get(window) ?? [], act.get(window) ?? [], options);
+      if (d) return d;
+    }
+  }
+  return undefined;
+}
+
+function compareWindow(
+  sink: string,
+  window: number,
+  exp: unknown[],
+  act: unknown[],
+  options: CompareOptions,
+): Difference | undefined {
+  const me = multiset(exp);
+  const ma = multiset(act);
+  for (const t of exp) {
+    const k = canonical(t);
+    if ((ma.get(k) ?? 0) < me.get(k)!) {
+      return {
+        sink,
+        window,
+        kind: 'lost',
+        tuple: t,
+        detail: `expected ${me.get(k)}×, got ${ma.get(k) ?? 0}×`,
+      };
+    }
+  }
+  for (const t of act) {
+    const k = canonical(t);
+    if ((me.get(k) ?? 0) < ma.get(k)!) {
+      const kind = me.has(k) ? 'duplicated' : 'unexpected';
+      return { sink, window, kind, tuple: t, detail: `expected ${me.get(k) ?? 0}×, got ${ma.get(k)}×` };
+    }
+  }
+  if (!options.keyOf) return undefined;
+  const byKey = (list: unknown[]) => {
+    const m = new Map<string, string[]>();
+    for (const t of list) {
+      const key = canonical(options.keyOf!(t));
+      const seq = m.get(key) ?? [];
+      seq.push(canonical(t));
+      m.set(key, seq);
+    }
+    return m;
+  };
+  const ke = byKey(exp);
+  const ka = byKey(act);
+  for (const [key, seq] of ke) {
+    const other = ka.get(key)!;
+    const i = seq.findIndex((s, j) => s !== other[j]);
+    if (i >= 0) {
+      return {
+        sink,
+        window,
+        kind: 'reordered',
+        tuple: JSON.parse(other[i]!),
+        detail: `key ${key}: position ${i} expected ${seq[i]}, got ${other[i]}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+export function describeDifference(d: Difference): string {
+  return `sink ${d.sink}, window ${d.window}: ${d.kind} tuple ${canonical(d.tuple)} (${d.detail})`;
+}

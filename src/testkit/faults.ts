@@ -1,0 +1,64 @@
+/** A fault to inject into a test run. Each fires once, however often its place is reached again. */
+export type Fault =
+  /** The operator of `actor` throws in `call` of window `window` (for 'tuple': at its `tuple`-th tuple). */
+  | {
+      kind: 'throw';
+      actor: string;
+      window: number;
+      call: 'beginWindow' | 'endWindow' | 'emitTuples' | 'tuple';
+      tuple?: number;
+    }
+  /** The whole runtime dies (as with SIGKILL) once window `window` is done, and is launched again. */
+  | { kind: 'relaunch'; window: number };
+
+export class InjectedFault extends Error {
+  constructor(readonly fault: Fault) {
+    super(`injected fault: ${describeFault(fault)}`);
+    this.name = 'InjectedFault';
+  }
+}
+
+export function describeFault(f: Fault): string {
+  if (f.kind === 'relaunch') return `kill and relaunch after window ${f.window}`;
+  return `${f.actor} throws in ${f.call}${f.call === 'tuple' ? ` #${f.tuple ?? 1}` : ''} of window ${f.window}`;
+}
+
+/** Holds a schedule and remembers which faults fired (across restarts and relaunches). */
+export class FaultInjector {
+  readonly fired: Fault[] = [];
+  private readonly pending: Fault[];
+
+  constructor(faults: readonly Fault[]) {
+    this.pending = [...faults];
+  }
+
+  /** Throws if a 'throw' fault is scheduled here. `tuple` is the 1-based tuple count in the window. */
+  check(actor: string, window: number, call: string, tuple = 0): void {
+    const i = this.pending.findIndex(
+      (f) =>
+        f.kind === 'throw' &&
+        f.actor === actor &&
+        f.window === window &&
+        f.call === call &&
+        (call !== 'tuple' || (f.tuple ?? 1) === tuple),
+    );
+    if (i < 0) return;
+    const [fault] = this.pending.splice(i, 1);
+    this.fired.push(fault!);
+    throw new InjectedFault(fault!);
+  }
+
+  /** The next relaunch fault still to fire, if any. */
+  nextRelaunch(): Extract<Fault, { kind: 'relaunch' }> | undefined {
+    const relaunches = this.pending.filter(
+      (f): f is Extract<Fault, { kind: 'relaunch' }> => f.kind === 'relaunch',
+    );
+    return relaunches.sort((a, b) => a.window - b.window)[0];
+  }
+
+  fire(fault: Fault): void {
+    const i = this.pending.indexOf(fault);
+    if (i >= 0) this.pending.splice(i, 1);
+    this.fired.push(fault);
+  }
+}

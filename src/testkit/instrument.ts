@@ -1,0 +1,102 @@
+import type { OperatorContext } from '../api/context.ts';
+import { InputOperator, type Operator, type OperatorClass } from '../api/operator.ts';
+import { InputPort } from '../api/ports.ts';
+import type { ActorPlan, PhysicalPlan } from '../plan/physical-plan.ts';
+import type { FaultInjector } from './faults.ts';
+import type { OutputRecorder } from './output-recorder.ts';
+
+/**
+ * Wraps every actor's operator class in a subclass that asks the fault injector before each call, and
+ * records what sink actors (no outgoing channel) receive. The application's own classes are untouched.
+ */
+export function instrumentPlan(
+  plan: PhysicalPlan,
+  faults: FaultInjector,
+  recorder: OutputRecorder,
+): PhysicalPlan {
+  const writers = new Set(plan.channels.map((c) => c.from.actor));
+  return {
+    ...plan,
+    actors: plan.actors.map(
+      (a): ActorPlan => ({
+        ...a,
+        cls: wrap(a.cls, a.id, faults, a.isInput || writers.has(a.id) ? undefined : recorder),
+      }),
+    ),
+  };
+}
+
+function wrap(
+  base: OperatorClass<Operator<any, any>>,
+  actorId: string,
+  faults: FaultInjector,
+  recorder: OutputRecorder | undefined,
+): OperatorClass<Operator<any, any>> {
+  const Base = base as new (props?: unknown) => Operator<any, any>;
+  const wrapped = class extends Base {
+    #ctx: OperatorContext | undefined;
+    #tuples = 0;
+    #window = 0;
+    #received = new Map<number, unknown[]>();
+
+    constructor(props?: unknown) {
+      super(props);
+      for (const [field, port] of Object.entries(this)) {
+        if (!(port instanceof InputPort)) continue;
+        const handler = port.handler;
+        (this as any)[field] = new InputPort((t: unknown) => {
+          const w = this.#ctx?.windowId ?? 0;
+          if (w !== this.#window) {
+            this.#window = w;
+            this.#tuples = 0;
+          }
+          faults.check(actorId, w, 'tuple', ++this.#tuples);
+          if (recorder) this.#record(w, t);
+          handler(t);
+        });
+      }
+    }
+
+    #record(w: number, t: unknown): void {
+      let list = this.#received.get(w);
+      if (!list) this.#received.set(w, (list = []));
+      list.push(t);
+    }
+
+    get windowUnderTest(): number {
+      return this.#ctx?.windowId ?? 0;
+    }
+
+    override setup(ctx: OperatorContext) {
+      this.#ctx = ctx;
+      return super.setup(ctx);
+    }
+
+    override beginWindow(w: number): void {
+      faults.check(actorId, w, 'beginWindow');
+      super.beginWindow(w);
+    }
+
+    override endWindow() {
+      const w = this.#ctx?.windowId ?? 0;
+      faults.check(actorId, w, 'endWindow');
+      if (recorder) {
+        if (!this.#received.has(w)) this.#received.set(w, []);
+        for (const [window, tuples] of [...this.#received].sort((a, b) => a[0] - b[0])) {
+          if (window > w) continue;
+          recorder.apply(actorId, window, tuples);
+          this.#received.delete(window);
+        }
+      }
+      return super.endWindow();
+    }
+  };
+  if (!(base.prototype instanceof InputOperator)) return wrapped;
+  const emitTuples = (base.prototype as InputOperator<any, any>).emitTuples;
+  return class extends wrapped {
+    emitTuples(): void {
+      faults.check(actorId, this.windowUnderTest, 'emitTuples');
+      emitTuples.call(this);
+    }
+  };
+}

@@ -1,0 +1,118 @@
+import { ApplicationSupervisor } from '../../supervisors/application-supervisor.ts';
+import { RestartStrategy } from '../../supervisors/restart-strategy.ts';
+import type { Application } from '../api/application.ts';
+import { startRun } from '../engine/run.ts';
+import type { StatusEvent } from '../engine/status.ts';
+import { emptyMemoryStoreData, MemorySnapshotStore } from '../storage/memory-snapshot-store.ts';
+import { type Fault, FaultInjector } from './faults.ts';
+import { instrumentPlan } from './instrument.ts';
+import { OutputRecorder, type SinkOutputs } from './output-recorder.ts';
+
+export interface TestRunOptions {
+  windows: number;
+  checkpointWindowCount?: number;
+  faults?: readonly Fault[];
+  mailboxCapacity?: number;
+  batchSize?: number;
+  /** Default: restart up to 1000 times, no backoff (the faults are the point). */
+  restart?: RestartStrategy;
+  debug?: { skipDedupe?: boolean; skipReplay?: boolean };
+  /** A run that finishes no window for this long (wall clock) is killed and reported as stalled. Default 5 s. */
+  stallMs?: number;
+  /** Every status event of every launch (including relaunches). */
+  onStatus?: (event: StatusEvent) => void;
+}
+
+export interface TestRunResult {
+  /** What each sink actor applied, per window (exactly-once fenced, as a transactional output would). */
+  outputs: SinkOutputs;
+  /** Windows replayed with other tuples than their first pass. */
+  replayMismatches: string[];
+  faultsFired: Fault[];
+  /** Windows actors were restored at, by in-process recovery or by a relaunch (0: from scratch). */
+  restoredAt: number[];
+  relaunches: number;
+  /** Set when the run stopped with an error (a failure that escalated). */
+  error?: Error;
+}
+
+/**
+ * Runs an application in this process on virtual time with a fault schedule, relaunching it on the
+ * same (in-memory) store when a relaunch fault kills it, and records every sink's per-window output.
+ */
+export async function runWithFaults(app: Application, options: TestRunOptions): Promise<TestRunResult> {
+  const data = emptyMemoryStoreData();
+  const injector = new FaultInjector(options.faults ?? []);
+  const recorder = new OutputRecorder(!options.debug?.skipDedupe);
+  const restoredAt: number[] = [];
+  let relaunches = 0;
+  let error: Error | undefined;
+  for (;;) {
+    const relaunch = injector.nextRelaunch();
+    const run = await startRun(
+      app,
+      {
+        store: new MemorySnapshotStore({ data }),
+        windows: options.windows,
+        virtualTime: true,
+        checkpointWindowCount: options.checkpointWindowCount ?? 2,
+        mailboxCapacity: options.mailboxCapacity,
+        batchSize: options.batchSize,
+        debug: options.debug,
+        instrument: (plan) => instrumentPlan(plan, injector, recorder),
+      },
+      (checkpointing) =>
+        new ApplicationSupervisor(
+          options.restart ?? RestartStrategy.restart().withLimit(1000, 60_000).withBackoff(0, 0),
+          checkpointing,
+        ),
+    );
+    let killed = false;
+    let stalled: Error | undefined;
+    let lastWindow = 0;
+    const stallMs = options.stallMs ?? 5_000;
+    const watchdog = setInterval(() => {
+      if (stalled || killed) return;
+      stalled = new Error(
+        `the run stalled: no window finished for ${stallMs} ms (last finished: ${lastWindow})`,
+      );
+      void run.kill();
+    }, stallMs);
+    run.on('status', (e) => {
+      options.onStatus?.(e);
+      if (e.type === 'window') {
+        lastWindow = e.window;
+        watchdog.refresh();
+      }
+      if (e.type === 'restart') restoredAt.push(e.window);
+      if (e.type === 'started' && relaunches > 0) restoredAt.push(e.restoredWindow);
+      if (relaunch && !killed && e.type === 'window' && e.window >= relaunch.window) {
+        killed = true;
+        injector.fire(relaunch);
+        void run.kill();
+      }
+    });
+    try {
+      await run.done;
+    } catch (e) {
+      error = e as Error;
+      break;
+    } finally {
+      clearInterval(watchdog);
+    }
+    if (stalled) {
+      error = stalled;
+      break;
+    }
+    if (!killed) break;
+    relaunches++;
+  }
+  return {
+    outputs: recorder.outputs,
+    replayMismatches: recorder.replayMismatches,
+    faultsFired: injector.fired,
+    restoredAt,
+    relaunches,
+    error,
+  };
+}
