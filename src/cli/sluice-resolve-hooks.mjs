@@ -20,12 +20,19 @@ const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 
 /** 'sluice' → file:///…/src/index.ts, 'sluice/actors' → file:///…/actors/index.ts, … */
 const entries = new Map(
-  Object.entries(manifest.exports ?? {}).map(([subpath, target]) => [
-    subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
-    pathToFileURL(join(packageRoot, target)).href,
-  ]),
+  Object.entries(manifest.exports ?? {})
+    .filter(([, target]) => typeof target === 'string')
+    .map(([subpath, target]) => [
+      subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
+      pathToFileURL(join(packageRoot, target)).href,
+    ]),
 );
 
+/** Node ≥ 22.18 (type stripping) reports `.ts` files as 'commonjs-typescript'; Node 20 as 'commonjs'. */
+const AS_ESM = new Map([
+  ['commonjs', 'module'],
+  ['commonjs-typescript', 'module-typescript'],
+]);
 const DETECTABLE = new Set(['.ts', '.tsx', '.js', '.jsx']);
 const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s)/m;
 const typeByDirectory = new Map();
@@ -35,9 +42,8 @@ export async function resolve(specifier, context, nextResolve) {
   // Resolved by the next hook (tsx), which knows that a `.ts` file of this package is an ES module.
   if (entry !== undefined) return nextResolve(entry, context);
   const resolved = await nextResolve(specifier, context);
-  if (resolved.format === 'commonjs' && looksLikeUntypedEsm(resolved.url)) {
-    return { ...resolved, format: 'module' };
-  }
+  const esmFormat = AS_ESM.get(resolved.format);
+  if (esmFormat !== undefined && looksLikeUntypedEsm(resolved.url)) return { ...resolved, format: esmFormat };
   return resolved;
 }
 

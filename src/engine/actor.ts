@@ -4,7 +4,7 @@ import type { ActorPlan } from '../plan/physical-plan.ts';
 import type { ActorHost } from './actor-host.ts';
 import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
-import { isPromise, then } from './maybe-async.ts';
+import { andThen, isPromise } from './maybe-async.ts';
 import { MutableOperatorContext } from './operator-context.ts';
 import { buildEmit, type ChannelWriter, type Outlet, type WindowReset } from './outlets.ts';
 
@@ -99,7 +99,7 @@ export abstract class Actor {
       w % this.plan.applicationWindowCount === 0 || w === this.host.finalWindow
         ? this.call('endWindow', () => this.operator.endWindow())
         : undefined;
-    return then(ending, () => then(this.beforeEndMarker(w), () => this.afterEnd(w)));
+    return andThen(ending, () => andThen(this.beforeEndMarker(w), () => this.afterEnd(w)));
   }
 
   /** Input actors persist their window log here. */

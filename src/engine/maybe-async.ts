@@ -1,5 +1,5 @@
 /** Runs `next` after `value` settles, without a promise when `value` is not one (the common case). */
-export function then<T>(value: void | Promise<void>, next: () => T | Promise<T>): T | Promise<T> {
+export function andThen<T>(value: void | Promise<void>, next: () => T | Promise<T>): T | Promise<T> {
   if (isPromise(value)) return value.then(next);
   return next();
 }

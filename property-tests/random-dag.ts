@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import { type Application, application, type DagBuilder, type InputHandle, type OutputHandle } from '../src/index.ts';
+import { Collected, CollectSink } from '../actors/index.ts';
+import {
+  FilterStage,
+  JoinStage,
+  KeyedSource,
+  MapStage,
+  RunningSumStage,
+  type Tuple,
+  WindowAggregateStage,
+} from './operators.ts';
+
+/**
+ * Random DAGs of deterministic operators: chains, fan-out, and diamonds (fan-out then join), with keyed
+ * partitions 1–4, parallel and thread-local links. Every partitioned stream is keyed by `k` and the
+ * source partitions emit disjoint keys, so each key flows through one path up to a join; order-sensitive
+ * running sums are only placed where that holds (before a join, or after a window aggregate).
+ */
+export type StageKind = 'map' | 'filter' | 'runningSum' | 'windowAggregate';
+export type Link = 'keyed' | 'parallel' | 'thread';
+
+export interface StageSpec {
+  kind: StageKind;
+  partitions: number;
+  link: Link;
+  a: number;
+  b: number;
+}
+
+export interface DagSpec {
+  shape: 'chain' | 'fanout' | 'diamond';
+  source: { partitions: number; perWindow: number; keys: number; batch: number };
+  head: StageSpec[];
+  branchA: StageSpec[];
+  branchB: StageSpec[];
+  join: { partitions: number };
+  tail: StageSpec[];
+  sinkPartitions: number;
+}
+
+const stageArb: fc.Arbitrary<StageSpec> = fc.record({
+  kind: fc.constantFrom<StageKind>('map', 'filter', 'runningSum', 'windowAggregate'),
+  partitions: fc.integer({ min: 1, max: 4 }),
+  link: fc.constantFrom<Link>('keyed', 'keyed', 'parallel', 'thread'),
+  a: fc.integer({ min: 1, max: 97 }),
+  b: fc.integer({ min: 0, max: 97 }),
+});
+
+const stagesArb = (max: number) => fc.array(stageArb, { maxLength: max });
+
+export const dagSpecArb: fc.Arbitrary<DagSpec> = fc
+  .record({
+    shape: fc.constantFrom<DagSpec['shape']>('chain', 'fanout', 'diamond'),
+    source: fc.record({
+      partitions: fc.integer({ min: 1, max: 2 }),
+      perWindow: fc.integer({ min: 0, max: 24 }),
+      keys: fc.integer({ min: 1, max: 6 }),
+      batch: fc.integer({ min: 1, max: 8 }),
+    }),
+    head: stagesArb(3),
+    branchA: stagesArb(2),
+    branchB: stagesArb(2),
+    join: fc.record({ partitions: fc.integer({ min: 1, max: 4 }) }),
+    tail: stagesArb(2),
+    sinkPartitions: fc.integer({ min: 1, max: 2 }),
+  })
+  .map(normalize);
+
+/** Running sums after a join (before any window aggregate) would depend on the cross-branch order. */
+function normalize(spec: DagSpec): DagSpec {
+  let aggregated = false;
+  const tail = spec.tail.map((s) => {
+    if (s.kind === 'windowAggregate') aggregated = true;
+    return s.kind === 'runningSum' && !aggregated ? { ...s, kind: 'map' as const } : s;
+  });
+  return { ...spec, tail };
+}
+
+export function buildApp(spec: DagSpec): Application {
+  return application('property', (dag) => {
+    let n = 0;
+    const next = (prefix: string) => `${prefix}${n++}`;
+    const connect = (from: OutputHandle<Tuple>, to: InputHandle<Tuple> | InputHandle<Tuple>[], link: Link) => {
+      const s = dag.stream(next('s'), from, to);
+      if (link === 'keyed') s.keyBy((t) => t.k);
+      else if (link === 'parallel') s.parallel();
+      else s.locality('thread');
+    };
+    const chain = (from: OutputHandle<Tuple>, stages: StageSpec[]) => {
+      for (const stage of stages) {
+        const op = addStage(dag, next(stage.kind), stage);
+        connect(from, op.in, stage.link);
+        from = op.out;
+      }
+      return from;
+    };
+    const sink = (from: OutputHandle<Tuple>) => {
+      const s = dag.add(next('sink'), CollectSink<Tuple>, { into: new Collected<Tuple>() }, {
+        partitions: spec.sinkPartitions,
+      });
+      connect(from, s.in, 'keyed');
+    };
+    const src = dag.add('src', KeyedSource, spec.source, { partitions: spec.source.partitions });
+    const head = chain(src.out, spec.head);
+    if (spec.shape === 'chain') return sink(head);
+    // One stream fans out from the head to the first stage of each non-empty branch.
+    const branches = [spec.branchA, spec.branchB];
+    const firsts = branches.map((br) => (br[0] ? addStage(dag, next(br[0].kind), br[0]) : undefined));
+    const fanned = firsts.flatMap((op) => (op ? [op.in] : []));
+    if (fanned.length > 0) connect(head, fanned, 'keyed');
+    const [a, b] = branches.map((br, i) => (firsts[i] ? chain(firsts[i].out, br.slice(1)) : head)) as [
+      OutputHandle<Tuple>,
+      OutputHandle<Tuple>,
+    ];
+    if (spec.shape === 'fanout') {
+      sink(a);
+      sink(b);
+      return;
+    }
+    const join = dag.add(next('join'), JoinStage, undefined, { partitions: spec.join.partitions });
+    connect(a, join.a, 'keyed');
+    connect(b, join.b, 'keyed');
+    sink(chain(join.out, spec.tail));
+  });
+}
+
+function addStage(dag: DagBuilder, name: string, s: StageSpec) {
+  const attrs = s.link === 'keyed' ? { partitions: s.partitions } : {};
+  switch (s.kind) {
+    case 'map':
+      return dag.add(name, MapStage, { a: s.a, b: s.b }, attrs);
+    case 'filter':
+      return dag.add(name, FilterStage, { m: (s.a % 5) + 2 }, attrs);
+    case 'runningSum':
+      return dag.add(name, RunningSumStage, undefined, attrs);
+    case 'windowAggregate':
+      return dag.add(name, WindowAggregateStage, undefined, attrs);
+  }
+}
