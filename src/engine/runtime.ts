@@ -313,6 +313,9 @@ export class Runtime implements ActorHost {
       phase: failure.phase,
       error: failure,
     });
+    // Let checkpoint writes in flight land first: the recovery window is chosen on settled bookkeeping, so
+    // no commit (and buffer purge) can overtake it.
+    await Promise.allSettled([...this.pendingWrites]);
     const decision = this.supervision.failed(failure, Date.now());
     if (decision.action === 'escalate') throw failure;
     this.restarts++;
@@ -340,7 +343,6 @@ export class Runtime implements ActorHost {
    * restored consumers skip windows ≤ r.
    */
   private async recover(set: Set<string>, r: number): Promise<void> {
-    await Promise.allSettled([...this.pendingWrites]);
     const snapshots = await loadSnapshots(this.store, [...set], r);
     const old = [...set].map((id) => this.graph.byId.get(id)!);
     for (const a of old) a.dispose();

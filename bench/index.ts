@@ -1,0 +1,66 @@
+/**
+ * `npm run bench [-- --json] [-- --quick] [-- --runs N]`: prints figures, never passes or fails on time.
+ * It exits non-zero only when a result is wrong (the variants disagree on the checksum).
+ *
+ * Each section is one file exporting a Section; add a new one (checkpoint overhead, recovery time) to
+ * SECTIONS.
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { caseStudySection } from './case-study.ts';
+import { mailboxHopSection } from './mailbox-hop.ts';
+import type { BenchOptions, Section } from './section.ts';
+
+const SECTIONS: readonly Section[] = [caseStudySection, mailboxHopSection];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '3' },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs must be an integer ≥ 1 (got ${values.runs})`);
+  const options: BenchOptions = {
+    quick: values.quick,
+    runs,
+    progress: (line) => process.stderr.write(`· ${line}\n`),
+  };
+  const environment = {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    /** Other work on the machine skews every figure: compare runs at a low load only. */
+    loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
+    runsPerVariant: runs,
+    statistic: 'best of the measured runs, after one warm-up run',
+    gcBetweenRuns: typeof (globalThis as { gc?: unknown }).gc === 'function',
+  };
+  const figures: Record<string, number | string | boolean> = { ...environment };
+  if (!values.json) {
+    console.log(
+      `sluice bench: node ${environment.node}, ${environment.platform}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadAverageAtStart}`,
+    );
+    console.log(
+      `best of ${runs} measured runs per variant after a warm-up${values.quick ? ' (--quick: small workload)' : ''}`,
+    );
+  }
+  for (const section of SECTIONS) {
+    const report = await section.run(options);
+    Object.assign(figures, report.figures);
+    if (!values.json) {
+      console.log(`\n${section.title}`);
+      for (const line of report.lines) console.log(line);
+    }
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,26 @@
+/** What every bench section gets. */
+export interface BenchOptions {
+  /** A small workload, for a smoke run: the figures are not meaningful. */
+  readonly quick: boolean;
+  /** Measured runs per variant (after one warm-up run). */
+  readonly runs: number;
+  /** Progress notes (stderr), so stdout holds only the report. */
+  readonly progress: (line: string) => void;
+}
+
+/** A section's figures: printed as `lines`, and merged into the one JSON object under `--json`. */
+export interface SectionReport {
+  readonly lines: readonly string[];
+  readonly figures: Readonly<Record<string, number | string>>;
+}
+
+/** One part of the bench (the case study, the mailbox hop; later checkpoint overhead, recovery time). */
+export interface Section {
+  readonly title: string;
+  run(options: BenchOptions): Promise<SectionReport>;
+}
+
+/** A result that is wrong, not slow (a checksum mismatch): the bench exits non-zero. */
+export class BenchError extends Error {
+  override readonly name = 'BenchError';
+}

@@ -1,0 +1,113 @@
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AverageChecksum,
+  addTo,
+  DIMENSIONS,
+  type Dimensioned,
+  dimensionKey,
+  type PartialSum,
+  type Reading,
+  readingAt,
+  type Sums,
+  type Workload,
+} from './case-study-workload.ts';
+
+/** Marks the end of a window in-band, as sluice's end(w) does. */
+const WINDOW_END = Object.freeze({ windowEnd: true as const });
+type WindowEnd = typeof WINDOW_END;
+
+/**
+ * The pipeline a Node user would write instead: the same stages as object-mode streams, one object per
+ * chunk, joined by stream.pipeline (default highWaterMark, 16 objects).
+ */
+export async function runStreamPipeline(w: Workload): Promise<AverageChecksum> {
+  const into = new AverageChecksum();
+  await pipeline(readings(w), generateDimensions(), prereqAverage(), average(into));
+  return into;
+}
+
+function readings(w: Workload): Readable {
+  let seq = 0;
+  let inWindow = 0;
+  let window = 0;
+  return new Readable({
+    objectMode: true,
+    read() {
+      for (;;) {
+        if (window === w.windows) {
+          this.push(null);
+          return;
+        }
+        if (inWindow === w.readingsPerWindow) {
+          inWindow = 0;
+          window++;
+          if (!this.push(WINDOW_END)) return;
+          continue;
+        }
+        inWindow++;
+        if (!this.push(readingAt(seq++))) return;
+      }
+    },
+  });
+}
+
+function generateDimensions(): Transform {
+  return new Transform({
+    objectMode: true,
+    transform(r: Reading | WindowEnd, _encoding, callback) {
+      if (r === WINDOW_END) this.push(r);
+      else {
+        const reading = r as Reading;
+        for (let d = 0; d < DIMENSIONS; d++) {
+          const t: Dimensioned = {
+            key: dimensionKey(reading, d),
+            cpu: reading.cpu,
+            ram: reading.ram,
+            hdd: reading.hdd,
+          };
+          this.push(t);
+        }
+      }
+      callback();
+    },
+  });
+}
+
+function prereqAverage(): Transform {
+  const sums = new Map<number, Sums>();
+  return new Transform({
+    objectMode: true,
+    transform(t: Dimensioned | WindowEnd, _encoding, callback) {
+      if (t === WINDOW_END) {
+        for (const [key, s] of sums) {
+          const p: PartialSum = { key, cpu: s.cpu, ram: s.ram, hdd: s.hdd, count: s.count };
+          this.push(p);
+        }
+        sums.clear();
+        this.push(t);
+      } else {
+        const d = t as Dimensioned;
+        addTo(sums, d.key, d.cpu, d.ram, d.hdd, 1);
+      }
+      callback();
+    },
+  });
+}
+
+function average(into: AverageChecksum): Writable {
+  const totals = new Map<number, Sums>();
+  return new Writable({
+    objectMode: true,
+    write(p: PartialSum | WindowEnd, _encoding, callback) {
+      if (p === WINDOW_END) {
+        into.addWindow(totals);
+        into.lastWindow++;
+      } else {
+        const s = p as PartialSum;
+        addTo(totals, s.key, s.cpu, s.ram, s.hdd, s.count);
+      }
+      callback();
+    },
+  });
+}

@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLines, sluice, type TempDir, tempDir } from './cli-process.ts';
+
+let tmp: TempDir;
+beforeAll(async () => {
+  tmp = await tempDir();
+  await tmp.write(
+    'syntax.ts',
+    "import { application } from 'sluice';\nexport default application('x', (dag) => {\n  const a = ;\n});\n",
+  );
+  await tmp.write('no-default.ts', "export const app = 'nothing here';\n");
+  await tmp.write('not-an-app.ts', 'export default { name: 42 };\n');
+  await tmp.write('throws-on-load.ts', "throw new Error('no config found');\nexport default 1;\n");
+  await tmp.write(
+    'cycle.ts',
+    `import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+class Merge extends Operator {
+  readonly a = this.input<number>((t) => this.out.emit(t));
+  readonly b = this.input<number>((t) => this.out.emit(t));
+  readonly out = this.output<number>();
+}
+class Pass extends Operator {
+  readonly in = this.input<number>((t) => this.out.emit(t));
+  readonly out = this.output<number>();
+}
+export default application('cycle', (dag) => {
+  const source = dag.add('source', SequenceSource);
+  const merge = dag.add('merge', Merge);
+  const pass = dag.add('pass', Pass);
+  dag.stream('in', source.out, merge.a);
+  dag.stream('forth', merge.out, pass.in);
+  dag.stream('back', pass.out, merge.b);
+});
+`,
+  );
+  await tmp.write(
+    'always-fails.ts',
+    `import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+class Picky extends Operator {
+  readonly in = this.input<number>((n) => {
+    throw new Error(\`cannot take \${n}\`);
+  });
+}
+export default application('always-fails', (dag) => {
+  const source = dag.add('source', SequenceSource, { tuplesPerWindow: 3 });
+  const picky = dag.add('picky', Picky);
+  dag.stream('numbers', source.out, picky.in);
+});
+`,
+  );
+});
+afterAll(() => tmp.cleanup());
+
+/** Runs `sluice run APP` in the temp dir; expects nothing on stderr but one `sluice:` line. */
+async function badRun(app: string, ...options: string[]): Promise<{ code: number | null; line: string }> {
+  const r = await sluice(['run', app, '--store', join(tmp.dir, `store-${app}`), ...options], tmp.dir);
+  expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
+  expect(errorLines(r.stderr)).toHaveLength(1);
+  return { code: r.code, line: errorLines(r.stderr)[0]! };
+}
+
+describe('sluice run: bad input is one line and exit 2', () => {
+  it('no such file', async () => {
+    const r = await badRun('missing.ts');
+    expect(r).toMatchObject({ code: 2, line: expect.stringMatching(/^sluice: no such file: missing\.ts/) });
+  });
+
+  it('a syntax error, with its location', async () => {
+    const r = await badRun('syntax.ts');
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(
+      /^sluice: cannot load syntax\.ts: syntax error: .*syntax\.ts:3:12: Unexpected ";"$/,
+    );
+  });
+
+  it('a module that throws while loading', async () => {
+    const r = await badRun('throws-on-load.ts');
+    expect(r).toEqual({ code: 2, line: 'sluice: cannot load throws-on-load.ts: no config found' });
+  });
+
+  it('no default export', async () => {
+    const r = await badRun('no-default.ts');
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(/^sluice: no-default\.ts has no default export/);
+  });
+
+  it('a default export that is not an application', async () => {
+    const r = await badRun('not-an-app.ts');
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(/^sluice: the default export of not-an-app\.ts is not an application/);
+  });
+
+  it('an invalid DAG, with its code', async () => {
+    const r = await badRun('cycle.ts');
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(/^sluice: invalid DAG \(SLUICE_CYCLE\): .*cycle/);
+  });
+
+  it.each([
+    ['--windows', 'abc', /^sluice: option '--windows <n>' argument 'abc' is invalid/],
+    ['--windows', '0', /^sluice: option '--windows <n>' argument '0' is invalid/],
+    ['--window-ms', '0', /^sluice: option '--window-ms <ms>' argument '0' is invalid/],
+    ['--checkpoint-every', '-1', /^sluice: option '--checkpoint-every <n>' argument '-1' is invalid/],
+  ])('an invalid option value: %s %s', async (option, value, message) => {
+    const r = await badRun('cycle.ts', option, value);
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(message);
+  });
+
+  it('an unknown command', async () => {
+    const r = await sluice(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("sluice: unknown command 'frobnicate'\n");
+  });
+});
+
+describe('sluice run: a failing operator', () => {
+  it('escalates after the restarts: exit 1 and a line naming the operator and window', async () => {
+    const r = await sluice(
+      ['run', 'always-fails.ts', '--window-ms', '20', '--store', 'store-fails'],
+      tmp.dir,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const lines = errorLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^sluice: run failed \(SLUICE_OPERATOR_FAILED\): operator "picky" \(picky\) failed in window 1 during tuple: cannot take 0$/,
+    );
+    expect(r.stderr).toMatch(/restart #1 in \d+ ms: picky from the checkpoint of window 0/);
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  }, 10_000);
+});

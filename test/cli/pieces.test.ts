@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
+import { CliError, EXIT_FAILED, EXIT_USAGE, errorLine, explain } from '../../src/cli/errors.ts';
+import { formatProgress, progressOf } from '../../src/cli/progress.ts';
+import { unifierTrees } from '../../src/cli/unifier-trees.ts';
+import { DagError } from '../../src/dag/errors.ts';
+import { OperatorFailure } from '../../src/engine/failure.ts';
+import type { RunStats } from '../../src/engine/status.ts';
+import { application, planPhysical, SluiceError, StoreLockedError } from '../../src/index.ts';
+
+describe('explain', () => {
+  it('maps each failure to its message and exit code', () => {
+    expect(explain(new CliError('no such file: x.ts'))).toEqual({
+      message: 'no such file: x.ts',
+      exitCode: EXIT_USAGE,
+    });
+    expect(explain(new DagError('SLUICE_CYCLE', 'a cycle'))).toEqual({
+      message: 'invalid DAG (SLUICE_CYCLE): a cycle',
+      exitCode: EXIT_USAGE,
+    });
+    expect(explain(new StoreLockedError('/s')).message).toMatch(/^store in use \(SLUICE_STORE_LOCKED\): /);
+    expect(explain(new StoreLockedError('/s')).exitCode).toBe(EXIT_USAGE);
+    const failure = new OperatorFailure('op#1', 'op', 7, 'endWindow', new Error('disk full'));
+    expect(explain(failure)).toEqual({
+      message:
+        'run failed (SLUICE_OPERATOR_FAILED): operator "op" (op#1) failed in window 7 during endWindow: disk full',
+      exitCode: EXIT_FAILED,
+    });
+    expect(explain(new SluiceError('SLUICE_INVALID_OPTION', 'bad')).exitCode).toBe(EXIT_USAGE);
+    expect(explain(new TypeError('x is undefined'))).toEqual({
+      message: 'TypeError: x is undefined',
+      exitCode: EXIT_FAILED,
+    });
+  });
+
+  it('prints one line whatever the message holds', () => {
+    expect(errorLine('first\n   second\n')).toBe('sluice: first second\n');
+  });
+});
+
+describe('progress', () => {
+  const stats = (tuples: number): RunStats => ({
+    window: 12,
+    committed: 10,
+    restarts: 1,
+    tuples,
+    operators: [],
+  });
+
+  it('computes tuples per second over the last interval', () => {
+    const p = progressOf(stats(3500), { atMs: 1000, tuples: 1000 }, { atMs: 1500, tuples: 3500 });
+    expect(p).toEqual({ window: 12, tuplesPerSecond: 5000, committed: 10, restarts: 1 });
+    expect(formatProgress(p)).toBe('window 12 · 5,000 tuples/s · committed 10 · restarts 1');
+  });
+
+  it('never reports a negative rate', () => {
+    expect(progressOf(stats(0), { atMs: 0, tuples: 9 }, { atMs: 0, tuples: 0 }).tuplesPerSecond).toBe(0);
+  });
+});
+
+describe('unifierTrees', () => {
+  it('reads back cascading layers: 20 partitions at a limit of 4 give 5 → 2 → 1', () => {
+    const app = application('wide', (dag) => {
+      const source = dag.add('source', SequenceSource, {}, { partitions: 20, unifierLimit: 4 });
+      const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+      dag.stream('numbers', source.out, sink.in);
+    });
+    const [tree, ...rest] = unifierTrees(planPhysical(app.dag()));
+    expect(rest).toEqual([]);
+    expect(tree).toMatchObject({ operator: 'source', stream: 'numbers', downstream: 'sink', partitions: 20 });
+    expect(tree!.layers.map((l) => l.length)).toEqual([5, 2, 1]);
+  });
+});

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLines, sluice, startSluice, type TempDir, tempDir } from './cli-process.ts';
+
+let tmp: TempDir;
+beforeAll(async () => {
+  tmp = await tempDir();
+});
+afterAll(() => tmp.cleanup());
+
+const outsideApp = `
+import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+import { canonical } from 'sluice/testkit';
+
+class Print extends Operator {
+  readonly in = this.input<number>((n) => {
+    process.stdout.write(\`outside \${canonical({ n })}\\n\`);
+  });
+}
+
+export default application('outside', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 2 });
+  const print = dag.add('print', Print);
+  dag.stream('numbers', numbers.out, print.in);
+});
+`;
+
+describe('sluice run', () => {
+  it('runs the hello example for 5 windows and exits 0', async () => {
+    const r = await sluice([
+      'run',
+      'examples/hello/app.ts',
+      '--windows',
+      '5',
+      '--window-ms',
+      '50',
+      '--store',
+      join(tmp.dir, 'hello'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('hello [1] 0\n');
+    expect(r.stdout).toContain('hello [5] 2304\n');
+    expect(r.stderr).toMatch(/stopped after window 5, committed 5/);
+    expect(errorLines(r.stderr)).toEqual([]);
+  });
+
+  it('runs a .ts application outside the repository that imports sluice, sluice/actors and sluice/testkit', async () => {
+    await tmp.write('outside.ts', outsideApp);
+    const r = await sluice(
+      ['run', 'outside.ts', '--windows', '2', '--window-ms', '20', '--store', 'store-outside'],
+      tmp.dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'outside {"n":0}',
+      'outside {"n":1}',
+      'outside {"n":2}',
+      'outside {"n":3}',
+    ]);
+  });
+
+  it('runs a .js application outside the repository written with import/export default', async () => {
+    await tmp.write(
+      'plain.js',
+      `import { application } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+export default application('plain', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
+  const print = dag.add('print', ConsoleSink, { prefix: 'js ' });
+  dag.stream('numbers', numbers.out, print.in);
+});
+`,
+    );
+    const r = await sluice(['run', 'plain.js', '--windows', '2', '--window-ms', '20', '--json'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('js [1] 0\njs [2] 1\n');
+    // --json: every stderr line is a JSON log entry; the default store is ./.sluice/<app name>
+    const entries = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.find((e) => e.event === 'store').store).toBe(join(tmp.dir, '.sluice', 'plain'));
+    expect(entries.find((e) => e.event === 'stopped')).toMatchObject({ window: 2, committed: 2 });
+  });
+
+  it('stops gracefully on SIGINT with a final checkpoint and exits 0', async () => {
+    const p = startSluice([
+      'run',
+      'examples/hello/app.ts',
+      '--window-ms',
+      '20',
+      '--store',
+      join(tmp.dir, 'sigint'),
+    ]);
+    await p.waitFor('stdout', /hello \[2\]/);
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(0);
+    const stopped = /stopped after window (\d+), committed (\d+) \(stop requested\)/.exec(r.stderr);
+    expect(stopped, r.stderr).not.toBeNull();
+    expect(stopped![2]).toBe(stopped![1]);
+    expect(errorLines(r.stderr)).toEqual([]);
+  });
+
+  it('refuses a store in use by another run (SLUICE_STORE_LOCKED); the first still stops with 0', async () => {
+    const store = join(tmp.dir, 'locked');
+    const first = startSluice(['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store]);
+    await first.waitFor('stderr', /started "hello"/);
+    const second = await sluice(['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store]);
+    expect(second.code).toBe(2);
+    expect(errorLines(second.stderr)).toHaveLength(1);
+    expect(errorLines(second.stderr)[0]).toMatch(/^sluice: store in use \(SLUICE_STORE_LOCKED\): .*locked/);
+    first.child.kill('SIGINT');
+    const r = await first.exited;
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('relaunched on the same store, continues after the last committed window', async () => {
+    const store = join(tmp.dir, 'relaunch');
+    const args = ['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store];
+    expect((await sluice([...args, '--windows', '2'])).code).toBe(0);
+    const r = await sluice([...args, '--windows', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/first window 3 \(restored from the checkpoint of window 2\)/);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'hello [3] 400',
+      'hello [3] 484',
+      'hello [3] 576',
+      'hello [3] 676',
+      'hello [3] 784',
+    ]);
+  });
+});
