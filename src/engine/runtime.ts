@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
@@ -188,6 +189,7 @@ export class Runtime implements ActorHost {
         continue;
       }
       if (progressed) await yieldToEventLoop();
+      else if (this.stalled()) throw new SluiceError('SLUICE_STALLED', this.describeStall());
       else await this.waker.wait(this.idleWait());
     }
   }
@@ -271,6 +273,21 @@ export class Runtime implements ActorHost {
       return Math.max(1, Math.min(IDLE_WAIT_MS, this.generator.msUntilDue(this.now())));
     }
     return IDLE_WAIT_MS;
+  }
+
+  /** Virtual time has no timer to wait for: with nothing in flight and no progress, nothing will change. */
+  private stalled(): boolean {
+    return (
+      this.generator.virtual &&
+      this.pendingWrites.size === 0 &&
+      !this.graph.actors.some((a) => a.busy || a.hasPendingHooks) &&
+      !this.finished()
+    );
+  }
+
+  private describeStall(): string {
+    const behind = this.graph.actors.filter((a) => a.lastEnded === this.doneWindow).map((a) => a.id);
+    return `no actor can make progress after window ${this.doneWindow} (waiting: ${behind.slice(0, 8).join(', ')}); a window's messages went missing`;
   }
 
   private finished(): boolean {
