@@ -13,12 +13,21 @@ interface Inlet {
  * An actor fed by channels (its mailbox) or, when fused, called directly by its upstream.
  * With several inputs it ends window w only after every input ended it; an input that has ended w
  * is not read again until then, so no tuple of w+1 is handled inside w.
+ *
+ * Merging several inputs, it hands tuples to the operator in a fixed order within each window: all of
+ * input 0's, then input 1's, and so on. Input k is handled as it arrives once inputs 0..k-1 have ended
+ * the window; until then its batches are held (still read, so no producer waits on another). So a
+ * replayed window reaches a unifier or join in the same order as the first time, and the whole output
+ * is deterministic, at the cost of holding up to one window of the later inputs.
  */
 export class OperatorActor extends Actor {
   private readonly inlets: Inlet[] = [];
   private ended: boolean[] = [];
   private endedCount = 0;
   private next = 0;
+  /** Inputs below this index have ended the window; this one is handled live, later ones are held. */
+  private live = 0;
+  private held: unknown[][][] = [];
   /** Windows ≤ floor were restored from a checkpoint: their replayed messages are skipped. */
   floor = 0;
   /** Debug switch for the property tests: with it, replayed windows are applied twice. */
@@ -32,6 +41,7 @@ export class OperatorActor extends Actor {
   addInlet(channel: Channel, port: string): void {
     this.inlets.push({ channel, handler: this.handlerOf(port) });
     this.ended.push(false);
+    this.held.push([]);
   }
 
   get inletCount(): number {
@@ -58,14 +68,9 @@ export class OperatorActor extends Actor {
       done++;
       if (m.window <= this.floor && !this.skipDedupe) continue;
       if (m.kind === DATA) {
-        const tuples = m.tuples;
-        const h = inlet.handler;
-        this.tuplesIn += tuples.length;
-        try {
-          for (let k = 0; k < tuples.length; k++) h(tuples[k]);
-        } catch (e) {
-          throw this.tag('tuple', e);
-        }
+        this.tuplesIn += m.tuples.length;
+        if (i > this.live) this.held[i]!.push(m.tuples);
+        else this.handle(inlet.handler, m.tuples);
       } else if (m.kind === BEGIN) {
         this.onBegin(m.window);
       } else {
@@ -75,6 +80,25 @@ export class OperatorActor extends Actor {
     }
     this.flushOutlets();
     return done;
+  }
+
+  private handle(h: (tuple: unknown) => void, tuples: unknown[]): void {
+    try {
+      for (let k = 0; k < tuples.length; k++) h(tuples[k]);
+    } catch (e) {
+      throw this.tag('tuple', e);
+    }
+  }
+
+  /** Input `live` ended the window: hand over what the next inputs sent meanwhile, in order. */
+  private releaseHeld(): void {
+    while (this.live < this.inlets.length && this.ended[this.live]) {
+      this.live++;
+      const held = this.held[this.live];
+      if (!held || held.length === 0) continue;
+      this.held[this.live] = [];
+      for (const tuples of held) this.handle(this.inlets[this.live]!.handler, tuples);
+    }
   }
 
   private pick(): number {
@@ -99,9 +123,11 @@ export class OperatorActor extends Actor {
       this.ended[inlet] = true;
       this.endedCount++;
     }
+    this.releaseHeld();
     if (this.endedCount < Math.max(1, this.inlets.length)) return;
     this.ended.fill(false);
     this.endedCount = 0;
+    this.live = 0;
     return this.finishWindow(this.window);
   }
 

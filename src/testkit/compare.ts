@@ -11,9 +11,9 @@ export interface Difference {
 
 export interface CompareOptions {
   /**
-   * Order is checked per key: the subsequence of tuples with the same key must be the same (DESIGN §4:
-   * the order from each upstream holds; across upstreams merged into one window it may differ).
-   * Without a key, only the multiset of each window is compared.
+   * Check order per key only: the subsequence of tuples with the same key must be the same (DESIGN §4's
+   * minimum: the order from each upstream holds). Without it the whole sequence of each window must be
+   * the same, which sluice also keeps (merges hand over inputs in a fixed order).
    */
   keyOf?: (tuple: any) => unknown;
 }
@@ -65,7 +65,11 @@ function compareWindow(
       return { sink, window, kind, tuple: t, detail: `expected ${me.get(k) ?? 0}×, got ${ma.get(k)}×` };
     }
   }
-  if (!options.keyOf) return undefined;
+  if (!options.keyOf) {
+    const i = exp.findIndex((t, j) => canonical(t) !== canonical(act[j]));
+    if (i < 0) return undefined;
+    return { sink, window, kind: 'reordered', tuple: act[i], detail: `position ${i}: expected ${canonical(exp[i])}` };
+  }
   const byKey = (list: unknown[]) => {
     const m = new Map<string, string[]>();
     for (const t of list) {

@@ -33,19 +33,20 @@ function fire(props: FaultProps, phase: Phase, window: number): void {
   throw new Error(`boom (${props.key})`);
 }
 
-/** Doubles numbers; throws as its props say. */
-class Fragile extends Operator<{ seen: number }, FaultProps> {
+/** Emits the running sum of its input (so its output depends on its restored state); throws as told. */
+class Fragile extends Operator<{ seen: number; sum: number }, FaultProps> {
   readonly out = this.output<number>();
   private ctx!: OperatorContext;
   readonly in = this.input<number>((n) => {
     this.state.seen++;
     // Fail in the middle of the window, after part of it was emitted downstream.
     if (this.state.seen % 10 === 5) fire(this.props, 'tuple', this.ctx.windowId);
-    this.out.emit(n * 2);
+    this.state.sum += n;
+    this.out.emit(this.state.sum);
   });
 
   override initialState() {
-    return { seen: 0 };
+    return { seen: 0, sum: 0 };
   }
 
   override setup(ctx: OperatorContext): void {
@@ -60,7 +61,9 @@ class Fragile extends Operator<{ seen: number }, FaultProps> {
     fire(this.props, 'endWindow', this.ctx.windowId);
     if (this.props.phase === 'endWindowAsync') {
       const w = this.ctx.windowId;
-      return new Promise((resolve) => setTimeout(resolve, 1)).then(() => fire(this.props, 'endWindowAsync', w));
+      return new Promise((resolve) => setTimeout(resolve, 1)).then(() =>
+        fire(this.props, 'endWindowAsync', w),
+      );
     }
   }
 }
@@ -105,7 +108,7 @@ function pipeline(
     const op = dag.add('fragile', Fragile, where === 'operator' ? fault : { ...fault, window: -1 });
     const sink = dag.add('sink', CollectSink<number>, { into });
     dag.stream('numbers', src.out, op.in).locality('container');
-    dag.stream('doubled', op.out, sink.in).locality('container');
+    dag.stream('sums', op.out, sink.in).locality('container');
   });
 }
 
@@ -130,7 +133,11 @@ describe('operator failures', () => {
       const key = `stop-${phase}`;
       thrown.delete(key);
       const app = pipeline(key, new Collected(), { window: 3, phase, mode: 'always', key });
-      const { run, events } = await start(app, { windows: 6, checkpointWindowCount: 2, restart: RestartStrategy.stop() });
+      const { run, events } = await start(app, {
+        windows: 6,
+        checkpointWindowCount: 2,
+        restart: RestartStrategy.stop(),
+      });
       const err = await failureOf(run.done);
       expect(err.code).toBe('SLUICE_OPERATOR_FAILED');
       expect(err.operator).toBe('fragile');
@@ -150,7 +157,11 @@ describe('operator failures', () => {
     const key = 'stop-emitTuples';
     thrown.delete(key);
     const app = pipeline(key, new Collected(), { window: 2, phase: 'tuple', mode: 'always', key }, 'source');
-    const { run } = await start(app, { windows: 6, checkpointWindowCount: 2, restart: RestartStrategy.stop() });
+    const { run } = await start(app, {
+      windows: 6,
+      checkpointWindowCount: 2,
+      restart: RestartStrategy.stop(),
+    });
     const err = await failureOf(run.done);
     expect(err.operator).toBe('src');
     expect(err.window).toBe(2);
@@ -227,7 +238,11 @@ describe('operator failures', () => {
     const key = 'stopped-event';
     thrown.delete(key);
     const app = pipeline(key, new Collected(), { window: 2, phase: 'tuple', mode: 'always', key });
-    const { run, events } = await start(app, { windows: 5, checkpointWindowCount: 2, restart: RestartStrategy.stop() });
+    const { run, events } = await start(app, {
+      windows: 5,
+      checkpointWindowCount: 2,
+      restart: RestartStrategy.stop(),
+    });
     await failureOf(run.done);
     const stopped = eventsOf(events, 'stopped');
     expect(stopped).toHaveLength(1);

@@ -26,7 +26,10 @@ export async function start(app: Application, options: LaunchOptionsWithSupervis
 }
 
 /** Launches `app` and waits for `run.done`. */
-export async function runToEnd(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Launched> {
+export async function runToEnd(
+  app: Application,
+  options: LaunchOptionsWithSupervision = {},
+): Promise<Launched> {
   const launched = await start(app, options);
   await launched.run.done;
   return launched;

@@ -67,7 +67,12 @@ describe('partitioning', () => {
           { make: (i) => ({ key: keys[(i * 7) % keys.length]!, i }), perWindow: 100, perCall: 30 },
           { partitions: upstream },
         );
-        const part = dag.add('part', RecordPartition<Keyed>, { into, keyOf: (t) => t.key }, { partitions: 4 });
+        const part = dag.add(
+          'part',
+          RecordPartition<Keyed>,
+          { into, keyOf: (t) => t.key },
+          { partitions: 4 },
+        );
         const sink = dag.add('sink', CollectSink<Keyed>, { into: out });
         dag.stream('by-key', src.out, part.in).keyBy((t) => t.key);
         dag.stream('merged', part.out, sink.in);
@@ -114,7 +119,10 @@ describe('partitioning', () => {
     await runToEnd(app, { windows: 5, checkpointWindowCount: 2 });
     for (let w = 1; w <= 5; w++) {
       const counts = range(4).map((p) => into.counts.get(`${w}/${p}`) ?? 0);
-      expect(counts.reduce((a, b) => a + b), `window ${w}`).toBe(perWindow);
+      expect(
+        counts.reduce((a, b) => a + b),
+        `window ${w}`,
+      ).toBe(perWindow);
       expect(Math.max(...counts) - Math.min(...counts), `window ${w}: ${counts}`).toBeLessThanOrEqual(1);
     }
     // Each tuple went to exactly one partition.
@@ -165,7 +173,8 @@ describe('partitioning', () => {
     const ids = new Set(all.map((u) => u.id));
     const fromPartitions = all.filter((u) => u.inputs.every((c) => c.from.actor.startsWith('src#')));
     const fromUnifiers = all.filter((u) => u.inputs.every((c) => ids.has(c.from.actor)));
-    const intoUnifiers = (u: ActorPlan) => plan.channels.some((c) => c.from.actor === u.id && ids.has(c.to.actor));
+    const intoUnifiers = (u: ActorPlan) =>
+      plan.channels.some((c) => c.from.actor === u.id && ids.has(c.to.actor));
     const middle = fromUnifiers.filter(intoUnifiers);
     const root = fromUnifiers.filter((u) => !intoUnifiers(u));
     expect(all).toHaveLength(21);
@@ -175,9 +184,9 @@ describe('partitioning', () => {
     for (const u of all) expect(u.inputs).toHaveLength(4);
     expect(plan.actors.find((a) => a.id === 'sink')!.inputs.map((c) => c.from.actor)).toEqual([root[0]!.id]);
     // Every partition reaches exactly one leaf unifier.
-    expect(sorted(fromPartitions.flatMap((u) => u.inputs.map((c) => Number(c.from.actor.split('#')[1]))))).toEqual(
-      range(64),
-    );
+    expect(
+      sorted(fromPartitions.flatMap((u) => u.inputs.map((c) => Number(c.from.actor.split('#')[1])))),
+    ).toEqual(range(64));
 
     await runToEnd(app, { windows: 3, checkpointWindowCount: 2 });
     expect(sorted(out.all())).toEqual(range(64 * 5 * 3));
@@ -206,7 +215,9 @@ describe('partitioning', () => {
         [2, 3],
       ]);
       for (const m of mids) {
-        expect(m.inputs.map((c) => [c.from.actor, c.fused])).toEqual([[`src#${m.partition}`, kind === 'thread']]);
+        expect(m.inputs.map((c) => [c.from.actor, c.fused])).toEqual([
+          [`src#${m.partition}`, kind === 'thread'],
+        ]);
       }
 
       await runToEnd(app, { windows: 3, checkpointWindowCount: 2 });

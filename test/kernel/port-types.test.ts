@@ -34,9 +34,13 @@ async function typecheck(dir: string, name: string, source: string): Promise<Dia
       files: [file],
     }),
   );
-  const result = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '--pretty', 'false', '-p', config], {
-    cwd: dir,
-  }).then(
+  const result = await promisify(execFile)(
+    process.execPath,
+    [tsc, '--noEmit', '--pretty', 'false', '-p', config],
+    {
+      cwd: dir,
+    },
+  ).then(
     (r) => r.stdout,
     (e: { stdout?: string }) => e.stdout ?? String(e),
   );

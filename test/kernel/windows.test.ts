@@ -118,7 +118,8 @@ describe('streaming windows', () => {
         expect(ends.every((i) => i >= 0)).toBe(true);
         expect([...ends].sort((x, y) => x - y)).toEqual(ends);
         if (w < 4) {
-          for (const op of ['src', 'a', 'b']) expect(log.indexOf(`${op}:begin:${w + 1}`)).toBeGreaterThan(ends[0]!);
+          for (const op of ['src', 'a', 'b'])
+            expect(log.indexOf(`${op}:begin:${w + 1}`)).toBeGreaterThan(ends[0]!);
         }
       }
     },
@@ -137,7 +138,9 @@ describe('streaming windows', () => {
       });
       await runToEnd(app, { windows: 3, checkpointWindowCount: 1 });
       const byWindow = range(1, 3).map((w) =>
-        calls.filter((c) => c.call === 'tuple' && c.w === w).map((c) => (c.call === 'tuple' ? c.tuple.src : '')),
+        calls
+          .filter((c) => c.call === 'tuple' && c.w === w)
+          .map((c) => (c.call === 'tuple' ? c.tuple.src : '')),
       );
       expect(tuplesByWindow(calls, 'rec').size).toBe(9);
       expect(byWindow).toEqual(range(1, 3).map(() => ['beginWindow', 'src', 'src', 'endWindow']));
