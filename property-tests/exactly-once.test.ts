@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { planPhysical } from '../src/index.ts';
-import { describeDifference, describeFault, faultScheduleArb, firstDifference, runWithFaults } from '../src/testkit/index.ts';
+import {
+  describeDifference,
+  describeFault,
+  faultScheduleArb,
+  firstDifference,
+  runWithFaults,
+} from '../src/testkit/index.ts';
 import { buildApp, dagSpecArb } from './random-dag.ts';
 
 /**
@@ -19,10 +25,17 @@ const debug = {
 };
 
 const caseArb = fc
-  .record({ spec: dagSpecArb, windows: fc.integer({ min: 6, max: 14 }), checkpointWindowCount: fc.integer({ min: 1, max: 3 }) })
+  .record({
+    spec: dagSpecArb,
+    windows: fc.integer({ min: 6, max: 14 }),
+    checkpointWindowCount: fc.integer({ min: 1, max: 3 }),
+  })
   .chain((c) => {
     const plan = planPhysical(buildApp(c.spec).dag());
-    const faults = faultScheduleArb(plan, { windows: c.windows, checkpointWindowCount: c.checkpointWindowCount });
+    const faults = faultScheduleArb(plan, {
+      windows: c.windows,
+      checkpointWindowCount: c.checkpointWindowCount,
+    });
     return fc.record({ c: fc.constant(c), faults });
   });
 
@@ -36,7 +49,8 @@ test(`exactly-once output under random faults (${numRuns} cases, seed ${seed})`,
       const expected = await runWithFaults(app, options);
       expect(expected.error).toBeUndefined();
       const actual = await runWithFaults(app, { ...options, faults, debug });
-      if (actual.error) throw new Error(`run failed under ${faults.map(describeFault).join('; ')}: ${actual.error.message}`);
+      if (actual.error)
+        throw new Error(`run failed under ${faults.map(describeFault).join('; ')}: ${actual.error.message}`);
       const diff = firstDifference(expected.outputs, actual.outputs);
       if (diff) throw new Error(`${describeDifference(diff)} under ${faults.map(describeFault).join('; ')}`);
       expect(actual.replayMismatches).toEqual([]);
@@ -44,7 +58,10 @@ test(`exactly-once output under random faults (${numRuns} cases, seed ${seed})`,
       const late = actual.faultsFired.some((f) => f.window > 2 * c.checkpointWindowCount + 1);
       if (late) {
         tally.lateFaultCases++;
-        expect(actual.restoredAt.some((w) => w > 0), 'a late fault restored from a checkpoint').toBe(true);
+        expect(
+          actual.restoredAt.some((w) => w > 0),
+          'a late fault restored from a checkpoint',
+        ).toBe(true);
       }
       tally.cases++;
       tally.faultsFired += actual.faultsFired.length;

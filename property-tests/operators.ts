@@ -4,7 +4,10 @@ import { InputOperator, Operator, type OperatorContext } from '../src/index.ts';
 export type Tuple = { k: number; v: number; p: string };
 
 /** Deterministic keyed source; partitions emit disjoint keys so each key has one upstream path. */
-export class KeyedSource extends InputOperator<{ seq: number }, { perWindow: number; keys: number; batch: number }> {
+export class KeyedSource extends InputOperator<
+  { seq: number },
+  { perWindow: number; keys: number; batch: number }
+> {
   readonly out = this.output<Tuple>();
   private left = 0;
   private partition = 0;
@@ -36,7 +39,9 @@ export class KeyedSource extends InputOperator<{ seq: number }, { perWindow: num
 
 export class MapStage extends Operator<{}, { a: number; b: number }> {
   readonly out = this.output<Tuple>();
-  readonly in = this.input<Tuple>((t) => this.out.emit({ ...t, v: (t.v * this.props.a + this.props.b) % 1009 }));
+  readonly in = this.input<Tuple>((t) =>
+    this.out.emit({ ...t, v: (t.v * this.props.a + this.props.b) % 1009 }),
+  );
 }
 
 export class FilterStage extends Operator<{}, { m: number }> {

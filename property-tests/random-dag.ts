@@ -1,6 +1,12 @@
 import fc from 'fast-check';
-import { type Application, application, type DagBuilder, type InputHandle, type OutputHandle } from '../src/index.ts';
 import { Collected, CollectSink } from '../actors/index.ts';
+import {
+  type Application,
+  application,
+  type DagBuilder,
+  type InputHandle,
+  type OutputHandle,
+} from '../src/index.ts';
 import {
   FilterStage,
   JoinStage,
@@ -47,28 +53,31 @@ const stageArb: fc.Arbitrary<StageSpec> = fc.record({
 
 const stagesArb = (max: number) => fc.array(stageArb, { maxLength: max });
 
-export const dagSpecArb: fc.Arbitrary<DagSpec> = fc
-  .record({
-    shape: fc.constantFrom<DagSpec['shape']>('chain', 'fanout', 'diamond'),
-    source: fc.record({
-      partitions: fc.integer({ min: 1, max: 2 }),
-      perWindow: fc.integer({ min: 0, max: 24 }),
-      keys: fc.integer({ min: 1, max: 6 }),
-      batch: fc.integer({ min: 1, max: 8 }),
-    }),
-    head: stagesArb(3),
-    branchA: stagesArb(2),
-    branchB: stagesArb(2),
-    join: fc.record({ partitions: fc.integer({ min: 1, max: 4 }) }),
-    tail: stagesArb(2),
-    sinkPartitions: fc.integer({ min: 1, max: 2 }),
-  });
+export const dagSpecArb: fc.Arbitrary<DagSpec> = fc.record({
+  shape: fc.constantFrom<DagSpec['shape']>('chain', 'fanout', 'diamond'),
+  source: fc.record({
+    partitions: fc.integer({ min: 1, max: 2 }),
+    perWindow: fc.integer({ min: 0, max: 24 }),
+    keys: fc.integer({ min: 1, max: 6 }),
+    batch: fc.integer({ min: 1, max: 8 }),
+  }),
+  head: stagesArb(3),
+  branchA: stagesArb(2),
+  branchB: stagesArb(2),
+  join: fc.record({ partitions: fc.integer({ min: 1, max: 4 }) }),
+  tail: stagesArb(2),
+  sinkPartitions: fc.integer({ min: 1, max: 2 }),
+});
 
 export function buildApp(spec: DagSpec): Application {
   return application('property', (dag) => {
     let n = 0;
     const next = (prefix: string) => `${prefix}${n++}`;
-    const connect = (from: OutputHandle<Tuple>, to: InputHandle<Tuple> | InputHandle<Tuple>[], link: Link) => {
+    const connect = (
+      from: OutputHandle<Tuple>,
+      to: InputHandle<Tuple> | InputHandle<Tuple>[],
+      link: Link,
+    ) => {
       const s = dag.stream(next('s'), from, to);
       if (link === 'keyed') s.keyBy((t) => t.k);
       else if (link === 'roundRobin') s.roundRobin();
@@ -84,9 +93,14 @@ export function buildApp(spec: DagSpec): Application {
       return from;
     };
     const sink = (from: OutputHandle<Tuple>) => {
-      const s = dag.add(next('sink'), CollectSink<Tuple>, { into: new Collected<Tuple>() }, {
-        partitions: spec.sinkPartitions,
-      });
+      const s = dag.add(
+        next('sink'),
+        CollectSink<Tuple>,
+        { into: new Collected<Tuple>() },
+        {
+          partitions: spec.sinkPartitions,
+        },
+      );
       connect(from, s.in, 'keyed');
     };
     const src = dag.add('src', KeyedSource, spec.source, { partitions: spec.source.partitions });

@@ -2,6 +2,7 @@ import type { ApplicationAttributes } from '../dag/attributes.ts';
 import { DagBuilder } from '../dag/dag-builder.ts';
 import type { LogicalDag } from '../dag/logical-dag.ts';
 import { validateDag } from '../dag/validate.ts';
+import { planPhysical } from '../plan/planner.ts';
 
 export interface Application {
   readonly name: string;
@@ -24,6 +25,7 @@ export function application(
       build(builder);
       const dag = builder.build();
       validateDag(dag);
+      planPhysical(dag); // partition and locality conflicts are found by planning: report them here too
       return dag;
     },
   };

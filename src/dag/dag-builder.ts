@@ -49,6 +49,8 @@ export class StreamBuilder<T> {
 export class DagBuilder {
   private readonly operators = new Map<string, LogicalOperator>();
   private readonly streams: LogicalStream[] = [];
+  /** Handles this builder made: a handle of another DAG is refused even if its names match here. */
+  private readonly issued = new WeakSet<object>();
 
   constructor(readonly applicationName: string) {}
 
@@ -91,8 +93,9 @@ export class DagBuilder {
       outputPorts: ports.outputs,
     });
     const handles: Record<string, InputHandle<unknown> | OutputHandle<unknown>> = {};
-    for (const port of ports.inputs) handles[port] = { direction: 'input', operator: name, port };
-    for (const port of ports.outputs) handles[port] = { direction: 'output', operator: name, port };
+    for (const port of ports.inputs) handles[port] = this.issue({ direction: 'input', operator: name, port });
+    for (const port of ports.outputs)
+      handles[port] = this.issue({ direction: 'output', operator: name, port });
     return Object.freeze(handles) as PortHandles<InstanceType<C>>;
   }
 
@@ -125,8 +128,21 @@ export class DagBuilder {
     return { applicationName: this.applicationName, operators: this.operators, streams: this.streams };
   }
 
+  private issue<H extends object>(handle: H): H {
+    Object.freeze(handle);
+    this.issued.add(handle);
+    return handle;
+  }
+
   private checkHandle(stream: string, handle: unknown, direction: 'input' | 'output'): void {
     const h = handle as Partial<InputHandle<unknown>> | undefined;
+    if (typeof h === 'object' && h !== null && !this.issued.has(h)) {
+      throw new DagError(
+        'SLUICE_UNKNOWN_PORT',
+        `stream "${stream}": the ${direction === 'input' ? 'sink' : 'source'} handle ("${String(h.operator)}.${String(h.port)}") was not made by this DAG's dag.add()`,
+        { stream, operator: h.operator },
+      );
+    }
     const op = h?.operator === undefined ? undefined : this.operators.get(h.operator);
     const ports = direction === 'input' ? op?.inputPorts : op?.outputPorts;
     if (!h || h.direction !== direction || !op || !h.port || !ports?.includes(h.port)) {

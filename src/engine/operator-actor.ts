@@ -48,6 +48,12 @@ export class OperatorActor extends Actor {
     return this.inlets.length;
   }
 
+  get queuedBatches(): number {
+    let n = 0;
+    for (const inlet of this.inlets) n += inlet.channel.backlog;
+    return n;
+  }
+
   /** True if a message could be read now. */
   get ready(): boolean {
     if (this.busy || this.disposed) return false;

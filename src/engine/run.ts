@@ -86,6 +86,13 @@ export async function startRun(
   return run;
 }
 
+/** A launch option out of range. */
+export class InvalidOptionError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_INVALID_OPTION', message);
+  }
+}
+
 function openableStore(store: LaunchOptions['store'], name: string): SnapshotStore {
   if (store !== undefined && typeof store !== 'string') return store;
   return new LevelSnapshotStore(resolve(store ?? `.sluice/${name}`));
@@ -93,7 +100,7 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
 
 function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
   const bad = (what: string, v: unknown) =>
-    new SluiceError('SLUICE_INVALID_OPTION', `launch option ${what} is invalid (got ${String(v)})`);
+    new InvalidOptionError(`launch option ${what} is invalid (got ${String(v)})`);
   if (!(o.streamingWindowMs > 0)) throw bad('streamingWindowMs (must be > 0)', o.streamingWindowMs);
   if (!Number.isInteger(o.checkpointWindowCount) || o.checkpointWindowCount < 0) {
     throw bad('checkpointWindowCount (an integer ≥ 0)', o.checkpointWindowCount);

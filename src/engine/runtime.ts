@@ -75,18 +75,23 @@ export class Runtime implements ActorHost {
       firstWindow: this.liveWindow + 1,
       restoredWindow: restored,
     });
-    await this.setupAll(this.graph.actors);
+    let reason: 'windows' | 'stop' | 'failure' = this.stopReason;
     try {
+      await this.setupAll(this.graph.actors);
       await this.loop();
+      reason = this.stopReason;
+    } catch (e) {
+      reason = 'failure';
+      throw e;
     } finally {
       if (!this.killed) await this.teardownAll();
+      this.emit({
+        type: 'stopped',
+        window: this.doneWindow,
+        committed: this.supervision.committedWindow,
+        reason,
+      });
     }
-    this.emit({
-      type: 'stopped',
-      window: this.doneWindow,
-      committed: this.supervision.committedWindow,
-      reason: this.stopReason,
-    });
   }
 
   /** Graceful stop: the open window closes, a final checkpoint is taken and committed. */
@@ -114,6 +119,7 @@ export class Runtime implements ActorHost {
         actorId: a.id,
         operator: a.plan.operator,
         tuples: a instanceof InputActor ? a.emitted : a.tuplesIn,
+        queued: a instanceof OperatorActor ? a.queuedBatches : 0,
         window: a.lastEnded,
       })),
     };

@@ -16,6 +16,8 @@ export interface OperatorStats {
   operator: string;
   /** Tuples handled from queued inputs (input operators: tuples emitted). */
   tuples: number;
+  /** Batches waiting in its mailbox (each at most `batchSize` tuples). */
+  queued: number;
   /** Last window this actor finished. */
   window: number;
 }

@@ -68,7 +68,13 @@ function compareWindow(
   if (!options.keyOf) {
     const i = exp.findIndex((t, j) => canonical(t) !== canonical(act[j]));
     if (i < 0) return undefined;
-    return { sink, window, kind: 'reordered', tuple: act[i], detail: `position ${i}: expected ${canonical(exp[i])}` };
+    return {
+      sink,
+      window,
+      kind: 'reordered',
+      tuple: act[i],
+      detail: `position ${i}: expected ${canonical(exp[i])}`,
+    };
   }
   const byKey = (list: unknown[]) => {
     const m = new Map<string, string[]>();

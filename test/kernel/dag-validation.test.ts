@@ -205,13 +205,14 @@ describe('DAG validation', () => {
     expectDagError(err, 'SLUICE_LOCALITY', { operator: 'join', stream: 'fused' });
   });
 
-  it('rejects a thread-local stream between different partition counts (planPhysical)', () => {
-    const dag = application('mismatch', (dag) => {
-      const src = dag.add('src', NumberSource, {}, { partitions: 2 });
-      const part = dag.add('part', Pass, undefined, { partitions: 3 });
-      dag.stream('fused', src.out, part.in).locality('thread');
-    }).dag();
-    const err = dagErrorOf(() => planPhysical(dag));
+  it('rejects a thread-local stream between different partition counts (found by planning, in app.dag())', () => {
+    const err = dagErrorOf(() =>
+      application('mismatch', (dag) => {
+        const src = dag.add('src', NumberSource, {}, { partitions: 2 });
+        const part = dag.add('part', Pass, undefined, { partitions: 3 });
+        dag.stream('fused', src.out, part.in).locality('thread');
+      }).dag(),
+    );
     expectDagError(err, 'SLUICE_PARTITIONING', { operator: 'part', stream: 'fused' });
     expect(err.message).toMatch(/\b2\b/);
     expect(err.message).toMatch(/\b3\b/);

@@ -71,8 +71,8 @@ describe('the Run API', () => {
     expect(stats.tuples).toBe(100);
     expect(stats.operators).toEqual(
       expect.arrayContaining([
-        { actorId: 'src', operator: 'src', tuples: 100, window: 4 },
-        { actorId: 'sink', operator: 'sink', tuples: 100, window: 4 },
+        { actorId: 'src', operator: 'src', tuples: 100, queued: 0, window: 4 },
+        { actorId: 'sink', operator: 'sink', tuples: 100, queued: 0, window: 4 },
       ]),
     );
     expect(stats.operators).toHaveLength(2);
