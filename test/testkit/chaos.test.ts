@@ -1,0 +1,68 @@
+import { expect, test } from 'vitest';
+import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
+import { application, Operator, type OutputHandle } from '../../src/index.ts';
+import { chaos, describeVerdict, runWithFaults } from '../../src/testkit/index.ts';
+
+class KeyedSum extends Operator<{ sums: Record<string, number> }> {
+  readonly out = this.output<{ k: number; sum: number }>();
+  readonly in = this.input<number>((n) => {
+    const k = n % 4;
+    this.state.sums[k] = (this.state.sums[k] ?? 0) + n;
+    this.out.emit({ k, sum: this.state.sums[k]! });
+  });
+  override initialState() {
+    return { sums: {} };
+  }
+}
+
+/** Keeps its running sum outside `this.state`: a restore cannot bring it back. */
+class ForgetfulSum extends Operator {
+  private sum = 0;
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => this.out.emit((this.sum += n)));
+}
+
+const sums = (op: typeof KeyedSum | typeof ForgetfulSum) =>
+  application('sums', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 6, batch: 4 });
+    const sum = dag.add('sum', op, undefined, { partitions: 2 });
+    const sink = dag.add('sink', CollectSink<unknown>, { into: new Collected() });
+    dag.stream('numbers', src.out, sum.in).keyBy((n) => n % 4);
+    dag.stream('sums', sum.out as OutputHandle<unknown>, sink.in);
+  });
+
+test('chaos passes an application that keeps its state in this.state, and restores really happen', async () => {
+  const verdict = await chaos(sums(KeyedSum), { runs: 40, seed: 1234 });
+  expect(verdict.ok, describeVerdict(verdict)).toBe(true);
+  expect(verdict.restoredRuns).toBeGreaterThan(10);
+  expect(describeVerdict(verdict)).toContain('seed 1234');
+});
+
+test('chaos catches state kept outside this.state, names the seed and a small fault schedule', async () => {
+  const verdict = await chaos(sums(ForgetfulSum), { runs: 40, seed: 99 });
+  expect(verdict.ok).toBe(false);
+  expect(verdict.counterexample?.faults.length).toBeGreaterThan(0);
+  expect(describeVerdict(verdict)).toMatch(/FAILED with seed 99: sink sum|sink sink/);
+});
+
+test('the same seed finds the same counterexample (a failure replays)', async () => {
+  const a = await chaos(sums(ForgetfulSum), { runs: 30, seed: 7 });
+  const b = await chaos(sums(ForgetfulSum), { runs: 30, seed: 7 });
+  expect(b.counterexample).toEqual(a.counterexample);
+});
+
+test('runWithFaults relaunches after a kill and records every window exactly once', async () => {
+  const app = sums(KeyedSum);
+  const clean = await runWithFaults(app, { windows: 10 });
+  const faulty = await runWithFaults(app, {
+    windows: 10,
+    faults: [
+      { kind: 'relaunch', window: 6 },
+      { kind: 'throw', actor: 'sum#1', window: 8, call: 'tuple', tuple: 2 },
+    ],
+  });
+  expect(faulty.relaunches).toBe(1);
+  expect(faulty.faultsFired).toHaveLength(2);
+  expect(faulty.restoredAt.filter((w) => w > 0).length).toBe(2);
+  expect(faulty.outputs).toEqual(clean.outputs);
+});
