@@ -13,7 +13,7 @@ import type { Message } from './messages.ts';
  * the window after its checkpoint. With `retain` off (no checkpoints) messages are dropped once read.
  */
 export class Channel {
-  private log: Message[] = [];
+  private log: (Message | undefined)[] = [];
   private head = 0; // index in `log` of the oldest kept message
   private readIndex = 0; // index in `log` of the next message to read
 
@@ -41,22 +41,21 @@ export class Channel {
     return this.log.length - this.head;
   }
 
-  peek(): Message | undefined {
-    return this.log[this.readIndex];
-  }
-
   read(): Message {
-    const m = this.log[this.readIndex++]!;
+    const m = this.log[this.readIndex]!;
     if (!this.retain) {
-      this.head = this.readIndex;
-      this.compact();
+      // Nothing will replay it: release the slot now so the batch can die young.
+      this.log[this.readIndex] = undefined;
+      this.head = this.readIndex + 1;
     }
+    this.readIndex++;
+    if (!this.retain) this.compact();
     return m;
   }
 
   /** Drops read messages of windows ≤ w: they are committed and will never be replayed. */
   purgeThrough(w: number): void {
-    while (this.head < this.readIndex && this.log[this.head]!.window <= w) this.head++;
+    while (this.head < this.readIndex && this.log[this.head]!.window <= w) this.log[this.head++] = undefined;
     this.compact();
   }
 
