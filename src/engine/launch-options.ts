@@ -7,8 +7,11 @@ export interface LaunchOptions extends ApplicationAttributes {
   store?: string | SnapshotStore;
   /** Stop cleanly once this many windows are done and committed. Default: run until stop(). */
   windows?: number;
-  /** Windows advance as soon as the inputs go idle, without sleeping (tests). */
-  virtualTime?: boolean;
+  /**
+   * Windows advance without sleeping (tests): a window closes once every input operator emitted nothing
+   * in a call or made `callsPerWindow` emitTuples() calls (default 64).
+   */
+  virtualTime?: boolean | { callsPerWindow?: number };
   /** Unread batches a queued channel holds before its producer pauses. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on queued channels. Default 1024. */

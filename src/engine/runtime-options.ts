@@ -11,8 +11,11 @@ export interface RuntimeOptions {
   checkpointWindowCount: number;
   /** Stop cleanly once this window is done and committed. */
   windows?: number;
-  /** Windows advance when the inputs go idle instead of by the clock (test kit). */
-  virtualTime?: boolean;
+  /**
+   * Windows advance without sleeping (tests): a window closes once every input operator emitted nothing
+   * in a call or made `callsPerWindow` emitTuples() calls (default 64).
+   */
+  virtualTime?: boolean | { callsPerWindow?: number };
   /** Messages (batches) a channel may hold unread before its producer is paused. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on a queued channel. Default 1024. */

@@ -58,8 +58,9 @@ export class Runtime implements ActorHost {
     this.streamingWindowMs = options.streamingWindowMs;
     this.checkpointWindowCount = options.checkpointWindowCount;
     if (options.windows !== undefined) this.finalWindow = options.windows;
-    this.generator = options.virtualTime
-      ? new VirtualTimeWindows()
+    const virtual = options.virtualTime;
+    this.generator = virtual
+      ? new VirtualTimeWindows(typeof virtual === 'object' ? virtual.callsPerWindow : undefined)
       : new RealTimeWindows(options.streamingWindowMs);
     this.now = options.now ?? (() => performance.now());
   }
