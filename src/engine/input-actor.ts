@@ -20,6 +20,8 @@ export class InputActor extends Actor {
   /** emitTuples() calls in the open window, and whether one of them emitted nothing. */
   callsInWindow = 0;
   wentIdle = false;
+  /** Its latest emitTuples() call emitted nothing: it has no burst in progress. */
+  lastCallEmpty = false;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
   emitted = 0;
@@ -68,6 +70,7 @@ export class InputActor extends Actor {
       this.limits[p] = cut ? (cut[p] ?? 0) : Number.POSITIVE_INFINITY;
     this.callsInWindow = 0;
     this.wentIdle = false;
+    this.lastCallEmpty = false;
     this.idleReplayCalls = 0;
     this.startWindow(w);
     this.drainCarry();
@@ -96,6 +99,7 @@ export class InputActor extends Actor {
     this.flushOutlets();
     const n = this.emittedTotal() - before;
     this.callsInWindow++;
+    this.lastCallEmpty = n === 0;
     if (n === 0) this.wentIdle = true;
     if (this.replaying) {
       this.idleReplayCalls = n === 0 && this.carryTotal() === 0 ? this.idleReplayCalls + 1 : 0;

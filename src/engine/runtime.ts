@@ -244,8 +244,14 @@ export class Runtime implements ActorHost {
     return this.advanceLiveWindow() || progressed;
   }
 
+  /** Virtual time: the operator went idle or used its calls. */
   private doneWithLiveWindow(a: InputActor): boolean {
     return this.generator.virtual && (a.wentIdle || a.callsInWindow >= this.generator.maxCalls);
+  }
+
+  /** Has this live input operator finished its current burst (the window may close on it)? */
+  private quiet(a: InputActor): boolean {
+    return this.generator.virtual ? this.doneWithLiveWindow(a) : a.lastCallEmpty;
   }
 
   /** Closes the live window when it is due and opens the next once every input operator closed it. */
@@ -257,7 +263,7 @@ export class Runtime implements ActorHost {
       let done = true;
       for (const a of inputs) {
         if (a.window < this.liveWindow) joined = false;
-        else if (a.inWindow && !a.replaying && !this.doneWithLiveWindow(a)) done = false;
+        else if (a.inWindow && !a.replaying && !this.quiet(a)) done = false;
       }
       if (!joined || !(this.forceClose || this.generator.due(now, done))) return false;
       for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
@@ -353,6 +359,8 @@ export class Runtime implements ActorHost {
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
     await this.recover(new Set(decision.actors), decision.window);
+    // The clock stood still for the application while it recovered: the open window gets its full length.
+    if (this.liveOpen) this.generator.opened(this.now());
     this.emit({
       type: 'recovered',
       actors: decision.actors,

@@ -9,7 +9,8 @@ export interface WindowGenerator {
   /**
    * Should the live window close now? `inputsDone`: every live input operator is done with it (virtual
    * time: it emitted nothing in a call, or made `maxCalls` calls — a per-operator rule, so a window holds
-   * the same tuples however the scheduler interleaves the operators).
+   * the same tuples however the scheduler interleaves the operators; real time: its last call emitted
+   * nothing).
    */
   due(now: number, inputsDone: boolean): boolean;
   /** Virtual time: the most emitTuples() calls per input operator and window. */
@@ -18,6 +19,12 @@ export interface WindowGenerator {
   msUntilDue(now: number): number;
 }
 
+/**
+ * Real time: a window closes `windowMs` after it opened, once every input operator finished its burst
+ * (its last emitTuples() call emitted nothing), so a source that emits a fixed amount per window in
+ * several calls is not cut short by a late scheduler; a source that never pauses is cut at twice the
+ * window length.
+ */
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
   readonly maxCalls = Number.POSITIVE_INFINITY;
@@ -26,8 +33,9 @@ export class RealTimeWindows implements WindowGenerator {
   opened(now: number): void {
     this.openedAt = now;
   }
-  due(now: number): boolean {
-    return now - this.openedAt >= this.windowMs;
+  due(now: number, inputsQuiet: boolean): boolean {
+    const age = now - this.openedAt;
+    return age >= this.windowMs && (inputsQuiet || age >= 2 * this.windowMs);
   }
   msUntilDue(now: number): number {
     return this.openedAt + this.windowMs - now;

@@ -103,6 +103,35 @@ export default application('plain', (dag) => {
     expect(errorLines(r.stderr)).toEqual([]);
   });
 
+  it('exits at once with 130 on a second SIGINT while stopping', async () => {
+    await tmp.write(
+      'slow.ts',
+      `import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+class Slow extends Operator {
+  readonly in = this.input<number>(() => {});
+  override endWindow() {
+    return new Promise<void>((resolve) => setTimeout(resolve, 500));
+  }
+}
+export default application('slow', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
+  const slow = dag.add('slow', Slow);
+  dag.stream('numbers', numbers.out, slow.in);
+});
+`,
+    );
+    const p = startSluice(['run', 'slow.ts', '--window-ms', '20', '--store', 'store-slow'], tmp.dir);
+    await p.waitFor('stderr', /started "slow"/);
+    p.child.kill('SIGINT');
+    await p.waitFor('stderr', /SIGINT: stopping/);
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT again: exiting without a final checkpoint/);
+    expect(r.stderr).not.toMatch(/stopped after/);
+  });
+
   it('refuses a store in use by another run (SLUICE_STORE_LOCKED); the first still stops with 0', async () => {
     const store = join(tmp.dir, 'locked');
     const first = startSluice(['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store]);
