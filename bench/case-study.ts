@@ -1,7 +1,8 @@
 import {
   type AverageChecksum,
   DIMENSIONS,
-  KEY_ENCODING,
+  KEY_ENCODING_DESCRIPTION,
+  type KeyEncoding,
   totalReadings,
   type Workload,
 } from './case-study-workload.ts';
@@ -15,21 +16,25 @@ import { runStreamPipeline } from './stream-pipeline.ts';
  * Virtual time closes a window after 64 emitTuples() rounds: the receiver emits a window's readings in
  * 32 calls of 1024, well inside it (a window cut short would show as a checksum mismatch).
  */
-const READINGS_PER_WINDOW = 32 * 1024;
+export const READINGS_PER_WINDOW = 32 * 1024;
 
 interface Variant {
   readonly label: string;
   readonly key: string;
-  readonly run: (w: Workload) => AverageChecksum | Promise<AverageChecksum>;
+  readonly run: (w: Workload, keys: KeyEncoding) => AverageChecksum | Promise<AverageChecksum>;
 }
 
 const VARIANTS: readonly Variant[] = [
   { label: '(c) hand-written loop', key: 'handLoop', run: runHandLoop },
-  { label: "(a) sluice, locality 'thread' (fused)", key: 'fused', run: (w) => runSluice('thread', w) },
+  {
+    label: "(a) sluice, locality 'thread' (fused)",
+    key: 'fused',
+    run: (w, keys) => runSluice('thread', w, keys),
+  },
   {
     label: "(b) sluice, locality 'container' (mailboxes)",
     key: 'mailbox',
-    run: (w) => runSluice('container', w),
+    run: (w, keys) => runSluice('container', w, keys),
   },
   { label: '(d) stream.pipeline of object-mode Transforms', key: 'streamPipeline', run: runStreamPipeline },
 ];
@@ -54,9 +59,9 @@ export const caseStudySection: Section = {
     const rates = new Map<string, { best: number; median: number; m: Measured<AverageChecksum> }>();
     for (const v of VARIANTS) {
       o.progress(`${v.label}: ${readings} readings × ${o.runs} runs`);
-      const m = await measure(() => v.run(w), {
+      const m = await measure(() => v.run(w, o.keys), {
         runs: o.runs,
-        warmUp: () => v.run(warm),
+        warmUp: () => v.run(warm, o.keys),
         check: check(v.label),
       });
       rates.set(v.key, { best: perSecond(readings, m.bestMs), median: perSecond(readings, m.medianMs), m });
@@ -75,7 +80,8 @@ export const caseStudySection: Section = {
     for (const [key, v] of Object.entries(ratios)) figures[key] = round(v, 3);
     Object.assign(figures, {
       checksum: reference!,
-      keyEncoding: KEY_ENCODING,
+      keys: o.keys,
+      keyEncoding: KEY_ENCODING_DESCRIPTION[o.keys],
       readingsPerRun: readings,
       dimensionTuplesPerRun: readings * DIMENSIONS,
       windows: w.windows,
@@ -84,7 +90,7 @@ export const caseStudySection: Section = {
     const verdict = (v: number, target: number) => `target ≥ ${target}: ${v >= target ? 'met' : 'MISSED'}`;
     const lines = [
       `  workload: ${w.windows} windows × ${w.readingsPerWindow} readings = ${readings.toLocaleString('en')} readings, ${DIMENSIONS} dimension tuples each; checkpoints off`,
-      `  keys: ${KEY_ENCODING} (the same in every variant)`,
+      `  keys (--keys ${o.keys}): ${KEY_ENCODING_DESCRIPTION[o.keys]} (the same in every variant)`,
       '  throughput in readings (source tuples) per second, best run:',
       ...VARIANTS.map((v) => {
         const r = rates.get(v.key)!;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --runs N]`: prints figures, never passes or fails on time.
+ * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map]`: prints figures, never
+ * passes or fails on time.
  * It exits non-zero only when a result is wrong (the variants disagree on the checksum).
  *
  * Each section is one file exporting a Section; add a new one (checkpoint overhead, recovery time) to
@@ -8,10 +9,12 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { caseStudySection } from './case-study.ts';
+import { KEY_ENCODINGS } from './case-study-workload.ts';
+import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
 import type { BenchOptions, Section } from './section.ts';
 
-const SECTIONS: readonly Section[] = [caseStudySection, mailboxHopSection];
+const SECTIONS: readonly Section[] = [caseStudySection, mailboxHopSection, checkpointOverheadSection];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -19,12 +22,17 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       runs: { type: 'string', default: '3' },
+      keys: { type: 'string', default: 'typed' },
     },
   });
+  const keys = KEY_ENCODINGS.find((k) => k === values.keys);
+  if (keys === undefined)
+    throw new Error(`--keys must be one of ${KEY_ENCODINGS.join(', ')} (got ${values.keys})`);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`--runs must be an integer ≥ 1 (got ${values.runs})`);
   const options: BenchOptions = {
+    keys,
     quick: values.quick,
     runs,
     progress: (line) => process.stderr.write(`· ${line}\n`),
@@ -46,7 +54,7 @@ async function main(): Promise<void> {
       `sluice bench: node ${environment.node}, ${environment.platform}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadAverageAtStart}`,
     );
     console.log(
-      `best of ${runs} measured runs per variant after a warm-up${values.quick ? ' (--quick: small workload)' : ''}`,
+      `best of ${runs} measured runs per variant after a warm-up; keys: ${keys}${values.quick ? ' (--quick: small workload)' : ''}`,
     );
   }
   for (const section of SECTIONS) {

@@ -40,6 +40,12 @@ export async function measure<R>(
   return { bestMs: sorted[0]!, medianMs: sorted[Math.floor(sorted.length / 2)]!, ms, result: result as R };
 }
 
+/** Best (smallest), median and largest of some milliseconds. */
+export function spread(ms: readonly number[]): { min: number; median: number; max: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! };
+}
+
 /** Items per second given a count and milliseconds. */
 export function perSecond(count: number, ms: number): number {
   return (count * 1000) / ms;
@@ -53,7 +59,7 @@ export function formatRate(perSec: number): string {
 }
 
 /** Between runs, when node runs with --expose-gc, so a run does not pay for its predecessor's garbage. */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) gc();
 }

@@ -1,5 +1,9 @@
+import type { KeyEncoding } from './case-study-workload.ts';
+
 /** What every bench section gets. */
 export interface BenchOptions {
+  /** How the case-study pipeline keeps its per-key sums (`--keys`), the same in every variant. */
+  readonly keys: KeyEncoding;
   /** A small workload, for a smoke run: the figures are not meaningful. */
   readonly quick: boolean;
   /** Measured runs per variant (after one warm-up run). */

@@ -10,13 +10,18 @@ import {
 import {
   AverageChecksum,
   addTo,
+  addToTyped,
   DIMENSIONS,
   type Dimensioned,
   dimensionKey,
+  type KeyEncoding,
+  newTypedSums,
   type PartialSum,
   type Reading,
   readingAt,
+  resetTyped,
   type Sums,
+  type TypedSums,
   type Workload,
 } from './case-study-workload.ts';
 
@@ -47,7 +52,7 @@ export class InputReceiver extends InputOperator<{ next: number }, ReceiverProps
   }
 }
 
-/** GenerateDimensions: one keyed tuple per dimension combination of a reading. */
+/** GenerateDimensions: one keyed tuple (an object) per dimension combination of a reading. */
 export class GenerateDimensions extends Operator {
   readonly in = this.input<Reading>((r) => {
     const out = this.out;
@@ -57,7 +62,41 @@ export class GenerateDimensions extends Operator {
   readonly out = this.output<Dimensioned>();
 }
 
-/** PrereqAverage: sum and count per key within the window, emitted at endWindow and cleared. */
+/**
+ * The fault of the recovery bench: a module-level flag (it outlives the operator instance that throws,
+ * so the restored instance does not throw again). Armed, FailingGenerateDimensions throws once, at the
+ * reading number `afterReadings` of window `window`, leaving that window half-processed downstream.
+ */
+export const injectedFault = { window: 0, afterReadings: 0, thrown: 0 };
+
+export function armFault(window: number, afterReadings: number): void {
+  injectedFault.window = window;
+  injectedFault.afterReadings = afterReadings;
+}
+
+/** GenerateDimensions with the fault check (a separate class, so the throughput runs carry no check). */
+export class FailingGenerateDimensions extends Operator {
+  private window = 0;
+  private seen = 0;
+  readonly in = this.input<Reading>((r) => {
+    if (this.window === injectedFault.window && ++this.seen === injectedFault.afterReadings) {
+      injectedFault.window = 0;
+      injectedFault.thrown++;
+      throw new Error(`injected fault in window ${this.window}`);
+    }
+    const out = this.out;
+    for (let d = 0; d < DIMENSIONS; d++)
+      out.emit({ key: dimensionKey(r, d), cpu: r.cpu, ram: r.ram, hdd: r.hdd });
+  });
+  readonly out = this.output<Dimensioned>();
+
+  override beginWindow(w: number): void {
+    this.window = w;
+    this.seen = 0;
+  }
+}
+
+/** PrereqAverage (`map`): sum and count per key within the window, emitted at endWindow and cleared. */
 export class PrereqAverage extends Operator<{ sums: Map<number, Sums> }> {
   readonly in = this.input<Dimensioned>((t) => addTo(this.state.sums, t.key, t.cpu, t.ram, t.hdd, 1));
   readonly out = this.output<PartialSum>();
@@ -73,9 +112,30 @@ export class PrereqAverage extends Operator<{ sums: Map<number, Sums> }> {
   }
 }
 
+/** PrereqAverage (`typed`): the same, on typed columns; emits the touched keys and resets them. */
+export class PrereqAverageTyped extends Operator<{ sums: TypedSums }> {
+  readonly in = this.input<Dimensioned>((t) => addToTyped(this.state.sums, t.key, t.cpu, t.ram, t.hdd, 1));
+  readonly out = this.output<PartialSum>();
+
+  override initialState() {
+    return { sums: newTypedSums() };
+  }
+
+  override endWindow(): void {
+    const s = this.state.sums;
+    const { touched, cpu, ram, hdd, count } = s;
+    for (let i = 0; i < s.touchedCount; i++) {
+      const key = touched[i]!;
+      this.out.emit({ key, cpu: cpu[key]!, ram: ram[key]!, hdd: hdd[key]!, count: count[key]! });
+    }
+    resetTyped(s);
+  }
+}
+
 /**
- * Average: merges the partial sums per key and, at endWindow, folds each key's average into the checksum
- * given in its props (an output outside the runtime, fenced by window id like an exactly-once sink).
+ * Average (`map`): merges the partial sums per key and, at endWindow, folds each key's average into the
+ * checksum given in its props (an output outside the runtime, fenced by window id like an exactly-once
+ * sink).
  */
 export class Average extends Operator<{ totals: Map<number, Sums> }, { into: AverageChecksum }> {
   readonly in = this.input<PartialSum>((p) => addTo(this.state.totals, p.key, p.cpu, p.ram, p.hdd, p.count));
@@ -100,31 +160,76 @@ export class Average extends Operator<{ totals: Map<number, Sums> }, { into: Ave
   }
 }
 
+/** Average (`typed`): the same, on typed columns. */
+export class AverageTyped extends Operator<{ totals: TypedSums }, { into: AverageChecksum }> {
+  readonly in = this.input<PartialSum>((p) =>
+    addToTyped(this.state.totals, p.key, p.cpu, p.ram, p.hdd, p.count),
+  );
+  private window = 0;
+
+  override initialState() {
+    return { totals: newTypedSums() };
+  }
+
+  override beginWindow(w: number): void {
+    this.window = w;
+  }
+
+  override endWindow(): void {
+    const into = this.props.into;
+    if (this.window <= into.lastWindow) {
+      resetTyped(this.state.totals);
+      return;
+    }
+    into.addWindowTyped(this.state.totals);
+    into.lastWindow = this.window;
+  }
+}
+
+export interface CaseStudyOptions {
+  readonly locality: Locality;
+  readonly workload: Workload;
+  readonly keys: KeyEncoding;
+  /** Where Average folds the averages. */
+  readonly into: AverageChecksum;
+  /** Readings per emitTuples() call (default 1024). */
+  readonly batch?: number;
+  /** Use FailingGenerateDimensions (the recovery bench). */
+  readonly failing?: boolean;
+}
+
 /** The case-study DAG with every stream at the given locality; one partition per operator. */
-export function caseStudyApp(
-  locality: Locality,
-  w: Workload,
-  into: AverageChecksum,
-  batch = 1024,
-): Application {
-  return application(`bench-case-study-${locality}`, (dag) => {
-    const recv = dag.add('InputReceiver', InputReceiver, { readingsPerWindow: w.readingsPerWindow, batch });
-    const dims = dag.add('GenerateDimensions', GenerateDimensions);
-    const prereq = dag.add('PrereqAverage', PrereqAverage);
-    const avg = dag.add('Average', Average, { into });
-    dag.stream('generate_dimension', recv.out, dims.in).locality(locality);
+export function caseStudyApp(o: CaseStudyOptions): Application {
+  const typed = o.keys === 'typed';
+  return application(`bench-case-study-${o.locality}-${o.keys}`, (dag) => {
+    const recv = dag.add('InputReceiver', InputReceiver, {
+      readingsPerWindow: o.workload.readingsPerWindow,
+      batch: o.batch ?? 1024,
+    });
+    const dims = dag.add('GenerateDimensions', o.failing ? FailingGenerateDimensions : GenerateDimensions);
+    const prereq = typed
+      ? dag.add('PrereqAverage', PrereqAverageTyped)
+      : dag.add('PrereqAverage', PrereqAverage);
+    const avg = typed
+      ? dag.add('Average', AverageTyped, { into: o.into })
+      : dag.add('Average', Average, { into: o.into });
+    dag.stream('generate_dimension', recv.out, dims.in).locality(o.locality);
     dag
       .stream('prereq_calculation', dims.out, prereq.in)
-      .locality(locality)
+      .locality(o.locality)
       .keyBy((t) => t.key);
-    dag.stream('inter_avg', prereq.out, avg.in).locality(locality);
+    dag.stream('inter_avg', prereq.out, avg.in).locality(o.locality);
   });
 }
 
 /** Launches the app on a memory store with virtual time and no checkpoints; resolves with its checksum. */
-export async function runSluice(locality: Locality, w: Workload): Promise<AverageChecksum> {
+export async function runSluice(
+  locality: Locality,
+  w: Workload,
+  keys: KeyEncoding,
+): Promise<AverageChecksum> {
   const into = new AverageChecksum();
-  const run = await launch(caseStudyApp(locality, w, into), {
+  const run = await launch(caseStudyApp({ locality, workload: w, keys, into }), {
     store: new MemorySnapshotStore(),
     virtualTime: true,
     windows: w.windows,

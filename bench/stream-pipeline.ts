@@ -3,12 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import {
   AverageChecksum,
   addTo,
+  addToTyped,
   DIMENSIONS,
   type Dimensioned,
   dimensionKey,
+  type KeyEncoding,
+  newTypedSums,
   type PartialSum,
   type Reading,
   readingAt,
+  resetTyped,
   type Sums,
   type Workload,
 } from './case-study-workload.ts';
@@ -19,11 +23,15 @@ type WindowEnd = typeof WINDOW_END;
 
 /**
  * The pipeline a Node user would write instead: the same stages as object-mode streams, one object per
- * chunk, joined by stream.pipeline (default highWaterMark, 16 objects).
+ * chunk, joined by stream.pipeline (default highWaterMark, 16 objects); the sums in the given encoding.
  */
-export async function runStreamPipeline(w: Workload): Promise<AverageChecksum> {
+export async function runStreamPipeline(w: Workload, keys: KeyEncoding): Promise<AverageChecksum> {
   const into = new AverageChecksum();
-  await pipeline(readings(w), generateDimensions(), prereqAverage(), average(into));
+  if (keys === 'typed') {
+    await pipeline(readings(w), generateDimensions(), prereqAverageTyped(), averageTyped(into));
+  } else {
+    await pipeline(readings(w), generateDimensions(), prereqAverage(), average(into));
+  }
   return into;
 }
 
@@ -106,6 +114,46 @@ function average(into: AverageChecksum): Writable {
       } else {
         const s = p as PartialSum;
         addTo(totals, s.key, s.cpu, s.ram, s.hdd, s.count);
+      }
+      callback();
+    },
+  });
+}
+
+function prereqAverageTyped(): Transform {
+  const sums = newTypedSums();
+  return new Transform({
+    objectMode: true,
+    transform(t: Dimensioned | WindowEnd, _encoding, callback) {
+      if (t === WINDOW_END) {
+        const { touched, cpu, ram, hdd, count } = sums;
+        for (let i = 0; i < sums.touchedCount; i++) {
+          const key = touched[i]!;
+          const p: PartialSum = { key, cpu: cpu[key]!, ram: ram[key]!, hdd: hdd[key]!, count: count[key]! };
+          this.push(p);
+        }
+        resetTyped(sums);
+        this.push(t);
+      } else {
+        const d = t as Dimensioned;
+        addToTyped(sums, d.key, d.cpu, d.ram, d.hdd, 1);
+      }
+      callback();
+    },
+  });
+}
+
+function averageTyped(into: AverageChecksum): Writable {
+  const totals = newTypedSums();
+  return new Writable({
+    objectMode: true,
+    write(p: PartialSum | WindowEnd, _encoding, callback) {
+      if (p === WINDOW_END) {
+        into.addWindowTyped(totals);
+        into.lastWindow++;
+      } else {
+        const s = p as PartialSum;
+        addToTyped(totals, s.key, s.cpu, s.ram, s.hdd, s.count);
       }
       callback();
     },

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
@@ -62,8 +63,23 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await planCommand(app, opts));
     });
 
-  // `sluice chaos APP [--runs N] [--seed S]` (fault-injection check of an application) is wired here,
-  // from src/cli/chaos-command.ts, like the commands above.
+  program
+    .command('chaos')
+    .description('check that faults change nothing in the output: random fault schedules vs a fault-free run')
+    .argument('<app>', 'the application module (.ts or .js); its input operators must be deterministic')
+    .option('--runs <n>', 'fault schedules to try', positiveInteger, 100)
+    .option(
+      '--seed <s>',
+      'seed of the schedules (printed; the same seed replays a failure)',
+      nonNegativeInteger,
+    )
+    .option('--windows <n>', 'windows per run', positiveInteger, 12)
+    .option('--checkpoint-every <n>', 'checkpoint every n windows', positiveInteger, 2)
+    .option('--max-faults <n>', 'most faults per schedule', nonNegativeInteger, 6)
+    .option('--key <field>', 'compare order per value of this tuple field only')
+    .action(async (app: string, opts: ChaosCommandOptions) => {
+      setExitCode(await chaosCommand(app, opts));
+    });
 
   return program;
 }

@@ -47,11 +47,14 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   try {
     await run.done;
   } catch (e) {
-    const restarts = restartsSoFar(run);
+    const { restarts, committed } = statsSoFar(run);
+    const next =
+      committed > 0
+        ? `relaunched on ${store}, a fixed build continues after window ${committed}`
+        : `nothing was committed to ${store}`;
     log.error(
-      { event: 'failed', restarts, store },
-      `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ` +
-        `its checkpoints stay in ${store}, so a fixed build continues from them`,
+      { event: 'failed', restarts, committed, store },
+      `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ${next}`,
     );
     throw e;
   } finally {
@@ -61,10 +64,10 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   return EXIT_OK;
 }
 
-function restartsSoFar(run: Run): number {
+function statsSoFar(run: Run): { restarts: number; committed: number } {
   try {
-    return run.stats().restarts;
+    return run.stats();
   } catch {
-    return 0; // the run failed before its actors existed (while restoring)
+    return { restarts: 0, committed: 0 }; // the run failed before its actors existed (while restoring)
   }
 }

@@ -45,7 +45,7 @@ export function logStatus(log: Logger, e: StatusEvent): void {
       log.warn({ event: e.type }, e.message);
       return;
     case 'stopped':
-      log.info(
+      log[e.reason === 'failure' ? 'warn' : 'info'](
         { event: e.type, window: e.window, committed: e.committed, reason: e.reason },
         `stopped after window ${e.window}, committed ${e.committed} (${stopReason(e.reason)})`,
       );

@@ -31,7 +31,10 @@ export class Runtime implements ActorHost {
   readonly checkpointWindowCount: number;
   finalWindow = Number.POSITIVE_INFINITY;
 
-  private graph!: ActorGraph;
+  private readonly graph: ActorGraph;
+  /** stop() came before the runtime restored its position: stop right after restoring. */
+  private stopBeforeStart = false;
+  private restored = false;
   private readonly plan: PhysicalPlan;
   private readonly store: SnapshotStore;
   private readonly supervision: Supervision;
@@ -63,6 +66,7 @@ export class Runtime implements ActorHost {
       ? new VirtualTimeWindows(typeof virtual === 'object' ? virtual.callsPerWindow : undefined)
       : new RealTimeWindows(options.streamingWindowMs);
     this.now = options.now ?? (() => performance.now());
+    this.graph = new ActorGraph(this.plan, this, this.options);
   }
 
   /** Restores from the store (a relaunch continues where the last checkpoint left off) and runs. */
@@ -97,6 +101,10 @@ export class Runtime implements ActorHost {
 
   /** Graceful stop: the open window closes, a final checkpoint is taken and committed. */
   stop(): void {
+    if (!this.restored) {
+      this.stopBeforeStart = true;
+      return;
+    }
     if (this.finalWindow <= this.liveWindow) return;
     this.stopReason = 'stop';
     this.finalWindow = this.liveOpen ? this.liveWindow : this.liveWindow + 1;
@@ -347,7 +355,10 @@ export class Runtime implements ActorHost {
     // no commit (and buffer purge) can overtake it.
     await Promise.allSettled([...this.pendingWrites]);
     const decision = this.supervision.failed(failure, Date.now());
-    if (decision.action === 'escalate') throw failure;
+    if (decision.action === 'escalate') {
+      failure.message += `; not restarted: ${decision.reason}`;
+      throw failure;
+    }
     this.restarts++;
     this.emit({
       type: 'restart',
@@ -419,7 +430,6 @@ export class Runtime implements ActorHost {
     if (storedEpoch === undefined) await this.store.putMeta('epochMs', this.epochMs);
     const { window: r, snapshots, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
-    this.graph = new ActorGraph(this.plan, this, this.options);
     this.graph.replace(new Set(this.plan.actors.map((a) => a.id)), (a) =>
       this.prepare(a, r, snapshots.get(a.id)),
     );
@@ -430,10 +440,15 @@ export class Runtime implements ActorHost {
     }
     this.previousCommitted = r;
     this.doneWindow = r;
-    this.liveWindow = (Number.isFinite(lastLogged) ? lastLogged : r) + 1;
-    // The first live window opens in advanceLiveWindow: start "closed" one window before it.
-    this.liveWindow--;
+    // The first live window opens in advanceLiveWindow: start as if the last logged one had just closed.
+    this.liveWindow = Number.isFinite(lastLogged) ? lastLogged : r;
     this.liveOpen = false;
+    this.restored = true;
+    if (this.stopBeforeStart) {
+      // Nothing new was asked for: end at the restored checkpoint (logged windows replay next launch).
+      this.stopReason = 'stop';
+      this.finalWindow = Math.min(this.finalWindow, r);
+    }
     return r;
   }
 

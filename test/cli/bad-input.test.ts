@@ -62,7 +62,7 @@ async function badRun(app: string, ...options: string[]): Promise<{ code: number
   return { code: r.code, line: errorLines(r.stderr)[0]! };
 }
 
-describe('sluice run: bad input is one line and exit 2', () => {
+describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, () => {
   it('no such file', async () => {
     const r = await badRun('missing.ts');
     expect(r).toMatchObject({ code: 2, line: expect.stringMatching(/^sluice: no such file: missing\.ts/) });
@@ -131,5 +131,5 @@ describe('sluice run: a failing operator', () => {
     );
     expect(r.stderr).toMatch(/restart #1 in \d+ ms: picky from the checkpoint of window 0/);
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
-  }, 10_000);
+  }, 15_000);
 });

@@ -26,7 +26,7 @@ export default application('outside', (dag) => {
 });
 `;
 
-describe('sluice run', () => {
+describe('sluice run', { timeout: 15_000 }, () => {
   it('runs the hello example for 5 windows and exits 0', async () => {
     const r = await sluice([
       'run',

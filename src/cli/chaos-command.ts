@@ -1,0 +1,50 @@
+/**
+ * `sluice chaos APP [--runs N] [--seed S]`: the fault-injection check of a user's application. One
+ * fault-free run, then N runs under random fault schedules (throws in any call of any actor, kill and
+ * relaunch); every sink's per-window output must be what the fault-free run produced.
+ */
+import { chaos, describeVerdict } from '../testkit/index.ts';
+import { EXIT_FAILED, EXIT_OK } from './errors.ts';
+import { loadApp } from './load-app.ts';
+
+export interface ChaosCommandOptions {
+  runs: number;
+  seed?: number;
+  windows: number;
+  checkpointEvery: number;
+  maxFaults: number;
+  /** Compare order per value of this field only (default: the whole order of each window). */
+  key?: string;
+  cwd?: string;
+  out?: NodeJS.WritableStream;
+}
+
+export async function chaosCommand(appPath: string, options: ChaosCommandOptions): Promise<number> {
+  const app = await loadApp(appPath, options.cwd);
+  const out = options.out ?? process.stdout;
+  const key = options.key;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  out.write(`sluice chaos: ${app.name}, ${options.runs} fault schedules, seed ${seed}\n`);
+  // The application's own console output would repeat once per run: keep it out of the verdict.
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  let verdict: Awaited<ReturnType<typeof chaos>>;
+  try {
+    verdict = await chaos(app, {
+      runs: options.runs,
+      seed,
+      windows: options.windows,
+      checkpointWindowCount: options.checkpointEvery,
+      maxFaults: options.maxFaults,
+      keyOf: key === undefined ? undefined : (t: Record<string, unknown>) => t?.[key],
+    });
+  } finally {
+    process.stdout.write = write;
+  }
+  out.write(`${describeVerdict(verdict)}\n`);
+  if (!verdict.ok) {
+    out.write(`replay: npx sluice chaos ${appPath} --runs ${options.runs} --seed ${seed}\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sluice, type TempDir, tempDir } from './cli-process.ts';
+
+const app = (name: string, sumCode: string) => `import { application, Operator } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+class Sum extends Operator<{ sum: number }> {
+  private transient = 0;
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => { ${sumCode} });
+  initialState() { return { sum: 0 }; }
+}
+export default application('${name}', (dag) => {
+  const src = dag.add('src', SequenceSource, { tuplesPerWindow: 5, batch: 2 });
+  const sum = dag.add('sum', Sum);
+  const print = dag.add('print', ConsoleSink<number>, {});
+  dag.stream('numbers', src.out, sum.in);
+  dag.stream('sums', sum.out, print.in);
+});
+`;
+
+let tmp: TempDir;
+beforeAll(async () => {
+  tmp = await tempDir();
+  await tmp.write('durable.ts', app('durable', 'this.state.sum += n; this.out.emit(this.state.sum);'));
+  await tmp.write('forgetful.ts', app('forgetful', 'this.transient += n; this.out.emit(this.transient);'));
+});
+afterAll(() => tmp.cleanup());
+
+describe.concurrent('sluice chaos', { timeout: 30_000 }, () => {
+  it('passes an application whose state is durable, and prints the seed', async () => {
+    const r = await sluice(['chaos', 'durable.ts', '--runs', '25', '--seed', '3'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ok: 25 fault schedules \(\d+ faults fired, \d+ runs restored from a checkpoint\)/m,
+    );
+    expect(r.stdout).toContain('seed 3');
+    expect(r.stdout).not.toContain('[1]'); // the application's console output is kept out of the verdict
+  });
+
+  it('fails an application that keeps state outside this.state, with the seed and a replay command', async () => {
+    const r = await sluice(['chaos', 'forgetful.ts', '--runs', '25', '--seed', '4'], tmp.dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED with seed 4: sink print, window \d+: (lost|unexpected|reordered)/);
+    expect(r.stdout).toContain('replay: npx sluice chaos forgetful.ts --runs 25 --seed 4');
+  });
+});
