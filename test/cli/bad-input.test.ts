@@ -127,7 +127,7 @@ describe('sluice run: a failing operator', () => {
     const lines = errorLines(r.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^sluice: run failed \(SLUICE_OPERATOR_FAILED\): operator "picky" \(picky\) failed in window 1 during tuple: cannot take 0$/,
+      /^sluice: run failed \(SLUICE_OPERATOR_FAILED\): operator "picky" \(picky\) failed in window 1 during tuple: cannot take 0; not restarted: more than 5 restarts within 60000 ms$/,
     );
     expect(r.stderr).toMatch(/restart #1 in \d+ ms: picky from the checkpoint of window 0/);
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
