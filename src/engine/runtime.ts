@@ -7,14 +7,16 @@ import { ActorGraph } from './actor-graph.ts';
 import type { ActorHost } from './actor-host.ts';
 import { describe, OperatorFailure } from './failure.ts';
 import { InputActor } from './input-actor.ts';
+import { InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { OperatorActor } from './operator-actor.ts';
-import { findRestoreWindow, loadSnapshots } from './restore.ts';
+import { Recovery } from './recovery.ts';
+import { findRestoreWindow } from './restore.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
 import { Waker, yieldToEventLoop } from './waker.ts';
-import { RealTimeWindows, VirtualTimeWindows, type WindowGenerator } from './window-generator.ts';
+import { RealTimeWindows, VirtualTimeWindows } from './window-generator.ts';
 
 const SLICE_MS = 10;
 const STEP_BUDGET = 32;
@@ -38,13 +40,11 @@ export class Runtime implements ActorHost {
   private readonly plan: PhysicalPlan;
   private readonly store: SnapshotStore;
   private readonly supervision: Supervision;
-  private readonly generator: WindowGenerator;
+  private readonly inputs: InputDriver;
+  private readonly recovery: Recovery;
   private readonly waker = new Waker();
   private readonly now: () => number;
   private epochMs = 0;
-  private liveWindow = 1;
-  private liveOpen = false;
-  private forceClose = false;
   private doneWindow = 0;
   private restarts = 0;
   private tuples = 0;
@@ -62,11 +62,16 @@ export class Runtime implements ActorHost {
     this.checkpointWindowCount = options.checkpointWindowCount;
     if (options.windows !== undefined) this.finalWindow = options.windows;
     const virtual = options.virtualTime;
-    this.generator = virtual
+    const generator = virtual
       ? new VirtualTimeWindows(typeof virtual === 'object' ? virtual.callsPerWindow : undefined)
       : new RealTimeWindows(options.streamingWindowMs);
     this.now = options.now ?? (() => performance.now());
     this.graph = new ActorGraph(this.plan, this, this.options);
+    this.recovery = new Recovery(this.graph, this.store, options.debug);
+    this.inputs = new InputDriver(generator, this.now, {
+      finalWindow: () => this.finalWindow,
+      inputs: () => this.graph.inputActors,
+    });
   }
 
   /** Restores from the store (a relaunch continues where the last checkpoint left off) and runs. */
@@ -77,7 +82,7 @@ export class Runtime implements ActorHost {
       type: 'started',
       application: this.applicationName,
       actors: this.plan.actors.length,
-      firstWindow: this.liveWindow + 1,
+      firstWindow: this.inputs.liveWindow + 1,
       restoredWindow: restored,
     });
     let reason: 'windows' | 'stop' | 'failure' = this.stopReason;
@@ -105,10 +110,9 @@ export class Runtime implements ActorHost {
       this.stopBeforeStart = true;
       return;
     }
-    if (this.finalWindow <= this.liveWindow) return;
+    if (this.finalWindow <= this.inputs.liveWindow) return;
     this.stopReason = 'stop';
-    this.finalWindow = this.liveOpen ? this.liveWindow : this.liveWindow + 1;
-    this.forceClose = true;
+    this.finalWindow = this.inputs.stopWindow();
     this.waker.wake();
   }
 
@@ -197,7 +201,7 @@ export class Runtime implements ActorHost {
       try {
         do {
           progressed = this.drain();
-          progressed = this.driveInputs() || progressed;
+          progressed = this.inputs.drive() || progressed;
         } while (progressed && !this.failure && !this.killed && this.now() < sliceEnd);
       } catch (e) {
         this.fail(asFailure(e));
@@ -205,7 +209,7 @@ export class Runtime implements ActorHost {
       }
       if (progressed) await yieldToEventLoop();
       else if (this.stalled()) throw new SluiceError('SLUICE_STALLED', this.describeStall());
-      else await this.waker.wait(this.idleWait());
+      else await this.waker.wait(this.inputs.idleWait(IDLE_WAIT_MS));
     }
   }
 
@@ -221,85 +225,10 @@ export class Runtime implements ActorHost {
     return progressed;
   }
 
-  private driveInputs(): boolean {
-    const inputs = this.graph.inputActors;
-    let progressed = false;
-    for (const a of inputs) {
-      if (a.hasPendingHooks) a.runHooks();
-      if (a.busy) continue;
-      if (!a.inWindow) {
-        const next = a.window + 1;
-        if (next > this.finalWindow) continue;
-        const logged = a.replayLog.has(next);
-        if (next < this.liveWindow || (next === this.liveWindow && (this.liveOpen || logged))) {
-          a.open(next);
-          progressed = true;
-        } else continue;
-      }
-      if (!a.gateOpen()) continue;
-      if (a.replaying) {
-        if (!a.cutReached) a.emitOnce();
-        if (a.cutReached) a.close();
-        progressed = true;
-      } else if (a.window < this.liveWindow) {
-        // A window the generator already closed, with no log entry to replay: it can only be empty.
-        a.close();
-        progressed = true;
-      } else if (!this.doneWithLiveWindow(a) && a.emitOnce() > 0) {
-        progressed = true;
-      }
-    }
-    return this.advanceLiveWindow() || progressed;
-  }
-
-  /** Virtual time: the operator went idle or used its calls. */
-  private doneWithLiveWindow(a: InputActor): boolean {
-    return this.generator.virtual && (a.wentIdle || a.callsInWindow >= this.generator.maxCalls);
-  }
-
-  /** Has this live input operator finished its current burst (the window may close on it)? */
-  private quiet(a: InputActor): boolean {
-    return this.generator.virtual ? this.doneWithLiveWindow(a) : a.lastCallEmpty;
-  }
-
-  /** Closes the live window when it is due and opens the next once every input operator closed it. */
-  private advanceLiveWindow(): boolean {
-    const inputs = this.graph.inputActors;
-    const now = this.now();
-    if (this.liveOpen) {
-      let joined = true;
-      let done = true;
-      for (const a of inputs) {
-        if (a.window < this.liveWindow) joined = false;
-        else if (a.inWindow && !a.replaying && !this.quiet(a)) done = false;
-      }
-      if (!joined || !(this.forceClose || this.generator.due(now, done))) return false;
-      for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
-      this.liveOpen = false;
-      return true;
-    }
-    if (this.liveWindow >= this.finalWindow || !this.liveWindowClosedByAll()) return false;
-    this.liveWindow++;
-    this.liveOpen = true;
-    this.generator.opened(now);
-    return true;
-  }
-
-  private liveWindowClosedByAll(): boolean {
-    return this.graph.inputActors.every((a) => a.window >= this.liveWindow && !a.inWindow && !a.busy);
-  }
-
-  private idleWait(): number {
-    if (this.liveOpen && !this.generator.virtual) {
-      return Math.max(1, Math.min(IDLE_WAIT_MS, this.generator.msUntilDue(this.now())));
-    }
-    return IDLE_WAIT_MS;
-  }
-
   /** Virtual time has no timer to wait for: with nothing in flight and no progress, nothing will change. */
   private stalled(): boolean {
     return (
-      this.generator.virtual &&
+      this.inputs.virtual &&
       this.pendingWrites.size === 0 &&
       !this.graph.actors.some((a) => a.busy || a.hasPendingHooks) &&
       !this.finished()
@@ -369,58 +298,20 @@ export class Runtime implements ActorHost {
     });
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-    await this.recover(new Set(decision.actors), decision.window);
-    // The clock stood still for the application while it recovered: the open window gets its full length.
-    if (this.liveOpen) this.generator.opened(this.now());
+    const fresh = await this.recovery.recover(
+      new Set(decision.actors),
+      decision.window,
+      this.previousCommitted,
+    );
+    this.doneWindow = Math.min(this.doneWindow, decision.window);
+    await this.setupAll(fresh);
+    this.inputs.restartClock();
     this.emit({
       type: 'recovered',
       actors: decision.actors,
       window: decision.window,
       ms: this.now() - started,
     });
-  }
-
-  /**
-   * DESIGN §4 recovery: the set is rebuilt from factories and restored at window r; channels written by
-   * the set drop what it wrote after r; channels read by the set replay what they still buffer, and the
-   * restored consumers skip windows ≤ r.
-   */
-  private async recover(set: Set<string>, r: number): Promise<void> {
-    const snapshots = await loadSnapshots(this.store, [...set], r);
-    const old = [...set].map((id) => this.graph.byId.get(id)!);
-    for (const a of old) a.dispose();
-    await Promise.allSettled(old.map(async (a) => a.teardown()));
-    this.graph.replace(set, (actor) => this.prepare(actor, r, snapshots.get(actor.id)));
-    for (const id of set) {
-      for (const ch of this.graph.channelsFrom(id)) ch.truncateAfter(r);
-    }
-    for (const id of set) {
-      for (const ch of this.graph.channelsInto(id)) {
-        if (this.options.debug?.skipReplay) ch.rewindAfter(Number.MAX_SAFE_INTEGER);
-        else ch.rewindAfter(this.previousCommitted);
-      }
-    }
-    for (const a of this.graph.inputActors) {
-      if (set.has(a.id)) a.replayLog = await this.readReplayLog(a.id, r);
-    }
-    this.doneWindow = Math.min(this.doneWindow, r);
-    await this.setupAll(set.size === 0 ? [] : [...set].map((id) => this.graph.byId.get(id)!));
-  }
-
-  /** A fresh actor's state and window position at restore window r. */
-  private prepare(actor: Actor, r: number, snapshot: ActorSnapshot | undefined): void {
-    if (snapshot) actor.restore(snapshot);
-    actor.window = r;
-    actor.lastEnded = r;
-    if (actor instanceof OperatorActor) {
-      actor.floor = r;
-      actor.skipDedupe = this.options.debug?.skipDedupe ?? false;
-    }
-  }
-
-  private async readReplayLog(actorId: string, r: number): Promise<Map<number, number[]>> {
-    const entries = await this.store.readWindowLog(actorId, r + 1, Number.MAX_SAFE_INTEGER);
-    return new Map([...entries].map(([w, e]) => [w, e.counts]));
   }
 
   /** On launch: the newest checkpoint every actor has, and where each input operator's log ends. */
@@ -430,19 +321,12 @@ export class Runtime implements ActorHost {
     if (storedEpoch === undefined) await this.store.putMeta('epochMs', this.epochMs);
     const { window: r, snapshots, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
-    this.graph.replace(new Set(this.plan.actors.map((a) => a.id)), (a) =>
-      this.prepare(a, r, snapshots.get(a.id)),
-    );
+    await this.recovery.restore(new Set(this.plan.actors.map((a) => a.id)), r, snapshots);
     let lastLogged = Number.POSITIVE_INFINITY;
-    for (const a of this.graph.inputActors) {
-      a.replayLog = await this.readReplayLog(a.id, r);
-      lastLogged = Math.min(lastLogged, r + a.replayLog.size);
-    }
+    for (const a of this.graph.inputActors) lastLogged = Math.min(lastLogged, r + a.replayLog.size);
     this.previousCommitted = r;
     this.doneWindow = r;
-    // The first live window opens in advanceLiveWindow: start as if the last logged one had just closed.
-    this.liveWindow = Number.isFinite(lastLogged) ? lastLogged : r;
-    this.liveOpen = false;
+    this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
     this.restored = true;
     if (this.stopBeforeStart) {
       // Nothing new was asked for: end at the restored checkpoint (logged windows replay next launch).
