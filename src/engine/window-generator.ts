@@ -22,8 +22,8 @@ export interface WindowGenerator {
 /**
  * Real time: a window closes `windowMs` after it opened, once every input operator finished its burst
  * (its last emitTuples() call emitted nothing), so a source that emits a fixed amount per window in
- * several calls is not cut short by a late scheduler; a source that never pauses is cut at twice the
- * window length.
+ * several calls is not cut short by a late scheduler; a source that never pauses is cut at one and a
+ * half window lengths.
  */
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
@@ -35,7 +35,7 @@ export class RealTimeWindows implements WindowGenerator {
   }
   due(now: number, inputsQuiet: boolean): boolean {
     const age = now - this.openedAt;
-    return age >= this.windowMs && (inputsQuiet || age >= 2 * this.windowMs);
+    return age >= this.windowMs && (inputsQuiet || age >= 1.5 * this.windowMs);
   }
   msUntilDue(now: number): number {
     return this.openedAt + this.windowMs - now;
