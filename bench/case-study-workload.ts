@@ -24,6 +24,13 @@ const VALUES = PRODUCTS * OSES;
 /** Distinct dimension keys: every key is an integer in [0, KEYS). */
 export const KEYS = CUSTOMERS * DIMENSIONS * VALUES;
 
+/**
+ * Readings per window in every section. Virtual time closes a window after 64 emitTuples() rounds: the
+ * receiver emits a window's readings in 32 calls of 1024, well inside it (a window cut short would show
+ * as a checksum mismatch).
+ */
+export const READINGS_PER_WINDOW = 32 * 1024;
+
 export type KeyEncoding = 'typed' | 'map';
 export const KEY_ENCODINGS: readonly KeyEncoding[] = ['typed', 'map'];
 

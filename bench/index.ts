@@ -1,10 +1,9 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map]`: prints figures, never
- * passes or fails on time.
- * It exits non-zero only when a result is wrong (the variants disagree on the checksum).
+ * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map] [-- --in-process]`: prints
+ * figures, never passes or fails on time. It exits non-zero only when a result is wrong (the variants
+ * disagree on the checksum, a recovery changes the output).
  *
- * Each section is one file exporting a Section; add a new one (checkpoint overhead, recovery time) to
- * SECTIONS.
+ * Each section is one file exporting a Section; add a new one to SECTIONS.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,9 +11,15 @@ import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
+import { recoveryTimeSection } from './recovery-time.ts';
 import type { BenchOptions, Section } from './section.ts';
 
-const SECTIONS: readonly Section[] = [caseStudySection, mailboxHopSection, checkpointOverheadSection];
+const SECTIONS: readonly Section[] = [
+  caseStudySection,
+  mailboxHopSection,
+  checkpointOverheadSection,
+  recoveryTimeSection,
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +28,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string', default: '3' },
       keys: { type: 'string', default: 'typed' },
+      'in-process': { type: 'boolean', default: false },
     },
   });
   const keys = KEY_ENCODINGS.find((k) => k === values.keys);
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
     throw new Error(`--runs must be an integer ≥ 1 (got ${values.runs})`);
   const options: BenchOptions = {
     keys,
+    isolate: !values['in-process'],
     quick: values.quick,
     runs,
     progress: (line) => process.stderr.write(`· ${line}\n`),
@@ -45,7 +52,11 @@ async function main(): Promise<void> {
     /** Other work on the machine skews every figure: compare runs at a low load only. */
     loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
     runsPerVariant: runs,
-    statistic: 'best of the measured runs, after one warm-up run',
+    keys,
+    isolation: values['in-process']
+      ? 'in-process: every run in this process, after a warm-up run'
+      : 'one fresh process per throughput run (case study, mailbox hop, checkpoint overhead)',
+    statistic: 'best of the measured runs',
     gcBetweenRuns: typeof (globalThis as { gc?: unknown }).gc === 'function',
   };
   const figures: Record<string, number | string | boolean> = { ...environment };
@@ -53,8 +64,11 @@ async function main(): Promise<void> {
     console.log(
       `sluice bench: node ${environment.node}, ${environment.platform}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadAverageAtStart}`,
     );
+    const isolation = values['in-process']
+      ? 'all in this process, after a warm-up run'
+      : 'every throughput run in a fresh process';
     console.log(
-      `best of ${runs} measured runs per variant after a warm-up; keys: ${keys}${values.quick ? ' (--quick: small workload)' : ''}`,
+      `best of ${runs} measured runs per variant (${isolation}); keys: ${keys}${values.quick ? ' (--quick: small workload)' : ''}`,
     );
   }
   for (const section of SECTIONS) {

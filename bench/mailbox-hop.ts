@@ -1,64 +1,7 @@
-import { SequenceSource } from '../actors/index.ts';
-import { application, InputOperator, launch, MemorySnapshotStore, Operator } from '../src/index.ts';
+import { BATCH, TUPLES_PER_WINDOW } from './hop-pipeline.ts';
+import { type Job, runIsolated, runJob } from './jobs.ts';
 import { formatRate, measure, perSecond } from './measure.ts';
 import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
-
-const TUPLES_PER_WINDOW = 32 * 1024;
-const BATCH = 1024;
-
-/** Like SequenceSource, but each tuple is a small object, as real tuples are (the GC sees them). */
-class ObjectSequenceSource extends InputOperator<{ next: number }> {
-  readonly out = this.output<{ seq: number }>();
-  private left = 0;
-
-  override initialState() {
-    return { next: 0 };
-  }
-
-  override beginWindow(): void {
-    this.left = TUPLES_PER_WINDOW;
-  }
-
-  emitTuples(): void {
-    const n = Math.min(this.left, BATCH);
-    const s = this.state;
-    for (let i = 0; i < n; i++) this.out.emit({ seq: s.next++ });
-    this.left -= n;
-  }
-}
-
-/** Does nothing per tuple but count, so the figure is the cost of the hop. */
-class CountingSink extends Operator<{}, { counter: { tuples: number } }> {
-  private n = 0;
-  readonly in = this.input<unknown>(() => {
-    this.n++;
-  });
-
-  override endWindow(): void {
-    this.props.counter.tuples += this.n;
-    this.n = 0;
-  }
-}
-
-async function runHop(tuples: 'numbers' | 'objects', windows: number): Promise<number> {
-  const counter = { tuples: 0 };
-  const app = application(`bench-mailbox-hop-${tuples}`, (dag) => {
-    const sink = dag.add('sink', CountingSink, { counter });
-    const source =
-      tuples === 'numbers'
-        ? dag.add('source', SequenceSource, { tuplesPerWindow: TUPLES_PER_WINDOW, batch: BATCH }).out
-        : dag.add('source', ObjectSequenceSource).out;
-    dag.stream<unknown>('hop', source, sink.in).locality('container');
-  });
-  const run = await launch(app, {
-    store: new MemorySnapshotStore(),
-    virtualTime: true,
-    windows,
-    checkpointWindowCount: 0,
-  });
-  await run.done;
-  return counter.tuples;
-}
 
 /**
  * One bare mailbox hop: a source → a sink doing nothing, through a container-local channel. The headline
@@ -73,13 +16,13 @@ export const mailboxHopSection: Section = {
     const figures: Record<string, number> = { mailboxHopTuples: expected };
     for (const tuples of ['numbers', 'objects'] as const) {
       o.progress(`mailbox hop (${tuples}): ${expected} tuples × ${o.runs} runs`);
-      const m = await measure(() => runHop(tuples, windows), {
-        runs: o.runs,
-        warmUp: () => runHop(tuples, 8),
-        check: (n) => {
-          if (n !== expected) throw new BenchError(`mailbox hop: the sink saw ${n} tuples, not ${expected}`);
-        },
-      });
+      const job = (w: number): Job => ({ kind: 'hop', tuples, windows: w });
+      const check = ({ tuples: n }: { tuples: number }) => {
+        if (n !== expected) throw new BenchError(`mailbox hop: the sink saw ${n} tuples, not ${expected}`);
+      };
+      const m = o.isolate
+        ? await measure(() => runIsolated(job(windows)), { runs: o.runs, check })
+        : await measure(() => runJob(job(windows)), { runs: o.runs, warmUp: () => runJob(job(8)), check });
       const rate = perSecond(expected, m.bestMs);
       const name = tuples === 'numbers' ? 'mailboxHop' : 'mailboxHopObjects';
       figures[`${name}TuplesPerSec`] = Math.round(rate);

@@ -1,19 +1,24 @@
-/** One timed run: wall time from start to finish, and what the run says it processed. */
-export interface Timing<R> {
+/** A run that timed itself: wall time of the measured part, in milliseconds. */
+export interface Timed {
   readonly ms: number;
+}
+
+/** One timed run: wall time from start to finish, and what the run says it processed. */
+export interface Timing<R> extends Timed {
   readonly result: R;
 }
 
-/** Statistics of a variant measured several times (the first, warm-up run is not counted). */
-export interface Measured<R> {
+/** Statistics of a variant measured several times (a warm-up run, if any, is not counted). */
+export interface Measured<R extends Timed> {
   readonly bestMs: number;
   readonly medianMs: number;
   /** Per measured run, in order. */
   readonly ms: readonly number[];
-  /** The result of the last measured run. */
-  readonly result: R;
+  /** The last measured run. */
+  readonly last: R;
 }
 
+/** Times `fn` in this process, after collecting garbage. */
 export async function timeOnce<R>(fn: () => R | Promise<R>): Promise<Timing<R>> {
   collectGarbage();
   const start = process.hrtime.bigint();
@@ -22,22 +27,22 @@ export async function timeOnce<R>(fn: () => R | Promise<R>): Promise<Timing<R>> 
   return { ms, result };
 }
 
-/** Runs `warmUp` once (untimed), then `run` `runs` times; every run's result goes through `check`. */
-export async function measure<R>(
-  run: () => R | Promise<R>,
-  options: { runs: number; warmUp: () => unknown; check: (result: R) => void },
+/** Runs `warmUp` once if given (untimed), then `run` `runs` times; every run goes through `check`. */
+export async function measure<R extends Timed>(
+  run: () => Promise<R>,
+  options: { runs: number; warmUp?: () => Promise<unknown>; check: (result: R) => void },
 ): Promise<Measured<R>> {
-  await options.warmUp();
+  if (options.warmUp) await options.warmUp();
   const ms: number[] = [];
-  let result: R | undefined;
+  let last: R | undefined;
   for (let i = 0; i < options.runs; i++) {
-    const t = await timeOnce(run);
-    options.check(t.result);
-    ms.push(t.ms);
-    result = t.result;
+    const r = await run();
+    options.check(r);
+    ms.push(r.ms);
+    last = r;
   }
-  const sorted = [...ms].sort((a, b) => a - b);
-  return { bestMs: sorted[0]!, medianMs: sorted[Math.floor(sorted.length / 2)]!, ms, result: result as R };
+  const s = spread(ms);
+  return { bestMs: s.min, medianMs: s.median, ms, last: last! };
 }
 
 /** Best (smallest), median and largest of some milliseconds. */

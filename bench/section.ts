@@ -6,8 +6,13 @@ export interface BenchOptions {
   readonly keys: KeyEncoding;
   /** A small workload, for a smoke run: the figures are not meaningful. */
   readonly quick: boolean;
-  /** Measured runs per variant (after one warm-up run). */
+  /** Measured runs per variant. */
   readonly runs: number;
+  /**
+   * Throughput runs each in a fresh child process (default); off (`--in-process`), they all run in this
+   * process after a warm-up run, and sluice's fused figures depend on what ran before (see the README).
+   */
+  readonly isolate: boolean;
   /** Progress notes (stderr), so stdout holds only the report. */
   readonly progress: (line: string) => void;
 }

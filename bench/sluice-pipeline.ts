@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Application,
   application,
@@ -24,6 +27,7 @@ import {
   type TypedSums,
   type Workload,
 } from './case-study-workload.ts';
+import { collectGarbage } from './measure.ts';
 
 export interface ReceiverProps {
   readingsPerWindow: number;
@@ -237,4 +241,48 @@ export async function runSluice(
   });
   await run.done;
   return into;
+}
+
+/** A run on a LevelSnapshotStore: its checksum, wall time, and the checkpoints and commits it made. */
+export interface DiskRun {
+  readonly ms: number;
+  readonly checksum: AverageChecksum;
+  readonly snapshots: number;
+  readonly commits: number;
+}
+
+/**
+ * Launches the app on a LevelSnapshotStore in a fresh temporary directory (removed after) with virtual
+ * time and checkpoints every `every` windows (0: off). Timed from launch() to `await run.done` (opening
+ * the store, the final checkpoint and commit included; creating and removing the directory not).
+ */
+export async function runSluiceOnDisk(
+  locality: Locality,
+  workload: Workload,
+  keys: KeyEncoding,
+  every: number,
+): Promise<DiskRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  try {
+    const into = new AverageChecksum();
+    let snapshots = 0;
+    let commits = 0;
+    collectGarbage();
+    const start = process.hrtime.bigint();
+    const run = await launch(caseStudyApp({ locality, workload, keys, into }), {
+      store: dir,
+      virtualTime: true,
+      windows: workload.windows,
+      checkpointWindowCount: every,
+    });
+    run.on('status', (e) => {
+      if (e.type === 'checkpoint') snapshots++;
+      else if (e.type === 'commit') commits++;
+    });
+    await run.done;
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    return { ms, checksum: into, snapshots, commits };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Locality } from '../src/index.ts';
+import type { KeyEncoding, Workload } from './case-study-workload.ts';
+import { runHandLoop } from './hand-loop.ts';
+import { runHop } from './hop-pipeline.ts';
+import { type Timed, timeOnce } from './measure.ts';
+import { BenchError } from './section.ts';
+import { runSluice, runSluiceOnDisk } from './sluice-pipeline.ts';
+import { runStreamPipeline } from './stream-pipeline.ts';
+
+export type CaseStudyVariant = 'handLoop' | 'fused' | 'mailbox' | 'streamPipeline';
+
+/** One measured run, described as data so that it can run in a child process. */
+export type Job =
+  | { kind: 'case-study'; variant: CaseStudyVariant; keys: KeyEncoding; workload: Workload }
+  | { kind: 'on-disk'; locality: Locality; keys: KeyEncoding; workload: Workload; every: number }
+  | { kind: 'hop'; tuples: 'numbers' | 'objects'; windows: number };
+
+export interface JobResult extends Timed {
+  /** `value:averages:tuples` of the AverageChecksum (empty for a hop). */
+  readonly checksum: string;
+  /** Dimension tuples behind the averages (a hop: tuples the sink saw). */
+  readonly tuples: number;
+  readonly snapshots: number;
+  readonly commits: number;
+}
+
+/** Runs a job in this process and times it. */
+export async function runJob(job: Job): Promise<JobResult> {
+  if (job.kind === 'on-disk') {
+    const r = await runSluiceOnDisk(job.locality, job.workload, job.keys, job.every);
+    return {
+      ms: r.ms,
+      checksum: r.checksum.toString(),
+      tuples: r.checksum.tuples,
+      snapshots: r.snapshots,
+      commits: r.commits,
+    };
+  }
+  if (job.kind === 'hop') {
+    const t = await timeOnce(() => runHop(job.tuples, job.windows));
+    return { ms: t.ms, checksum: '', tuples: t.result, snapshots: 0, commits: 0 };
+  }
+  const { variant, workload: w, keys } = job;
+  const t = await timeOnce(() => {
+    if (variant === 'handLoop') return runHandLoop(w, keys);
+    if (variant === 'fused') return runSluice('thread', w, keys);
+    if (variant === 'mailbox') return runSluice('container', w, keys);
+    return runStreamPipeline(w, keys);
+  });
+  return { ms: t.ms, checksum: t.result.toString(), tuples: t.result.tuples, snapshots: 0, commits: 0 };
+}
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/**
+ * Runs a job in a fresh node process (the same flags as this one: --expose-gc, --import tsx), so that it
+ * runs on a JIT that has seen no other application (see "One application per process" in the README).
+ * The child times the job itself: process start and module loading are not counted.
+ */
+export function runIsolated(job: Job): Promise<JobResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new BenchError(`bench child for ${JSON.stringify(job)} exited with ${code}`));
+      else resolve(JSON.parse(out) as JobResult);
+    });
+  });
+}
