@@ -92,3 +92,13 @@ export class JoinStage extends Operator {
   readonly a = this.input<Tuple>((t) => this.out.emit({ ...t, p: `${t.p}a` }));
   readonly b = this.input<Tuple>((t) => this.out.emit({ ...t, p: `${t.p}b` }));
 }
+
+/** A stateful unifier: numbers what it forwards (so a wrong merge order or a lost restore shows). */
+export class CountingUnifier extends Operator<{ n: number }> {
+  readonly out = this.output<Tuple>();
+  readonly in = this.input<Tuple>((t) => this.out.emit({ ...t, v: t.v * 1000 + (this.state.n++ % 1000) }));
+
+  override initialState() {
+    return { n: 0 };
+  }
+}

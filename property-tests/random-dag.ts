@@ -8,6 +8,7 @@ import {
   type OutputHandle,
 } from '../src/index.ts';
 import {
+  CountingUnifier,
   FilterStage,
   JoinStage,
   KeyedSource,
@@ -128,7 +129,14 @@ export function buildApp(spec: DagSpec): Application {
 }
 
 function addStage(dag: DagBuilder, name: string, s: StageSpec) {
-  const attrs = s.link === 'keyed' || s.link === 'roundRobin' ? { partitions: s.partitions } : {};
+  // Some stages aggregate over application windows of 2–3 streaming windows (checkpoints then fall inside
+  // an application window), and some merge their partitions with a stateful unifier.
+  const partitioned = s.link === 'keyed' || s.link === 'roundRobin' ? { partitions: s.partitions } : {};
+  const attrs = {
+    ...partitioned,
+    ...(s.kind === 'windowAggregate' && s.b % 3 !== 0 ? { applicationWindowCount: (s.b % 3) + 1 } : {}),
+    ...(s.a % 4 === 0 ? { unifier: CountingUnifier, unifierLimit: 2 + (s.b % 3) } : {}),
+  };
   switch (s.kind) {
     case 'map':
       return dag.add(name, MapStage, { a: s.a, b: s.b }, attrs);
