@@ -12,7 +12,8 @@ import { buildApp, dagSpecArb } from './random-dag.ts';
 
 /**
  * DESIGN §4's oracle, under random DAGs, inputs and fault schedules of 0–6 faults (throws in any call of
- * any actor, and kill-and-relaunch of the whole runtime): every window each sink applies holds what it
+ * any actor, and kill-and-relaunch of the whole runtime), recovering from upstream buffers or from the
+ * sources: every window each sink applies holds what it
  * holds in a fault-free run, in the same order.
  *
  * Replay a failure: SLUICE_PROPERTY_SEED=<seed> npm run test:property
@@ -29,6 +30,7 @@ const caseArb = fc
     spec: dagSpecArb,
     windows: fc.integer({ min: 6, max: 14 }),
     checkpointWindowCount: fc.integer({ min: 1, max: 3 }),
+    replayFrom: fc.constantFrom('buffers' as const, 'sources' as const),
   })
   .chain((c) => {
     const plan = planPhysical(buildApp(c.spec).dag());
@@ -48,7 +50,7 @@ test(`exactly-once output under random faults (${numRuns} cases, seed ${seed})`,
       const options = { windows: c.windows, checkpointWindowCount: c.checkpointWindowCount };
       const expected = await runWithFaults(app, options);
       expect(expected.error).toBeUndefined();
-      const actual = await runWithFaults(app, { ...options, faults, debug });
+      const actual = await runWithFaults(app, { ...options, faults, debug, replayFrom: c.replayFrom });
       if (actual.error)
         throw new Error(`run failed under ${faults.map(describeFault).join('; ')}: ${actual.error.message}`);
       const diff = firstDifference(expected.outputs, actual.outputs);

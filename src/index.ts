@@ -39,5 +39,5 @@ export interface LaunchOptionsWithSupervision extends LaunchOptions {
 
 /** Runs an application in this process. */
 export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
-  return startRun(app, options, (checkpointing) => new ApplicationSupervisor(options.restart, checkpointing));
+  return startRun(app, options, (config) => new ApplicationSupervisor(options.restart, config));
 }

@@ -1,5 +1,5 @@
 import type { OperatorFailure } from '../src/engine/failure.ts';
-import type { FailureDecision, Supervision } from '../src/engine/supervision.ts';
+import type { FailureDecision, Supervision, SupervisionConfig } from '../src/engine/supervision.ts';
 import type { PhysicalPlan } from '../src/plan/physical-plan.ts';
 import { CommitTracker } from './commit-tracker.ts';
 import { recoverySet } from './recovery-set.ts';
@@ -17,7 +17,7 @@ export class ApplicationSupervisor implements Supervision {
 
   constructor(
     private readonly strategy: RestartStrategy = RestartStrategy.restart(),
-    private readonly checkpointing = true,
+    private readonly config: SupervisionConfig = { checkpointing: true, replayFrom: 'buffers' },
   ) {
     this.intensity = new RestartIntensity(strategy);
   }
@@ -40,7 +40,7 @@ export class ApplicationSupervisor implements Supervision {
 
   failed(failure: OperatorFailure, nowMs: number): FailureDecision {
     if (!this.plan) return { action: 'escalate', reason: 'the application had not started' };
-    if (!this.checkpointing)
+    if (!this.config.checkpointing)
       return { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' };
     if (failure.phase === 'setup' || failure.phase === 'teardown') {
       return { action: 'escalate', reason: `${failure.phase} failed` };
@@ -52,7 +52,11 @@ export class ApplicationSupervisor implements Supervision {
         reason: `more than ${this.strategy.maxRestarts} restarts within ${this.strategy.withinMs} ms`,
       };
     }
-    const actors = recoverySet(this.plan, [failure.actorId]);
+    // Replaying from the sources, everything restarts at the commit; from buffers, the failed actor's set.
+    const actors =
+      this.config.replayFrom === 'sources'
+        ? new Set(this.plan.actors.map((a) => a.id))
+        : recoverySet(this.plan, [failure.actorId]);
     return {
       action: 'restart',
       actors: [...actors],

@@ -24,10 +24,15 @@ export class ActorGraph {
   constructor(
     private readonly plan: PhysicalPlan,
     private readonly host: ActorHost,
-    options: { mailboxCapacity?: number; batchSize?: number; checkpointWindowCount: number },
+    options: {
+      mailboxCapacity?: number;
+      batchSize?: number;
+      checkpointWindowCount: number;
+      replayFrom?: 'buffers' | 'sources';
+    },
   ) {
     this.batchSize = options.batchSize ?? 1024;
-    const retain = options.checkpointWindowCount > 0;
+    const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
     for (const ch of plan.channels) {
       if (!ch.fused) this.channels.set(ch.id, new Channel(ch.id, options.mailboxCapacity ?? 16, retain));
     }

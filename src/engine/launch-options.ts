@@ -12,6 +12,14 @@ export interface LaunchOptions extends ApplicationAttributes {
    * in a call or made `callsPerWindow` emitTuples() calls (default 64).
    */
   virtualTime?: boolean | { callsPerWindow?: number };
+  /**
+   * Where a recovery gets the windows after its checkpoint. 'buffers' (default, DESIGN §4): channels keep
+   * what they sent since the last commit; a failed actor and what is downstream of it restart, and their
+   * upstreams replay from those buffers. 'sources': nothing is buffered (no memory or GC cost per tuple);
+   * every actor restarts from the committed checkpoint and the input operators replay from their window
+   * logs — exact because every stream is deterministic. Cheaper to run, dearer to recover.
+   */
+  replayFrom?: 'buffers' | 'sources';
   /** Unread batches a queued channel holds before its producer pauses. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on queued channels. Default 1024. */

@@ -10,7 +10,7 @@ import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { LaunchOptions } from './launch-options.ts';
 import { Runtime } from './runtime.ts';
 import type { RunStats, StatusEvent } from './status.ts';
-import type { Supervision } from './supervision.ts';
+import type { Supervision, SupervisionConfig } from './supervision.ts';
 
 /** A running application. */
 export interface Run {
@@ -31,7 +31,7 @@ export interface Run {
 export async function startRun(
   app: Application,
   options: LaunchOptions,
-  makeSupervision: (checkpointing: boolean) => Supervision,
+  makeSupervision: (config: SupervisionConfig) => Supervision,
 ): Promise<Run> {
   const planned = planPhysical(app.dag());
   const plan = options.instrument ? options.instrument(planned) : planned;
@@ -45,7 +45,11 @@ export async function startRun(
   const runtime = new Runtime({
     plan,
     store,
-    supervision: makeSupervision(checkpointWindowCount > 0),
+    supervision: makeSupervision({
+      checkpointing: checkpointWindowCount > 0,
+      replayFrom: options.replayFrom ?? 'buffers',
+    }),
+    replayFrom: options.replayFrom,
     streamingWindowMs,
     checkpointWindowCount,
     windows: options.windows,

@@ -16,6 +16,7 @@ export interface RuntimeOptions {
    * in a call or made `callsPerWindow` emitTuples() calls (default 64).
    */
   virtualTime?: boolean | { callsPerWindow?: number };
+  replayFrom?: 'buffers' | 'sources';
   /** Messages (batches) a channel may hold unread before its producer is paused. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on a queued channel. Default 1024. */

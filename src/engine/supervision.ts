@@ -1,6 +1,12 @@
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { OperatorFailure } from './failure.ts';
 
+/** What the supervision needs to know of the run's configuration. */
+export interface SupervisionConfig {
+  checkpointing: boolean;
+  replayFrom: 'buffers' | 'sources';
+}
+
 export type FailureDecision =
   /** Rebuild `actors` (the recovery set) from their snapshots at `window` after `delayMs`. */
   | { action: 'restart'; actors: readonly string[]; window: number; delayMs: number; attempt: number }

@@ -17,6 +17,8 @@ export interface TestRunOptions {
   /** Default: restart up to 1000 times, no backoff (the faults are the point). */
   restart?: RestartStrategy;
   debug?: { skipDedupe?: boolean; skipReplay?: boolean };
+  /** See LaunchOptions.replayFrom. */
+  replayFrom?: 'buffers' | 'sources';
   /** A run that finishes no window for this long (wall clock) is killed and reported as stalled. Default 5 s. */
   stallMs?: number;
   /** Every status event of every launch (including relaunches). */
@@ -59,12 +61,13 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
         mailboxCapacity: options.mailboxCapacity,
         batchSize: options.batchSize,
         debug: options.debug,
+        replayFrom: options.replayFrom,
         instrument: (plan) => instrumentPlan(plan, injector, recorder),
       },
-      (checkpointing) =>
+      (config) =>
         new ApplicationSupervisor(
           options.restart ?? RestartStrategy.restart().withLimit(1000, 60_000).withBackoff(0, 0),
-          checkpointing,
+          config,
         ),
     );
     let killed = false;
