@@ -10,9 +10,20 @@ import { BenchError, type BenchOptions, type Section, type SectionReport } from 
 const EVERY = [0, 10, 1] as const;
 const TARGET_PERCENT = 10;
 
-const LOCALITIES: readonly { locality: Locality; key: string; label: string }[] = [
+const LOCALITIES: readonly {
+  locality: Locality;
+  key: string;
+  label: string;
+  replayFrom?: 'buffers' | 'sources';
+}[] = [
   { locality: 'thread', key: 'Fused', label: "(a) locality 'thread' (fused)" },
   { locality: 'container', key: 'Mailbox', label: "(b) locality 'container' (mailboxes)" },
+  {
+    locality: 'container',
+    key: 'MailboxSources',
+    label: "(c) locality 'container', replayFrom 'sources' (no upstream buffers)",
+    replayFrom: 'sources',
+  },
 ];
 
 /**
@@ -36,7 +47,7 @@ export const checkpointOverheadSection: Section = {
       '  throughput in readings/s, best run; overhead = 1 − throughput / throughput with checkpoints off:',
     ];
     const figures: Record<string, number> = {};
-    for (const { locality, key, label } of LOCALITIES) {
+    for (const { locality, key, label, replayFrom } of LOCALITIES) {
       o.progress(`checkpoint overhead, ${label}: every ${EVERY.join(', ')} (0 = off) × ${o.runs} runs`);
       const job = (every: number, workload: Workload): Job => ({
         kind: 'on-disk',
@@ -44,6 +55,7 @@ export const checkpointOverheadSection: Section = {
         keys: o.keys,
         workload,
         every,
+        replayFrom,
       });
       const check = (every: number, expected: string, r: JobResult) => {
         if (r.checksum !== expected) {

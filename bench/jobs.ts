@@ -14,7 +14,14 @@ export type CaseStudyVariant = 'handLoop' | 'fused' | 'mailbox' | 'streamPipelin
 /** One measured run, described as data so that it can run in a child process. */
 export type Job =
   | { kind: 'case-study'; variant: CaseStudyVariant; keys: KeyEncoding; workload: Workload }
-  | { kind: 'on-disk'; locality: Locality; keys: KeyEncoding; workload: Workload; every: number }
+  | {
+      kind: 'on-disk';
+      locality: Locality;
+      keys: KeyEncoding;
+      workload: Workload;
+      every: number;
+      replayFrom?: 'buffers' | 'sources';
+    }
   | { kind: 'hop'; tuples: 'numbers' | 'objects'; windows: number };
 
 export interface JobResult extends Timed {
@@ -29,7 +36,7 @@ export interface JobResult extends Timed {
 /** Runs a job in this process and times it. */
 export async function runJob(job: Job): Promise<JobResult> {
   if (job.kind === 'on-disk') {
-    const r = await runSluiceOnDisk(job.locality, job.workload, job.keys, job.every);
+    const r = await runSluiceOnDisk(job.locality, job.workload, job.keys, job.every, job.replayFrom);
     return {
       ms: r.ms,
       checksum: r.checksum.toString(),

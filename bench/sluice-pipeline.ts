@@ -261,6 +261,7 @@ export async function runSluiceOnDisk(
   workload: Workload,
   keys: KeyEncoding,
   every: number,
+  replayFrom: 'buffers' | 'sources' = 'buffers',
 ): Promise<DiskRun> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   try {
@@ -274,6 +275,7 @@ export async function runSluiceOnDisk(
       virtualTime: true,
       windows: workload.windows,
       checkpointWindowCount: every,
+      replayFrom,
     });
     run.on('status', (e) => {
       if (e.type === 'checkpoint') snapshots++;
