@@ -22,6 +22,7 @@ export { DagError, type DagErrorCode } from './dag/errors.ts';
 export type { InputHandle, OutputHandle, PortHandles } from './dag/handles.ts';
 export { OperatorFailure } from './engine/failure.ts';
 export type { LaunchOptions } from './engine/launch-options.ts';
+export { StorePlanMismatchError } from './engine/restore.ts';
 export { InvalidOptionError, type Run } from './engine/run.ts';
 export type { OperatorStats, RunStats, StatusEvent } from './engine/status.ts';
 export type { ActorPlan, ChannelPlan, PhysicalPlan } from './plan/physical-plan.ts';

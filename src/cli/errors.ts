@@ -44,7 +44,8 @@ export function explain(error: unknown): Explained {
     return { message: `run failed (${error.code}): ${error.message}`, exitCode: EXIT_FAILED };
   }
   if (error instanceof SluiceError) {
-    const exitCode = error.code === 'SLUICE_INVALID_OPTION' ? EXIT_USAGE : EXIT_FAILED;
+    const badInput = ['SLUICE_INVALID_OPTION', 'SLUICE_STORE_PLAN_MISMATCH'].includes(error.code);
+    const exitCode = badInput ? EXIT_USAGE : EXIT_FAILED;
     return { message: `${error.message} (${error.code})`, exitCode };
   }
   if (error instanceof Error) return { message: `${error.name}: ${error.message}`, exitCode: EXIT_FAILED };

@@ -46,8 +46,12 @@ export abstract class Actor {
     protected readonly host: ActorHost,
   ) {
     this.id = plan.id;
-    this.operator = new plan.cls(plan.props);
-    this.operator.state = this.operator.initialState();
+    try {
+      this.operator = new plan.cls(plan.props);
+      this.operator.state = this.operator.initialState();
+    } catch (e) {
+      throw new OperatorFailure(plan.id, plan.operator, 0, 'setup', e);
+    }
     this.outputPorts = discoverPorts(this.operator).outputs;
     this.ctx = new MutableOperatorContext(plan, host);
   }

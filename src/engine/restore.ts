@@ -9,7 +9,7 @@ export class StorePlanMismatchError extends SluiceError {
   constructor(location: string, detail: string) {
     super(
       'SLUICE_STORE_PLAN_MISMATCH',
-      `the store ${location} was written by a different plan (${detail}); use another --store, or delete it to start over`,
+      `the store ${location} holds checkpoints of a different plan (${detail}); its snapshots cannot restore this one: use another --store, or delete it to start over`,
     );
   }
 }
@@ -67,11 +67,15 @@ async function checkPlan(store: SnapshotStore, plan: PhysicalPlan): Promise<void
   }
   if (stored.application !== fingerprint.application) {
     throw new StorePlanMismatchError(
-      '',
+      store.location,
       `application "${stored.application}", not "${fingerprint.application}"`,
     );
   }
   if (stored.actors.join('\n') !== fingerprint.actors.join('\n')) {
-    throw new StorePlanMismatchError('', `actors ${stored.actors.join(', ')}`);
+    const was = stored.actors.join(', ');
+    throw new StorePlanMismatchError(
+      store.location,
+      `actors ${was}; this plan has ${fingerprint.actors.join(', ')}`,
+    );
   }
 }

@@ -5,6 +5,8 @@ import { StoreClosedError, StoreLockedError } from './errors.ts';
 export type WindowLogEntry = { counts: number[]; offset?: unknown };
 
 export interface SnapshotStore {
+  /** Names the store in messages (a directory, or "memory"). */
+  readonly location: string;
   /** Takes exclusive use of the store; a store used by another open (this or another process) => StoreLockedError. */
   open(): Promise<void>;
   /** Waits for the operations in flight, then releases the store. Operations after close => StoreClosedError. */

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, expect, test } from 'vitest';
-import { LevelSnapshotStore, launch, type StatusEvent } from '../../src/index.ts';
+import { FileSink, SequenceSource } from '../../actors/index.ts';
+import { application, LevelSnapshotStore, launch, type StatusEvent } from '../../src/index.ts';
 import { LEVEL_SUBLEVELS, levelRecordKey } from '../../src/storage/level-snapshot-store.ts';
 import { readWindowFiles, removeDir, runningSumsApp, tempDir } from './fixtures.ts';
 
@@ -103,3 +104,18 @@ async function corruptSnapshot(dir: string, actorId: string, window: number) {
   await snapshots.put(key, bytes);
   await db.close();
 }
+
+test('a store written by another plan is refused with SLUICE_STORE_PLAN_MISMATCH, naming both plans', async () => {
+  const d = fresh('mismatch');
+  await runToEnd(d.out, d.store, 3);
+  const other = application('running-sums', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 2 });
+    const sink = dag.add('sink', FileSink, { dir: d.out });
+    dag.stream('numbers', src.out, sink.in);
+  });
+  const run = await launch(other, { store: d.store, windows: 6, virtualTime: true });
+  await expect(run.done).rejects.toMatchObject({
+    code: 'SLUICE_STORE_PLAN_MISMATCH',
+    message: expect.stringMatching(/sums#2.*this plan has src, sink/),
+  });
+});
