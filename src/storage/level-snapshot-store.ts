@@ -1,5 +1,6 @@
 import { Level } from 'level';
 import { SnapshotCorruptError, StoreLockedError } from './errors.ts';
+import { GroupCommit } from './group-commit.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
 
 /*
@@ -29,7 +30,15 @@ const windowOfKey = (key: string) => Number(key.slice(key.lastIndexOf('\u0000') 
 const EMPTY = new Uint8Array(0);
 
 type Db = Level<string, Uint8Array>;
-type Handles = { db: Db; snapshots: Sub; markers: Sub; windowLog: Sub; meta: Sub };
+type Handles = {
+  db: Db;
+  snapshots: Sub;
+  markers: Sub;
+  windowLog: Sub;
+  meta: Sub;
+  synced: GroupCommit<BatchOp>;
+};
+type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: Uint8Array };
 type Sub = ReturnType<typeof sublevel>;
 
 function sublevel(db: Db, name: string) {
@@ -71,6 +80,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       markers: sublevel(db, LEVEL_SUBLEVELS.markers),
       windowLog: sublevel(db, LEVEL_SUBLEVELS.windowLog),
       meta: sublevel(db, LEVEL_SUBLEVELS.meta),
+      synced: new GroupCommit<BatchOp>((ops) => db.batch(ops, { sync: true })),
     };
   }
 
@@ -87,15 +97,12 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
    * The marker still earns its place: listing windows reads only the small marker keys, never the frames.
    */
   protected async _saveSnapshot(actorId: string, window: number, frame: Uint8Array): Promise<void> {
-    const { db, snapshots, markers } = this.#s;
+    const { snapshots, markers, synced } = this.#s;
     const key = levelRecordKey(actorId, window);
-    await db.batch(
-      [
-        { type: 'put', sublevel: snapshots, key, value: frame },
-        { type: 'put', sublevel: markers, key, value: EMPTY },
-      ],
-      { sync: true },
-    );
+    await synced.write([
+      { type: 'put', sublevel: snapshots, key, value: frame },
+      { type: 'put', sublevel: markers, key, value: EMPTY },
+    ]);
   }
 
   protected async _loadSnapshot(actorId: string, window: number): Promise<Uint8Array | undefined> {
@@ -162,8 +169,8 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
 
   protected async _putMeta(key: string, frame: Uint8Array): Promise<void> {
     // Through the root: the sublevel's put() forwards `sync` but its option type does not declare it.
-    const { db, meta } = this.#s;
-    await db.batch([{ type: 'put', sublevel: meta, key, value: frame }], { sync: true });
+    const { meta, synced } = this.#s;
+    await synced.write([{ type: 'put', sublevel: meta, key, value: frame }]);
   }
 
   /* Skip-scan: one seek per actor, not one step per snapshot. */
