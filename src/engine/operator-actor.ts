@@ -44,10 +44,6 @@ export class OperatorActor extends Actor {
     this.held.push([]);
   }
 
-  get inletCount(): number {
-    return this.inlets.length;
-  }
-
   get queuedBatches(): number {
     let n = 0;
     for (const inlet of this.inlets) n += inlet.channel.backlog;
