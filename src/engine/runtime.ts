@@ -5,6 +5,7 @@ import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
 import { ActorGraph } from './actor-graph.ts';
 import type { ActorHost } from './actor-host.ts';
+import { Checkpoints } from './checkpoints.ts';
 import { describe, OperatorFailure } from './failure.ts';
 import { InputActor } from './input-actor.ts';
 import { InputDriver } from './input-driver.ts';
@@ -42,6 +43,7 @@ export class Runtime implements ActorHost {
   private readonly supervision: Supervision;
   private readonly inputs: InputDriver;
   private readonly recovery: Recovery;
+  private readonly checkpoints: Checkpoints;
   private readonly waker = new Waker();
   private readonly now: () => number;
   private epochMs = 0;
@@ -49,7 +51,6 @@ export class Runtime implements ActorHost {
   private restarts = 0;
   private tuples = 0;
   private failure: OperatorFailure | undefined;
-  private readonly pendingWrites = new Set<Promise<unknown>>();
   private stopReason: 'windows' | 'stop' = 'windows';
   private killed = false;
 
@@ -68,6 +69,12 @@ export class Runtime implements ActorHost {
     this.now = options.now ?? (() => performance.now());
     this.graph = new ActorGraph(this.plan, this, this.options);
     this.recovery = new Recovery(this.graph, this.store, options.debug);
+    this.checkpoints = new Checkpoints(this.plan, this.graph, this.store, this.supervision, {
+      emit: (event) => this.emit(event),
+      fail: (actor, e) => this.fail(actor.tag('checkpoint', e)),
+      landed: () => this.waker.wake(),
+      killed: () => this.killed,
+    });
     this.inputs = new InputDriver(generator, this.now, {
       finalWindow: () => this.finalWindow,
       inputs: () => this.graph.inputActors,
@@ -164,26 +171,11 @@ export class Runtime implements ActorHost {
   }
 
   saveCheckpoint(actor: Actor, window: number, snapshot: ActorSnapshot): void {
-    const write = this.store.saveSnapshot(actor.id, window, snapshot).then(
-      () => {
-        if (this.killed) return;
-        this.emit({ type: 'checkpoint', actorId: actor.id, window });
-        this.graph.byId.get(actor.id)?.noteCheckpointed(window);
-        const committed = this.supervision.checkpointed(actor.id, window);
-        if (committed !== undefined) this.onCommit(committed);
-        this.waker.wake();
-      },
-      (e) => {
-        if (!actor.disposed) this.fail(actor.tag('checkpoint', e));
-      },
-    );
-    this.track(write);
+    this.checkpoints.save(actor, window, snapshot);
   }
 
   appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void> {
-    const write = this.store.appendWindowLog(actor.id, window, { counts });
-    this.track(write);
-    return write;
+    return this.checkpoints.appendWindowLog(actor, window, counts);
   }
 
   // ---- the scheduler ----------------------------------------------------------------------------
@@ -229,7 +221,7 @@ export class Runtime implements ActorHost {
   private stalled(): boolean {
     return (
       this.inputs.virtual &&
-      this.pendingWrites.size === 0 &&
+      !this.checkpoints.writing &&
       !this.graph.actors.some((a) => a.busy || a.hasPendingHooks) &&
       !this.finished()
     );
@@ -242,32 +234,12 @@ export class Runtime implements ActorHost {
 
   private finished(): boolean {
     if (!Number.isFinite(this.finalWindow)) return false;
-    if (this.doneWindow < this.finalWindow || this.pendingWrites.size > 0) return false;
+    if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;
     if (this.graph.actors.some((a) => a.busy || a.hasPendingHooks)) return false;
     return this.checkpointWindowCount === 0 || this.supervision.committedWindow >= this.finalWindow;
   }
 
   // ---- commit, failure, recovery -----------------------------------------------------------------
-
-  private onCommit(committed: number): void {
-    this.emit({ type: 'commit', window: committed });
-    for (const ch of this.graph.channels.values()) ch.purgeThrough(committed);
-    for (const a of this.graph.actors) a.noteCommitted(committed);
-    const previous = this.previousCommitted;
-    this.previousCommitted = committed;
-    // Keep the previous committed checkpoint too: if the newest turns out corrupt, recovery falls back.
-    const cleanup = this.store.putMeta('committed', committed).then(async () => {
-      if (previous <= 0) return;
-      for (const a of this.plan.actors) {
-        await this.store.deleteSnapshotsBelow(a.id, previous);
-        if (a.isInput) await this.store.deleteWindowLogBelow(a.id, previous + 1);
-      }
-    });
-    this.track(
-      cleanup.catch((e) => this.emit({ type: 'warning', message: `commit cleanup: ${describe(e)}` })),
-    );
-  }
-  private previousCommitted = 0;
 
   private async handleFailure(): Promise<void> {
     const failure = this.failure!;
@@ -282,7 +254,7 @@ export class Runtime implements ActorHost {
     });
     // Let checkpoint writes in flight land first: the recovery window is chosen on settled bookkeeping, so
     // no commit (and buffer purge) can overtake it.
-    await Promise.allSettled([...this.pendingWrites]);
+    await this.checkpoints.settle();
     const decision = this.supervision.failed(failure, Date.now());
     if (decision.action === 'escalate') {
       failure.message += `; not restarted: ${decision.reason}`;
@@ -301,7 +273,7 @@ export class Runtime implements ActorHost {
     const fresh = await this.recovery.recover(
       new Set(decision.actors),
       decision.window,
-      this.previousCommitted,
+      this.checkpoints.committed,
     );
     this.doneWindow = Math.min(this.doneWindow, decision.window);
     await this.setupAll(fresh);
@@ -324,7 +296,7 @@ export class Runtime implements ActorHost {
     await this.recovery.restore(new Set(this.plan.actors.map((a) => a.id)), r, snapshots);
     let lastLogged = Number.POSITIVE_INFINITY;
     for (const a of this.graph.inputActors) lastLogged = Math.min(lastLogged, r + a.replayLog.size);
-    this.previousCommitted = r;
+    this.checkpoints.committed = r;
     this.doneWindow = r;
     this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
     this.restored = true;
@@ -351,15 +323,6 @@ export class Runtime implements ActorHost {
         this.emit({ type: 'warning', message: `teardown of ${a.id}: ${describe(e)}` });
       }
     }
-  }
-
-  private track(p: Promise<unknown>): void {
-    this.pendingWrites.add(p);
-    const done = () => {
-      this.pendingWrites.delete(p);
-      this.waker.wake();
-    };
-    p.then(done, done);
   }
 
   private emit(event: StatusEvent): void {
