@@ -10,7 +10,7 @@ import { readWindowFiles, removeDir, tempDir } from './fixtures.ts';
  * throws once: every window file is byte-for-byte what an undisturbed run writes.
  */
 const root = join(import.meta.dirname, '..', '..');
-const app = join(import.meta.dirname, 'fixtures', 'running-sums.app.ts');
+const app = join(root, 'examples', 'running-sums', 'app.ts');
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) removeDir(d);
@@ -20,7 +20,7 @@ function sluiceRun(store: string, out: string, marker?: string): ChildProcess {
   const args = ['bin/sluice.js', 'run', app, '--window-ms', '50', '--windows', '60', '--store', store];
   return spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, SLUICE_TEST_OUT: out, SLUICE_TEST_THROW_MARKER: marker ?? '' },
+    env: { ...process.env, SUMS_OUT: out, SUMS_FAIL_ONCE: marker ?? '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
