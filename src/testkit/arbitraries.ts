@@ -22,7 +22,7 @@ export function faultWindowArb(o: FaultArbitraryOptions): fc.Arbitrary<number> {
   );
 }
 
-/** One fault: which actor, which window, which call (and which tuple), or a relaunch. */
+/** One fault: which actor, which window, which call (and which tuple); a failed snapshot write; a relaunch. */
 export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
   const throwArb = fc.constantFrom(...plan.actors).chain((actor) =>
     fc.record({
@@ -35,9 +35,23 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
       tuple: fc.integer({ min: 1, max: 20 }),
     }),
   );
-  if (o.relaunch === false) return throwArb;
-  const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });
-  return fc.oneof({ weight: 3, arbitrary: throwArb }, { weight: 1, arbitrary: relaunchArb });
+  const storeArb = fc.record({
+    kind: fc.constant('store' as const),
+    actor: fc.constantFrom(...plan.actors.map((a) => a.id)),
+    // Snapshots are written at multiples of the checkpoint interval.
+    window: faultWindowArb(o).map(
+      (w) => Math.max(1, Math.round(w / o.checkpointWindowCount)) * o.checkpointWindowCount,
+    ),
+  });
+  const arbitraries = [
+    { weight: 6, arbitrary: throwArb as fc.Arbitrary<Fault> },
+    { weight: 1, arbitrary: storeArb as fc.Arbitrary<Fault> },
+  ];
+  if (o.relaunch !== false) {
+    const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });
+    arbitraries.push({ weight: 2, arbitrary: relaunchArb });
+  }
+  return fc.oneof(...arbitraries);
 }
 
 /** A schedule of 0..maxFaults (default 6) faults. */

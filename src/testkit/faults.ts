@@ -9,7 +9,9 @@ export type Fault =
       tuple?: number;
     }
   /** The whole runtime dies (as with SIGKILL) once window `window` is done, and is launched again. */
-  | { kind: 'relaunch'; window: number };
+  | { kind: 'relaunch'; window: number }
+  /** Writing the snapshot of `actor` at window `window` fails (a full or failing disk). */
+  | { kind: 'store'; actor: string; window: number };
 
 export class InjectedFault extends Error {
   constructor(readonly fault: Fault) {
@@ -20,6 +22,7 @@ export class InjectedFault extends Error {
 
 export function describeFault(f: Fault): string {
   if (f.kind === 'relaunch') return `kill and relaunch after window ${f.window}`;
+  if (f.kind === 'store') return `the snapshot of ${f.actor} at window ${f.window} fails to write`;
   return `${f.actor} throws in ${f.call}${f.call === 'tuple' ? ` #${f.tuple ?? 1}` : ''} of window ${f.window}`;
 }
 
@@ -42,6 +45,15 @@ export class FaultInjector {
         f.call === call &&
         (call !== 'tuple' || (f.tuple ?? 1) === tuple),
     );
+    if (i < 0) return;
+    const [fault] = this.pending.splice(i, 1);
+    this.fired.push(fault!);
+    throw new InjectedFault(fault!);
+  }
+
+  /** Throws if writing this snapshot is scheduled to fail. */
+  checkStore(actor: string, window: number): void {
+    const i = this.pending.findIndex((f) => f.kind === 'store' && f.actor === actor && f.window === window);
     if (i < 0) return;
     const [fault] = this.pending.splice(i, 1);
     this.fired.push(fault!);

@@ -3,7 +3,11 @@ import { RestartStrategy } from '../../supervisors/restart-strategy.ts';
 import type { Application } from '../api/application.ts';
 import { startRun } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
-import { emptyMemoryStoreData, MemorySnapshotStore } from '../storage/memory-snapshot-store.ts';
+import {
+  emptyMemoryStoreData,
+  MemorySnapshotStore,
+  type MemoryStoreData,
+} from '../storage/memory-snapshot-store.ts';
 import { type Fault, FaultInjector } from './faults.ts';
 import { instrumentPlan } from './instrument.ts';
 import { OutputRecorder, type SinkOutputs } from './output-recorder.ts';
@@ -54,7 +58,7 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
     const run = await startRun(
       app,
       {
-        store: new MemorySnapshotStore({ data }),
+        store: new FaultyStore(data, injector),
         windows: options.windows,
         virtualTime: true,
         checkpointWindowCount: options.checkpointWindowCount ?? 2,
@@ -118,4 +122,23 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
     relaunches,
     error,
   };
+}
+
+/** The in-memory store, with snapshot writes that fail where the schedule says. */
+class FaultyStore extends MemorySnapshotStore {
+  constructor(
+    data: MemoryStoreData,
+    private readonly injector: FaultInjector,
+  ) {
+    super({ data });
+  }
+
+  override saveSnapshot(actorId: string, window: number, state: unknown): Promise<void> {
+    try {
+      this.injector.checkStore(actorId, window);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return super.saveSnapshot(actorId, window, state);
+  }
 }
