@@ -50,7 +50,8 @@ export class Runtime implements ActorHost {
   private doneWindow = 0;
   private restarts = 0;
   private tuples = 0;
-  private failure: OperatorFailure | undefined;
+  /** Failures waiting to be handled, one recovery at a time (a recovery makes those of its set moot). */
+  private failures: OperatorFailure[] = [];
   private stopReason: 'windows' | 'stop' = 'windows';
   private killed = false;
 
@@ -152,7 +153,7 @@ export class Runtime implements ActorHost {
   }
 
   fail(failure: OperatorFailure): void {
-    this.failure ??= failure;
+    if (!this.failures.some((f) => f.actorId === failure.actorId)) this.failures.push(failure);
     this.waker.wake();
   }
 
@@ -183,7 +184,7 @@ export class Runtime implements ActorHost {
   private async loop(): Promise<void> {
     for (;;) {
       if (this.killed) return;
-      if (this.failure) {
+      if (this.failures.length > 0) {
         await this.handleFailure();
         continue;
       }
@@ -194,7 +195,7 @@ export class Runtime implements ActorHost {
         do {
           progressed = this.drain();
           progressed = this.inputs.drive() || progressed;
-        } while (progressed && !this.failure && !this.killed && this.now() < sliceEnd);
+        } while (progressed && this.failures.length === 0 && !this.killed && this.now() < sliceEnd);
       } catch (e) {
         this.fail(asFailure(e));
         continue;
@@ -242,8 +243,7 @@ export class Runtime implements ActorHost {
   // ---- commit, failure, recovery -----------------------------------------------------------------
 
   private async handleFailure(): Promise<void> {
-    const failure = this.failure!;
-    this.failure = undefined;
+    const failure = this.failures.shift()!;
     this.emit({
       type: 'failure',
       actorId: failure.actorId,
@@ -270,11 +270,10 @@ export class Runtime implements ActorHost {
     });
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-    const fresh = await this.recovery.recover(
-      new Set(decision.actors),
-      decision.window,
-      this.checkpoints.committed,
-    );
+    const set = new Set(decision.actors);
+    const fresh = await this.recovery.recover(set, decision.window, this.checkpoints.committed);
+    // Whatever else failed inside the set failed in instances that no longer exist.
+    this.failures = this.failures.filter((f) => !set.has(f.actorId));
     this.doneWindow = Math.min(this.doneWindow, decision.window);
     await this.setupAll(fresh);
     this.inputs.restartClock();

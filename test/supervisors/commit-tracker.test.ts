@@ -24,3 +24,12 @@ test('newestCommon picks the newest checkpoint a recovery set shares, even above
 test('without any checkpoint a recovery starts from scratch (window 0)', () => {
   expect(new CommitTracker(['a'], 0).newestCommon(['a'])).toBe(0);
 });
+
+test('an actor whose snapshot of a window failed to write holds the commit back to what all share', () => {
+  const t = new CommitTracker(['a', 'b'], 3);
+  t.record('a', 6);
+  expect(t.record('b', 7)).toBeUndefined(); // b has 3 and 7, a has 3 and 6: nothing newer is shared
+  expect(t.committed).toBe(3);
+  expect(t.newestCommon(['a', 'b'])).toBe(3);
+  expect(t.record('a', 7)).toBe(7);
+});
