@@ -66,7 +66,10 @@ export class RunningSumStage extends Operator<{ sums: Map<number, number> }> {
 }
 
 /** Per-window sum and count per key, emitted at endWindow in key order (order-insensitive). */
-export class WindowAggregateStage extends Operator<{ acc: Map<number, [number, number]> }> {
+export class WindowAggregateStage extends Operator<
+  { acc: Map<number, [number, number]> },
+  { async?: boolean }
+> {
   readonly out = this.output<Tuple>();
   readonly in = this.input<Tuple>((t) => {
     const [s, c] = this.state.acc.get(t.k) ?? [0, 0];
@@ -77,7 +80,14 @@ export class WindowAggregateStage extends Operator<{ acc: Map<number, [number, n
     return { acc: new Map<number, [number, number]>() };
   }
 
-  override endWindow(): void {
+  /** With `async`, it emits after a turn of the event loop, as an output waiting for I/O would. */
+  override endWindow(): void | Promise<void> {
+    if (this.props.async)
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.emitAll());
+    this.emitAll();
+  }
+
+  private emitAll(): void {
     for (const k of [...this.state.acc.keys()].sort((a, b) => a - b)) {
       const [s, c] = this.state.acc.get(k)!;
       this.out.emit({ k, v: s * 1000 + c, p: '' });

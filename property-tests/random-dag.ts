@@ -145,6 +145,6 @@ function addStage(dag: DagBuilder, name: string, s: StageSpec) {
     case 'runningSum':
       return dag.add(name, RunningSumStage, undefined, attrs);
     case 'windowAggregate':
-      return dag.add(name, WindowAggregateStage, undefined, attrs);
+      return dag.add(name, WindowAggregateStage, { async: s.b % 2 === 1 }, attrs);
   }
 }

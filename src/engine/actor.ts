@@ -103,7 +103,12 @@ export abstract class Actor {
       w % this.plan.applicationWindowCount === 0 || w === this.host.finalWindow
         ? this.call('endWindow', () => this.operator.endWindow())
         : undefined;
-    return andThen(ending, () => andThen(this.beforeEndMarker(w), () => this.afterEnd(w)));
+    // A replaced actor whose endWindow finishes late must not write a marker, log or snapshot.
+    return andThen(ending, () =>
+      this.disposed
+        ? undefined
+        : andThen(this.beforeEndMarker(w), () => (this.disposed ? undefined : this.afterEnd(w))),
+    );
   }
 
   /** Input actors persist their window log here. */

@@ -22,6 +22,8 @@ export class ChannelWriter implements Outlet {
   private pending: unknown[];
   private count = 0;
   private window = 0;
+  /** Its actor was replaced: whatever the old operator still emits (a late async endWindow) is dropped. */
+  private discarded = false;
 
   constructor(
     readonly channel: Channel,
@@ -31,23 +33,26 @@ export class ChannelWriter implements Outlet {
   }
 
   readonly push: Emit = (tuple) => {
+    if (this.discarded) return;
     this.pending[this.count++] = tuple;
     if (this.count === this.batchSize) this.flush();
   };
 
   begin(window: number): void {
+    if (this.discarded) return;
     this.flush();
     this.window = window;
     this.channel.append({ kind: BEGIN, window });
   }
 
   end(window: number): void {
+    if (this.discarded) return;
     this.flush();
     this.channel.append({ kind: END, window });
   }
 
   flush(): void {
-    if (this.count === 0) return;
+    if (this.count === 0 || this.discarded) return;
     const tuples = this.pending;
     if (this.count < this.batchSize) tuples.length = this.count;
     this.channel.append({ kind: DATA, window: this.window, tuples });
@@ -57,7 +62,8 @@ export class ChannelWriter implements Outlet {
 
   /** After a failure: what was batched but not yet written belongs to a window that will be redone. */
   discard(): void {
-    this.pending = new Array(this.batchSize);
+    this.discarded = true;
+    this.pending = [];
     this.count = 0;
   }
 }

@@ -31,7 +31,13 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
       window: faultWindowArb(o),
       call: actor.isInput
         ? fc.constantFrom('emitTuples' as const, 'beginWindow' as const, 'endWindow' as const)
-        : fc.constantFrom('tuple' as const, 'tuple' as const, 'beginWindow' as const, 'endWindow' as const),
+        : fc.constantFrom(
+            'tuple' as const,
+            'tuple' as const,
+            'beginWindow' as const,
+            'endWindow' as const,
+            'endWindowAsync' as const,
+          ),
       tuple: fc.integer({ min: 1, max: 20 }),
     }),
   );
@@ -43,9 +49,17 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
       (w) => Math.max(1, Math.round(w / o.checkpointWindowCount)) * o.checkpointWindowCount,
     ),
   });
+  // committed(w) hooks run for commit windows: multiples of the checkpoint interval, or the last window.
+  const hookArb = fc.record({
+    kind: fc.constant('throw' as const),
+    actor: fc.constantFrom(...plan.actors.map((a) => a.id)),
+    window: storeArb.map((f) => f.window),
+    call: fc.constant('committed' as const),
+  });
   const arbitraries = [
     { weight: 6, arbitrary: throwArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: storeArb as fc.Arbitrary<Fault> },
+    { weight: 1, arbitrary: hookArb as fc.Arbitrary<Fault> },
   ];
   if (o.relaunch !== false) {
     const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });

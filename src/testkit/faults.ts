@@ -1,11 +1,14 @@
 /** A fault to inject into a test run. Each fires once, however often its place is reached again. */
 export type Fault =
-  /** The operator of `actor` throws in `call` of window `window` (for 'tuple': at its `tuple`-th tuple). */
+  /**
+   * The operator of `actor` throws in `call` of window `window` (for 'tuple': at its `tuple`-th tuple;
+   * 'endWindowAsync': endWindow returns a rejected promise; 'committed': the hook for commit `window`).
+   */
   | {
       kind: 'throw';
       actor: string;
       window: number;
-      call: 'beginWindow' | 'endWindow' | 'emitTuples' | 'tuple';
+      call: 'beginWindow' | 'endWindow' | 'endWindowAsync' | 'emitTuples' | 'tuple' | 'committed';
       tuple?: number;
     }
   /** The whole runtime dies (as with SIGKILL) once window `window` is done, and is launched again. */

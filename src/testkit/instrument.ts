@@ -77,9 +77,19 @@ function wrap(
       super.beginWindow(w);
     }
 
+    override committed(w: number) {
+      faults.check(actorId, w, 'committed');
+      return super.committed(w);
+    }
+
     override endWindow() {
       const w = this.#ctx?.windowId ?? 0;
       faults.check(actorId, w, 'endWindow');
+      try {
+        faults.check(actorId, w, 'endWindowAsync');
+      } catch (e) {
+        return Promise.reject(e);
+      }
       if (recorder) {
         if (!this.#received.has(w)) this.#received.set(w, []);
         for (const [window, tuples] of [...this.#received].sort((a, b) => a[0] - b[0])) {
