@@ -21,6 +21,8 @@ export interface TestRunOptions {
   /** Default: restart up to 1000 times, no backoff (the faults are the point). */
   restart?: RestartStrategy;
   debug?: { skipDedupe?: boolean; skipReplay?: boolean };
+  /** Run on the real clock with windows of this many ms instead of virtual time (slower; timing paths). */
+  realTimeWindowMs?: number;
   /** See LaunchOptions.replayFrom. */
   replayFrom?: 'buffers' | 'sources';
   /** A run that finishes no window for this long (wall clock) is killed and reported as stalled. Default 5 s. */
@@ -60,7 +62,8 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
       {
         store: new FaultyStore(data, injector),
         windows: options.windows,
-        virtualTime: true,
+        virtualTime: options.realTimeWindowMs === undefined,
+        streamingWindowMs: options.realTimeWindowMs,
         checkpointWindowCount: options.checkpointWindowCount ?? 2,
         mailboxCapacity: options.mailboxCapacity,
         batchSize: options.batchSize,
