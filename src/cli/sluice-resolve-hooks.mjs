@@ -1,5 +1,5 @@
 /**
- * Module hooks for the `sluice` command (registered by bin/sluice.js with `module.register`).
+ * Module hooks for the `sluice` command (registered by src/cli/bin.js with `module.register`).
  *
  * 1. An application module anywhere on disk (say /tmp/app.ts, with no package.json and no node_modules)
  *    imports 'sluice', 'sluice/actors' or 'sluice/testkit': those specifiers resolve to this package's

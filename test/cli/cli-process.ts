@@ -1,4 +1,4 @@
-/** Runs `node bin/sluice.js …` as a child process and collects what it prints. */
+/** Runs `node src/cli/bin.js …` as a child process and collects what it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(repoRoot, 'bin', 'sluice.js');
+const bin = join(repoRoot, 'src', 'cli', 'bin.js');
 
 export interface Exited {
   code: number | null;

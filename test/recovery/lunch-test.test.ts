@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 function sluiceRun(store: string, out: string, marker?: string): ChildProcess {
-  const args = ['bin/sluice.js', 'run', app, '--window-ms', '50', '--windows', '60', '--store', store];
+  const args = ['src/cli/bin.js', 'run', app, '--window-ms', '50', '--windows', '60', '--store', store];
   return spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, SUMS_OUT: out, SUMS_FAIL_ONCE: marker ?? '' },

@@ -9,9 +9,9 @@ import { register as registerTsx } from 'tsx/esm/api';
 
 registerTsx();
 // Registered after tsx, so these hooks run first and can hand their answers to tsx's.
-registerHooks('../src/cli/sluice-resolve-hooks.mjs', import.meta.url);
+registerHooks('./sluice-resolve-hooks.mjs', import.meta.url);
 
-const { main } = await import('../src/cli/main.ts');
+const { main } = await import('./main.ts');
 const code = await main(process.argv);
 process.exitCode = code;
 // The command is done: should an application leave a handle open (a socket its operator never closed),
