@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Application, isApplication } from '../api/application.ts';
+import { DagError } from '../dag/errors.ts';
 import { CliError, firstLine } from './errors.ts';
 
 export async function loadApp(appPath: string, cwd: string = process.cwd()): Promise<Application> {
@@ -12,6 +13,7 @@ export async function loadApp(appPath: string, cwd: string = process.cwd()): Pro
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
+    if (e instanceof DagError) throw e; // application() validates where it is declared: report it as such
     throw new CliError(`cannot load ${appPath}: ${describeLoadError(e)}`);
   }
   if (!('default' in mod) || mod.default === undefined) {
