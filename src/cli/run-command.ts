@@ -3,7 +3,7 @@
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
 import { resolve } from 'node:path';
-import { launch, type Run } from '../index.ts';
+import { launch } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
@@ -47,7 +47,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   try {
     await run.done;
   } catch (e) {
-    const { restarts, committed } = statsSoFar(run);
+    const { restarts, committed } = run.stats();
     const next =
       committed > 0
         ? `relaunched on ${store}, a fixed build continues after window ${committed}`
@@ -62,12 +62,4 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     removeSignalHandlers();
   }
   return EXIT_OK;
-}
-
-function statsSoFar(run: Run): { restarts: number; committed: number } {
-  try {
-    return run.stats();
-  } catch {
-    return { restarts: 0, committed: 0 }; // the run failed before its actors existed (while restoring)
-  }
 }
