@@ -7,6 +7,8 @@ export interface ActorHost {
   readonly streamingWindowMs: number;
   /** 0: checkpointing off. */
   readonly checkpointWindowCount: number;
+  /** How long an asynchronous lifecycle call (endWindow, committed, a window-log write) may take. */
+  readonly lifecycleTimeoutMs: number;
   /** The last window of this run (Infinity until `windows` is reached or stop() is called). */
   readonly finalWindow: number;
   /** Start time of a window, for OperatorContext.windowStartMs. */

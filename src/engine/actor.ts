@@ -163,13 +163,20 @@ export abstract class Actor {
   /** Marks the actor busy until `p` settles; a rejection is a failure of this actor. */
   protected await(p: Promise<unknown>, phase: FailurePhase): void {
     this.busy = true;
+    // A call that never settles would stall the whole application: past the timeout it is a failure.
+    const ms = this.host.lifecycleTimeoutMs;
+    const timer = setTimeout(() => {
+      if (!this.disposed) this.host.fail(this.tag(phase, new Error(`${phase} did not finish within ${ms} ms`)));
+    }, ms);
     p.then(
       () => {
+        clearTimeout(timer);
         if (this.disposed) return;
         this.busy = false;
         this.host.wake();
       },
       (e) => {
+        clearTimeout(timer);
         if (this.disposed) return;
         this.host.fail(this.tag(phase, e));
       },

@@ -20,6 +20,11 @@ export interface LaunchOptions extends ApplicationAttributes {
    * logs — exact because every stream is deterministic. Cheaper to run, dearer to recover.
    */
   replayFrom?: 'buffers' | 'sources';
+  /**
+   * How long an asynchronous lifecycle call (an output's endWindow, a committed hook) may take before it
+   * counts as a failure of its operator (a call that never settles would stall the application). 60 s.
+   */
+  lifecycleTimeoutMs?: number;
   /** Unread batches a queued channel holds before its producer pauses. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on queued channels. Default 1024. */

@@ -50,6 +50,7 @@ export async function startRun(
       replayFrom: options.replayFrom ?? 'buffers',
     }),
     replayFrom: options.replayFrom,
+    lifecycleTimeoutMs: options.lifecycleTimeoutMs,
     streamingWindowMs,
     checkpointWindowCount,
     windows: options.windows,

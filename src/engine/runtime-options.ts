@@ -17,6 +17,8 @@ export interface RuntimeOptions {
    */
   virtualTime?: boolean | { callsPerWindow?: number };
   replayFrom?: 'buffers' | 'sources';
+  /** How long an asynchronous lifecycle call may take before it counts as a failure. Default 60 s. */
+  lifecycleTimeoutMs?: number;
   /** Messages (batches) a channel may hold unread before its producer is paused. Default 16. */
   mailboxCapacity?: number;
   /** Tuples per batch on a queued channel. Default 1024. */

@@ -32,6 +32,7 @@ export class Runtime implements ActorHost {
   readonly applicationName: string;
   readonly streamingWindowMs: number;
   readonly checkpointWindowCount: number;
+  readonly lifecycleTimeoutMs: number;
   finalWindow = Number.POSITIVE_INFINITY;
 
   private readonly graph: ActorGraph;
@@ -62,6 +63,7 @@ export class Runtime implements ActorHost {
     this.applicationName = options.plan.applicationName;
     this.streamingWindowMs = options.streamingWindowMs;
     this.checkpointWindowCount = options.checkpointWindowCount;
+    this.lifecycleTimeoutMs = options.lifecycleTimeoutMs ?? 60_000;
     if (options.windows !== undefined) this.finalWindow = options.windows;
     const virtual = options.virtualTime;
     const generator = virtual

@@ -4,6 +4,8 @@ import {
   type Application,
   application,
   InputOperator,
+  launch,
+  MemorySnapshotStore,
   Operator,
   type OperatorContext,
   OperatorFailure,
@@ -248,5 +250,31 @@ describe('operator failures', () => {
     expect(stopped).toHaveLength(1);
     expect(stopped[0]!.reason).toBe('failure');
     expect(events.at(-1)?.type).toBe('stopped');
+  });
+});
+
+describe('an asynchronous lifecycle call that never settles', () => {
+  it('fails its operator after lifecycleTimeoutMs instead of stalling the application', async () => {
+    class NeverDone extends Operator {
+      readonly in = this.input<number>(() => {});
+      override endWindow(): Promise<void> {
+        return new Promise(() => {});
+      }
+    }
+    const app = application('never-done', (dag) => {
+      const src = dag.add('src', SequenceSource, { tuplesPerWindow: 1 });
+      const sink = dag.add('sink', NeverDone);
+      dag.stream('s', src.out, sink.in);
+    });
+    const run = await launch(app, {
+      store: new MemorySnapshotStore(),
+      windows: 3,
+      virtualTime: true,
+      lifecycleTimeoutMs: 50,
+      restart: RestartStrategy.stop(),
+    });
+    await expect(run.done).rejects.toThrow(
+      /operator "sink" \(sink\) failed in window 1 during endWindow: endWindow did not finish within 50 ms/,
+    );
   });
 });
