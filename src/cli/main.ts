@@ -3,7 +3,7 @@
  * ends here and leaves as one `sluice: …` line on stderr with the exit code of errors.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
@@ -49,6 +49,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--window-ms <ms>', 'streaming window length in milliseconds', positiveMs)
     .option('--windows <n>', 'stop cleanly once window n is done and committed', positiveInteger)
     .option('--checkpoint-every <n>', 'checkpoint every n windows (0: never)', nonNegativeInteger)
+    .addOption(
+      new Option(
+        '--replay-from <where>',
+        'what a recovery replays: upstream buffers, or the sources',
+      ).choices(['buffers', 'sources']),
+    )
     .option('--json', 'log JSON lines instead of text', false)
     .action(async (app: string, opts: RunFlags) => {
       setExitCode(await runCommand(app, opts));
@@ -89,5 +95,6 @@ interface RunFlags {
   windowMs?: number;
   windows?: number;
   checkpointEvery?: number;
+  replayFrom?: 'buffers' | 'sources';
   json: boolean;
 }

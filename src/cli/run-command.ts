@@ -16,6 +16,7 @@ export interface RunCommandOptions {
   windowMs?: number;
   windows?: number;
   checkpointEvery?: number;
+  replayFrom?: 'buffers' | 'sources';
   json: boolean;
   /** Directory APP and --store are relative to (default process.cwd()). */
   cwd?: string;
@@ -32,6 +33,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     streamingWindowMs: options.windowMs,
     windows: options.windows,
     checkpointWindowCount: options.checkpointEvery,
+    replayFrom: options.replayFrom,
   });
   let stopProgress = () => {};
   run.on('status', (e) => {
