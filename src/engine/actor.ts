@@ -166,7 +166,8 @@ export abstract class Actor {
     // A call that never settles would stall the whole application: past the timeout it is a failure.
     const ms = this.host.lifecycleTimeoutMs;
     const timer = setTimeout(() => {
-      if (!this.disposed) this.host.fail(this.tag(phase, new Error(`${phase} did not finish within ${ms} ms`)));
+      if (!this.disposed)
+        this.host.fail(this.tag(phase, new Error(`${phase} did not finish within ${ms} ms`)));
     }, ms);
     p.then(
       () => {

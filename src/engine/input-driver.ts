@@ -10,7 +10,6 @@ export class InputDriver {
   /** The newest window the generator opened (or, after a restore, the last one every input logged). */
   liveWindow = 0;
   liveOpen = false;
-  private forceClose = false;
 
   constructor(
     private readonly generator: WindowGenerator,
@@ -28,9 +27,12 @@ export class InputDriver {
     this.liveOpen = false;
   }
 
-  /** The last window of a graceful stop: the open one, or the next one, closed as soon as it opens. */
+  /**
+   * The last window of a graceful stop: the open one, or the next one. It closes as any window does,
+   * so it holds what it would have held had the application gone on (a relaunch then continues the
+   * same output).
+   */
   stopWindow(): number {
-    this.forceClose = true;
     return this.liveOpen ? this.liveWindow : this.liveWindow + 1;
   }
 
@@ -99,7 +101,7 @@ export class InputDriver {
         if (a.window < this.liveWindow) joined = false;
         else if (a.inWindow && !a.replaying && !this.quiet(a)) quiet = false;
       }
-      if (!joined || !(this.forceClose || this.generator.due(now, quiet))) return false;
+      if (!joined || !this.generator.due(now, quiet)) return false;
       for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
       this.liveOpen = false;
       return true;
