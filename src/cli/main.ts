@@ -8,7 +8,7 @@ import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
-import { runCommand } from './run-command.ts';
+import { type RunCommandOptions, runCommand } from './run-command.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -90,11 +90,4 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
-interface RunFlags {
-  store?: string;
-  windowMs?: number;
-  windows?: number;
-  checkpointEvery?: number;
-  replayFrom?: 'buffers' | 'sources';
-  json: boolean;
-}
+type RunFlags = Omit<RunCommandOptions, 'cwd'>;
