@@ -23,14 +23,28 @@ export async function findRestoreWindow(
   plan: PhysicalPlan,
 ): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
   await checkPlan(store, plan);
+  return newestValidCheckpoint(
+    store,
+    plan.actors.map((a) => a.id),
+  );
+}
+
+/**
+ * The newest window below `below` that every one of `ids` has a valid snapshot of, with the snapshots;
+ * corrupt ones are skipped with a warning (0 and no snapshots: start from scratch).
+ */
+export async function newestValidCheckpoint(
+  store: SnapshotStore,
+  ids: readonly string[],
+  below = Number.POSITIVE_INFINITY,
+): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
   const warnings: string[] = [];
-  const ids = plan.actors.map((a) => a.id);
   let common: number[] | undefined;
   for (const id of ids) {
     const windows = await store.snapshotWindows(id);
     common = common === undefined ? windows : common.filter((w) => windows.includes(w));
   }
-  for (const w of (common ?? []).sort((a, b) => b - a)) {
+  for (const w of (common ?? []).filter((x) => x < below).sort((a, b) => b - a)) {
     try {
       return { window: w, snapshots: await loadSnapshots(store, ids, w), warnings };
     } catch (e) {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { SnapshotCorruptError } from '../storage/errors.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
 import { ActorGraph } from './actor-graph.ts';
@@ -12,7 +13,7 @@ import { InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { OperatorActor } from './operator-actor.ts';
 import { Recovery } from './recovery.ts';
-import { findRestoreWindow } from './restore.ts';
+import { findRestoreWindow, newestValidCheckpoint } from './restore.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
@@ -272,17 +273,32 @@ export class Runtime implements ActorHost {
     });
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-    const set = new Set(decision.actors);
-    const fresh = await this.recovery.recover(set, decision.window, this.checkpoints.committed);
+    let set = new Set(decision.actors);
+    let window = decision.window;
+    let fresh: Actor[];
+    try {
+      fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
+    } catch (e) {
+      if (!(e instanceof SnapshotCorruptError)) throw e;
+      // The buffers only reach back to the commit: an older checkpoint means restoring everything there,
+      // the input operators replaying their logs (kept back to the previous commit).
+      this.emit({ type: 'warning', message: `${e.message}; every actor falls back to an older checkpoint` });
+      const all = this.plan.actors.map((a) => a.id);
+      const fallback = await newestValidCheckpoint(this.store, all, window);
+      for (const message of fallback.warnings) this.emit({ type: 'warning', message });
+      set = new Set(all);
+      window = fallback.window;
+      fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
+    }
     // Whatever else failed inside the set failed in instances that no longer exist.
     this.failures = this.failures.filter((f) => !set.has(f.actorId));
-    this.doneWindow = Math.min(this.doneWindow, decision.window);
+    this.doneWindow = Math.min(this.doneWindow, window);
     await this.setupAll(fresh);
     this.inputs.restartClock();
     this.emit({
       type: 'recovered',
-      actors: decision.actors,
-      window: decision.window,
+      actors: [...set],
+      window,
       ms: this.now() - started,
     });
   }
