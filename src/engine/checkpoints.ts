@@ -15,6 +15,11 @@ import type { Supervision } from './supervision.ts';
 export class Checkpoints {
   /** The newest committed window (at launch: the window restored from). */
   committed = 0;
+  /**
+   * The oldest window a recovery can still restore at: snapshots below it are deleted and the window logs
+   * only reach back to the window after it (the previous commit).
+   */
+  replayableFrom = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -69,7 +74,12 @@ export class Checkpoints {
     for (const a of this.graph.actors) a.noteCommitted(committed);
     const previous = this.committed;
     this.committed = committed;
-    const cleanup = this.store.putMeta('committed', committed).then(async () => {
+    this.replayableFrom = previous;
+    // Recorded before anything is deleted: how far back a recovery can still go (see NoValidCheckpointError).
+    const cleanup = Promise.all([
+      this.store.putMeta('committed', committed),
+      this.store.putMeta('replayableFrom', previous),
+    ]).then(async () => {
       if (previous <= 0) return;
       for (const a of this.plan.actors) {
         await this.store.deleteSnapshotsBelow(a.id, previous);

@@ -14,6 +14,16 @@ export class StorePlanMismatchError extends SluiceError {
   }
 }
 
+/** Every checkpoint a recovery could use is damaged: the window logs no longer reach back far enough. */
+export class NoValidCheckpointError extends SluiceError {
+  constructor(location: string, committed: number) {
+    super(
+      'SLUICE_NO_VALID_CHECKPOINT',
+      `the store ${location} committed window ${committed}, but no checkpoint it still keeps is readable (both kept generations are damaged); the application cannot continue exactly from it: restore the store from a backup, or delete it to start over`,
+    );
+  }
+}
+
 /**
  * The restore window at launch: the newest window that every actor has a valid snapshot of. A corrupt
  * snapshot makes it fall back to the previous common window (the commit keeps two), with a warning.
@@ -23,10 +33,16 @@ export async function findRestoreWindow(
   plan: PhysicalPlan,
 ): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
   await checkPlan(store, plan);
-  return newestValidCheckpoint(
+  const found = await newestValidCheckpoint(
     store,
     plan.actors.map((a) => a.id),
   );
+  const replayableFrom = ((await store.getMeta('replayableFrom')) as number | undefined) ?? 0;
+  if (found.window < replayableFrom) {
+    const committed = ((await store.getMeta('committed')) as number | undefined) ?? 0;
+    throw new NoValidCheckpointError(store.location, committed);
+  }
+  return found;
 }
 
 /**

@@ -13,7 +13,7 @@ import { InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { OperatorActor } from './operator-actor.ts';
 import { Recovery } from './recovery.ts';
-import { findRestoreWindow, newestValidCheckpoint } from './restore.ts';
+import { findRestoreWindow, NoValidCheckpointError, newestValidCheckpoint } from './restore.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
@@ -286,6 +286,9 @@ export class Runtime implements ActorHost {
       const all = this.plan.actors.map((a) => a.id);
       const fallback = await newestValidCheckpoint(this.store, all, window);
       for (const message of fallback.warnings) this.emit({ type: 'warning', message });
+      if (fallback.window < this.checkpoints.replayableFrom) {
+        throw new NoValidCheckpointError(this.store.location, this.checkpoints.committed);
+      }
       set = new Set(all);
       window = fallback.window;
       fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
@@ -314,6 +317,10 @@ export class Runtime implements ActorHost {
     let lastLogged = Number.POSITIVE_INFINITY;
     for (const a of this.graph.inputActors) lastLogged = Math.min(lastLogged, r + a.replayLog.size);
     this.checkpoints.committed = r;
+    this.checkpoints.replayableFrom = Math.min(
+      r,
+      ((await this.store.getMeta('replayableFrom')) as number) ?? 0,
+    );
     this.doneWindow = r;
     this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
     this.restored = true;

@@ -56,10 +56,12 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
     window: storeArb.map((f) => f.window),
     call: fc.constant('committed' as const),
   });
+  const corruptArb = storeArb.map((f) => ({ ...f, kind: 'corrupt' as const }));
   const arbitraries = [
     { weight: 6, arbitrary: throwArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: storeArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: hookArb as fc.Arbitrary<Fault> },
+    { weight: 1, arbitrary: corruptArb as fc.Arbitrary<Fault> },
   ];
   if (o.relaunch !== false) {
     const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });
@@ -68,7 +70,12 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
   return fc.oneof(...arbitraries);
 }
 
-/** A schedule of 0..maxFaults (default 6) faults. */
+/**
+ * A schedule of 0..maxFaults (default 6) faults, with at most one damaged snapshot: two can hit both
+ * checkpoint generations a store keeps, which no recovery can get past (SLUICE_NO_VALID_CHECKPOINT).
+ */
 export function faultScheduleArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault[]> {
-  return fc.array(faultArb(plan, o), { minLength: 0, maxLength: o.maxFaults ?? 6 });
+  return fc
+    .array(faultArb(plan, o), { minLength: 0, maxLength: o.maxFaults ?? 6 })
+    .filter((faults) => faults.filter((f) => f.kind === 'corrupt').length <= 1);
 }

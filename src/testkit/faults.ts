@@ -14,7 +14,9 @@ export type Fault =
   /** The whole runtime dies (as with SIGKILL) once window `window` is done, and is launched again. */
   | { kind: 'relaunch'; window: number }
   /** Writing the snapshot of `actor` at window `window` fails (a full or failing disk). */
-  | { kind: 'store'; actor: string; window: number };
+  | { kind: 'store'; actor: string; window: number }
+  /** The snapshot of `actor` at window `window` is damaged on disk after it was written. */
+  | { kind: 'corrupt'; actor: string; window: number };
 
 export class InjectedFault extends Error {
   constructor(readonly fault: Fault) {
@@ -26,6 +28,8 @@ export class InjectedFault extends Error {
 export function describeFault(f: Fault): string {
   if (f.kind === 'relaunch') return `kill and relaunch after window ${f.window}`;
   if (f.kind === 'store') return `the snapshot of ${f.actor} at window ${f.window} fails to write`;
+  if (f.kind === 'corrupt')
+    return `the snapshot of ${f.actor} at window ${f.window} is damaged after writing`;
   return `${f.actor} throws in ${f.call}${f.call === 'tuple' ? ` #${f.tuple ?? 1}` : ''} of window ${f.window}`;
 }
 
@@ -61,6 +65,14 @@ export class FaultInjector {
     const [fault] = this.pending.splice(i, 1);
     this.fired.push(fault!);
     throw new InjectedFault(fault!);
+  }
+
+  /** Whether this freshly written snapshot is to be damaged (the fault fires once). */
+  takeCorruption(actor: string, window: number): boolean {
+    const i = this.pending.findIndex((f) => f.kind === 'corrupt' && f.actor === actor && f.window === window);
+    if (i < 0) return false;
+    this.fired.push(...this.pending.splice(i, 1));
+    return true;
   }
 
   /** The next relaunch fault still to fire, if any. */

@@ -142,6 +142,8 @@ class FaultyStore extends MemorySnapshotStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    return super.saveSnapshot(actorId, window, state);
+    const written = super.saveSnapshot(actorId, window, state);
+    if (!this.injector.takeCorruption(actorId, window)) return written;
+    return written.then(() => this.corrupt(actorId, window));
   }
 }

@@ -59,3 +59,24 @@ test('a recovery that finds its checkpoint corrupt falls back to an older one fo
   expect(recovered?.type === 'recovered' && recovered.window).toBe(3);
   expect([...actual.windows]).toEqual([...expected.windows]);
 });
+
+test('a relaunch whose kept checkpoints are all damaged is refused with SLUICE_NO_VALID_CHECKPOINT, not restarted from scratch', async () => {
+  const store = new MemorySnapshotStore();
+  await (
+    await launch(app(new Collected<number>()), {
+      store,
+      windows: 9,
+      virtualTime: true,
+      checkpointWindowCount: 3,
+    })
+  ).done;
+  store.corrupt('sums', 9);
+  store.corrupt('sums', 6);
+  const again = await launch(app(new Collected<number>()), {
+    store,
+    windows: 12,
+    virtualTime: true,
+    checkpointWindowCount: 3,
+  });
+  await expect(again.done).rejects.toMatchObject({ code: 'SLUICE_NO_VALID_CHECKPOINT' });
+});
