@@ -64,7 +64,14 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
     { weight: 1, arbitrary: corruptArb as fc.Arbitrary<Fault> },
   ];
   if (o.relaunch !== false) {
-    const relaunchArb = fc.record({ kind: fc.constant('relaunch' as const), window: faultWindowArb(o) });
+    const relaunchArb = fc.record(
+      {
+        kind: fc.constant('relaunch' as const),
+        window: faultWindowArb(o),
+        atSnapshot: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+      },
+      { requiredKeys: ['kind', 'window'] },
+    );
     arbitraries.push({ weight: 2, arbitrary: relaunchArb });
   }
   return fc.oneof(...arbitraries);

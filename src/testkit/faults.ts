@@ -12,7 +12,12 @@ export type Fault =
       tuple?: number;
     }
   /** The whole runtime dies (as with SIGKILL) once window `window` is done, and is launched again. */
-  | { kind: 'relaunch'; window: number }
+  | {
+      kind: 'relaunch';
+      window: number;
+      /** Die when that window is done (default), or amid its checkpoint: after the n-th snapshot lands. */
+      atSnapshot?: number;
+    }
   /** Writing the snapshot of `actor` at window `window` fails (a full or failing disk). */
   | { kind: 'store'; actor: string; window: number }
   /** The snapshot of `actor` at window `window` is damaged on disk after it was written. */
@@ -26,7 +31,12 @@ export class InjectedFault extends Error {
 }
 
 export function describeFault(f: Fault): string {
-  if (f.kind === 'relaunch') return `kill and relaunch after window ${f.window}`;
+  if (f.kind === 'relaunch') {
+    const when = f.atSnapshot
+      ? `after snapshot #${f.atSnapshot} of window ${f.window}`
+      : `after window ${f.window}`;
+    return `kill and relaunch ${when}`;
+  }
   if (f.kind === 'store') return `the snapshot of ${f.actor} at window ${f.window} fails to write`;
   if (f.kind === 'corrupt')
     return `the snapshot of ${f.actor} at window ${f.window} is damaged after writing`;

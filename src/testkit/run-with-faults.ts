@@ -78,6 +78,7 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
         ),
     );
     let killed = false;
+    let snapshotsOfWindow = 0;
     let stalled: Error | undefined;
     let lastWindow = 0;
     const stallMs = options.stallMs ?? 5_000;
@@ -96,7 +97,12 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
       }
       if (e.type === 'restart') restoredAt.push(e.window);
       if (e.type === 'started' && relaunches > 0) restoredAt.push(e.restoredWindow);
-      if (relaunch && !killed && e.type === 'window' && e.window >= relaunch.window) {
+      if (e.type === 'checkpoint' && e.window === relaunch?.window) snapshotsOfWindow++;
+      const due = relaunch?.atSnapshot
+        ? (e.type === 'checkpoint' && snapshotsOfWindow >= relaunch.atSnapshot) ||
+          (e.type === 'window' && e.window > relaunch.window)
+        : e.type === 'window' && e.window >= (relaunch?.window ?? Number.POSITIVE_INFINITY);
+      if (relaunch && !killed && due) {
         killed = true;
         injector.fire(relaunch);
         void run.kill();
