@@ -1,14 +1,9 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { planPhysical, type StatusEvent } from '../src/index.ts';
-import {
-  describeDifference,
-  describeFault,
-  faultScheduleArb,
-  firstDifference,
-  runWithFaults,
-} from '../src/testkit/index.ts';
-import { buildApp, dagSpecArb } from './random-dag.ts';
+import type { StatusEvent } from '../src/index.ts';
+import { describeDifference, describeFault, firstDifference, runWithFaults } from '../src/testkit/index.ts';
+import { caseArb, propertySeed } from './cases.ts';
+import { buildApp } from './random-dag.ts';
 
 /**
  * DESIGN §4's oracle, under random DAGs, inputs and fault schedules of 0–6 faults (throws in any call of
@@ -18,34 +13,18 @@ import { buildApp, dagSpecArb } from './random-dag.ts';
  *
  * Replay a failure: SLUICE_PROPERTY_SEED=<seed> npm run test:property
  */
-const seed = Number(process.env.SLUICE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = propertySeed;
 const numRuns = Number(process.env.SLUICE_PROPERTY_RUNS ?? 200);
 const debug = {
   skipDedupe: process.env.SLUICE_DEBUG_SKIP_DEDUPE === '1',
   skipReplay: process.env.SLUICE_DEBUG_SKIP_REPLAY === '1',
 };
 
-const caseArb = fc
-  .record({
-    spec: dagSpecArb,
-    windows: fc.integer({ min: 6, max: 14 }),
-    checkpointWindowCount: fc.integer({ min: 1, max: 3 }),
-    replayFrom: fc.constantFrom('buffers' as const, 'sources' as const),
-  })
-  .chain((c) => {
-    const plan = planPhysical(buildApp(c.spec).dag());
-    const faults = faultScheduleArb(plan, {
-      windows: c.windows,
-      checkpointWindowCount: c.checkpointWindowCount,
-    });
-    return fc.record({ c: fc.constant(c), faults });
-  });
-
 test(`exactly-once output under random faults (${numRuns} cases, seed ${seed})`, async () => {
   console.log(`property seed ${seed}; replay with: SLUICE_PROPERTY_SEED=${seed} npm run test:property`);
   const tally = { cases: 0, faultsFired: 0, restoredFromCheckpoint: 0, faultsAfterCommit: 0 };
   await fc.assert(
-    fc.asyncProperty(caseArb, async ({ c, faults }) => {
+    fc.asyncProperty(caseArb({ windows: [6, 14], checkpointEvery: [1, 3] }), async ({ c, faults }) => {
       const app = buildApp(c.spec);
       const options = { windows: c.windows, checkpointWindowCount: c.checkpointWindowCount };
       const expected = await runWithFaults(app, options);
