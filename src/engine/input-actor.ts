@@ -1,6 +1,7 @@
 import type { InputOperator } from '../api/operator.ts';
 import { Actor, type ActorSnapshot } from './actor.ts';
 import { isPromise } from './maybe-async.ts';
+import type { InputProgress } from './window-generator.ts';
 
 /**
  * Drives an InputOperator: opens a window when the scheduler says, calls emitTuples() while the window
@@ -9,7 +10,7 @@ import { isPromise } from './maybe-async.ts';
  * Replaying window w after a restore, the counts logged for w are the cut: tuples emitted past it are
  * carried into w+1, so every replayed window holds exactly what it held the first time.
  */
-export class InputActor extends Actor {
+export class InputActor extends Actor implements InputProgress {
   private counts: number[] = [];
   private limits: number[] = [];
   private carry: unknown[][] = [];
@@ -22,6 +23,7 @@ export class InputActor extends Actor {
   wentIdle = false;
   /** Its latest emitTuples() call emitted nothing: it has no burst in progress. */
   lastCallEmpty = false;
+  callsAtTimeUp = -1;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
   emitted = 0;
@@ -71,6 +73,7 @@ export class InputActor extends Actor {
     this.callsInWindow = 0;
     this.wentIdle = false;
     this.lastCallEmpty = false;
+    this.callsAtTimeUp = -1;
     this.idleReplayCalls = 0;
     this.startWindow(w);
     this.drainCarry();

@@ -2,9 +2,18 @@ import type { InputActor } from './input-actor.ts';
 import type { WindowGenerator } from './window-generator.ts';
 
 /**
+ * Most streaming windows open at once between the input operators and the last actor (DESIGN §4:
+ * backpressure paces windows). A new live window opens only once every actor finished the window this
+ * many before it, so a slow sink slows the sources down instead of letting windows (and their markers)
+ * pile up in the mailboxes, and a graceful stop has at most this many windows left to finish.
+ */
+export const WINDOWS_IN_FLIGHT = 4;
+
+/**
  * Drives the input operators through windows. The live window is opened for all of them together and
- * closed when the window generator says so; an input operator restored from a checkpoint first replays
- * the windows its log holds, each cut at the logged count, then joins the live window.
+ * closed when the window generator says every one of them is finished with it; an input operator
+ * restored from a checkpoint first replays the windows its log holds, each cut at the logged count, then
+ * joins the live window.
  */
 export class InputDriver {
   /** The newest window the generator opened (or, after a restore, the last one every input logged). */
@@ -14,7 +23,12 @@ export class InputDriver {
   constructor(
     private readonly generator: WindowGenerator,
     private readonly now: () => number,
-    private readonly run: { finalWindow(): number; inputs(): readonly InputActor[] },
+    private readonly run: {
+      finalWindow(): number;
+      inputs(): readonly InputActor[];
+      /** The newest window every actor finished. */
+      doneWindow(): number;
+    },
   ) {}
 
   get virtual(): boolean {
@@ -38,7 +52,9 @@ export class InputDriver {
 
   /** The clock stood still for the application (a recovery): the open window gets its full length. */
   restartClock(): void {
-    if (this.liveOpen) this.generator.opened(this.now());
+    if (!this.liveOpen) return;
+    this.generator.opened(this.now());
+    for (const a of this.run.inputs()) a.callsAtTimeUp = -1;
   }
 
   /** How long the scheduler may sleep when nothing can progress. */
@@ -50,6 +66,7 @@ export class InputDriver {
   /** One round over the input operators: open, emit, close. Returns whether anything happened. */
   drive(): boolean {
     let progressed = false;
+    const now = this.now();
     for (const a of this.run.inputs()) {
       if (a.hasPendingHooks) a.runHooks();
       if (a.busy) continue;
@@ -67,7 +84,7 @@ export class InputDriver {
         // A window the generator already closed, with no log entry to replay: it can only be empty.
         a.close();
         progressed = true;
-      } else if (!this.doneWithWindow(a) && a.emitOnce() > 0) {
+      } else if (!this.finished(a, now) && a.emitOnce() > 0) {
         progressed = true;
       }
     }
@@ -80,33 +97,27 @@ export class InputDriver {
     return next === this.liveWindow && (this.liveOpen || a.replayLog.has(next));
   }
 
-  /** Virtual time: the operator went idle or used its calls for this window. */
-  private doneWithWindow(a: InputActor): boolean {
-    return this.generator.virtual && (a.wentIdle || a.callsInWindow >= this.generator.maxCalls);
+  /** May the live window close on this input operator (and must it not be called again in it)? */
+  private finished(a: InputActor, now: number): boolean {
+    if (a.callsAtTimeUp < 0 && this.generator.timeUp(now)) a.callsAtTimeUp = a.callsInWindow;
+    return this.generator.finished(a, this.liveWindow, now);
   }
 
-  /** Has this live input operator finished its current burst (may the window close on it)? */
-  private quiet(a: InputActor): boolean {
-    return this.generator.virtual ? this.doneWithWindow(a) : a.lastCallEmpty;
-  }
-
-  /** Closes the live window when due; opens the next once every input operator closed it. */
+  /** Closes the live window once every input operator is finished; opens the next when pacing allows. */
   private advance(): boolean {
     const inputs = this.run.inputs();
     const now = this.now();
     if (this.liveOpen) {
-      let joined = true;
-      let quiet = true;
       for (const a of inputs) {
-        if (a.window < this.liveWindow) joined = false;
-        else if (a.inWindow && !a.replaying && !this.quiet(a)) quiet = false;
+        if (a.window < this.liveWindow) return false; // still replaying or recovering: not joined yet
+        if (a.inWindow && !a.replaying && !this.finished(a, now)) return false;
       }
-      if (!joined || !this.generator.due(now, quiet)) return false;
       for (const a of inputs) if (a.inWindow && a.window === this.liveWindow && !a.replaying) a.close();
       this.liveOpen = false;
       return true;
     }
     if (this.liveWindow >= this.run.finalWindow()) return false;
+    if (this.run.doneWindow() < this.liveWindow + 1 - WINDOWS_IN_FLIGHT) return false;
     if (!inputs.every((a) => a.window >= this.liveWindow && !a.inWindow && !a.busy)) return false;
     this.liveWindow++;
     this.liveOpen = true;

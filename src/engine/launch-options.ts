@@ -1,6 +1,7 @@
 import type { ApplicationAttributes } from '../dag/attributes.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { WindowCuts } from './window-generator.ts';
 
 export interface LaunchOptions extends ApplicationAttributes {
   /** A directory for the LevelDB snapshot store (default `./.sluice/<app name>`), or a store. */
@@ -9,9 +10,10 @@ export interface LaunchOptions extends ApplicationAttributes {
   windows?: number;
   /**
    * Windows advance without sleeping (tests): a window closes once every input operator emitted nothing
-   * in a call or made `callsPerWindow` emitTuples() calls (default 64).
+   * in a call or made `callsPerWindow` emitTuples() calls (default 64). `cutAt` overrides that per input
+   * operator and window (the test kit's timing faults: a window cut early or late, as load does).
    */
-  virtualTime?: boolean | { callsPerWindow?: number };
+  virtualTime?: boolean | { callsPerWindow?: number; cutAt?: WindowCuts };
   /**
    * Where a recovery gets the windows after its checkpoint. 'buffers' (default, DESIGN §4): channels keep
    * what they sent since the last commit; a failed actor and what is downstream of it restart, and their

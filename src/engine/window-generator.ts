@@ -1,53 +1,83 @@
+/** What a window generator sees of one input operator in the live window. */
+export interface InputProgress {
+  readonly id: string;
+  /** emitTuples() calls in the window so far. */
+  readonly callsInWindow: number;
+  /** One of those calls emitted nothing. */
+  readonly wentIdle: boolean;
+  /** The latest call emitted nothing: no burst is in progress. */
+  readonly lastCallEmpty: boolean;
+  /** Calls it had made when the window's time was up (-1: not up yet). */
+  readonly callsAtTimeUp: number;
+}
+
 /**
- * Decides when the live streaming window closes. Real time: `streamingWindowMs` after it opened.
- * Virtual time (the test kit): when every live input operator went idle, or after a number of
- * emitTuples() rounds, so windows advance without sleeping and hundreds of runs take seconds.
+ * Decides when the live window closes, input operator by input operator: the window closes once every
+ * input operator is `finished` with it, and a finished one is not called again in that window.
+ *
+ * Real time: an input operator is finished once the window is `windowMs` old and its burst is over (its
+ * latest call emitted nothing) — or, for one that never pauses, once it made `maxCalls` calls after the
+ * time was up. So a burst of up to `maxCalls` calls is never cut, however late the scheduler gets to it
+ * (load, GC, a recovery replaying), and an operator blocked by backpressure (no call yet) holds the window
+ * open instead of letting empty windows pile up. What an operator still owes past a cut must be in its
+ * state (DESIGN §4, "Windows on the real clock").
+ *
+ * Virtual time (the test kit): finished once it went idle or made `maxCalls` calls, so windows advance
+ * without sleeping and a window holds the same tuples however the scheduler interleaves the operators;
+ * `cutAt` moves that cut (what load does on the real clock) to test that nothing depends on it.
  */
 export interface WindowGenerator {
   readonly virtual: boolean;
   opened(now: number): void;
-  /**
-   * Should the live window close now? `inputsDone`: every live input operator is done with it (virtual
-   * time: it emitted nothing in a call, or made `maxCalls` calls — a per-operator rule, so a window holds
-   * the same tuples however the scheduler interleaves the operators; real time: its last call emitted
-   * nothing).
-   */
-  due(now: number, inputsDone: boolean): boolean;
-  /** Virtual time: the most emitTuples() calls per input operator and window. */
-  readonly maxCalls: number;
-  /** How long the scheduler may sleep when nothing else can progress. */
+  /** The window's time is up (virtual time: always). */
+  timeUp(now: number): boolean;
+  finished(input: InputProgress, window: number, now: number): boolean;
+  /** How long the scheduler may sleep before the time is up. */
   msUntilDue(now: number): number;
 }
 
-/**
- * Real time: a window closes `windowMs` after it opened, once every input operator finished its burst
- * (its last emitTuples() call emitted nothing), so a source that emits a fixed amount per window in
- * several calls is not cut short by a late scheduler; a source that never pauses is cut at one and a
- * half window lengths.
- */
+/** Calls a never-pausing input operator gets once the window's time is up (and per window, virtual). */
+export const DEFAULT_MAX_CALLS = 64;
+
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
-  readonly maxCalls = Number.POSITIVE_INFINITY;
   private openedAt = 0;
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxCalls = DEFAULT_MAX_CALLS,
+  ) {}
   opened(now: number): void {
     this.openedAt = now;
   }
-  due(now: number, inputsQuiet: boolean): boolean {
-    const age = now - this.openedAt;
-    return age >= this.windowMs && (inputsQuiet || age >= 1.5 * this.windowMs);
+  timeUp(now: number): boolean {
+    return now - this.openedAt >= this.windowMs;
+  }
+  finished(a: InputProgress, _window: number, now: number): boolean {
+    if (!this.timeUp(now) || a.callsAtTimeUp < 0) return false;
+    return (a.callsInWindow > 0 && a.lastCallEmpty) || a.callsInWindow - a.callsAtTimeUp >= this.maxCalls;
   }
   msUntilDue(now: number): number {
     return this.openedAt + this.windowMs - now;
   }
 }
 
+/** Test kit: the number of emitTuples() calls after which an input operator's window is cut. */
+export type WindowCuts = (actorId: string, window: number) => number | undefined;
+
 export class VirtualTimeWindows implements WindowGenerator {
   readonly virtual = true;
-  constructor(readonly maxCalls = 64) {}
+  constructor(
+    private readonly maxCalls = DEFAULT_MAX_CALLS,
+    private readonly cutAt?: WindowCuts,
+  ) {}
   opened(): void {}
-  due(_now: number, inputsDone: boolean): boolean {
-    return inputsDone;
+  timeUp(): boolean {
+    return true;
+  }
+  finished(a: InputProgress, window: number): boolean {
+    const cut = this.cutAt?.(a.id, window);
+    if (cut !== undefined) return a.callsInWindow >= cut;
+    return a.wentIdle || a.callsInWindow >= this.maxCalls;
   }
   msUntilDue(): number {
     return 0;
