@@ -98,9 +98,14 @@ export abstract class Actor {
 
   /** endWindow → end markers out → checkpoint. Returns a promise only if something was asynchronous. */
   protected finishWindow(w: number): void | Promise<void> {
+    // In-process fence: a replaced instance never starts an output's apply (its late ones are refused by
+    // the epoch the output hands to the external system).
+    if (this.disposed) return;
     this.inWindow = false;
+    // Only whole application windows end: a run that stops mid-application-window (a graceful stop,
+    // `windows: N`) checkpoints the partial one, and the relaunch finishes it as an uninterrupted run would.
     const ending =
-      w % this.plan.applicationWindowCount === 0 || w === this.host.finalWindow
+      w % this.plan.applicationWindowCount === 0
         ? this.call('endWindow', () => this.operator.endWindow())
         : undefined;
     // A replaced actor whose endWindow finishes late must not write a marker, log or snapshot.
