@@ -8,17 +8,18 @@ export interface SequenceSourceProps {
 }
 
 /**
- * A deterministic, replayable source: partition p of P emits p, p+P, p+2P, … exactly
- * `tuplesPerWindow` per window. Its offset is its state, so a restore re-emits the same sequence.
+ * A deterministic, replayable source: partition p of P emits p, p+P, p+2P, …, `tuplesPerWindow` more
+ * per window. Its offset and what it still owes are its state: a window closed before the source emitted
+ * everything it owed (on the real clock, a burst longer than the window's calls) carries the rest into the
+ * next window, and a restore re-emits the same sequence.
  */
-export class SequenceSource extends InputOperator<{ next: number }, SequenceSourceProps> {
+export class SequenceSource extends InputOperator<{ next: number; owed: number }, SequenceSourceProps> {
   readonly out = this.output<number>();
-  private leftInWindow = 0;
   private stride = 1;
   private offset = 0;
 
   override initialState() {
-    return { next: 0 };
+    return { next: 0, owed: 0 };
   }
 
   override setup(ctx: OperatorContext): void {
@@ -27,13 +28,13 @@ export class SequenceSource extends InputOperator<{ next: number }, SequenceSour
   }
 
   override beginWindow(): void {
-    this.leftInWindow = this.props.tuplesPerWindow ?? 1000;
+    this.state.owed = (this.state.owed ?? 0) + (this.props.tuplesPerWindow ?? 1000);
   }
 
   emitTuples(): void {
-    const n = Math.min(this.leftInWindow, this.props.batch ?? 1024);
     const s = this.state;
+    const n = Math.min(s.owed, this.props.batch ?? 1024);
     for (let i = 0; i < n; i++) this.out.emit(s.next++ * this.stride + this.offset);
-    this.leftInWindow -= n;
+    s.owed -= n;
   }
 }

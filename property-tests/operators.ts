@@ -3,18 +3,20 @@ import { InputOperator, Operator, type OperatorContext } from '../src/index.ts';
 /** Every tuple of the property tests: a key, a value, and the branch it came through (set at joins). */
 export type Tuple = { k: number; v: number; p: string };
 
-/** Deterministic keyed source; partitions emit disjoint keys so each key has one upstream path. */
+/**
+ * Deterministic keyed source; partitions emit disjoint keys so each key has one upstream path. What it
+ * owes is state, so a window cut early (a timing fault) carries the rest into the next window.
+ */
 export class KeyedSource extends InputOperator<
-  { seq: number },
+  { seq: number; owed: number },
   { perWindow: number; keys: number; batch: number }
 > {
   readonly out = this.output<Tuple>();
-  private left = 0;
   private partition = 0;
   private partitions = 1;
 
   override initialState() {
-    return { seq: 0 };
+    return { seq: 0, owed: 0 };
   }
 
   override setup(ctx: OperatorContext): void {
@@ -23,17 +25,17 @@ export class KeyedSource extends InputOperator<
   }
 
   override beginWindow(): void {
-    this.left = this.props.perWindow;
+    this.state.owed += this.props.perWindow;
   }
 
   emitTuples(): void {
-    const n = Math.min(this.left, this.props.batch);
+    const n = Math.min(this.state.owed, this.props.batch);
     for (let i = 0; i < n; i++) {
       const seq = this.state.seq++;
       const k = (seq % this.props.keys) * this.partitions + this.partition;
       this.out.emit({ k, v: (seq * 7919 + this.partition) % 1009, p: '' });
     }
-    this.left -= n;
+    this.state.owed -= n;
   }
 }
 
