@@ -1,6 +1,8 @@
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { linkSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WindowFencedOutput } from '../src/index.ts';
+import { FileFence } from './file-fence.ts';
 
 export interface FileSinkProps {
   /** Directory for the window files (created if missing). */
@@ -10,19 +12,39 @@ export interface FileSinkProps {
 }
 
 const WINDOW_FILE = /^window-(\d+)\.jsonl$/;
+/** A window's body while it is written: `window-000000042.jsonl.<epoch>.tmp`. */
+const TEMP_FILE = /^window-\d+\.jsonl\.(\d+)\.tmp$/;
 
 /**
- * Writes each window to its own file, `window-000000042.jsonl`, exactly once: the file is written under
- * a temporary name and renamed (atomic), so a window file exists only if the window was fully applied,
- * and the newest file is the fence: replayed windows at or below it are skipped.
+ * Writes each window to its own file, `window-000000042.jsonl`, exactly once: the body is written under
+ * a temporary name and linked into place (atomic), so a window file exists only if the window was fully
+ * applied, and the newest file is the last applied window: replayed windows at or below it are skipped.
  * With several partitions, each writes under its own subdirectory `p<partition>`.
+ *
+ * Fenced (DESIGN §4): setup claims the directory for the instance's epoch (`.fence/`, see FileFence), and
+ * the commit checks the fence and links the file in one synchronous step, so a replaced instance whose
+ * apply settles late is refused (FencedOutputError) and removes its temporary file. A window file is
+ * never replaced (link fails if it exists, where rename would overwrite): across processes, where the
+ * check and the link are not one step, a stalled old instance can at worst write a window first, and the
+ * new one then finds it applied; it is never written twice.
  */
 export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {
   private dir = '';
+  private fence!: FileFence;
 
   protected override async open(): Promise<void> {
     this.dir = this.ctx.partitions > 1 ? join(this.props.dir, `p${this.ctx.partition}`) : this.props.dir;
     await mkdir(this.dir, { recursive: true });
+    this.fence = new FileFence(this.dir, this.ctx.actorId);
+  }
+
+  protected override claim(epoch: number): void {
+    this.fence.claim(epoch);
+    // Bodies older instances left behind (killed before their commit, or refused): never committed now.
+    for (const name of readdirSync(this.dir)) {
+      const m = TEMP_FILE.exec(name);
+      if (m && Number(m[1]) < epoch) rmSync(join(this.dir, name), { force: true });
+    }
   }
 
   protected async lastAppliedWindow(): Promise<number> {
@@ -34,11 +56,25 @@ export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {
     return last;
   }
 
-  protected async applyWindow(window: number, tuples: T[]): Promise<void> {
+  protected async applyWindow(window: number, tuples: T[], epoch: number): Promise<void> {
     const format = this.props.format ?? ((t: unknown) => JSON.stringify(t));
     const body = tuples.map((t) => `${format(t)}\n`).join('');
     const file = join(this.dir, `window-${String(window).padStart(9, '0')}.jsonl`);
-    await writeFile(`${file}.tmp`, body);
-    await rename(`${file}.tmp`, file);
+    const temp = `${file}.${epoch}.tmp`;
+    await writeFile(temp, body);
+    this.commit(temp, file, epoch);
+  }
+
+  /** The conditional write: synchronous, so nothing in this process runs between the check and the link. */
+  private commit(temp: string, file: string, epoch: number): void {
+    try {
+      this.fence.check(epoch);
+      linkSync(temp, file);
+    } catch (e) {
+      // EEXIST: an old instance in another process committed this window after our claim (see above).
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      rmSync(temp, { force: true });
+    }
   }
 }

@@ -2,6 +2,7 @@
 export { PassThroughUnifier } from '../src/index.ts';
 export { Collected, CollectSink } from './collect-sink.ts';
 export { ConsoleSink, type ConsoleSinkProps } from './console-sink.ts';
+export { FileFence } from './file-fence.ts';
 export { FileSink, type FileSinkProps } from './file-sink.ts';
 export { FilterOperator } from './filter.ts';
 export { MapOperator } from './map.ts';

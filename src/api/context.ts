@@ -16,4 +16,11 @@ export interface OperatorContext {
    * Date.now() in anything emitted or stored: it is the same when a window is replayed.
    */
   readonly windowStartMs: number;
+  /**
+   * The fencing epoch this instance was built in (DESIGN §4): every launch, relaunch and recovery raises
+   * it, and it is persisted in the snapshot store. A window-fenced output hands it to the external system
+   * with each apply, which refuses epochs older than the newest it has seen, so a replaced instance whose
+   * write lands late is refused.
+   */
+  readonly epoch: number;
 }

@@ -6,8 +6,33 @@ import { Operator } from './operator.ts';
  * endWindow in one atomic step together with the window id; on replay, windows at or below the last
  * applied one are skipped. A half-processed window was never applied, a replayed one is not applied twice.
  *
- * Subclasses implement `lastAppliedWindow()` (read from the external system in setup) and
- * `applyWindow(w, tuples)` (atomic: data and w together).
+ * **Fencing.** Every launch, relaunch and recovery raises an epoch (persisted in the snapshot store), and
+ * each instance carries the epoch it was built in (`ctx.epoch`). An instance that was replaced (its
+ * endWindow outlived `lifecycleTimeoutMs`, its container or node failed, it sat behind a partition) may
+ * still be running an apply; the external system must refuse it, or its window lands a second time after
+ * the replacement applied it. So setup first *claims* the output for its epoch, then reads the last
+ * applied window, and every apply is a conditional write:
+ *
+ *     setup:  claim(e)               fence := max(fence, e); refuse (FencedOutputError) if fence > e
+ *             lastAppliedWindow()    read after the claim: no older instance can move it any more
+ *     apply:  applyWindow(w, t, e)   atomically: if fence ≤ e and w > last applied, write t and w;
+ *                                    if fence > e, write nothing and throw FencedOutputError
+ *
+ * Claiming before reading matters: read first, and an old instance could apply window w between the read
+ * and the claim, which the new one would then apply again.
+ *
+ * Subclasses implement `lastAppliedWindow()`, `applyWindow(w, tuples, epoch)` (atomic: data, w, and the
+ * epoch check together) and `claim(epoch)`. For a file, `actors/file-sink.ts`: the fence is a directory
+ * of epoch files, the commit checks it and links the window file into place in one synchronous step. For
+ * Redis: `claim` is a Lua script (`if GET fence > e then error; SET fence e`), and the apply either a Lua
+ * script that checks `GET fence <= e` and `GET lastWindow < w` before writing the window and
+ * `SET lastWindow w`, or `WATCH fence lastWindow` / `GET` both / check / `MULTI` … `SET lastWindow w`
+ * `EXEC` (a nil EXEC means someone moved the fence or the window meanwhile: read again and decide).
+ *
+ * A subclass written before fencing (no `claim`, `applyWindow(w, tuples)`) still works and is still
+ * exactly-once under replay, but not fenced: a replaced instance whose apply settles late can apply a
+ * window after its replacement did (an appending or transactional sink then holds it twice). The runtime
+ * never *starts* an apply in a replaced instance; only the external system can refuse a late one.
  */
 export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Operator<State, Props> {
   readonly in = this.input<T>((t) => this.pending.push(t));
@@ -15,15 +40,26 @@ export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Oper
   private pending: T[] = [];
   private lastApplied = 0;
 
+  /** The newest window applied, read from the external system in setup (after `claim`). */
   protected abstract lastAppliedWindow(): number | Promise<number>;
-  protected abstract applyWindow(window: number, tuples: T[]): void | Promise<void>;
-  /** Opens the connection or directory; called by setup before lastAppliedWindow(). */
+  /**
+   * Applies window `window` in one atomic step with its id, only if `epoch` is not older than the newest
+   * epoch that claimed the output (else: write nothing, throw FencedOutputError).
+   */
+  protected abstract applyWindow(window: number, tuples: T[], epoch: number): void | Promise<void>;
+  /**
+   * Raises the output's fence to `epoch` (never lowers it); throws FencedOutputError if a newer epoch
+   * claimed it already. Called by setup after open() and before lastAppliedWindow(). Default: no fence.
+   */
+  protected claim(_epoch: number): void | Promise<void> {}
+  /** Opens the connection or directory; called first by setup. */
   protected open(): void | Promise<void> {}
   protected close(): void | Promise<void> {}
 
   override async setup(ctx: OperatorContext): Promise<void> {
     this.ctx = ctx;
     await this.open();
+    await this.claim(ctx.epoch);
     this.lastApplied = await this.lastAppliedWindow();
   }
 
@@ -36,7 +72,7 @@ export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Oper
     const tuples = this.pending;
     this.pending = [];
     if (w <= this.lastApplied) return;
-    const applied = this.applyWindow(w, tuples);
+    const applied = this.applyWindow(w, tuples, this.ctx.epoch);
     if (applied instanceof Promise) return applied.then(() => void (this.lastApplied = w));
     this.lastApplied = w;
   }

@@ -11,6 +11,8 @@ export interface ActorHost {
   readonly lifecycleTimeoutMs: number;
   /** The last window of this run (Infinity until `windows` is reached or stop() is called). */
   readonly finalWindow: number;
+  /** The current fencing epoch: actors built now carry it (OperatorContext.epoch). */
+  readonly epoch: number;
   /** Start time of a window, for OperatorContext.windowStartMs. */
   windowStartMs(window: number): number;
   fail(failure: OperatorFailure): void;

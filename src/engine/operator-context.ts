@@ -11,6 +11,7 @@ export class MutableOperatorContext implements OperatorContext {
   readonly applicationName: string;
   readonly streamingWindowMs: number;
   readonly applicationWindowCount: number;
+  readonly epoch: number;
 
   constructor(
     plan: ActorPlan,
@@ -23,6 +24,8 @@ export class MutableOperatorContext implements OperatorContext {
     this.applicationName = host.applicationName;
     this.streamingWindowMs = host.streamingWindowMs;
     this.applicationWindowCount = plan.applicationWindowCount;
+    // Fixed at construction: an instance keeps the epoch it was built in while later recoveries raise it.
+    this.epoch = host.epoch;
   }
 
   get windowStartMs(): number {

@@ -49,6 +49,8 @@ export class Runtime implements ActorHost {
   private readonly waker = new Waker();
   private readonly now: () => number;
   private epochMs = 0;
+  /** Fencing epoch (DESIGN §4): raised and persisted by every launch and recovery before it builds actors. */
+  epoch = 0;
   private doneWindow = 0;
   private restarts = 0;
   private tuples = 0;
@@ -68,7 +70,10 @@ export class Runtime implements ActorHost {
     if (options.windows !== undefined) this.finalWindow = options.windows;
     const virtual = options.virtualTime;
     const generator = virtual
-      ? new VirtualTimeWindows(typeof virtual === 'object' ? virtual.callsPerWindow : undefined)
+      ? new VirtualTimeWindows(
+          typeof virtual === 'object' ? virtual.callsPerWindow : undefined,
+          typeof virtual === 'object' ? virtual.cutAt : undefined,
+        )
       : new RealTimeWindows(options.streamingWindowMs);
     this.now = options.now ?? (() => performance.now());
     this.graph = new ActorGraph(this.plan, this, this.options);
@@ -82,6 +87,7 @@ export class Runtime implements ActorHost {
     this.inputs = new InputDriver(generator, this.now, {
       finalWindow: () => this.finalWindow,
       inputs: () => this.graph.inputActors,
+      doneWindow: () => this.doneWindow,
     });
   }
 
@@ -276,6 +282,7 @@ export class Runtime implements ActorHost {
     let set = new Set(decision.actors);
     let window = decision.window;
     let fresh: Actor[];
+    await this.raiseEpoch();
     try {
       fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
     } catch (e) {
@@ -311,6 +318,7 @@ export class Runtime implements ActorHost {
     const storedEpoch = (await this.store.getMeta('epochMs')) as number | undefined;
     this.epochMs = storedEpoch ?? this.options.epochMs ?? Date.now();
     if (storedEpoch === undefined) await this.store.putMeta('epochMs', this.epochMs);
+    await this.raiseEpoch();
     const { window: r, snapshots, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
     await this.recovery.restore(new Set(this.plan.actors.map((a) => a.id)), r, snapshots);
@@ -330,6 +338,13 @@ export class Runtime implements ActorHost {
       this.finalWindow = Math.min(this.finalWindow, r);
     }
     return r;
+  }
+
+  /** Durable before any instance of the new epoch exists, so no epoch is ever handed out twice. */
+  private async raiseEpoch(): Promise<void> {
+    const stored = (await this.store.getMeta('epoch')) as number | undefined;
+    this.epoch = Math.max(this.epoch, stored ?? 0) + 1;
+    await this.store.putMeta('epoch', this.epoch);
   }
 
   private async setupAll(actors: readonly Actor[]): Promise<void> {

@@ -67,6 +67,7 @@ test('the file sink writes each window to its own file and skips windows already
   writeFileSync(join(dir, 'window-000000002.jsonl'), 'old\n');
   await run(app, 3);
   expect(readdirSync(dir).sort()).toEqual([
+    '.fence',
     'window-000000001.jsonl',
     'window-000000002.jsonl',
     'window-000000003.jsonl',

@@ -1,0 +1,26 @@
+import { SluiceError } from '../core/errors.ts';
+
+/**
+ * A window-fenced output refused an instance: a newer epoch has claimed the output since this instance
+ * was built, so a newer instance replaced it (after a lifecycle timeout, a recovery, a relaunch, or in
+ * another process) and this one must never apply a window. For a replaced instance the runtime ignores
+ * it; for a live one it is a failure like any other (its recovery builds an instance in a newer epoch).
+ */
+export class FencedOutputError extends SluiceError {
+  constructor(
+    /** The actor id of the refused instance and what it writes to (a directory, a key). */
+    readonly output: string,
+    /** The epoch the refused instance was built in. */
+    readonly epoch: number,
+    /** The newest epoch the external system has seen. */
+    readonly newest: number,
+  ) {
+    super(
+      'SLUICE_FENCED',
+      `${output}: this instance was built in epoch ${epoch}, but epoch ${newest} has claimed the output ` +
+        'since, so a newer instance replaced it and it may not apply windows. If no other run writes to ' +
+        'this output (for example the snapshot store was deleted and the output kept), remove its fence ' +
+        'record or write to a fresh output.',
+    );
+  }
+}
