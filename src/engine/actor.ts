@@ -13,6 +13,8 @@ export interface ActorSnapshot {
   state: unknown;
   /** Input operators only: tuples emitted past a replayed window's cut, owed to the next window. */
   carry?: unknown[][];
+  /** Set by a restore of an incremental checkpoint (not stored): its window and the oldest window it read. */
+  restoredFrom?: { window: number; chainFrom: number };
 }
 
 /**
@@ -69,8 +71,12 @@ export abstract class Actor {
     return emit;
   }
 
+  /** Where this instance's state came from, if an incremental checkpoint (commit cleanup keeps its base). */
+  restoredFrom: ActorSnapshot['restoredFrom'];
+
   restore(snapshot: ActorSnapshot): void {
     this.operator.state = snapshot.state;
+    this.restoredFrom = snapshot.restoredFrom;
     this.restoreExtra(snapshot);
   }
 

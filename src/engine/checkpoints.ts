@@ -1,4 +1,10 @@
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { IncrementalCapture } from '../storage/incremental-capture.ts';
+import {
+  DEFAULT_INCREMENTAL_OPTIONS,
+  type IncrementalOptions,
+  type IncrementalRecord,
+} from '../storage/incremental-record.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
 import type { ActorGraph } from './actor-graph.ts';
@@ -21,6 +27,15 @@ export class Checkpoints {
    */
   replayableFrom = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Actor instances whose state held no DurableMap at their first checkpoint: saved as plain state. */
+  private readonly plain = new WeakSet<Actor>();
+  /** Per actor instance, its latest incremental write: the next one waits for it (and fails with it). */
+  private readonly lastWrite = new WeakMap<Actor, Promise<unknown>>();
+  /** Per actor id, for checkpoints saved or restored here: window -> oldest window it reads. */
+  private readonly chainFrom = new Map<string, Map<number, number>>();
+  /** Actor ids with incremental checkpoints: cleanup never guesses what they need. */
+  private readonly incremental = new Set<string>();
+  incrementalOptions: IncrementalOptions = DEFAULT_INCREMENTAL_OPTIONS;
 
   constructor(
     private readonly plan: PhysicalPlan,
@@ -47,7 +62,62 @@ export class Checkpoints {
   }
 
   save(actor: Actor, window: number, snapshot: ActorSnapshot): void {
-    const write = this.store.saveSnapshot(actor.id, window, snapshot).then(
+    const capture = this.plain.has(actor)
+      ? undefined
+      : IncrementalCapture.take(actor.id, window, snapshot, this.incrementalOptions);
+    if (capture === undefined) this.plain.add(actor);
+    this.noteChain(actor.id, window, capture?.chainFrom ?? window);
+    this.report(
+      actor,
+      window,
+      capture
+        ? this.saveIncremental(actor, window, capture)
+        : this.store.saveSnapshot(actor.id, window, snapshot),
+    );
+  }
+
+  /**
+   * Small checkpoints are encoded now; large ones a slice per scheduler turn, so that no turn is blocked
+   * for long (the maps keep their captured contents copy-on-write meanwhile). Writes of one actor go out
+   * in order, each after the previous one landed: a delta is never durable without its base.
+   */
+  private saveIncremental(actor: Actor, window: number, capture: IncrementalCapture): Promise<void> {
+    if (capture.remaining <= this.incrementalOptions.syncEntries) capture.finish();
+    const encoded = capture.step() ? Promise.resolve(capture.record()) : this.encodeInSlices(capture);
+    const previous = this.lastWrite.get(actor);
+    const written = Promise.all([encoded, previous]).then(([record]) =>
+      record === undefined || this.events.killed()
+        ? undefined
+        : this.store.saveSnapshot(actor.id, window, record),
+    );
+    this.lastWrite.set(actor, written);
+    return written;
+  }
+
+  private encodeInSlices(capture: IncrementalCapture): Promise<IncrementalRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      const turn = () => {
+        if (this.events.killed()) return resolve(undefined);
+        try {
+          if (capture.step()) resolve(capture.record());
+          else setImmediate(turn);
+        } catch (e) {
+          reject(e);
+        }
+      };
+      setImmediate(turn);
+    });
+  }
+
+  private noteChain(actorId: string, window: number, from: number): void {
+    let windows = this.chainFrom.get(actorId);
+    if (windows === undefined) this.chainFrom.set(actorId, (windows = new Map()));
+    windows.set(window, from);
+    if (from < window) this.incremental.add(actorId);
+  }
+
+  private report(actor: Actor, window: number, written: Promise<void>): void {
+    const write = written.then(
       () => {
         if (this.events.killed()) return;
         this.events.emit({ type: 'checkpoint', actorId: actor.id, window });
@@ -76,19 +146,37 @@ export class Checkpoints {
     this.committed = committed;
     this.replayableFrom = previous;
     // Recorded before anything is deleted: how far back a recovery can still go (see NoValidCheckpointError).
+    for (const a of this.graph.actors) {
+      if (a.restoredFrom) this.noteChain(a.id, a.restoredFrom.window, a.restoredFrom.chainFrom);
+    }
     const cleanup = Promise.all([
       this.store.putMeta('committed', committed),
       this.store.putMeta('replayableFrom', previous),
     ]).then(async () => {
       if (previous <= 0) return;
       for (const a of this.plan.actors) {
-        await this.store.deleteSnapshotsBelow(a.id, previous);
+        const keepFrom = this.keepFrom(a.id, previous);
+        if (keepFrom !== undefined) await this.store.deleteSnapshotsBelow(a.id, keepFrom);
         if (a.isInput) await this.store.deleteWindowLogBelow(a.id, previous + 1);
       }
     });
     this.track(
       cleanup.catch((e) => this.events.emit({ type: 'warning', message: `commit cleanup: ${describe(e)}` })),
     );
+  }
+
+  /**
+   * The oldest snapshot of an actor that the checkpoint of `previous` (the older kept generation) reads:
+   * itself, or for incremental state the base it builds on. Unknown for an incremental actor (not saved
+   * or restored in this process): keep everything this time.
+   */
+  private keepFrom(actorId: string, previous: number): number | undefined {
+    const windows = this.chainFrom.get(actorId);
+    const from = windows?.get(previous);
+    if (from === undefined) return this.incremental.has(actorId) ? undefined : previous;
+    const keep = Math.min(previous, from);
+    for (const w of windows!.keys()) if (w < keep) windows!.delete(w);
+    return keep;
   }
 
   private track(p: Promise<unknown>): void {

@@ -1,6 +1,8 @@
 import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { SnapshotCorruptError } from '../storage/errors.ts';
+import { isIncrementalRecord } from '../storage/incremental-record.ts';
+import { restoreIncremental } from '../storage/incremental-restore.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { ActorSnapshot } from './actor.ts';
 
@@ -80,10 +82,14 @@ export async function loadSnapshots(
   const snapshots = new Map<string, ActorSnapshot>();
   if (w === 0) return snapshots;
   for (const id of ids) {
-    const s = (await store.loadSnapshot(id, w)) as ActorSnapshot | undefined;
+    const s = await store.loadSnapshot(id, w);
     if (s === undefined)
       throw new SluiceError('SLUICE_SNAPSHOT_MISSING', `no snapshot of ${id} at window ${w}`);
-    snapshots.set(id, s);
+    if (isIncrementalRecord(s)) {
+      // A DurableMap's base and delta: rebuilt here, so the actor gets its state as it was saved.
+      const { snapshot, chainFrom } = await restoreIncremental(store, id, w, s);
+      snapshots.set(id, { ...(snapshot as ActorSnapshot), restoredFrom: { window: w, chainFrom } });
+    } else snapshots.set(id, s as ActorSnapshot);
   }
   return snapshots;
 }

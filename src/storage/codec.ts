@@ -2,6 +2,8 @@ import { crc32 } from 'node:zlib';
 import { Encoder } from 'cbor-x';
 import type { StoreRecord } from './errors.ts';
 import { SnapshotCorruptError, StateNotEncodableError } from './errors.ts';
+// Registers the DurableMap tag with cbor-x, so every frame encodes and decodes DurableMaps as such.
+import './durable-map-codec.ts';
 
 /*
  * Standard CBOR without cbor-x's record extension, so every encoding is self-contained (no structure

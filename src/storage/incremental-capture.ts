@@ -1,0 +1,120 @@
+import type { DurableMap } from '../api/durable-map.ts';
+import { encodeState } from './codec.ts';
+import { withCaptureScope } from './durable-map-codec.ts';
+import { StateNotEncodableError } from './errors.ts';
+import type { IncrementalOptions, IncrementalRecord, MapPart } from './incremental-record.ts';
+import { type EncodeJob, MapTracker } from './map-tracker.ts';
+
+type AnyMap = DurableMap<unknown, unknown>;
+
+/**
+ * One incremental checkpoint being taken (see incremental-record.ts). Created synchronously at the end of
+ * the window: the skeleton is encoded and every DurableMap's checkpoint is fixed (base or delta, and its
+ * captured contents, copy-on-write); the maps' slices are then encoded by `step()` — all at once when
+ * small, otherwise a slice per scheduler turn while the actor runs on.
+ */
+export class IncrementalCapture {
+  readonly skeleton: Uint8Array;
+  readonly chainFrom: number;
+  private readonly parts: Array<{ part: MapPart; job: EncodeJob<unknown, unknown> }> = [];
+  private readonly refs = new Map<AnyMap, unknown[]>();
+
+  private constructor(
+    readonly actorId: string,
+    readonly window: number,
+    snapshot: unknown,
+    private readonly options: IncrementalOptions,
+  ) {
+    try {
+      this.skeleton = withCaptureScope({ reference: (map) => this.reference(map) }, () =>
+        encodeState(snapshot),
+      );
+    } catch (err) {
+      throw new StateNotEncodableError({ kind: 'snapshot', actorId, window }, { cause: err });
+    }
+    let from = window;
+    for (const ref of this.refs.values()) from = Math.min(from, ref[1] as number);
+    this.chainFrom = from;
+  }
+
+  /** Takes the checkpoint; undefined if the snapshot holds no DurableMap (store it as plain state). */
+  static take(
+    actorId: string,
+    window: number,
+    snapshot: unknown,
+    options: IncrementalOptions,
+  ): IncrementalCapture | undefined {
+    const capture = new IncrementalCapture(actorId, window, snapshot, options);
+    return capture.parts.length > 0 ? capture : undefined;
+  }
+
+  /** Entries still to encode. */
+  get remaining(): number {
+    let n = 0;
+    for (const { job } of this.parts) n += job.remaining;
+    return n;
+  }
+
+  /** Encodes one slice; true once every map is encoded. */
+  step(): boolean {
+    for (const { job } of this.parts) if (!job.done) return job.step() && this.parts.every((p) => p.job.done);
+    return true;
+  }
+
+  finish(): void {
+    while (!this.step()) {}
+  }
+
+  /** The record to store (once `step()` returned true). */
+  record(): IncrementalRecord {
+    return {
+      incremental: {
+        skeleton: this.skeleton,
+        parts: this.parts.map((p) => p.part),
+        chainFrom: this.chainFrom,
+      },
+    };
+  }
+
+  /** Fixes one map's checkpoint and returns the reference the skeleton holds in its place. */
+  private reference(map: AnyMap): unknown[] {
+    const known = this.refs.get(map);
+    if (known) return known;
+    const t = MapTracker.of(map);
+    // The previous checkpoint's slices must be complete before this one is fixed (it may copy the base).
+    t.job?.finish();
+    t.job = undefined;
+    const slot = this.parts.length;
+    const canDelta =
+      t.base !== undefined &&
+      (t.copy !== undefined || t.baseSlices !== undefined) &&
+      t.changed.size <= map.size * this.options.baseFraction;
+    let part: MapPart;
+    if (canDelta) {
+      part = { slot, kind: 'delta', slices: [] };
+      if (t.copy === undefined) {
+        part.baseCopy = t.baseSlices;
+        t.copy = [this.window, slot];
+        t.baseSlices = undefined;
+      }
+    } else {
+      t.needBase();
+      t.base = [this.window, slot];
+      part = { slot, kind: 'base', slices: [] };
+    }
+    const job = this.startJob(map, t, part);
+    if (part.kind === 'base') t.baseSlices = job.slices;
+    const [bw, bs] = t.base!;
+    const [cw, cs] = t.copy ?? [-1, -1];
+    const ref = [slot, bw, bs, cw, cs];
+    this.refs.set(map, ref);
+    return ref;
+  }
+
+  private startJob(map: AnyMap, t: MapTracker<unknown, unknown>, part: MapPart): EncodeJob<unknown, unknown> {
+    const job = t.startJob(map, part.kind === 'base', this.options.sliceEntries);
+    part.slices = job.slices;
+    this.parts.push({ part, job });
+    return job;
+  }
+}

@@ -1,0 +1,128 @@
+import { DurableMap, deleteUntracked, setUntracked } from '../api/durable-map.ts';
+import { decodeState } from './codec.ts';
+import { withRestoreScope } from './durable-map-codec.ts';
+import { SnapshotCorruptError } from './errors.ts';
+import { type IncrementalRecord, isIncrementalRecord, type MapPart } from './incremental-record.ts';
+import { MapTracker, type Slice } from './map-tracker.ts';
+import type { SnapshotStore } from './snapshot-store.ts';
+
+type AnyMap = DurableMap<unknown, unknown>;
+type Ref = { slot: number; base: [number, number]; copy: [number, number] | undefined };
+
+/**
+ * Rebuilds the snapshot an incremental record stands for: decodes its skeleton, and fills each DurableMap
+ * from its base and its (cumulative) delta. A base that is missing or damaged is read from its copy in the
+ * first checkpoint after it; with neither readable, SnapshotCorruptError (the caller falls back to an
+ * older checkpoint, as for any damaged snapshot). The maps come back tracked, ready for the next delta.
+ */
+export async function restoreIncremental(
+  store: SnapshotStore,
+  actorId: string,
+  window: number,
+  record: IncrementalRecord,
+): Promise<{ snapshot: unknown; chainFrom: number }> {
+  const refs = new Map<number, { map: AnyMap; ref: Ref }>();
+  let snapshot: unknown;
+  try {
+    snapshot = withRestoreScope({ resolve: (item) => placeholder(refs, item) }, () =>
+      decodeState(record.incremental.skeleton),
+    );
+  } catch (err) {
+    throw corrupt(actorId, window, 'its skeleton does not decode', err);
+  }
+  const loaded = new Map<number, IncrementalRecord>([[window, record]]);
+  const load = async (w: number): Promise<IncrementalRecord> => {
+    let r = loaded.get(w);
+    if (r === undefined) {
+      const value = await store.loadSnapshot(actorId, w);
+      if (!isIncrementalRecord(value)) {
+        throw corrupt(actorId, window, `the checkpoint of window ${w} it builds on is missing`);
+      }
+      r = value;
+      loaded.set(w, r);
+    }
+    return r;
+  };
+  for (const { map, ref } of refs.values()) {
+    const own = partOf(record, ref.slot, actorId, window);
+    const tracker = MapTracker.of(map);
+    if (own.kind === 'base') {
+      apply(map, own.slices, actorId, window);
+      tracker.base = [window, ref.slot];
+      tracker.baseSlices = own.slices; // the next checkpoint stores them again, as the copy
+      continue;
+    }
+    apply(map, await baseSlices(load, ref, own, actorId, window), actorId, window);
+    apply(map, own.slices, actorId, window, tracker.changed);
+    tracker.base = ref.base;
+    tracker.copy = ref.copy ?? [window, ref.slot];
+  }
+  return { snapshot, chainFrom: record.incremental.chainFrom };
+}
+
+function placeholder(refs: Map<number, { map: AnyMap; ref: Ref }>, item: unknown[]): AnyMap {
+  const [slot, bw, bs, cw, cs] = item as number[];
+  const known = refs.get(slot!);
+  if (known) return known.map;
+  const map = new DurableMap<unknown, unknown>();
+  const copy: [number, number] | undefined = cw! >= 0 ? [cw!, cs!] : undefined;
+  refs.set(slot!, { map, ref: { slot: slot!, base: [bw!, bs!], copy } });
+  return map;
+}
+
+/** The base's slices: from the base checkpoint, or else from its copy. */
+async function baseSlices(
+  load: (w: number) => Promise<IncrementalRecord>,
+  ref: Ref,
+  own: MapPart,
+  actorId: string,
+  window: number,
+): Promise<Slice[]> {
+  if (own.baseCopy) return own.baseCopy;
+  try {
+    const part = partOf(await load(ref.base[0]), ref.base[1], actorId, window);
+    if (part.kind !== 'base')
+      throw corrupt(actorId, window, `part ${ref.base[1]} of window ${ref.base[0]} is no base`);
+    return part.slices;
+  } catch (err) {
+    if (!(err instanceof SnapshotCorruptError) || ref.copy === undefined) throw err;
+    const copy = partOf(await load(ref.copy[0]), ref.copy[1], actorId, window).baseCopy;
+    if (copy === undefined) throw err;
+    return copy;
+  }
+}
+
+function partOf(record: IncrementalRecord, slot: number, actorId: string, window: number): MapPart {
+  const part = record.incremental.parts[slot];
+  if (part?.slot !== slot) throw corrupt(actorId, window, `a part it needs (slot ${slot}) is missing`);
+  return part;
+}
+
+/** Applies slices to the map, adding the keys they touch to `touched` if given. */
+function apply(map: AnyMap, slices: Slice[], actorId: string, window: number, touched?: Set<unknown>): void {
+  for (const slice of slices) {
+    let sets: unknown[];
+    let deletes: unknown[];
+    try {
+      [sets, deletes] = decodeState(slice) as [unknown[], unknown[]];
+    } catch (err) {
+      throw corrupt(actorId, window, 'a slice of a map does not decode', err);
+    }
+    for (let i = 0; i < sets.length; i += 2) {
+      setUntracked(map, sets[i], sets[i + 1]);
+      touched?.add(sets[i]);
+    }
+    for (const k of deletes) {
+      deleteUntracked(map, k);
+      touched?.add(k);
+    }
+  }
+}
+
+function corrupt(actorId: string, window: number, reason: string, cause?: unknown): SnapshotCorruptError {
+  return new SnapshotCorruptError(
+    { kind: 'snapshot', actorId, window },
+    `incremental checkpoint: ${reason}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
