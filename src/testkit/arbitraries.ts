@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
-import type { Fault } from './faults.ts';
+import type { CutFault, Fault } from './faults.ts';
 
 export interface FaultArbitraryOptions {
   windows: number;
@@ -8,6 +8,34 @@ export interface FaultArbitraryOptions {
   maxFaults?: number;
   /** Include crash-and-relaunch of the whole runtime. Default true. */
   relaunch?: boolean;
+  /** Include timing faults (windows cut early or late). Default true. */
+  timing?: boolean;
+}
+
+/**
+ * A window of an input operator cut early (after 1–3 calls: mid-burst for most sources) or late (after
+ * up to 80: past an idle source's end, past the 64 calls a never-pausing one gets).
+ */
+export function cutArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<CutFault> {
+  const inputs = plan.actors.filter((a) => a.isInput).map((a) => a.id);
+  return fc.record({
+    kind: fc.constant('cut' as const),
+    actor: fc.constantFrom(...inputs),
+    window: fc.integer({ min: 1, max: o.windows }),
+    calls: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 4, max: 80 }) },
+    ),
+  });
+}
+
+/** Timing faults alone: 0..max cuts, at most one per input operator and window. */
+export function cutScheduleArb(
+  plan: PhysicalPlan,
+  o: FaultArbitraryOptions,
+  max = 4,
+): fc.Arbitrary<CutFault[]> {
+  return fc.uniqueArray(cutArb(plan, o), { maxLength: max, selector: (f) => `${f.actor}@${f.window}` });
 }
 
 /**
@@ -58,6 +86,7 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
   });
   const corruptArb = storeArb.map((f) => ({ ...f, kind: 'corrupt' as const }));
   const arbitraries = [
+    ...(o.timing === false ? [] : [{ weight: 2, arbitrary: cutArb(plan, o) as fc.Arbitrary<Fault> }]),
     { weight: 6, arbitrary: throwArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: storeArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: hookArb as fc.Arbitrary<Fault> },
@@ -78,11 +107,17 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
 }
 
 /**
- * A schedule of 0..maxFaults (default 6) faults, with at most one damaged snapshot: two can hit both
+ * A schedule of 0..maxFaults (default 6) faults (timing faults included, at most one cut per input
+ * operator and window), with at most one damaged snapshot: two can hit both
  * checkpoint generations a store keeps, which no recovery can get past (SLUICE_NO_VALID_CHECKPOINT).
  */
 export function faultScheduleArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault[]> {
   return fc
     .array(faultArb(plan, o), { minLength: 0, maxLength: o.maxFaults ?? 6 })
-    .filter((faults) => faults.filter((f) => f.kind === 'corrupt').length <= 1);
+    .filter((faults) => faults.filter((f) => f.kind === 'corrupt').length <= 1 && oneCutPerWindow(faults));
+}
+
+function oneCutPerWindow(faults: readonly Fault[]): boolean {
+  const cuts = faults.flatMap((f) => (f.kind === 'cut' ? [`${f.actor}@${f.window}`] : []));
+  return new Set(cuts).size === cuts.length;
 }

@@ -107,3 +107,16 @@ function compareWindow(
 export function describeDifference(d: Difference): string {
   return `sink ${d.sink}, window ${d.window}: ${d.kind} tuple ${canonical(d.tuple)} (${d.detail})`;
 }
+
+/**
+ * Each sink's windows joined into one stream (as window 0): what must not depend on where window
+ * boundaries fall. Compare two of these with `firstDifference` (with `keyOf`, where partitions merge).
+ */
+export function streamOf(outputs: SinkOutputs): SinkOutputs {
+  const joined: SinkOutputs = new Map();
+  for (const [sink, windows] of outputs) {
+    const ids = [...windows.keys()].sort((a, b) => a - b);
+    joined.set(sink, new Map([[0, ids.flatMap((w) => windows.get(w)!)]]));
+  }
+  return joined;
+}

@@ -21,7 +21,20 @@ export type Fault =
   /** Writing the snapshot of `actor` at window `window` fails (a full or failing disk). */
   | { kind: 'store'; actor: string; window: number }
   /** The snapshot of `actor` at window `window` is damaged on disk after it was written. */
-  | { kind: 'corrupt'; actor: string; window: number };
+  | { kind: 'corrupt'; actor: string; window: number }
+  /**
+   * A timing fault (what load does on the real clock): input operator `actor` is cut after `calls`
+   * emitTuples() calls in window `window`, early (mid-burst) or late (after it went idle). Not a failure:
+   * it moves a window boundary, every time that window is emitted live, so a fault-free run with the same
+   * cuts has the same boundaries.
+   */
+  | CutFault;
+
+export type CutFault = { kind: 'cut'; actor: string; window: number; calls: number };
+
+export function isCut(f: Fault): f is CutFault {
+  return f.kind === 'cut';
+}
 
 export class InjectedFault extends Error {
   constructor(readonly fault: Fault) {
@@ -37,6 +50,7 @@ export function describeFault(f: Fault): string {
       : `after window ${f.window}`;
     return `kill and relaunch ${when}`;
   }
+  if (f.kind === 'cut') return `window ${f.window} of ${f.actor} is cut after ${f.calls} emitTuples() calls`;
   if (f.kind === 'store') return `the snapshot of ${f.actor} at window ${f.window} fails to write`;
   if (f.kind === 'corrupt')
     return `the snapshot of ${f.actor} at window ${f.window} is damaged after writing`;
@@ -48,8 +62,11 @@ export class FaultInjector {
   readonly fired: Fault[] = [];
   private readonly pending: Fault[];
 
+  private readonly cuts: CutFault[];
+
   constructor(faults: readonly Fault[]) {
-    this.pending = [...faults];
+    this.cuts = faults.filter(isCut);
+    this.pending = faults.filter((f) => !isCut(f));
   }
 
   /** Throws if a 'throw' fault is scheduled here. `tuple` is the 1-based tuple count in the window. */
@@ -83,6 +100,16 @@ export class FaultInjector {
     if (i < 0) return false;
     this.fired.push(...this.pending.splice(i, 1));
     return true;
+  }
+
+  /**
+   * Where a cut fault moves the window's end (a policy, not a one-off: the same cut holds each time the
+   * window is emitted live, e.g. again after the actor failed inside it). Reported as fired once.
+   */
+  cutAt(actor: string, window: number): number | undefined {
+    const cut = this.cuts.find((f) => f.actor === actor && f.window === window);
+    if (cut && !this.fired.includes(cut)) this.fired.push(cut);
+    return cut?.calls;
   }
 
   /** The next relaunch fault still to fire, if any. */

@@ -29,7 +29,16 @@ export interface TestRunOptions {
   stallMs?: number;
   /** Every status event of every launch (including relaunches). */
   onStatus?: (event: StatusEvent) => void;
+  /**
+   * Window boundaries to hold to (another run's `boundaries`): each input operator's windows are cut at
+   * these counts, as a replay is. So a fault-free run on virtual time can be compared with a run on the
+   * real clock, whose boundaries depended on timing.
+   */
+  boundaries?: WindowBoundaries;
 }
+
+/** Input operator → window → tuples emitted per output port (its window log). */
+export type WindowBoundaries = Map<string, Map<number, number[]>>;
 
 export interface TestRunResult {
   /** What each sink actor applied, per window (exactly-once fenced, as a transactional output would). */
@@ -40,6 +49,8 @@ export interface TestRunResult {
   /** Windows actors were restored at, by in-process recovery or by a relaunch (0: from scratch). */
   restoredAt: number[];
   relaunches: number;
+  /** Where each input operator's windows ended (first pass; a replay is cut at the same place). */
+  boundaries: WindowBoundaries;
   /** Set when the run stopped with an error (a failure that escalated). */
   error?: Error;
 }
@@ -53,16 +64,19 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
   const injector = new FaultInjector(options.faults ?? []);
   const recorder = new OutputRecorder(!options.debug?.skipDedupe);
   const restoredAt: number[] = [];
+  const boundaries: WindowBoundaries = new Map();
+  if (options.boundaries) await holdTo(options.boundaries, new FaultyStore(data, injector, boundaries));
   let relaunches = 0;
   let error: Error | undefined;
+  const cutAt = (actor: string, window: number) => injector.cutAt(actor, window);
   for (;;) {
     const relaunch = injector.nextRelaunch();
     const run = await startRun(
       app,
       {
-        store: new FaultyStore(data, injector),
+        store: new FaultyStore(data, injector, boundaries),
         windows: options.windows,
-        virtualTime: options.realTimeWindowMs === undefined,
+        virtualTime: options.realTimeWindowMs === undefined && { cutAt },
         streamingWindowMs: options.realTimeWindowMs,
         checkpointWindowCount: options.checkpointWindowCount ?? 2,
         mailboxCapacity: options.mailboxCapacity,
@@ -129,8 +143,18 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
     faultsFired: injector.fired,
     restoredAt,
     relaunches,
+    boundaries,
     error,
   };
+}
+
+/** Writes the boundaries as window-log entries into a fresh store: the first launch replays them. */
+async function holdTo(held: WindowBoundaries, store: MemorySnapshotStore): Promise<void> {
+  await store.open();
+  for (const [actor, windows] of held) {
+    for (const [window, counts] of windows) await store.appendWindowLog(actor, window, { counts });
+  }
+  await store.close();
 }
 
 /** The in-memory store, with snapshot writes that fail where the schedule says. */
@@ -138,8 +162,16 @@ class FaultyStore extends MemorySnapshotStore {
   constructor(
     data: MemoryStoreData,
     private readonly injector: FaultInjector,
+    private readonly boundaries: WindowBoundaries,
   ) {
     super({ data });
+  }
+
+  override appendWindowLog(actorId: string, window: number, entry: { counts: number[] }): Promise<void> {
+    let windows = this.boundaries.get(actorId);
+    if (!windows) this.boundaries.set(actorId, (windows = new Map()));
+    if (!windows.has(window)) windows.set(window, [...entry.counts]);
+    return super.appendWindowLog(actorId, window, entry);
   }
 
   override saveSnapshot(actorId: string, window: number, state: unknown): Promise<void> {
