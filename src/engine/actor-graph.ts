@@ -34,7 +34,10 @@ export class ActorGraph {
     this.batchSize = options.batchSize ?? 1024;
     const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
     for (const ch of plan.channels) {
-      if (!ch.fused) this.channels.set(ch.id, new Channel(ch.id, options.mailboxCapacity ?? 16, retain));
+      if (ch.fused) continue;
+      const operator = plan.actors.find((a) => a.id === ch.from.actor)?.operator ?? ch.from.actor;
+      const source = { stream: ch.stream, actorId: ch.from.actor, operator };
+      this.channels.set(ch.id, new Channel(ch.id, options.mailboxCapacity ?? 16, retain, source));
     }
   }
 

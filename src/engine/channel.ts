@@ -1,4 +1,19 @@
-import type { Message } from './messages.ts';
+import { decodeBatch, encodeBatch } from '../transport/batch-codec.ts';
+import { TupleNotEncodableError } from '../transport/errors.ts';
+import { Slab } from '../transport/slab.ts';
+import { OperatorFailure } from './failure.ts';
+import { DATA, type Message } from './messages.ts';
+
+/** Who writes a channel: named in the failure when a tuple cannot be kept for replay. */
+export interface ChannelSource {
+  readonly stream: string;
+  readonly actorId: string;
+  readonly operator: string;
+}
+
+/** A read DATA message as the replay buffer keeps it: the batch encoded (bytes the GC does not trace). */
+const ENCODED = 3;
+type Kept = Message | { readonly kind: typeof ENCODED; readonly window: number; readonly bytes: Uint8Array };
 
 /**
  * An in-thread channel is both the consumer's mailbox and the producer's upstream buffer: one log of
@@ -11,16 +26,24 @@ import type { Message } from './messages.ts';
  * The unread part is the mailbox, bounded by `capacity` (producers wait for room). The read part is
  * the replay buffer: it stays until its window is committed, so a restored consumer can rewind to
  * the window after its checkpoint. With `retain` off (no checkpoints) messages are dropped once read.
+ *
+ * The replay buffer holds DATA batches encoded (`src/transport/batch-codec.ts`): a batch is encoded when
+ * it is read, before the consumer sees its tuples, so the consumer works on the live tuples, which then
+ * die young, and the log keeps only bytes. Kept as objects, ten windows of tuples would survive every
+ * young-generation collection and be copied, promoted and traced again by every full one. A rewound
+ * read decodes fresh tuples. A tuple that cannot be encoded fails the producing actor, naming the stream.
  */
 export class Channel {
-  private log: (Message | undefined)[] = [];
+  private log: (Kept | undefined)[] = [];
   private head = 0; // index in `log` of the oldest kept message
   private readIndex = 0; // index in `log` of the next message to read
+  private readonly slab = new Slab();
 
   constructor(
     readonly id: number,
     readonly capacity: number,
     private readonly retain: boolean,
+    readonly source?: ChannelSource,
   ) {}
 
   append(message: Message): void {
@@ -42,20 +65,39 @@ export class Channel {
   }
 
   read(): Message {
-    const m = this.log[this.readIndex]!;
+    const i = this.readIndex;
+    const m = this.log[i]!;
     if (!this.retain) {
       // Nothing will replay it: release the slot now so the batch can die young.
-      this.log[this.readIndex] = undefined;
-      this.head = this.readIndex + 1;
+      this.log[i] = undefined;
+      this.head = i + 1;
+      this.readIndex++;
+      this.compact();
+      return m as Message;
     }
+    if (m.kind === ENCODED) {
+      this.readIndex++;
+      return { kind: DATA, window: m.window, tuples: decodeBatch(m.bytes) };
+    }
+    if (m.kind === DATA)
+      this.log[i] = { kind: ENCODED, window: m.window, bytes: this.encode(m.tuples, m.window) };
     this.readIndex++;
-    if (!this.retain) this.compact();
     return m;
+  }
+
+  private encode(tuples: readonly unknown[], window: number): Uint8Array {
+    try {
+      return encodeBatch(tuples, this.slab);
+    } catch (e) {
+      if (!(e instanceof TupleNotEncodableError) || !this.source) throw e;
+      const { stream, actorId, operator } = this.source;
+      throw new OperatorFailure(actorId, operator, window, 'tuple', e.inStream(stream));
+    }
   }
 
   /** Drops read messages of windows ≤ w: they are committed and will never be replayed. */
   purgeThrough(w: number): void {
-    while (this.head < this.readIndex && this.log[this.head]!.window <= w) this.log[this.head++] = undefined;
+    while (this.head < this.readIndex && this.log[this.head]!.window <= w) this.drop(this.head++);
     this.compact();
   }
 
@@ -70,8 +112,15 @@ export class Channel {
   truncateAfter(w: number): void {
     let end = this.log.length;
     while (end > this.head && this.log[end - 1]!.window > w) end--;
+    for (let i = end; i < this.log.length; i++) this.drop(i);
     this.log.length = end;
     if (this.readIndex > end) this.readIndex = end;
+  }
+
+  private drop(i: number): void {
+    const m = this.log[i]!;
+    if (m.kind === ENCODED) this.slab.release(m.bytes);
+    this.log[i] = undefined;
   }
 
   private compact(): void {

@@ -1,0 +1,162 @@
+import { Encoder } from 'cbor-x';
+import { TupleNotEncodableError } from './errors.ts';
+import { compiledShape, MAX_FIELDS, type Shape, scatterFor, shapeOf } from './numeric-columns.ts';
+import { findNotPlainData } from './plain-data.ts';
+import type { Slab } from './slab.ts';
+
+/*
+ * An encoded batch: the tuples of one DATA message as one self-contained byte string. Channels keep their
+ * replay buffers in this form (bytes are not traced by the garbage collector, object graphs are), and the
+ * cross-thread and cross-node channels will carry it as it is (one transferable ArrayBuffer).
+ *
+ *   0         1        2        3        4                8
+ *   +---------+--------+--------+--------+----------------+-- - -
+ *   | version | layout | flags  |   0    | count (u32 LE) | body
+ *   +---------+--------+--------+--------+----------------+-- - -
+ *
+ * layout COLUMNS (every tuple a number, or every tuple a plain object with the same keys, all numbers):
+ *   u32 LE length L of the names, L bytes of UTF-8 JSON (`null` for bare numbers, else the key array),
+ *   one type byte per column (1 = int32, 2 = float64), zero padding to a multiple of 8, then each column
+ *   (count × 4 or 8 bytes, padded to 8), in the platform's byte order (flags bit 0: big-endian).
+ * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
+ *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
+ */
+const VERSION = 1;
+const COLUMNS = 1;
+const CBOR = 2;
+const INT32 = 1;
+const FLOAT64 = 2;
+const HEADER = 8;
+const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
+
+const cbor = new Encoder({
+  useRecords: true,
+  mapsAsObjects: true,
+  useTag259ForMaps: true,
+  copyBuffers: true, // a decoded Uint8Array must not be a view into bytes a later replay decodes again
+} as ConstructorParameters<typeof Encoder>[0]);
+const fromUtf8 = new TextDecoder();
+
+/** Where encodeBatch takes its bytes from (a Slab, or a fresh buffer per batch). */
+export type Allocate = (size: number) => Uint8Array;
+const fresh: Allocate = (size) => new Uint8Array(size);
+
+/**
+ * Encodes a batch; throws TupleNotEncodableError for a tuple that would not come back as it was.
+ * With a slab, the bytes are a view into it (copy them to send them elsewhere).
+ */
+export function encodeBatch(tuples: readonly unknown[], slab?: Slab): Uint8Array {
+  const n = tuples.length;
+  const shape = n > 0 ? shapeOf(tuples[0]) : undefined;
+  if (shape !== undefined) {
+    const bytes = packColumns(shape, tuples, slab);
+    if (bytes) return bytes;
+  }
+  return packCbor(tuples, slab ? (size) => slab.take(size) : fresh);
+}
+
+/** Decodes a batch made by encodeBatch into fresh tuples. */
+export function decodeBatch(bytes: Uint8Array): unknown[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[0] !== VERSION) throw new Error(`internal: encoded batch of unknown version ${bytes[0]}`);
+  const n = view.getUint32(4, true);
+  if (bytes[1] === CBOR) return cbor.decode(bytes.subarray(HEADER)) as unknown[];
+  if ((bytes[2]! & 1) !== BIG_ENDIAN) throw new Error('internal: encoded batch of the other byte order');
+  const nameLength = view.getUint32(HEADER, true);
+  let at = HEADER + 4;
+  const shape = JSON.parse(fromUtf8.decode(bytes.subarray(at, at + nameLength))) as Shape;
+  at += nameLength;
+  const fields = shape === null ? 1 : shape.length;
+  const types = bytes.subarray(at, at + fields);
+  at = pad8(at + fields);
+  const cols: ArrayLike<number>[] = [];
+  for (let j = 0; j < fields; j++) {
+    const width = types[j] === INT32 ? 4 : 8;
+    const raw = bytes.subarray(at, at + n * width);
+    cols.push(column(types[j]!, raw, n));
+    at = pad8(at + n * width);
+  }
+  return scatterFor(shape)(cols, n);
+}
+
+function column(type: number, raw: Uint8Array, n: number): ArrayLike<number> {
+  const aligned = raw.byteOffset % 8 === 0 ? raw : raw.slice();
+  return type === INT32
+    ? new Int32Array(aligned.buffer, aligned.byteOffset, n)
+    : new Float64Array(aligned.buffer, aligned.byteOffset, n);
+}
+
+const base = new Int32Array(MAX_FIELDS + 1);
+
+/** The columns layout, or undefined (and nothing taken from the slab) if a tuple does not fit it. */
+function packColumns(
+  shape: Shape,
+  tuples: readonly unknown[],
+  slab: Slab | undefined,
+): Uint8Array | undefined {
+  const n = tuples.length;
+  const c = compiledShape(shape);
+  for (;;) {
+    const mask = c.floatMask;
+    const typesAt = HEADER + 4 + c.names.length;
+    const columnsAt = pad8(typesAt + c.fields);
+    let size = columnsAt;
+    for (let j = 0; j < c.fields; j++) {
+      const width = (mask >>> j) & 1 ? 8 : 4;
+      base[j] = (size - columnsAt) / width;
+      size = pad8(size + n * width);
+    }
+    const bytes = slab ? slab.take(size) : new Uint8Array(size);
+    const at = bytes.byteOffset + columnsAt;
+    const room = size - columnsAt;
+    const fit = c.gather(mask)(
+      tuples,
+      n,
+      new Float64Array(bytes.buffer, at, room >>> 3),
+      new Int32Array(bytes.buffer, at, room >>> 2),
+      base,
+    );
+    const wide = base[c.fields]!;
+    if (fit !== n || wide !== 0) {
+      slab?.giveBack(bytes);
+      if (fit !== n) return undefined;
+      c.floatMask = mask | wide; // a fraction in an int32 column: this shape's column is float from now on
+      continue;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, columnsAt);
+    header(bytes, view, COLUMNS, n);
+    view.setUint32(HEADER, c.names.length, true);
+    bytes.set(c.names, HEADER + 4);
+    for (let j = 0; j < c.fields; j++) bytes[typesAt + j] = (mask >>> j) & 1 ? FLOAT64 : INT32;
+    bytes.fill(0, typesAt + c.fields, columnsAt);
+    return bytes;
+  }
+}
+
+function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
+  for (let i = 0; i < tuples.length; i++) {
+    const bad = findNotPlainData(tuples[i]);
+    if (bad) throw new TupleNotEncodableError(i, bad.path, bad.found);
+  }
+  let body: Uint8Array;
+  try {
+    body = cbor.encode(tuples);
+  } catch (e) {
+    throw new TupleNotEncodableError(-1, '', 'a value cbor-x cannot encode', { cause: e });
+  }
+  const bytes = allocate(HEADER + body.length);
+  header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), CBOR, tuples.length);
+  bytes.set(body, HEADER);
+  return bytes;
+}
+
+function header(bytes: Uint8Array, view: DataView, layout: number, n: number): void {
+  bytes[0] = VERSION;
+  bytes[1] = layout;
+  bytes[2] = BIG_ENDIAN;
+  view.setUint32(4, n, true);
+}
+
+function pad8(x: number): number {
+  return (x + 7) & ~7;
+}

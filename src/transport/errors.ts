@@ -1,0 +1,32 @@
+import { SluiceError } from '../core/errors.ts';
+
+/**
+ * A tuple that an encoded batch could not give back as it was (a class instance, a function, a symbol, a
+ * cycle). The channel that keeps the batch for replay adds the stream (`inStream`) and fails the producing
+ * operator with it: replaying something else than what was sent would be a silent corruption.
+ */
+export class TupleNotEncodableError extends SluiceError {
+  constructor(
+    /** Index of the tuple in its batch (-1: not known). */
+    readonly index: number,
+    /** Path of the offending value inside the tuple ('' for the tuple itself). */
+    readonly path: string,
+    readonly found: string,
+    options?: { cause?: unknown },
+    readonly stream?: string,
+  ) {
+    super(
+      'SLUICE_TUPLE_NOT_ENCODABLE',
+      `${stream === undefined ? 'a tuple' : `a tuple on stream "${stream}"`} cannot be kept for replay: ` +
+        `${path === '' ? 'the tuple' : `tuple${path}`} is ${found}. Tuples on buffered streams must be ` +
+        'plain data (objects, arrays, Map, Set, Date, typed arrays, primitives other than symbols), as ' +
+        "operator state must; or run with replayFrom: 'sources' (no upstream buffers).",
+      options,
+    );
+  }
+
+  /** The same error, naming the stream. */
+  inStream(stream: string): TupleNotEncodableError {
+    return new TupleNotEncodableError(this.index, this.path, this.found, { cause: this.cause }, stream);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What a tuple (or a state value) may hold so that cbor-x gives it back as it was: plain objects, arrays,
+ * Map, Set, Date, typed arrays, and primitives other than symbols. Anything else would be encoded as
+ * something else (a class instance as a plain object, losing its methods) or not at all (a function, a
+ * symbol, a cycle): found here, with the path to it, before it is encoded.
+ */
+
+/** Classes that cbor-x encodes with a tag and decodes as the same class. */
+const KEPT_CLASSES: readonly (abstract new (...args: never[]) => unknown)[] = [
+  Map,
+  Set,
+  Date,
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
+
+/** Where a value is not plain data: a path like `.readings[3].at` and what was found there. */
+export interface NotPlainData {
+  readonly path: string;
+  readonly found: string;
+}
+
+/** Returns the first place in `value` that cbor-x would not give back as it is, or undefined. */
+export function findNotPlainData(value: unknown): NotPlainData | undefined {
+  return walk(value, '', new Set());
+}
+
+function walk(v: unknown, path: string, ancestors: Set<object>): NotPlainData | undefined {
+  const t = typeof v;
+  if (t === 'function') return { path, found: `a function (${(v as () => void).name || 'anonymous'})` };
+  if (t === 'symbol') return { path, found: 'a symbol' };
+  if (t !== 'object' || v === null) return undefined;
+  const o = v as object;
+  if (ancestors.has(o)) return { path, found: 'a cycle (an object that contains itself)' };
+  const proto = Object.getPrototypeOf(o);
+  let inner: NotPlainData | undefined;
+  ancestors.add(o);
+  if (proto === Object.prototype || proto === null) {
+    for (const k of Object.keys(o)) {
+      inner = walk((o as Record<string, unknown>)[k], `${path}.${k}`, ancestors);
+      if (inner) break;
+    }
+  } else if (Array.isArray(o)) {
+    for (let i = 0; i < o.length && !inner; i++) inner = walk(o[i], `${path}[${i}]`, ancestors);
+  } else if (o instanceof Map) {
+    for (const [k, e] of o) {
+      inner = walk(k, `${path}.<key>`, ancestors) ?? walk(e, `${path}.get(${String(k)})`, ancestors);
+      if (inner) break;
+    }
+  } else if (o instanceof Set) {
+    for (const e of o) {
+      inner = walk(e, `${path}.<element>`, ancestors);
+      if (inner) break;
+    }
+  } else if (!KEPT_CLASSES.some((c) => proto === c.prototype)) {
+    const name = (proto?.constructor as { name?: string } | undefined)?.name;
+    inner = { path, found: `an instance of ${name || 'a class'}` };
+  }
+  ancestors.delete(o);
+  return inner;
+}

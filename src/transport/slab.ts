@@ -1,0 +1,75 @@
+/**
+ * Carves encoded batches out of larger buffers, and reuses a buffer once every batch in it is released.
+ * A fresh ArrayBuffer per batch costs tens of microseconds (zeroed memory, external-memory accounting
+ * that can start a GC), and fresh memory costs a page fault per 4 KB when first written: a replay buffer
+ * that turns over tens of megabytes per second would pay that for every byte. Recycled, the buffers of
+ * a channel in steady state are the same few megabytes, written again.
+ *
+ * The owner releases each batch when it drops it (a channel: at purge or truncate); a batch must not be
+ * used after its release.
+ */
+export class Slab {
+  private current: Chunk | undefined;
+  /** Chunks with batches not yet released, by buffer. */
+  private readonly chunks = new Map<ArrayBuffer, Chunk>();
+  private readonly free: ArrayBuffer[] = [];
+  /**
+   * Most chunks in use at once so far: empty chunks are kept for reuse up to this many (a channel purges
+   * at every commit and fills the same amount again before the next), past it they are left to the GC.
+   */
+  private mostInUse = 0;
+
+  constructor(private readonly chunkBytes = 256 * 1024) {}
+
+  /** `size` bytes, starting at a multiple of 8 (typed-array views of any width fit). */
+  take(size: number): Uint8Array {
+    let c = this.current;
+    let at = c ? (c.used + 7) & ~7 : 0;
+    if (!c || at + size > c.buffer.byteLength) {
+      const old = c;
+      const buffer =
+        size <= this.chunkBytes
+          ? (this.free.pop() ?? new ArrayBuffer(this.chunkBytes))
+          : new ArrayBuffer(size);
+      c = { buffer, used: 0, live: 0 };
+      this.current = c;
+      this.chunks.set(buffer, c);
+      if (this.chunks.size > this.mostInUse) this.mostInUse = this.chunks.size;
+      if (old && old.live === 0) this.recycle(old);
+      at = 0;
+    }
+    c.used = at + size;
+    c.live++;
+    return new Uint8Array(c.buffer, at, size);
+  }
+
+  /** The batch is dropped: its chunk is reused once all of its batches are. */
+  release(bytes: Uint8Array): void {
+    const c = this.chunks.get(bytes.buffer as ArrayBuffer);
+    if (!c) return;
+    c.live--;
+    if (c.live === 0 && c !== this.current) this.recycle(c);
+  }
+
+  /** Releases the bytes last taken (nothing else was taken since); the next take reuses them. */
+  giveBack(bytes: Uint8Array): void {
+    const c = this.current;
+    if (c && bytes.buffer === c.buffer && bytes.byteOffset + bytes.byteLength === c.used) {
+      c.used = bytes.byteOffset;
+      c.live--;
+    } else this.release(bytes);
+  }
+
+  private recycle(c: Chunk): void {
+    this.chunks.delete(c.buffer);
+    if (c.buffer.byteLength === this.chunkBytes && this.chunks.size + this.free.length < this.mostInUse) {
+      this.free.push(c.buffer);
+    }
+  }
+}
+
+interface Chunk {
+  readonly buffer: ArrayBuffer;
+  used: number;
+  live: number;
+}

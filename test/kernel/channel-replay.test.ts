@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { Channel } from '../../src/engine/channel.ts';
+import { OperatorFailure } from '../../src/engine/failure.ts';
+import { BEGIN, DATA, END, type Message } from '../../src/engine/messages.ts';
+import { TupleNotEncodableError } from '../../src/transport/errors.ts';
+
+const source = { stream: 'readings', actorId: 'source#0', operator: 'source' };
+
+/** Windows 1..n, each BEGIN, two batches of records, END. */
+function fill(ch: Channel, windows: number): Message[] {
+  const sent: Message[] = [];
+  for (let w = 1; w <= windows; w++) {
+    const batches = [0, 1].map((b) =>
+      Array.from({ length: 5 }, (_, i) => ({ w, seq: b * 5 + i, v: (w * 10 + i) / 4 })),
+    );
+    const messages: Message[] = [
+      { kind: BEGIN, window: w },
+      ...batches.map((tuples) => ({ kind: DATA, window: w, tuples }) as const),
+      { kind: END, window: w },
+    ];
+    for (const m of messages) {
+      ch.append(m);
+      sent.push(structuredClone(m));
+    }
+  }
+  return sent;
+}
+
+function readAll(ch: Channel): Message[] {
+  const out: Message[] = [];
+  while (ch.backlog > 0) out.push(ch.read());
+  return out;
+}
+
+describe('a retaining channel keeps read batches encoded', () => {
+  it('rewinds after a window and gives back equal tuples in the same order', () => {
+    const ch = new Channel(1, 1000, true, source);
+    const sent = fill(ch, 4);
+    const first = readAll(ch);
+    expect(first).toEqual(sent);
+    first.forEach((m) => {
+      if (m.kind === DATA) m.tuples.length = 0; // the consumer may do anything with what it was given
+    });
+    ch.rewindAfter(2);
+    expect(readAll(ch)).toEqual(sent.filter((m) => m.window > 2));
+    ch.rewindAfter(0);
+    expect(readAll(ch)).toEqual(sent);
+  });
+
+  it('purges what is committed: a later rewind starts after it', () => {
+    const ch = new Channel(1, 1000, true, source);
+    const sent = fill(ch, 5);
+    readAll(ch);
+    ch.purgeThrough(3);
+    expect(ch.buffered).toBe(sent.filter((m) => m.window > 3).length);
+    ch.rewindAfter(0);
+    expect(readAll(ch)).toEqual(sent.filter((m) => m.window > 3));
+  });
+
+  it('truncates what a restored producer will write again, read or not', () => {
+    const ch = new Channel(1, 1000, true, source);
+    const sent = fill(ch, 4);
+    for (let i = 0; i < 10; i++) ch.read(); // windows 1, 2 and the BEGIN and a batch of 3
+    ch.truncateAfter(2);
+    expect(ch.backlog).toBe(0);
+    const again = fill(new Channel(2, 1000, true, source), 4).filter((m) => m.window > 2);
+    for (const m of again) ch.append(m);
+    expect(readAll(ch)).toEqual(sent.filter((m) => m.window > 2));
+    ch.rewindAfter(0);
+    expect(readAll(ch)).toEqual(sent);
+  });
+
+  it('fails the producing actor, naming the stream, for a tuple it cannot keep', () => {
+    class Reading {
+      constructor(readonly v: number) {}
+    }
+    const ch = new Channel(1, 1000, true, source);
+    ch.append({ kind: BEGIN, window: 7 });
+    ch.append({ kind: DATA, window: 7, tuples: [new Reading(1)] });
+    ch.read();
+    let error: unknown;
+    try {
+      ch.read();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OperatorFailure);
+    const failure = error as OperatorFailure;
+    expect([failure.actorId, failure.operator, failure.window]).toEqual(['source#0', 'source', 7]);
+    expect(failure.cause).toBeInstanceOf(TupleNotEncodableError);
+    expect(failure.message).toContain('stream "readings"');
+    expect(failure.message).toContain('an instance of Reading');
+  });
+
+  it('without retention keeps nothing once read (replayFrom sources, no checkpoints)', () => {
+    const ch = new Channel(1, 1000, false, source);
+    fill(ch, 2);
+    readAll(ch);
+    expect(ch.buffered).toBe(0);
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBatch, encodeBatch } from '../../src/transport/batch-codec.ts';
+import { TupleNotEncodableError } from '../../src/transport/errors.ts';
+import { Slab } from '../../src/transport/slab.ts';
+
+const roundTrip = (tuples: unknown[], slab?: Slab) => decodeBatch(encodeBatch(tuples, slab));
+const layout = (tuples: unknown[]) => encodeBatch(tuples)[1];
+const COLUMNS = 1;
+const CBOR = 2;
+
+describe('encoded batches', () => {
+  it('give back records of numbers as columns, every number exact (-0, NaN, fractions, large)', () => {
+    const tuples = Array.from({ length: 1500 }, (_, i) => ({
+      key: i,
+      price: i / 7,
+      big: 2 ** 40 + i,
+      odd: i === 3 ? -0 : i === 4 ? Number.NaN : -i,
+    }));
+    expect(layout(tuples)).toBe(COLUMNS);
+    const back = roundTrip(tuples) as (typeof tuples)[number][];
+    expect(back).toEqual(tuples);
+    expect(Object.is(back[3]!.odd, -0)).toBe(true);
+    expect(Object.keys(back[0]!)).toEqual(['key', 'price', 'big', 'odd']);
+  });
+
+  it('keeps integer columns exact after a later batch of the same shape widens them', () => {
+    const ints = [{ a: 1, b: 2 }];
+    const fractions = [
+      { a: 1, b: 2.5 },
+      { a: 2, b: 3 },
+    ];
+    expect(roundTrip(ints)).toEqual(ints);
+    expect(roundTrip(fractions)).toEqual(fractions);
+    expect(roundTrip(ints)).toEqual(ints);
+  });
+
+  it('give back bare numbers', () => {
+    const tuples = [1, 2.5, -0, 2 ** 53, Number.POSITIVE_INFINITY];
+    expect(layout(tuples)).toBe(COLUMNS);
+    expect(roundTrip(tuples)).toEqual(tuples);
+  });
+
+  it('fall back to CBOR for anything else that is plain data', () => {
+    const tuples: unknown[] = [
+      { word: 'a', count: 1 },
+      { word: 'b', count: 2, extra: true },
+      [1, 'x', null],
+      new Map([[1, { at: new Date(5) }]]),
+      { bytes: new Uint8Array([1, 2]), big: 12n, nothing: undefined },
+      'text',
+    ];
+    expect(layout(tuples)).toBe(CBOR);
+    expect(roundTrip(tuples)).toEqual(tuples);
+  });
+
+  it('never drop a key that only a later tuple of the batch has', () => {
+    const tuples = [
+      { a: 1, b: 2 },
+      { a: 1, b: 2, c: 3 },
+    ];
+    expect(roundTrip(tuples)).toEqual(tuples);
+  });
+
+  it('refuse a class instance, a function, a symbol or a cycle, with the path to it', () => {
+    class Point {
+      x = 1;
+    }
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const cases: [unknown, string, string][] = [
+      [{ at: new Point() }, '.at', 'an instance of Point'],
+      [{ f: () => 1 }, '.f', 'a function'],
+      [{ list: [1, Symbol('s')] }, '.list[1]', 'a symbol'],
+      [cyclic, '.self', 'a cycle'],
+    ];
+    for (const [tuple, path, found] of cases) {
+      const e = (() => {
+        try {
+          encodeBatch([{ ok: 1 }, tuple]);
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(e).toBeInstanceOf(TupleNotEncodableError);
+      expect((e as TupleNotEncodableError).code).toBe('SLUICE_TUPLE_NOT_ENCODABLE');
+      expect((e as TupleNotEncodableError).path).toBe(path);
+      expect((e as TupleNotEncodableError).message).toContain(found);
+    }
+  });
+
+  it('decode into fresh tuples: mutating one does not change what a later decode gives', () => {
+    const bytes = encodeBatch([{ list: [1, 2], b: new Uint8Array([7]) }]);
+    const first = decodeBatch(bytes) as { list: number[]; b: Uint8Array }[];
+    first[0]!.list.push(3);
+    first[0]!.b[0] = 0;
+    expect(decodeBatch(bytes)).toEqual([{ list: [1, 2], b: new Uint8Array([7]) }]);
+  });
+
+  it('share a slab between batches without one overwriting another', () => {
+    const slab = new Slab(4096);
+    const batches = Array.from({ length: 40 }, (_, b) =>
+      Array.from({ length: 37 }, (_, i) => ({ b, i, f: b + i / 2 })),
+    );
+    const encoded = batches.map((t) => encodeBatch(t, slab));
+    expect(encoded.map((bytes) => decodeBatch(bytes))).toEqual(batches);
+  });
+
+  it('reuse a released chunk of the slab only when all of its batches are released', () => {
+    const slab = new Slab(1024);
+    const a = slab.take(400);
+    const b = slab.take(400);
+    const c = slab.take(400); // a new chunk
+    expect(c.buffer).not.toBe(a.buffer);
+    slab.release(a);
+    slab.take(700); // a third chunk: a's is still in use by b
+    const d = slab.take(700);
+    expect(d.buffer).not.toBe(b.buffer);
+    slab.release(b);
+    expect(slab.take(700).buffer).toBe(a.buffer);
+  });
+});
