@@ -13,6 +13,8 @@ export interface ChaosCommandOptions {
   windows: number;
   checkpointEvery: number;
   maxFaults: number;
+  /** Fail if the output depends on where window boundaries fall. */
+  boundaryIndependent?: boolean;
   /** Compare order per value of this field only (default: the whole order of each window). */
   key?: string;
   cwd?: string;
@@ -36,6 +38,7 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
       windows: options.windows,
       checkpointWindowCount: options.checkpointEvery,
       maxFaults: options.maxFaults,
+      boundaryIndependent: options.boundaryIndependent,
       keyOf: key === undefined ? undefined : (t: Record<string, unknown>) => t?.[key],
     });
   } finally {
@@ -43,7 +46,16 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
   }
   out.write(`${describeVerdict(verdict)}\n`);
   if (!verdict.ok) {
-    out.write(`replay: npx sluice chaos ${appPath} --runs ${options.runs} --seed ${seed}\n`);
+    const flags = [
+      `--runs ${options.runs}`,
+      `--seed ${seed}`,
+      `--windows ${options.windows}`,
+      `--checkpoint-every ${options.checkpointEvery}`,
+      `--max-faults ${options.maxFaults}`,
+      ...(key === undefined ? [] : [`--key ${key}`]),
+      ...(options.boundaryIndependent ? ['--boundary-independent'] : []),
+    ];
+    out.write(`replay: npx sluice chaos ${appPath} ${flags.join(' ')}\n`);
     return EXIT_FAILED;
   }
   return EXIT_OK;

@@ -83,6 +83,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--checkpoint-every <n>', 'checkpoint every n windows', positiveInteger, 2)
     .option('--max-faults <n>', 'most faults per schedule', nonNegativeInteger, 6)
     .option('--key <field>', 'compare order per value of this tuple field only')
+    .option(
+      '--boundary-independent',
+      'fail if windows cut early or late change a sink stream (for apps without per-window aggregates)',
+    )
     .action(async (app: string, opts: ChaosCommandOptions) => {
       setExitCode(await chaosCommand(app, opts));
     });

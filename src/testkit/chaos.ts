@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import type { Application } from '../api/application.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
-import { faultScheduleArb } from './arbitraries.ts';
-import { type CompareOptions, describeDifference, firstDifference } from './compare.ts';
-import { describeFault, type Fault } from './faults.ts';
+import { cutArb, faultScheduleArb } from './arbitraries.ts';
+import { type CompareOptions, describeDifference, firstDifference, streamOf } from './compare.ts';
+import { describeFault, type Fault, isCut } from './faults.ts';
+import type { SinkOutputs } from './output-recorder.ts';
 import { runWithFaults, type TestRunOptions } from './run-with-faults.ts';
 
 export interface ChaosOptions extends CompareOptions {
@@ -13,6 +15,12 @@ export interface ChaosOptions extends CompareOptions {
   checkpointWindowCount?: number;
   maxFaults?: number;
   debug?: TestRunOptions['debug'];
+  /**
+   * The application's output must not depend on where window boundaries fall (it has no per-window
+   * aggregates): windows cut at random must leave every sink's stream as it was, or the verdict fails.
+   * Without it, such a dependence is reported as a note.
+   */
+  boundaryIndependent?: boolean;
 }
 
 export interface ChaosVerdict {
@@ -24,11 +32,18 @@ export interface ChaosVerdict {
   faultsFired: number;
   /** On failure: the smallest fault schedule found and what went wrong. */
   counterexample?: { faults: Fault[]; problem: string };
+  /**
+   * Set when windows cut early changed a sink's stream (its windows joined): expected of per-window
+   * aggregates; a source that forgets what it owed when a window closed shows here too.
+   */
+  boundaryDependence?: { faults: Fault[]; difference: string };
 }
 
 /**
- * Fault-injection check of an application: one fault-free run, then `runs` runs under random fault
- * schedules; every sink's per-window output must equal the fault-free run's.
+ * Fault-injection check of an application: `runs` runs under random fault schedules (failures, and
+ * timing faults that cut windows early or late); every sink's per-window output must equal that of a
+ * fault-free run with the same window boundaries. Then a check that windows cut early leave each sink's
+ * stream as it was (a note, or a failure with `boundaryIndependent`).
  */
 export async function chaos(app: Application, options: ChaosOptions = {}): Promise<ChaosVerdict> {
   const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
@@ -36,14 +51,24 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const windows = options.windows ?? 12;
   const checkpointWindowCount = options.checkpointWindowCount ?? 2;
   const base = { windows, checkpointWindowCount, debug: options.debug };
-  const expected = await runWithFaults(app, { windows, checkpointWindowCount });
-  if (expected.error) throw expected.error;
+  const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
+  if (uncut.error) throw uncut.error;
+  // The reference of a schedule holds the same window boundaries: the same timing faults, no failures.
+  const referenceFor = async (faults: Fault[]) => {
+    const cuts = faults.filter(isCut);
+    if (cuts.length === 0) return uncut;
+    const reference = await runWithFaults(app, { windows, checkpointWindowCount, faults: cuts });
+    if (reference.error)
+      throw new Error(`the run failed under timing faults alone: ${reference.error.message}`);
+    return reference;
+  };
   const plan = planPhysical(app.dag());
   let restoredRuns = 0;
   let faultsFired = 0;
   const property = fc.asyncProperty(
     faultScheduleArb(plan, { windows, checkpointWindowCount, maxFaults: options.maxFaults }),
     async (faults) => {
+      const expected = await referenceFor(faults);
       const actual = await runWithFaults(app, { ...base, faults });
       faultsFired += actual.faultsFired.length;
       if (actual.restoredAt.some((w) => w > 0)) restoredRuns++;
@@ -54,16 +79,55 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
     },
   );
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
-  if (!details.failed) return { ok: true, seed, runs, restoredRuns, faultsFired };
+  const boundaryDependence = await boundaryCheck(app, uncut.outputs, plan, { ...base, seed, options });
+  const tally = { seed, runs, restoredRuns, faultsFired, boundaryDependence };
+  if (!details.failed) {
+    if (boundaryDependence && options.boundaryIndependent) {
+      const problem = `the output depends on window boundaries: ${boundaryDependence.difference}`;
+      return { ok: false, ...tally, counterexample: { faults: boundaryDependence.faults, problem } };
+    }
+    return { ok: true, ...tally };
+  }
   const faults = (details.counterexample?.[0] ?? []) as Fault[];
   const problem =
     details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  return { ok: false, seed, runs, restoredRuns, faultsFired, counterexample: { faults, problem } };
+  return { ok: false, ...tally, counterexample: { faults, problem } };
+}
+
+/** Windows cut early (never in the last three, so sources can catch up): is each sink's stream the same? */
+async function boundaryCheck(
+  app: Application,
+  uncut: SinkOutputs,
+  plan: PhysicalPlan,
+  o: { windows: number; checkpointWindowCount: number; seed: number; options: ChaosOptions },
+): Promise<ChaosVerdict['boundaryDependence']> {
+  if (o.windows < 5) return undefined;
+  const early = cutArb(plan, { windows: o.windows - 3, checkpointWindowCount: o.checkpointWindowCount }).map(
+    (f) => ({ ...f, calls: Math.min(f.calls, 3) }),
+  );
+  const schedules = fc.sample(
+    fc.uniqueArray(early, { minLength: 1, maxLength: 2, selector: (f) => `${f.actor}@${f.window}` }),
+    { numRuns: 10, seed: o.seed },
+  );
+  for (const faults of schedules) {
+    const cut = await runWithFaults(app, {
+      windows: o.windows,
+      checkpointWindowCount: o.checkpointWindowCount,
+      faults,
+    });
+    if (cut.error) return { faults, difference: `the run failed: ${cut.error.message}` };
+    const d = firstDifference(streamOf(uncut), streamOf(cut.outputs), o.options);
+    if (d) return { faults, difference: describeDifference(d).replace(', window 0', '') };
+  }
+  return undefined;
 }
 
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
-    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run; seed ${v.seed}`;
+    const note = v.boundaryDependence
+      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates; if it has none, check that its input operators keep what they owe in state`
+      : '';
+    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
   }
   const faults = v.counterexample!.faults.map(describeFault).join('; ') || 'no faults';
   return `FAILED with seed ${v.seed}: ${v.counterexample!.problem}\n  smallest fault schedule: ${faults}`;
