@@ -11,6 +11,8 @@ export function caseArb(o: {
   windows: [number, number];
   checkpointEvery: [number, number];
   maxFaults?: number;
+  /** Timing faults (virtual time only). Default true. */
+  timing?: boolean;
 }) {
   return fc
     .record({
@@ -21,7 +23,7 @@ export function caseArb(o: {
     })
     .chain((c) => {
       const plan = planPhysical(buildApp(c.spec).dag());
-      const faults = faultScheduleArb(plan, { ...c, maxFaults: o.maxFaults });
+      const faults = faultScheduleArb(plan, { ...c, maxFaults: o.maxFaults, timing: o.timing });
       return fc.record({ c: fc.constant(c), faults });
     });
 }
