@@ -10,6 +10,7 @@ import { type Run, startRun } from './engine/run.ts';
 
 export { type Application, application, isApplication } from './api/application.ts';
 export type { OperatorContext } from './api/context.ts';
+export { DurableMap } from './api/durable-map.ts';
 export { FencedOutputError } from './api/errors.ts';
 export { InputOperator, Operator, type OperatorClass } from './api/operator.ts';
 export { InputPort, OutputPort } from './api/ports.ts';
