@@ -26,7 +26,8 @@ const TEMP_FILE = /^window-\d+\.jsonl\.(\d+)\.tmp$/;
  * apply settles late is refused (FencedOutputError) and removes its temporary file. A window file is
  * never replaced (link fails if it exists, where rename would overwrite): across processes, where the
  * check and the link are not one step, a stalled old instance can at worst write a window first, and the
- * new one then finds it applied; it is never written twice.
+ * new one then finds it applied; it is never written twice. (So the directory must be on a filesystem
+ * with hard links, as every local Linux and macOS one is.)
  */
 export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {
   private dir = '';

@@ -19,7 +19,9 @@ import { Operator } from './operator.ts';
  *                                    if fence > e, write nothing and throw FencedOutputError
  *
  * Claiming before reading matters: read first, and an old instance could apply window w between the read
- * and the claim, which the new one would then apply again.
+ * and the claim, which the new one would then apply again. A fence belongs to one physical instance
+ * (partition): partitions of an output each need their own (FileSink: a directory per partition), or a
+ * partition rebuilt in a recovery would fence out the others, which were not.
  *
  * Subclasses implement `lastAppliedWindow()`, `applyWindow(w, tuples, epoch)` (atomic: data, w, and the
  * epoch check together) and `claim(epoch)`. For a file, `actors/file-sink.ts`: the fence is a directory
