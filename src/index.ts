@@ -23,6 +23,7 @@ export type { DagBuilder, StreamBuilder } from './dag/dag-builder.ts';
 export { DagError, type DagErrorCode } from './dag/errors.ts';
 export type { InputHandle, OutputHandle, PortHandles } from './dag/handles.ts';
 export { OperatorFailure } from './engine/failure.ts';
+export { WINDOWS_IN_FLIGHT } from './engine/input-driver.ts';
 export type { LaunchOptions } from './engine/launch-options.ts';
 export { StorePlanMismatchError } from './engine/restore.ts';
 export { InvalidOptionError, type Run } from './engine/run.ts';
