@@ -1,4 +1,4 @@
-import { InputOperator, Operator, type OperatorContext } from '../src/index.ts';
+import { DurableMap, InputOperator, Operator, type OperatorContext } from '../src/index.ts';
 
 const dropOwed = process.env.SLUICE_DEBUG_DROP_OWED === '1';
 
@@ -57,8 +57,11 @@ export class FilterStage extends Operator<{}, { m: number }> {
   });
 }
 
-/** Per-key running sum, emitted at every tuple (order-sensitive: only placed where each key has one path). */
-export class RunningSumStage extends Operator<{ sums: Map<number, number> }> {
+/**
+ * Per-key running sum, emitted at every tuple (order-sensitive: only placed where each key has one path).
+ * Its sums are a DurableMap, so random DAGs under faults exercise incremental checkpoints too.
+ */
+export class RunningSumStage extends Operator<{ sums: DurableMap<number, number> }> {
   readonly out = this.output<Tuple>();
   readonly in = this.input<Tuple>((t) => {
     const sum = (this.state.sums.get(t.k) ?? 0) + t.v;
@@ -67,7 +70,7 @@ export class RunningSumStage extends Operator<{ sums: Map<number, number> }> {
   });
 
   override initialState() {
-    return { sums: new Map<number, number>() };
+    return { sums: new DurableMap<number, number>() };
   }
 }
 

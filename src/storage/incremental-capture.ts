@@ -18,6 +18,8 @@ export class IncrementalCapture {
   readonly chainFrom: number;
   private readonly parts: Array<{ part: MapPart; job: EncodeJob<unknown, unknown> }> = [];
   private readonly refs = new Map<AnyMap, unknown[]>();
+  /** Jobs of earlier checkpoints still running when this one was taken. */
+  private readonly unfinished: EncodeJob<unknown, unknown>[] = [];
 
   private constructor(
     readonly actorId: string,
@@ -32,6 +34,7 @@ export class IncrementalCapture {
     } catch (err) {
       throw new StateNotEncodableError({ kind: 'snapshot', actorId, window }, { cause: err });
     }
+    for (const job of this.unfinished) job.finish();
     let from = window;
     for (const ref of this.refs.values()) from = Math.min(from, ref[1] as number);
     this.chainFrom = from;
@@ -81,8 +84,9 @@ export class IncrementalCapture {
     const known = this.refs.get(map);
     if (known) return known;
     const t = MapTracker.of(map);
-    // The previous checkpoint's slices must be complete before this one is fixed (it may copy the base).
-    t.job?.finish();
+    // The previous checkpoint's slices are finished right after the skeleton (the encoder is busy now
+    // and is not re-entrant); the map cannot change before then.
+    if (t.job && !t.job.done) this.unfinished.push(t.job);
     t.job = undefined;
     const slot = this.parts.length;
     const canDelta =

@@ -17,10 +17,10 @@ const KEYS = 300;
 const PER_WINDOW = 20;
 
 /** Counts per key in a DurableMap; every 11th number deletes its key instead (so deletes must survive). */
-class Tally extends Operator<{ counts: DurableMap<string, number> }> {
+class Tally extends Operator<{ counts: DurableMap<string, number> }, { keys: number }> {
   readonly out = this.output<string>();
   readonly in = this.input<number>((n) => {
-    const key = `k${n % KEYS}`;
+    const key = `k${n % this.props.keys}`;
     if (n % 11 === 0) {
       this.state.counts.delete(key);
       this.out.emit(`${key}:deleted`);
@@ -32,7 +32,8 @@ class Tally extends Operator<{ counts: DurableMap<string, number> }> {
   });
 
   override initialState() {
-    return { counts: new DurableMap<string, number>(Array.from({ length: KEYS }, (_, i) => [`k${i}`, 0])) };
+    const keys = Array.from({ length: this.props.keys }, (_, i): [string, number] => [`k${i}`, 0]);
+    return { counts: new DurableMap<string, number>(keys) };
   }
 }
 
@@ -47,12 +48,12 @@ function model(windows: number): Map<string, number> {
   return m;
 }
 
-const app = (into: Collected<string>) =>
+const app = (into: Collected<string>, keys = KEYS) =>
   application(
     'durable-tally',
     (dag) => {
       const src = dag.add('src', SequenceSource, { tuplesPerWindow: PER_WINDOW, batch: 7 });
-      const tally = dag.add('tally', Tally);
+      const tally = dag.add('tally', Tally, { keys });
       const sink = dag.add('sink', CollectSink<string>, { into });
       dag.stream('numbers', src.out, tally.in);
       dag.stream('counts', tally.out, sink.in);
@@ -184,3 +185,21 @@ test.each(schedules)(
     expect(firstDifference(clean.outputs, faulty.outputs)).toBeUndefined();
   },
 );
+
+test('a DurableMap too large to encode in one turn is encoded in slices while the pipeline runs on, and restores exactly', async () => {
+  // 80,000 keys: more than one slice (32,768 entries), so bases are encoded over several scheduler turns.
+  const big = (into: Collected<string>) => app(into, 80_000);
+  const faults: Fault[] = [
+    { kind: 'relaunch', window: 6, atSnapshot: 2 },
+    { kind: 'throw', actor: 'tally', window: 9, call: 'tuple', tuple: 5 },
+  ];
+  const clean = await runWithFaults(big(new Collected<string>()), { windows: 12, checkpointWindowCount: 2 });
+  const faulty = await runWithFaults(big(new Collected<string>()), {
+    windows: 12,
+    checkpointWindowCount: 2,
+    faults,
+  });
+  expect(faulty.error).toBeUndefined();
+  expect(faulty.restoredAt.filter((w) => w > 0).length).toBeGreaterThan(0);
+  expect(firstDifference(clean.outputs, faulty.outputs)).toBeUndefined();
+});

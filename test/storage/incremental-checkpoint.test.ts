@@ -76,6 +76,25 @@ describe('incremental checkpoints of a DurableMap', () => {
     expect(kinds[16]).toBe('base');
   });
 
+  it('restore both checkpoints when one is taken while the previous is still being encoded', async () => {
+    const s = await store();
+    const rnd = prng(11);
+    const m = new DurableMap<string, number>();
+    mutate(m, rnd, 300);
+    const first = IncrementalCapture.take('op', 1, { state: { m, n: 1 } }, SLICED)!;
+    const atFirst = new Map(m);
+    first.step();
+    mutate(m, rnd, 10);
+    const second = IncrementalCapture.take('op', 2, { state: { m, n: 2 } }, SLICED)!;
+    const atSecond = new Map(m);
+    expect(first.step()).toBe(true); // finished when the second was taken
+    while (!second.step()) mutate(m, rnd, 3);
+    await s.saveSnapshot('op', 1, first.record());
+    await s.saveSnapshot('op', 2, second.record());
+    expect(new Map((await restore(s, 1)).state.m)).toEqual(atFirst);
+    expect(new Map((await restore(s, 2)).state.m)).toEqual(atSecond);
+  });
+
   it('write only the keys changed since the base, with deletes, and keep the base window for cleanup', async () => {
     const s = await store();
     const m = new DurableMap<string, number>();
