@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map] [-- --in-process]`: prints
+ * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map] [-- --in-process]
+ * [-- --only TITLE]` (the sections whose title starts with TITLE): prints
  * figures, never passes or fails on time. It exits non-zero only when a result is wrong (the variants
  * disagree on the checksum, a recovery changes the output).
  *
@@ -12,12 +13,14 @@ import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
+import { replayBuffersSection } from './replay-buffers.ts';
 import type { BenchOptions, Section } from './section.ts';
 
 const SECTIONS: readonly Section[] = [
   caseStudySection,
   mailboxHopSection,
   checkpointOverheadSection,
+  replayBuffersSection,
   recoveryTimeSection,
 ];
 
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       keys: { type: 'string', default: 'typed' },
       'in-process': { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
   });
   const keys = KEY_ENCODINGS.find((k) => k === values.keys);
@@ -71,7 +75,10 @@ async function main(): Promise<void> {
       `best of ${runs} measured runs per variant (${isolation}); keys: ${keys}${values.quick ? ' (--quick: small workload)' : ''}`,
     );
   }
-  for (const section of SECTIONS) {
+  const only = values.only;
+  const sections = only === undefined ? SECTIONS : SECTIONS.filter((s) => s.title.startsWith(only));
+  if (sections.length === 0) throw new Error(`--only ${only}: no section title starts with it`);
+  for (const section of sections) {
     const report = await section.run(options);
     Object.assign(figures, report.figures);
     if (!values.json) {

@@ -31,6 +31,10 @@ export interface JobResult extends Timed {
   readonly tuples: number;
   readonly snapshots: number;
   readonly commits: number;
+  /** Milliseconds of the run in which the garbage collector held the main thread (0 if not measured). */
+  readonly gcMs?: number;
+  /** The process's peak resident set size, in MB (run in a fresh process, it is the run's). */
+  readonly peakRssMb?: number;
 }
 
 /** Runs a job in this process and times it. */
@@ -43,6 +47,8 @@ export async function runJob(job: Job): Promise<JobResult> {
       tuples: r.checksum.tuples,
       snapshots: r.snapshots,
       commits: r.commits,
+      gcMs: r.gcMs,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   }
   if (job.kind === 'hop') {

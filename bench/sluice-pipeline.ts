@@ -27,6 +27,7 @@ import {
   type TypedSums,
   type Workload,
 } from './case-study-workload.ts';
+import { startGcClock } from './gc-clock.ts';
 import { collectGarbage } from './measure.ts';
 
 export interface ReceiverProps {
@@ -35,24 +36,29 @@ export interface ReceiverProps {
   batch: number;
 }
 
-/** InputReceiver: `readingsPerWindow` readings per window, from a counter that is its state. */
-export class InputReceiver extends InputOperator<{ next: number }, ReceiverProps> {
+/**
+ * InputReceiver: `readingsPerWindow` readings per window, from a counter that is its state. What it still
+ * owes is state too: a window closed before its burst ended (on the real clock, under load) carries the
+ * rest into the next window instead of losing it. (A transient quota reset in beginWindow lost readings
+ * whenever a real-time window was cut mid-burst: the recovery section's real-time runs then reported a
+ * checksum mismatch under load.)
+ */
+export class InputReceiver extends InputOperator<{ next: number; owed: number }, ReceiverProps> {
   readonly out = this.output<Reading>();
-  private left = 0;
 
   override initialState() {
-    return { next: 0 };
+    return { next: 0, owed: 0 };
   }
 
   override beginWindow(): void {
-    this.left = this.props.readingsPerWindow;
+    this.state.owed += this.props.readingsPerWindow;
   }
 
   emitTuples(): void {
-    const n = Math.min(this.left, this.props.batch);
     const s = this.state;
+    const n = Math.min(s.owed, this.props.batch);
     for (let i = 0; i < n; i++) this.out.emit(readingAt(s.next++));
-    this.left -= n;
+    s.owed -= n;
   }
 }
 
@@ -249,6 +255,8 @@ export interface DiskRun {
   readonly checksum: AverageChecksum;
   readonly snapshots: number;
   readonly commits: number;
+  /** Of `ms`, the time the garbage collector held the main thread. */
+  readonly gcMs: number;
 }
 
 /**
@@ -269,6 +277,7 @@ export async function runSluiceOnDisk(
     let snapshots = 0;
     let commits = 0;
     collectGarbage();
+    const gc = startGcClock();
     const start = process.hrtime.bigint();
     const run = await launch(caseStudyApp({ locality, workload, keys, into }), {
       store: dir,
@@ -283,7 +292,7 @@ export async function runSluiceOnDisk(
     });
     await run.done;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    return { ms, checksum: into, snapshots, commits };
+    return { ms, checksum: into, snapshots, commits, gcMs: gc.stop() };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

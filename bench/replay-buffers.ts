@@ -1,0 +1,116 @@
+import { READINGS_PER_WINDOW, totalReadings, type Workload } from './case-study-workload.ts';
+import { runHandLoop } from './hand-loop.ts';
+import { type Job, type JobResult, runIsolated, runJob } from './jobs.ts';
+import { perSecond, spread as stats } from './measure.ts';
+import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
+
+const EVERY = 10;
+const TARGET_OVERHEAD_PERCENT = 10;
+const TARGET_RSS_RATIO = 1.5;
+const TARGET_GC_PERCENT = 15;
+
+interface Setting {
+  readonly key: 'Off' | 'Buffers' | 'Sources';
+  readonly label: string;
+  readonly every: number;
+  readonly replayFrom: 'buffers' | 'sources';
+}
+
+const SETTINGS: readonly Setting[] = [
+  { key: 'Off', label: 'checkpoints off', every: 0, replayFrom: 'buffers' },
+  { key: 'Buffers', label: `every ${EVERY}, upstream buffers`, every: EVERY, replayFrom: 'buffers' },
+  { key: 'Sources', label: `every ${EVERY}, replayFrom 'sources'`, every: EVERY, replayFrom: 'sources' },
+];
+
+/**
+ * What the replay buffers cost the mailbox pipeline: the case study with every stream through channels,
+ * on a LevelSnapshotStore, checkpoints off, every 10 windows with upstream buffers (every queued channel
+ * keeps each batch, encoded, until its window is committed), and every 10 with replayFrom 'sources' (no
+ * buffers). Per run, in a fresh process: throughput, the process's peak RSS, and the share of the run the
+ * garbage collector held the main thread. Medians of interleaved rounds (off, buffers, sources, off, …),
+ * so a change of load on the machine hits the three alike; the range follows in brackets.
+ */
+export const replayBuffersSection: Section = {
+  title: `replay buffers: the mailbox pipeline, checkpoints every ${EVERY} windows, with and without buffers`,
+  async run(o: BenchOptions): Promise<SectionReport> {
+    const w: Workload = { windows: o.quick ? 4 : 128, readingsPerWindow: READINGS_PER_WINDOW };
+    const readings = totalReadings(w);
+    const reference = runHandLoop(w, o.keys).toString();
+    const job = (s: Setting): Job => ({
+      kind: 'on-disk',
+      locality: 'container',
+      keys: o.keys,
+      workload: w,
+      every: s.every,
+      replayFrom: s.replayFrom,
+    });
+    const runs = new Map<Setting['key'], JobResult[]>(SETTINGS.map((s) => [s.key, []]));
+    o.progress(`replay buffers: ${SETTINGS.map((s) => s.label).join(', ')} × ${o.runs} rounds`);
+    for (let i = 0; i < o.runs; i++) {
+      for (const s of SETTINGS) {
+        const r = await (o.isolate ? runIsolated(job(s)) : runJob(job(s)));
+        if (r.checksum !== reference) {
+          throw new BenchError(
+            `replay buffers, ${s.label}: checksum ${r.checksum} differs from ${reference}`,
+          );
+        }
+        runs.get(s.key)!.push(r);
+      }
+    }
+    const of = (key: Setting['key'], f: (r: JobResult) => number) => stats(runs.get(key)!.map(f));
+    const rate = (r: JobResult) => perSecond(readings, r.ms);
+    const gcShare = (r: JobResult) => ((r.gcMs ?? 0) / r.ms) * 100;
+    const rss = (r: JobResult) => r.peakRssMb ?? 0;
+    // Per round, so that each overhead compares runs made under the same load.
+    const overheads = (key: Setting['key']) =>
+      stats(runs.get(key)!.map((r, i) => (1 - rate(r) / rate(runs.get('Off')![i]!)) * 100));
+    const lines = [
+      `  ${w.windows} windows × ${w.readingsPerWindow} readings = ${readings.toLocaleString('en')} readings per run, keys ${o.keys}, locality 'container', a fresh LevelSnapshotStore per run`,
+      `  medians of ${o.runs} interleaved rounds, each run in a fresh process; [min–max] across rounds`,
+      `  ${'setting'.padEnd(34)} ${'throughput'.padEnd(26)} ${'overhead vs off'.padEnd(24)} ${'peak RSS'.padEnd(22)} GC share of main thread`,
+    ];
+    const figures: Record<string, number> = {};
+    for (const s of SETTINGS) {
+      const t = of(s.key, rate);
+      const m = of(s.key, rss);
+      const g = of(s.key, gcShare);
+      const over = s.key === 'Off' ? undefined : overheads(s.key);
+      const overText = over
+        ? `${over.median.toFixed(1)} % [${over.min.toFixed(0)}–${over.max.toFixed(0)}]`
+        : '—';
+      lines.push(
+        `  ${s.label.padEnd(34)} ${`${mps(t.median)} M/s [${mps(t.min)}–${mps(t.max)}]`.padEnd(26)} ` +
+          `${overText.padEnd(24)} ${`${m.median.toFixed(0)} MB [${m.min.toFixed(0)}–${m.max.toFixed(0)}]`.padEnd(22)} ` +
+          `${g.median.toFixed(1)} % [${g.min.toFixed(1)}–${g.max.toFixed(1)}]`,
+      );
+      figures[`replayBuffers${s.key}MedianTuplesPerSec`] = Math.round(t.median);
+      figures[`replayBuffers${s.key}PeakRssMbMedian`] = round(m.median);
+      figures[`replayBuffers${s.key}GcSharePercentMedian`] = round(g.median);
+      if (over) figures[`replayBuffers${s.key}OverheadPercentMedian`] = round(over.median);
+    }
+    const overhead = overheads('Buffers').median;
+    const rssRatio = of('Buffers', rss).median / of('Sources', rss).median;
+    const rssRatioOff = of('Buffers', rss).median / of('Off', rss).median;
+    const gc = of('Buffers', gcShare).median;
+    figures.replayBuffersPeakRssRatio = round(rssRatio, 2);
+    figures.replayBuffersPeakRssRatioVsOff = round(rssRatioOff, 2);
+    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    lines.push(
+      `  with buffers: overhead ${overhead.toFixed(1)} % (target ≤ ${TARGET_OVERHEAD_PERCENT} %: ${verdict(overhead <= TARGET_OVERHEAD_PERCENT)}); ` +
+        `peak RSS ${rssRatio.toFixed(2)}× that without buffers (sources), ${rssRatioOff.toFixed(2)}× that with checkpoints off ` +
+        `(target ≤ ${TARGET_RSS_RATIO}×: ${verdict(rssRatio <= TARGET_RSS_RATIO)}); GC share ${gc.toFixed(1)} % ` +
+        `(target ≤ ${TARGET_GC_PERCENT} %: ${verdict(gc <= TARGET_GC_PERCENT)})`,
+    );
+    return { lines, figures };
+  },
+};
+
+/** Millions per second, 2 decimals. */
+function mps(perSec: number): string {
+  return (perSec / 1e6).toFixed(2);
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
