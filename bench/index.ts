@@ -12,6 +12,7 @@ import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
+import { outputFencingSection } from './output-fencing.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
 import type { BenchOptions, Section } from './section.ts';
@@ -22,6 +23,7 @@ const SECTIONS: readonly Section[] = [
   checkpointOverheadSection,
   replayBuffersSection,
   recoveryTimeSection,
+  outputFencingSection,
 ];
 
 async function main(): Promise<void> {
