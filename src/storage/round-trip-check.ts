@@ -9,32 +9,36 @@ import { DurableMap } from '../api/durable-map.ts';
  * JavaScript expression (`state.byDevice.get("d7").handler`), before anything is written.
  *
  * Checked against the codec (test/storage/round-trip-check.test.ts): what is accepted below round-trips.
- * Accepted: plain objects (prototype Object.prototype or null), arrays without holes or extra properties,
- * the classes in CONTAINERS and LEAVES, strings that are well-formed UTF-16, numbers (NaN and ±Infinity
- * included; -0 comes back as 0), bigints, booleans, null and undefined.
+ * Accepted: plain objects (prototype Object.prototype or null: the latter comes back as the former),
+ * arrays without holes, the classes in CONTAINERS and LEAVES, strings that are
+ * well-formed UTF-16, numbers (NaN and ±Infinity included; -0 comes back as 0), bigints, booleans, null
+ * and undefined. Not refused, for speed: an object reachable twice (not in a cycle) comes back as two
+ * equal copies, as codec.ts says (finding one would take a Set of every object, ~1.3 s per million); a
+ * getter is stored as its value; a non-enumerable property, or a named property of an array, is not
+ * stored (finding one in an array means listing all its indexes).
+ *
+ * Depth first and allocation-free per value: the path is kept on a stack and printed only when something
+ * is wrong; a cycle is an object that is its own ancestor on that stack.
  */
 
-type Walk = (value: any, visit: (child: unknown, step: Step) => void) => void;
+/** How a child hangs off its parent: `.key`, `[index]`, `.get(key)`, a Map's key, a Set's element. */
+type Kind = 'prop' | 'index' | 'get' | 'key' | 'element';
 
-/** How a child hangs off its parent, to print the path only when something is wrong. */
-type Step =
-  | { kind: 'prop'; key: string }
-  | { kind: 'index'; index: number }
-  | { kind: 'get'; key: unknown; index: number }
-  | { kind: 'key' | 'element'; index: number };
+/** Walks a container's children; stops when `visit` returns false (found, or out of budget). */
+type Walk = (value: any, visit: Visit) => void;
+type Visit = (child: unknown, kind: Kind, key: unknown, index: number) => boolean;
 
 const walkMap: Walk = (map: Map<unknown, unknown>, visit) => {
   let index = 0;
   for (const [key, value] of map) {
-    visit(key, { kind: 'key', index });
-    visit(value, { kind: 'get', key, index });
+    if (!visit(key, 'key', undefined, index) || !visit(value, 'get', key, index)) return;
     index++;
   }
 };
 
 const walkSet: Walk = (set: Set<unknown>, visit) => {
   let index = 0;
-  for (const element of set) visit(element, { kind: 'element', index: index++ });
+  for (const element of set) if (!visit(element, 'element', undefined, index++)) return;
 };
 
 /**
@@ -70,123 +74,154 @@ export interface Unrestorable {
   problem: string;
 }
 
-interface Item {
-  value: object;
-  parent: Item | undefined;
-  step: Step | undefined;
+export interface FindOptions {
+  /** What the value is called in paths (default 'state'). */
+  root?: string;
+  /**
+   * Look at no more than this many values, and no more than `width` children of any one object: a cheap
+   * sample of the top of a large state. Default: all of it (once per actor and run).
+   */
+  budget?: number;
+  width?: number;
 }
 
-/**
- * Walks `value` breadth-first; returns the first value that would not round-trip, or undefined. `root`
- * names the value in paths. With a `budget`, at most that many objects are looked at (a cheap sample of
- * the top of a large state); without, all of it (once per actor and run: one Set entry per object).
- */
-export function findUnrestorable(
-  value: unknown,
-  options: { root?: string; budget?: number } = {},
-): Unrestorable | undefined {
-  const root = options.root ?? 'state';
-  const budget = options.budget ?? Number.POSITIVE_INFINITY;
-  const seen = new Map<object, Item>();
-  const queue: Item[] = [];
-  let found: Unrestorable | undefined;
+/** The first value in `value` that would not round-trip through the state codec, or undefined. */
+export function findUnrestorable(value: unknown, options: FindOptions = {}): Unrestorable | undefined {
+  const walker = new Walker(options);
+  try {
+    walker.visit(value, 'index', undefined, -1);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return { path: options.root ?? 'state', problem: 'is nested too deeply to store' };
+  }
+  return walker.found;
+}
 
-  const at = (parent: Item | undefined, step: Step | undefined, problem: string): void => {
-    found ??= { path: pathOf(root, parent, step), problem };
+class Walker {
+  found: Unrestorable | undefined;
+  private readonly root: string;
+  private left: number;
+  private readonly width: number;
+  /** The path to the value being looked at, one entry per level (the root's entry is ignored). */
+  private readonly values: unknown[] = [];
+  private readonly kinds: Kind[] = [];
+  private readonly keys: unknown[] = [];
+  private readonly indexes: number[] = [];
+  private depth = 0;
+
+  constructor(options: FindOptions) {
+    this.root = options.root ?? 'state';
+    this.left = options.budget ?? Number.POSITIVE_INFINITY;
+    this.width = options.width ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Checks one value and what it holds; false once the walk should stop. */
+  readonly visit: Visit = (child, kind, key, index) => {
+    if (this.found || this.left-- <= 0) return false;
+    const type = typeof child;
+    if (type !== 'object' || child === null) {
+      const problem = primitiveProblem(child, type);
+      if (problem === undefined) return true;
+      this.push(child, kind, key, index);
+      this.report(problem);
+      return false;
+    }
+    const object = child as object;
+    const ancestor = this.ancestor(object);
+    this.push(object, kind, key, index);
+    const problem =
+      ancestor >= 0
+        ? `refers back to ${this.pathTo(ancestor + 1)}, which contains it (a cycle cannot be stored)`
+        : this.objectProblem(object);
+    if (problem !== undefined) this.report(problem);
+    this.depth--;
+    return this.found === undefined;
   };
 
-  const look = (child: unknown, parent: Item | undefined, step: Step | undefined): void => {
-    if (found) return;
-    const problem = primitiveProblem(child);
-    if (problem !== undefined) {
-      at(parent, step, problem);
-      return;
+  private push(value: unknown, kind: Kind, key: unknown, index: number): void {
+    const d = this.depth++;
+    this.values[d] = value;
+    this.kinds[d] = kind;
+    this.keys[d] = key;
+    this.indexes[d] = index;
+  }
+
+  private report(problem: string): void {
+    this.found ??= { path: this.pathTo(this.depth), problem };
+  }
+
+  /** The path of the first `depth` entries of the stack. */
+  private pathTo(depth: number): string {
+    let path = this.root;
+    for (let d = 1; d < depth; d++) path = extend(path, this.kinds[d]!, this.keys[d], this.indexes[d]!);
+    return path;
+  }
+
+  /** Where `object` is on the current path, or -1. */
+  private ancestor(object: object): number {
+    for (let d = 0; d < this.depth; d++) if (this.values[d] === object) return d;
+    return -1;
+  }
+
+  private objectProblem(value: object): string | undefined {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) return this.plainObjectProblem(value);
+    if (proto === Array.prototype && Array.isArray(value)) return this.arrayProblem(value);
+    const ctor: unknown = proto?.constructor;
+    if (typeof ctor === 'function') {
+      const walk = CONTAINERS.get(ctor);
+      if (walk) {
+        walk(value, this.width < Number.POSITIVE_INFINITY ? this.narrow() : this.visit);
+        return undefined;
+      }
+      if (LEAVES.has(ctor)) return undefined;
     }
-    if (typeof child !== 'object' || child === null) return;
-    const first = seen.get(child);
-    if (first) {
-      const firstPath = pathOf(root, first.parent, first.step);
-      const cycle = isAncestor(first, parent);
-      at(
-        parent,
-        step,
-        cycle
-          ? `refers back to ${firstPath}, which contains it (a cycle cannot be stored)`
-          : `is the same object as ${firstPath} (a restore would make two separate copies of it)`,
-      );
-      return;
+    return `is ${describeClass(value, ctor)}, which the checkpoint codec does not restore as such`;
+  }
+
+  /** A visit that stops after `width` children (a sample). */
+  private narrow(): Visit {
+    let n = 0;
+    return (child, kind, key, index) => n++ < this.width && this.visit(child, kind, key, index);
+  }
+
+  /**
+   * for-in rather than property descriptors (several times faster on large or many objects): so a getter
+   * is stored as its current value and a non-enumerable property is not seen (nor stored), unchecked.
+   */
+  private plainObjectProblem(value: object): string | undefined {
+    const symbols = Object.getOwnPropertySymbols(value);
+    if (symbols.length > 0) return `has a symbol key ${String(symbols[0])} (it would be dropped)`;
+    let n = 0;
+    for (const key in value) {
+      if (key === '__proto__') return 'has an own "__proto__" key (it would not come back)';
+      if (n++ >= this.width || !this.visit((value as Record<string, unknown>)[key], 'prop', key, 0)) break;
     }
-    const item: Item = { value: child, parent, step };
-    seen.set(child, item);
-    queue.push(item);
-  };
-
-  look(value, undefined, undefined);
-  for (let head = 0; head < queue.length && head < budget && !found; head++) {
-    const item = queue[head]!;
-    const visit = (child: unknown, step: Step) => look(child, item, step);
-    const problem = objectProblem(item.value, visit);
-    if (problem !== undefined) at(item.parent, item.step, problem);
+    return undefined;
   }
-  return found;
-}
 
-function primitiveProblem(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'function':
-      return `is a function${value.name ? ` (${value.name})` : ''}`;
-    case 'symbol':
-      return `is a symbol (${String(value)})`;
-    case 'string':
-      // String.prototype.isWellFormed: Node 20, ES2024 (the lib here is ES2023).
-      return (value as unknown as { isWellFormed(): boolean }).isWellFormed()
-        ? undefined
-        : 'is a string with a lone surrogate (it would come back mangled)';
-    default:
-      return undefined;
-  }
-}
-
-/** Checks one object and visits its children; returns what is wrong with the object itself. */
-function objectProblem(value: object, visit: (child: unknown, step: Step) => void): string | undefined {
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return plainObjectProblem(value, visit);
-  if (Array.isArray(value) && proto === Array.prototype) return arrayProblem(value, visit);
-  const ctor: unknown = proto?.constructor;
-  if (typeof ctor === 'function') {
-    const walk = CONTAINERS.get(ctor);
-    if (walk) {
-      walk(value, visit);
-      return undefined;
+  private arrayProblem(value: unknown[]): string | undefined {
+    const n = Math.min(value.length, this.width);
+    for (let i = 0; i < n; i++) {
+      if (!(i in value)) return `has a hole at index ${i} (it would come back as undefined: fill the array)`;
+      if (!this.visit(value[i], 'index', undefined, i)) return undefined;
     }
-    if (LEAVES.has(ctor)) return undefined;
+    return undefined;
   }
-  return `is ${describeClass(value, ctor)}, which the checkpoint codec does not restore as such`;
 }
 
-function plainObjectProblem(value: object, visit: (child: unknown, step: Step) => void): string | undefined {
-  for (const key of Reflect.ownKeys(value)) {
-    if (typeof key === 'symbol') return `has a symbol key ${String(key)} (it would be dropped)`;
-    if (key === '__proto__') return 'has an own "__proto__" key (it would not come back)';
-    const d = Object.getOwnPropertyDescriptor(value, key)!;
-    if (d.get || d.set) return `has a getter or setter "${key}" (only its current value would be stored)`;
-    if (!d.enumerable) return `has a non-enumerable property "${key}" (it would be dropped)`;
-    visit(d.value, { kind: 'prop', key });
+function primitiveProblem(value: unknown, type: string): string | undefined {
+  if (type === 'string') {
+    // String.prototype.isWellFormed: Node 20, ES2024 (the lib here is ES2023).
+    return (value as { isWellFormed(): boolean }).isWellFormed()
+      ? undefined
+      : 'is a string with a lone surrogate (it would come back mangled)';
   }
-  return undefined;
-}
-
-function arrayProblem(value: unknown[], visit: (child: unknown, step: Step) => void): string | undefined {
-  for (let i = 0; i < value.length; i++) {
-    if (!(i in value)) return `has a hole at index ${i} (it would come back as undefined: fill the array)`;
-    visit(value[i], { kind: 'index', index: i });
+  if (type === 'function') {
+    const name = (value as Function).name;
+    return `is a function${name ? ` (${name})` : ''}`;
   }
-  // Own keys are the indexes and 'length': anything more is a property the codec drops.
-  const keys = Reflect.ownKeys(value);
-  if (keys.length !== value.length + 1) {
-    const extra = keys.find((k) => k !== 'length' && !(typeof k === 'string' && /^\d+$/.test(k)));
-    return `has a property ${String(extra)} besides its elements (it would be dropped)`;
-  }
+  if (type === 'symbol') return `is a symbol (${String(value)})`;
   return undefined;
 }
 
@@ -199,41 +234,27 @@ function describeClass(value: object, ctor: unknown): string {
   return name ? `an instance of class ${name}` : 'an object with a custom prototype';
 }
 
-function isAncestor(item: Item, of: Item | undefined): boolean {
-  for (let p = of; p; p = p.parent) if (p === item) return true;
-  return false;
-}
-
-function pathOf(root: string, parent: Item | undefined, step: Step | undefined): string {
-  const steps: Step[] = [];
-  if (step) steps.push(step);
-  for (let p = parent; p?.step; p = p.parent) steps.push(p.step);
-  let path = root;
-  for (let i = steps.length - 1; i >= 0; i--) path = extend(path, steps[i]!);
-  return path;
-}
-
-function extend(path: string, step: Step): string {
-  switch (step.kind) {
+function extend(path: string, kind: Kind, key: unknown, index: number): string {
+  switch (kind) {
     case 'prop':
-      return /^[A-Za-z_$][\w$]*$/.test(step.key)
-        ? `${path}.${step.key}`
-        : `${path}[${JSON.stringify(step.key)}]`;
+      return /^[A-Za-z_$][\w$]*$/.test(key as string)
+        ? `${path}.${key as string}`
+        : `${path}[${JSON.stringify(key)}]`;
     case 'index':
-      return `${path}[${step.index}]`;
+      return `${path}[${index}]`;
     case 'get': {
-      const key = literal(step.key);
-      return key === undefined ? `[...${path}.values()][${step.index}]` : `${path}.get(${key})`;
+      const literal = literalOf(key);
+      return literal === undefined ? `[...${path}.values()][${index}]` : `${path}.get(${literal})`;
     }
     case 'key':
-      return `[...${path}.keys()][${step.index}]`;
+      return `[...${path}.keys()][${index}]`;
     case 'element':
-      return `[...${path}][${step.index}]`;
+      return `[...${path}][${index}]`;
   }
 }
 
 /** A primitive key as it would be written in source; undefined for an object key. */
-function literal(key: unknown): string | undefined {
+function literalOf(key: unknown): string | undefined {
   switch (typeof key) {
     case 'string':
       return JSON.stringify(key);
