@@ -1,9 +1,11 @@
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { SealedFrame } from '../storage/codec.ts';
+import { FrameBuilder } from '../storage/frame-builder.ts';
 import { IncrementalCapture } from '../storage/incremental-capture.ts';
 import {
   DEFAULT_INCREMENTAL_OPTIONS,
   type IncrementalOptions,
-  type IncrementalRecord,
+  recordPieces,
 } from '../storage/incremental-record.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
@@ -77,30 +79,42 @@ export class Checkpoints {
   }
 
   /**
-   * Small checkpoints are encoded now; large ones a slice per scheduler turn, so that no turn is blocked
-   * for long (the maps keep their captured contents copy-on-write meanwhile). Writes of one actor go out
-   * in order, each after the previous one landed: a delta is never durable without its base.
+   * Small checkpoints are encoded now; large ones a slice per scheduler turn, and their frame assembled a
+   * megabyte per turn, so that no turn is blocked for long (the maps keep their captured contents
+   * copy-on-write meanwhile). Writes of one actor go out in order, each after the previous one landed: a
+   * delta is never durable without its base.
    */
   private saveIncremental(actor: Actor, window: number, capture: IncrementalCapture): Promise<void> {
-    if (capture.remaining <= this.incrementalOptions.syncEntries) capture.finish();
-    const encoded = capture.step() ? Promise.resolve(capture.record()) : this.encodeInSlices(capture);
+    const o = this.incrementalOptions;
+    if (capture.remaining <= o.syncEntries) capture.finish();
+    let frame: Promise<SealedFrame | undefined>;
+    if (capture.step()) {
+      const builder = new FrameBuilder(recordPieces(capture.checkpoint()));
+      frame = builder.step(o.frameBytesPerTurn) ? Promise.resolve(builder.sealed()) : this.inTurns(builder);
+    } else frame = this.inTurns(capture);
     const previous = this.lastWrite.get(actor);
-    const written = Promise.all([encoded, previous]).then(([record]) =>
-      record === undefined || this.events.killed()
+    const written = Promise.all([frame, previous]).then(([sealed]) =>
+      sealed === undefined || this.events.killed()
         ? undefined
-        : this.store.saveSnapshot(actor.id, window, record),
+        : this.store.saveSnapshot(actor.id, window, sealed),
     );
     this.lastWrite.set(actor, written);
     return written;
   }
 
-  private encodeInSlices(capture: IncrementalCapture): Promise<IncrementalRecord | undefined> {
+  /** Finishes the encoding, then the frame, a step per scheduler turn (nothing once the run is killed). */
+  private inTurns(work: IncrementalCapture | FrameBuilder): Promise<SealedFrame | undefined> {
+    const bytes = this.incrementalOptions.frameBytesPerTurn;
     return new Promise((resolve, reject) => {
+      let builder = work instanceof FrameBuilder ? work : undefined;
       const turn = () => {
         if (this.events.killed()) return resolve(undefined);
         try {
-          if (capture.step()) resolve(capture.record());
-          else setImmediate(turn);
+          if (builder === undefined) {
+            if ((work as IncrementalCapture).step())
+              builder = new FrameBuilder(recordPieces((work as IncrementalCapture).checkpoint()));
+          } else if (builder.step(bytes)) return resolve(builder.sealed());
+          setImmediate(turn);
         } catch (e) {
           reject(e);
         }

@@ -42,8 +42,17 @@ export function decodeState(bytes: Uint8Array): unknown {
  * flip and every burst up to 32 bits, and a truncation. LevelDB does not verify block checksums on reads
  * by default, so this check is ours.
  */
-const FRAME_VERSION = 1;
-const HEADER = 5;
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER = 5;
+const HEADER = FRAME_HEADER;
+
+/**
+ * A frame the caller sealed itself (frame-builder.ts: a large incremental checkpoint assembled over
+ * several scheduler turns); saveSnapshot stores it as is instead of encoding the value.
+ */
+export class SealedFrame {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 /** Encodes a value into a checksummed frame; throws StateNotEncodableError naming the record. */
 export function sealState(value: unknown, record: StoreRecord): Uint8Array {

@@ -2,7 +2,7 @@ import type { DurableMap } from '../api/durable-map.ts';
 import { encodeState } from './codec.ts';
 import { withCaptureScope } from './durable-map-codec.ts';
 import { StateNotEncodableError } from './errors.ts';
-import type { IncrementalOptions, IncrementalRecord, MapPart } from './incremental-record.ts';
+import type { IncrementalCheckpoint, IncrementalOptions, MapPart } from './incremental-record.ts';
 import { type EncodeJob, MapTracker } from './map-tracker.ts';
 
 type AnyMap = DurableMap<unknown, unknown>;
@@ -68,15 +68,9 @@ export class IncrementalCapture {
     while (!this.step()) {}
   }
 
-  /** The record to store (once `step()` returned true). */
-  record(): IncrementalRecord {
-    return {
-      incremental: {
-        skeleton: this.skeleton,
-        parts: this.parts.map((p) => p.part),
-        chainFrom: this.chainFrom,
-      },
-    };
+  /** The checkpoint to store (once `step()` returned true): see recordPieces. */
+  checkpoint(): IncrementalCheckpoint {
+    return { skeleton: this.skeleton, chainFrom: this.chainFrom, parts: this.parts.map((p) => p.part) };
   }
 
   /** Fixes one map's checkpoint and returns the reference the skeleton holds in its place. */

@@ -1,10 +1,10 @@
+import { encodeState } from './codec.ts';
+import { cborHead } from './frame-builder.ts';
 import type { Slice } from './map-tracker.ts';
 
 /*
  * An incremental checkpoint: what an actor whose state holds DurableMaps stores under (actor, window),
  * through the ordinary saveSnapshot (so one record, one CRC frame, one completion marker, written whole).
- *
- *   { incremental: { skeleton, parts, chainFrom } }
  *
  * - skeleton: the CBOR of the actor's snapshot ({ state, carry }) with each DurableMap replaced by a
  *   reference ['ref', slot, baseWindow, baseSlot, copyWindow, copySlot] (copy -1, -1: none yet);
@@ -15,6 +15,10 @@ import type { Slice } from './map-tracker.ts';
  *     the first delta after a base also carries `baseCopy`, a second copy of the base's slices, so a
  *     single damaged record never loses a base that both kept checkpoint generations need;
  * - chainFrom: the oldest window this checkpoint reads (the oldest base): commit cleanup keeps it.
+ *
+ * Stored as the CBOR `{ incremental: [meta, slice, slice, …] }`: meta holds the skeleton, chainFrom and
+ * per part its slot, kind and slice counts; the slices follow as byte strings, in part order (slices,
+ * then baseCopy). Every piece is CBOR already, so a frame is assembled by copying (frame-builder.ts).
  */
 export type MapPart = {
   slot: number;
@@ -23,17 +27,63 @@ export type MapPart = {
   baseCopy?: Slice[];
 };
 
-export type IncrementalRecord = {
-  incremental: { skeleton: Uint8Array; parts: MapPart[]; chainFrom: number };
+export type IncrementalCheckpoint = { skeleton: Uint8Array; chainFrom: number; parts: MapPart[] };
+
+/** An incremental checkpoint as the store decodes it. */
+export type IncrementalRecord = { incremental: unknown[] };
+
+type Meta = {
+  skeleton: Uint8Array;
+  chainFrom: number;
+  parts: Array<{ slot: number; kind: 'base' | 'delta'; slices: number; copy: number }>;
 };
 
 export function isIncrementalRecord(value: unknown): value is IncrementalRecord {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    'incremental' in value &&
-    typeof (value as IncrementalRecord).incremental === 'object'
+    typeof value === 'object' && value !== null && Array.isArray((value as IncrementalRecord).incremental)
   );
+}
+
+const KEY = new TextEncoder().encode('incremental');
+
+/** The CBOR of the record, in pieces to copy into a frame. */
+export function recordPieces(c: IncrementalCheckpoint): Uint8Array[] {
+  const meta: Meta = {
+    skeleton: c.skeleton,
+    chainFrom: c.chainFrom,
+    parts: c.parts.map((p) => ({
+      slot: p.slot,
+      kind: p.kind,
+      slices: p.slices.length,
+      copy: p.baseCopy?.length ?? 0,
+    })),
+  };
+  const slices = c.parts.flatMap((p) => [...p.slices, ...(p.baseCopy ?? [])]);
+  const pieces = [cborHead(5, 1), cborHead(3, KEY.length), KEY, cborHead(4, 1 + slices.length)];
+  pieces.push(encodeState(meta));
+  for (const slice of slices) pieces.push(cborHead(2, slice.length), slice);
+  return pieces;
+}
+
+/** The checkpoint a stored record holds; TypeError if it is not shaped as recordPieces writes. */
+export function readRecord(record: IncrementalRecord): IncrementalCheckpoint {
+  const [meta, ...slices] = record.incremental as [Meta, ...Slice[]];
+  if (!(meta?.skeleton instanceof Uint8Array) || !Array.isArray(meta.parts))
+    throw new TypeError('an incremental record without its meta');
+  let next = 0;
+  const take = (n: number): Slice[] => {
+    const taken = slices.slice(next, next + n);
+    next += n;
+    if (taken.length !== n || !taken.every((s) => s instanceof Uint8Array))
+      throw new TypeError('an incremental record with fewer slices than its meta lists');
+    return taken;
+  };
+  const parts = meta.parts.map((p): MapPart => {
+    const part: MapPart = { slot: p.slot, kind: p.kind, slices: take(p.slices) };
+    if (p.copy > 0) part.baseCopy = take(p.copy);
+    return part;
+  });
+  return { skeleton: meta.skeleton, chainFrom: meta.chainFrom, parts };
 }
 
 /** Tunables of incremental checkpoints (defaults below). */
@@ -42,12 +92,15 @@ export interface IncrementalOptions {
   readonly sliceEntries: number;
   /** A checkpoint with at most this many entries to encode is encoded at once, not in slices. */
   readonly syncEntries: number;
+  /** Bytes of a large record's frame assembled per scheduler turn. */
+  readonly frameBytesPerTurn: number;
   /** A new base once the keys changed since the base exceed this fraction of the map. */
   readonly baseFraction: number;
 }
 
 export const DEFAULT_INCREMENTAL_OPTIONS: IncrementalOptions = {
-  sliceEntries: 32_768,
-  syncEntries: 32_768,
+  sliceEntries: 8_192,
+  syncEntries: 8_192,
   baseFraction: 0.5,
+  frameBytesPerTurn: 1 << 20,
 };

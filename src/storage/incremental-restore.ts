@@ -2,7 +2,13 @@ import { DurableMap, deleteUntracked, setUntracked } from '../api/durable-map.ts
 import { decodeState } from './codec.ts';
 import { withRestoreScope } from './durable-map-codec.ts';
 import { SnapshotCorruptError } from './errors.ts';
-import { type IncrementalRecord, isIncrementalRecord, type MapPart } from './incremental-record.ts';
+import {
+  type IncrementalCheckpoint,
+  type IncrementalRecord,
+  isIncrementalRecord,
+  type MapPart,
+  readRecord,
+} from './incremental-record.ts';
 import { MapTracker, type Slice } from './map-tracker.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
@@ -22,42 +28,43 @@ export async function restoreIncremental(
   record: IncrementalRecord,
 ): Promise<{ snapshot: unknown; chainFrom: number }> {
   const refs = new Map<number, { map: AnyMap; ref: Ref }>();
+  const own = parse(record, actorId, window);
   let snapshot: unknown;
   try {
     snapshot = withRestoreScope({ resolve: (item) => placeholder(refs, item) }, () =>
-      decodeState(record.incremental.skeleton),
+      decodeState(own.skeleton),
     );
   } catch (err) {
     throw corrupt(actorId, window, 'its skeleton does not decode', err);
   }
-  const loaded = new Map<number, IncrementalRecord>([[window, record]]);
-  const load = async (w: number): Promise<IncrementalRecord> => {
+  const loaded = new Map<number, IncrementalCheckpoint>([[window, own]]);
+  const load = async (w: number): Promise<IncrementalCheckpoint> => {
     let r = loaded.get(w);
     if (r === undefined) {
       const value = await store.loadSnapshot(actorId, w);
       if (!isIncrementalRecord(value)) {
         throw corrupt(actorId, window, `the checkpoint of window ${w} it builds on is missing`);
       }
-      r = value;
+      r = parse(value, actorId, w);
       loaded.set(w, r);
     }
     return r;
   };
   for (const { map, ref } of refs.values()) {
-    const own = partOf(record, ref.slot, actorId, window);
+    const part = partOf(own, ref.slot, actorId, window);
     const tracker = MapTracker.of(map);
-    if (own.kind === 'base') {
-      apply(map, own.slices, actorId, window);
+    if (part.kind === 'base') {
+      apply(map, part.slices, actorId, window);
       tracker.base = [window, ref.slot];
-      tracker.baseSlices = own.slices; // the next checkpoint stores them again, as the copy
+      tracker.baseSlices = part.slices; // the next checkpoint stores them again, as the copy
       continue;
     }
-    apply(map, await baseSlices(load, ref, own, actorId, window), actorId, window);
-    apply(map, own.slices, actorId, window, tracker.changed);
+    apply(map, await baseSlices(load, ref, part, actorId, window), actorId, window);
+    apply(map, part.slices, actorId, window, tracker.changed);
     tracker.base = ref.base;
     tracker.copy = ref.copy ?? [window, ref.slot];
   }
-  return { snapshot, chainFrom: record.incremental.chainFrom };
+  return { snapshot, chainFrom: own.chainFrom };
 }
 
 function placeholder(refs: Map<number, { map: AnyMap; ref: Ref }>, item: unknown[]): AnyMap {
@@ -72,7 +79,7 @@ function placeholder(refs: Map<number, { map: AnyMap; ref: Ref }>, item: unknown
 
 /** The base's slices: from the base checkpoint, or else from its copy. */
 async function baseSlices(
-  load: (w: number) => Promise<IncrementalRecord>,
+  load: (w: number) => Promise<IncrementalCheckpoint>,
   ref: Ref,
   own: MapPart,
   actorId: string,
@@ -92,8 +99,16 @@ async function baseSlices(
   }
 }
 
-function partOf(record: IncrementalRecord, slot: number, actorId: string, window: number): MapPart {
-  const part = record.incremental.parts[slot];
+function parse(record: IncrementalRecord, actorId: string, window: number): IncrementalCheckpoint {
+  try {
+    return readRecord(record);
+  } catch (err) {
+    throw corrupt(actorId, window, 'its record is malformed', err);
+  }
+}
+
+function partOf(c: IncrementalCheckpoint, slot: number, actorId: string, window: number): MapPart {
+  const part = c.parts[slot];
   if (part?.slot !== slot) throw corrupt(actorId, window, `a part it needs (slot ${slot}) is missing`);
   return part;
 }

@@ -1,4 +1,4 @@
-import { sealState, unsealState } from './codec.ts';
+import { SealedFrame, sealState, unsealState } from './codec.ts';
 import { StoreClosedError, StoreLockedError } from './errors.ts';
 
 /** Where an input operator's window ended: tuples each output port emitted in it, and a source offset. */
@@ -13,7 +13,8 @@ export interface SnapshotStore {
   close(): Promise<void>;
   /**
    * Stores one actor's state snapshot for window w, replacing any earlier one for w. The state is encoded
-   * (with a checksum) before this returns its promise, so the caller may mutate it right away. Resolves when
+   * (with a checksum) before this returns its promise, so the caller may mutate it right away; a
+   * SealedFrame is stored as it is. Resolves when
    * the snapshot is durable; it only counts once its completion marker is written.
    */
   saveSnapshot(actorId: string, window: number, state: unknown): Promise<void>;
@@ -95,7 +96,8 @@ export abstract class AbstractSnapshotStore implements SnapshotStore {
     return this.#run(() => {
       checkActorId(actorId);
       checkWindow(window);
-      const frame = sealState(state, { kind: 'snapshot', actorId, window });
+      const frame =
+        state instanceof SealedFrame ? state.bytes : sealState(state, { kind: 'snapshot', actorId, window });
       return this._saveSnapshot(actorId, window, frame);
     });
   }

@@ -9,7 +9,7 @@ import {
   Operator,
   type StatusEvent,
 } from '../../src/index.ts';
-import { isIncrementalRecord } from '../../src/storage/incremental-record.ts';
+import { isIncrementalRecord, readRecord } from '../../src/storage/incremental-record.ts';
 import { type Fault, firstDifference, runWithFaults } from '../../src/testkit/index.ts';
 import { removeDir, tempDir } from './fixtures.ts';
 
@@ -102,7 +102,7 @@ test('a DurableMap state killed and relaunched on its LevelDB store restores exa
     for (const w of await store.snapshotWindows('tally')) {
       const record = await store.loadSnapshot('tally', w);
       expect(isIncrementalRecord(record)).toBe(true);
-      if (isIncrementalRecord(record)) kinds.push(record.incremental.parts[0]!.kind);
+      if (isIncrementalRecord(record)) kinds.push(readRecord(record).parts[0]!.kind);
     }
     expect(kinds).toContain('delta');
     const restored = (await loadSnapshots(store, ['tally'], 30)).get('tally')!;

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DurableMap } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState } from '../../src/storage/codec.ts';
 import { SnapshotCorruptError } from '../../src/storage/errors.ts';
+import { FrameBuilder } from '../../src/storage/frame-builder.ts';
 import { IncrementalCapture } from '../../src/storage/incremental-capture.ts';
 import {
   DEFAULT_INCREMENTAL_OPTIONS,
   type IncrementalOptions,
   type IncrementalRecord,
+  readRecord,
+  recordPieces,
 } from '../../src/storage/incremental-record.ts';
 import { restoreIncremental } from '../../src/storage/incremental-restore.ts';
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.ts';
@@ -31,10 +34,17 @@ async function store(): Promise<MemorySnapshotStore> {
   return s;
 }
 
+/** Stores a capture as the engine does: its frame assembled in 100-byte steps. */
+async function save(s: MemorySnapshotStore, window: number, capture: IncrementalCapture): Promise<void> {
+  const builder = new FrameBuilder(recordPieces(capture.checkpoint()));
+  while (!builder.step(100)) {}
+  await s.saveSnapshot('op', window, builder.sealed());
+}
+
 async function restore(s: MemorySnapshotStore, window: number) {
-  const record = (await s.loadSnapshot('op', window)) as IncrementalRecord;
-  const { snapshot, chainFrom } = await restoreIncremental(s, 'op', window, record);
-  return { state: (snapshot as { state: State }).state, chainFrom, record };
+  const stored = (await s.loadSnapshot('op', window)) as IncrementalRecord;
+  const { snapshot, chainFrom } = await restoreIncremental(s, 'op', window, stored);
+  return { state: (snapshot as { state: State }).state, chainFrom, record: readRecord(stored) };
 }
 
 /** n random sets and deletes of keys k0..k199. */
@@ -60,8 +70,8 @@ describe('incremental checkpoints of a DurableMap', () => {
       expected.set(w, new Map(m));
       // The actor runs on between slices: changes after the capture must not reach this checkpoint.
       while (!capture.step()) mutate(m, rnd, 3);
-      await s.saveSnapshot('op', w, capture.record());
-      kinds.push(capture.record().incremental.parts[0]!.kind);
+      await save(s, w, capture);
+      kinds.push(capture.checkpoint().parts[0]!.kind);
       mutate(m, rnd, w % 7 === 0 ? 120 : 4);
     }
     for (let w = 1; w <= 30; w++) {
@@ -89,8 +99,8 @@ describe('incremental checkpoints of a DurableMap', () => {
     const atSecond = new Map(m);
     expect(first.step()).toBe(true); // finished when the second was taken
     while (!second.step()) mutate(m, rnd, 3);
-    await s.saveSnapshot('op', 1, first.record());
-    await s.saveSnapshot('op', 2, second.record());
+    await save(s, 1, first);
+    await save(s, 2, second);
     expect(new Map((await restore(s, 1)).state.m)).toEqual(atFirst);
     expect(new Map((await restore(s, 2)).state.m)).toEqual(atSecond);
   });
@@ -101,19 +111,19 @@ describe('incremental checkpoints of a DurableMap', () => {
     for (let i = 0; i < 1000; i++) m.set(`k${i}`, i);
     const first = IncrementalCapture.take('op', 10, { state: { m, n: 0 } }, DEFAULT_INCREMENTAL_OPTIONS)!;
     first.finish();
-    await s.saveSnapshot('op', 10, first.record());
+    await save(s, 10, first);
     m.set('k1', -1);
     m.delete('k2');
     m.set('new', 5);
     const second = IncrementalCapture.take('op', 20, { state: { m, n: 1 } }, DEFAULT_INCREMENTAL_OPTIONS)!;
     second.finish();
-    const part = second.record().incremental.parts[0]!;
+    const part = second.checkpoint().parts[0]!;
     expect(part.kind).toBe('delta');
     const [sets, deletes] = decodeState(part.slices[0]!) as [unknown[], unknown[]];
     expect(sets).toEqual(['k1', -1, 'new', 5]);
     expect(deletes).toEqual(['k2']);
     expect(second.chainFrom).toBe(10);
-    await s.saveSnapshot('op', 20, second.record());
+    await save(s, 20, second);
     const { state, chainFrom } = await restore(s, 20);
     expect(chainFrom).toBe(10);
     expect(state.m.has('k2')).toBe(false);
@@ -130,7 +140,7 @@ describe('incremental checkpoints of a DurableMap', () => {
     ] as const) {
       const c = IncrementalCapture.take('op', w, { state: { m } }, DEFAULT_INCREMENTAL_OPTIONS)!;
       c.finish();
-      await s.saveSnapshot('op', w, c.record());
+      await save(s, w, c);
       change();
     }
     const restored = (await restore(s, 2)).state.m as unknown as DurableMap<number, string>;
@@ -138,8 +148,8 @@ describe('incremental checkpoints of a DurableMap', () => {
     restored.set(4, 'd');
     const c = IncrementalCapture.take('op', 3, { state: { m: restored } }, DEFAULT_INCREMENTAL_OPTIONS)!;
     c.finish();
-    expect(c.record().incremental.parts[0]!.kind).toBe('delta');
-    await s.saveSnapshot('op', 3, c.record());
+    expect(c.checkpoint().parts[0]!.kind).toBe('delta');
+    await save(s, 3, c);
     const again = (await restore(s, 3)).state.m as unknown as DurableMap<number, string>;
     expect(new Map(again)).toEqual(
       new Map([2, 4, 5, 6, 7, 8, 9].map((k) => [k, k === 2 ? 'b' : k === 4 ? 'd' : 'a'])),
@@ -152,12 +162,12 @@ describe('incremental checkpoints of a DurableMap', () => {
     for (const w of [1, 2, 3]) {
       const c = IncrementalCapture.take('op', w, { state: { m, n: w } }, DEFAULT_INCREMENTAL_OPTIONS)!;
       c.finish();
-      await s.saveSnapshot('op', w, c.record());
+      await save(s, w, c);
       m.set(`w${w}`, w);
     }
     s.corrupt('op', 1);
     const { state, record } = await restore(s, 3);
-    expect(record.incremental.parts[0]!.kind).toBe('delta');
+    expect(record.parts[0]!.kind).toBe('delta');
     expect(new Map(state.m)).toEqual(
       new Map([...'abcde'.split('').map((k) => [k, 1] as const), ['w1', 1] as const, ['w2', 2] as const]),
     );
