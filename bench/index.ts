@@ -15,6 +15,7 @@ import { mailboxHopSection } from './mailbox-hop.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
+import { slowSinkSection } from './slow-sink.ts';
 import type { BenchOptions, Section } from './section.ts';
 
 const SECTIONS: readonly Section[] = [
@@ -24,6 +25,7 @@ const SECTIONS: readonly Section[] = [
   replayBuffersSection,
   recoveryTimeSection,
   outputFencingSection,
+  slowSinkSection,
 ];
 
 async function main(): Promise<void> {
