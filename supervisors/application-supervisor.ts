@@ -38,13 +38,14 @@ export class ApplicationSupervisor implements Supervision {
     return this.tracker.record(actorId, window);
   }
 
-  failed(failure: OperatorFailure, nowMs: number): FailureDecision {
+  failed(failure: OperatorFailure, nowMs: number, unfinished: readonly string[] = []): FailureDecision {
     if (!this.plan) return { action: 'escalate', reason: 'the application had not started' };
+    if (!failure.restartable) return { action: 'escalate', reason: 'restarting cannot fix it' };
     if (!this.config.checkpointing)
       return { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' };
-    if (failure.phase === 'setup' || failure.phase === 'teardown') {
-      return { action: 'escalate', reason: `${failure.phase} failed` };
-    }
+    // A failed setup() is restarted like any other failure (a resource that was not ready yet): the restart
+    // intensity bounds one that always fails. Teardown only runs when the application stops.
+    if (failure.phase === 'teardown') return { action: 'escalate', reason: 'teardown failed' };
     const attempt = this.intensity.admit(nowMs);
     if (attempt === undefined) {
       return {
@@ -56,7 +57,7 @@ export class ApplicationSupervisor implements Supervision {
     const actors =
       this.config.replayFrom === 'sources'
         ? new Set(this.plan.actors.map((a) => a.id))
-        : recoverySet(this.plan, [failure.actorId]);
+        : recoverySet(this.plan, [failure.actorId, ...unfinished]);
     return {
       action: 'restart',
       actors: [...actors],

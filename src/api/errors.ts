@@ -4,9 +4,11 @@ import { SluiceError } from '../core/errors.ts';
  * A window-fenced output refused an instance: a newer epoch has claimed the output since this instance
  * was built, so a newer instance replaced it (after a lifecycle timeout, a recovery, a relaunch, or in
  * another process) and this one must never apply a window. For a replaced instance the runtime ignores
- * it; for a live one it is a failure like any other (its recovery builds an instance in a newer epoch).
+ * it; for a live one the run fails without a restart (OperatorFailure.restartable): each restart raises
+ * this run's epoch, so restarts would end up outbidding the other writer's epoch and steal its output.
  */
 export class FencedOutputError extends SluiceError {
+  readonly restartable = false;
   constructor(
     /** The actor id of the refused instance and what it writes to (a directory, a key). */
     readonly output: string,

@@ -1,12 +1,17 @@
 import type { Operator } from '../api/operator.ts';
 import { discoverPorts } from '../dag/logical-dag.ts';
 import type { ActorPlan } from '../plan/physical-plan.ts';
+import { StateNotRestorableError } from '../storage/errors.ts';
+import { findUnrestorable } from '../storage/round-trip-check.ts';
 import type { ActorHost } from './actor-host.ts';
 import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
 import { andThen, isPromise } from './maybe-async.ts';
 import { MutableOperatorContext } from './operator-context.ts';
 import { buildEmit, type ChannelWriter, type Outlet, type WindowReset } from './outlets.ts';
+
+/** After the first checkpoint, a state's top is sampled: at most this many values, 16 children each. */
+const STATE_SAMPLE = { budget: 1000, width: 16 };
 
 /** The durable part of an actor: the operator's state plus what the runtime keeps for it. */
 export interface ActorSnapshot {
@@ -42,6 +47,9 @@ export abstract class Actor {
   disposed = false;
   tuplesIn = 0;
   private readonly pendingHooks: { hook: 'checkpointed' | 'committed'; window: number }[] = [];
+  private isSetUp = false;
+  /** The state was walked whole once (findUnrestorable): later checkpoints only sample its top. */
+  private stateChecked = false;
 
   constructor(
     readonly plan: ActorPlan,
@@ -52,7 +60,8 @@ export abstract class Actor {
       this.operator = new plan.cls(plan.props);
       this.operator.state = this.operator.initialState();
     } catch (e) {
-      throw new OperatorFailure(plan.id, plan.operator, 0, 'setup', e);
+      // The window is the one the instance is built for: Recovery.restore tags it (see there).
+      throw new OperatorFailure(plan.id, plan.operator, 0, 'construct', e);
     }
     this.outputPorts = discoverPorts(this.operator).outputs;
     this.ctx = new MutableOperatorContext(plan, host);
@@ -85,10 +94,18 @@ export abstract class Actor {
 
   /** Called once before the first window (after restore). */
   setup(): void | Promise<void> {
-    return this.call('setup', () => this.operator.setup(this.ctx));
+    return andThen(
+      this.call('setup', () => this.operator.setup(this.ctx)),
+      () => {
+        this.isSetUp = true;
+      },
+    );
   }
 
+  /** Only after a setup() that succeeded, and once: teardown may assume what setup opened. */
   teardown(): void | Promise<void> {
+    if (!this.isSetUp) return;
+    this.isSetUp = false;
     return this.call('teardown', () => this.operator.teardown());
   }
 
@@ -146,7 +163,21 @@ export abstract class Actor {
   private checkpoint(w: number): void {
     const snapshot: ActorSnapshot = { state: this.operator.state };
     this.snapshotExtra(snapshot);
-    this.host.saveCheckpoint(this, w, snapshot);
+    const refused = this.unrestorable(snapshot.state, w);
+    if (refused) this.host.fail(refused);
+    else this.host.saveCheckpoint(this, w, snapshot);
+  }
+
+  /**
+   * A state the codec would not restore as it is fails the run before anything is written (restarting
+   * cannot fix it). Walked whole at this instance's first checkpoint; later ones sample its top.
+   */
+  private unrestorable(state: unknown, w: number): OperatorFailure | undefined {
+    const found = findUnrestorable(state, this.stateChecked ? STATE_SAMPLE : {});
+    this.stateChecked = true;
+    if (!found) return undefined;
+    const cause = new StateNotRestorableError(found.path, found.problem);
+    return new OperatorFailure(this.id, this.plan.operator, w, 'checkpoint', cause, { restartable: false });
   }
 
   /** Runs after the snapshot of window w is durable (the hook waits until between windows). */

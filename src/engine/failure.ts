@@ -1,6 +1,8 @@
 import { SluiceError } from '../core/errors.ts';
 
 export type FailurePhase =
+  /** The operator's constructor or initialState(), building an instance to restore. */
+  | 'construct'
   | 'setup'
   | 'beginWindow'
   | 'tuple'
@@ -12,21 +14,39 @@ export type FailurePhase =
   | 'teardown'
   | 'restore';
 
+/** Phases before an instance's first window: its window is the one it was restored at. */
+const BEFORE_WINDOWS: ReadonlySet<FailurePhase> = new Set(['construct', 'restore', 'setup']);
+
 /** An operator threw (or rejected): which actor, in which window, doing what, and why. */
 export class OperatorFailure extends SluiceError {
+  /**
+   * False when restarting cannot help (the same state or code would fail the same way), or would do harm:
+   * the supervisor escalates at once, and the failure carries its cause's code so that the run's error
+   * says what it is. Given by the caller, or by a cause that has `restartable: false` (FencedOutputError).
+   */
+  readonly restartable: boolean;
+
   constructor(
     readonly actorId: string,
     readonly operator: string,
     readonly window: number,
     readonly phase: FailurePhase,
     cause: unknown,
+    options: { restartable?: boolean } = {},
   ) {
-    super(
-      'SLUICE_OPERATOR_FAILED',
-      `operator "${operator}" (${actorId}) failed in window ${window} during ${phase}: ${describe(cause)}`,
-      { cause },
-    );
+    const restartable = options.restartable ?? (cause as { restartable?: unknown })?.restartable !== false;
+    const code = !restartable && cause instanceof SluiceError ? cause.code : 'SLUICE_OPERATOR_FAILED';
+    super(code, `operator "${operator}" (${actorId}) failed ${where(window, phase)}: ${describe(cause)}`, {
+      cause,
+    });
+    this.restartable = restartable;
   }
+}
+
+function where(window: number, phase: FailurePhase): string {
+  if (!BEFORE_WINDOWS.has(phase)) return `in window ${window} during ${phase}`;
+  const from = window === 0 ? 'starting from scratch' : `from the checkpoint of window ${window}`;
+  return `during ${phase}, before window ${window + 1} (${from})`;
 }
 
 export function describe(error: unknown): string {

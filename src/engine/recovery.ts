@@ -1,6 +1,7 @@
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { Actor, ActorSnapshot } from './actor.ts';
 import type { ActorGraph } from './actor-graph.ts';
+import { OperatorFailure } from './failure.ts';
 import { OperatorActor } from './operator-actor.ts';
 import { loadSnapshots } from './restore.ts';
 
@@ -36,7 +37,13 @@ export class Recovery {
 
   /** Fresh actors for `set`, at window r with the given snapshots (none: initial state). */
   async restore(set: ReadonlySet<string>, r: number, snapshots: Map<string, ActorSnapshot>): Promise<void> {
-    this.graph.replace(set, (actor) => this.prepare(actor, r, snapshots.get(actor.id)));
+    try {
+      this.graph.replace(set, (actor) => this.prepare(actor, r, snapshots.get(actor.id)));
+    } catch (e) {
+      // A constructor cannot know the window its instance is built for: r.
+      if (!(e instanceof OperatorFailure && e.phase === 'construct')) throw e;
+      throw new OperatorFailure(e.actorId, e.operator, r, 'construct', e.cause);
+    }
     for (const a of this.graph.inputActors) {
       if (!set.has(a.id)) continue;
       const entries = await this.store.readWindowLog(a.id, r + 1, Number.MAX_SAFE_INTEGER);

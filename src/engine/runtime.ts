@@ -56,6 +56,8 @@ export class Runtime implements ActorHost {
   private tuples = 0;
   /** Failures waiting to be handled, one recovery at a time (a recovery makes those of its set moot). */
   private failures: OperatorFailure[] = [];
+  /** The set of a recovery that an operator's constructor cut short: the next one rebuilds it too. */
+  private unfinished: string[] = [];
   private stopReason: 'windows' | 'stop' = 'windows';
   private killed = false;
 
@@ -264,7 +266,7 @@ export class Runtime implements ActorHost {
     // Let checkpoint writes in flight land first: the recovery window is chosen on settled bookkeeping, so
     // no commit (and buffer purge) can overtake it.
     await this.checkpoints.settle();
-    const decision = this.supervision.failed(failure, Date.now());
+    const decision = this.supervision.failed(failure, Date.now(), this.unfinished);
     if (decision.action === 'escalate') {
       failure.message += `; not restarted: ${decision.reason}`;
       throw failure;
@@ -286,6 +288,7 @@ export class Runtime implements ActorHost {
     try {
       fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
     } catch (e) {
+      if (isConstructFailure(e)) return this.recoveryCutShort(e, set);
       if (!(e instanceof SnapshotCorruptError)) throw e;
       // The buffers only reach back to the commit: an older checkpoint means restoring everything there,
       // the input operators replaying their logs (kept back to the previous commit).
@@ -298,8 +301,14 @@ export class Runtime implements ActorHost {
       }
       set = new Set(all);
       window = fallback.window;
-      fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
+      try {
+        fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
+      } catch (e2) {
+        if (isConstructFailure(e2)) return this.recoveryCutShort(e2, set);
+        throw e2;
+      }
     }
+    this.unfinished = [];
     // Whatever else failed inside the set failed in instances that no longer exist.
     this.failures = this.failures.filter((f) => !set.has(f.actorId));
     this.doneWindow = Math.min(this.doneWindow, window);
@@ -347,10 +356,24 @@ export class Runtime implements ActorHost {
     await this.store.putMeta('epoch', this.epoch);
   }
 
+  /**
+   * A constructor threw while a recovery rebuilt `set` (some of it is replaced, some not): that is a
+   * failure like any other, handled next, and the recovery that answers it rebuilds `set` too.
+   */
+  private recoveryCutShort(failure: OperatorFailure, set: ReadonlySet<string>): void {
+    this.unfinished = [...set];
+    this.failures.unshift(failure);
+  }
+
+  /** A setup() that throws or rejects is a failure like any other: restarted within the intensity. */
   private async setupAll(actors: readonly Actor[]): Promise<void> {
     for (const a of actors) {
-      const r = a.setup();
-      if (isPromise(r)) await r;
+      try {
+        const r = a.setup();
+        if (isPromise(r)) await r;
+      } catch (e) {
+        this.fail(a.tag('setup', e));
+      }
     }
   }
 
@@ -367,6 +390,10 @@ export class Runtime implements ActorHost {
   private emit(event: StatusEvent): void {
     this.events.emit('status', event);
   }
+}
+
+function isConstructFailure(e: unknown): e is OperatorFailure {
+  return e instanceof OperatorFailure && e.phase === 'construct';
 }
 
 function asFailure(e: unknown): OperatorFailure {

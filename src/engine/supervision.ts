@@ -24,5 +24,9 @@ export interface Supervision {
   checkpointed(actorId: string, window: number): number | undefined;
   /** The newest window every actor has checkpointed. */
   readonly committedWindow: number;
-  failed(failure: OperatorFailure, nowMs: number): FailureDecision;
+  /**
+   * What to do about a failed actor. `unfinished`: actors of a recovery that failed before it finished
+   * (an operator's constructor threw): they must be in the new recovery set too.
+   */
+  failed(failure: OperatorFailure, nowMs: number, unfinished?: readonly string[]): FailureDecision;
 }

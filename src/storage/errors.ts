@@ -69,3 +69,21 @@ export class StateNotEncodableError extends SluiceError {
     );
   }
 }
+
+/**
+ * A state that the codec would store but not restore as it is (findUnrestorable): refused before it is
+ * written, so that no store holds a checkpoint a relaunch cannot use. Restarting cannot fix it.
+ */
+export class StateNotRestorableError extends SluiceError {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(
+      'SLUICE_STATE_NOT_RESTORABLE',
+      `${path} ${problem}; a checkpoint would not restore it as it is, so none was written. Keep this.state ` +
+        'plain data (objects, arrays, Map, Set, Date, bigint, typed arrays, strings, numbers, booleans, null) ' +
+        'and build class instances, functions and connections in setup()',
+    );
+  }
+}
