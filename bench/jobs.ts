@@ -33,6 +33,8 @@ export interface JobResult extends Timed {
   readonly commits: number;
   /** Milliseconds of the run in which the garbage collector held the main thread (0 if not measured). */
   readonly gcMs?: number;
+  /** CPU time the process used during the run, all threads (less sensitive to other load than `ms`). */
+  readonly cpuMs?: number;
   /** The process's peak resident set size, in MB (run in a fresh process, it is the run's). */
   readonly peakRssMb?: number;
 }
@@ -48,6 +50,7 @@ export async function runJob(job: Job): Promise<JobResult> {
       snapshots: r.snapshots,
       commits: r.commits,
       gcMs: r.gcMs,
+      cpuMs: r.cpuMs,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   }

@@ -64,10 +64,13 @@ export const replayBuffersSection: Section = {
     // Per round, so that each overhead compares runs made under the same load.
     const overheads = (key: Setting['key']) =>
       stats(runs.get(key)!.map((r, i) => (1 - rate(r) / rate(runs.get('Off')![i]!)) * 100));
+    // CPU time (all threads) is less sensitive than wall time to other work on the machine.
+    const extraCpu = (key: Setting['key']) =>
+      stats(runs.get(key)!.map((r, i) => ((r.cpuMs ?? 0) / (runs.get('Off')![i]!.cpuMs ?? 1) - 1) * 100));
     const lines = [
       `  ${w.windows} windows × ${w.readingsPerWindow} readings = ${readings.toLocaleString('en')} readings per run, keys ${o.keys}, locality 'container', a fresh LevelSnapshotStore per run`,
       `  medians of ${o.runs} interleaved rounds, each run in a fresh process; [min–max] across rounds`,
-      `  ${'setting'.padEnd(34)} ${'throughput'.padEnd(26)} ${'overhead vs off'.padEnd(24)} ${'peak RSS'.padEnd(22)} GC share of main thread`,
+      `  ${'setting'.padEnd(34)} ${'throughput'.padEnd(24)} ${'overhead vs off'.padEnd(20)} ${'CPU time vs off'.padEnd(20)} ${'peak RSS'.padEnd(20)} GC share of main thread`,
     ];
     const figures: Record<string, number> = {};
     for (const s of SETTINGS) {
@@ -75,18 +78,20 @@ export const replayBuffersSection: Section = {
       const m = of(s.key, rss);
       const g = of(s.key, gcShare);
       const over = s.key === 'Off' ? undefined : overheads(s.key);
-      const overText = over
-        ? `${over.median.toFixed(1)} % [${over.min.toFixed(0)}–${over.max.toFixed(0)}]`
-        : '—';
+      const cpu = s.key === 'Off' ? undefined : extraCpu(s.key);
+      const percent = (x: typeof over) =>
+        x ? `${x.median.toFixed(1)} % [${x.min.toFixed(0)}–${x.max.toFixed(0)}]` : '—';
       lines.push(
-        `  ${s.label.padEnd(34)} ${`${mps(t.median)} M/s [${mps(t.min)}–${mps(t.max)}]`.padEnd(26)} ` +
-          `${overText.padEnd(24)} ${`${m.median.toFixed(0)} MB [${m.min.toFixed(0)}–${m.max.toFixed(0)}]`.padEnd(22)} ` +
+        `  ${s.label.padEnd(34)} ${`${mps(t.median)} M/s [${mps(t.min)}–${mps(t.max)}]`.padEnd(24)} ` +
+          `${percent(over).padEnd(20)} ${(cpu ? `+${percent(cpu)}` : '—').padEnd(20)} ` +
+          `${`${m.median.toFixed(0)} MB [${m.min.toFixed(0)}–${m.max.toFixed(0)}]`.padEnd(20)} ` +
           `${g.median.toFixed(1)} % [${g.min.toFixed(1)}–${g.max.toFixed(1)}]`,
       );
       figures[`replayBuffers${s.key}MedianTuplesPerSec`] = Math.round(t.median);
       figures[`replayBuffers${s.key}PeakRssMbMedian`] = round(m.median);
       figures[`replayBuffers${s.key}GcSharePercentMedian`] = round(g.median);
       if (over) figures[`replayBuffers${s.key}OverheadPercentMedian`] = round(over.median);
+      if (cpu) figures[`replayBuffers${s.key}ExtraCpuPercentMedian`] = round(cpu.median);
     }
     const overhead = overheads('Buffers').median;
     const rssRatio = of('Buffers', rss).median / of('Sources', rss).median;

@@ -257,6 +257,8 @@ export interface DiskRun {
   readonly commits: number;
   /** Of `ms`, the time the garbage collector held the main thread. */
   readonly gcMs: number;
+  /** CPU time of the process during the run (all its threads: LevelDB's and the GC's helpers too). */
+  readonly cpuMs: number;
 }
 
 /**
@@ -278,6 +280,7 @@ export async function runSluiceOnDisk(
     let commits = 0;
     collectGarbage();
     const gc = startGcClock();
+    const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     const run = await launch(caseStudyApp({ locality, workload, keys, into }), {
       store: dir,
@@ -292,7 +295,15 @@ export async function runSluiceOnDisk(
     });
     await run.done;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    return { ms, checksum: into, snapshots, commits, gcMs: gc.stop() };
+    const used = process.cpuUsage(cpu);
+    return {
+      ms,
+      checksum: into,
+      snapshots,
+      commits,
+      gcMs: gc.stop(),
+      cpuMs: (used.user + used.system) / 1000,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
