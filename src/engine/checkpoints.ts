@@ -1,6 +1,6 @@
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SealedFrame } from '../storage/codec.ts';
-import { FrameBuilder } from '../storage/frame-builder.ts';
+import { FrameBuilder, sealEncoded } from '../storage/frame-builder.ts';
 import { IncrementalCapture } from '../storage/incremental-capture.ts';
 import {
   DEFAULT_INCREMENTAL_OPTIONS,
@@ -64,18 +64,20 @@ export class Checkpoints {
   }
 
   save(actor: Actor, window: number, snapshot: ActorSnapshot): void {
-    const capture = this.plain.has(actor)
-      ? undefined
-      : IncrementalCapture.take(actor.id, window, snapshot, this.incrementalOptions);
-    if (capture === undefined) this.plain.add(actor);
-    this.noteChain(actor.id, window, capture?.chainFrom ?? window);
-    this.report(
-      actor,
-      window,
-      capture
-        ? this.saveIncremental(actor, window, capture)
-        : this.store.saveSnapshot(actor.id, window, snapshot),
-    );
+    if (this.plain.has(actor)) {
+      this.noteChain(actor.id, window, window);
+      this.report(actor, window, this.store.saveSnapshot(actor.id, window, snapshot));
+      return;
+    }
+    const capture = IncrementalCapture.take(actor.id, window, snapshot, this.incrementalOptions);
+    this.noteChain(actor.id, window, capture.chainFrom);
+    if (capture.incremental) {
+      this.report(actor, window, this.saveIncremental(actor, window, capture));
+      return;
+    }
+    // No DurableMap at the first checkpoint: plain state from now on (this encoding is the snapshot).
+    this.plain.add(actor);
+    this.report(actor, window, this.store.saveSnapshot(actor.id, window, sealEncoded(capture.skeleton)));
   }
 
   /**

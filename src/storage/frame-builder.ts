@@ -63,3 +63,10 @@ export class FrameBuilder {
     return new SealedFrame(this.frame);
   }
 }
+
+/** The frame of one CBOR payload, at once (what sealState makes of the value it encodes). */
+export function sealEncoded(payload: Uint8Array): SealedFrame {
+  const builder = new FrameBuilder([payload]);
+  builder.step(payload.length);
+  return builder.sealed();
+}

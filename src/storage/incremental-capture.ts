@@ -40,15 +40,21 @@ export class IncrementalCapture {
     this.chainFrom = from;
   }
 
-  /** Takes the checkpoint; undefined if the snapshot holds no DurableMap (store it as plain state). */
+  /**
+   * Takes the checkpoint. If the snapshot holds no DurableMap, `incremental` is false and `skeleton` is
+   * simply the snapshot's CBOR (store it as plain state, sealed as it is: no second encoding).
+   */
   static take(
     actorId: string,
     window: number,
     snapshot: unknown,
     options: IncrementalOptions,
-  ): IncrementalCapture | undefined {
-    const capture = new IncrementalCapture(actorId, window, snapshot, options);
-    return capture.parts.length > 0 ? capture : undefined;
+  ): IncrementalCapture {
+    return new IncrementalCapture(actorId, window, snapshot, options);
+  }
+
+  get incremental(): boolean {
+    return this.parts.length > 0;
   }
 
   /** Entries still to encode. */
