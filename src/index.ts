@@ -30,7 +30,12 @@ export { InvalidOptionError, type Run } from './engine/run.ts';
 export type { OperatorStats, RunStats, StatusEvent } from './engine/status.ts';
 export type { ActorPlan, ChannelPlan, PhysicalPlan } from './plan/physical-plan.ts';
 export { planPhysical } from './plan/planner.ts';
-export { SnapshotCorruptError, StoreLockedError } from './storage/errors.ts';
+export {
+  SnapshotCorruptError,
+  StateNotRestorableError,
+  StoreLockedError,
+  StorePathError,
+} from './storage/errors.ts';
 export { LevelSnapshotStore } from './storage/level-snapshot-store.ts';
 export { MemorySnapshotStore } from './storage/memory-snapshot-store.ts';
 export type { SnapshotStore } from './storage/snapshot-store.ts';

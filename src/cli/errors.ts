@@ -5,7 +5,7 @@
 import { SluiceError } from '../core/errors.ts';
 import { DagError } from '../dag/errors.ts';
 import { OperatorFailure } from '../engine/failure.ts';
-import { StoreLockedError } from '../storage/errors.ts';
+import { StoreLockedError, StorePathError } from '../storage/errors.ts';
 
 /** The run finished (or was stopped gracefully). */
 export const EXIT_OK = 0;
@@ -39,6 +39,9 @@ export function explain(error: unknown): Explained {
   }
   if (error instanceof StoreLockedError) {
     return { message: `store in use (${error.code}): ${error.message}`, exitCode: EXIT_USAGE };
+  }
+  if (error instanceof StorePathError) {
+    return { message: `bad store (${error.code}): ${error.message}`, exitCode: EXIT_USAGE };
   }
   if (error instanceof OperatorFailure) {
     return { message: `run failed (${error.code}): ${error.message}`, exitCode: EXIT_FAILED };

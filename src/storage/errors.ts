@@ -87,3 +87,19 @@ export class StateNotRestorableError extends SluiceError {
     );
   }
 }
+
+/** The store path cannot hold a store: it is a file, under a file, or not writable. */
+export class StorePathError extends SluiceError {
+  constructor(
+    readonly location: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'SLUICE_STORE_PATH',
+      `The snapshot store directory ${location} ${problem}. Give the run a store directory it can create ` +
+        'and write (sluice run --store <dir>, or the store option of launch()).',
+      options,
+    );
+  }
+}

@@ -2,14 +2,16 @@ import { Level } from 'level';
 import { SnapshotCorruptError, StoreLockedError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
+import { storePathProblem } from './store-path.ts';
 
 /*
  * Layout: four sublevels, keyed `${actorId}\0${window as 16 zero-padded digits}` so that an actor's keys
  * are contiguous and sort by window (2 < 10 < 100; Number.MAX_SAFE_INTEGER has 16 digits). Actor ids
  * cannot contain \0, so the range [`${actorId}\0`, `${actorId}\x01`) holds exactly one actor's keys.
  *
- *   !snap!<actor>\0<window>  -> checksummed state frame
+ *   !snap!<actor>\0<window>  -> checksummed state frame (or, for a frame over CHUNK_BYTES, a chunk head)
  *   !mark!<actor>\0<window>  -> empty: the snapshot is complete
+ *   !chnk!<actor>\0<window>\0<index> -> the index-th CHUNK_BYTES of a large frame
  *   !wlog!<actor>\0<window>  -> checksummed WindowLogEntry frame
  *   !meta!<key>              -> checksummed value frame
  */
@@ -18,7 +20,20 @@ export const LEVEL_SUBLEVELS = {
   markers: 'mark',
   windowLog: 'wlog',
   meta: 'meta',
+  chunks: 'chnk',
 } as const;
+
+/*
+ * A frame larger than this is written in chunks, one synced write each, then its head and marker: LevelDB
+ * copies a write's values into its batch on the calling (main) thread, and a 16 MB copy of fresh memory
+ * blocks the event loop for a long time on a busy machine; chunk by chunk, other work runs in between.
+ * A head is CHUNKED, then the chunk count and the frame's length (uint32 each): never a frame, whose first
+ * byte is the codec's version (1).
+ */
+const CHUNK_BYTES = 1 << 20;
+const CHUNKED = 0xcc;
+const chunkKey = (actorId: string, window: number, index: number) =>
+  `${levelRecordKey(actorId, window)}\u0000${index.toString().padStart(8, '0')}`;
 
 export function levelRecordKey(actorId: string, window: number): string {
   return `${actorId}\u0000${window.toString().padStart(16, '0')}`;
@@ -36,6 +51,7 @@ type Handles = {
   markers: Sub;
   windowLog: Sub;
   meta: Sub;
+  chunks: Sub;
   synced: GroupCommit<BatchOp>;
 };
 type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: Uint8Array };
@@ -72,7 +88,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       if ((err as { cause?: { code?: unknown } }).cause?.code === 'LEVEL_LOCKED') {
         throw new StoreLockedError(this.dir, { cause: err });
       }
-      throw err;
+      throw (await storePathProblem(this.dir, err)) ?? err;
     }
     this.#handles = {
       db,
@@ -80,6 +96,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       markers: sublevel(db, LEVEL_SUBLEVELS.markers),
       windowLog: sublevel(db, LEVEL_SUBLEVELS.windowLog),
       meta: sublevel(db, LEVEL_SUBLEVELS.meta),
+      chunks: sublevel(db, LEVEL_SUBLEVELS.chunks),
       synced: new GroupCommit<BatchOp>((ops) => db.batch(ops, { sync: true })),
     };
   }
@@ -97,12 +114,54 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
    * The marker still earns its place: listing windows reads only the small marker keys, never the frames.
    */
   protected async _saveSnapshot(actorId: string, window: number, frame: Uint8Array): Promise<void> {
-    const { snapshots, markers, synced } = this.#s;
+    const { snapshots, markers, chunks, synced } = this.#s;
     const key = levelRecordKey(actorId, window);
+    let value = frame;
+    if (frame.length > CHUNK_BYTES) {
+      // Chunks first, each durable before the next is copied; the marker comes with the head, last.
+      const count = Math.ceil(frame.length / CHUNK_BYTES);
+      for (let i = 0; i < count; i++) {
+        const chunk = frame.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
+        await synced.write([
+          { type: 'put', sublevel: chunks, key: chunkKey(actorId, window, i), value: chunk },
+        ]);
+      }
+      value = new Uint8Array(9);
+      value[0] = CHUNKED;
+      new DataView(value.buffer).setUint32(1, count);
+      new DataView(value.buffer).setUint32(5, frame.length);
+    }
     await synced.write([
-      { type: 'put', sublevel: snapshots, key, value: frame },
+      { type: 'put', sublevel: snapshots, key, value },
       { type: 'put', sublevel: markers, key, value: EMPTY },
     ]);
+  }
+
+  /** The frame a chunk head stands for, its chunks put back together. */
+  async #unchunk(actorId: string, window: number, head: Uint8Array): Promise<Uint8Array> {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const count = view.getUint32(1);
+    const length = view.getUint32(5);
+    const keys = Array.from({ length: count }, (_, i) => chunkKey(actorId, window, i));
+    const chunks = (await this.#s.chunks.getMany(keys)) as Array<Uint8Array | undefined>;
+    const frame = new Uint8Array(length);
+    let at = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      if (chunk === undefined || at + chunk.length > length) {
+        throw new SnapshotCorruptError(
+          { kind: 'snapshot', actorId, window },
+          `chunk ${i} of ${count} missing or too long`,
+        );
+      }
+      frame.set(chunk, at);
+      at += chunk.length;
+    }
+    if (at !== length)
+      throw new SnapshotCorruptError(
+        { kind: 'snapshot', actorId, window },
+        `chunks hold ${at} of ${length} bytes`,
+      );
+    return frame;
   }
 
   protected async _loadSnapshot(actorId: string, window: number): Promise<Uint8Array | undefined> {
@@ -126,7 +185,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
         'marker present but data missing',
       );
     }
-    return frame;
+    return frame.length === 9 && frame[0] === CHUNKED ? this.#unchunk(actorId, window, frame) : frame;
   }
 
   protected async _snapshotWindows(actorId: string): Promise<number[]> {
@@ -141,6 +200,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
     const range = { gte: actorStart(actorId), lt: levelRecordKey(actorId, w) };
     await this.#s.markers.clear(range);
     await this.#s.snapshots.clear(range);
+    await this.#s.chunks.clear(range);
   }
 
   protected async _appendWindowLog(actorId: string, window: number, frame: Uint8Array): Promise<void> {
