@@ -125,7 +125,7 @@ async function boundaryCheck(
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
     const note = v.boundaryDependence
-      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates; if it has none, check that its input operators keep what they owe in state`
+      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates, and of merged partitions unless compared per key (--key); otherwise check that its input operators keep what they owe in state`
       : '';
     return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
   }
