@@ -1,11 +1,13 @@
 /**
  * From an error to the one line the command prints (`sluice: …`) and its exit code. Every failure the
- * command knows gets a message that says what was wrong; the stack trace stays out of the user's way.
+ * command knows gets a message that says what was wrong; the stack trace stays out of the user's way,
+ * except an operator failure's: its cause's stack (where the operator threw) follows the line.
  */
 import { SluiceError } from '../core/errors.ts';
 import { DagError } from '../dag/errors.ts';
 import { OperatorFailure } from '../engine/failure.ts';
 import { StoreLockedError, StorePathError } from '../storage/errors.ts';
+import { causeStack } from './stack.ts';
 
 /** The run finished (or was stopped gracefully). */
 export const EXIT_OK = 0;
@@ -30,6 +32,8 @@ export class CliError extends Error {
 export interface Explained {
   message: string;
   exitCode: number;
+  /** An operator failure's cause's stack (stack.ts), printed indented after the line. */
+  stack?: string;
 }
 
 export function explain(error: unknown): Explained {
@@ -44,7 +48,8 @@ export function explain(error: unknown): Explained {
     return { message: `bad store (${error.code}): ${error.message}`, exitCode: EXIT_USAGE };
   }
   if (error instanceof OperatorFailure) {
-    return { message: `run failed (${error.code}): ${error.message}`, exitCode: EXIT_FAILED };
+    const message = `run failed (${error.code}): ${error.message}`;
+    return { message, exitCode: EXIT_FAILED, stack: causeStack(error) };
   }
   if (error instanceof SluiceError) {
     const badInput = ['SLUICE_INVALID_OPTION', 'SLUICE_STORE_PLAN_MISMATCH'].includes(error.code);

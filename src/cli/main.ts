@@ -9,6 +9,7 @@ import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
+import { indent } from './stack.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -16,23 +17,27 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 /** Runs the command line `argv` (as process.argv: node, script, args…); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  let exitCode = EXIT_OK;
-  const program = buildProgram((code) => {
-    exitCode = code;
-  });
+  const outcome = { exitCode: EXIT_OK, json: false };
+  const program = buildProgram(outcome);
   try {
     await program.parseAsync(argv);
-    return exitCode;
+    return outcome.exitCode;
   } catch (e) {
     // Commander has already printed its own message (through outputError below) or the help.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    const { message, exitCode: code } = explain(e);
+    const { message, exitCode: code, stack } = explain(e);
     process.stderr.write(errorLine(message));
+    // With --json the stack is a field of the run's 'failed' entry (run-command.ts).
+    if (stack !== undefined && !outcome.json) process.stderr.write(`${indent(stack)}\n`);
     return code;
   }
 }
 
-function buildProgram(setExitCode: (code: number) => void): Command {
+/** `outcome` collects what the commands tell main: their exit code, and whether they log JSON. */
+function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
+  const setExitCode = (code: number) => {
+    outcome.exitCode = code;
+  };
   const program = new Command('sluice')
     .description('Run sluice stream-processing applications.')
     .version(version)
@@ -57,6 +62,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--json', 'log JSON lines instead of text', false)
     .action(async (app: string, opts: RunFlags) => {
+      outcome.json = opts.json;
       setExitCode(await runCommand(app, opts));
     });
 

@@ -9,6 +9,7 @@ import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
 import { startProgress } from './progress.ts';
 import { handleStopSignals } from './signals.ts';
+import { causeStack } from './stack.ts';
 import { logStatus } from './status-log.ts';
 
 export interface RunCommandOptions {
@@ -54,8 +55,9 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
       committed > 0
         ? `relaunched on ${store}, a fixed build continues after window ${committed}`
         : `nothing was committed to ${store}`;
+    const error = e instanceof Error ? { code: (e as { code?: unknown }).code, message: e.message } : {};
     log.error(
-      { event: 'failed', restarts, committed, store },
+      { event: 'failed', restarts, committed, store, error: { ...error, stack: causeStack(e) } },
       `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ${next}`,
     );
     throw e;

@@ -5,6 +5,7 @@
  */
 import type { StatusEvent } from '../engine/status.ts';
 import type { Logger } from './logger.ts';
+import { causeStack, indent } from './stack.ts';
 
 export function logStatus(log: Logger, e: StatusEvent): void {
   switch (e.type) {
@@ -23,12 +24,17 @@ export function logStatus(log: Logger, e: StatusEvent): void {
       );
       return;
     }
-    case 'failure':
+    case 'failure': {
+      // The cause's stack: always a field (--json), in the text only at debug level (it may be restarted).
+      const stack = causeStack(e.error);
+      const text =
+        stack && log.isLevelEnabled('debug') ? `${e.error.message}\n${indent(stack)}` : e.error.message;
       log.error(
-        { event: e.type, actorId: e.actorId, operator: e.operator, window: e.window, phase: e.phase },
-        e.error.message,
+        { event: e.type, actorId: e.actorId, operator: e.operator, window: e.window, phase: e.phase, stack },
+        text,
       );
       return;
+    }
     case 'restart':
       log.warn(
         { event: e.type, actors: e.actors, window: e.window, attempt: e.attempt, delayMs: e.delayMs },
