@@ -8,9 +8,12 @@ import { OperatorFailure } from '../engine/failure.ts';
 
 const MAX_CAUSES = 5;
 
-/** The cause's stack of an operator failure; undefined for other errors or a cause that is not an Error. */
+/**
+ * The cause's stack of an operator failure; undefined for other errors, a cause that is not an Error, or
+ * a failure that is not restartable (its cause is the runtime's verdict, whose message says it all).
+ */
 export function causeStack(error: unknown): string | undefined {
-  if (!(error instanceof OperatorFailure)) return undefined;
+  if (!(error instanceof OperatorFailure) || !error.restartable) return undefined;
   const parts: string[] = [];
   for (let c = error.cause; c instanceof Error && parts.length < MAX_CAUSES; c = c.cause) {
     parts.push(c.stack ?? `${c.name}: ${c.message}`);

@@ -81,9 +81,9 @@ export class StateNotRestorableError extends SluiceError {
   ) {
     super(
       'SLUICE_STATE_NOT_RESTORABLE',
-      `${path} ${problem}; a checkpoint would not restore it as it is, so none was written. Keep this.state ` +
-        'plain data (objects, arrays, Map, Set, Date, bigint, typed arrays, strings, numbers, booleans, null) ' +
-        'and build class instances, functions and connections in setup()',
+      `${path} ${problem}, so no checkpoint of this state was written. Keep this.state plain data ` +
+        '(objects, arrays, Map, Set, Date, bigint, typed arrays, strings, numbers, booleans, null); build ' +
+        'class instances, functions and connections in setup()',
     );
   }
 }

@@ -176,7 +176,7 @@ class Walker {
       }
       if (LEAVES.has(ctor)) return undefined;
     }
-    return `is ${describeClass(value, ctor)}, which the checkpoint codec does not restore as such`;
+    return `is ${describeClass(value, ctor)}, which a checkpoint cannot restore as such`;
   }
 
   /** A visit that stops after `width` children (a sample). */

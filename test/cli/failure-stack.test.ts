@@ -139,6 +139,8 @@ describe('causeStack', () => {
     expect(stack.startsWith(`${cause.stack}\ncaused by: ${root.stack}`)).toBe(true);
     expect(causeStack(new OperatorFailure('a', 'op', 3, 'tuple', 'a string'))).toBeUndefined();
     expect(causeStack(new Error('plain'))).toBeUndefined();
+    const verdict = new OperatorFailure('a', 'op', 3, 'checkpoint', cause, { restartable: false });
+    expect(causeStack(verdict)).toBeUndefined();
     expect(indent('Error: x\n    at f (a.ts:1:2)')).toBe('    Error: x\n      at f (a.ts:1:2)');
   });
 });

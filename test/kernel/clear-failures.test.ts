@@ -270,7 +270,7 @@ describe('a state that would not restore as it is', () => {
     expect(err).toMatchObject({ operator: 'devices', actorId: 'devices', window: 2, phase: 'checkpoint' });
     expect(err.message).toContain('operator "devices" (devices) failed in window 2 during checkpoint');
     expect(err.message).toContain(
-      'state.byDevice.get("d7").handler is an instance of class Counter, which the checkpoint codec does not restore as such',
+      'state.byDevice.get("d7").handler is an instance of class Counter, which a checkpoint cannot restore as such, so no checkpoint of this state was written',
     );
     expect(err.message).toMatch(/not restarted: restarting cannot fix it$/);
     expect((err.cause as { code: string }).code).toBe('SLUICE_STATE_NOT_RESTORABLE');
