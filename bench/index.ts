@@ -11,12 +11,13 @@ import { parseArgs } from 'node:util';
 import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
+import { largeStateSection } from './large-state.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
-import { slowSinkSection } from './slow-sink.ts';
 import type { BenchOptions, Section } from './section.ts';
+import { slowSinkSection } from './slow-sink.ts';
 
 const SECTIONS: readonly Section[] = [
   caseStudySection,
@@ -26,6 +27,7 @@ const SECTIONS: readonly Section[] = [
   recoveryTimeSection,
   outputFencingSection,
   slowSinkSection,
+  largeStateSection,
 ];
 
 async function main(): Promise<void> {
