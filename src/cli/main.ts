@@ -2,7 +2,7 @@
  * The `sluice` command: commander wiring only. Each command's work is in its own file; every error
  * ends here and leaves as one `sluice: …` line on stderr with the exit code of errors.ts.
  */
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
@@ -11,9 +11,9 @@ import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
 import { indent } from './stack.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+// By the package's own name: this file runs as src/cli/main.ts in the repository, as dist/src/cli/main.js
+// in an installed package.
+const { version } = createRequire(import.meta.url)('sluice/package.json') as { version: string };
 
 /** Runs the command line `argv` (as process.argv: node, script, args…); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -4,7 +4,10 @@
  * 1. An application module anywhere on disk (say /tmp/app.ts, with no package.json and no node_modules)
  *    imports 'sluice', 'sluice/actors' or 'sluice/testkit': those specifiers resolve to this package's
  *    own entry files, as listed in its package.json "exports", so the application and the command share
- *    one instance of every module (an operator class from the app passes the engine's `instanceof`).
+ *    one instance of every module (an operator class from the app passes the engine's `instanceof`):
+ *    the TypeScript sources (the "sluice-source" condition) in the repository, where src/cli/main.ts sits
+ *    next to this file as src/cli/bin.js expects; the compiled dist/ files (the "import" condition) in an
+ *    installed package, which ships no sources.
  * 2. A `.ts` or `.js` file with no "type" in its package.json (or no package.json at all) counts as
  *    CommonJS for Node and tsx, which cannot load an application written with `import`/`export default`.
  *    Such a file is loaded as an ES module when its source has ESM syntax, as Node 22 does for `.js`.
@@ -18,10 +21,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
 
-/** 'sluice' → file:///…/src/index.ts, 'sluice/actors' → file:///…/actors/index.ts, … */
+const condition = existsSync(new URL('./main.ts', import.meta.url)) ? 'sluice-source' : 'import';
+
+/** 'sluice' → file:///…/src/index.ts (or …/dist/src/index.js), 'sluice/actors' → file:///…/actors/index.ts, … */
 const entries = new Map(
   Object.entries(manifest.exports ?? {})
-    .filter(([, target]) => typeof target === 'string')
+    .map(([subpath, target]) => [subpath, typeof target === 'string' ? target : target?.[condition]])
+    .filter(([subpath, target]) => typeof target === 'string' && !subpath.endsWith('.json'))
     .map(([subpath, target]) => [
       subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
       pathToFileURL(join(packageRoot, target)).href,
