@@ -25,6 +25,7 @@ describe('explain', () => {
       message:
         'run failed (SLUICE_OPERATOR_FAILED): operator "op" (op#1) failed in window 7 during endWindow: disk full',
       exitCode: EXIT_FAILED,
+      stack: (failure.cause as Error).stack,
     });
     expect(explain(new SluiceError('SLUICE_INVALID_OPTION', 'bad')).exitCode).toBe(EXIT_USAGE);
     expect(explain(new TypeError('x is undefined'))).toEqual({

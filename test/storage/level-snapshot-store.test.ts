@@ -124,10 +124,12 @@ describe('LevelSnapshotStore', () => {
     expect(fs.existsSync(location)).toBe(true);
   });
 
-  it('passes other open failures through unchanged', async () => {
-    const file = path.join(dir(), 'not-a-dir');
-    fs.writeFileSync(file, 'x');
-    const error = await new LevelSnapshotStore(path.join(file, 'store')).open().catch((err: unknown) => err);
+  it('passes other open failures through unchanged (a store path that is a file: store-path.test.ts)', async () => {
+    // A damaged database: CURRENT names a manifest that is not there.
+    const location = dir();
+    fs.mkdirSync(location, { recursive: true });
+    fs.writeFileSync(path.join(location, 'CURRENT'), 'MANIFEST-000099\n');
+    const error = await new LevelSnapshotStore(location).open().catch((err: unknown) => err);
     expect(error).not.toBeInstanceOf(StoreLockedError);
     expect(error).toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
   });
