@@ -18,8 +18,8 @@ export class IncrementalCapture {
   readonly chainFrom: number;
   private readonly parts: Array<{ part: MapPart; job: EncodeJob<unknown, unknown> }> = [];
   private readonly refs = new Map<AnyMap, unknown[]>();
-  /** Jobs of earlier checkpoints still running when this one was taken. */
-  private readonly unfinished: EncodeJob<unknown, unknown>[] = [];
+  /** Encodings of earlier checkpoints still running when this one was taken: they go first. */
+  private readonly earlier: EncodeJob<unknown, unknown>[] = [];
 
   private constructor(
     readonly actorId: string,
@@ -34,7 +34,9 @@ export class IncrementalCapture {
     } catch (err) {
       throw new StateNotEncodableError({ kind: 'snapshot', actorId, window }, { cause: err });
     }
-    for (const job of this.unfinished) job.finish();
+    // At most one earlier encoding may go on: older ones are finished now (the encoder is free again),
+    // so a run that checkpoints faster than it can encode waits here, a bounded backlog behind.
+    for (const job of this.earlier.splice(0, Math.max(0, this.earlier.length - 1))) job.finish();
     let from = window;
     for (const ref of this.refs.values()) from = Math.min(from, ref[1] as number);
     this.chainFrom = from;
@@ -60,14 +62,20 @@ export class IncrementalCapture {
   /** Entries still to encode. */
   get remaining(): number {
     let n = 0;
+    for (const job of this.earlier) n += job.remaining;
     for (const { job } of this.parts) n += job.remaining;
     return n;
   }
 
   /** Encodes one slice; true once every map is encoded. */
   step(): boolean {
-    for (const { job } of this.parts) if (!job.done) return job.step() && this.parts.every((p) => p.job.done);
+    for (const job of this.earlier) if (!job.done) return job.step() && this.allDone();
+    for (const { job } of this.parts) if (!job.done) return job.step() && this.allDone();
     return true;
+  }
+
+  private allDone(): boolean {
+    return this.earlier.every((j) => j.done) && this.parts.every((p) => p.job.done);
   }
 
   finish(): void {
@@ -84,17 +92,20 @@ export class IncrementalCapture {
     const known = this.refs.get(map);
     if (known) return known;
     const t = MapTracker.of(map);
-    // The previous checkpoint's slices are finished right after the skeleton (the encoder is busy now
-    // and is not re-entrant); the map cannot change before then.
-    if (t.job && !t.job.done) this.unfinished.push(t.job);
-    t.job = undefined;
+    // Earlier checkpoints' slices are encoded before this one's (not now: the encoder is busy with the
+    // skeleton and is not re-entrant); a delta may copy a base still being encoded.
+    this.earlier.push(...t.unfinished());
     const slot = this.parts.length;
+    // A delta holds every key changed since the base: once the deltas written since the base add up to
+    // more than the map, a base is the cheaper way on (as renting stops paying past the price).
     const canDelta =
       t.base !== undefined &&
       (t.copy !== undefined || t.baseSlices !== undefined) &&
-      t.changed.size <= map.size * this.options.baseFraction;
+      t.changed.size <= map.size * this.options.baseFraction &&
+      t.written + t.changed.size <= map.size;
     let part: MapPart;
     if (canDelta) {
+      t.written += t.changed.size;
       part = { slot, kind: 'delta', slices: [] };
       if (t.copy === undefined) {
         part.baseCopy = t.baseSlices;

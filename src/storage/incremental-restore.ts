@@ -61,6 +61,7 @@ export async function restoreIncremental(
     }
     apply(map, await baseSlices(load, ref, part, actorId, window), actorId, window);
     apply(map, part.slices, actorId, window, tracker.changed);
+    tracker.written = tracker.changed.size; // at least this one delta was written since the base
     tracker.base = ref.base;
     tracker.copy = ref.copy ?? [window, ref.slot];
   }

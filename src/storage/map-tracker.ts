@@ -110,7 +110,10 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
   copy: PartRef | undefined;
   /** The base's encoded slices, held until the checkpoint after it stores the copy. */
   baseSlices: Slice[] | undefined;
-  job: EncodeJob<K, V> | undefined;
+  /** Entries the deltas since the base wrote: past the map's size, a new base is cheaper. */
+  written = 0;
+  /** Checkpoint encodings still running, oldest first (each keeps its captured values copy-on-write). */
+  jobs: EncodeJob<K, V>[] = [];
 
   static of<K, V>(map: DurableMap<K, V>): MapTracker<K, V> {
     const existing = map[CHANGE_TRACKER];
@@ -120,20 +123,27 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
     return tracker;
   }
 
+  /** The encodings of earlier checkpoints that are not finished. */
+  unfinished(): EncodeJob<K, V>[] {
+    this.jobs = this.jobs.filter((j) => !j.done);
+    return this.jobs;
+  }
+
   /** Starts encoding this map's checkpoint (a base, or the keys changed since the base). */
   startJob(map: DurableMap<K, V>, base: boolean, sliceEntries: number): EncodeJob<K, V> {
-    this.job = new EncodeJob(map, base, this.changed, sliceEntries);
-    return this.job;
+    const job = new EncodeJob(map, base, this.changed, sliceEntries);
+    this.unfinished().push(job);
+    return job;
   }
 
   beforeChange(_map: DurableMap<K, V>, key: K): void {
     if (this.base !== undefined) this.changed.add(key);
-    this.job?.saveBefore(key);
+    for (const job of this.jobs) job.saveBefore(key);
   }
 
   beforeClear(): void {
-    this.job?.finish();
-    this.job = undefined;
+    for (const job of this.jobs) job.finish();
+    this.jobs = [];
     this.needBase();
   }
 
@@ -142,5 +152,6 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
     this.copy = undefined;
     this.baseSlices = undefined;
     this.changed = new Set();
+    this.written = 0;
   }
 }
