@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Channel } from '../../src/engine/channel.ts';
 import { OperatorFailure } from '../../src/engine/failure.ts';
 import { BEGIN, DATA, END, type Message } from '../../src/engine/messages.ts';
+import { application, RestartStrategy } from '../../src/index.ts';
 import { TupleNotEncodableError } from '../../src/transport/errors.ts';
+import { eventsOf, start } from './kit.ts';
+import { ListSource, Pass } from './operators.ts';
 
 const source = { stream: 'readings', actorId: 'source#0', operator: 'source' };
 
@@ -97,5 +100,40 @@ describe('a retaining channel keeps read batches encoded', () => {
     fill(ch, 2);
     readAll(ch);
     expect(ch.buffered).toBe(0);
+  });
+});
+
+describe('a tuple that cannot be kept for replay, in a run', () => {
+  class Money {
+    constructor(readonly cents: number) {}
+  }
+  const app = application('unencodable', (dag) => {
+    const src = dag.add('prices', ListSource<Money>, { make: (i: number) => new Money(i), perWindow: 3 });
+    const pass = dag.add('pass', Pass<Money>);
+    dag.stream('amounts', src.out, pass.in).locality('container');
+  });
+
+  it('fails the producing operator, naming the stream and the value', async () => {
+    const { run } = await start(app, {
+      windows: 4,
+      checkpointWindowCount: 2,
+      restart: RestartStrategy.stop(),
+    });
+    const error = await run.done.then(
+      () => undefined,
+      (e: unknown) => e as OperatorFailure,
+    );
+    expect(error).toBeInstanceOf(OperatorFailure);
+    expect([error!.operator, error!.window]).toEqual(['prices', 1]);
+    expect((error!.cause as TupleNotEncodableError).code).toBe('SLUICE_TUPLE_NOT_ENCODABLE');
+    expect(error!.message).toContain('stream "amounts"');
+    expect(error!.message).toContain('an instance of Money');
+  });
+
+  it("runs with replayFrom: 'sources', where nothing is kept", async () => {
+    const { run, events } = await start(app, { windows: 4, checkpointWindowCount: 2, replayFrom: 'sources' });
+    await run.done;
+    const last = eventsOf(events, 'window').at(-1);
+    expect([last?.window, last?.tuples]).toEqual([4, 12]);
   });
 });
