@@ -15,12 +15,15 @@ export type DagErrorCode =
   | 'SLUICE_LOCALITY'
   | 'SLUICE_PARTITIONING';
 
-/** An invalid DAG. `operator` / `stream` name what is wrong so tools can point at it. */
+/**
+ * An invalid DAG. `operator` / `stream` name what is wrong so tools can point at it; `streams`, those on
+ * a cycle in the order tuples flow.
+ */
 export class DagError extends SluiceError {
   constructor(
     override readonly code: DagErrorCode,
     message: string,
-    readonly where: { operator?: string; stream?: string } = {},
+    readonly where: { operator?: string; stream?: string; streams?: string[] } = {},
   ) {
     super(code, message);
   }

@@ -99,16 +99,44 @@ export function topologicalOrder(dag: LogicalDag): LogicalOperator[] {
     }
   }
   if (order.length < dag.operators.size) {
-    const onCycle = [...indegree].find(([, d]) => d > 0)![0];
-    const stream = dag.streams.find((s) => s.to.some((t) => t.operator === onCycle))?.name;
-    throw new DagError(
-      'SLUICE_CYCLE',
-      `the DAG has a cycle through operator "${onCycle}" (stream "${stream}")`,
-      {
-        operator: onCycle,
-        stream,
-      },
-    );
+    const cycle = findCycle(dag, new Set([...indegree].filter(([, d]) => d > 0).map(([n]) => n)));
+    const path = cycle.map((s) => `"${s.name}" (${s.from.operator} → ${s.to[0]!.operator})`).join(', ');
+    throw new DagError('SLUICE_CYCLE', `the DAG has a cycle through streams ${path}`, {
+      operator: cycle[0]!.from.operator,
+      stream: cycle[0]!.name,
+      streams: cycle.map((s) => s.name),
+    });
   }
   return order;
+}
+
+/**
+ * The streams of one cycle among `left`, the operators Kahn's algorithm could not order. Each of them has
+ * a stream from another of them (its in-degree stayed above 0), so walking those streams backwards never
+ * leaves `left` and must come back to an operator it passed: from there to here is a cycle. (A leftover
+ * operator may only be downstream of a cycle; walking back is what keeps such streams out of the error.)
+ */
+function findCycle(
+  dag: LogicalDag,
+  left: ReadonlySet<string>,
+): { name: string; from: { operator: string }; to: { operator: string }[] }[] {
+  const into = (operator: string) => {
+    for (const s of dag.streams) {
+      const sink = s.to.find((t) => t.operator === operator);
+      if (sink !== undefined && left.has(s.from.operator)) return { name: s.name, from: s.from, to: [sink] };
+    }
+    throw new Error(`operator "${operator}" has no stream from an unordered operator`); // cannot happen
+  };
+  const walked: ReturnType<typeof into>[] = [];
+  const seen = new Map<string, number>();
+  let at = [...left][0]!;
+  while (!seen.has(at)) {
+    seen.set(at, walked.length);
+    const s = into(at);
+    walked.push(s);
+    at = s.from.operator;
+  }
+  // walked[i] enters the operator first seen at step i; the cycle is the streams from there on, reversed
+  // into the direction the tuples flow.
+  return walked.slice(seen.get(at)).reverse();
 }

@@ -135,18 +135,34 @@ describe('DAG validation', () => {
     expect(err.message).toContain('"first"');
   });
 
-  it('rejects a cycle and names an operator on it', () => {
+  it('rejects a cycle and names the streams on it, not those leading into or out of it', () => {
     const err = check((dag) => {
+      // Added first, so the search for the cycle starts downstream of it.
+      const after = dag.add('after', Pass);
+      const end = dag.add('end', Pass);
       const src = dag.add('src', NumberSource);
       const join = dag.add('join', Join);
+      const pass = dag.add('pass', Pass);
       const loop = dag.add('loop', Pass);
       dag.stream('in', src.out, join.left);
-      dag.stream('forward', join.out, loop.in);
-      dag.stream('back', loop.out, join.right);
+      dag.stream('forward', join.out, pass.in);
+      dag.stream('on', pass.out, loop.in);
+      // 'back' closes the cycle and also leaves it, towards 'after'.
+      dag.stream('back', loop.out, [join.right, after.in]);
+      dag.stream('out', after.out, end.in);
     });
     expect(err.code).toBe('SLUICE_CYCLE');
-    expect(['join', 'loop']).toContain(err.where.operator);
-    expect(err.message).toContain(`"${err.where.operator}"`);
+    expect([...(err.where.streams ?? [])].sort()).toEqual(['back', 'forward', 'on']);
+    // In the order tuples flow, from any stream of the cycle.
+    const order = ['forward', 'on', 'back'];
+    const first = order.indexOf(err.where.streams![0]!);
+    expect(err.where.streams).toEqual([...order.slice(first), ...order.slice(0, first)]);
+    expect(err.where.stream).toBe(err.where.streams![0]);
+    expect(err.message).not.toContain('"in"');
+    expect(err.message).not.toContain('"out"');
+    expect(err.message).toContain('"forward" (join → pass)');
+    expect(err.message).toContain('"on" (pass → loop)');
+    expect(err.message).toContain('"back" (loop → join)');
   });
 
   it('rejects an InputOperator that declares an input port', () => {
