@@ -1,6 +1,6 @@
 import { Encoder } from 'cbor-x';
 import { TupleNotEncodableError } from './errors.ts';
-import { compiledShape, MAX_FIELDS, type Shape, scatterFor, shapeOf } from './numeric-columns.ts';
+import { type CompiledShape, MAX_FIELDS, type Shape, scatterFor, shapeOf } from './numeric-columns.ts';
 import { findNotPlainData } from './plain-data.ts';
 import type { Slab } from './slab.ts';
 
@@ -14,10 +14,11 @@ import type { Slab } from './slab.ts';
  *   | version | layout | flags  |   0    | count (u32 LE) | body
  *   +---------+--------+--------+--------+----------------+-- - -
  *
- * layout COLUMNS (every tuple a number, or every tuple a plain object with the same keys, all numbers):
- *   u32 LE length L of the names, L bytes of UTF-8 JSON (`null` for bare numbers, else the key array),
- *   one type byte per column (1 = int32, 2 = float64), zero padding to a multiple of 8, then each column
- *   (count × 4 or 8 bytes, padded to 8), in the platform's byte order (flags bit 0: big-endian).
+ * layout COLUMNS (every tuple a number, or a string, or a plain object with the same keys and a number or
+ *   a string in each field): u32 LE length L of the names, L bytes of UTF-8 JSON (`null` for bare values,
+ *   else the key array), one type byte per column (1 = int32, 2 = float64, 3 = strings), zero padding to
+ *   a multiple of 8, then each column padded to 8: count × 4 or 8 bytes in the platform's byte order
+ *   (flags bit 0: big-endian), or for strings a u32 LE length and the UTF-8 JSON array of the strings.
  * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
  *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
  */
@@ -26,6 +27,7 @@ const COLUMNS = 1;
 const CBOR = 2;
 const INT32 = 1;
 const FLOAT64 = 2;
+const STRINGS = 3;
 const HEADER = 8;
 const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
 
@@ -35,6 +37,7 @@ const cbor = new Encoder({
   useTag259ForMaps: true,
   copyBuffers: true, // a decoded Uint8Array must not be a view into bytes a later replay decodes again
 } as ConstructorParameters<typeof Encoder>[0]);
+const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 /** Where encodeBatch takes its bytes from (a Slab, or a fresh buffer per batch). */
@@ -49,7 +52,7 @@ export function encodeBatch(tuples: readonly unknown[], slab?: Slab): Uint8Array
   const n = tuples.length;
   const shape = n > 0 ? shapeOf(tuples[0]) : undefined;
   if (shape !== undefined) {
-    const bytes = packColumns(shape, tuples, slab);
+    const bytes = shape.strings === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
     if (bytes) return bytes;
   }
   return packCbor(tuples, slab ? (size) => slab.take(size) : fresh);
@@ -69,8 +72,14 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   const fields = shape === null ? 1 : shape.length;
   const types = bytes.subarray(at, at + fields);
   at = pad8(at + fields);
-  const cols: ArrayLike<number>[] = [];
+  const cols: ArrayLike<unknown>[] = [];
   for (let j = 0; j < fields; j++) {
+    if (types[j] === STRINGS) {
+      const length = view.getUint32(at, true);
+      cols.push(JSON.parse(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length))) as string[]);
+      at = pad8(at + 4 + length);
+      continue;
+    }
     const width = types[j] === INT32 ? 4 : 8;
     const raw = bytes.subarray(at, at + n * width);
     cols.push(column(types[j]!, raw, n));
@@ -87,49 +96,126 @@ function column(type: number, raw: Uint8Array, n: number): ArrayLike<number> {
 }
 
 const base = new Int32Array(MAX_FIELDS + 1);
+/** Where number column j starts among the number columns, in bytes. */
+const offsets = new Int32Array(MAX_FIELDS);
+const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
+let scratch = new Uint8Array(64 * 1024);
 
-/** The columns layout, or undefined (and nothing taken from the slab) if a tuple does not fit it. */
-function packColumns(
-  shape: Shape,
+/** Lays out the number columns of `c` in field order (strings skipped); returns their bytes. */
+function layNumbers(c: CompiledShape, n: number, mask: number): number {
+  let size = 0;
+  for (let j = 0; j < c.fields; j++) {
+    if (c.kinds[j] === 's') continue;
+    const width = (mask >>> j) & 1 ? 8 : 4;
+    offsets[j] = size;
+    base[j] = size / width;
+    size = pad8(size + n * width);
+  }
+  return size;
+}
+
+function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, mask: number): number {
+  const typesAt = HEADER + 4 + c.names.length;
+  const columnsAt = pad8(typesAt + c.fields);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, columnsAt);
+  header(bytes, view, COLUMNS, n);
+  view.setUint32(HEADER, c.names.length, true);
+  bytes.set(c.names, HEADER + 4);
+  for (let j = 0; j < c.fields; j++) {
+    bytes[typesAt + j] = c.kinds[j] === 's' ? STRINGS : (mask >>> j) & 1 ? FLOAT64 : INT32;
+  }
+  bytes.fill(0, typesAt + c.fields, columnsAt);
+  return columnsAt;
+}
+
+function columnsStart(c: CompiledShape): number {
+  return pad8(HEADER + 4 + c.names.length + c.fields);
+}
+
+/**
+ * Every field a number: the columns are written in one pass straight into the batch's bytes. Undefined
+ * (and nothing taken from the slab) if a tuple does not fit.
+ */
+function packNumbers(
+  c: CompiledShape,
   tuples: readonly unknown[],
   slab: Slab | undefined,
 ): Uint8Array | undefined {
   const n = tuples.length;
-  const c = compiledShape(shape);
   for (;;) {
     const mask = c.floatMask;
-    const typesAt = HEADER + 4 + c.names.length;
-    const columnsAt = pad8(typesAt + c.fields);
-    let size = columnsAt;
-    for (let j = 0; j < c.fields; j++) {
-      const width = (mask >>> j) & 1 ? 8 : 4;
-      base[j] = (size - columnsAt) / width;
-      size = pad8(size + n * width);
-    }
-    const bytes = slab ? slab.take(size) : new Uint8Array(size);
-    const at = bytes.byteOffset + columnsAt;
-    const room = size - columnsAt;
-    const fit = c.gather(mask)(
-      tuples,
-      n,
-      new Float64Array(bytes.buffer, at, room >>> 3),
-      new Int32Array(bytes.buffer, at, room >>> 2),
-      base,
-    );
+    const at = columnsStart(c);
+    const room = layNumbers(c, n, mask);
+    const bytes = slab ? slab.take(at + room) : new Uint8Array(at + room);
+    const start = bytes.byteOffset + at;
+    const f64 = new Float64Array(bytes.buffer, start, room >>> 3);
+    const fit = c.gather(mask)(tuples, n, f64, new Int32Array(bytes.buffer, start, room >>> 2), base, strs);
     const wide = base[c.fields]!;
-    if (fit !== n || wide !== 0) {
-      slab?.giveBack(bytes);
-      if (fit !== n) return undefined;
-      c.floatMask = mask | wide; // a fraction in an int32 column: this shape's column is float from now on
-      continue;
+    if (fit === n && wide === 0) {
+      writeHeader(bytes, c, n, mask);
+      return bytes;
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, columnsAt);
-    header(bytes, view, COLUMNS, n);
-    view.setUint32(HEADER, c.names.length, true);
-    bytes.set(c.names, HEADER + 4);
-    for (let j = 0; j < c.fields; j++) bytes[typesAt + j] = (mask >>> j) & 1 ? FLOAT64 : INT32;
-    bytes.fill(0, typesAt + c.fields, columnsAt);
-    return bytes;
+    slab?.giveBack(bytes);
+    if (fit !== n) return undefined;
+    c.floatMask = mask | wide; // a fraction in an int32 column: this shape's column is float from now on
+  }
+}
+
+/**
+ * Some fields strings: numbers are gathered into scratch memory and strings into arrays, then the batch is
+ * sized and written, column by column in field order.
+ */
+function packMixed(
+  c: CompiledShape,
+  tuples: readonly unknown[],
+  slab: Slab | undefined,
+): Uint8Array | undefined {
+  const n = tuples.length;
+  try {
+    for (;;) {
+      const mask = c.floatMask;
+      const room = layNumbers(c, n, mask);
+      if (scratch.length < room) scratch = new Uint8Array(Math.max(room, scratch.length * 2));
+      const f64 = new Float64Array(scratch.buffer, 0, room >>> 3);
+      const fit = c.gather(mask)(tuples, n, f64, new Int32Array(scratch.buffer, 0, room >>> 2), base, strs);
+      if (fit !== n) return undefined;
+      const wide = base[c.fields]!;
+      if (wide !== 0) {
+        c.floatMask = mask | wide;
+        continue;
+      }
+      const json: (Uint8Array | undefined)[] = [];
+      let size = columnsStart(c);
+      for (let j = 0; j < c.fields; j++) {
+        if (c.kinds[j] === 's') {
+          strs[j]!.length = n;
+          const text = utf8.encode(JSON.stringify(strs[j]));
+          json[j] = text;
+          size = pad8(size + 4 + text.length);
+        } else size = pad8(size + n * ((mask >>> j) & 1 ? 8 : 4));
+      }
+      const bytes = slab ? slab.take(size) : new Uint8Array(size);
+      let at = writeHeader(bytes, c, n, mask);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+      for (let j = 0; j < c.fields; j++) {
+        const text = json[j];
+        let end: number;
+        if (text) {
+          view.setUint32(at, text.length, true);
+          bytes.set(text, at + 4);
+          end = at + 4 + text.length;
+        } else {
+          const length = n * ((mask >>> j) & 1 ? 8 : 4);
+          bytes.set(scratch.subarray(offsets[j]!, offsets[j]! + length), at);
+          end = at + length;
+        }
+        bytes.fill(0, end, pad8(end));
+        at = pad8(end);
+      }
+      return bytes;
+    }
+  } finally {
+    for (let j = 0; j < c.fields; j++) strs[j]!.length = 0; // hold no tuple's strings past the call
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * The fast path of the batch codec: a batch whose tuples are all numbers, or all plain objects with the
- * same keys (in the same order) and a number in every field, becomes one column per field: an Int32Array
- * where every value is a 32-bit integer (not -0), else a Float64Array (-0 and NaN included: every number
- * comes back as it was). Integer fields, the common case, take half the bytes.
+ * The fast path of the batch codec: a batch whose tuples are all numbers (or all strings), or all plain
+ * objects with the same keys (in the same order) and a number or a string in each field (the same kind
+ * in every tuple), becomes one column per field. A number column is an Int32Array where every value is a
+ * 32-bit integer (not -0), else a Float64Array (-0 and NaN included: every number comes back as it was);
+ * integer fields, the common case, take half the bytes. A string column is the JSON of the column's
+ * strings (native, exact for every string, lone surrogates included).
  *
  * Which columns are float is guessed from the batches of the same shape seen before (`floatMask`, which
  * only grows): the batch is written in one pass straight into its final bytes, and only a batch that
@@ -14,13 +16,16 @@
  * embedded with JSON.stringify, so any string is a safe literal.
  */
 
-/** The keys of a batch's shape; `null` when every tuple is a bare number. */
+/** The keys of a batch's shape; `null` when every tuple is a bare number or string. */
 export type Shape = readonly string[] | null;
 
+/** The kind of each field, from the first tuple: 'n' (number) or 's' (string), one letter per field. */
+export type Kinds = string;
+
 /**
- * Writes field j of tuple i at `f64[base[j] + i]` or `i32[base[j] + i]` (both views of the batch's bytes);
- * returns how many tuples fit the shape (all of them: `n`) and leaves in `base[fields]` the int32 columns
- * that met a value that is not an int32 (as bits).
+ * Writes number field j of tuple i at `f64[base[j] + i]` or `i32[base[j] + i]` (both views of the same
+ * bytes), string field j at `strs[j][i]`; returns how many tuples fit the shape and kinds (all of them:
+ * `n`) and leaves in `base[fields]` the int32 columns that met a value that is not an int32 (as bits).
  */
 export type Gather = (
   tuples: readonly unknown[],
@@ -28,14 +33,18 @@ export type Gather = (
   f64: Float64Array,
   i32: Int32Array,
   base: Int32Array,
+  strs: unknown[][],
 ) => number;
 /** Builds `n` tuples from the columns. */
-type Scatter = (cols: readonly ArrayLike<number>[], n: number) => unknown[];
+type Scatter = (cols: readonly ArrayLike<unknown>[], n: number) => unknown[];
 
 /** What the codec needs of a shape, computed once. */
 export interface CompiledShape {
   readonly shape: Shape;
+  readonly kinds: Kinds;
   readonly fields: number;
+  /** How many fields are strings. */
+  readonly strings: number;
   /** The JSON of the shape, UTF-8. */
   readonly names: Uint8Array;
   /** Columns (bits) written as float64; the rest as int32. */
@@ -50,31 +59,44 @@ const compiled = new Map<string, CompiledShape>();
 const scatters = new Map<string, Scatter>();
 const utf8 = new TextEncoder();
 
-/** The shape the first tuple suggests, or undefined if the batch cannot be columns. */
-export function shapeOf(first: unknown): Shape | undefined {
-  if (typeof first === 'number') return null;
+/** The shape and kinds the first tuple suggests, or undefined if the batch cannot be columns. */
+export function shapeOf(first: unknown): CompiledShape | undefined {
+  const bare = kindOf(first);
+  if (bare !== undefined) return compiledShape(null, bare);
   if (typeof first !== 'object' || first === null || Object.getPrototypeOf(first) !== Object.prototype) {
     return undefined;
   }
   const keys = Object.keys(first);
   if (keys.length === 0 || keys.length > MAX_FIELDS || keys.includes('__proto__')) return undefined;
-  return keys;
+  let kinds = '';
+  for (const k of keys) {
+    const kind = kindOf((first as Record<string, unknown>)[k]);
+    if (kind === undefined) return undefined;
+    kinds += kind;
+  }
+  return compiledShape(keys, kinds);
 }
 
-export function compiledShape(shape: Shape): CompiledShape {
-  const key = shape === null ? '' : shape.join('\u0000');
+function kindOf(v: unknown): 'n' | 's' | undefined {
+  return typeof v === 'number' ? 'n' : typeof v === 'string' ? 's' : undefined;
+}
+
+function compiledShape(shape: Shape, kinds: Kinds): CompiledShape {
+  const key = `${kinds}\u0000${shape === null ? '' : shape.join('\u0000')}`;
   let c = compiled.get(key);
   if (!c) {
     const gathers = new Map<number, Gather>();
     c = {
       shape,
+      kinds,
+      strings: kinds.split('s').length - 1,
       fields: shape === null ? 1 : shape.length,
       names: utf8.encode(JSON.stringify(shape)),
       floatMask: 0,
       gather(mask) {
         let g = gathers.get(mask);
         if (!g) {
-          g = compileGather(shape, mask);
+          g = compileGather(shape, kinds, mask);
           gathers.set(mask, g);
         }
         return g;
@@ -95,25 +117,29 @@ export function scatterFor(shape: Shape): Scatter {
   return s;
 }
 
-function compileGather(shape: Shape, mask: number): Gather {
+function compileGather(shape: Shape, kinds: Kinds, mask: number): Gather {
   const fields = shape === null ? 1 : shape.length;
+  const type = (j: number) => (kinds[j] === 's' ? 'string' : 'number');
   const lines: string[] = ['let wide = 0;'];
-  for (let j = 0; j < fields; j++) lines.push(`const b${j} = base[${j}];`);
+  for (let j = 0; j < fields; j++) {
+    lines.push(kinds[j] === 's' ? `const s${j} = strs[${j}];` : `const b${j} = base[${j}];`);
+  }
   lines.push('for (let i = 0; i < n; i++) {');
   if (shape === null) {
-    lines.push('  const v0 = tuples[i]; if (typeof v0 !== "number") return i;');
+    lines.push(`  const v0 = tuples[i]; if (typeof v0 !== "${type(0)}") return i;`);
   } else {
     // A plain object like the first tuple, and no other keys: the columns would drop them.
     lines.push('  const t = tuples[i];');
     lines.push('  if (typeof t !== "object" || t === null || t.constructor !== Object) return i;');
     lines.push(`  let k = 0; for (const _ in t) k++; if (k !== ${fields}) return i;`);
     shape.forEach((name, j) => {
-      lines.push(`  const v${j} = t[${JSON.stringify(name)}]; if (typeof v${j} !== "number") return i;`);
+      lines.push(`  const v${j} = t[${JSON.stringify(name)}]; if (typeof v${j} !== "${type(j)}") return i;`);
     });
   }
   for (let j = 0; j < fields; j++) {
     const v = `v${j}`;
-    if ((mask >>> j) & 1) lines.push(`  f64[b${j} + i] = ${v};`);
+    if (kinds[j] === 's') lines.push(`  s${j}[i] = ${v};`);
+    else if ((mask >>> j) & 1) lines.push(`  f64[b${j} + i] = ${v};`);
     else {
       lines.push(`  i32[b${j} + i] = ${v};`);
       lines.push(`  if ((${v} | 0) !== ${v} || (${v} === 0 && 1 / ${v} < 0)) wide |= ${1 << j};`);
@@ -122,7 +148,7 @@ function compileGather(shape: Shape, mask: number): Gather {
   lines.push('}');
   lines.push(`base[${fields}] = wide;`);
   lines.push('return n;');
-  return new Function('tuples', 'n', 'f64', 'i32', 'base', lines.join('\n')) as Gather;
+  return new Function('tuples', 'n', 'f64', 'i32', 'base', 'strs', lines.join('\n')) as Gather;
 }
 
 function compileScatter(shape: Shape): Scatter {

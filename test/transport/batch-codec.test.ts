@@ -40,10 +40,33 @@ describe('encoded batches', () => {
     expect(roundTrip(tuples)).toEqual(tuples);
   });
 
+  it('give back records of strings and numbers as columns, every string exact', () => {
+    const words = ['', 'word', 'naïve', '日本', '\ud83d\ude00', 'lone \ud800 surrogate', '"quoted"\n'];
+    const tuples = Array.from({ length: 700 }, (_, i) => ({
+      word: words[i % words.length]!,
+      count: i % 3 === 0 ? i + 0.5 : i,
+      tag: `t${i}`,
+    }));
+    expect(layout(tuples)).toBe(COLUMNS);
+    expect(roundTrip(tuples, new Slab(8192))).toEqual(tuples);
+    const strings = tuples.map((t) => t.word);
+    expect(layout(strings)).toBe(COLUMNS);
+    expect(roundTrip(strings)).toEqual(strings);
+  });
+
+  it('fall back to CBOR when a field changes kind within a batch', () => {
+    const tuples = [
+      { id: 'a', n: 1 },
+      { id: 2, n: 1 },
+    ];
+    expect(layout(tuples)).toBe(CBOR);
+    expect(roundTrip(tuples)).toEqual(tuples);
+  });
+
   it('fall back to CBOR for anything else that is plain data', () => {
     const tuples: unknown[] = [
-      { word: 'a', count: 1 },
-      { word: 'b', count: 2, extra: true },
+      { word: 'a', count: 1, ok: true },
+      { word: 'b', count: 2, extra: null },
       [1, 'x', null],
       new Map([[1, { at: new Date(5) }]]),
       { bytes: new Uint8Array([1, 2]), big: 12n, nothing: undefined },
