@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
-import { nonNegativeInteger, positiveInteger, positiveMs } from './options.ts';
+import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
 import { indent } from './stack.ts';
@@ -51,7 +51,7 @@ function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
     .description('run an application in this process until its windows are done or Ctrl-C')
     .argument('<app>', 'the application module (.ts or .js) whose default export is an application')
     .option('--store <dir>', 'snapshot store directory (default ./.sluice/<app name>)')
-    .option('--window-ms <ms>', 'streaming window length in milliseconds', positiveMs)
+    .option('--window-ms <ms>', 'streaming window length in milliseconds (≥ 1)', windowMs)
     .option('--windows <n>', 'stop cleanly once window n is done and committed', positiveInteger)
     .option('--checkpoint-every <n>', 'checkpoint every n windows (0: never)', nonNegativeInteger)
     .addOption(

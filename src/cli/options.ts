@@ -19,11 +19,14 @@ export function nonNegativeInteger(value: string): number {
   return n;
 }
 
-/** A number of milliseconds > 0 (`--window-ms`). */
-export function positiveMs(value: string): number {
+/**
+ * A number of milliseconds ≥ 1 (`--window-ms`), in decimal notation: a shorter window is below what a
+ * timer can keep, and `1e3`, `0x10` or `Infinity` are more likely slips than intents.
+ */
+export function windowMs(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError('expected a number of milliseconds > 0.');
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !Number.isFinite(n) || n < 1) {
+    throw new InvalidArgumentError('expected a number of milliseconds ≥ 1.');
   }
   return n;
 }

@@ -3,7 +3,7 @@
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
 import { resolve } from 'node:path';
-import { launch } from '../index.ts';
+import { launch, StorePlanMismatchError } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
@@ -51,15 +51,18 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     await run.done;
   } catch (e) {
     const { restarts, committed } = run.stats();
-    const next =
-      committed > 0
-        ? `relaunched on ${store}, a fixed build continues after window ${committed}`
-        : `nothing was committed to ${store}`;
     const error = e instanceof Error ? { code: (e as { code?: unknown }).code, message: e.message } : {};
-    log.error(
-      { event: 'failed', restarts, committed, store, error: { ...error, stack: causeStack(e) } },
-      `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ${next}`,
-    );
+    const entry = { event: 'failed', restarts, committed, store, error: { ...error, stack: causeStack(e) } };
+    if (e instanceof StorePlanMismatchError) {
+      // Refused before the first window: the store's own commits are untouched (the error says how far).
+      log.error({ ...entry, committed: e.committed }, `the run did not start; ${store} is left as it was`);
+    } else {
+      const next =
+        committed > 0
+          ? `relaunched on ${store}, a fixed build continues after window ${committed}`
+          : `nothing was committed to ${store}`;
+      log.error(entry, `the run failed after ${restarts} restart${restarts === 1 ? '' : 's'}; ${next}`);
+    }
     throw e;
   } finally {
     stopProgress();

@@ -1,17 +1,29 @@
 import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { describePlanChange } from '../plan/plan-change.ts';
 import { SnapshotCorruptError } from '../storage/errors.ts';
 import { isIncrementalRecord } from '../storage/incremental-record.ts';
 import { restoreIncremental } from '../storage/incremental-restore.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { ActorSnapshot } from './actor.ts';
 
-/** The store holds another application, or this one with a different physical plan. */
+/**
+ * The store holds another application, or this one with a different physical plan: `detail` says what
+ * changed; `committed` is the last window the store committed (what deleting it would throw away).
+ */
 export class StorePlanMismatchError extends SluiceError {
-  constructor(location: string, detail: string) {
+  constructor(
+    location: string,
+    detail: string,
+    readonly committed = 0,
+  ) {
+    const kept =
+      committed > 0
+        ? `it committed windows up to ${committed}, which stay there untouched`
+        : 'it committed no window yet';
     super(
       'SLUICE_STORE_PLAN_MISMATCH',
-      `the store ${location} holds checkpoints of a different plan (${detail}); its snapshots cannot restore this one: use another --store, or delete it to start over`,
+      `the store ${location} holds checkpoints of a different plan (${detail}); ${kept}; its snapshots cannot restore this plan: use another --store, or delete it to start over`,
     );
   }
 }
@@ -101,17 +113,16 @@ async function checkPlan(store: SnapshotStore, plan: PhysicalPlan): Promise<void
     await store.putMeta('plan', fingerprint);
     return;
   }
+  const committed = ((await store.getMeta('committed')) as number | undefined) ?? 0;
   if (stored.application !== fingerprint.application) {
     throw new StorePlanMismatchError(
       store.location,
       `application "${stored.application}", not "${fingerprint.application}"`,
+      committed,
     );
   }
   if (stored.actors.join('\n') !== fingerprint.actors.join('\n')) {
-    const was = stored.actors.join(', ');
-    throw new StorePlanMismatchError(
-      store.location,
-      `actors ${was}; this plan has ${fingerprint.actors.join(', ')}`,
-    );
+    const change = describePlanChange(stored.actors, fingerprint.actors);
+    throw new StorePlanMismatchError(store.location, `of "${stored.application}": ${change}`, committed);
   }
 }

@@ -106,7 +106,20 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
 function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
   const bad = (what: string, v: unknown) =>
     new InvalidOptionError(`launch option ${what} is invalid (got ${String(v)})`);
-  if (!(o.streamingWindowMs > 0)) throw bad('streamingWindowMs (must be > 0)', o.streamingWindowMs);
+  // Timers are no finer than a millisecond: a shorter window is not one the runtime could keep.
+  if (!(Number.isFinite(o.streamingWindowMs) && o.streamingWindowMs >= 1)) {
+    throw bad('streamingWindowMs (a number of milliseconds ≥ 1)', o.streamingWindowMs);
+  }
+  if (o.lifecycleTimeoutMs !== undefined && !(o.lifecycleTimeoutMs > 0 && o.lifecycleTimeoutMs < 2 ** 31)) {
+    throw bad(
+      'lifecycleTimeoutMs (a number of milliseconds > 0 that a timer can hold)',
+      o.lifecycleTimeoutMs,
+    );
+  }
+  for (const key of ['mailboxCapacity', 'batchSize'] as const) {
+    const v = o[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw bad(`${key} (an integer ≥ 1)`, v);
+  }
   if (!Number.isInteger(o.checkpointWindowCount) || o.checkpointWindowCount < 0) {
     throw bad('checkpointWindowCount (an integer ≥ 0)', o.checkpointWindowCount);
   }

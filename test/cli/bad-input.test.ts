@@ -104,10 +104,31 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
     ['--windows', '0', /^sluice: option '--windows <n>' argument '0' is invalid/],
     ['--window-ms', '0', /^sluice: option '--window-ms <ms>' argument '0' is invalid/],
     ['--checkpoint-every', '-1', /^sluice: option '--checkpoint-every <n>' argument '-1' is invalid/],
+    ['--checkpoint-every', '2.5', /argument '2.5' is invalid. expected an integer ≥ 0/],
+    ['--windows', '1.5', /argument '1.5' is invalid. expected an integer ≥ 1/],
+    ['--windows', '1e3', /argument '1e3' is invalid/],
+    ['--window-ms', '0.001', /argument '0.001' is invalid. expected a number of milliseconds ≥ 1/],
+    ['--window-ms', '-5', /argument '-5' is invalid/],
+    ['--window-ms', 'NaN', /argument 'NaN' is invalid/],
+    ['--window-ms', 'Infinity', /argument 'Infinity' is invalid/],
   ])('an invalid option value: %s %s', async (option, value, message) => {
     const r = await badRun('cycle.ts', option, value);
     expect(r.code).toBe(2);
     expect(r.line).toMatch(message);
+  });
+
+  it.each([
+    ['--runs', '2.5'],
+    ['--runs', '0'],
+    ['--seed', '-1'],
+    ['--seed', '99999999999999999999'],
+    ['--windows', 'NaN'],
+    ['--checkpoint-every', '0.5'],
+    ['--max-faults', '-1'],
+  ])('an invalid chaos option value: %s %s', async (option, value) => {
+    const r = await sluice(['chaos', 'cycle.ts', option, value], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^sluice: option '${option} <\\w+>' argument '${value}' is invalid`));
   });
 
   it('an unknown command', async () => {

@@ -145,6 +145,36 @@ export default application('slow', (dag) => {
     expect(r.code, r.stderr).toBe(0);
   });
 
+  it('refuses a store of a changed plan: says which actors changed and what the store committed', async () => {
+    const planned = (partitions: number) => `import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+class Drop extends Operator {
+  readonly in = this.input<number>(() => {});
+}
+export default application('replanned', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 2 });
+  const drop = dag.add('drop', Drop, undefined, { partitions: ${partitions} });
+  dag.stream('numbers', numbers.out, drop.in);
+});
+`;
+    await tmp.write('one.ts', planned(1));
+    await tmp.write('two.ts', planned(2));
+    const store = join(tmp.dir, 'replanned');
+    const first = await sluice(
+      ['run', 'one.ts', '--window-ms', '5', '--windows', '3', '--store', store],
+      tmp.dir,
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const r = await sluice(['run', 'two.ts', '--window-ms', '5', '--store', store], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('nothing was committed');
+    expect(r.stderr).toMatch(/the run did not start; .*replanned is left as it was/);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)[0]).toMatch(
+      /^sluice: the store .*replanned holds checkpoints of a different plan \(of "replanned": actors added: drop#0, drop#1; actors removed: drop\); it committed windows up to 3, which stay there untouched; .*\(SLUICE_STORE_PLAN_MISMATCH\)$/,
+    );
+  });
+
   it('relaunched on the same store, continues after the last committed window', async () => {
     const store = join(tmp.dir, 'relaunch');
     const args = ['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store];

@@ -129,6 +129,12 @@ describe('the Run API', () => {
     ['windows: 2.5', { windows: 2.5 }, 'windows'],
     ['checkpointWindowCount: -1', { checkpointWindowCount: -1 }, 'checkpointWindowCount'],
     ['streamingWindowMs: 0', { streamingWindowMs: 0 }, 'streamingWindowMs'],
+    ['streamingWindowMs: 0.001', { streamingWindowMs: 0.001 }, 'streamingWindowMs'],
+    ['streamingWindowMs: NaN', { streamingWindowMs: Number.NaN }, 'streamingWindowMs'],
+    ['streamingWindowMs: Infinity', { streamingWindowMs: Number.POSITIVE_INFINITY }, 'streamingWindowMs'],
+    ['lifecycleTimeoutMs: -1', { lifecycleTimeoutMs: -1 }, 'lifecycleTimeoutMs'],
+    ['mailboxCapacity: 0', { mailboxCapacity: 0 }, 'mailboxCapacity'],
+    ['batchSize: 1.5', { batchSize: 1.5 }, 'batchSize'],
   ])('launch rejects a bad option (%s) with a clear error', async (_, option, name) => {
     const store = new MemorySnapshotStore();
     const launched = launch(numbers(new Collected()), { store, virtualTime: true, ...option });
