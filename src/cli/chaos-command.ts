@@ -4,6 +4,7 @@
  * relaunch); every sink's per-window output must be what the fault-free run produced.
  */
 import { chaos, describeVerdict } from '../testkit/index.ts';
+import { chaosProgress } from './chaos-progress.ts';
 import { EXIT_FAILED, EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 
@@ -19,6 +20,8 @@ export interface ChaosCommandOptions {
   key?: string;
   cwd?: string;
   out?: NodeJS.WritableStream;
+  /** Where progress goes (default process.stderr). */
+  err?: NodeJS.WritableStream;
 }
 
 export async function chaosCommand(appPath: string, options: ChaosCommandOptions): Promise<number> {
@@ -39,6 +42,7 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
       checkpointWindowCount: options.checkpointEvery,
       maxFaults: options.maxFaults,
       boundaryIndependent: options.boundaryIndependent,
+      onProgress: chaosProgress(options.err ?? process.stderr),
       keyOf: key === undefined ? undefined : (t: Record<string, unknown>) => t?.[key],
     });
   } finally {
@@ -52,11 +56,16 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
       `--windows ${options.windows}`,
       `--checkpoint-every ${options.checkpointEvery}`,
       `--max-faults ${options.maxFaults}`,
-      ...(key === undefined ? [] : [`--key ${key}`]),
+      ...(key === undefined ? [] : [`--key ${shellWord(key)}`]),
       ...(options.boundaryIndependent ? ['--boundary-independent'] : []),
     ];
-    out.write(`replay: npx sluice chaos ${appPath} ${flags.join(' ')}\n`);
+    out.write(`replay: npx sluice chaos ${shellWord(appPath)} ${flags.join(' ')}\n`);
     return EXIT_FAILED;
   }
   return EXIT_OK;
+}
+
+/** A word a shell passes on as it is: quoted when it holds anything but path characters. */
+export function shellWord(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

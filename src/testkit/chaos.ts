@@ -21,6 +21,19 @@ export interface ChaosOptions extends CompareOptions {
    * Without it, such a dependence is reported as a note.
    */
   boundaryIndependent?: boolean;
+  /** Called after each run under a fault schedule (the command's progress lines). */
+  onProgress?: (progress: ChaosProgress) => void;
+}
+
+/** How far a chaos check has come. */
+export interface ChaosProgress {
+  /** Fault schedules run so far, of `runs`. */
+  done: number;
+  runs: number;
+  faultsFired: number;
+  restoredRuns: number;
+  /** Smaller schedules tried since one failed (fast-check shrinking it); 0 until then. */
+  shrinkSteps: number;
 }
 
 export interface ChaosVerdict {
@@ -65,9 +78,27 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const plan = planPhysical(app.dag());
   let restoredRuns = 0;
   let faultsFired = 0;
+  // Counts each run for onProgress: the runs after the first failure are fast-check shrinking it.
+  const tried = { done: 0, shrinkSteps: 0, failed: false };
+  const counted =
+    (check: (faults: Fault[]) => Promise<void>) =>
+    async (faults: Fault[]): Promise<void> => {
+      const failedBefore = tried.failed;
+      try {
+        await check(faults);
+      } catch (e) {
+        tried.failed = true;
+        throw e;
+      } finally {
+        if (failedBefore) tried.shrinkSteps++;
+        else tried.done++;
+        const { done, shrinkSteps } = tried;
+        options.onProgress?.({ done, runs, faultsFired, restoredRuns, shrinkSteps });
+      }
+    };
   const property = fc.asyncProperty(
     faultScheduleArb(plan, { windows, checkpointWindowCount, maxFaults: options.maxFaults }),
-    async (faults) => {
+    counted(async (faults) => {
       const expected = await referenceFor(faults);
       const actual = await runWithFaults(app, { ...base, faults });
       faultsFired += actual.faultsFired.length;
@@ -76,7 +107,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
       const d = firstDifference(expected.outputs, actual.outputs, options);
       if (d) throw new Error(describeDifference(d));
       if (actual.replayMismatches.length > 0) throw new Error(actual.replayMismatches[0]);
-    },
+    }),
   );
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
   const boundaryDependence = await boundaryCheck(app, uncut.outputs, plan, { ...base, seed, options });

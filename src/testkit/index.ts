@@ -8,7 +8,13 @@ export {
   faultWindowArb,
 } from './arbitraries.ts';
 export { canonical, sameMultiset } from './canonical.ts';
-export { type ChaosOptions, type ChaosVerdict, chaos, describeVerdict } from './chaos.ts';
+export {
+  type ChaosOptions,
+  type ChaosProgress,
+  type ChaosVerdict,
+  chaos,
+  describeVerdict,
+} from './chaos.ts';
 export {
   type CompareOptions,
   type Difference,

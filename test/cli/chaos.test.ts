@@ -35,6 +35,12 @@ describe.concurrent('sluice chaos', { timeout: 30_000 }, () => {
     );
     expect(r.stdout).toContain('seed 3');
     expect(r.stdout).not.toContain('[1]'); // the application's console output is kept out of the verdict
+    // Progress on stderr: a line every tenth of the schedules (25 / 10 → every 3), and the last.
+    const progress = r.stderr.split('\n').filter((l) => l.startsWith('chaos: '));
+    expect(
+      progress.map((l) => l.match(/^chaos: (\d+)\/25 schedules, \d+ faults fired, \d+ runs restored/)?.[1]),
+    ).toEqual(['3', '6', '9', '12', '15', '18', '21', '24', '25']);
+    expect(r.stdout).not.toMatch(/^chaos: /m);
   });
 
   it('fails an application that keeps state outside this.state, with the seed and a replay command', async () => {
@@ -42,5 +48,35 @@ describe.concurrent('sluice chaos', { timeout: 30_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAILED with seed 4: sink print, window \d+: (lost|unexpected|reordered)/);
     expect(r.stdout).toContain('replay: npx sluice chaos forgetful.ts --runs 25 --seed 4');
+    expect(r.stderr).toMatch(
+      /^chaos: schedule \d+\/25 failed; looking for the smallest schedule that fails$/m,
+    );
+  });
+
+  it('prints a replay command that, run as printed, finds the same counterexample', async () => {
+    // Every flag away from its default: a replay line that dropped one would run other schedules.
+    const flags = [
+      '--runs',
+      '15',
+      '--seed',
+      '7',
+      '--windows',
+      '9',
+      '--checkpoint-every',
+      '3',
+      '--max-faults',
+      '3',
+    ];
+    const first = await sluice(['chaos', 'forgetful.ts', ...flags], tmp.dir);
+    expect(first.code, first.stderr).toBe(1);
+    const replay = first.stdout.match(/^replay: npx sluice (.*)$/m)?.[1];
+    expect(replay).toBe(`chaos forgetful.ts ${flags.join(' ')}`);
+    const again = await sluice(replay!.split(' '), tmp.dir);
+    expect(again.code, again.stderr).toBe(1);
+    const verdict = (stdout: string) => stdout.slice(stdout.indexOf('FAILED'));
+    expect(verdict(first.stdout)).toMatch(
+      /^FAILED with seed 7: .*\n {2}smallest fault schedule: .+\nreplay: /,
+    );
+    expect(verdict(again.stdout)).toBe(verdict(first.stdout));
   });
 });

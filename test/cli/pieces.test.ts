@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
+import { shellWord } from '../../src/cli/chaos-command.ts';
+import { chaosProgress } from '../../src/cli/chaos-progress.ts';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorLine, explain } from '../../src/cli/errors.ts';
 import { formatProgress, progressOf } from '../../src/cli/progress.ts';
 import { unifierTrees } from '../../src/cli/unifier-trees.ts';
@@ -70,5 +72,40 @@ describe('unifierTrees', () => {
     expect(rest).toEqual([]);
     expect(tree).toMatchObject({ operator: 'source', stream: 'numbers', downstream: 'sink', partitions: 20 });
     expect(tree!.layers.map((l) => l.length)).toEqual([5, 2, 1]);
+  });
+});
+
+describe('chaos progress and replay words', () => {
+  it('prints a line every tenth of the schedules, then while shrinking one per ten tries', () => {
+    const lines: string[] = [];
+    const err = { write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WritableStream;
+    const onProgress = chaosProgress(err, () => 0); // a clock that never moves: only the counts decide
+    const base = { runs: 20, faultsFired: 4, restoredRuns: 1 };
+    for (let done = 1; done <= 5; done++) onProgress({ ...base, done, shrinkSteps: 0 });
+    for (let shrinkSteps = 1; shrinkSteps <= 20; shrinkSteps++) onProgress({ ...base, done: 5, shrinkSteps });
+    expect(lines).toEqual([
+      'chaos: 2/20 schedules, 4 faults fired, 1 runs restored from a checkpoint',
+      'chaos: 4/20 schedules, 4 faults fired, 1 runs restored from a checkpoint',
+      'chaos: schedule 5/20 failed; looking for the smallest schedule that fails',
+      'chaos: 10 smaller schedules tried',
+      'chaos: 20 smaller schedules tried',
+    ]);
+  });
+
+  it('prints a line after a few seconds without one', () => {
+    const lines: string[] = [];
+    const err = { write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WritableStream;
+    let clock = 0;
+    const onProgress = chaosProgress(err, () => clock);
+    onProgress({ runs: 100, done: 1, faultsFired: 0, restoredRuns: 0, shrinkSteps: 0 });
+    clock = 6_000;
+    onProgress({ runs: 100, done: 2, faultsFired: 1, restoredRuns: 0, shrinkSteps: 0 });
+    expect(lines).toEqual(['chaos: 2/100 schedules, 1 faults fired, 0 runs restored from a checkpoint']);
+  });
+
+  it('quotes a replay word only when a shell would change it', () => {
+    expect(shellWord('apps/my-app.ts')).toBe('apps/my-app.ts');
+    expect(shellWord('my app.ts')).toBe("'my app.ts'");
+    expect(shellWord("it's")).toBe("'it'\\''s'");
   });
 });
