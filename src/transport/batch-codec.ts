@@ -68,6 +68,7 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   const nameLength = view.getUint32(HEADER, true);
   let at = HEADER + 4;
   const shape = JSON.parse(fromUtf8.decode(bytes.subarray(at, at + nameLength))) as Shape;
+  if (shape?.includes('__proto__')) throw new Error('internal: encoded batch with a __proto__ column');
   at += nameLength;
   const fields = shape === null ? 1 : shape.length;
   const types = bytes.subarray(at, at + fields);

@@ -55,6 +55,13 @@ export interface CompiledShape {
 /** More fields than this go to the CBOR path (one bit per field in a mask). */
 export const MAX_FIELDS = 31;
 
+/**
+ * Shapes compiled so far. A stream whose keys are data (`{ [user]: n }`) would make a new shape every
+ * batch: past this many, new shapes go through CBOR and decode without a compiled function, so neither
+ * time nor memory grows with them.
+ */
+export const MAX_SHAPES = 256;
+
 const compiled = new Map<string, CompiledShape>();
 const scatters = new Map<string, Scatter>();
 const utf8 = new TextEncoder();
@@ -77,14 +84,32 @@ export function shapeOf(first: unknown): CompiledShape | undefined {
   return compiledShape(keys, kinds);
 }
 
+/** Tuples of a shape that was not compiled (past MAX_SHAPES): one object at a time, by name. */
+function scatterSlowly(shape: Shape): Scatter {
+  return (cols, n) => {
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      if (shape === null) {
+        out[i] = cols[0]![i];
+        continue;
+      }
+      const t: Record<string, unknown> = {};
+      for (let j = 0; j < shape.length; j++) t[shape[j]!] = cols[j]![i];
+      out[i] = t;
+    }
+    return out;
+  };
+}
+
 function kindOf(v: unknown): 'n' | 's' | undefined {
   return typeof v === 'number' ? 'n' : typeof v === 'string' ? 's' : undefined;
 }
 
-function compiledShape(shape: Shape, kinds: Kinds): CompiledShape {
+function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
   const key = `${kinds}\u0000${shape === null ? '' : shape.join('\u0000')}`;
   let c = compiled.get(key);
   if (!c) {
+    if (compiled.size >= MAX_SHAPES) return undefined;
     const gathers = new Map<number, Gather>();
     c = {
       shape,
@@ -111,6 +136,7 @@ export function scatterFor(shape: Shape): Scatter {
   const key = shape === null ? '' : shape.join('\u0000');
   let s = scatters.get(key);
   if (!s) {
+    if (scatters.size >= MAX_SHAPES) return scatterSlowly(shape);
     s = compileScatter(shape);
     scatters.set(key, s);
   }
