@@ -5,8 +5,12 @@
  */
 import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
+import { CliError } from './errors.ts';
 
 export type { Logger };
+
+/** Pino's levels, quietest last. */
+export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export interface LoggerOptions {
   json: boolean;
@@ -19,6 +23,9 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
   const level = options.level ?? process.env.SLUICE_LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(level)) {
+    throw new CliError(`SLUICE_LOG_LEVEL=${level} is not a log level: use one of ${LEVELS.join(', ')}`);
+  }
   if (options.json) {
     return pino({ level, base: undefined }, { write: (line: string) => stream.write(line) });
   }

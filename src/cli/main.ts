@@ -44,23 +44,60 @@ function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
     .exitOverride()
     .configureOutput({
       outputError: (text, write) => write(errorLine(text.replace(/^error: /, ''))),
-    });
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice run examples/hello/app.ts --windows 10
+  sluice plan examples/max-cpu/app.ts
+  sluice chaos examples/running-sums/app.ts --runs 50
+  sluice help run                                 every flag of a command, with examples
+
+APP is a .ts or .js module whose default export is an application (a .ts one needs no build step).`,
+    );
 
   program
     .command('run')
     .description('run an application in this process until its windows are done or Ctrl-C')
     .argument('<app>', 'the application module (.ts or .js) whose default export is an application')
     .option('--store <dir>', 'snapshot store directory (default ./.sluice/<app name>)')
-    .option('--window-ms <ms>', 'streaming window length in milliseconds (≥ 1)', windowMs)
-    .option('--windows <n>', 'stop cleanly once window n is done and committed', positiveInteger)
-    .option('--checkpoint-every <n>', 'checkpoint every n windows (0: never)', nonNegativeInteger)
+    .option(
+      '--window-ms <ms>',
+      "streaming window length in milliseconds, ≥ 1 (default: the application's streamingWindowMs, else 500)",
+      windowMs,
+    )
+    .option(
+      '--windows <n>',
+      'stop cleanly once window n is done and committed (default: run until Ctrl-C)',
+      positiveInteger,
+    )
+    .option(
+      '--checkpoint-every <n>',
+      "checkpoint every n windows, 0: never (default: the application's checkpointWindowCount, else 10)",
+      nonNegativeInteger,
+    )
     .addOption(
       new Option(
         '--replay-from <where>',
-        'what a recovery replays: upstream buffers, or the sources',
+        'what a recovery replays: upstream buffers (the default), or the sources',
       ).choices(['buffers', 'sources']),
     )
     .option('--json', 'log JSON lines instead of text', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice run examples/hello/app.ts --windows 10      run 10 windows, then stop with a final checkpoint
+  sluice run app.ts --store /var/lib/my-app          relaunched on that store, continues after its last commit
+  sluice run app.ts --window-ms 100 --checkpoint-every 5 --replay-from sources
+  sluice run app.ts --json                           JSON log lines on stderr (event, window, committed…)
+  SLUICE_LOG_LEVEL=debug sluice run app.ts           also the stacks of failures that were restarted
+
+Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:
+trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done or stopped by Ctrl-C,
+1 the run failed, 2 bad usage or input (options, application, DAG, store), 130 a second Ctrl-C.`,
+    )
     .action(async (app: string, opts: RunFlags) => {
       outcome.json = opts.json;
       setExitCode(await runCommand(app, opts));
@@ -71,6 +108,13 @@ function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
     .description('print the physical plan: actors, partitions, routes, unifier layers, fused channels')
     .argument('<app>', 'the application module (.ts or .js)')
     .option('--json', 'print the plan as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice plan examples/max-cpu/app.ts          actors, partitions, routes, unifier layers, fused channels
+  sluice plan app.ts --json | jq '.actors[].id'`,
+    )
     .action(async (app: string, opts: { json: boolean }) => {
       setExitCode(await planCommand(app, opts));
     });
@@ -92,6 +136,20 @@ function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
     .option(
       '--boundary-independent',
       'fail if windows cut early or late change a sink stream (for apps without per-window aggregates)',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice chaos examples/running-sums/app.ts --runs 50
+  sluice chaos app.ts --runs 200 --windows 20 --max-faults 3
+  sluice chaos app.ts --key device            merged partitions: compare order per device only
+  sluice chaos app.ts --boundary-independent  no per-window aggregates: windows cut early must not matter
+  sluice chaos app.ts --runs 100 --seed 1234 --windows 12 --checkpoint-every 2 --max-faults 6
+                                              the replay line a failure prints: the same schedules again
+
+Progress goes to stderr; the verdict, and on failure the smallest fault schedule and the replay line,
+to stdout. Exit codes: 0 ok, 1 a fault changed the output (or the run failed), 2 bad usage or input.`,
     )
     .action(async (app: string, opts: ChaosCommandOptions) => {
       setExitCode(await chaosCommand(app, opts));

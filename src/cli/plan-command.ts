@@ -1,4 +1,5 @@
 /** `sluice plan APP`: prints the physical plan of an application without running it. */
+import type { LogicalDag } from '../dag/logical-dag.ts';
 import { planPhysical } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
@@ -13,7 +14,24 @@ export interface PlanCommandOptions {
 
 export async function planCommand(appPath: string, options: PlanCommandOptions): Promise<number> {
   const app = await loadApp(appPath, options.cwd);
-  const plan = planPhysical(app.dag());
-  (options.out ?? process.stdout).write(options.json ? planJson(plan) : planText(plan));
+  const dag = app.dag();
+  const plan = planPhysical(dag);
+  const notes = localityNotes(dag).map((n) => `note: ${n}\n`);
+  (options.out ?? process.stdout).write(
+    options.json ? planJson(plan) : `${planText(plan)}${notes.length > 0 ? `\n${notes.join('')}` : ''}`,
+  );
   return EXIT_OK;
+}
+
+/**
+ * `node` locality asks for another worker thread or process; this version runs every actor in one
+ * process and plans such a stream as `container` (a queued channel). Said here, not left silent.
+ */
+export function localityNotes(dag: LogicalDag): string[] {
+  const node = dag.streams.filter((s) => s.locality === 'node').map((s) => `"${s.name}"`);
+  if (node.length === 0) return [];
+  const streams = `${node.length === 1 ? 'stream' : 'streams'} ${node.join(', ')}`;
+  return [
+    `${streams}: locality 'node' is planned as 'container' (a queued channel in this process); worker-thread containers are not built yet`,
+  ];
 }

@@ -131,6 +131,14 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
     expect(r.stderr).toMatch(new RegExp(`^sluice: option '${option} <\\w+>' argument '${value}' is invalid`));
   });
 
+  it('a SLUICE_LOG_LEVEL that is not a level, naming the levels', async () => {
+    const r = await sluice(['run', 'cycle.ts'], tmp.dir, { SLUICE_LOG_LEVEL: 'verbose' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'sluice: SLUICE_LOG_LEVEL=verbose is not a log level: use one of trace, debug, info, warn, error, fatal, silent\n',
+    );
+  });
+
   it('an unknown command', async () => {
     const r = await sluice(['frobnicate']);
     expect(r.code).toBe(2);

@@ -24,10 +24,10 @@ export interface SluiceProcess {
   waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
 }
 
-export function startSluice(args: string[], cwd = repoRoot): SluiceProcess {
+export function startSluice(args: string[], cwd = repoRoot, env: NodeJS.ProcessEnv = {}): SluiceProcess {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: '1', SLUICE_LOG_LEVEL: 'info' },
+    env: { ...process.env, NO_COLOR: '1', SLUICE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const printed = { stdout: '', stderr: '' };
@@ -67,8 +67,8 @@ export function startSluice(args: string[], cwd = repoRoot): SluiceProcess {
   };
 }
 
-export function sluice(args: string[], cwd = repoRoot): Promise<Exited> {
-  return startSluice(args, cwd).exited;
+export function sluice(args: string[], cwd = repoRoot, env: NodeJS.ProcessEnv = {}): Promise<Exited> {
+  return startSluice(args, cwd, env).exited;
 }
 
 /** The lines of stderr that are the command's own error lines. */

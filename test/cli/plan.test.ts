@@ -17,6 +17,19 @@ export default application('fan-in', (dag) => {
 });
 `,
   );
+  await tmp.write(
+    'node-local.ts',
+    `import { application } from 'sluice';
+import { ConsoleSink, MapOperator, SequenceSource } from 'sluice/actors';
+export default application('node-local', (dag) => {
+  const source = dag.add('source', SequenceSource, {});
+  const double = dag.add('double', MapOperator<number, number>, { fn: (n) => 2 * n });
+  const print = dag.add('print', ConsoleSink<number>, {});
+  dag.stream('numbers', source.out, double.in).locality('node');
+  dag.stream('doubled', double.out, print.in).locality('node');
+});
+`,
+  );
 });
 afterAll(() => tmp.cleanup());
 
@@ -34,6 +47,17 @@ describe.concurrent('sluice plan', { timeout: 15_000 }, () => {
       /unifier layers:\n {2}numbers: 4 partitions of "source" → double through 1 layer/,
     );
     expect(r.stdout).toMatch(/fused channels.*\n {2}#\d+ doubled: double\.out → print\.in/);
+  });
+
+  it("says that 'node' locality is planned as 'container', naming the streams", async () => {
+    const r = await sluice(['plan', 'node-local.ts'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^plan of "node-local": 3 actors, 2 channels \(0 fused\)/);
+    expect(r.stdout).toContain(
+      `\nnote: streams "numbers", "doubled": locality 'node' is planned as 'container' (a queued channel in this process); worker-thread containers are not built yet\n`,
+    );
+    const plain = await sluice(['plan', 'fan-in.ts'], tmp.dir);
+    expect(plain.stdout).not.toContain('note:');
   });
 
   it('--json prints the plan as JSON', async () => {
