@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
+import { newCommand } from './new-command.ts';
 import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
@@ -52,6 +53,7 @@ Examples:
   sluice run examples/hello/app.ts --windows 10
   sluice plan examples/max-cpu/app.ts
   sluice chaos examples/running-sums/app.ts --runs 50
+  sluice new my-app                               a new application folder, with its test under faults
   sluice help run                                 every flag of a command, with examples
 
 APP is a .ts or .js module whose default export is an application (a .ts one needs no build step).`,
@@ -153,6 +155,30 @@ to stdout. Exit codes: 0 ok, 1 a fault changed the output (or the run failed), 2
     )
     .action(async (app: string, opts: ChaosCommandOptions) => {
       setExitCode(await chaosCommand(app, opts));
+    });
+
+  program
+    .command('new')
+    .description('scaffold an application folder: an app, a test under faults, package.json, tsconfig.json')
+    .argument('<name>', 'the folder, package and application name (lower-case letters, digits, - . _)')
+    .option(
+      '--sluice <spec>',
+      `where package.json takes sluice from (default: ^${version}; a path or file: URL of a tarball)`,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice new orders                                   then: cd orders && npm install && npm test
+  sluice new orders --sluice file:../sluice-${version}.tgz   sluice from a packed tarball (npm pack)
+
+The folder holds src/app.ts (a source that keeps what it owes in state, a keyed operator in two
+partitions, an exactly-once FileSink), test/app.test.ts (vitest: the app under a failure and a kill -9,
+then random fault schedules with sluice/testkit's chaos), package.json (scripts start, test, typecheck,
+plan, chaos) and tsconfig.json. An existing folder that is not empty is refused.`,
+    )
+    .action(async (name: string, opts: { sluice?: string }) => {
+      setExitCode(await newCommand(name, opts));
     });
 
   return program;

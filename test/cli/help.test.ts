@@ -15,7 +15,7 @@ function flagsOf(help: string): string[] {
 }
 
 describe.concurrent('sluice --help and the README reference', { timeout: 15_000 }, () => {
-  it.each(['run', 'plan', 'chaos'])(
+  it.each(['run', 'plan', 'chaos', 'new'])(
     '%s: help with examples, and every flag documented in the README',
     async (command) => {
       const r = await sluice([command, '--help']);
@@ -25,9 +25,9 @@ describe.concurrent('sluice --help and the README reference', { timeout: 15_000 
       expect(examples).toMatch(new RegExp(`^ {2}(SLUICE_LOG_LEVEL=\\\\w+ )?sluice ${command} `, 'm'));
       const flags = flagsOf(r.stdout);
       expect(flags.length).toBeGreaterThan(0);
-      const section = reference.slice(reference.indexOf(`**\`sluice ${command} APP`));
+      const section = reference.slice(reference.indexOf(`**\`sluice ${command} `));
       expect(
-        reference.indexOf(`**\`sluice ${command} APP`),
+        reference.indexOf(`**\`sluice ${command} `),
         `README documents sluice ${command}`,
       ).toBeGreaterThan(0);
       const documented = section.slice(0, section.indexOf('\n**`sluice ', 1) >>> 0);
@@ -49,7 +49,7 @@ describe.concurrent('sluice --help and the README reference', { timeout: 15_000 
   it('the top-level help lists the commands with examples', async () => {
     const r = await sluice(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['run', 'plan', 'chaos']) {
+    for (const command of ['run', 'plan', 'chaos', 'new']) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^ {2}sluice ${command} `, 'm'));
     }

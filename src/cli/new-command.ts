@@ -1,0 +1,51 @@
+/**
+ * `sluice new NAME`: scaffolds an application folder (scaffold-files.ts) and says what to run next. It
+ * never writes into a directory that holds anything.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { CliError, EXIT_OK } from './errors.ts';
+import { scaffoldFiles } from './scaffold-files.ts';
+
+export interface NewCommandOptions {
+  /** Where package.json takes sluice from (default: ^ this version). */
+  sluice?: string;
+  cwd?: string;
+  out?: NodeJS.WritableStream;
+}
+
+/** npm's rules for a package name without a scope: it is also the directory and the application name. */
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+export async function newCommand(name: string, options: NewCommandOptions): Promise<number> {
+  if (!NAME.test(name) || name.length > 214) {
+    throw new CliError(
+      `"${name}" cannot name an application folder and package: use lower-case letters, digits, '-', '.' or '_'`,
+    );
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, name);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new CliError(`${relative(cwd, dir) || dir} already exists and is not empty: choose another name`);
+  }
+  const own = createRequire(import.meta.url)('sluice/package.json') as {
+    version: string;
+    devDependencies: Record<string, string>;
+  };
+  const tools = ['@types/node', 'typescript', 'vitest'];
+  const files = scaffoldFiles({
+    name,
+    sluice: options.sluice ?? `^${own.version}`,
+    devDependencies: Object.fromEntries(tools.map((t) => [t, own.devDependencies[t] ?? 'latest'])),
+  });
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), text);
+  }
+  const out = options.out ?? process.stdout;
+  out.write(`created ${name}/: ${Object.keys(files).join(', ')}\n`);
+  out.write(`next: cd ${name} && npm install && npm test && npm start\n`);
+  return EXIT_OK;
+}
