@@ -26,7 +26,7 @@ function fresh(prefix: string): string {
 
 const WINDOWS = 8;
 /** Small, so the held apply is given up on soon; the test waits on events, never on the clock. */
-const LIFECYCLE_TIMEOUT_MS = 200;
+const LIFECYCLE_TIMEOUT_MS = 1_000;
 
 function appendingApp(props: AppendingSinkProps) {
   return application(
