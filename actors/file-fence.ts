@@ -5,11 +5,11 @@ import { FencedOutputError } from '../src/index.ts';
 const EPOCH_FILE = /^\d+$/;
 
 /**
- * The fence of an output that writes files (DESIGN §4): `<dir>/.fence/` holds one empty file per epoch
- * that claimed the output, named by the epoch; the newest epoch is the largest name. Epoch files are
- * created exclusively (O_EXCL) and only older ones are ever deleted, so the newest never goes down, even
- * with claimers in several processes (a single fence file rewritten by each claimer could go down: two
- * claimers read the same value and the older one writes last).
+ * The fence of an output that writes files (docs/guarantees.md, Exactly-once outputs): `<dir>/.fence/` holds
+ * one empty file per epoch that claimed the output, named by the epoch; the newest epoch is the largest name.
+ * Epoch files are created exclusively (O_EXCL) and only older ones are ever deleted, so the newest never goes
+ * down, even with claimers in several processes (a single fence file rewritten by each claimer could go down:
+ * two claimers read the same value and the older one writes last).
  *
  * Everything is synchronous on purpose: an output that calls `check(epoch)` and then writes in the same
  * synchronous step (as FileSink's commit does) cannot interleave with another instance in this process.

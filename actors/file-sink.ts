@@ -21,12 +21,12 @@ const TEMP_FILE = /^window-\d+\.jsonl\.(\d+)\.tmp$/;
  * applied, and the newest file is the last applied window: replayed windows at or below it are skipped.
  * With several partitions, each writes under its own subdirectory `p<partition>`.
  *
- * Fenced (DESIGN §4): setup claims the directory for the instance's epoch (`.fence/`, see FileFence), and
- * the commit checks the fence and links the file in one synchronous step, so a replaced instance whose
- * apply settles late is refused (FencedOutputError) and removes its temporary file. A window file is
- * never replaced (link fails if it exists, where rename would overwrite): across processes, where the
- * check and the link are not one step, a stalled old instance can at worst write a window first, and the
- * new one then finds it applied; it is never written twice. (So the directory must be on a filesystem
+ * Fenced (docs/guarantees.md, Exactly-once outputs): setup claims the directory for the instance's epoch
+ * (`.fence/`, see FileFence), and the commit checks the fence and links the file in one synchronous step, so
+ * a replaced instance whose apply settles late is refused (FencedOutputError) and removes its temporary file.
+ * A window file is never replaced (link fails if it exists, where rename would overwrite): across processes,
+ * where the check and the link are not one step, a stalled old instance can at worst write a window first,
+ * and the new one then finds it applied; it is never written twice. (So the directory must be on a filesystem
  * with hard links, as every local Linux and macOS one is.)
  */
 export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {

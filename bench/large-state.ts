@@ -45,14 +45,14 @@ const range = (xs: number[]) => {
 };
 
 /**
- * Large keyed state on the real clock (DESIGN §4, issue 6 item 7): `src → state`, where `state` holds
- * 1 M small keys (string → number) and adds to a pseudo-random key per tuple, 20,000 tuples per 500 ms
- * window (the default streamingWindowMs), 20 windows. Per variant, in a fresh process on a fresh LevelDB
- * store: the longest gap between two consecutive windows done (a checkpoint that blocks the event loop
- * delays the window it ends and the next one), the longest event-loop block, and then, in another fresh
- * process, a relaunch on that store: launch → restored, and launch → its first window done, against the
- * fresh store's launch (which seeds the 1 M keys in setup()). Medians of rounds (variants interleaved,
- * order rotated per round) with their range.
+ * Large keyed state on the real clock (docs/guarantees.md, Checkpoints: DurableMap; issue 6 item 7): `src →
+ * state`, where `state` holds 1 M small keys (string → number) and adds to a pseudo-random key per tuple,
+ * 20,000 tuples per 500 ms window (the default streamingWindowMs), 20 windows. Per variant, in a fresh
+ * process on a fresh LevelDB store: the longest gap between two consecutive windows done (a checkpoint that
+ * blocks the event loop delays the window it ends and the next one), the longest event-loop block, and then,
+ * in another fresh process, a relaunch on that store: launch → restored, and launch → its first window done,
+ * against the fresh store's launch (which seeds the 1 M keys in setup()). Medians of rounds (variants
+ * interleaved, order rotated per round) with their range.
  */
 export const largeStateSection: Section = {
   title: 'large state: 1 M keys, checkpoint pause and relaunch',

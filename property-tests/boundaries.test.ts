@@ -15,11 +15,11 @@ import { buildApp, type DagSpec, dagSpecArb, type StageSpec } from './random-dag
 
 /**
  * On the real clock, where a window boundary falls depends on timing. What must not is the stream
- * (DESIGN §4): windows cut early at random (timing faults, as load does) may move tuples between
- * windows, but every sink receives the same tuples, in the same order per key, as with no cut — for a
- * DAG whose results do not depend on boundaries by design (no per-window aggregates, no round-robin
- * deals, no merge-order numbering). A source that forgets what it still owed when a window closed
- * fails here (SLUICE_DEBUG_DROP_OWED=1 writes the test source that way).
+ * (docs/guarantees.md, "Windows on the real clock"): windows cut early at random (timing faults, as load
+ * does) may move tuples between windows, but every sink receives the same tuples, in the same order per key,
+ * as with no cut — for a DAG whose results do not depend on boundaries by design (no per-window aggregates,
+ * no round-robin deals, no merge-order numbering). A source that forgets what it still owed when a window
+ * closed fails here (SLUICE_DEBUG_DROP_OWED=1 writes the test source that way).
  *
  * Replay a failure: SLUICE_PROPERTY_SEED=<seed> npm run test:property
  */

@@ -12,11 +12,11 @@ import { caseArb, propertySeed } from './cases.ts';
 import { buildApp } from './random-dag.ts';
 
 /**
- * DESIGN §4's oracle, under random DAGs, inputs and fault schedules of 0–6 faults (throws in any call of
- * any actor, failed and damaged snapshot writes, kill-and-relaunch of the whole runtime, and timing
- * faults: windows cut early or late), recovering from upstream buffers or from the sources: every window
- * each sink applies holds what it holds in a fault-free run with the same window boundaries, in the
- * same order.
+ * The guarantee of docs/guarantees.md (its first paragraph, the oracle), under random DAGs, inputs and fault
+ * schedules of 0–6 faults (throws in any call of any actor, failed and damaged snapshot writes,
+ * kill-and-relaunch of the whole runtime, and timing faults: windows cut early or late), recovering from
+ * upstream buffers or from the sources: every window each sink applies holds what it holds in a fault-free
+ * run with the same window boundaries, in the same order.
  *
  * Replay a failure: SLUICE_PROPERTY_SEED=<seed> npm run test:property
  */

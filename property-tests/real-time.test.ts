@@ -5,12 +5,13 @@ import { caseArb, propertySeed } from './cases.ts';
 import { buildApp } from './random-dag.ts';
 
 /**
- * The same oracle on the real clock (windows of 15 ms), where window boundaries depend on timing (load,
- * GC, a recovery replaying): the run under faults is compared with a fault-free run on virtual time held
- * to the boundaries the real-clock run logged (DESIGN §4: equal output for the same boundaries). So the
- * test checks the timing paths under faults — windows closing once the inputs finished their burst, a
- * recovery restarting the open window's clock, replays cut at the logged place — and cannot flake on a
- * loaded machine. Fewer cases: each takes a few hundred milliseconds. Replay: SLUICE_PROPERTY_SEED=<seed>.
+ * The same oracle on the real clock (windows of 15 ms), where window boundaries depend on timing (load, GC, a
+ * recovery replaying): the run under faults is compared with a fault-free run on virtual time held to the
+ * boundaries the real-clock run logged (docs/guarantees.md, "Windows on the real clock": equal output for the
+ * same boundaries). So the test checks the timing paths under faults — windows closing once the inputs
+ * finished their burst, a recovery restarting the open window's clock, replays cut at the logged place — and
+ * cannot flake on a loaded machine. Fewer cases: each takes a few hundred milliseconds. Replay:
+ * SLUICE_PROPERTY_SEED=<seed>.
  */
 const seed = propertySeed;
 const numRuns = Number(process.env.SLUICE_REALTIME_RUNS ?? 12);

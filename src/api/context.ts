@@ -17,10 +17,10 @@ export interface OperatorContext {
    */
   readonly windowStartMs: number;
   /**
-   * The fencing epoch this instance was built in (DESIGN §4): every launch, relaunch and recovery raises
-   * it, and it is persisted in the snapshot store. A window-fenced output hands it to the external system
-   * with each apply, which refuses epochs older than the newest it has seen, so a replaced instance whose
-   * write lands late is refused.
+   * The fencing epoch this instance was built in (docs/guarantees.md, Exactly-once outputs): every launch,
+   * relaunch and recovery raises it, and it is persisted in the snapshot store. A window-fenced output hands
+   * it to the external system with each apply, which refuses epochs older than the newest it has seen, so a
+   * replaced instance whose write lands late is refused.
    */
   readonly epoch: number;
 }

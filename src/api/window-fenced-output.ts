@@ -2,9 +2,10 @@ import type { OperatorContext } from './context.ts';
 import { Operator } from './operator.ts';
 
 /**
- * Base class for exactly-once outputs (DESIGN §4): the tuples of a window are collected and applied at
- * endWindow in one atomic step together with the window id; on replay, windows at or below the last
- * applied one are skipped. A half-processed window was never applied, a replayed one is not applied twice.
+ * Base class for exactly-once outputs (docs/guarantees.md, Exactly-once outputs): the tuples of a window are
+ * collected and applied at endWindow in one atomic step together with the window id; on replay, windows at or
+ * below the last applied one are skipped. A half-processed window was never applied, a replayed one is not
+ * applied twice.
  *
  * **Fencing.** Every launch, relaunch and recovery raises an epoch (persisted in the snapshot store), and
  * each instance carries the epoch it was built in (`ctx.epoch`). An instance that was replaced (its

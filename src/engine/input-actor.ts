@@ -129,7 +129,7 @@ export class InputActor extends Actor implements InputProgress {
     if (isPromise(r)) this.await(r, 'endWindow');
   }
 
-  /** The window log entry goes to the store before the end marker leaves (DESIGN §4). */
+  /** The window log entry goes to the store before the end marker leaves (docs/guarantees.md, Windows). */
   protected override beforeEndMarker(w: number): void | Promise<void> {
     this.emittedInWindow = this.emittedTotal();
     this.emitted += this.emittedInWindow;

@@ -2,8 +2,8 @@ import type { InputActor } from './input-actor.ts';
 import type { WindowGenerator } from './window-generator.ts';
 
 /**
- * Most streaming windows open at once between the input operators and the last actor (DESIGN §4:
- * backpressure paces windows). A new live window opens only once every actor finished the window this
+ * Most streaming windows open at once between the input operators and the last actor (docs/guarantees.md,
+ * Windows, "Pacing"). A new live window opens only once every actor finished the window this
  * many before it, so a slow sink slows the sources down instead of letting windows (and their markers)
  * pile up in the mailboxes, and a graceful stop has at most this many windows left to finish.
  */

@@ -15,11 +15,11 @@ export interface LaunchOptions extends ApplicationAttributes {
    */
   virtualTime?: boolean | { callsPerWindow?: number; cutAt?: WindowCuts };
   /**
-   * Where a recovery gets the windows after its checkpoint. 'buffers' (default, DESIGN §4): channels keep
-   * what they sent since the last commit; a failed actor and what is downstream of it restart, and their
-   * upstreams replay from those buffers. 'sources': nothing is buffered (no memory or GC cost per tuple);
-   * every actor restarts from the committed checkpoint and the input operators replay from their window
-   * logs — exact because every stream is deterministic. Cheaper to run, dearer to recover.
+   * Where a recovery gets the windows after its checkpoint. 'buffers' (default; docs/guarantees.md,
+   * Recovery): channels keep what they sent since the last commit; a failed actor and what is downstream of
+   * it restart, and their upstreams replay from those buffers. 'sources': nothing is buffered (no memory or
+   * GC cost per tuple); every actor restarts from the committed checkpoint and the input operators replay
+   * from their window logs — exact because every stream is deterministic. Cheaper to run, dearer to recover.
    */
   replayFrom?: 'buffers' | 'sources';
   /**

@@ -6,9 +6,9 @@ import { OperatorActor } from './operator-actor.ts';
 import { loadSnapshots } from './restore.ts';
 
 /**
- * Puts actors back at a checkpoint (DESIGN §4): the recovery set is rebuilt from its classes and
- * restored at window r; channels it writes drop what it wrote after r; channels it reads replay what
- * they still buffer (everything after the committed window), and the restored consumers skip windows
+ * Puts actors back at a checkpoint (docs/guarantees.md, Recovery): the recovery set is rebuilt from its
+ * classes and restored at window r; channels it writes drop what it wrote after r; channels it reads replay
+ * what they still buffer (everything after the committed window), and the restored consumers skip windows
  * ≤ r; restored input operators get their window log after r, to cut each replayed window where it
  * ended the first time.
  */

@@ -49,7 +49,10 @@ export class Runtime implements ActorHost {
   private readonly waker = new Waker();
   private readonly now: () => number;
   private epochMs = 0;
-  /** Fencing epoch (DESIGN §4): raised and persisted by every launch and recovery before it builds actors. */
+  /**
+   * Fencing epoch (docs/guarantees.md, Exactly-once outputs): raised and persisted by every launch and
+   * recovery before it builds actors.
+   */
   epoch = 0;
   private doneWindow = 0;
   private restarts = 0;

@@ -20,7 +20,7 @@ export interface InputProgress {
  * time was up. So a burst of up to `maxCalls` calls is never cut, however late the scheduler gets to it
  * (load, GC, a recovery replaying), and an operator blocked by backpressure (no call yet) holds the window
  * open instead of letting empty windows pile up. What an operator still owes past a cut must be in its
- * state (DESIGN §4, "Windows on the real clock").
+ * state (docs/guarantees.md, "Windows on the real clock").
  *
  * Virtual time (the test kit): finished once it went idle or made `maxCalls` calls, so windows advance
  * without sleeping and a window holds the same tuples however the scheduler interleaves the operators;

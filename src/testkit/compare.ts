@@ -11,9 +11,9 @@ export interface Difference {
 
 export interface CompareOptions {
   /**
-   * Check order per key only: the subsequence of tuples with the same key must be the same (DESIGN §4's
-   * minimum: the order from each upstream holds). Without it the whole sequence of each window must be
-   * the same, which sluice also keeps (merges hand over inputs in a fixed order).
+   * Check order per key only: the subsequence of tuples with the same key must be the same (the minimum
+   * docs/guarantees.md promises: the order from each upstream holds). Without it the whole sequence of
+   * each window must be the same, which sluice also keeps (merges hand over inputs in a fixed order).
    */
   keyOf?: (tuple: any) => unknown;
 }
