@@ -12,7 +12,7 @@ import { caseArb, propertySeed } from './cases.ts';
 import { buildApp } from './random-dag.ts';
 
 /**
- * The guarantee of docs/guarantees.md (its first paragraph, the oracle), under random DAGs, inputs and fault
+ * The guarantee at the top of docs/guarantees.md (the oracle), under random DAGs, inputs and fault
  * schedules of 0–6 faults (throws in any call of any actor, failed and damaged snapshot writes,
  * kill-and-relaunch of the whole runtime, and timing faults: windows cut early or late), recovering from
  * upstream buffers or from the sources: every window each sink applies holds what it holds in a fault-free
