@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map] [-- --in-process]
- * [-- --only TITLE]` (the sections whose title starts with TITLE): prints
+ * [-- --only TITLE]` (the sections whose title starts with TITLE, any case): prints
  * figures, never passes or fails on time. It exits non-zero only when a result is wrong (the variants
  * disagree on the checksum, a recovery changes the output).
  *
@@ -82,7 +82,10 @@ async function main(): Promise<void> {
     );
   }
   const only = values.only;
-  const sections = only === undefined ? SECTIONS : SECTIONS.filter((s) => s.title.startsWith(only));
+  const sections =
+    only === undefined
+      ? SECTIONS
+      : SECTIONS.filter((s) => s.title.toLowerCase().startsWith(only.toLowerCase()));
   if (sections.length === 0) throw new Error(`--only ${only}: no section title starts with it`);
   for (const section of sections) {
     const report = await section.run(options);

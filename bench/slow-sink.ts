@@ -31,7 +31,7 @@ const app = application(
 );
 
 export const slowSinkSection: Section = {
-  title: 'Slow sink (10 ms windows, 50 ms endWindow)',
+  title: 'slow sink: 10 ms windows, a sink whose endWindow takes 50 ms',
   async run(options) {
     const seconds = options.quick ? 2 : 6;
     const run = await launch(app, { store: new MemorySnapshotStore() });
