@@ -24,7 +24,7 @@ console.log(JSON.stringify([...into.windows]));
 
 /**
  * A CommonJS script (a project without "type": "module"). sluice is ESM only: require() of it works on
- * Node >= 20.19 (require of ES modules), import() on every Node sluice supports; both give one instance.
+ * require of ES modules (Node 20.20, the engines floor), import() too; both give one instance.
  */
 export const indexCjs = `const { application, launch, MemorySnapshotStore } = require('sluice');
 const { Collected, CollectSink, SequenceSource } = require('sluice/actors');
