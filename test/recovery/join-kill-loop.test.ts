@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { readWindowFiles, removeDir, tempDir } from './fixtures.ts';
-import { exited, killAfter, random, sluiceRun } from './kill-loop.ts';
+import { exited, killAndRelaunch, sluiceRun } from './kill-loop.ts';
 
 /**
  * Two sources joined into running balances (test/recovery/apps/bank.ts), 20 ms windows, run with
@@ -31,19 +31,14 @@ test('a two-source join killed with SIGKILL five times and relaunched writes wha
   const reference = await exited(run(join(work, 'store-ref'), join(work, 'out-ref')));
   expect(reference.code, reference.stderr).toBe(0);
 
-  const seed = Number(process.env.SLUICE_LUNCH_SEED ?? Date.now() % 100_000);
-  const next = random(seed);
   const store = join(work, 'store');
   const out = join(work, 'out');
   const marker = join(work, 'thrown');
-  const kills: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const delay = 500 + Math.floor(next() * 1500);
-    kills.push(delay);
-    await killAfter(() => run(store, out, marker), delay);
-  }
-  const last = await exited(run(store, out, marker));
-  const context = `seed ${seed}, kills after ${kills.join(', ')} ms\n${last.stderr}`;
+  const { last, context } = await killAndRelaunch(() => run(store, out, marker), {
+    kills: 5,
+    minMs: 500,
+    spanMs: 1500,
+  });
   expect(last.code, context).toBe(0);
   expect(existsSync(marker), 'the operator failure was injected').toBe(true);
   const expected = readWindowFiles(join(work, 'out-ref'));

@@ -23,7 +23,7 @@ export function exited(
 }
 
 /** A seeded generator, so a failing schedule of kills can be read from the log and tried again. */
-export function random(seed: number): () => number {
+function random(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
@@ -32,11 +32,32 @@ export function random(seed: number): () => number {
 }
 
 /** Starts `start()`, kills it with SIGKILL after `delayMs` unless it exits first; fails on a bad exit. */
-export async function killAfter(start: () => ChildProcess, delayMs: number): Promise<void> {
+async function killAfter(start: () => ChildProcess, delayMs: number): Promise<void> {
   const child = start();
   const done = exited(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
   const r = await done;
   clearTimeout(timer);
   if (r.signal !== 'SIGKILL' && r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+}
+
+/**
+ * The lunch test's loop: `kills` runs of `start()`, each killed with SIGKILL after a seeded random delay
+ * in [minMs, minMs + spanMs) (SLUICE_LUNCH_SEED replays a schedule), then one run to its end. Returns that
+ * last exit and a line naming the seed and the delays, for the assertion messages.
+ */
+export async function killAndRelaunch(
+  start: () => ChildProcess,
+  o: { kills: number; minMs: number; spanMs: number },
+): Promise<{ last: Awaited<ReturnType<typeof exited>>; context: string }> {
+  const seed = Number(process.env.SLUICE_LUNCH_SEED ?? Date.now() % 100_000);
+  const next = random(seed);
+  const delays: number[] = [];
+  for (let i = 0; i < o.kills; i++) {
+    const delay = o.minMs + Math.floor(next() * o.spanMs);
+    delays.push(delay);
+    await killAfter(start, delay); // it may finish before the kill
+  }
+  const last = await exited(start());
+  return { last, context: `seed ${seed}, kills after ${delays.join(', ')} ms\n${last.stderr}` };
 }

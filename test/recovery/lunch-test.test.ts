@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { readWindowFiles, removeDir, tempDir } from './fixtures.ts';
-import { exited, killAfter, random, repoRoot, sluiceRun } from './kill-loop.ts';
+import { exited, killAndRelaunch, repoRoot, sluiceRun } from './kill-loop.ts';
 
 /**
  * The seeds' "lunch test", as a user would run it: `sluice run --window-ms 50 --windows 60`, killed with
@@ -28,19 +28,14 @@ test('killed with SIGKILL three times and relaunched, with one operator failure,
   const reference = await exited(run(join(work, 'store-ref'), join(work, 'out-ref')));
   expect(reference.code, reference.stderr).toBe(0);
 
-  const seed = Number(process.env.SLUICE_LUNCH_SEED ?? Date.now() % 100_000);
-  const next = random(seed);
   const store = join(work, 'store');
   const out = join(work, 'out');
   const marker = join(work, 'thrown');
-  const kills: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const delay = 400 + Math.floor(next() * 1600); // startup takes ~0.4 s; a run of 60 windows ~3 s
-    kills.push(delay);
-    await killAfter(() => run(store, out, marker), delay); // it may finish before the kill
-  }
-  const last = await exited(run(store, out, marker));
-  const context = `seed ${seed}, kills after ${kills.join(', ')} ms\n${last.stderr}`;
+  const { last, context } = await killAndRelaunch(() => run(store, out, marker), {
+    kills: 3,
+    minMs: 400, // startup takes ~0.4 s; a run of 60 windows ~3 s
+    spanMs: 1600,
+  });
   expect(last.code, context).toBe(0);
   expect(existsSync(marker), 'the operator failure was injected').toBe(true);
 
