@@ -72,6 +72,18 @@ const failing = (store: string, ...more: string[]) => [
   ...more,
 ];
 
+// Fails once, then is restarted and finishes.
+const failingOnce = (store: string) => [
+  'run',
+  'fails-once.ts',
+  '--windows',
+  '3',
+  '--window-ms',
+  '20',
+  '--store',
+  store,
+];
+
 describe('an operator failure shows its cause stack, the operator frames first', { timeout: 20_000 }, () => {
   it('after the error line of the command', async () => {
     const r = await sluiceAt('info', failing('store-text'));
@@ -99,30 +111,12 @@ describe('an operator failure shows its cause stack, the operator frames first',
   });
 
   it('for a failure that was restarted: at debug level only', async () => {
-    const debug = await sluiceAt('debug', [
-      'run',
-      'fails-once.ts',
-      '--windows',
-      '3',
-      '--window-ms',
-      '20',
-      '--store',
-      'store-debug',
-    ]);
+    const debug = await sluiceAt('debug', failingOnce('store-debug'));
     expect(debug.code, debug.stderr).toBe(0);
     expect(debug.stderr).toMatch(
       /ERROR: operator "once" \(once\) failed in window 1 during tuple: boom once\n {4}Error: boom once\n {6}at .*fails-once\.ts:8:\d+/,
     );
-    const info = await sluiceAt('info', [
-      'run',
-      'fails-once.ts',
-      '--windows',
-      '3',
-      '--window-ms',
-      '20',
-      '--store',
-      'store-info',
-    ]);
+    const info = await sluiceAt('info', failingOnce('store-info'));
     expect(info.code, info.stderr).toBe(0);
     expect(info.stderr).toMatch(
       /ERROR: operator "once" \(once\) failed in window 1 during tuple: boom once\n/,
