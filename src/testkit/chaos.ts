@@ -67,10 +67,17 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
   if (uncut.error) throw uncut.error;
   // The reference of a schedule holds the same window boundaries: the same timing faults, no failures.
+  // Shrinking tries many schedules with the same cuts: each reference is run once.
+  const references = new Map<string, Awaited<ReturnType<typeof runWithFaults>>>();
   const referenceFor = async (faults: Fault[]) => {
     const cuts = faults.filter(isCut);
     if (cuts.length === 0) return uncut;
-    const reference = await runWithFaults(app, { windows, checkpointWindowCount, faults: cuts });
+    const key = JSON.stringify(cuts.map((c) => [c.actor, c.window, c.calls]).sort());
+    let reference = references.get(key);
+    if (!reference) {
+      reference = await runWithFaults(app, { windows, checkpointWindowCount, faults: cuts });
+      references.set(key, reference);
+    }
     if (reference.error)
       throw new Error(`the run failed under timing faults alone: ${reference.error.message}`);
     return reference;
