@@ -28,6 +28,13 @@ export type { LaunchOptions } from './engine/launch-options.ts';
 export { StorePlanMismatchError } from './engine/restore.ts';
 export { InvalidOptionError, type Run } from './engine/run.ts';
 export type { OperatorStats, RunStats, StatusEvent } from './engine/status.ts';
+export {
+  assignContainers,
+  ContainerCountError,
+  channelTransport,
+  containerOf,
+  type Transport,
+} from './plan/containers.ts';
 export type { ActorPlan, ChannelPlan, PhysicalPlan } from './plan/physical-plan.ts';
 export { planPhysical } from './plan/planner.ts';
 export {

@@ -1,4 +1,5 @@
 import type { Operator, OperatorClass } from '../api/operator.ts';
+import type { Locality } from '../dag/attributes.ts';
 
 /** One direction of data between two actors. `fused` channels are direct calls, never queued. */
 export interface ChannelPlan {
@@ -7,6 +8,8 @@ export interface ChannelPlan {
   readonly from: { readonly actor: string; readonly port: string };
   readonly to: { readonly actor: string; readonly port: string };
   readonly fused: boolean;
+  /** The locality of the stream this channel carries (containers.ts keeps thread and container ends together). */
+  readonly locality?: Locality;
 }
 
 /** How one output port reaches one sink of its stream. */
@@ -28,6 +31,8 @@ export interface ActorPlan {
   readonly applicationWindowCount: number;
   readonly inputs: ChannelPlan[];
   readonly outputs: Map<string, RoutePlan[]>;
+  /** The container (worker thread) hosting this actor, set by assignContainers; absent means 0. */
+  readonly container?: number;
 }
 
 export interface PhysicalPlan {

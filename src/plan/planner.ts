@@ -19,6 +19,7 @@ export function planPhysical(dag: LogicalDag): PhysicalPlan {
   const actors = new Map<string, ActorPlan>();
   const channels: ChannelPlan[] = [];
   const unifiers: ActorPlan[] = [];
+  const localities = new Map(dag.streams.map((s) => [s.name, s.locality]));
 
   for (const op of order) {
     const n = partitions.get(op.name)!;
@@ -53,6 +54,7 @@ export function planPhysical(dag: LogicalDag): PhysicalPlan {
       from: { actor: from.id, port: fromPort },
       to: { actor: to.id, port: toPort },
       fused,
+      locality: localities.get(stream) ?? 'any',
     };
     channels.push(ch);
     to.inputs.push(ch);
