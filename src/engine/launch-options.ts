@@ -33,6 +33,32 @@ export interface LaunchOptions extends ApplicationAttributes {
   batchSize?: number;
   /** Rewrites the physical plan before it runs (the test kit wraps operator classes to inject faults). */
   instrument?: (plan: PhysicalPlan) => PhysicalPlan;
+  /**
+   * Run the actors in this many worker threads (containers), placed by `assignContainers`; undefined runs
+   * everything in this thread. Needs `module`: each worker loads the application module itself.
+   */
+  containers?: number;
+  /**
+   * The application module (path or file URL) whose default export is this application: containers load
+   * it by path (application code never travels between threads). `sluice run` passes APP.
+   */
+  module?: string | URL;
+  /** A container that sends no heartbeat for this long (an endless loop in an operator) is replaced. 3 s. */
+  heartbeatTimeoutMs?: number;
+  /**
+   * Drills (containers only). FOR `--fault container:N@W` AND THE TEST KIT: `{ kind: 'container',
+   * container: N, window: W }` hard-kills container N's worker (worker.terminate(), as a crash would) once
+   * it reaches window W; it fires once per run (not again after the replacement). The container supervisor
+   * replaces it and the output stays as an undisturbed run's.
+   */
+  faults?: readonly ContainerFault[];
   /** Break the guarantees on purpose (to see the fault tests fail). */
   debug?: { skipDedupe?: boolean; skipReplay?: boolean };
+}
+
+/** A drill: kill container `container` (0-based, as `sluice plan --containers` numbers them) at window `window`. */
+export interface ContainerFault {
+  readonly kind: 'container';
+  readonly container: number;
+  readonly window: number;
 }
