@@ -14,6 +14,7 @@ import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { largeStateSection } from './large-state.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
 import { outputFencingSection } from './output-fencing.ts';
+import { partitionsSection } from './partitions.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
 import type { BenchOptions, Section } from './section.ts';
@@ -24,6 +25,7 @@ const SECTIONS: readonly Section[] = [
   mailboxHopSection,
   checkpointOverheadSection,
   replayBuffersSection,
+  partitionsSection,
   recoveryTimeSection,
   outputFencingSection,
   slowSinkSection,

@@ -5,6 +5,7 @@ import type { KeyEncoding, Workload } from './case-study-workload.ts';
 import { runHandLoop } from './hand-loop.ts';
 import { runHop } from './hop-pipeline.ts';
 import { type Timed, timeOnce } from './measure.ts';
+import { runPartitioned } from './partitioned-pipeline.ts';
 import { BenchError } from './section.ts';
 import { runSluice, runSluiceOnDisk } from './sluice-pipeline.ts';
 import { runStreamPipeline } from './stream-pipeline.ts';
@@ -22,7 +23,8 @@ export type Job =
       every: number;
       replayFrom?: 'buffers' | 'sources';
     }
-  | { kind: 'hop'; tuples: 'numbers' | 'objects'; windows: number };
+  | { kind: 'hop'; tuples: 'numbers' | 'objects'; windows: number }
+  | { kind: 'partitioned'; partitions: number; workload: Workload };
 
 export interface JobResult extends Timed {
   /** `value:averages:tuples` of the AverageChecksum (empty for a hop). */
@@ -51,6 +53,18 @@ export async function runJob(job: Job): Promise<JobResult> {
       commits: r.commits,
       gcMs: r.gcMs,
       cpuMs: r.cpuMs,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+  }
+  if (job.kind === 'partitioned') {
+    const r = await runPartitioned(job.partitions, job.workload);
+    return {
+      ms: r.ms,
+      checksum: r.checksum.toString(),
+      tuples: r.checksum.tuples,
+      snapshots: 0,
+      commits: 0,
+      gcMs: r.gcMs,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   }
