@@ -110,14 +110,20 @@ trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done o
     .description('print the physical plan: actors, partitions, routes, unifier layers, fused channels')
     .argument('<app>', 'the application module (.ts or .js)')
     .option('--json', 'print the plan as JSON', false)
+    .option(
+      '--containers <n>',
+      "place the actors on n containers: each actor's container, each channel's transport",
+      positiveInteger,
+    )
     .addHelpText(
       'after',
       `
 Examples:
   sluice plan examples/max-cpu/app.ts          actors, partitions, routes, unifier layers, fused channels
+  sluice plan app.ts --containers 4            which container runs each actor; fused, mailbox or message-port
   sluice plan app.ts --json | jq '.actors[].id'`,
     )
-    .action(async (app: string, opts: { json: boolean }) => {
+    .action(async (app: string, opts: { json: boolean; containers?: number }) => {
       setExitCode(await planCommand(app, opts));
     });
 

@@ -1,12 +1,14 @@
 /** `sluice plan APP`: prints the physical plan of an application without running it. */
 import type { LogicalDag } from '../dag/logical-dag.ts';
-import { planPhysical } from '../index.ts';
+import { assignContainers, planPhysical } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { planJson, planText } from './plan-format.ts';
 
 export interface PlanCommandOptions {
   json: boolean;
+  /** Place the actors on this many containers and show where each runs and how each channel moves. */
+  containers?: number;
   cwd?: string;
   /** Where the plan goes (default process.stdout). */
   out?: NodeJS.WritableStream;
@@ -15,10 +17,14 @@ export interface PlanCommandOptions {
 export async function planCommand(appPath: string, options: PlanCommandOptions): Promise<number> {
   const app = await loadApp(appPath, options.cwd);
   const dag = app.dag();
-  const plan = planPhysical(dag);
-  const notes = localityNotes(dag).map((n) => `note: ${n}\n`);
+  const { containers } = options;
+  const plan = containers === undefined ? planPhysical(dag) : assignContainers(planPhysical(dag), containers);
+  // Placed on containers, a 'node' stream is shown as it would cross: the note is about the unplaced plan.
+  const notes = containers === undefined ? localityNotes(dag).map((n) => `note: ${n}\n`) : [];
   (options.out ?? process.stdout).write(
-    options.json ? planJson(plan) : `${planText(plan)}${notes.length > 0 ? `\n${notes.join('')}` : ''}`,
+    options.json
+      ? planJson(plan)
+      : `${planText(plan, containers)}${notes.length > 0 ? `\n${notes.join('')}` : ''}`,
   );
   return EXIT_OK;
 }

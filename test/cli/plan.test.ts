@@ -60,6 +60,55 @@ describe.concurrent('sluice plan', { timeout: 15_000 }, () => {
     expect(plain.stdout).not.toContain('note:');
   });
 
+  it("--containers N names each actor's container and each channel's transport", async () => {
+    const r = await sluice(['plan', 'fan-in.ts', '--containers', '2'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^plan of "fan-in": 7 actors, 6 channels \(1 fused\) on 2 containers \(\d+ channels? across containers\)\n/,
+    );
+    // The 4 partitions of source are spread 2 and 2; the thread-local double → print stays together.
+    const containerOf = (id: string) =>
+      Number(new RegExp(`^${id.replace('#', '\\#')}  .*, container (\\d+)$`, 'm').exec(r.stdout)?.[1]);
+    expect([0, 1, 2, 3].map((i) => containerOf(`source#${i}`)).sort()).toEqual([0, 0, 1, 1]);
+    expect(containerOf('print')).toBe(containerOf('double'));
+    expect(r.stdout).toContain('  in ← double.out (#5 fused)\n');
+    expect(r.stdout).toMatch(/\(#\d numbers, mailbox\)/);
+    expect(r.stdout).toMatch(/\(#\d numbers, message-port\)/);
+    expect(r.stdout).toMatch(/\ncontainers:\n {2}0: .+\n {2}1: .+\n/);
+  });
+
+  it('--containers leaves out the note on node locality: the placed plan shows where such streams cross', async () => {
+    const r = await sluice(['plan', 'node-local.ts', '--containers', '3'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('note:');
+    expect(r.stdout).toContain('on 3 containers');
+  });
+
+  it('refuses --containers 0 with a usage error', async () => {
+    const r = await sluice(['plan', 'fan-in.ts', '--containers', '0'], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sluice: option '--containers <n>' argument '0' is invalid/);
+  });
+
+  it('--json --containers N adds "container" to every actor and "transport" to every channel', async () => {
+    const r = await sluice(['plan', 'fan-in.ts', '--json', '--containers', '2'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    for (const a of plan.actors) expect([0, 1]).toContain(a.container);
+    const containerOf = new Map(
+      plan.actors.map((a: { id: string; container: number }) => [a.id, a.container]),
+    );
+    for (const c of plan.channels) {
+      const same = containerOf.get(c.from.actor) === containerOf.get(c.to.actor);
+      expect(c.transport).toBe(c.fused ? 'fused' : same ? 'mailbox' : 'message-port');
+    }
+    expect(new Set(plan.channels.map((c: { transport: string }) => c.transport))).toEqual(
+      new Set(['fused', 'mailbox', 'message-port']),
+    );
+    const unplaced = JSON.parse((await sluice(['plan', 'fan-in.ts', '--json'], tmp.dir)).stdout);
+    expect(unplaced.actors.every((a: { container: number }) => a.container === 0)).toBe(true);
+  });
+
   it('--json prints the plan as JSON', async () => {
     const r = await sluice(['plan', 'fan-in.ts', '--json'], tmp.dir);
     expect(r.code, r.stderr).toBe(0);
