@@ -10,5 +10,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'property-tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // A real redis-server on a free loopback port for the Redis tests (inject('redis')).
+    globalSetup: ['test/setup/redis-server.ts'],
   },
 });

@@ -1,0 +1,209 @@
+import type { Redis } from 'ioredis';
+import { InputOperator, type OperatorContext } from '../../src/index.ts';
+import type { Reading } from '../machine-data/types.ts';
+import { parseReading } from './reading-fields.ts';
+import {
+  type Backoff,
+  operatorConnection,
+  type RedisRetryListener,
+  splitStreamUrl,
+  withRetry,
+} from './retry.ts';
+
+export interface RedisStreamReadingsProps {
+  /** `redis://host:port/db`, or `redis://host:port/db#stream` naming the stream too. */
+  url: string;
+  /** The stream key (default: the URL's `#fragment`). */
+  stream?: string;
+  /**
+   * Entries each streaming window takes (the rate; what a window could not take is owed to the next).
+   * Default: whatever is there. With a quota and a stream that stays ahead of the reader, every window
+   * holds the same entries in every run, killed or not.
+   */
+  readingsPerWindow?: number;
+  /** Most entries per emitTuples() call. Default 1024. */
+  batch?: number;
+  /** XREAD COUNT: entries per round trip. Default 2048. */
+  fetchCount?: number;
+  /** XREAD BLOCK when the stream has nothing new, in ms. Default 100. */
+  blockMs?: number;
+  /** Entries read ahead of what was emitted. Default 4 × fetchCount. */
+  prefetch?: number;
+  /** The id after which a first launch starts (a concrete id, never `$`: a relaunch must find the same). */
+  startId?: string;
+  backoff?: Backoff;
+  /** How long setup waits for Redis before it fails (a restartable failure). Default 30 s. */
+  connectTimeoutMs?: number;
+  /** Connection loss and recovery (default: a stderr line per outage). */
+  onRetry?: RedisRetryListener;
+}
+
+/** An entry that is not a Reading: on the `errors` port, counted in `state.rejected`; never a crash. */
+export interface BadReading {
+  stream: string;
+  id: string;
+  reason: string;
+  fields: Record<string, string>;
+}
+
+export interface RedisStreamReadingsState {
+  /** The id of the last entry emitted: a restored instance reads on from here. */
+  lastId: string;
+  /** Entries the windows so far were entitled to and did not get yet (with `readingsPerWindow`). */
+  owed: number;
+  /** Entries emitted, good and bad. */
+  entries: number;
+  rejected: number;
+}
+
+/**
+ * Reads device readings from a Redis stream (`XREAD` from a stored offset): the durable, replayable
+ * source, as Kafka is in the seeds. Each entry is one Reading in flat fields (reading-fields.ts).
+ *
+ * Replay: the offset (`lastId`) is state, advanced only as entries are emitted, and a stream is
+ * append-only, so an instance restored at a checkpoint reads the same entries in the same order again;
+ * the window log cuts each replayed window where it was cut the first time. What a window still owes
+ * (`owed`, with `readingsPerWindow`) is state too, so a window closed early never loses its share.
+ * Entries read ahead but not emitted are transient (the prefetch buffer): they are read again after a
+ * restore. Never trim the stream (XTRIM, MAXLEN) past what the application has committed.
+ *
+ * emitTuples() is synchronous and XREAD is not, so a background loop keeps up to `prefetch` entries
+ * ahead; a call with nothing buffered emits nothing. Connection loss: the loop retries the read with
+ * backoff from the same id, so nothing is lost or read twice (reported through `onRetry`).
+ *
+ * Bad entries (a field missing, not a number, out of range) go to the `errors` port as BadReading and
+ * are counted in `state.rejected`; they take their place in the window like any entry.
+ */
+export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState, RedisStreamReadingsProps> {
+  readonly out = this.output<Reading>();
+  readonly errors = this.output<BadReading>();
+  private client: Redis | undefined;
+  private stream = '';
+  private name = 'redis-stream-readings';
+  private ids: string[] = [];
+  private bodies: string[][] = [];
+  private head = 0;
+  /** The id after which the loop reads next (ahead of state.lastId by what is buffered). */
+  private cursor = '0-0';
+  private closed = false;
+  private room: (() => void) | undefined;
+  private pump: Promise<void> | undefined;
+
+  override initialState(): RedisStreamReadingsState {
+    return { lastId: this.props.startId ?? '0-0', owed: 0, entries: 0, rejected: 0 };
+  }
+
+  override async setup(ctx: OperatorContext): Promise<void> {
+    const { url, stream } = splitStreamUrl(this.props.url);
+    this.stream = this.props.stream ?? stream ?? '';
+    if (!this.stream)
+      throw new Error(`${ctx.actorId}: no stream: set props.stream or end the URL with #stream`);
+    if (ctx.partitions > 1)
+      throw new Error(`${ctx.actorId}: one stream is one partition (got ${ctx.partitions})`);
+    this.name = ctx.actorId;
+    this.cursor = this.state.lastId;
+    this.client = operatorConnection(url, `sluice:${ctx.applicationName}:${ctx.actorId}`);
+    const client = this.client;
+    await withRetry(() => client.connect(), {
+      ...this.retryOptions('connect'),
+      giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
+    });
+    // A first read before the first window: a restored instance usually replays at once.
+    this.append(await withRetry(() => this.read(0), this.retryOptions('XREAD')));
+    this.pump = this.readAhead().catch(() => {});
+  }
+
+  override beginWindow(): void {
+    const quota = this.props.readingsPerWindow;
+    if (quota !== undefined) this.state.owed += quota;
+  }
+
+  emitTuples(): void {
+    const s = this.state;
+    const quota = this.props.readingsPerWindow !== undefined;
+    let n = Math.min(this.props.batch ?? 1024, this.ids.length - this.head);
+    if (quota) n = Math.min(n, s.owed);
+    for (let i = 0; i < n; i++) {
+      const id = this.ids[this.head]!;
+      const body = this.bodies[this.head]!;
+      this.head++;
+      s.lastId = id;
+      s.entries++;
+      const r = parseReading(body);
+      if (typeof r === 'string') {
+        s.rejected++;
+        this.errors.emit({ stream: this.stream, id, reason: r, fields: toRecord(body) });
+      } else this.out.emit(r);
+    }
+    if (quota) s.owed -= n;
+    if (this.head >= 4096 && this.head * 2 >= this.ids.length) {
+      this.ids.splice(0, this.head);
+      this.bodies.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.room && this.buffered() <= this.prefetch() / 2) {
+      const wake = this.room;
+      this.room = undefined;
+      wake();
+    }
+  }
+
+  override async teardown(): Promise<void> {
+    this.closed = true;
+    this.room?.();
+    this.client?.disconnect();
+    await this.pump;
+  }
+
+  private buffered(): number {
+    return this.ids.length - this.head;
+  }
+
+  private prefetch(): number {
+    return this.props.prefetch ?? 4 * (this.props.fetchCount ?? 2048);
+  }
+
+  private async readAhead(): Promise<void> {
+    while (!this.closed) {
+      if (this.buffered() >= this.prefetch()) {
+        await new Promise<void>((resolve) => (this.room = resolve));
+        continue;
+      }
+      const entries = await withRetry(() => this.read(this.props.blockMs ?? 100), this.retryOptions('XREAD'));
+      if (!this.closed) this.append(entries);
+    }
+  }
+
+  /** XREAD after the cursor; `blockMs` 0: do not block. */
+  private async read(blockMs: number): Promise<[string, string[]][]> {
+    const args: (string | number)[] = ['COUNT', this.props.fetchCount ?? 2048];
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    args.push('STREAMS', this.stream, this.cursor);
+    const reply = (await this.client!.call('XREAD', ...args)) as [string, [string, string[]][]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  private append(entries: [string, string[]][]): void {
+    for (const [id, body] of entries) {
+      this.ids.push(id);
+      this.bodies.push(body);
+    }
+    if (entries.length > 0) this.cursor = entries[entries.length - 1]![0];
+  }
+
+  private retryOptions(operation: string) {
+    return {
+      operator: this.name,
+      operation,
+      backoff: this.props.backoff,
+      onRetry: this.props.onRetry,
+      stopped: () => this.closed,
+    };
+  }
+}
+
+function toRecord(body: readonly string[]): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (let i = 0; i + 1 < body.length; i += 2) r[body[i]!] = body[i + 1]!;
+  return r;
+}

@@ -1,0 +1,100 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** What a Redis operator reports while Redis is unreachable, and once it is back. */
+export type RedisRetryEvent =
+  | { type: 'retrying'; operator: string; operation: string; attempt: number; delayMs: number; error: Error }
+  | { type: 'recovered'; operator: string; operation: string; attempts: number };
+
+/** Where retry events go. Default: one stderr line when an outage starts and one when it ends. */
+export type RedisRetryListener = (event: RedisRetryEvent) => void;
+
+export interface Backoff {
+  /** First delay. Default 50 ms. */
+  baseMs?: number;
+  /** Longest delay. Default 2 s. */
+  maxMs?: number;
+}
+
+/** Exponential backoff as a pure function of the attempt (1, 2, …): base · 2^(attempt−1), capped. */
+export function backoffMs(attempt: number, b: Backoff = {}): number {
+  const base = b.baseMs ?? 50;
+  const max = b.maxMs ?? 2_000;
+  return Math.min(max, base * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+}
+
+export function stderrRetryListener(event: RedisRetryEvent): void {
+  if (event.type === 'retrying' && event.attempt === 1) {
+    process.stderr.write(
+      `sluice: ${event.operator}: Redis ${event.operation} failed (${event.error.message}); retrying with backoff\n`,
+    );
+  } else if (event.type === 'recovered') {
+    process.stderr.write(
+      `sluice: ${event.operator}: Redis ${event.operation} succeeded after ${event.attempts} attempts\n`,
+    );
+  }
+}
+
+/**
+ * Runs `op` until it succeeds, sleeping `backoffMs(attempt)` between failures, and reports each retry.
+ * `stopped()` ends the loop (the instance was torn down): the last error is thrown. Only for operations
+ * that are safe to repeat — the callers make them so (reads; a fenced, window-checked transaction).
+ */
+export async function withRetry<T>(
+  op: () => Promise<T>,
+  o: {
+    operator: string;
+    operation: string;
+    backoff?: Backoff;
+    onRetry?: RedisRetryListener;
+    stopped?: () => boolean;
+    /** Errors that must not be retried (a fenced-out instance). */
+    fatal?: (e: unknown) => boolean;
+    /** Give up (throw the last error) once this long has passed. Default: never. */
+    giveUpAfterMs?: number;
+  },
+): Promise<T> {
+  const report = o.onRetry ?? stderrRetryListener;
+  const deadline = o.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.giveUpAfterMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await op();
+      if (attempt > 1)
+        report({ type: 'recovered', operator: o.operator, operation: o.operation, attempts: attempt });
+      return r;
+    } catch (e) {
+      if (o.fatal?.(e) || o.stopped?.()) throw e;
+      const delayMs = backoffMs(attempt, o.backoff);
+      if (Date.now() + delayMs > deadline) throw e;
+      const error = e instanceof Error ? e : new Error(String(e));
+      report({ type: 'retrying', operator: o.operator, operation: o.operation, attempt, delayMs, error });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+/** `redis://host:port/db#stream` → the connection URL and the stream name (the fragment). */
+export function splitStreamUrl(url: string): { url: string; stream: string | undefined } {
+  const hash = url.indexOf('#');
+  if (hash < 0) return { url, stream: undefined };
+  return { url: url.slice(0, hash), stream: decodeURIComponent(url.slice(hash + 1)) || undefined };
+}
+
+/**
+ * A connection for an operator that does its own retrying: commands fail at once while disconnected (no
+ * offline queue) and are never re-sent by ioredis after a reconnect (a re-sent EXEC would run outside the
+ * WATCH that guarded it). ioredis keeps reconnecting in the background.
+ */
+export function operatorConnection(url: string, name: string, extra: RedisOptions = {}): Redis {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectionName: name.replace(/[^\w.:#-]/g, '_'),
+    retryStrategy: (times) => backoffMs(times, { baseMs: 50, maxMs: 1_000 }),
+    ...extra,
+  });
+  // Connection errors are retried by the operator's own loop; without a listener ioredis logs each one.
+  client.on('error', () => {});
+  return client;
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import type { RedisRetryEvent } from '../../actors/index.ts';
+import { FencedOutputError } from '../../src/index.ts';
+import { freshDatabase, openDatabase, type TestDatabase } from '../setup/redis.ts';
+import { startRedisProcess } from '../setup/redis-process.ts';
+import { record, startOutput } from './redis-output-kit.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function database(): Promise<TestDatabase> {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  return db;
+}
+
+test('a window lands as one hash per key plus the window id; a relaunched instance skips the windows applied', async () => {
+  const db = await database();
+  const a = await startOutput({ url: db.url, prefix: 'p' }, 100);
+  await a.window(1, [record('k1', 1, 50), record('k2', 1, 80)]);
+  await a.window(2, [record('k1', 2, 60)]);
+  await a.op.teardown();
+
+  expect(await db.client.hgetall('p:avg:k1')).toEqual({
+    cpu: '60',
+    ram: '30',
+    hdd: '10',
+    count: '3',
+    window: '2',
+  });
+  expect(await db.client.hgetall('p:avg:k2')).toEqual({
+    cpu: '80',
+    ram: '40',
+    hdd: '10',
+    count: '3',
+    window: '1',
+  });
+  expect(await db.client.get('p:last-window:averages-out')).toBe('2');
+  expect(await db.client.get('p:fence:averages-out')).toBe('100');
+
+  // The relaunch replays window 2 (restored from an older checkpoint) with the same records: skipped.
+  // Different values here make a second apply visible.
+  const b = await startOutput({ url: db.url, prefix: 'p' }, 101);
+  cleanups.push(() => b.op.teardown());
+  await b.window(2, [record('k1', 2, 99)]);
+  expect(await db.client.hget('p:avg:k1', 'cpu')).toBe('60');
+  await b.window(3, [record('k1', 3, 70)]);
+  expect(await db.client.hget('p:avg:k1', 'cpu')).toBe('70');
+  expect(await db.client.get('p:last-window:averages-out')).toBe('3');
+  expect(await db.client.get('p:fence:averages-out')).toBe('101');
+});
+
+test('an instance of an older epoch is refused once a newer one claimed the output, and writes nothing', async () => {
+  const db = await database();
+  const old = await startOutput({ url: db.url, prefix: 'f' }, 5);
+  cleanups.push(() => old.op.teardown());
+  const replacement = await startOutput({ url: db.url, prefix: 'f' }, 6);
+  cleanups.push(() => replacement.op.teardown());
+
+  await expect(old.window(1, [record('late', 1, 90)])).rejects.toBeInstanceOf(FencedOutputError);
+  expect(await db.client.exists('f:avg:late')).toBe(0);
+  expect(await db.client.get('f:last-window:averages-out')).toBeNull();
+
+  await replacement.window(1, [record('k', 1, 40)]);
+  expect(await db.client.hget('f:avg:k', 'cpu')).toBe('40');
+  // An instance of an older epoch cannot even start.
+  await expect(startOutput({ url: db.url, prefix: 'f' }, 4)).rejects.toBeInstanceOf(FencedOutputError);
+});
+
+test('windows without records write nothing, not even their id', async () => {
+  const db = await database();
+  const out = await startOutput({ url: db.url, prefix: 'e' }, 1);
+  cleanups.push(() => out.op.teardown());
+  await out.window(1, []);
+  expect(await db.client.keys('e:avg:*')).toEqual([]);
+  expect(await db.client.get('e:last-window:averages-out')).toBeNull();
+});
+
+test('Redis restarted during an apply: the apply retries with backoff, reports it, and lands once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-restart-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  let redis = await startRedisProcess({ persistDir: dir });
+  cleanups.push(() => redis.stop());
+  const url = `${redis.url}/0`;
+  const events: RedisRetryEvent[] = [];
+  const out = await startOutput(
+    { url, prefix: 'r', onRetry: (e) => events.push(e), backoff: { maxMs: 100 } },
+    7,
+  );
+  cleanups.push(() => out.op.teardown());
+  await out.window(1, [record('k', 1, 10)]);
+
+  await redis.stop();
+  const applying = out.window(2, [record('k', 2, 20)]);
+  // Redis comes back once the output has noticed (and reported) that it is gone.
+  while (!events.some((e) => e.type === 'retrying')) await new Promise((r) => setTimeout(r, 10));
+  redis = await startRedisProcess({ port: redis.port, persistDir: dir });
+  await applying;
+
+  expect(events.at(-1)).toMatchObject({ type: 'recovered', operation: 'MULTI/EXEC' });
+  const db = await openDatabase(url, 0);
+  cleanups.push(() => db.close());
+  expect(await db.client.hgetall('r:avg:k')).toMatchObject({ cpu: '20', window: '2' });
+  expect(await db.client.get('r:last-window:averages-out')).toBe('2');
+  // Window 2 again (a replay after a failure): skipped, the data stays what window 2 wrote.
+  await out.window(2, [record('k', 2, 99)]);
+  expect(await db.client.hget('r:avg:k', 'cpu')).toBe('20');
+});
