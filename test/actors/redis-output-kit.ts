@@ -40,7 +40,7 @@ export async function startOutput(props: RedisAverageOutputProps, epoch: number)
     ctx,
     async window(w, records) {
       ctx.windowId = w;
-      op.beginWindow(w);
+      op.beginWindow();
       for (const r of records) op.in.handler(r);
       await op.endWindow();
     },
