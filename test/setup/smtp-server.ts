@@ -6,7 +6,7 @@
  *     await smtp.waitFor(3);                           // resolves once 3 messages were accepted
  *     smtp.messages[0].messageId;                      // '<…>' as sent, plus headers, subject, text, raw
  *     smtp.countByMessageId();                         // Map Message-ID → times delivered (duplicates > 1)
- *     smtp.refuseNext(2);                              // the next 2 DATA commands get a 451 (transient)
+ *     smtp.refuseNext(2);                              // the next 2 DATA commands get a 451 (or a code given)
  *     await smtp.stop();                               // closes the listener and any open connections
  *     const again = await startSmtpServer({ port: smtp.port }); // "SMTP back up" on the same port
  *
@@ -43,8 +43,8 @@ export interface TestSmtpServer {
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** How many times each Message-ID was accepted. */
   countByMessageId(): Map<string, number>;
-  /** Refuses the next `n` messages with 451 (a transient failure the client should retry). */
-  refuseNext(n: number): void;
+  /** Refuses the next `n` messages with `code` (default 451: a transient failure the client should retry). */
+  refuseNext(n: number, code?: number): void;
   stop(): Promise<void>;
 }
 
@@ -57,6 +57,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   let refuse = 0;
+  let refuseCode = 451;
 
   const server = new SMTPServer({
     secure: false,
@@ -72,7 +73,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         if (refuse > 0) {
           refuse--;
           const err = new Error('Try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
+          err.responseCode = refuseCode;
           callback(err);
           return;
         }
@@ -135,8 +136,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       for (const m of messages) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);
       return counts;
     },
-    refuseNext(n) {
+    refuseNext(n, code = 451) {
       refuse = n;
+      refuseCode = code;
     },
     stop() {
       return new Promise<void>((resolve) => server.close(() => resolve()));
