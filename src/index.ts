@@ -3,8 +3,10 @@
  * application supervisor from supervisors/.
  */
 import { ApplicationSupervisor } from '../supervisors/application-supervisor.ts';
+import { ContainerSupervisor } from '../supervisors/container-supervisor.ts';
 import { RestartStrategy } from '../supervisors/restart-strategy.ts';
 import type { Application } from './api/application.ts';
+import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
 import { type Run, startRun } from './engine/run.ts';
 
@@ -55,5 +57,15 @@ export interface LaunchOptionsWithSupervision extends LaunchOptions {
 
 /** Runs an application in this process. */
 export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
+  const { containers } = options;
+  if (containers !== undefined) {
+    const supervision = new ContainerSupervisor(options.restart, options.heartbeatTimeoutMs);
+    return startContainerRun(
+      app,
+      { ...options, containers },
+      (config) => new ApplicationSupervisor(options.restart, config),
+      supervision,
+    );
+  }
   return startRun(app, options, (config) => new ApplicationSupervisor(options.restart, config));
 }

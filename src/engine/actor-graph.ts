@@ -1,7 +1,7 @@
-import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { Actor } from './actor.ts';
 import type { ActorHost } from './actor-host.ts';
-import { Channel } from './channel.ts';
+import { Channel, type ChannelSource } from './channel.ts';
 import { FusedLink } from './fused-link.ts';
 import { InputActor } from './input-actor.ts';
 import { OperatorActor } from './operator-actor.ts';
@@ -29,6 +29,11 @@ export class ActorGraph {
       batchSize?: number;
       checkpointWindowCount: number;
       replayFrom?: 'buffers' | 'sources';
+      /**
+       * Containers: the channel object for a channel of the plan (a cross-thread end where the other actor
+       * lives in another container); undefined for an ordinary in-thread channel.
+       */
+      channelFor?: (plan: ChannelPlan, capacity: number, source: ChannelSource) => Channel | undefined;
     },
   ) {
     this.batchSize = options.batchSize ?? 1024;
@@ -37,7 +42,9 @@ export class ActorGraph {
       if (ch.fused) continue;
       const operator = plan.actors.find((a) => a.id === ch.from.actor)?.operator ?? ch.from.actor;
       const source = { stream: ch.stream, actorId: ch.from.actor, operator };
-      this.channels.set(ch.id, new Channel(ch.id, options.mailboxCapacity ?? 16, retain, source));
+      const capacity = options.mailboxCapacity ?? 16;
+      const crossing = options.channelFor?.(ch, capacity, source);
+      this.channels.set(ch.id, crossing ?? new Channel(ch.id, capacity, retain, source));
     }
   }
 

@@ -154,7 +154,8 @@ export class Checkpoints {
     return write;
   }
 
-  private commit(committed: number): void {
+  /** Applies a commit: from report() in one thread; in a container, on the main thread's commit notice. */
+  commit(committed: number): void {
     this.events.emit({ type: 'commit', window: committed });
     for (const ch of this.graph.channels.values()) ch.purgeThrough(committed);
     for (const a of this.graph.actors) a.noteCommitted(committed);

@@ -24,5 +24,5 @@ export default smtpAlertApp(
       }
     },
   },
-  { checkpointWindowCount: 10 },
+  { checkpointWindowCount: 5 },
 );

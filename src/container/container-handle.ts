@@ -1,0 +1,100 @@
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { OperatorStats } from '../engine/status.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { ContainerApi } from './container-worker.ts';
+import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } from './protocol.ts';
+import { storeServer } from './remote-store.ts';
+import { startContainerWorker } from './worker-bootstrap.ts';
+
+/** What a handle reports to the run that owns it. */
+export interface HandleListener {
+  event(handle: ContainerHandle, event: ContainerEvent): void;
+  /** The worker died (exit, uncaught error) outside a terminate() of ours. */
+  died(handle: ContainerHandle, reason: string, cause?: unknown): void;
+}
+
+/**
+ * The main thread's end of one container: its worker, the comlink proxy of its API, the events port, its
+ * store server, and what it last reported (done window, tuples, heartbeat, operator stats).
+ */
+export class ContainerHandle {
+  readonly worker: Worker;
+  readonly api: Comlink.Remote<ContainerApi>;
+  done: number;
+  tuples = 0;
+  finished = false;
+  lastBeat = Number.POSITIVE_INFINITY;
+  operators: OperatorStats[] = [];
+  private events: MessagePort | undefined;
+  private store: MessagePort | undefined;
+  private terminating = false;
+  private terminated: Promise<void> | undefined;
+
+  constructor(
+    readonly container: number,
+    /** Ids of the actors it hosts. */
+    readonly actors: readonly string[],
+    restoreWindow: number,
+    data: Omit<ContainerWorkerData, 'tsxApi' | 'hooks' | 'entry'>,
+    private readonly listener: HandleListener,
+  ) {
+    this.done = restoreWindow;
+    this.worker = startContainerWorker(data);
+    this.api = Comlink.wrap<ContainerApi>(nodeEndpoint(this.worker as never));
+    this.worker.on('error', (e) => {
+      if (!this.terminating)
+        listener.died(this, `threw an uncaught error: ${String((e as Error)?.message ?? e)}`, e);
+    });
+    this.worker.on('exit', (code) => {
+      if (!this.terminating) listener.died(this, `its worker exited with code ${code}`);
+    });
+  }
+
+  /** Builds and restores its actors; resolves with its input operators' last logged window. */
+  async deploy(
+    config: DeployConfig,
+    store: SnapshotStore,
+    ports: { out: Record<number, MessagePort>; in: Record<number, MessagePort> },
+  ): Promise<number> {
+    const events = new MessageChannel();
+    const storeChannel = new MessageChannel();
+    this.events = events.port1;
+    this.store = storeChannel.port1;
+    events.port1.on('message', (e: ContainerEvent) => {
+      if (e.t === 'beat') {
+        this.lastBeat = performance.now();
+        this.operators = e.operators;
+      }
+      this.listener.event(this, e);
+    });
+    Comlink.expose(storeServer(store), nodeEndpoint(storeChannel.port1 as never));
+    this.lastBeat = performance.now();
+    const transfer = [
+      events.port2,
+      storeChannel.port2,
+      ...Object.values(ports.out),
+      ...Object.values(ports.in),
+    ];
+    return this.api.deploy(config, Comlink.transfer(events.port2, transfer), storeChannel.port2, ports);
+  }
+
+  notify(notice: MainNotice): void {
+    this.events?.postMessage(notice);
+  }
+
+  /** Ends the worker at once (a synchronous endless loop too) and closes the ports held here. */
+  terminate(): Promise<void> {
+    if (this.terminated === undefined) this.terminated = this.end();
+    return this.terminated;
+  }
+
+  private async end(): Promise<void> {
+    this.terminating = true;
+    this.events?.close();
+    this.store?.close();
+    this.api[Comlink.releaseProxy]();
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,416 @@
+import { EventEmitter } from 'node:events';
+import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Application } from '../api/application.ts';
+import { OperatorFailure } from '../engine/failure.ts';
+import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
+import { findRestoreWindow } from '../engine/restore.ts';
+import type { RunStats, StatusEvent } from '../engine/status.ts';
+import type { Supervision } from '../engine/supervision.ts';
+import { containerOf } from '../plan/containers.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import { ContainerHandle, type HandleListener } from './container-handle.ts';
+import { ContainerFailure } from './errors.ts';
+import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
+import type { ContainerSupervision } from './supervision.ts';
+
+/** The launch options a container run has resolved (the rest as LaunchOptions). */
+export interface ContainerRunOptions extends LaunchOptions {
+  readonly containers: number;
+  readonly module: string | URL;
+  readonly streamingWindowMs: number;
+  readonly checkpointWindowCount: number;
+}
+
+type Outcome =
+  | { kind: 'done' }
+  | { kind: 'killed' }
+  | { kind: 'failed'; failure: OperatorFailure | ContainerFailure };
+
+/** The default container count where one is asked for without a number: one per core. */
+export function defaultContainers(): number {
+  return Math.max(1, cpus().length);
+}
+
+/**
+ * An application run over containers, driven from the main thread: it owns the store (one LevelDB owner:
+ * containers send sealed snapshots), tracks commits for all containers together, paces the input operators
+ * by the whole application's progress, and answers any failure — an operator's, or a container that died
+ * or hung — by asking the container supervision, then restarting every container from the committed
+ * checkpoint (the input operators replay their window logs), which is exact because every stream is
+ * deterministic (docs/guarantees.md, Recovery; `replayFrom: 'sources'` does the same in one thread).
+ *
+ *   attempt:  restore window r ─▶ spawn N workers ─▶ deploy (restore actors at r) ─▶ start
+ *               ▲                                                                   │
+ *               └── restart (terminate all, backoff) ◀── failure ◀── failed / died / silent
+ */
+export class ContainerRun implements HandleListener {
+  readonly events = new EventEmitter<{ status: [StatusEvent] }>();
+  private handles: ContainerHandle[] = [];
+  private finalWindow: number;
+  private doneWindow = 0;
+  private restarts = 0;
+  private epoch = 0;
+  private stopRequested = false;
+  private killed = false;
+  private live = false;
+  private settle: ((o: Outcome) => void) | undefined;
+  private readonly fired = new Set<ContainerFault>();
+  private readonly moduleUrl: string;
+
+  constructor(
+    private readonly app: Application,
+    private readonly plan: PhysicalPlan,
+    private readonly store: SnapshotStore,
+    private readonly options: ContainerRunOptions,
+    private readonly commits: Supervision,
+    private readonly supervision: ContainerSupervision,
+  ) {
+    this.finalWindow = options.windows ?? Number.POSITIVE_INFINITY;
+    const m = options.module;
+    this.moduleUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
+  }
+
+  /** Attempts until the run is done, killed, or a failure escalates (thrown). */
+  async execute(): Promise<void> {
+    let reason: 'windows' | 'stop' | 'failure' = 'windows';
+    try {
+      for (let first = true; ; first = false) {
+        const outcome = await this.attempt(first);
+        await this.terminateAll();
+        if (outcome.kind !== 'failed') break;
+        await this.restartAfter(outcome.failure);
+        if (this.killed) break;
+      }
+      reason = this.stopRequested ? 'stop' : 'windows';
+    } catch (e) {
+      reason = 'failure';
+      throw e;
+    } finally {
+      await this.terminateAll();
+      if (!this.killed) {
+        this.emit({
+          type: 'stopped',
+          window: this.doneWindow,
+          committed: this.commits.committedWindow,
+          reason,
+        });
+      }
+    }
+  }
+
+  private async restartAfter(failure: OperatorFailure | ContainerFailure): Promise<void> {
+    this.emit(failureEvent(failure));
+    const decision =
+      this.options.checkpointWindowCount === 0
+        ? ({ action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' } as const)
+        : this.supervision.failed(failure, Date.now());
+    if (decision.action === 'escalate') {
+      failure.message += `; not restarted: ${decision.reason}`;
+      throw failure;
+    }
+    this.restarts++;
+    const committed = this.commits.committedWindow;
+    this.emit({
+      type: 'restart',
+      actors: this.plan.actors.map((a) => a.id),
+      window: committed,
+      attempt: decision.attempt,
+      delayMs: decision.delayMs,
+    });
+    if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+  }
+
+  /** One life of the containers: from the newest common checkpoint until done or the first failure. */
+  private async attempt(first: boolean): Promise<Outcome> {
+    const started = performance.now();
+    const outcome = new Promise<Outcome>((resolve) => {
+      this.settle = (o) => {
+        this.settle = undefined;
+        this.live = false;
+        resolve(o);
+      };
+    });
+    if (this.killed) return { kind: 'killed' };
+    const epochMs = await this.prepareStore();
+    const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
+    for (const message of warnings) this.emit({ type: 'warning', message });
+    const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
+    this.commits.start(this.plan, r);
+    this.doneWindow = r;
+    this.handles = this.spawn(r);
+    const deployed = (async () => {
+      const planned = await Promise.all(this.handles.map((h) => h.api.actorIds()));
+      const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
+      for (const [i, ids] of planned.entries()) {
+        if (ids.join(',') !== expected)
+          throw new Error(`internal: container ${i} planned the application differently`);
+      }
+      const config = this.deployConfig(r, replayableFrom, epochMs);
+      const ports = this.connect();
+      const logged = await Promise.all(this.handles.map((h, i) => h.deploy(config, this.store, ports[i]!)));
+      return Math.max(r, ...logged);
+    })();
+    const lastLogged = await Promise.race([deployed, outcome]);
+    if (typeof lastLogged !== 'number') return lastLogged;
+    this.live = true;
+    for (const h of this.handles) void h.api.start();
+    if (first) {
+      this.emit({
+        type: 'started',
+        application: this.app.name,
+        actors: this.plan.actors.length,
+        firstWindow: lastLogged + 1,
+        restoredWindow: r,
+      });
+    } else {
+      this.emit({
+        type: 'recovered',
+        actors: this.plan.actors.map((a) => a.id),
+        window: r,
+        ms: performance.now() - started,
+      });
+    }
+    if (this.stopRequested) void this.proposeStop();
+    const watch = setInterval(
+      () => this.checkHeartbeats(),
+      Math.max(50, this.supervision.heartbeatTimeoutMs / 4),
+    );
+    try {
+      return await outcome;
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  private async prepareStore(): Promise<number> {
+    const stored = (await this.store.getMeta('epochMs')) as number | undefined;
+    const epochMs = stored ?? Date.now();
+    if (stored === undefined) await this.store.putMeta('epochMs', epochMs);
+    // Fencing epoch: raised and durable before any instance of the new containers exists.
+    const epoch = (await this.store.getMeta('epoch')) as number | undefined;
+    this.epoch = Math.max(Math.max(this.epoch, epoch ?? 0) + 1, Date.now());
+    await this.store.putMeta('epoch', this.epoch);
+    return epochMs;
+  }
+
+  private spawn(r: number): ContainerHandle[] {
+    const n = this.options.containers;
+    return Array.from({ length: n }, (_, c) => {
+      const actors = this.plan.actors.filter((a) => containerOf(a) === c).map((a) => a.id);
+      const data = {
+        module: this.moduleUrl,
+        applicationName: this.app.name,
+        container: c,
+        containers: n,
+      };
+      return new ContainerHandle(c, actors, r, data, this);
+    });
+  }
+
+  private deployConfig(r: number, replayableFrom: number, epochMs: number): DeployConfig {
+    const o = this.options;
+    const virtual = o.virtualTime;
+    return {
+      restoreWindow: r,
+      replayableFrom,
+      epoch: this.epoch,
+      epochMs,
+      streamingWindowMs: o.streamingWindowMs,
+      checkpointWindowCount: o.checkpointWindowCount,
+      windows: Number.isFinite(this.finalWindow) ? this.finalWindow : undefined,
+      virtualTime: typeof virtual === 'object' ? { callsPerWindow: virtual.callsPerWindow } : virtual,
+      lifecycleTimeoutMs: o.lifecycleTimeoutMs,
+      mailboxCapacity: o.mailboxCapacity,
+      batchSize: o.batchSize,
+      heartbeatMs: Math.max(20, Math.min(500, this.supervision.heartbeatTimeoutMs / 6)),
+    };
+  }
+
+  /** A MessagePort pair per channel whose ends are in different containers. */
+  private connect(): { out: Record<number, MessagePort>; in: Record<number, MessagePort> }[] {
+    const ports = this.handles.map(() => ({
+      out: {} as Record<number, MessagePort>,
+      in: {} as Record<number, MessagePort>,
+    }));
+    const byId = new Map(this.plan.actors.map((a) => [a.id, a]));
+    for (const ch of this.plan.channels) {
+      if (ch.fused) continue;
+      const from = containerOf(byId.get(ch.from.actor)!);
+      const to = containerOf(byId.get(ch.to.actor)!);
+      if (from === to) continue;
+      const pair = new MessageChannel();
+      ports[from]!.out[ch.id] = pair.port1;
+      ports[to]!.in[ch.id] = pair.port2;
+    }
+    return ports;
+  }
+
+  // ---- what containers report ---------------------------------------------------------------------
+
+  event(h: ContainerHandle, e: ContainerEvent): void {
+    if (!this.handles.includes(h)) return; // a late message of a replaced container
+    switch (e.t) {
+      case 'progress':
+        h.done = e.window;
+        h.tuples = e.tuples;
+        this.progressed();
+        this.fireFaults(h);
+        return;
+      case 'checkpointed': {
+        this.emit({ type: 'checkpoint', actorId: e.actorId, window: e.window });
+        const committed = this.commits.checkpointed(e.actorId, e.window);
+        if (committed === undefined) return;
+        this.emit({ type: 'commit', window: committed });
+        for (const other of this.handles) other.notify({ t: 'commit', window: committed });
+        return;
+      }
+      case 'status':
+        this.emit(e.event);
+        return;
+      case 'failed':
+        this.settle?.({ kind: 'failed', failure: operatorFailure(e.failure) });
+        return;
+      case 'finished':
+        h.finished = true;
+        if (this.handles.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });
+        return;
+      case 'beat':
+        return;
+    }
+  }
+
+  died(h: ContainerHandle, reason: string, cause?: unknown): void {
+    if (!this.handles.includes(h)) return;
+    this.settle?.({
+      kind: 'failed',
+      failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause),
+    });
+  }
+
+  /** The application's done window: the oldest of the containers that host actors. */
+  private progressed(): void {
+    let min = Number.POSITIVE_INFINITY;
+    let tuples = 0;
+    for (const h of this.handles) {
+      tuples += h.tuples;
+      if (h.actors.length > 0 && h.done < min) min = h.done;
+    }
+    if (!(min > this.doneWindow) || !Number.isFinite(min)) return;
+    while (this.doneWindow < min) this.emit({ type: 'window', window: ++this.doneWindow, tuples });
+    for (const h of this.handles) h.notify({ t: 'done', window: min });
+  }
+
+  private fireFaults(h: ContainerHandle): void {
+    for (const fault of this.options.faults ?? []) {
+      if (this.fired.has(fault) || fault.container !== h.container || h.done < fault.window) continue;
+      this.fired.add(fault);
+      // A hard kill, as a crash would be: the worker is gone without a word.
+      void h
+        .terminate()
+        .then(() => this.died(h, `killed by the drill container:${fault.container}@${fault.window}`));
+    }
+  }
+
+  private checkHeartbeats(): void {
+    if (!this.live) return;
+    const now = performance.now();
+    const limit = this.supervision.heartbeatTimeoutMs;
+    for (const h of this.handles) {
+      if (now - h.lastBeat <= limit) continue;
+      // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
+      const silent = Math.round(now - h.lastBeat);
+      void h.terminate();
+      this.died(
+        h,
+        `sent no heartbeat for ${silent} ms (limit ${limit} ms): an operator is stuck in synchronous code`,
+      );
+      return;
+    }
+  }
+
+  // ---- Run ------------------------------------------------------------------------------------
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    if (this.live) await this.proposeStop();
+  }
+
+  /** Every container with input operators names its stop window; all end at the latest of them. */
+  private async proposeStop(): Promise<void> {
+    const handles = this.handles;
+    try {
+      const proposed = await Promise.all(handles.map((h) => h.api.proposeStop()));
+      const final = Math.max(...proposed.filter((w): w is number => w !== undefined));
+      if (!Number.isFinite(final)) return;
+      this.finalWindow = Math.min(this.finalWindow, final);
+      for (const h of handles) void h.api.setFinalWindow(this.finalWindow);
+    } catch {
+      // A container died meanwhile: the restart carries the stop (stopRequested) to the next attempt.
+    }
+  }
+
+  kill(): void {
+    this.killed = true;
+    this.settle?.({ kind: 'killed' });
+  }
+
+  stats(): RunStats {
+    return {
+      window: this.doneWindow,
+      committed: this.commits.committedWindow,
+      restarts: this.restarts,
+      tuples: this.handles.reduce((s, h) => s + h.tuples, 0),
+      operators: this.handles.flatMap((h) => h.operators),
+    };
+  }
+
+  private async terminateAll(): Promise<void> {
+    const handles = this.handles;
+    this.live = false;
+    await Promise.all(handles.map((h) => h.terminate()));
+  }
+
+  private emit(event: StatusEvent): void {
+    this.events.emit('status', event);
+  }
+}
+
+function operatorFailure(info: FailureInfo): OperatorFailure {
+  const cause = Object.assign(new Error(info.cause.message), { name: info.cause.name });
+  if (info.cause.stack !== undefined) cause.stack = info.cause.stack;
+  if (info.cause.code !== undefined) Object.assign(cause, { code: info.cause.code });
+  return new OperatorFailure(
+    info.actorId,
+    info.operator,
+    info.window,
+    info.phase as OperatorFailure['phase'],
+    cause,
+    {
+      restartable: info.restartable,
+    },
+  );
+}
+
+function failureEvent(f: OperatorFailure | ContainerFailure): StatusEvent {
+  if (f instanceof OperatorFailure) {
+    return {
+      type: 'failure',
+      actorId: f.actorId,
+      operator: f.operator,
+      window: f.window,
+      phase: f.phase,
+      error: f,
+    };
+  }
+  return {
+    type: 'failure',
+    actorId: `container ${f.container}`,
+    operator: f.actors.join(', '),
+    window: f.window,
+    phase: 'container',
+    error: f,
+  };
+}

@@ -1,0 +1,298 @@
+import { SluiceError } from '../core/errors.ts';
+import type { Actor, ActorSnapshot } from '../engine/actor.ts';
+import { ActorGraph } from '../engine/actor-graph.ts';
+import type { ActorHost } from '../engine/actor-host.ts';
+import type { Channel, ChannelSource } from '../engine/channel.ts';
+import { Checkpoints } from '../engine/checkpoints.ts';
+import { describe, OperatorFailure } from '../engine/failure.ts';
+import { InputActor } from '../engine/input-actor.ts';
+import { InputDriver } from '../engine/input-driver.ts';
+import { isPromise } from '../engine/maybe-async.ts';
+import { OperatorActor } from '../engine/operator-actor.ts';
+import { Recovery } from '../engine/recovery.ts';
+import { loadSnapshots } from '../engine/restore.ts';
+import type { OperatorStats, StatusEvent } from '../engine/status.ts';
+import type { Supervision } from '../engine/supervision.ts';
+import { Waker, yieldToEventLoop } from '../engine/waker.ts';
+import { RealTimeWindows, VirtualTimeWindows } from '../engine/window-generator.ts';
+import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
+
+const SLICE_MS = 10;
+const STEP_BUDGET = 32;
+const IDLE_WAIT_MS = 50;
+
+/**
+ * The actors of one container, scheduled in its worker thread as `Runtime` schedules a whole application
+ * in one (sinks first, inputs while there is room), with what only the main thread can decide left to it:
+ *
+ * - commits: a durable snapshot is reported (`checkpointed`); the commit comes back as a notice
+ *   (`commit(w)`) and is applied here (buffers, `committed` hooks, this container's old snapshots);
+ * - pacing: input operators open a window once the whole application (not only this container) finished
+ *   the window WINDOWS_IN_FLIGHT before it (`applicationDone`, sent by the main thread);
+ * - failures: reported, and the loop stops; the main thread's container supervisor restarts every
+ *   container from the committed checkpoint (or escalates).
+ */
+export class ContainerRuntime implements ActorHost {
+  readonly applicationName: string;
+  readonly streamingWindowMs: number;
+  readonly checkpointWindowCount: number;
+  readonly lifecycleTimeoutMs: number;
+  readonly epoch: number;
+  finalWindow = Number.POSITIVE_INFINITY;
+
+  private readonly graph: ActorGraph;
+  private readonly inputs: InputDriver;
+  private readonly recovery: Recovery;
+  private readonly checkpoints: Checkpoints;
+  private readonly waker = new Waker();
+  private readonly now = () => performance.now();
+  private doneWindow = 0;
+  /** The newest window every actor of the application finished (main thread's notice). */
+  private applicationDone = 0;
+  private committed = 0;
+  private tuples = 0;
+  private failed = false;
+  private killed = false;
+  private hasInputs = false;
+
+  constructor(
+    private readonly plan: PhysicalPlan,
+    private readonly store: SnapshotStore,
+    private readonly config: DeployConfig,
+    private readonly send: (event: ContainerEvent) => void,
+    channelFor: (plan: ChannelPlan, capacity: number, source: ChannelSource) => Channel | undefined,
+  ) {
+    this.applicationName = plan.applicationName;
+    this.streamingWindowMs = config.streamingWindowMs;
+    this.checkpointWindowCount = config.checkpointWindowCount;
+    this.lifecycleTimeoutMs = config.lifecycleTimeoutMs ?? 60_000;
+    this.epoch = config.epoch;
+    if (config.windows !== undefined) this.finalWindow = config.windows;
+    const virtual = config.virtualTime;
+    const generator = virtual
+      ? new VirtualTimeWindows(typeof virtual === 'object' ? virtual.callsPerWindow : undefined)
+      : new RealTimeWindows(config.streamingWindowMs);
+    this.graph = new ActorGraph(plan, this, {
+      mailboxCapacity: config.mailboxCapacity,
+      batchSize: config.batchSize,
+      checkpointWindowCount: config.checkpointWindowCount,
+      // Every recovery restarts all containers from the commit: nothing is replayed from buffers.
+      replayFrom: 'sources',
+      channelFor,
+    });
+    this.recovery = new Recovery(this.graph, store);
+    this.checkpoints = new Checkpoints(plan, this.graph, store, this.supervision(), {
+      emit: (event) => this.emit(event),
+      fail: (actor, e) => this.fail(actor.tag('checkpoint', e)),
+      landed: () => this.waker.wake(),
+      killed: () => this.killed,
+    });
+    this.inputs = new InputDriver(generator, this.now, {
+      finalWindow: () => this.finalWindow,
+      inputs: () => this.graph.inputActors,
+      doneWindow: () => Math.min(this.doneWindow, this.applicationDone),
+    });
+  }
+
+  /** Builds this container's actors at the application's restore window; returns its last logged window. */
+  async restore(): Promise<number> {
+    const r = this.config.restoreWindow;
+    const ids = this.plan.actors.map((a) => a.id);
+    const snapshots = await loadSnapshots(this.store, ids, r);
+    await this.recovery.restore(new Set(ids), r, snapshots);
+    this.hasInputs = this.graph.inputActors.length > 0;
+    let lastLogged = Number.POSITIVE_INFINITY;
+    for (const a of this.graph.inputActors) lastLogged = Math.min(lastLogged, r + a.replayLog.size);
+    this.checkpoints.committed = r;
+    this.checkpoints.replayableFrom = this.config.replayableFrom;
+    this.committed = r;
+    this.doneWindow = r;
+    this.applicationDone = r;
+    this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
+    return Number.isFinite(lastLogged) ? lastLogged : r;
+  }
+
+  /** Sets up every actor, then schedules until the final window is done and committed, or a failure. */
+  async run(): Promise<void> {
+    for (const a of this.graph.actors) {
+      try {
+        const r = a.setup();
+        if (isPromise(r)) await r;
+      } catch (e) {
+        this.fail(a.tag('setup', e));
+      }
+    }
+    await this.loop();
+    if (this.failed || this.killed) return;
+    for (const a of this.graph.actors) {
+      try {
+        await a.teardown();
+      } catch (e) {
+        this.emit({ type: 'warning', message: `teardown of ${a.id}: ${describe(e)}` });
+      }
+    }
+    this.send({ t: 'finished' });
+  }
+
+  /** A graceful stop's last window as this container sees it (its live window); opens no later one. */
+  proposeStop(): number | undefined {
+    if (!this.hasInputs) return undefined;
+    const w = this.inputs.stopWindow();
+    this.finalWindow = Math.min(this.finalWindow, w);
+    return w;
+  }
+
+  setFinalWindow(w: number): void {
+    this.finalWindow = w;
+    this.waker.wake();
+  }
+
+  noteApplicationDone(w: number): void {
+    this.applicationDone = w;
+    this.waker.wake();
+  }
+
+  noteCommitted(w: number): void {
+    if (w <= this.committed) return;
+    this.committed = w;
+    this.checkpoints.commit(w);
+    this.waker.wake();
+  }
+
+  kill(): void {
+    this.killed = true;
+    this.waker.wake();
+  }
+
+  operatorStats(): OperatorStats[] {
+    return this.graph.actors.map((a) => ({
+      actorId: a.id,
+      operator: a.plan.operator,
+      tuples: a instanceof InputActor ? a.emitted : a.tuplesIn,
+      queued: a instanceof OperatorActor ? a.queuedBatches : 0,
+      window: a.lastEnded,
+    }));
+  }
+
+  // ---- ActorHost -------------------------------------------------------------------------------
+
+  windowStartMs(window: number): number {
+    return this.config.epochMs + (window - 1) * this.streamingWindowMs;
+  }
+
+  /** The first failure stops this container; the main thread decides what happens next. */
+  fail(failure: OperatorFailure): void {
+    if (this.failed || this.killed) return;
+    this.failed = true;
+    this.send({ t: 'failed', failure: failureInfo(failure) });
+    this.waker.wake();
+  }
+
+  wake(): void {
+    this.waker.wake();
+  }
+
+  windowEnded(actor: Actor, _window: number): void {
+    if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
+    let min = Number.POSITIVE_INFINITY;
+    for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
+    if (min > this.doneWindow) {
+      this.doneWindow = min;
+      this.send({ t: 'progress', window: min, tuples: this.tuples });
+    }
+  }
+
+  saveCheckpoint(actor: Actor, window: number, snapshot: ActorSnapshot): void {
+    this.checkpoints.save(actor, window, snapshot);
+  }
+
+  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void> {
+    return this.checkpoints.appendWindowLog(actor, window, counts);
+  }
+
+  // ---- the scheduler (as Runtime.loop, without recovery) -------------------------------------------
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.killed || this.failed) return;
+      if (this.finished()) return;
+      const sliceEnd = this.now() + SLICE_MS;
+      let progressed = false;
+      try {
+        do {
+          progressed = this.drain();
+          progressed = this.inputs.drive() || progressed;
+        } while (progressed && !this.failed && !this.killed && this.now() < sliceEnd);
+      } catch (e) {
+        this.fail(
+          e instanceof OperatorFailure ? e : new OperatorFailure('runtime', 'runtime', 0, 'tuple', e),
+        );
+        continue;
+      }
+      if (progressed) await yieldToEventLoop();
+      else await this.waker.wait(this.inputs.idleWait(IDLE_WAIT_MS));
+    }
+  }
+
+  private drain(): boolean {
+    const actors = this.graph.operatorActors;
+    let progressed = false;
+    for (let i = actors.length - 1; i >= 0; i--) {
+      const a = actors[i]!;
+      if (a.hasPendingHooks) a.runHooks();
+      if (a.ready && a.step(STEP_BUDGET) > 0) progressed = true;
+    }
+    return progressed;
+  }
+
+  private finished(): boolean {
+    if (!Number.isFinite(this.finalWindow)) return false;
+    if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;
+    if (this.graph.actors.some((a) => a.busy || a.hasPendingHooks)) return false;
+    return this.checkpointWindowCount === 0 || this.committed >= this.finalWindow;
+  }
+
+  /** Commits are the main thread's: checkpoints are reported there, the commit comes back as a notice. */
+  private supervision(): Supervision {
+    const runtime = this;
+    return {
+      start() {},
+      checkpointed(actorId, window) {
+        runtime.send({ t: 'checkpointed', actorId, window });
+        return undefined;
+      },
+      get committedWindow() {
+        return runtime.committed;
+      },
+      failed() {
+        return { action: 'escalate', reason: 'containers are supervised from the main thread' };
+      },
+    };
+  }
+
+  private emit(event: StatusEvent): void {
+    // Checkpoint events are many and only the main thread's commit matters to a listener there.
+    if (event.type === 'warning') this.send({ t: 'status', event });
+  }
+}
+
+function failureInfo(f: OperatorFailure): FailureInfo {
+  const cause = f.cause as { name?: string; message?: string; stack?: string; code?: unknown } | undefined;
+  const isError = cause instanceof Error;
+  return {
+    actorId: f.actorId,
+    operator: f.operator,
+    window: f.window,
+    phase: f.phase,
+    restartable: f.restartable,
+    cause: {
+      name: isError ? cause.name : 'Error',
+      message: isError ? cause.message : String(cause),
+      stack: isError ? cause.stack : undefined,
+      code:
+        cause instanceof SluiceError ? cause.code : typeof cause?.code === 'string' ? cause.code : undefined,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * A container: the module a worker thread runs (started by worker-bootstrap.ts). It loads the application
+ * module itself (application code never crosses threads), plans it exactly as the main thread did, and
+ * hosts the actors placed on its container number; the main thread drives it through comlink.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { isApplication } from '../api/application.ts';
+import { SluiceError } from '../core/errors.ts';
+import type { Channel } from '../engine/channel.ts';
+import { assignContainers } from '../plan/containers.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { planPhysical } from '../plan/planner.ts';
+import { ContainerRuntime } from './container-runtime.ts';
+import { PortChannelIn, PortChannelOut } from './port-channel.ts';
+import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } from './protocol.ts';
+import { RemoteSnapshotStore, type StoreServer } from './remote-store.ts';
+
+const data = workerData as ContainerWorkerData;
+const mod = (await import(data.module)) as { default?: unknown };
+if (!isApplication(mod.default) || mod.default.name !== data.applicationName) {
+  throw new SluiceError(
+    'SLUICE_CONTAINER_MODULE',
+    `container ${data.container}: ${data.module} does not export the application "${data.applicationName}" by default`,
+  );
+}
+const plan = assignContainers(planPhysical(mod.default.dag()), data.containers);
+
+/** This container's actors and every channel that touches one of them. */
+function localPlan(whole: PhysicalPlan, container: number): PhysicalPlan {
+  const here = new Set(whole.actors.filter((a) => (a.container ?? 0) === container).map((a) => a.id));
+  return {
+    applicationName: whole.applicationName,
+    actors: whole.actors.filter((a) => here.has(a.id)),
+    channels: whole.channels.filter((c) => here.has(c.from.actor) || here.has(c.to.actor)),
+  };
+}
+
+let runtime: ContainerRuntime | undefined;
+let beat: NodeJS.Timeout | undefined;
+
+const api = {
+  /** Every actor id of the plan as planned here: the main thread checks both threads planned alike. */
+  actorIds(): string[] {
+    return plan.actors.map((a) => `${a.id}@${a.container ?? 0}`);
+  },
+
+  /** Builds and restores this container's actors; resolves with its input operators' last logged window. */
+  async deploy(
+    config: DeployConfig,
+    events: MessagePort,
+    storePort: MessagePort,
+    ports: { readonly out: Record<number, MessagePort>; readonly in: Record<number, MessagePort> },
+  ): Promise<number> {
+    const local = localPlan(plan, data.container);
+    const server = Comlink.wrap<StoreServer>(nodeEndpoint(storePort));
+    const store = new RemoteSnapshotStore(await server.location(), server);
+    const send = (e: ContainerEvent) => events.postMessage(e);
+    const wake = () => runtime?.wake();
+    const channelFor = (ch: { id: number }, capacity: number, source: Channel['source']) => {
+      const out = ports.out[ch.id];
+      if (out) return new PortChannelOut(ch.id, capacity, out, wake, source);
+      const inbound = ports.in[ch.id];
+      if (inbound) return new PortChannelIn(ch.id, capacity, inbound, wake);
+      return undefined;
+    };
+    runtime = new ContainerRuntime(local, store, config, send, channelFor);
+    events.on('message', (m: MainNotice) => {
+      if (m.t === 'done') runtime?.noteApplicationDone(m.window);
+      else runtime?.noteCommitted(m.window);
+    });
+    const r = runtime;
+    beat = setInterval(() => send({ t: 'beat', operators: r.operatorStats() }), config.heartbeatMs);
+    return runtime.restore();
+  },
+
+  /** Runs until done (the main thread hears `finished`) or a failure (it hears `failed`). */
+  start(): void {
+    const r = runtime!;
+    r.run().catch((e: unknown) => {
+      // Not an operator's failure: the runtime itself broke. The worker dies with it ('error' on the main thread).
+      setImmediate(() => {
+        throw e;
+      });
+    });
+  },
+
+  proposeStop(): number | undefined {
+    return runtime?.proposeStop();
+  },
+
+  setFinalWindow(w: number): void {
+    runtime?.setFinalWindow(w);
+  },
+
+  /** Stops scheduling at once (the main thread terminates the worker next). */
+  halt(): void {
+    clearInterval(beat);
+    runtime?.kill();
+  },
+};
+
+export type ContainerApi = typeof api;
+
+Comlink.expose(api, nodeEndpoint(parentPort as unknown as Parameters<typeof nodeEndpoint>[0]));

@@ -1,0 +1,30 @@
+import { SluiceError } from '../core/errors.ts';
+
+/**
+ * A container (worker thread) died or stopped answering: which one, the actors it hosted, the window the
+ * application had reached, and why (the worker exited, threw an uncaught error, was terminated, or missed
+ * its heartbeats — an operator stuck in a synchronous loop).
+ */
+export class ContainerFailure extends SluiceError {
+  constructor(
+    readonly container: number,
+    readonly actors: readonly string[],
+    readonly window: number,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    const shown = actors.length > 6 ? `${actors.slice(0, 6).join(', ')}, …` : actors.join(', ');
+    super(
+      'SLUICE_CONTAINER_FAILED',
+      `container ${container} (actors ${shown || 'none'}) failed after window ${window}: ${reason}`,
+      { cause },
+    );
+  }
+}
+
+/** A launch option that containers cannot honour (a function cannot cross threads, no module given). */
+export class ContainerOptionError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_INVALID_OPTION', message);
+  }
+}

@@ -1,0 +1,63 @@
+import type { OperatorStats, StatusEvent } from '../engine/status.ts';
+
+/**
+ * What a container and the main thread tell each other outside comlink calls, on the container's events
+ * port (plain messages: cheap, ordered, nothing to await).
+ *
+ *   container → main: beat (heartbeat + stats), progress (its done window), checkpointed, status, failed,
+ *                     finished
+ *   main → container: done (the application's done window, for pacing), commit (the committed window)
+ */
+export type ContainerEvent =
+  | { readonly t: 'beat'; readonly operators: OperatorStats[] }
+  | { readonly t: 'progress'; readonly window: number; readonly tuples: number }
+  | { readonly t: 'checkpointed'; readonly actorId: string; readonly window: number }
+  | { readonly t: 'status'; readonly event: StatusEvent }
+  | { readonly t: 'failed'; readonly failure: FailureInfo }
+  | { readonly t: 'finished' };
+
+export type MainNotice =
+  | { readonly t: 'done'; readonly window: number }
+  | { readonly t: 'commit'; readonly window: number };
+
+/** An OperatorFailure (or an error of the container's runtime) as it crosses threads: data only. */
+export interface FailureInfo {
+  readonly actorId: string;
+  readonly operator: string;
+  readonly window: number;
+  readonly phase: string;
+  readonly restartable: boolean;
+  readonly cause: {
+    readonly name: string;
+    readonly message: string;
+    readonly stack?: string;
+    readonly code?: string;
+  };
+}
+
+/** What a container needs to host its part of the plan (everything but the ports is plain data). */
+export interface DeployConfig {
+  readonly restoreWindow: number;
+  readonly replayableFrom: number;
+  readonly epoch: number;
+  readonly epochMs: number;
+  readonly streamingWindowMs: number;
+  readonly checkpointWindowCount: number;
+  readonly windows?: number;
+  readonly virtualTime?: boolean | { callsPerWindow?: number };
+  readonly lifecycleTimeoutMs?: number;
+  readonly mailboxCapacity?: number;
+  readonly batchSize?: number;
+  readonly heartbeatMs: number;
+}
+
+/** How the main thread starts a container: workerData of its worker. */
+export interface ContainerWorkerData {
+  readonly tsxApi: string;
+  readonly hooks: string;
+  readonly entry: string;
+  readonly module: string;
+  readonly applicationName: string;
+  readonly container: number;
+  readonly containers: number;
+}

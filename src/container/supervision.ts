@@ -1,0 +1,19 @@
+import type { OperatorFailure } from '../engine/failure.ts';
+import type { ContainerFailure } from './errors.ts';
+
+export type ContainerDecision =
+  /** Restart every container from the committed checkpoint after `delayMs`. */
+  | { action: 'restart'; delayMs: number; attempt: number }
+  /** Stop the application with this failure; every checkpoint is kept. */
+  | { action: 'escalate'; reason: string };
+
+/**
+ * How the container runtime asks supervision what to do (implemented in supervisors/container-supervisor.ts,
+ * wired by the composition root, so src/ never imports supervisors/): an operator failed in a container,
+ * or a container died or hung.
+ */
+export interface ContainerSupervision {
+  /** A container silent for this long is hung (an endless synchronous loop): it is replaced. */
+  readonly heartbeatTimeoutMs: number;
+  failed(failure: OperatorFailure | ContainerFailure, nowMs: number): ContainerDecision;
+}

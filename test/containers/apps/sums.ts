@@ -1,0 +1,67 @@
+/**
+ * Numbers from two partitioned sources, keyed running sums in two partitions, exactly-once window files:
+ * an application whose stages spread over containers. SUMS_OUT names the output directory; SUMS_HANG a
+ * marker file: the first sums actor to reach window SUMS_HANG_WINDOW (default 6) creates it and spins
+ * forever (once across restarts): an operator stuck in synchronous code. SUMS_THROW likewise throws.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { application, Operator, type OperatorContext } from 'sluice';
+import { FileSink, SequenceSource } from 'sluice/actors';
+
+class Sums extends Operator<{ sums: Record<string, number> }> {
+  private ctx!: OperatorContext;
+  readonly out = this.output<{ key: number; sum: number; n: number }>();
+  readonly in = this.input<number>((n) => {
+    this.drill();
+    const key = n % 7;
+    const sum = (this.state.sums[key] ?? 0) + n;
+    this.state.sums[key] = sum;
+    this.out.emit({ key, sum, n });
+  });
+  override initialState() {
+    return { sums: {} };
+  }
+  override setup(ctx: OperatorContext) {
+    this.ctx = ctx;
+  }
+  private drill(): void {
+    if (this.ctx.windowId !== Number(process.env.SUMS_DRILL_WINDOW ?? 6)) return;
+    for (const [variable, act] of [
+      [
+        'SUMS_HANG',
+        () => {
+          for (;;) {}
+        },
+      ],
+      [
+        'SUMS_THROW',
+        () => {
+          throw new Error('injected: sums fail once');
+        },
+      ],
+    ] as const) {
+      const marker = process.env[variable];
+      if (marker && !existsSync(marker)) {
+        writeFileSync(marker, `${this.ctx.actorId}\n`);
+        act();
+      }
+    }
+  }
+}
+
+export default application(
+  'sums',
+  (dag) => {
+    const numbers = dag.add(
+      'numbers',
+      SequenceSource,
+      { tuplesPerWindow: 300, batch: 50 },
+      { partitions: 2 },
+    );
+    const sums = dag.add('sums', Sums, undefined, { partitions: 2 });
+    const files = dag.add('files', FileSink, { dir: process.env.SUMS_OUT ?? 'out/sums' });
+    dag.stream('numbers', numbers.out, sums.in).keyBy((n) => n % 7);
+    dag.stream('sums', sums.out, files.in);
+  },
+  { streamingWindowMs: 20, checkpointWindowCount: 2 },
+);
