@@ -179,7 +179,11 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     const args: (string | number)[] = ['COUNT', this.props.fetchCount ?? 2048];
     if (blockMs > 0) args.push('BLOCK', blockMs);
     args.push('STREAMS', this.stream, this.cursor);
-    const reply = (await this.client!.call('XREAD', ...args)) as [string, [string, string[]][]][] | null;
+    // ioredis' typed overloads do not take a built argument list (and `call` reshapes the reply).
+    const xread = this.client!.xread.bind(this.client) as unknown as (
+      ...a: (string | number)[]
+    ) => Promise<XReadReply>;
+    const reply = await xread(...args);
     return reply?.[0]?.[1] ?? [];
   }
 
@@ -201,6 +205,8 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     };
   }
 }
+
+type XReadReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
 
 function toRecord(body: readonly string[]): Record<string, string> {
   const r: Record<string, string> = {};

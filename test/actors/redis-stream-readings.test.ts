@@ -1,0 +1,185 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import {
+  type BadReading,
+  Collected,
+  CollectSink,
+  type RedisRetryEvent,
+  RedisStreamReadings,
+  type RedisStreamReadingsProps,
+  readingToFields,
+} from '../../actors/index.ts';
+import type { Reading } from '../../actors/machine-data/types.ts';
+import { application, launch } from '../../src/index.ts';
+import { freshDatabase, openDatabase } from '../setup/redis.ts';
+import { startRedisProcess } from '../setup/redis-process.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function reading(i: number): Reading {
+  return {
+    customer: 1 + (i % 5),
+    product: 4 + (i % 3),
+    os: 10 + (i % 3),
+    software1: 10 + (i % 3),
+    software2: 12 + (i % 3),
+    software3: 4 + (i % 3),
+    device: 1 + (i % 50),
+    cpu: i % 101,
+    ram: (i * 7) % 101,
+    hdd: (i * 13) % 101,
+    minute: i % 1440,
+    day: 20_000,
+  };
+}
+
+async function append(
+  client: import('ioredis').Redis,
+  stream: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const p = client.pipeline();
+  for (let i = from; i < to; i++) p.xadd(stream, '*', ...readingToFields(reading(i)));
+  await p.exec();
+}
+
+function readingsApp(
+  props: RedisStreamReadingsProps,
+  into: Collected<Reading>,
+  errors = new Collected<BadReading>(),
+) {
+  return application('stream-readings-test', (dag) => {
+    const src = dag.add('readings', RedisStreamReadings, props);
+    const sink = dag.add('sink', CollectSink<Reading>, { into });
+    const bad = dag.add('bad', CollectSink<BadReading>, { into: errors });
+    dag.stream('readings', src.out, sink.in);
+    dag.stream('errors', src.errors, bad.in);
+  });
+}
+
+function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('every entry is read once, in stream order, readingsPerWindow of them in each window', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  await append(db.client, 'readings', 0, 500);
+  const into = new Collected<Reading>();
+  const app = readingsApp({ url: `${db.url}#readings`, readingsPerWindow: 50 }, into);
+  const run = await launch(app, {
+    store: join(tempDir('readings'), 'store'),
+    streamingWindowMs: 20,
+    windows: 12,
+  });
+  await run.done;
+
+  expect(into.all()).toEqual(Array.from({ length: 500 }, (_, i) => reading(i)));
+  for (let w = 1; w <= 10; w++) expect(into.windows.get(w)?.length, `window ${w}`).toBe(50);
+});
+
+test('a relaunch on the same store reads on from the stored offset: nothing twice, nothing skipped', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  await append(db.client, 'r', 0, 300);
+  const store = join(tempDir('relaunch'), 'store');
+  const into = new Collected<Reading>();
+  const props = { url: db.url, stream: 'r', readingsPerWindow: 20 };
+  const first = await launch(readingsApp(props, into), { store, streamingWindowMs: 20, windows: 6 });
+  await first.done;
+  expect(into.all()).toHaveLength(120);
+  await append(db.client, 'r', 300, 400); // the stream grew while the application was down
+
+  const again = await launch(readingsApp(props, into), { store, streamingWindowMs: 20, windows: 25 });
+  await again.done;
+  expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
+});
+
+test('malformed entries go to the errors port, counted, and the readings around them flow on', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  const s = 'mixed';
+  await db.client.xadd(s, '1-1', ...readingToFields(reading(1)));
+  const noCpu = readingToFields(reading(2)).filter((_, i, a) => a[i - (i % 2)] !== 'cpu');
+  await db.client.xadd(s, '1-2', ...noCpu);
+  await db.client.xadd(s, '1-3', ...readingToFields({ ...reading(3), device: 51 }));
+  await db.client.xadd(
+    s,
+    '1-4',
+    ...readingToFields(reading(4)).map((v, i, a) => (a[i - 1] === 'ram' ? 'lots' : v)),
+  );
+  await db.client.xadd(s, '1-5', 'hello', 'world');
+  await db.client.xadd(s, '1-6', ...readingToFields(reading(6)));
+
+  const into = new Collected<Reading>();
+  const errors = new Collected<BadReading>();
+  const store = join(tempDir('malformed'), 'store');
+  const run = await launch(readingsApp({ url: db.url, stream: s }, into, errors), {
+    store,
+    streamingWindowMs: 20,
+    windows: 5,
+  });
+  await run.done;
+
+  expect(into.all()).toEqual([reading(1), reading(6)]);
+  expect(errors.all().map((e) => [e.id, e.reason])).toEqual([
+    ['1-2', 'cpu: missing'],
+    ['1-3', 'device: 51 outside 1–50 (an integer)'],
+    ['1-4', 'ram: not a number ("lots")'],
+    ['1-5', 'customer: missing'],
+  ]);
+  expect(errors.all()[3]!.fields).toEqual({ hello: 'world' });
+});
+
+test('Redis restarted mid-run: the source reports it, retries from the same id, and loses or repeats nothing', async () => {
+  const dir = tempDir('redis-data');
+  let redis = await startRedisProcess({ persistDir: dir });
+  cleanups.push(() => redis.stop());
+  const url = `${redis.url}/0`;
+  const writer = await openDatabase(url, 0);
+  cleanups.push(() => writer.close());
+  await append(writer.client, 's', 0, 200);
+
+  const into = new Collected<Reading>();
+  const events: RedisRetryEvent[] = [];
+  const props = {
+    url,
+    stream: 's',
+    onRetry: (e: RedisRetryEvent) => events.push(e),
+    backoff: { maxMs: 100 },
+  };
+  const run = await launch(readingsApp(props, into), {
+    store: join(tempDir('restart'), 'store'),
+    streamingWindowMs: 20,
+  });
+  cleanups.push(() => run.stop());
+  await until(() => into.all().length === 200, 'the first 200 readings');
+
+  await redis.stop();
+  await until(() => events.some((e) => e.type === 'retrying'), 'a retry report');
+  redis = await startRedisProcess({ port: redis.port, persistDir: dir });
+  await writer.client.ping().catch(() => {}); // ioredis reconnects on its own
+  await until(async () => (await writer.client.ping().catch(() => '')) === 'PONG', 'the writer to reconnect');
+  await append(writer.client, 's', 200, 400);
+  await until(() => into.all().length >= 400, 'all 400 readings');
+  await run.stop();
+
+  expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
+  expect(events.some((e) => e.type === 'recovered' && e.operation === 'XREAD')).toBe(true);
+});
