@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
+import { collectDrill } from './drills.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { newCommand } from './new-command.ts';
 import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
@@ -86,6 +87,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       ).choices(['buffers', 'sources']),
     )
     .option('--json', 'log JSON lines instead of text', false)
+    .option(
+      '--fault <drill>',
+      'a failure drill, repeatable: actor:ID@W fails actor ID at window W; container:N@W kills container N',
+      collectDrill,
+    )
     .addHelpText(
       'after',
       `
@@ -95,6 +101,7 @@ Examples:
   sluice run app.ts --window-ms 100 --checkpoint-every 5 --replay-from sources
   sluice run app.ts --json                           JSON log lines on stderr (event, window, committed…)
   SLUICE_LOG_LEVEL=debug sluice run app.ts           also the stacks of failures that were restarted
+  sluice run app.ts --windows 20 --fault actor:count#1@5 --fault actor:source@12   two recovery drills
 
 Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:
 trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done or stopped by Ctrl-C,

@@ -3,7 +3,8 @@
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
 import { resolve } from 'node:path';
-import { launch, StorePlanMismatchError } from '../index.ts';
+import { launch, planPhysical, StorePlanMismatchError } from '../index.ts';
+import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
@@ -19,6 +20,10 @@ export interface RunCommandOptions {
   checkpointEvery?: number;
   replayFrom?: 'buffers' | 'sources';
   json: boolean;
+  /** Failure drills (`--fault actor:ID@W`, `--fault container:N@W`), in the order given. */
+  fault?: Drill[];
+  /** Worker-thread containers to run on (container drills need ≥ 2). */
+  containers?: number;
   /** Directory APP and --store are relative to (default process.cwd()). */
   cwd?: string;
 }
@@ -29,12 +34,17 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const app = await loadApp(appPath, cwd);
   const log = createLogger({ json: options.json });
   const store = resolve(cwd, options.store ?? `.sluice/${app.name}`);
+  // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
+  const drills = options.fault ?? [];
+  const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag())) : undefined;
+  containerDrills(drills, options.containers);
   const run = await launch(app, {
     store,
     streamingWindowMs: options.windowMs,
     windows: options.windows,
     checkpointWindowCount: options.checkpointEvery,
     replayFrom: options.replayFrom,
+    instrument: actorDrill?.instrument,
   });
   let stopProgress = () => {};
   run.on('status', (e) => {
@@ -47,8 +57,20 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const removeSignalHandlers = handleStopSignals(() => {
     run.stop().catch(() => {}); // a failure surfaces through run.done below
   }, log);
+  const unfired = () => {
+    const fired = actorDrill?.fired() ?? [];
+    for (const d of drills.filter((d) => d.kind === 'actor')) {
+      if (fired.some((f) => f.kind === 'throw' && f.actor === d.actor && f.window === d.window)) continue;
+      const drill = describeDrill(d);
+      log.warn(
+        { event: 'drill', drill, fired: false },
+        `--fault ${drill} did not fire: this run did not start window ${d.window}`,
+      );
+    }
+  };
   try {
     await run.done;
+    unfired();
   } catch (e) {
     const { restarts, committed } = run.stats();
     const error = e instanceof Error ? { code: (e as { code?: unknown }).code, message: e.message } : {};

@@ -12,7 +12,8 @@ import type { OutputRecorder } from './output-recorder.ts';
 export function instrumentPlan(
   plan: PhysicalPlan,
   faults: FaultInjector,
-  recorder: OutputRecorder,
+  /** Without one, nothing is recorded (the CLI's failure drills only inject). */
+  recorder?: OutputRecorder,
 ): PhysicalPlan {
   const writers = new Set(plan.channels.map((c) => c.from.actor));
   return {

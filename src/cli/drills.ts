@@ -1,0 +1,98 @@
+/**
+ * `sluice run APP --fault …`: failure drills on a user's own application. `actor:ID@W` fails actor ID
+ * (its beginWindow throws) when it reaches window W; `container:N@W` hard-kills container N's worker when
+ * it reaches window W. Each fires once, whatever restarts follow, so a drill shows one recovery.
+ */
+import { InvalidArgumentError } from 'commander';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { type Fault, FaultInjector } from '../testkit/faults.ts';
+import { instrumentPlan } from '../testkit/instrument.ts';
+import { CliError } from './errors.ts';
+
+export type Drill =
+  | { readonly kind: 'actor'; readonly actor: string; readonly window: number }
+  | { readonly kind: 'container'; readonly container: number; readonly window: number };
+
+/** Commander's parser of one `--fault` value, collecting repeated flags in order. */
+export function collectDrill(value: string, previous: readonly Drill[] = []): Drill[] {
+  return [...previous, parseDrill(value)];
+}
+
+export function parseDrill(value: string): Drill {
+  // The window follows the last '@': actor ids hold '#', ':', '>', '[' and '.' (partitions, unifiers).
+  const at = value.lastIndexOf('@');
+  const colon = value.indexOf(':');
+  const usage = 'expected actor:ID@W or container:N@W (W: a window ≥ 1).';
+  if (colon < 0 || at < colon) throw new InvalidArgumentError(usage);
+  const kind = value.slice(0, colon);
+  const target = value.slice(colon + 1, at);
+  const windowText = value.slice(at + 1);
+  if (!/^\d+$/.test(windowText) || Number(windowText) < 1 || !Number.isSafeInteger(Number(windowText)))
+    throw new InvalidArgumentError(usage);
+  const window = Number(windowText);
+  if (kind === 'actor' && target.length > 0) return { kind: 'actor', actor: target, window };
+  if (kind === 'container' && /^\d+$/.test(target) && Number.isSafeInteger(Number(target)))
+    return { kind: 'container', container: Number(target), window };
+  throw new InvalidArgumentError(usage);
+}
+
+export function describeDrill(d: Drill): string {
+  return d.kind === 'actor' ? `actor:${d.actor}@${d.window}` : `container:${d.container}@${d.window}`;
+}
+
+/** The testkit's fault for an actor drill: it throws at the start of the window. */
+export function actorFault(d: Extract<Drill, { kind: 'actor' }>): Fault {
+  return { kind: 'throw', actor: d.actor, window: d.window, call: 'beginWindow' };
+}
+
+/**
+ * The actor drills as a plan instrument (operator classes wrapped to throw where asked), after checking
+ * that every named actor is in the plan; undefined when there are none. `fired` says which went off.
+ */
+export function actorDrills(
+  drills: readonly Drill[],
+  plan: PhysicalPlan,
+): { instrument: (plan: PhysicalPlan) => PhysicalPlan; fired: () => Fault[] } | undefined {
+  const actors = drills.filter((d) => d.kind === 'actor');
+  if (actors.length === 0) return undefined;
+  const ids = new Set(plan.actors.map((a) => a.id));
+  for (const d of actors) {
+    if (!ids.has(d.actor)) {
+      throw new CliError(
+        `--fault ${describeDrill(d)}: no actor "${d.actor}" in the plan (actors: ${[...ids].join(', ')}; see sluice plan)`,
+      );
+    }
+  }
+  const injector = new FaultInjector(actors.map(actorFault));
+  const targets = new Set(actors.map((d) => d.actor));
+  // Only the drilled actors are wrapped: the others keep their own classes and their speed.
+  const instrument = (p: PhysicalPlan): PhysicalPlan => {
+    const wrapped = instrumentPlan(p, injector);
+    return { ...p, actors: p.actors.map((a, i) => (targets.has(a.id) ? wrapped.actors[i]! : a)) };
+  };
+  return { instrument, fired: () => injector.fired };
+}
+
+/**
+ * The container drills, checked against the run's container count: a container kill needs a run on
+ * worker-thread containers (`--containers N`, N ≥ 2) and a container that exists.
+ */
+export function containerDrills(
+  drills: readonly Drill[],
+  containers: number | undefined,
+): { container: number; window: number }[] {
+  const kills = drills.filter((d) => d.kind === 'container');
+  for (const d of kills) {
+    if (containers === undefined || containers < 2) {
+      throw new CliError(
+        `--fault ${describeDrill(d)} needs a run on worker-thread containers: add --containers N (N ≥ 2)`,
+      );
+    }
+    if (d.container >= containers) {
+      throw new CliError(
+        `--fault ${describeDrill(d)}: there is no container ${d.container} in a run on ${containers} containers (0 to ${containers - 1})`,
+      );
+    }
+  }
+  return kills.map((d) => ({ container: d.container, window: d.window }));
+}
