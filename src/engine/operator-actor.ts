@@ -1,33 +1,42 @@
 import type { InputPort } from '../api/ports.ts';
 import { Actor } from './actor.ts';
 import type { Channel } from './channel.ts';
+import { Inlet } from './inlet.ts';
 import { isPromise } from './maybe-async.ts';
-import { BEGIN, DATA } from './messages.ts';
+import { BEGIN, DATA, END, type Message } from './messages.ts';
 
-interface Inlet {
-  readonly channel: Channel;
-  readonly handler: (tuple: unknown) => void;
-}
+/**
+ * Tuples the merge hands over from one input before it turns to the next. A constant, not the batch size:
+ * a replay (or a relaunch with other options) must merge exactly as the first pass did.
+ */
+export const MERGE_CHUNK = 1024;
 
 /**
  * An actor fed by channels (its mailbox) or, when fused, called directly by its upstream.
  * With several inputs it ends window w only after every input ended it; an input that has ended w
  * is not read again until then, so no tuple of w+1 is handled inside w.
  *
- * Merging several inputs, it hands tuples to the operator in a fixed order within each window: all of
- * input 0's, then input 1's, and so on. Input k is handled as it arrives once inputs 0..k-1 have ended
- * the window; until then its batches are held (still read, so no producer waits on another). So a
- * replayed window reaches a unifier or join in the same order as the first time, and the whole output
- * is deterministic, at the cost of holding up to one window of the later inputs.
+ * Merging several inputs (a unifier, a join, a partition fed by several upstream partitions), it hands
+ * tuples to the operator in lock-step within each window: MERGE_CHUNK tuples of input 0, then of input 1,
+ * …, then input 0 again; an input that ended the window drops out and the others share the rest. The
+ * order is a function of what each input sends in the window, counted in tuples (not of batch cuts,
+ * timing or mailbox room), and each stream is deterministic, so a replayed window reaches a unifier or
+ * join in the same order as the first time and the whole output is deterministic.
+ *
+ * While the input whose turn it is has nothing yet, the others wait in their mailboxes. A mailbox that
+ * fills is read ahead and its messages held (down to half its capacity), so no producer waits on another
+ * input: two partitions of one upstream would otherwise deadlock (the full one blocks the upstream that
+ * the empty one needs). So the merge holds only what one input runs ahead of the others — about nothing
+ * when they are balanced, up to a window of the busier one when they are very skewed.
  */
 export class OperatorActor extends Actor {
   private readonly inlets: Inlet[] = [];
-  private ended: boolean[] = [];
   private endedCount = 0;
-  private next = 0;
-  /** Inputs below this index have ended the window; this one is handled live, later ones are held. */
-  private live = 0;
-  private held: unknown[][][] = [];
+  /** The input the merge takes tuples from, and how many more before it turns to the next. */
+  private turn = 0;
+  private quota = MERGE_CHUNK;
+  /** The input being read ahead (its mailbox filled), until it is down to half its capacity; -1: none. */
+  private draining = -1;
   /** Windows ≤ floor were restored from a checkpoint: their replayed messages are skipped. */
   floor = 0;
   /** Debug switch for the property tests: with it, replayed windows are applied twice. */
@@ -39,78 +48,126 @@ export class OperatorActor extends Actor {
   }
 
   addInlet(channel: Channel, port: string): void {
-    this.inlets.push({ channel, handler: this.handlerOf(port) });
-    this.ended.push(false);
-    this.held.push([]);
+    this.inlets.push(new Inlet(channel, this.handlerOf(port)));
   }
 
   get queuedBatches(): number {
     let n = 0;
-    for (const inlet of this.inlets) n += inlet.channel.backlog;
+    for (const inlet of this.inlets) n += inlet.channel.backlog + inlet.heldCount;
     return n;
   }
 
-  /** True if a message could be read now. */
+  /** True if a message could be handled or read now. */
   get ready(): boolean {
     if (this.busy || this.disposed) return false;
-    for (let i = 0; i < this.inlets.length; i++) {
-      if (!this.ended[i] && this.inlets[i]!.channel.backlog > 0) return true;
-    }
-    return false;
+    const t = this.inlets[this.turn];
+    if (t === undefined) return false;
+    if (t.available) return true;
+    return this.fullInlet() >= 0;
   }
 
-  /** Handles up to `budget` messages; returns how many. Throws OperatorFailure. */
+  /** Handles up to `budget` messages (or chunks of one); returns how many. Throws OperatorFailure. */
   step(budget: number): number {
     let done = 0;
     while (done < budget && !this.busy && this.gateOpen()) {
-      const i = this.pick();
-      if (i < 0) break;
-      const inlet = this.inlets[i]!;
-      const m = inlet.channel.read();
-      done++;
-      if (m.window <= this.floor && !this.skipDedupe) continue;
-      if (m.kind === DATA) {
-        this.tuplesIn += m.tuples.length;
-        if (i > this.live) this.held[i]!.push(m.tuples);
-        else this.handle(inlet.handler, m.tuples);
-      } else if (m.kind === BEGIN) {
-        this.onBegin(m.window);
-      } else {
-        const r = this.onEnd(i);
-        if (isPromise(r)) this.await(r, 'endWindow');
+      const inlet = this.inlets[this.turn];
+      if (inlet === undefined) break;
+      if (inlet.inBatch) this.handOver(inlet);
+      else {
+        const m = inlet.takeHeld() ?? (inlet.readable ? this.read(inlet) : undefined);
+        if (m === undefined) {
+          if (!this.readAhead()) break;
+        } else if (m !== null) this.accept(inlet, m);
       }
+      done++;
     }
     this.flushOutlets();
     return done;
   }
 
-  private handle(h: (tuple: unknown) => void, tuples: unknown[]): void {
+  /** The next message of an input; null if its window was restored from the checkpoint (skipped). */
+  private read(inlet: Inlet): Message | null {
+    const m = inlet.channel.read();
+    if (m.window <= this.floor && !this.skipDedupe) return null;
+    if (m.kind === DATA) this.tuplesIn += m.tuples.length;
+    else if (m.kind === END) inlet.endRead = true;
+    return m;
+  }
+
+  /** A message of the input whose turn it is, in merge order. */
+  private accept(inlet: Inlet, m: Message): void {
+    if (m.kind === DATA) {
+      inlet.startBatch(m.tuples);
+      this.handOver(inlet);
+    } else if (m.kind === BEGIN) {
+      this.onBegin(m.window);
+    } else {
+      const r = this.onEnd(inlet);
+      if (isPromise(r)) this.await(r, 'endWindow');
+    }
+  }
+
+  /** Hands the operator the input's batch, or the part of it that its turn still allows. */
+  private handOver(inlet: Inlet): void {
+    const tuples = inlet.tuples;
+    const from = inlet.pos;
+    const several = this.inlets.length > 1;
+    const to = several ? Math.min(tuples.length, from + this.quota) : tuples.length;
+    const h = inlet.handler;
     try {
-      for (let k = 0; k < tuples.length; k++) h(tuples[k]);
+      for (let k = from; k < to; k++) h(tuples[k]);
     } catch (e) {
       throw this.tag('tuple', e);
     }
-  }
-
-  /** Input `live` ended the window: hand over what the next inputs sent meanwhile, in order. */
-  private releaseHeld(): void {
-    while (this.live < this.inlets.length && this.ended[this.live]) {
-      this.live++;
-      const held = this.held[this.live];
-      if (!held || held.length === 0) continue;
-      this.held[this.live] = [];
-      for (const tuples of held) this.handle(this.inlets[this.live]!.handler, tuples);
+    if (to === tuples.length) inlet.endBatch();
+    else inlet.pos = to;
+    if (several) {
+      this.quota -= to - from;
+      if (this.quota === 0) this.advance();
     }
   }
 
-  private pick(): number {
+  /** The merge turns to the next input that has not ended the window, with a fresh chunk. */
+  private advance(): void {
     const n = this.inlets.length;
-    for (let k = 0; k < n; k++) {
-      const i = (this.next + k) % n;
-      if (!this.ended[i] && this.inlets[i]!.channel.backlog > 0) {
-        this.next = i;
-        return i;
+    this.quota = MERGE_CHUNK;
+    for (let k = 1; k <= n; k++) {
+      const i = (this.turn + k) % n;
+      if (!this.inlets[i]!.ended) {
+        this.turn = i;
+        return;
       }
+    }
+  }
+
+  /**
+   * The input whose turn it is has nothing yet: read ahead an input whose mailbox is full (see the class
+   * comment), holding what it sent. Returns false if there is none.
+   */
+  private readAhead(): boolean {
+    let j = this.draining;
+    if (j < 0 || j === this.turn || !this.keepDraining(this.inlets[j]!)) {
+      j = this.fullInlet();
+      this.draining = j;
+      if (j < 0) return false;
+    }
+    const inlet = this.inlets[j]!;
+    const m = this.read(inlet);
+    if (m === null) return true;
+    if (m.kind === BEGIN) this.onBegin(m.window);
+    else inlet.hold(m);
+    return true;
+  }
+
+  private keepDraining(inlet: Inlet): boolean {
+    return !inlet.endRead && inlet.channel.backlog * 2 > inlet.channel.capacity;
+  }
+
+  /** An input other than the one whose turn it is, with a full mailbox it may read; -1 if none. */
+  private fullInlet(): number {
+    for (let i = 0; i < this.inlets.length; i++) {
+      const inlet = this.inlets[i]!;
+      if (i !== this.turn && !inlet.endRead && !inlet.channel.hasRoom) return i;
     }
     return -1;
   }
@@ -119,17 +176,19 @@ export class OperatorActor extends Actor {
     if (!this.inWindow) this.startWindow(w);
   }
 
-  /** Returns a promise when the window ends asynchronously. */
-  onEnd(inlet: number): void | Promise<void> {
-    if (!this.ended[inlet]) {
-      this.ended[inlet] = true;
-      this.endedCount++;
+  /** The input handed over its END(w) in merge order. Returns a promise when the window ends asynchronously. */
+  private onEnd(inlet: Inlet): void | Promise<void> {
+    inlet.ended = true;
+    this.endedCount++;
+    if (this.endedCount < this.inlets.length) {
+      this.advance();
+      return;
     }
-    this.releaseHeld();
-    if (this.endedCount < Math.max(1, this.inlets.length)) return;
-    this.ended.fill(false);
+    for (const i of this.inlets) i.nextWindow();
     this.endedCount = 0;
-    this.live = 0;
+    this.turn = 0;
+    this.quota = MERGE_CHUNK;
+    this.draining = -1;
     return this.finishWindow(this.window);
   }
 
