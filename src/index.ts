@@ -15,6 +15,12 @@ export type { OperatorContext } from './api/context.ts';
 export { DurableMap } from './api/durable-map.ts';
 export { FencedOutputError } from './api/errors.ts';
 export { InputOperator, Operator, type OperatorClass } from './api/operator.ts';
+export {
+  type GaugeAggregate,
+  MetricCounter,
+  MetricGauge,
+  MetricNameError,
+} from './api/operator-metrics.ts';
 export { InputPort, OutputPort } from './api/ports.ts';
 export { PassThroughUnifier } from './api/unifier.ts';
 export { WindowFencedOutput } from './api/window-fenced-output.ts';
@@ -28,8 +34,20 @@ export { OperatorFailure } from './engine/failure.ts';
 export { WINDOWS_IN_FLIGHT } from './engine/input-driver.ts';
 export type { LaunchOptions } from './engine/launch-options.ts';
 export { StorePlanMismatchError } from './engine/restore.ts';
-export { InvalidOptionError, type Run } from './engine/run.ts';
+export { InvalidOptionError, MetricsOffError, type Run } from './engine/run.ts';
 export type { OperatorStats, RunStats, StatusEvent } from './engine/status.ts';
+export type {
+  ActorMetrics,
+  CheckpointMetrics,
+  CustomMetricValue,
+  EdgeMetrics,
+  HistoryPoint,
+  LatencySummary,
+  MetricsSnapshot,
+  OperatorMetrics,
+  RecoveryMetrics,
+  TimelineEntry,
+} from './metrics/types.ts';
 export {
   assignContainers,
   ContainerCountError,

@@ -1,4 +1,10 @@
 import type { OperatorContext } from './context.ts';
+import {
+  declareMetric,
+  type GaugeAggregate,
+  type MetricCounter,
+  type MetricGauge,
+} from './operator-metrics.ts';
 import { InputPort, OutputPort } from './ports.ts';
 
 /**
@@ -26,6 +32,20 @@ export abstract class Operator<State = {}, Props = {}> {
   /** Declares an output port; assign it to a readonly field and call `.emit(t)` on it. */
   protected output<T>(): OutputPort<T> {
     return new OutputPort<T>();
+  }
+
+  /**
+   * Declares a metric of this operator (a counter unless `kind: 'gauge'`), read by the runtime between
+   * windows and aggregated across partitions (counters sum; gauges by `aggregate`, default sum). Assign
+   * it to a field: `readonly late = this.metric('late_readings')`, then `this.late.inc()`.
+   */
+  protected metric(name: string, options?: { kind?: 'counter' }): MetricCounter;
+  protected metric(name: string, options: { kind: 'gauge'; aggregate?: GaugeAggregate }): MetricGauge;
+  protected metric(
+    name: string,
+    options?: { kind?: 'counter' | 'gauge'; aggregate?: GaugeAggregate },
+  ): MetricCounter | MetricGauge {
+    return declareMetric(this, name, options);
   }
 
   initialState(): State {

@@ -20,6 +20,8 @@ export class ActorGraph {
   /** Non-input actors in topological order (the scheduler walks it backwards). */
   operatorActors: OperatorActor[] = [];
   private readonly batchSize: number;
+  /** Tuples across fused channels, by channel id (metrics on); outlives the actors, as channels do. */
+  readonly fusedCounts = new Map<number, { tuples: number }>();
 
   constructor(
     private readonly plan: PhysicalPlan,
@@ -29,6 +31,7 @@ export class ActorGraph {
       batchSize?: number;
       checkpointWindowCount: number;
       replayFrom?: 'buffers' | 'sources';
+      metrics?: boolean;
       /**
        * Containers: the channel object for a channel of the plan (a cross-thread end where the other actor
        * lives in another container); undefined for an ordinary in-thread channel.
@@ -39,7 +42,10 @@ export class ActorGraph {
     this.batchSize = options.batchSize ?? 1024;
     const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
     for (const ch of plan.channels) {
-      if (ch.fused) continue;
+      if (ch.fused) {
+        if (options.metrics !== false) this.fusedCounts.set(ch.id, { tuples: 0 });
+        continue;
+      }
       const operator = plan.actors.find((a) => a.id === ch.from.actor)?.operator ?? ch.from.actor;
       const source = { stream: ch.stream, actorId: ch.from.actor, operator };
       const capacity = options.mailboxCapacity ?? 16;
@@ -95,7 +101,8 @@ export class ActorGraph {
       if (ch.from.actor !== plan.id) continue;
       let outlet: Outlet;
       if (ch.fused) {
-        outlet = new FusedLink(this.byId.get(ch.to.actor) as OperatorActor, ch.to.port);
+        const counted = this.fusedCounts.get(ch.id);
+        outlet = new FusedLink(this.byId.get(ch.to.actor) as OperatorActor, ch.to.port, counted);
       } else {
         const writer = new ChannelWriter(this.channels.get(ch.id)!, this.batchSize);
         actor.writers.push(writer);

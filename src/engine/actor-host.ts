@@ -16,6 +16,8 @@ export interface ActorHost {
   /** Start time of a window, for OperatorContext.windowStartMs. */
   windowStartMs(window: number): number;
   fail(failure: OperatorFailure): void;
+  /** An input operator opened window w (live or replayed): where the window's latency starts. */
+  windowOpened?(window: number): void;
   /** The actor finished window w (its end marker has left). */
   windowEnded(actor: Actor, window: number): void;
   /** Stores a snapshot taken at the end of window w (asynchronously). */

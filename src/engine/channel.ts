@@ -38,6 +38,10 @@ export class Channel {
   private head = 0; // index in `log` of the oldest kept message
   private readIndex = 0; // index in `log` of the next message to read
   private readonly slab = new Slab();
+  /** Tuples written, counted per batch by the writer (metrics; replays count again). */
+  tuples = 0;
+  /** A live sample of the batches written (src/metrics/taps.ts); null, one check per batch, when none. */
+  tap: ((tuples: readonly unknown[], count: number) => void) | null = null;
 
   constructor(
     readonly id: number,

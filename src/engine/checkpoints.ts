@@ -1,5 +1,5 @@
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
-import type { SealedFrame } from '../storage/codec.ts';
+import { SealedFrame, sealState } from '../storage/codec.ts';
 import { FrameBuilder, sealEncoded } from '../storage/frame-builder.ts';
 import { IncrementalCapture } from '../storage/incremental-capture.ts';
 import {
@@ -66,7 +66,15 @@ export class Checkpoints {
   save(actor: Actor, window: number, snapshot: ActorSnapshot): void {
     if (this.plain.has(actor)) {
       this.noteChain(actor.id, window, window);
-      this.report(actor, window, this.store.saveSnapshot(actor.id, window, snapshot));
+      // Sealed here, as the store would, to know its size (a state that fails to encode: the store says so).
+      let frame: SealedFrame | undefined;
+      try {
+        frame = new SealedFrame(sealState(snapshot, { kind: 'snapshot', actorId: actor.id, window }));
+      } catch {
+        // Not encodable: the store tries again below and rejects with the error, naming the record.
+      }
+      const written = this.store.saveSnapshot(actor.id, window, frame ?? snapshot);
+      this.report(actor, window, written, frame?.bytes.length);
       return;
     }
     const capture = IncrementalCapture.take(actor.id, window, snapshot, this.incrementalOptions);
@@ -77,7 +85,8 @@ export class Checkpoints {
     }
     // No DurableMap at the first checkpoint: plain state from now on (this encoding is the snapshot).
     this.plain.add(actor);
-    this.report(actor, window, this.store.saveSnapshot(actor.id, window, sealEncoded(capture.skeleton)));
+    const sealed = sealEncoded(capture.skeleton);
+    this.report(actor, window, this.store.saveSnapshot(actor.id, window, sealed), sealed.bytes.length);
   }
 
   /**
@@ -132,11 +141,13 @@ export class Checkpoints {
     if (from < window) this.incremental.add(actorId);
   }
 
-  private report(actor: Actor, window: number, written: Promise<void>): void {
+  private report(actor: Actor, window: number, written: Promise<void>, bytes?: number): void {
+    const started = performance.now();
     const write = written.then(
       () => {
         if (this.events.killed()) return;
-        this.events.emit({ type: 'checkpoint', actorId: actor.id, window });
+        const ms = performance.now() - started;
+        this.events.emit({ type: 'checkpoint', actorId: actor.id, window, ms, bytes });
         this.graph.byId.get(actor.id)?.noteCheckpointed(window);
         const committed = this.supervision.checkpointed(actor.id, window);
         if (committed !== undefined) this.commit(committed);

@@ -8,19 +8,30 @@ import type { Emit, Outlet } from './outlets.ts';
 export class FusedLink implements Outlet {
   readonly push: Emit;
 
+  /** `counted` (metrics on): tuples crossing it are counted there, the one count per tuple (no batches). */
   constructor(
     readonly downstream: OperatorActor,
     port: string,
+    counted?: { tuples: number },
   ) {
     const handler = downstream.handlerOf(port);
     const actor = downstream;
-    this.push = (tuple) => {
-      try {
-        handler(tuple);
-      } catch (e) {
-        throw actor.tag('tuple', e);
-      }
-    };
+    this.push = counted
+      ? (tuple) => {
+          counted.tuples++;
+          try {
+            handler(tuple);
+          } catch (e) {
+            throw actor.tag('tuple', e);
+          }
+        }
+      : (tuple) => {
+          try {
+            handler(tuple);
+          } catch (e) {
+            throw actor.tag('tuple', e);
+          }
+        };
   }
 
   begin(window: number): void {

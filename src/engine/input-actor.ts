@@ -75,6 +75,7 @@ export class InputActor extends Actor implements InputProgress {
     this.lastCallEmpty = false;
     this.callsAtTimeUp = -1;
     this.idleReplayCalls = 0;
+    this.host.windowOpened?.(w);
     this.startWindow(w);
     this.drainCarry();
   }

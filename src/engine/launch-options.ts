@@ -31,6 +31,11 @@ export interface LaunchOptions extends ApplicationAttributes {
   mailboxCapacity?: number;
   /** Tuples per batch on queued channels. Default 1024. */
   batchSize?: number;
+  /**
+   * Per-actor and per-window metrics (`run.metrics()`, docs/observability.md). Default true; false leaves
+   * only the counts the engine always keeps (`run.stats()`).
+   */
+  metrics?: boolean;
   /** Rewrites the physical plan before it runs (the test kit wraps operator classes to inject faults). */
   instrument?: (plan: PhysicalPlan) => PhysicalPlan;
   /**

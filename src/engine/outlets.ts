@@ -55,7 +55,10 @@ export class ChannelWriter implements Outlet {
     if (this.count === 0 || this.discarded) return;
     const tuples = this.pending;
     if (this.count < this.batchSize) tuples.length = this.count;
-    this.channel.append({ kind: DATA, window: this.window, tuples });
+    const ch = this.channel;
+    ch.tuples += this.count;
+    if (ch.tap !== null) ch.tap(tuples, this.count);
+    ch.append({ kind: DATA, window: this.window, tuples });
     this.pending = new Array(this.batchSize);
     this.count = 0;
   }

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
+import type { RunMetrics } from '../metrics/run-metrics.ts';
+import type { MetricsSnapshot } from '../metrics/types.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
@@ -25,6 +27,10 @@ export interface Run {
   /** Abrupt stop, as if the process died: no final checkpoint (for fault tests). */
   kill(): Promise<void>;
   stats(): RunStats;
+  /** Per-operator, per-actor and per-edge metrics now (docs/observability.md); throws with `metrics: false`. */
+  metrics(): MetricsSnapshot;
+  /** The metrics collector itself (history, timeline, taps: what the console serves); null with `metrics: false`. */
+  readonly collector: RunMetrics | null;
 }
 
 /** Builds the plan, opens the store, and starts the runtime (the composition root supplies supervision). */
@@ -58,6 +64,7 @@ export async function startRun(
     mailboxCapacity: options.mailboxCapacity,
     batchSize: options.batchSize,
     debug: options.debug,
+    metrics: options.metrics,
   });
   const events = new EventEmitter<{ status: [StatusEvent] }>();
   runtime.events.on('status', (e) => events.emit('status', e));
@@ -87,6 +94,11 @@ export async function startRun(
       await done.catch(() => {});
     },
     stats: () => runtime.stats(),
+    metrics() {
+      if (runtime.metrics === null) throw new MetricsOffError();
+      return runtime.metrics.snapshot();
+    },
+    collector: runtime.metrics,
   };
   return run;
 }
@@ -95,6 +107,13 @@ export async function startRun(
 export class InvalidOptionError extends SluiceError {
   constructor(message: string) {
     super('SLUICE_INVALID_OPTION', message);
+  }
+}
+
+/** run.metrics() on a run launched with `metrics: false`. */
+export class MetricsOffError extends SluiceError {
+  constructor() {
+    super('SLUICE_METRICS_OFF', 'this run was launched with metrics: false; launch it without to read metrics');
   }
 }
 

@@ -14,6 +14,7 @@ export interface RuntimeOptions
     | 'mailboxCapacity'
     | 'batchSize'
     | 'debug'
+    | 'metrics'
   > {
   plan: PhysicalPlan;
   store: SnapshotStore;

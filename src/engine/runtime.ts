@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { SluiceError } from '../core/errors.ts';
+import { RunMetrics } from '../metrics/run-metrics.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { SnapshotCorruptError } from '../storage/errors.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
@@ -11,6 +12,7 @@ import { describe, OperatorFailure } from './failure.ts';
 import { InputActor } from './input-actor.ts';
 import { InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
+import { metricsSource } from './metrics-source.ts';
 import { OperatorActor } from './operator-actor.ts';
 import { Recovery } from './recovery.ts';
 import { findRestoreWindow, NoValidCheckpointError, newestValidCheckpoint } from './restore.ts';
@@ -37,6 +39,8 @@ export class Runtime implements ActorHost {
   finalWindow = Number.POSITIVE_INFINITY;
 
   private readonly graph: ActorGraph;
+  /** Per-actor and per-window metrics (src/metrics/); null with `metrics: false`. */
+  readonly metrics: RunMetrics | null;
   /** stop() came before the runtime restored its position: stop right after restoring. */
   private stopBeforeStart = false;
   private restored = false;
@@ -82,6 +86,18 @@ export class Runtime implements ActorHost {
       : new RealTimeWindows(options.streamingWindowMs);
     this.now = options.now ?? (() => performance.now());
     this.graph = new ActorGraph(this.plan, this, this.options);
+    this.metrics =
+      options.metrics === false
+        ? null
+        : new RunMetrics(
+            metricsSource(this.plan, this.graph, {
+              liveWindow: () => this.inputs.liveWindow,
+              doneWindow: () => this.doneWindow,
+              committed: () => this.supervision.committedWindow,
+            }),
+            this.now,
+          );
+    if (this.metrics) this.events.on('status', (e) => this.metrics!.onStatus(e));
     this.recovery = new Recovery(this.graph, this.store, options.debug);
     this.checkpoints = new Checkpoints(this.plan, this.graph, this.store, this.supervision, {
       emit: (event) => this.emit(event),
@@ -110,12 +126,14 @@ export class Runtime implements ActorHost {
     let reason: 'windows' | 'stop' | 'failure' = this.stopReason;
     try {
       await this.setupAll(this.graph.actors);
+      this.metrics?.start();
       await this.loop();
       reason = this.stopReason;
     } catch (e) {
       reason = 'failure';
       throw e;
     } finally {
+      this.metrics?.stop();
       if (!this.killed) await this.teardownAll();
       this.emit({
         type: 'stopped',
@@ -175,7 +193,12 @@ export class Runtime implements ActorHost {
     this.waker.wake();
   }
 
-  windowEnded(actor: Actor, _window: number): void {
+  windowOpened(window: number): void {
+    this.metrics?.windowOpened(window);
+  }
+
+  windowEnded(actor: Actor, window: number): void {
+    this.metrics?.windowEnded(actor.id, window);
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
     let min = Number.POSITIVE_INFINITY;
     for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;

@@ -3,7 +3,8 @@ export type StatusEvent =
   | { type: 'started'; application: string; actors: number; firstWindow: number; restoredWindow: number }
   /** Every actor has finished this window. `tuples`: tuples emitted by input operators so far. */
   | { type: 'window'; window: number; tuples: number }
-  | { type: 'checkpoint'; actorId: string; window: number }
+  /** `ms`: from the snapshot taken to durable; `bytes`: its size, where the runtime encoded it itself. */
+  | { type: 'checkpoint'; actorId: string; window: number; ms?: number; bytes?: number }
   | { type: 'commit'; window: number }
   | { type: 'failure'; actorId: string; operator: string; window: number; phase: string; error: Error }
   | { type: 'restart'; actors: readonly string[]; window: number; attempt: number; delayMs: number }

@@ -1,0 +1,54 @@
+/**
+ * What the collector keeps per actor id (not per instance: a recovery replaces the instance, the counts
+ * go on). Updated once per window or per status event, and by the sampling timer; never per tuple.
+ */
+import { metricsOf } from '../api/operator-metrics.ts';
+import { LatencyRecorder } from './latency.ts';
+import type { CheckpointMetrics, CustomMetricValue } from './types.ts';
+
+export class ActorCounters {
+  readonly latency = new LatencyRecorder();
+  windows = 0;
+  blockedMs = 0;
+  restarts = 0;
+  readonly checkpoints: CheckpointMetrics = { count: 0, totalMs: 0, lastMs: 0, totalBytes: 0, lastBytes: 0 };
+  /** Rates over the last second, set by the collector's tick. */
+  inPerSecond = 0;
+  outPerSecond = 0;
+  lastIn = 0;
+  lastOut = 0;
+  /** Counters of the operator instances a recovery replaced: added so a counter never goes down. */
+  private readonly customBase = new Map<string, number>();
+  private instance: object | null = null;
+
+  checkpointed(ms: number | undefined, bytes: number | undefined): void {
+    const c = this.checkpoints;
+    c.count++;
+    c.lastMs = ms ?? 0;
+    c.totalMs += c.lastMs;
+    if (bytes !== undefined) {
+      c.lastBytes = bytes;
+      c.totalBytes += bytes;
+    }
+  }
+
+  /** The operator's own metrics (this.metric()), counters carried over the instances it replaced. */
+  custom(operator: object): Record<string, CustomMetricValue & { aggregate?: string }> {
+    if (this.instance !== operator) {
+      if (this.instance !== null) {
+        for (const [name, m] of metricsOf(this.instance)) {
+          if (m.kind === 'counter') this.customBase.set(name, (this.customBase.get(name) ?? 0) + m.value);
+        }
+      }
+      this.instance = operator;
+    }
+    const out: Record<string, CustomMetricValue & { aggregate?: string }> = {};
+    for (const [name, base] of this.customBase) out[name] = { kind: 'counter', value: base };
+    for (const [name, m] of metricsOf(operator)) {
+      if (m.kind === 'counter')
+        out[name] = { kind: 'counter', value: (this.customBase.get(name) ?? 0) + m.value };
+      else out[name] = { kind: 'gauge', value: m.value, aggregate: m.aggregate };
+    }
+    return out;
+  }
+}

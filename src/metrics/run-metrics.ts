@@ -1,0 +1,263 @@
+/**
+ * The metrics collector of one run (docs/observability.md). The engine calls it once per window and
+ * actor (`windowOpened`, `windowEnded`) and hands it its status events; a timer samples what cannot be
+ * counted cheaply (mailbox depth, backpressure) and once a second turns counts into rates and a point of
+ * history. Tuples are counted by the engine per batch on its channels, read here.
+ */
+import type { StatusEvent } from '../engine/status.ts';
+import { ActorCounters } from './actor-counters.ts';
+import { type ActorCounts, aggregate, type EdgeCounts } from './aggregate.ts';
+import { merged, summarize } from './latency.ts';
+import type { MetricsSource } from './source.ts';
+import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
+
+/** Window start times kept: a window ended more than this many windows after it opened is not timed. */
+const RING = 256;
+const SAMPLE_MS = 20;
+const TICK_MS = 1000;
+const HISTORY = 300;
+const TIMELINE = 500;
+
+export class RunMetrics {
+  private readonly counters = new Map<string, ActorCounters>();
+  private readonly startIds = new Float64Array(RING).fill(-1);
+  private readonly starts = new Float64Array(RING);
+  private readonly edges: EdgeCounts[];
+  private readonly startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private lastSample = 0;
+  private lastTick = 0;
+  private readonly historyPoints: HistoryPoint[] = [];
+  private readonly timelineEntries: TimelineEntry[] = [];
+  private failures = 0;
+  private restarts = 0;
+  private readonly recoveries = { count: 0, totalMs: 0, lastMs: 0 };
+  private readonly listeners = new Set<(point: HistoryPoint) => void>();
+  private readonly timelineListeners = new Set<(entry: TimelineEntry) => void>();
+
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    for (const a of source.plan.actors) this.counters.set(a.id, new ActorCounters());
+    this.edges = source.plan.channels.map((c) => ({
+      plan: c,
+      lastTuples: 0,
+      perSecond: 0,
+      samples: 0,
+      full: 0,
+      fullRatio: 0,
+    }));
+  }
+
+  /** Starts the sampling timer (unref'd: it never keeps the process alive). */
+  start(): void {
+    if (this.timer) return;
+    this.lastSample = this.lastTick = this.now();
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  // ---- engine hooks: once per window ---------------------------------------------------------
+
+  /** An input operator opened window w (the first one to do so starts its clock). */
+  windowOpened(w: number): void {
+    const i = w % RING;
+    if (this.startIds[i] === w) return;
+    this.startIds[i] = w;
+    this.starts[i] = this.now();
+  }
+
+  /** An actor finished window w: its latency. A replayed window counts from its first start. */
+  windowEnded(actorId: string, w: number): void {
+    const c = this.counters.get(actorId);
+    if (c === undefined) return;
+    c.windows++;
+    const i = w % RING;
+    if (this.startIds[i] === w) c.latency.record(this.now() - this.starts[i]!);
+  }
+
+  onStatus(e: StatusEvent): void {
+    const atMs = Date.now();
+    switch (e.type) {
+      case 'checkpoint':
+        this.counters.get(e.actorId)?.checkpointed(e.ms, e.bytes);
+        return;
+      case 'failure':
+        this.failures++;
+        this.note({
+          type: 'failure',
+          atMs,
+          actorId: e.actorId,
+          operator: e.operator,
+          window: e.window,
+          phase: e.phase,
+          message: e.error.message,
+        });
+        return;
+      case 'restart': {
+        this.restarts++;
+        const rebuilt = new Set(e.actors);
+        // The instances about to be replaced: their own counters are read now, and kept (custom()).
+        for (const a of this.source.actors())
+          if (rebuilt.has(a.id)) this.counters.get(a.id)?.custom(a.operator);
+        for (const id of e.actors) {
+          const c = this.counters.get(id);
+          if (c) c.restarts++;
+        }
+        this.note({
+          type: 'restart',
+          atMs,
+          actors: [...e.actors],
+          window: e.window,
+          attempt: e.attempt,
+          delayMs: e.delayMs,
+        });
+        return;
+      }
+      case 'recovered': {
+        const r = this.recoveries;
+        r.count++;
+        r.lastMs = e.ms;
+        r.totalMs += e.ms;
+        const replayed = Math.max(0, this.source.liveWindow() - e.window);
+        this.note({ type: 'recovered', atMs, actors: [...e.actors], window: e.window, replayed, ms: e.ms });
+        return;
+      }
+      case 'started':
+        this.note({ type: 'started', atMs, firstWindow: e.firstWindow, restoredWindow: e.restoredWindow });
+        return;
+      case 'stopped':
+        this.note({ type: 'stopped', atMs, window: e.window, committed: e.committed, reason: e.reason });
+        return;
+      default:
+    }
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  snapshot(): MetricsSnapshot {
+    const liveWindow = this.source.liveWindow();
+    const committed = this.source.committed();
+    const { operators, actors, edges } = aggregate(this.actorCounts(), this.edges, this.source);
+    return {
+      application: this.source.plan.applicationName,
+      atMs: Date.now(),
+      uptimeMs: Date.now() - this.startedAt,
+      window: this.source.doneWindow(),
+      liveWindow,
+      committed,
+      commitLag: Math.max(0, liveWindow - committed),
+      failures: this.failures,
+      restarts: this.restarts,
+      recoveries: { ...this.recoveries },
+      operators,
+      actors,
+      edges,
+    };
+  }
+
+  /** The last minutes, a point per second (oldest first). */
+  history(): readonly HistoryPoint[] {
+    return this.historyPoints;
+  }
+
+  timeline(): readonly TimelineEntry[] {
+    return this.timelineEntries;
+  }
+
+  /** Called with every new history point (once a second) and timeline entry; returns an unsubscribe. */
+  subscribe(onPoint: (p: HistoryPoint) => void, onEntry: (e: TimelineEntry) => void): () => void {
+    this.listeners.add(onPoint);
+    this.timelineListeners.add(onEntry);
+    return () => {
+      this.listeners.delete(onPoint);
+      this.timelineListeners.delete(onEntry);
+    };
+  }
+
+  // ---- sampling ------------------------------------------------------------------------------
+
+  private actorCounts(): ActorCounts[] {
+    const live = new Map(this.source.actors().map((a) => [a.id, a]));
+    return this.source.plan.actors.map((plan) => ({
+      plan,
+      live: live.get(plan.id),
+      counters: this.counters.get(plan.id)!,
+    }));
+  }
+
+  /** Every SAMPLE_MS: who is blocked, which mailboxes are full; every TICK_MS a point of history. */
+  private sample(): void {
+    const now = this.now();
+    const dt = now - this.lastSample;
+    this.lastSample = now;
+    for (const a of this.source.actors()) {
+      if (a.blocked()) {
+        const c = this.counters.get(a.id);
+        if (c) c.blockedMs += dt;
+      }
+    }
+    for (const e of this.edges) {
+      const ch = this.source.channel(e.plan.id);
+      if (ch === undefined) continue;
+      e.samples++;
+      if (ch.backlog >= ch.capacity) e.full++;
+    }
+    if (now - this.lastTick >= TICK_MS) this.tick(now);
+  }
+
+  private tick(now: number): void {
+    const seconds = (now - this.lastTick) / 1000;
+    this.lastTick = now;
+    for (const e of this.edges) {
+      const tuples = e.plan.fused
+        ? this.source.fusedTuples(e.plan.id)
+        : (this.source.channel(e.plan.id)?.tuples ?? 0);
+      e.perSecond = Math.max(0, tuples - e.lastTuples) / seconds;
+      e.lastTuples = tuples;
+      e.fullRatio = e.samples > 0 ? e.full / e.samples : 0;
+      e.samples = e.full = 0;
+    }
+    const counts = this.actorCounts();
+    const { operators, actors } = aggregate(counts, this.edges, this.source);
+    for (const a of actors) {
+      const c = this.counters.get(a.actorId)!;
+      c.inPerSecond = Math.max(0, a.tuplesIn - c.lastIn) / seconds;
+      c.outPerSecond = Math.max(0, a.tuplesOut - c.lastOut) / seconds;
+      c.lastIn = a.tuplesIn;
+      c.lastOut = a.tuplesOut;
+    }
+    const point: HistoryPoint = {
+      atMs: Date.now(),
+      window: this.source.doneWindow(),
+      committed: this.source.committed(),
+      operators: {},
+    };
+    for (const o of operators) {
+      const group = counts.filter((x) => o.actors.includes(x.plan.id)).map((x) => x.counters);
+      const recent = summarize(merged(group.map((c) => c.latency.recent)));
+      point.operators[o.operator] = {
+        inPerSecond: group.reduce((s, c) => s + c.inPerSecond, 0),
+        outPerSecond: group.reduce((s, c) => s + c.outPerSecond, 0),
+        p99Ms: recent.p99Ms,
+        mailbox: o.mailbox,
+      };
+    }
+    for (const c of this.counters.values()) c.latency.recent.reset();
+    this.historyPoints.push(point);
+    if (this.historyPoints.length > HISTORY) this.historyPoints.shift();
+    for (const l of this.listeners) l(point);
+  }
+
+  private note(entry: TimelineEntry): void {
+    this.timelineEntries.push(entry);
+    if (this.timelineEntries.length > TIMELINE) this.timelineEntries.shift();
+    for (const l of this.timelineListeners) l(entry);
+  }
+}

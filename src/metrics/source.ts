@@ -1,0 +1,37 @@
+/**
+ * What the metrics collector reads from a running engine, between windows and on its sampling timer:
+ * never on the path of a tuple. The engine implements it (src/engine/metrics-source.ts); a container
+ * would implement it over its own actors and send the collector's plain-data snapshots to the main thread.
+ */
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+
+export interface SourceActor {
+  readonly id: string;
+  /** The operator instance (a recovery replaces it: its own metrics then start at zero). */
+  readonly operator: object;
+  /** Newest window it finished. */
+  readonly lastEnded: number;
+  /** Batches waiting in its mailbox. */
+  mailbox(): number;
+  /** It has work but a mailbox it (or a fused actor it drives) writes is full. */
+  blocked(): boolean;
+}
+
+export interface SourceChannel {
+  readonly backlog: number;
+  readonly capacity: number;
+  /** Tuples written so far (counted per batch by the writer). */
+  readonly tuples: number;
+}
+
+export interface MetricsSource {
+  readonly plan: PhysicalPlan;
+  actors(): readonly SourceActor[];
+  /** A queued channel, by plan channel id (undefined for fused ones). */
+  channel(id: number): SourceChannel | undefined;
+  /** Tuples that crossed a fused channel (0 when fused channels are not counted). */
+  fusedTuples(id: number): number;
+  liveWindow(): number;
+  doneWindow(): number;
+  committed(): number;
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { MetricsOffError } from '../../src/index.ts';
+import { runToEnd } from '../kernel/kit.ts';
+import { Collected, countingApp } from './apps.ts';
+
+describe('run.metrics()', () => {
+  it('counts tuples per actor, operator and edge (queued and fused), and the operators own metrics', async () => {
+    const into = new Collected<number>();
+    const { run } = await runToEnd(countingApp(into), { windows: 12, checkpointWindowCount: 4 });
+    const m = run.metrics();
+    const op = (name: string) => m.operators.find((o) => o.operator === name)!;
+    const total = 12 * 100;
+    expect(into.all()).toHaveLength(total);
+    expect(op('src').tuplesOut).toBe(total);
+    expect(op('count').tuplesIn).toBe(total);
+    expect(op('count').actors).toEqual(['count#0', 'count#1']);
+    expect(op('count:unifier').tuplesIn).toBe(total);
+    // 'doubled' is fused: counted as it crosses the link, not per batch.
+    expect(m.edges.find((e) => e.stream === 'doubled')).toMatchObject({ fused: true, tuples: total });
+    expect(op('sink').tuplesIn).toBe(total);
+    // this.metric(): counters sum over the partitions, the gauge takes the largest.
+    expect(op('count').custom.seen_tuples).toEqual({ kind: 'counter', value: total });
+    expect(op('count').custom.largest_tuple).toEqual({ kind: 'gauge', value: total - 1 });
+    const perPartition = m.actors.filter((a) => a.operator === 'count' && a.kind === 'operator');
+    expect(perPartition.map((a) => a.custom.seen_tuples!.value).reduce((s, v) => s + v)).toBe(total);
+    expect(m.committed).toBe(12);
+    expect(m.commitLag).toBe(0);
+  });
+
+  it('times every window at every actor and counts checkpoints with their duration and bytes', async () => {
+    const { run } = await runToEnd(countingApp(new Collected<number>()), {
+      windows: 8,
+      checkpointWindowCount: 4,
+    });
+    const m = run.metrics();
+    for (const a of m.actors) {
+      expect(a.latency.count, a.actorId).toBe(8);
+      expect(a.latency.p99Ms).toBeGreaterThanOrEqual(a.latency.p50Ms);
+      // Windows 4 and 8.
+      expect(a.checkpoints.count, a.actorId).toBe(2);
+      expect(a.checkpoints.totalBytes, a.actorId).toBeGreaterThan(0);
+    }
+    // A sink ends a window after its source opened it.
+    expect(m.operators.find((o) => o.operator === 'sink')!.latency.maxMs).toBeGreaterThan(0);
+  });
+
+  it('counts a failure, the restart of each operator rebuilt, and the recovery on the timeline', async () => {
+    const into = new Collected<number>();
+    const app = countingApp(into, { failAt: { window: 6, fired: { done: false } } });
+    const { run } = await runToEnd(app, { windows: 12, checkpointWindowCount: 4 });
+    const m = run.metrics();
+    expect(m.failures).toBe(1);
+    expect(m.restarts).toBe(1);
+    expect(m.recoveries.count).toBe(1);
+    const restarts = Object.fromEntries(m.operators.map((o) => [o.operator, o.restarts]));
+    // The failed partition and everything downstream of it; not the source.
+    expect(restarts).toMatchObject({ src: 0, count: 1, 'count:unifier': 1, double: 1, sink: 1 });
+    const timeline = run.collector!.timeline().map((e) => e.type);
+    expect(timeline).toEqual(['started', 'failure', 'restart', 'recovered', 'stopped']);
+    const recovered = run.collector!.timeline().find((e) => e.type === 'recovered')!;
+    expect(recovered).toMatchObject({ window: 4 });
+    // The buffer replays what was written once: the edge counts it once. The operator's own counter
+    // says what it did: the rebuilt partition redid windows 5 and 6.
+    expect(into.all()).toHaveLength(1200);
+    const count = m.operators.find((o) => o.operator === 'count')!;
+    expect(count.tuplesIn).toBe(1200);
+    expect(count.custom.seen_tuples!.value).toBeGreaterThan(1200);
+  });
+
+  it('is refused on a run launched with metrics: false, which counts nothing per window', async () => {
+    const { run } = await runToEnd(countingApp(new Collected<number>()), { windows: 3, metrics: false });
+    expect(run.collector).toBeNull();
+    expect(() => run.metrics()).toThrow(MetricsOffError);
+  });
+});
