@@ -1,6 +1,5 @@
-import { decodeBatch, encodeBatch } from '../transport/batch-codec.ts';
+import { BatchEncoder, decodeBatch } from '../transport/batch-codec.ts';
 import { TupleNotEncodableError } from '../transport/errors.ts';
-import { Slab } from '../transport/slab.ts';
 import { OperatorFailure } from './failure.ts';
 import { DATA, type Message } from './messages.ts';
 
@@ -37,7 +36,7 @@ export class Channel {
   private log: (Kept | undefined)[] = [];
   private head = 0; // index in `log` of the oldest kept message
   private readIndex = 0; // index in `log` of the next message to read
-  private readonly slab = new Slab();
+  private readonly encoder = new BatchEncoder();
   /** Tuples written, counted per batch by the writer (metrics; replays count again). */
   tuples = 0;
   /** A live sample of the batches written (src/metrics/taps.ts); null, one check per batch, when none. */
@@ -91,7 +90,7 @@ export class Channel {
 
   private encode(tuples: readonly unknown[], window: number): Uint8Array {
     try {
-      return encodeBatch(tuples, this.slab);
+      return this.encoder.encode(tuples);
     } catch (e) {
       if (!(e instanceof TupleNotEncodableError) || !this.source) throw e;
       const { stream, actorId, operator } = this.source;
@@ -123,7 +122,7 @@ export class Channel {
 
   private drop(i: number): void {
     const m = this.log[i]!;
-    if (m.kind === ENCODED) this.slab.release(m.bytes);
+    if (m.kind === ENCODED) this.encoder.release(m.bytes);
     this.log[i] = undefined;
   }
 

@@ -2,7 +2,7 @@ import { Encoder } from 'cbor-x';
 import { TupleNotEncodableError } from './errors.ts';
 import { type CompiledShape, MAX_FIELDS, type Shape, scatterFor, shapeOf } from './numeric-columns.ts';
 import { findNotPlainData } from './plain-data.ts';
-import type { Slab } from './slab.ts';
+import { Slab } from './slab.ts';
 
 /*
  * An encoded batch: the tuples of one DATA message as one self-contained byte string. Channels keep their
@@ -49,13 +49,43 @@ const fresh: Allocate = (size) => new Uint8Array(size);
  * With a slab, the bytes are a view into it (copy them to send them elsewhere).
  */
 export function encodeBatch(tuples: readonly unknown[], slab?: Slab): Uint8Array {
-  const n = tuples.length;
-  const shape = n > 0 ? shapeOf(tuples[0]) : undefined;
+  return encodeAs(tuples.length > 0 ? shapeOf(tuples[0]) : undefined, tuples, slab);
+}
+
+function encodeAs(shape: CompiledShape | undefined, tuples: readonly unknown[], slab?: Slab): Uint8Array {
   if (shape !== undefined) {
     const bytes = shape.strings === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
     if (bytes) return bytes;
   }
   return packCbor(tuples, slab ? (size) => slab.take(size) : fresh);
+}
+
+/**
+ * The encoder of one stream (a channel's replay buffer): its own slab, and the shape of its last batch,
+ * tried first. A stream's batches nearly always have one shape, and the compiled gather checks every
+ * tuple against it (a plain object, no other keys, a number in each field), so a batch it accepts is of
+ * that shape: the per-batch look-up of the first tuple's keys is skipped.
+ */
+export class BatchEncoder {
+  private last: CompiledShape | undefined;
+  constructor(private readonly slab = new Slab()) {}
+
+  encode(tuples: readonly unknown[]): Uint8Array {
+    const last = this.last;
+    if (last !== undefined && tuples.length > 0) {
+      const bytes =
+        last.strings === 0 ? packNumbers(last, tuples, this.slab) : packMixed(last, tuples, this.slab);
+      if (bytes) return bytes;
+    }
+    const shape = tuples.length > 0 ? shapeOf(tuples[0]) : undefined;
+    this.last = shape;
+    return encodeAs(shape, tuples, this.slab);
+  }
+
+  /** The batch is dropped (its bytes may be reused). */
+  release(bytes: Uint8Array): void {
+    this.slab.release(bytes);
+  }
 }
 
 /** Decodes a batch made by encodeBatch into fresh tuples. */
@@ -134,8 +164,9 @@ function columnsStart(c: CompiledShape): number {
 }
 
 /**
- * Every field a number: the columns are written in one pass straight into the batch's bytes. Undefined
- * (and nothing taken from the slab) if a tuple does not fit.
+ * Every field a number: the columns are written in one pass straight into the batch's bytes (through the
+ * slab's views of its whole buffer: no views made per batch). Undefined (and nothing taken from the slab)
+ * if a tuple does not fit.
  */
 function packNumbers(
   c: CompiledShape,
@@ -145,21 +176,38 @@ function packNumbers(
   const n = tuples.length;
   for (;;) {
     const mask = c.floatMask;
-    const at = columnsStart(c);
+    const head = headerOf(c, mask);
     const room = layNumbers(c, n, mask);
-    const bytes = slab ? slab.take(at + room) : new Uint8Array(at + room);
-    const start = bytes.byteOffset + at;
-    const f64 = new Float64Array(bytes.buffer, start, room >>> 3);
-    const fit = c.gather(mask)(tuples, n, f64, new Int32Array(bytes.buffer, start, room >>> 2), base, strs);
+    const bytes = slab ? slab.take(head.length + room) : new Uint8Array(head.length + room);
+    const f64 = slab ? slab.f64 : new Float64Array(bytes.buffer);
+    const i32 = slab ? slab.i32 : new Int32Array(bytes.buffer);
+    // Column starts in elements of the whole buffer (the slab hands out multiples of 8 bytes).
+    const start = bytes.byteOffset + head.length;
+    for (let j = 0; j < c.fields; j++) base[j] = (start >>> ((mask >>> j) & 1 ? 3 : 2)) + base[j]!;
+    const fit = c.gather(mask)(tuples, n, f64, i32, base, strs);
     const wide = base[c.fields]!;
     if (fit === n && wide === 0) {
-      writeHeader(bytes, c, n, mask);
+      bytes.set(head);
+      bytes[4] = n & 0xff; // count, u32 LE
+      bytes[5] = (n >>> 8) & 0xff;
+      bytes[6] = (n >>> 16) & 0xff;
+      bytes[7] = n >>> 24;
       return bytes;
     }
     slab?.giveBack(bytes);
     if (fit !== n) return undefined;
     c.floatMask = mask | wide; // a fraction in an int32 column: this shape's column is float from now on
   }
+}
+
+/** The bytes before the columns for this shape and float mask, count 0 (made once per shape and mask). */
+function headerOf(c: CompiledShape, mask: number): Uint8Array {
+  if (c.head !== undefined && c.headMask === mask) return c.head;
+  const head = new Uint8Array(columnsStart(c));
+  writeHeader(head, c, 0, mask);
+  c.head = head;
+  c.headMask = mask;
+  return head;
 }
 
 /**

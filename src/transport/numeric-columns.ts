@@ -49,6 +49,9 @@ export interface CompiledShape {
   readonly names: Uint8Array;
   /** Columns (bits) written as float64; the rest as int32. */
   floatMask: number;
+  /** The batch header for `headMask` (see batch-codec.ts), kept for the next batch. */
+  head?: Uint8Array;
+  headMask?: number;
   gather(mask: number): Gather;
 }
 

@@ -12,7 +12,7 @@ export class Slab {
   private current: Chunk | undefined;
   /** Chunks with batches not yet released, by buffer. */
   private readonly chunks = new Map<ArrayBuffer, Chunk>();
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: Chunk[] = [];
   /**
    * Most chunks in use at once so far: empty chunks are kept for reuse up to this many (a channel purges
    * at every commit and fills the same amount again before the next), past it they are left to the GC.
@@ -21,19 +21,24 @@ export class Slab {
 
   constructor(private readonly chunkBytes = 256 * 1024) {}
 
+  /**
+   * Views of the whole buffer the last `take` came from, made once per buffer: a batch codec writes its
+   * columns through them at `(bytes.byteOffset + offset) / width` instead of making views per batch.
+   */
+  f64: Float64Array = new Float64Array(0);
+  i32: Int32Array = new Int32Array(0);
+
   /** `size` bytes, starting at a multiple of 8 (typed-array views of any width fit). */
   take(size: number): Uint8Array {
     let c = this.current;
     let at = c ? (c.used + 7) & ~7 : 0;
     if (!c || at + size > c.buffer.byteLength) {
       const old = c;
-      const buffer =
-        size <= this.chunkBytes
-          ? (this.free.pop() ?? new ArrayBuffer(this.chunkBytes))
-          : new ArrayBuffer(size);
-      c = { buffer, used: 0, live: 0 };
+      c = (size <= this.chunkBytes ? this.free.pop() : undefined) ?? chunk(Math.max(size, this.chunkBytes));
       this.current = c;
-      this.chunks.set(buffer, c);
+      this.f64 = c.f64;
+      this.i32 = c.i32;
+      this.chunks.set(c.buffer, c);
       if (this.chunks.size > this.mostInUse) this.mostInUse = this.chunks.size;
       if (old && old.live === 0) this.recycle(old);
       at = 0;
@@ -63,13 +68,22 @@ export class Slab {
   private recycle(c: Chunk): void {
     this.chunks.delete(c.buffer);
     if (c.buffer.byteLength === this.chunkBytes && this.chunks.size + this.free.length < this.mostInUse) {
-      this.free.push(c.buffer);
+      c.used = 0;
+      c.live = 0;
+      this.free.push(c);
     }
   }
 }
 
 interface Chunk {
   readonly buffer: ArrayBuffer;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
   used: number;
   live: number;
+}
+
+function chunk(bytes: number): Chunk {
+  const buffer = new ArrayBuffer((bytes + 7) & ~7);
+  return { buffer, f64: new Float64Array(buffer), i32: new Int32Array(buffer), used: 0, live: 0 };
 }

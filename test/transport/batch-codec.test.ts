@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, encodeBatch } from '../../src/transport/batch-codec.ts';
+import { BatchEncoder, decodeBatch, encodeBatch } from '../../src/transport/batch-codec.ts';
 import { TupleNotEncodableError } from '../../src/transport/errors.ts';
 import { Slab } from '../../src/transport/slab.ts';
 
@@ -140,5 +140,38 @@ describe('encoded batches', () => {
     expect(d.buffer).not.toBe(b.buffer);
     slab.release(b);
     expect(slab.take(700).buffer).toBe(a.buffer);
+  });
+
+  it('keep every batch of a stream exact when its shape changes after the one it tried first', () => {
+    class Point {
+      x = 1;
+      y = 2;
+    }
+    const enc = new BatchEncoder(new Slab(2048));
+    const ints = (k: number) => Array.from({ length: 50 }, (_, i) => ({ x: i + k, y: -i - 1 }));
+    const batches: unknown[][] = [
+      ints(0),
+      ints(1),
+      [...ints(2), { x: 1, y: 2, z: 3 }], // a later tuple with a key the shape lacks
+      [{ y: 1, x: 2 }, ...ints(3)], // the same keys in another order first
+      [...ints(4), { x: 0.5, y: -0 }], // a fraction and -0 where the last batches had int32s
+      [
+        { word: 'w', x: 1 },
+        { word: 'v', x: 2 },
+      ],
+      [
+        { word: 'u', x: 3 },
+        { word: 't', x: 4, y: 5 },
+      ],
+      [1, 2, 3.5],
+      [],
+      ints(5),
+    ];
+    const encoded = batches.map((t) => enc.encode(t));
+    expect(encoded.map((bytes) => decodeBatch(bytes))).toEqual(batches);
+    expect(Object.is((decodeBatch(encoded[4]!)[50] as { y: number }).y, -0)).toBe(true);
+    expect(() => enc.encode([...ints(6), new Point()])).toThrow(TupleNotEncodableError);
+    expect(() => enc.encode([{ x: 1, y: () => 2 }])).toThrow(TupleNotEncodableError);
+    expect(decodeBatch(enc.encode(ints(7)))).toEqual(ints(7));
   });
 });
