@@ -35,7 +35,7 @@ function boundaryFree(spec: DagSpec): DagSpec {
     ...s,
     kind: s.kind === 'windowAggregate' || (afterJoin && s.kind === 'runningSum') ? 'map' : s.kind,
     link: s.link === 'roundRobin' ? 'keyed' : s.link,
-    a: s.a % 4 === 0 ? s.a + 1 : s.a, // no CountingUnifier
+    unifier: 'default', // no CountingUnifier
   });
   return {
     ...spec,

@@ -20,15 +20,26 @@ import {
 
 /**
  * Random DAGs of deterministic operators: chains, fan-out, and diamonds (fan-out then join), with keyed
- * and round-robin partitions 1–4, parallel and thread-local links, order-sensitive running sums anywhere.
+ * and round-robin partitions 1–8 (mostly up to 4), parallel and thread-local links, the other links at
+ * mixed localities (container, node, any: where containers place their ends), order-sensitive running
+ * sums anywhere, and partitions merged by the default or a stateful unifier, in cascading layers when
+ * there are more partitions than the unifier limit.
  */
 export type StageKind = 'map' | 'filter' | 'runningSum' | 'windowAggregate';
 export type Link = 'keyed' | 'roundRobin' | 'parallel' | 'thread';
+/** The locality of a queued (non-thread) link. */
+export type QueuedLocality = 'container' | 'node' | 'any';
+/** How a partitioned stage's partitions merge: the default pass-through unifier, or a stateful one. */
+export type UnifierKind = 'default' | 'counting';
 
 export interface StageSpec {
   kind: StageKind;
   partitions: number;
   link: Link;
+  locality: QueuedLocality;
+  unifier: UnifierKind;
+  /** Inputs per unifier (2: 8 partitions merge through layers of 4, 2 and 1 unifiers). */
+  unifierLimit: number;
   a: number;
   b: number;
 }
@@ -46,8 +57,18 @@ export interface DagSpec {
 
 const stageArb: fc.Arbitrary<StageSpec> = fc.record({
   kind: fc.constantFrom<StageKind>('map', 'filter', 'runningSum', 'windowAggregate'),
-  partitions: fc.integer({ min: 1, max: 4 }),
+  // Mostly small: each partition is an actor, and the suite's run time grows with them.
+  partitions: fc.oneof(
+    { weight: 5, arbitrary: fc.integer({ min: 1, max: 4 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 5, max: 8 }) },
+  ),
   link: fc.constantFrom<Link>('keyed', 'keyed', 'roundRobin', 'parallel', 'thread'),
+  locality: fc.constantFrom<QueuedLocality>('any', 'any', 'container', 'node'),
+  unifier: fc.constantFrom<UnifierKind>('default', 'default', 'default', 'counting'),
+  unifierLimit: fc.oneof(
+    { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) },
+    { weight: 1, arbitrary: fc.constant(16) },
+  ),
   a: fc.integer({ min: 1, max: 97 }),
   b: fc.integer({ min: 0, max: 97 }),
 });
@@ -78,17 +99,22 @@ export function buildApp(spec: DagSpec): Application {
       from: OutputHandle<Tuple>,
       to: InputHandle<Tuple> | InputHandle<Tuple>[],
       link: Link,
+      locality: QueuedLocality = 'any',
     ) => {
       const s = dag.stream(next('s'), from, to);
+      if (link === 'thread') {
+        s.locality('thread');
+        return;
+      }
+      s.locality(locality);
       if (link === 'keyed') s.keyBy((t) => t.k);
       else if (link === 'roundRobin') s.roundRobin();
-      else if (link === 'parallel') s.parallel();
-      else s.locality('thread');
+      else s.parallel();
     };
     const chain = (from: OutputHandle<Tuple>, stages: StageSpec[]) => {
       for (const stage of stages) {
         const op = addStage(dag, next(stage.kind), stage);
-        connect(from, op.in, stage.link);
+        connect(from, op.in, stage.link, stage.locality);
         from = op.out;
       }
       return from;
@@ -111,7 +137,7 @@ export function buildApp(spec: DagSpec): Application {
     const branches = [spec.branchA, spec.branchB];
     const firsts = branches.map((br) => (br[0] ? addStage(dag, next(br[0].kind), br[0]) : undefined));
     const fanned = firsts.flatMap((op) => (op ? [op.in] : []));
-    if (fanned.length > 0) connect(head, fanned, 'keyed');
+    if (fanned.length > 0) connect(head, fanned, 'keyed', spec.branchA[0]?.locality);
     const [a, b] = branches.map((br, i) => (firsts[i] ? chain(firsts[i].out, br.slice(1)) : head)) as [
       OutputHandle<Tuple>,
       OutputHandle<Tuple>,
@@ -135,7 +161,8 @@ function addStage(dag: DagBuilder, name: string, s: StageSpec) {
   const attrs = {
     ...partitioned,
     ...(s.kind === 'windowAggregate' && s.b % 3 !== 0 ? { applicationWindowCount: (s.b % 3) + 1 } : {}),
-    ...(s.a % 4 === 0 ? { unifier: CountingUnifier, unifierLimit: 2 + (s.b % 3) } : {}),
+    ...(s.unifier === 'counting' ? { unifier: CountingUnifier } : {}),
+    unifierLimit: s.unifierLimit,
   };
   switch (s.kind) {
     case 'map':
