@@ -92,6 +92,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       'a failure drill, repeatable: actor:ID@W fails actor ID at window W; container:N@W kills container N',
       collectDrill,
     )
+    .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
+    .option(
+      '--metrics-token <token>',
+      'the token /metrics needs (default: SLUICE_SECRET; required off loopback)',
+    )
     .addHelpText(
       'after',
       `
@@ -102,6 +107,7 @@ Examples:
   sluice run app.ts --json                           JSON log lines on stderr (event, window, committed…)
   SLUICE_LOG_LEVEL=debug sluice run app.ts           also the stacks of failures that were restarted
   sluice run app.ts --windows 20 --fault actor:count#1@5 --fault actor:source@12   two recovery drills
+  sluice run app.ts --metrics 127.0.0.1:9464         Prometheus scrapes http://127.0.0.1:9464/metrics
 
 Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:
 trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done or stopped by Ctrl-C,

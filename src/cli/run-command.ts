@@ -8,12 +8,13 @@ import { actorDrills, containerDrills, type Drill, describeDrill } from './drill
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
+import { logWindows, type ObserveOptions, startObservers } from './observe.ts';
 import { startProgress } from './progress.ts';
 import { handleStopSignals } from './signals.ts';
 import { causeStack } from './stack.ts';
 import { logStatus } from './status-log.ts';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends ObserveOptions {
   store?: string;
   windowMs?: number;
   windows?: number;
@@ -38,6 +39,8 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const drills = options.fault ?? [];
   const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag())) : undefined;
   containerDrills(drills, options.containers);
+  // Before the launch: an address in use or refused leaves the store untouched.
+  const observers = await startObservers(app.name, options, log);
   const run = await launch(app, {
     store,
     streamingWindowMs: options.windowMs,
@@ -46,6 +49,8 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     replayFrom: options.replayFrom,
     instrument: actorDrill?.instrument,
   });
+  observers.attach(run);
+  if (options.json) run.on('status', logWindows(log, run));
   let stopProgress = () => {};
   run.on('status', (e) => {
     if (e.type === 'started') {
@@ -89,6 +94,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   } finally {
     stopProgress();
     removeSignalHandlers();
+    await observers.close();
   }
   return EXIT_OK;
 }

@@ -162,6 +162,18 @@ export class RunMetrics {
     };
   }
 
+  /** The window figures alone (cheap: for a log line per window). */
+  windows(): { window: number; liveWindow: number; committed: number; commitLag: number } {
+    const liveWindow = this.source.liveWindow();
+    const committed = this.source.committed();
+    return {
+      window: this.source.doneWindow(),
+      liveWindow,
+      committed,
+      commitLag: Math.max(0, liveWindow - committed),
+    };
+  }
+
   /** The last minutes, a point per second (oldest first). */
   history(): readonly HistoryPoint[] {
     return this.historyPoints;
