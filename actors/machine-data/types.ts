@@ -61,3 +61,52 @@ export interface Alert {
   usage: number;
   threshold: number;
 }
+
+// ---- Added with the operators (GenerateDimensions … Average): compatible additions only. --------------
+// The Redis and SMTP outputs and the line-file input need only Reading, AverageRecord and Alert above;
+// what follows are the hot-path tuples between the case-study operators, and the error-port tuple.
+
+/** The fields a dimension combination may keep, in key-encoding order (bit i of a combination mask). */
+export const DIMENSION_FIELDS = ['customer', 'product', 'os', 'device', 'software1', 'software2'] as const;
+export type DimensionField = (typeof DIMENSION_FIELDS)[number];
+
+/** The reading fields that carry an id or version: each ranges over the integers [min, max]. */
+export type RangedField = DimensionField | 'software3';
+
+/** Inclusive integer ranges of the ranged fields (the case study's defaults in DEFAULT_RANGES). */
+export type ReadingRanges = Readonly<Record<RangedField, readonly [min: number, max: number]>>;
+
+/**
+ * The dimension tuples of up to a batch of readings, as columns: reading i has `dimensions` dimension
+ * tuples, whose integer keys are `keys[i * dimensions + d]` (each key encodes a combination and its
+ * values, see DimensionSpace); all of them share the reading's `time` (`day * 1440 + minute`) and its
+ * capped `cpu`, `ram`, `hdd`. One tuple per batch instead of 64 objects per reading.
+ */
+export interface DimensionBatch {
+  readings: number;
+  dimensions: number;
+  keys: Int32Array;
+  time: Int32Array;
+  cpu: Float64Array;
+  ram: Float64Array;
+  hdd: Float64Array;
+}
+
+/** A partial sum of one dimension key in one application window (PrereqAverage → SumPartials → Average). */
+export interface PartialSum {
+  /** `day * 1440 + minute`. */
+  time: number;
+  /** The integer dimension key (combination and values). */
+  key: number;
+  cpu: number;
+  ram: number;
+  hdd: number;
+  count: number;
+}
+
+/** A reading refused by GenerateDimensions (the error port): what was wrong, and the reading as JSON. */
+export interface ReadingError {
+  window: number;
+  reason: string;
+  reading: string;
+}
