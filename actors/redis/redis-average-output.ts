@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import { FencedOutputError, SluiceError, WindowFencedOutput } from '../../src/index.ts';
 import type { AverageRecord } from '../machine-data/types.ts';
-import { type Backoff, operatorConnection, type RedisRetryListener, withRetry } from './retry.ts';
+import {
+  type Backoff,
+  operatorConnection,
+  type RedisRetryListener,
+  reportingTo,
+  withRetry,
+} from './retry.ts';
 
 export interface RedisAverageOutputProps {
   /** `redis://host:port/db` */
@@ -60,6 +66,13 @@ class WatchConflict extends Error {}
  * Windows without records write nothing (not even their id: nothing of theirs can be applied twice).
  */
 export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, RedisAverageOutputProps> {
+  /** Redis calls retried, and whether Redis is unreachable now (the operator's metrics). */
+  readonly redisRetries = this.metric('redis_retries');
+  readonly redisDown = this.metric('redis_down', { kind: 'gauge', aggregate: 'max' });
+  private readonly report = reportingTo(
+    { retries: this.redisRetries, down: this.redisDown },
+    this.props.onRetry,
+  );
   private client!: Redis;
   private prefix = '';
   private fenceKey = '';
@@ -160,7 +173,7 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
       operator: this.ctx.actorId,
       operation,
       backoff: this.props.backoff,
-      onRetry: this.props.onRetry,
+      onRetry: this.report,
       stopped: () => this.closed,
     };
   }

@@ -6,6 +6,7 @@ import {
   type Backoff,
   operatorConnection,
   type RedisRetryListener,
+  reportingTo,
   splitStreamUrl,
   withRetry,
 } from './retry.ts';
@@ -77,6 +78,15 @@ export interface RedisStreamReadingsState {
 export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState, RedisStreamReadingsProps> {
   readonly out = this.output<Reading>();
   readonly errors = this.output<BadReading>();
+  /** Redis calls retried, and whether Redis is unreachable now (the operator's metrics). */
+  /** Bad entries sent to `errors` (counted again when a replay re-reads them; `state.rejected` is exact). */
+  readonly rejectedReadings = this.metric('rejected_readings');
+  readonly redisRetries = this.metric('redis_retries');
+  readonly redisDown = this.metric('redis_down', { kind: 'gauge', aggregate: 'max' });
+  private readonly report = reportingTo(
+    { retries: this.redisRetries, down: this.redisDown },
+    this.props.onRetry,
+  );
   private client: Redis | undefined;
   private stream = '';
   private name = 'redis-stream-readings';
@@ -132,6 +142,7 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       const r = parseReading(body);
       if (typeof r === 'string') {
         s.rejected++;
+        this.rejectedReadings.inc();
         this.errors.emit({ stream: this.stream, id, reason: r, fields: toRecord(body) });
       } else this.out.emit(r);
     }
@@ -200,7 +211,7 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       operator: this.name,
       operation,
       backoff: this.props.backoff,
-      onRetry: this.props.onRetry,
+      onRetry: this.report,
       stopped: () => this.closed,
     };
   }

@@ -15,6 +15,25 @@ export interface Backoff {
   maxMs?: number;
 }
 
+/** The operator metrics a Redis operator keeps (see Operator.metric): what a progress line or /metrics shows. */
+export interface RedisHealthMetrics {
+  /** Failed Redis calls that were retried (a counter). */
+  retries: { inc(n?: number): void };
+  /** 1 while a call is being retried (Redis unreachable), else 0 (a gauge, max across partitions). */
+  down: { set(v: number): void };
+}
+
+/** A listener that updates the metrics and then passes the event on (default: the stderr lines). */
+export function reportingTo(metrics: RedisHealthMetrics, next: RedisRetryListener = stderrRetryListener) {
+  return (event: RedisRetryEvent): void => {
+    if (event.type === 'retrying') {
+      metrics.retries.inc();
+      metrics.down.set(1);
+    } else metrics.down.set(0);
+    next(event);
+  };
+}
+
 /** Exponential backoff as a pure function of the attempt (1, 2, …): base · 2^(attempt−1), capped. */
 export function backoffMs(attempt: number, b: Backoff = {}): number {
   const base = b.baseMs ?? 50;

@@ -103,6 +103,9 @@ test('Redis restarted during an apply: the apply retries with backoff, reports i
   await applying;
 
   expect(events.at(-1)).toMatchObject({ type: 'recovered', operation: 'MULTI/EXEC' });
+  // The same, as the operator's metrics (what /metrics and the progress line read).
+  expect(out.op.redisRetries.value).toBeGreaterThan(0);
+  expect(out.op.redisDown.value).toBe(0);
   const db = await openDatabase(url, 0);
   cleanups.push(() => db.close());
   expect(await db.client.hgetall('r:avg:k')).toMatchObject({ cpu: '20', window: '2' });

@@ -145,6 +145,8 @@ test('malformed entries go to the errors port, counted, and the readings around 
     ['1-5', 'customer: missing'],
   ]);
   expect(errors.all()[3]!.fields).toEqual({ hello: 'world' });
+  const readings = run.metrics().operators.find((o) => o.operator === 'readings');
+  expect(readings?.custom.rejected_readings?.value).toBe(4);
 });
 
 test('Redis restarted mid-run: the source reports it, retries from the same id, and loses or repeats nothing', async () => {

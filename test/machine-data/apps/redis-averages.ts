@@ -13,11 +13,13 @@
  *   KILL_AFTER_APPLY     window number: SIGKILL this process right after that window's EXEC (before its
  *                        checkpoint), once: KILL_MARKER names the file that remembers it happened
  *   BAD_OUT              directory for the rejected entries (FileSink; default: dropped)
+ *   SMTP_URL             smtp://host:port: alerts are mailed there (SmtpAlert; default: dropped), with
+ *   ALERT_TO, ALERT_OUTBOX the recipients and the outbox directory (one per store)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { application, Operator, type OperatorContext } from 'sluice';
-import { FileSink, RedisAverageOutput, RedisStreamReadings } from 'sluice/actors';
+import { FileSink, RedisAverageOutput, RedisStreamReadings, SmtpAlert } from 'sluice/actors';
 import type { Alert, AverageRecord, Reading } from '../../../actors/machine-data/types.ts';
 
 type Sums = Record<
@@ -123,6 +125,15 @@ export default application('machine-data', (dag) => {
   const redis = dag.add('redis-out', ProbedOutput, { url: out });
   dag.stream('readings', readings.out, average.in).locality('thread');
   dag.stream('averages', average.out, redis.in);
+  if (process.env.SMTP_URL) {
+    const mail = dag.add('alerts-out', SmtpAlert, {
+      url: process.env.SMTP_URL,
+      outbox: process.env.ALERT_OUTBOX ?? 'out/alert-outbox',
+      to: process.env.ALERT_TO,
+      maxPerSecond: 1000,
+    });
+    dag.stream('alerts', average.alerts, mail.in);
+  }
   if (process.env.BAD_OUT) {
     const bad = dag.add('bad-readings', FileSink, { dir: process.env.BAD_OUT });
     dag.stream('bad', readings.errors, bad.in);
