@@ -6,7 +6,9 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { application, Operator, type OperatorContext } from 'sluice';
-import { FileSink, SequenceSource } from 'sluice/actors';
+// Straight from the files: the worker loads what the application needs, not the whole library.
+import { FileSink } from '../../../actors/file-sink.ts';
+import { SequenceSource } from '../../../actors/sequence-source.ts';
 
 class Sums extends Operator<{ sums: Record<string, number> }> {
   private ctx!: OperatorContext;

@@ -1,0 +1,174 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { launch, OperatorFailure, RestartStrategy } from '../../src/index.ts';
+import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
+import slowApp from './apps/slow.ts';
+import sumsApp from './apps/sums.ts';
+
+/*
+ * Real worker threads: each launch spawns its containers (a second or more each on a loaded machine), so
+ * each test is one or two runs of a dozen virtual-time windows.
+ */
+const SUMS = new URL('./apps/sums.ts', import.meta.url);
+const WINDOWS = 12;
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const v of ['SUMS_OUT', 'SUMS_HANG', 'SUMS_THROW', 'SUMS_DRILL_WINDOW', 'SLOW_PROGRESS'])
+    delete process.env[v];
+  for (const d of dirs.splice(0)) removeDir(d);
+});
+
+function scratch(): string {
+  const dir = tempDir('containers');
+  dirs.push(dir);
+  return dir;
+}
+
+/** The sums application's window files from a run in this thread (the reference). */
+async function reference(): Promise<Map<string, string>> {
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  const run = await launch(sumsApp, { store: join(dir, 'store'), windows: WINDOWS, virtualTime: true });
+  await run.done;
+  return readWindowFiles(join(dir, 'out'));
+}
+
+test('an application on 2 containers writes the window files of a run in one thread', async () => {
+  const expected = await reference();
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  const run = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+  });
+  expect(new Set(run.plan.actors.map((a) => a.container))).toEqual(new Set([0, 1]));
+  await run.done;
+  expect(run.stats()).toMatchObject({ window: WINDOWS, committed: WINDOWS, restarts: 0 });
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
+  expect(expected.size).toBe(WINDOWS);
+}, 120_000);
+
+test('a killed container and one stuck in an endless loop are replaced; the output is unchanged', async () => {
+  const expected = await reference();
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  process.env.SUMS_HANG = join(dir, 'hang-marker');
+  process.env.SUMS_DRILL_WINDOW = '8';
+  const failures: string[] = [];
+  const run = await launch(sumsApp, {
+    containers: 3,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    heartbeatTimeoutMs: 1500,
+    faults: [{ kind: 'container', container: 1, window: 3 }],
+  });
+  run.on('status', (e) => {
+    if (e.type === 'failure') failures.push(e.error.message);
+  });
+  await run.done;
+  expect(existsSync(process.env.SUMS_HANG)).toBe(true);
+  expect(failures).toHaveLength(2);
+  expect(failures[0]).toMatch(
+    /^container 1 \(actors .+\) failed after window \d+: killed by the drill container:1@3/,
+  );
+  expect(failures[1]).toMatch(/sent no heartbeat for \d+ ms \(limit 1500 ms\)/);
+  expect(run.stats().restarts).toBe(2);
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
+}, 180_000);
+
+test('an operator failing in a container restarts the containers; past the intensity it escalates', async () => {
+  const expected = await reference();
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  process.env.SUMS_THROW = join(dir, 'throw-marker');
+  const run = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+  });
+  await run.done;
+  expect(run.stats().restarts).toBe(1);
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
+
+  // The same drill under a strategy that never restarts: the run fails with the operator's failure.
+  const again = scratch();
+  process.env.SUMS_OUT = join(again, 'out');
+  process.env.SUMS_THROW = join(again, 'throw-marker');
+  const stopped = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store: join(again, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    restart: RestartStrategy.stop(),
+  });
+  const error = await stopped.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OperatorFailure);
+  expect((error as Error).message).toMatch(
+    /operator "sums" \(sums#\d\) failed in window 6 during tuple: injected: sums fail once; not restarted: more than 0 restarts/,
+  );
+}, 180_000);
+
+test('a killed container past the restart intensity fails the run, naming the container, its actors and the window', async () => {
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  const run = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    restart: RestartStrategy.stop(),
+    faults: [{ kind: 'container', container: 0, window: 2 }],
+  });
+  const error = (await run.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as { code?: string; message?: string; container?: number };
+  expect(error?.code).toBe('SLUICE_CONTAINER_FAILED');
+  expect(error.container).toBe(0);
+  const actors = run.plan.actors.filter((a) => a.container === 0).map((a) => a.id);
+  expect(error.message).toContain(`container 0 (actors ${actors.join(', ')}) failed after window`);
+  expect(error.message).toMatch(/killed by the drill container:0@2; not restarted: more than 0 restarts/);
+}, 120_000);
+
+test('a slow container holds its producer back: the source never runs more than the credit ahead', async () => {
+  const dir = scratch();
+  process.env.SLOW_PROGRESS = dir;
+  const run = await launch(slowApp, {
+    containers: 2,
+    module: new URL('./apps/slow.ts', import.meta.url),
+    store: join(dir, 'store'),
+  });
+  const container = new Map(run.plan.actors.map((a) => [a.id, a.container]));
+  expect(container.get('numbers')).not.toBe(container.get('slow'));
+  const count = (name: string) => {
+    const file = join(dir, name);
+    return existsSync(file) ? Number(readFileSync(file, 'utf8')) || 0 : 0;
+  };
+  let maxAhead = 0;
+  let consumed = 0;
+  for (let i = 0; i < 300 && consumed < 100_000; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    consumed = count('consumed');
+    maxAhead = Math.max(maxAhead, count('emitted') - consumed);
+  }
+  await run.kill();
+  // The consumer takes ~10 ms per 1024 tuples; the source, in one window of a minute, would emit
+  // millions meanwhile if nothing held it back. The credit is 16 messages of ≤ 1024 tuples (plus the
+  // batch being filled and 8,192 tuples of progress-file granularity on each side).
+  expect(consumed).toBeGreaterThanOrEqual(100_000);
+  expect(maxAhead).toBeLessThan(16 * 1024 + 1024 + 2 * 8192);
+}, 120_000);
