@@ -352,6 +352,14 @@ export class ContainerRun implements HandleListener {
     }
   }
 
+  /** A failure drill: the actor fails in its container as if its operator threw. */
+  failActor(actorId: string, reason: string): boolean {
+    const h = this.handles.find((x) => x.actors.includes(actorId));
+    if (h === undefined || !this.live) return false;
+    void h.api.failActor(actorId, reason);
+    return true;
+  }
+
   kill(): void {
     this.killed = true;
     this.settle?.({ kind: 'killed' });

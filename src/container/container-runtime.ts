@@ -161,6 +161,12 @@ export class ContainerRuntime implements ActorHost {
     this.waker.wake();
   }
 
+  /** A drill: the actor fails now, in its current window, as if its operator threw. */
+  failActor(actorId: string, reason: string): void {
+    const actor = this.graph.byId.get(actorId);
+    if (actor) this.fail(actor.tag('tuple', new Error(reason)));
+  }
+
   kill(): void {
     this.killed = true;
     this.waker.wake();

@@ -94,6 +94,10 @@ const api = {
     runtime?.setFinalWindow(w);
   },
 
+  failActor(actorId: string, reason: string): void {
+    runtime?.failActor(actorId, reason);
+  },
+
   /** Stops scheduling at once (the main thread terminates the worker next). */
   halt(): void {
     clearInterval(beat);

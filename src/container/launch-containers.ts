@@ -99,6 +99,7 @@ export async function startContainerRun(
       throw new ContainerOptionError('run.metrics() is not available with containers yet');
     },
     collector: null,
+    failActor: (actorId: string, reason = 'failure drill') => runner.failActor(actorId, reason),
   };
   return run as Run;
 }
