@@ -16,6 +16,7 @@ import { mailboxHopSection } from './mailbox-hop.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { partitionsSection } from './partitions.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
+import { redisWritesSection } from './redis-writes.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
 import type { BenchOptions, Section } from './section.ts';
 import { slowSinkSection } from './slow-sink.ts';
@@ -30,6 +31,7 @@ const SECTIONS: readonly Section[] = [
   outputFencingSection,
   slowSinkSection,
   largeStateSection,
+  redisWritesSection,
 ];
 
 async function main(): Promise<void> {

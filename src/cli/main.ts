@@ -92,6 +92,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       'a failure drill, repeatable: actor:ID@W fails actor ID at window W; container:N@W kills container N',
       collectDrill,
     )
+    .option(
+      '--containers <n>',
+      'run the actors on n worker-thread containers, placed as sluice plan --containers n shows (default: this thread)',
+      positiveInteger,
+    )
     .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
     .option(
       '--metrics-token <token>',
@@ -107,6 +112,7 @@ Examples:
   sluice run app.ts --json                           JSON log lines on stderr (event, window, committed…)
   SLUICE_LOG_LEVEL=debug sluice run app.ts           also the stacks of failures that were restarted
   sluice run app.ts --windows 20 --fault actor:count#1@5 --fault actor:source@12   two recovery drills
+  sluice run app.ts --containers 2 --fault container:1@8   on 2 worker threads; container 1 killed at window 8
   sluice run app.ts --metrics 127.0.0.1:9464         Prometheus scrapes http://127.0.0.1:9464/metrics
 
 Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:

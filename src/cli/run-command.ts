@@ -48,6 +48,10 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     checkpointWindowCount: options.checkpointEvery,
     replayFrom: options.replayFrom,
     instrument: actorDrill?.instrument,
+    // Containers load the application module themselves, by its path.
+    containers: options.containers,
+    module: options.containers === undefined ? undefined : resolve(cwd, appPath),
+    faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
   });
   observers.attach(run);
   if (options.json) run.on('status', logWindows(log, run));
