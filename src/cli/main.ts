@@ -102,6 +102,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       '--metrics-token <token>',
       'the token /metrics needs (default: SLUICE_SECRET; required off loopback)',
     )
+    .option('--console <host:port>', 'serve the web console (DAG, rates, commits, recoveries, taps) here')
+    .option(
+      '--console-token <token>',
+      'the token the console needs (default: SLUICE_SECRET; required off loopback)',
+    )
     .addHelpText(
       'after',
       `
@@ -114,6 +119,7 @@ Examples:
   sluice run app.ts --windows 20 --fault actor:count#1@5 --fault actor:source@12   two recovery drills
   sluice run app.ts --containers 2 --fault container:1@8   on 2 worker threads; container 1 killed at window 8
   sluice run app.ts --metrics 127.0.0.1:9464         Prometheus scrapes http://127.0.0.1:9464/metrics
+  sluice run app.ts --console 127.0.0.1:8080         open http://127.0.0.1:8080/ to watch it run
 
 Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:
 trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done or stopped by Ctrl-C,

@@ -3,6 +3,7 @@
  * They listen before the run starts (a port in use or a refused address leaves the store untouched) and
  * answer 503 until it has; closed when the run ends.
  */
+import { serveConsole } from '../console/server.ts';
 import type { Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
 import { serveMetrics } from '../metrics/endpoint.ts';
@@ -42,6 +43,13 @@ export async function startObservers(
         { event: 'metrics', url: `${url}/metrics` },
         `metrics at ${url}/metrics (JSON: ${url}/metrics.json)`,
       );
+    }
+    if (options.console !== undefined) {
+      const c = await serveConsole(options.console, () => run, options.consoleToken ?? secret);
+      closers.push(() => c.close());
+      // The token is not logged: whoever has it gives it in the address (?token=…).
+      const url = `http://${hostForUrl(c.address.host)}:${c.address.port}/`;
+      log.info({ event: 'console', url }, `console at ${url}`);
     }
   } catch (e) {
     await Promise.all(closers.map((c) => c()));

@@ -29,6 +29,8 @@ export interface Run {
   stats(): RunStats;
   /** Per-operator, per-actor and per-edge metrics now (docs/observability.md); throws with `metrics: false`. */
   metrics(): MetricsSnapshot;
+  /** A failure drill: the actor fails now, as if its operator threw; false if there is no such actor. */
+  failActor(actorId: string, reason?: string): boolean;
   /** The metrics collector itself (history, timeline, taps: what the console serves); null with `metrics: false`. */
   readonly collector: RunMetrics | null;
 }
@@ -99,6 +101,7 @@ export async function startRun(
       return runtime.metrics.snapshot();
     },
     collector: runtime.metrics,
+    failActor: (actorId, reason = 'failure drill') => runtime.failActor(actorId, reason),
   };
   return run;
 }

@@ -162,6 +162,17 @@ export class Runtime implements ActorHost {
     this.waker.wake();
   }
 
+  /**
+   * A failure drill from outside the operator (the web console): the actor fails now as if its operator
+   * had thrown, and is recovered like any failure. False if there is no such actor.
+   */
+  failActor(actorId: string, reason: string): boolean {
+    const a = this.graph.byId.get(actorId);
+    if (a === undefined || this.killed) return false;
+    this.fail(a.tag('tuple', new SluiceError('SLUICE_DRILL', reason)));
+    return true;
+  }
+
   stats(): RunStats {
     return {
       window: this.doneWindow,

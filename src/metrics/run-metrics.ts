@@ -9,6 +9,7 @@ import { ActorCounters } from './actor-counters.ts';
 import { type ActorCounts, aggregate, type EdgeCounts } from './aggregate.ts';
 import { merged, summarize } from './latency.ts';
 import type { MetricsSource } from './source.ts';
+import { Taps } from './taps.ts';
 import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
 
 /** Window start times kept: a window ended more than this many windows after it opened is not timed. */
@@ -20,6 +21,8 @@ const TIMELINE = 500;
 
 export class RunMetrics {
   private readonly counters = new Map<string, ActorCounters>();
+  /** Live samples of the tuples crossing a port (the console, `sluice tap`). */
+  readonly taps: Taps;
   private readonly startIds = new Float64Array(RING).fill(-1);
   private readonly starts = new Float64Array(RING);
   private readonly edges: EdgeCounts[];
@@ -39,6 +42,7 @@ export class RunMetrics {
     private readonly source: MetricsSource,
     private readonly now: () => number = () => performance.now(),
   ) {
+    this.taps = new Taps(source);
     for (const a of source.plan.actors) this.counters.set(a.id, new ActorCounters());
     this.edges = source.plan.channels.map((c) => ({
       plan: c,
@@ -97,7 +101,8 @@ export class RunMetrics {
           operator: e.operator,
           window: e.window,
           phase: e.phase,
-          message: e.error.message,
+          // The cause's own words: the entry already says which actor, window and phase.
+          message: e.error.cause instanceof Error ? e.error.cause.message : e.error.message,
         });
         return;
       case 'restart': {

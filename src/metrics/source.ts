@@ -22,6 +22,8 @@ export interface SourceChannel {
   readonly capacity: number;
   /** Tuples written so far (counted per batch by the writer). */
   readonly tuples: number;
+  /** Called with every batch written while set (taps.ts); null when no tap is open: one check per batch. */
+  tap: ((tuples: readonly unknown[], count: number) => void) | null;
 }
 
 export interface MetricsSource {
