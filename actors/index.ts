@@ -32,4 +32,4 @@ export { type AlertMessageProps, alertMessageId, headerValue } from './smtp/aler
 export { AlertConfigError, SmtpRejectedError } from './smtp/errors.ts';
 export { MailboxAlert, type MailboxAlertProps } from './smtp/mailbox-alert.ts';
 export { type AlertClock, RateLimiter } from './smtp/rate-limiter.ts';
-export { AlertOutputClosedError, SmtpAlert, type SmtpAlertProps } from './smtp/smtp-alert.ts';
+export { SmtpAlert, type SmtpAlertProps } from './smtp/smtp-alert.ts';

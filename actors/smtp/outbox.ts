@@ -1,6 +1,7 @@
 import {
   closeSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -11,49 +12,69 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { FileFence } from '../file-fence.ts';
+import type { Alert } from '../machine-data/types.ts';
+
+/** One alert waiting to be sent: the window it was applied in and its place there. */
+export interface QueuedAlert {
+  window: number;
+  index: number;
+  alert: Alert;
+}
+
+const QUEUE_FILE = /^(\d{12})\.json$/;
+const ACK_FILE = /^(\d{12})-(\d{8})$/;
+const TEMP_FILE = /\.(\d+)\.tmp$/;
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 /**
- * The outbox of SmtpAlert: which alerts the SMTP server has acknowledged, durable as soon as it said so.
+ * The outbox of SmtpAlert: a directory that holds every alert from the moment its window is applied until
+ * the SMTP server has acknowledged it.
  *
- * Why a journal of its own and not operator state: state is checkpointed every few windows, so an alert
- * sent after the last checkpoint and then a crash would be forgotten, and the replay would send it again.
- * Why not the snapshot store: an operator cannot reach it (and must not write between checkpoints). So it
- * is a directory of small files, each written and fsynced (file and directory) before the output goes on:
+ *     <dir>/.fence/<epoch>             FileFence: the newest epoch that claimed the outbox
+ *     <dir>/queue/<window>.json        the alerts of one applied window, in order
+ *     <dir>/acked/<window>-<n>         alert n of that window was acknowledged
+ *     <dir>/applied                    the newest window whose alerts are queued (renamed into place)
  *
- *     <dir>/.fence/<epoch>          FileFence: the newest epoch that claimed the outbox
- *     <dir>/acked/<window>/<id>     one empty file per acknowledged Message-ID of a window being applied
- *     <dir>/applied                 the newest window whose alerts were all acknowledged (rename: atomic)
+ *     endWindow(w): queue/w.json linked into place ─▶ applied := w          (fenced; once per window)
+ *     sender:       oldest unacknowledged alert ─▶ SMTP ─▶ 250 ─▶ acked/w-n ─▶ (window done: remove both)
  *
- *     send(id) ── 250 ──▶ record(w, id) ──▶ … every alert of w … ──▶ finish(w): applied := w, rm acked/w
+ * Why a directory of its own, not operator state: state is checkpointed every few windows, so an alert
+ * acknowledged after the last checkpoint would be forgotten in a crash and sent again by the replay. Here
+ * the acknowledgement is durable at once (the ack file, its directory synced), and a replayed window at
+ * or below `applied` is skipped whole, so an alert is queued once and, acknowledged, never sent again.
+ * (A window's file is linked, never replaced, before `applied` moves: a crash between the two leaves the
+ * file, the replay links it again — EEXIST — and moves `applied`.) The one resend left is a crash between
+ * the server's 250 and the ack file: the alert goes again with the same Message-ID (at-least-once with a
+ * deterministic id; a receiver can drop the copy).
  *
- * A replayed window at or below `applied` is skipped whole (WindowFencedOutput); a replay of the window
- * that was half sent skips every id recorded under it. The one gap left is a crash between the server's
- * 250 and the record (a few milliseconds): that alert is sent again, with the same Message-ID, which is
- * what at-least-once with a deterministic id means — a receiver can drop the second copy.
- *
- * The fence (FileFence) stops a replaced instance from sending: it checks before each send, and a newer
- * instance claimed the outbox first. The outbox belongs to one snapshot store: delete it with the store. (A
- * fresh store starts again at window 1, whose Message-IDs an old outbox may hold; its fence refuses the new
- * run only if the old one reached a newer epoch, which one launch alone does not.)
+ * The queue holds alerts, not composed messages, so a relaunch with a fixed ALERT_TO sends what is left
+ * to the new address. The fence makes a replaced instance stop sending (SmtpAlert checks it before each
+ * send). The outbox belongs to one snapshot store: delete them together (a fresh store starts again at
+ * window 1; the fence refuses it only if the old run reached a newer epoch).
  */
 export class AlertOutbox {
   readonly fence: FileFence;
-  private readonly acked: string;
+  private readonly queueDir: string;
+  private readonly ackDir: string;
   private applied = 0;
-  private windowDir = '';
-  private windowDirWindow = -1;
+  /** Windows with alerts still to send, oldest first, and what was acknowledged of each. */
+  private readonly windows: number[] = [];
+  private readonly pending = new Map<number, { alerts: Alert[]; acked: Set<number> }>();
+  private count = 0;
 
   constructor(
     readonly dir: string,
     owner: string,
   ) {
     this.fence = new FileFence(dir, owner);
-    this.acked = join(dir, 'acked');
+    this.queueDir = join(dir, 'queue');
+    this.ackDir = join(dir, 'acked');
   }
 
-  /** Claims the outbox for `epoch`, clears what finished windows left, and returns the last applied window. */
+  /** Claims the outbox for `epoch` and reads what is still to send; returns the last applied window. */
   claim(epoch: number): number {
-    mkdirSync(this.acked, { recursive: true });
+    mkdirSync(this.queueDir, { recursive: true });
+    mkdirSync(this.ackDir, { recursive: true });
     this.fence.claim(epoch);
     try {
       this.applied = Number(readFileSync(join(this.dir, 'applied'), 'utf8')) || 0;
@@ -61,9 +82,26 @@ export class AlertOutbox {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       this.applied = 0;
     }
-    for (const name of readdirSync(this.acked)) {
-      if (Number(name) <= this.applied) rmSync(join(this.acked, name), { recursive: true, force: true });
+    this.windows.length = 0;
+    this.pending.clear();
+    this.count = 0;
+    for (const name of readdirSync(this.queueDir)) {
+      const temp = TEMP_FILE.exec(name);
+      if (temp && Number(temp[1]) < epoch) rmSync(join(this.queueDir, name), { force: true });
+      const m = QUEUE_FILE.exec(name);
+      // A window above `applied` was linked by a crashed apply: its replay links it again (EEXIST) and adds it.
+      if (m && Number(m[1]) <= this.applied) this.load(Number(m[1]));
     }
+    for (const name of readdirSync(this.ackDir)) {
+      const m = ACK_FILE.exec(name);
+      const entry = m ? this.pending.get(Number(m[1])) : undefined;
+      if (entry) {
+        entry.acked.add(Number(m![2]));
+        this.count--;
+      } else if (m && Number(m[1]) <= this.applied) rmSync(join(this.ackDir, name), { force: true });
+    }
+    this.windows.sort((a, b) => a - b);
+    for (const w of [...this.windows]) this.finishIfDone(w);
     return this.applied;
   }
 
@@ -71,58 +109,96 @@ export class AlertOutbox {
     return this.applied;
   }
 
-  /** Was `id` acknowledged in window `window` (before a crash or by a replaced instance)? */
-  has(window: number, id: string): boolean {
-    try {
-      readFileSync(join(this.acked, String(window), id));
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
-    }
+  /** Alerts queued and not acknowledged yet. */
+  get size(): number {
+    return this.count;
   }
 
-  /** Records that the server acknowledged `id`; durable when this returns. */
-  record(window: number, id: string): void {
-    const dir = this.dirOf(window);
-    const fd = openSync(join(dir, id), 'w');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    syncDir(dir);
-  }
-
-  /** Every alert of `window` was acknowledged: it becomes the last applied window, its records go. */
-  finish(window: number): void {
-    const temp = join(this.dir, 'applied.tmp');
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, String(window));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, join(this.dir, 'applied'));
+  /**
+   * Queues the alerts of `window` and makes it the last applied window; refused (FencedOutputError) if a
+   * newer epoch claimed the outbox. The window's file is linked into place right after the fence check, in
+   * one synchronous step, and never replaces one that is there.
+   */
+  queueWindow(window: number, alerts: readonly Alert[], epoch: number): void {
+    if (alerts.length > 0) {
+      const file = join(this.queueDir, `${pad(window, 12)}.json`);
+      const temp = `${file}.${epoch}.tmp`;
+      writeDurably(temp, JSON.stringify(alerts));
+      try {
+        this.fence.check(epoch);
+        linkSync(temp, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        rmSync(temp, { force: true });
+      }
+      syncDir(this.queueDir);
+    } else this.fence.check(epoch);
+    writeDurably(join(this.dir, 'applied.tmp'), String(window));
+    renameSync(join(this.dir, 'applied.tmp'), join(this.dir, 'applied'));
     syncDir(this.dir);
     this.applied = window;
-    this.windowDirWindow = -1;
-    rmSync(join(this.acked, String(window)), { recursive: true, force: true });
+    if (alerts.length > 0 && !this.pending.has(window)) {
+      this.load(window);
+      this.windows.sort((a, b) => a - b);
+    }
   }
 
-  private dirOf(window: number): string {
-    if (this.windowDirWindow !== window) {
-      this.windowDir = join(this.acked, String(window));
-      mkdirSync(this.windowDir, { recursive: true });
-      syncDir(this.acked);
-      this.windowDirWindow = window;
+  /** The oldest alert still to send, or undefined. */
+  next(): QueuedAlert | undefined {
+    const window = this.windows[0];
+    if (window === undefined) return undefined;
+    const { alerts, acked } = this.pending.get(window)!;
+    for (let index = 0; index < alerts.length; index++) {
+      if (!acked.has(index)) return { window, index, alert: alerts[index]! };
     }
-    return this.windowDir;
+    return undefined;
+  }
+
+  /** The server acknowledged `q`: durable before this returns; a window fully acknowledged is removed. */
+  acknowledge(q: QueuedAlert): void {
+    const entry = this.pending.get(q.window);
+    if (!entry || entry.acked.has(q.index)) return;
+    closeSync(openSync(join(this.ackDir, `${pad(q.window, 12)}-${pad(q.index, 8)}`), 'w'));
+    syncDir(this.ackDir);
+    entry.acked.add(q.index);
+    this.count--;
+    this.finishIfDone(q.window);
+  }
+
+  private load(window: number): void {
+    const alerts = JSON.parse(
+      readFileSync(join(this.queueDir, `${pad(window, 12)}.json`), 'utf8'),
+    ) as Alert[];
+    this.pending.set(window, { alerts, acked: new Set() });
+    this.windows.push(window);
+    this.count += alerts.length;
+  }
+
+  /** Every alert of `window` acknowledged: its file goes first, then its ack files (a crash between: claim clears them). */
+  private finishIfDone(window: number): void {
+    const entry = this.pending.get(window)!;
+    if (entry.acked.size < entry.alerts.length) return;
+    rmSync(join(this.queueDir, `${pad(window, 12)}.json`), { force: true });
+    syncDir(this.queueDir);
+    for (const i of entry.acked)
+      rmSync(join(this.ackDir, `${pad(window, 12)}-${pad(i, 8)}`), { force: true });
+    this.pending.delete(window);
+    this.windows.splice(this.windows.indexOf(window), 1);
   }
 }
 
-/** Makes the directory's entries durable (a created or renamed file survives a power cut, not just a crash). */
+function writeDurably(file: string, data: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes the directory's entries durable (a created, renamed or removed file survives a power cut too). */
 export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {

@@ -1,16 +1,10 @@
 import { join } from 'node:path';
 import { createTransport, type Transporter } from 'nodemailer';
-import type Mail from 'nodemailer/lib/mailer';
-import { SluiceError, WindowFencedOutput } from '../../src/index.ts';
+import { WindowFencedOutput } from '../../src/index.ts';
 import type { Alert } from '../machine-data/types.ts';
-import {
-  type AlertAddressing,
-  type AlertMessageProps,
-  alertAddressing,
-  alertId,
-  alertMail,
-} from './alert-message.ts';
-import { AlertConfigError, SmtpRejectedError } from './errors.ts';
+import { type AlertAddressing, type AlertMessageProps, alertAddressing, alertMail } from './alert-message.ts';
+import { AlertSender } from './alert-sender.ts';
+import { AlertConfigError } from './errors.ts';
 import { AlertOutbox } from './outbox.ts';
 import { type AlertClock, RateLimiter, realClock } from './rate-limiter.ts';
 
@@ -30,6 +24,11 @@ export interface SmtpAlertProps extends AlertMessageProps {
   retry?: { initialMs?: number; maxMs?: number };
   /** Connection, greeting and socket timeout (ms). Default 10,000. */
   timeoutMs?: number;
+  /**
+   * How long teardown (a graceful stop) keeps sending what is queued (ms, wall clock). Default 5,000. What
+   * is left stays in the outbox for the next run on it.
+   */
+  drainMs?: number;
   /** Called before each wait for a retry (for a progress line: "SMTP down, retrying"). */
   onRetry?: (e: { messageId: string; attempt: number; delayMs: number; error: Error }) => void;
   /** Called once an alert's acknowledgement is durable in the outbox. */
@@ -38,37 +37,28 @@ export interface SmtpAlertProps extends AlertMessageProps {
   clock?: AlertClock;
 }
 
-/** The output was torn down while an alert was still waiting for a retry. */
-export class AlertOutputClosedError extends SluiceError {
-  constructor(messageId: string) {
-    super(
-      'SLUICE_ALERT_OUTPUT_CLOSED',
-      `alert ${messageId} not sent: the output was torn down while retrying`,
-    );
-  }
-}
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /**
- * E-mails each Alert through an SMTP server (nodemailer), at least once with a deterministic Message-ID
- * of application, window, resource and key, and never again once the server acknowledged it (the outbox,
- * see AlertOutbox; the only resend is a crash between the server's 250 and the outbox record, and it
- * carries the same Message-ID).
+ * E-mails each Alert through an SMTP server (nodemailer): at least once, with a deterministic Message-ID
+ * of application, window, resource and key, and never again once the server acknowledged it.
  *
- * A window's alerts are sent at its endWindow, in order, one at a time, under the rate limit; a server that
- * is down or answers 4xx is retried with exponential backoff until it answers (the window, and through
- * backpressure the application, waits; past `lifecycleTimeoutMs` the supervisor restarts the output, which
- * resumes from the outbox). A 5xx answer fails the run (SmtpRejectedError): retrying could not help.
- * Header fields that come from data or configuration have CR/LF stripped; recipients must be plain
+ * A window's alerts go into the outbox at its endWindow (AlertOutbox: exactly once per window, fenced), and
+ * a background sender (AlertSender) mails them oldest first, one at a time, under the rate limit, recording
+ * each acknowledgement durably before the next. So the application never waits for the mail server: one
+ * that is down or answers 4xx is retried with exponential backoff (`onRetry` says so) while windows go on,
+ * and what was queued is sent when it is back — by this instance, or after a crash or relaunch by the next
+ * one, which finds it in the outbox. The only resend is a crash between the server's 250 and the
+ * acknowledgement record, and it carries the same Message-ID. A 5xx answer stops the sender and fails the
+ * next window (SmtpRejectedError, not restartable): fix the configuration and relaunch; the alert is still
+ * queued. Header fields from data or configuration have CR/LF stripped; recipients must be plain
  * addresses (see parseAddressList).
  */
 export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
   private readonly addressing: AlertAddressing;
   private outbox!: AlertOutbox;
   private transport?: Transporter;
-  private limiter!: RateLimiter;
-  private closed = false;
+  private sender?: AlertSender;
 
   constructor(props?: SmtpAlertProps) {
     super(props);
@@ -79,15 +69,15 @@ export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
     if (!this.props.outbox) throw new AlertConfigError('outbox', '', 'a directory for the outbox');
   }
 
-  private get clock(): AlertClock {
-    return this.props.clock ?? realClock;
+  /** Alerts in the outbox not yet acknowledged (for a progress line). */
+  get queued(): number {
+    return this.outbox?.size ?? 0;
   }
 
   protected override open(): void {
     const dir =
       this.ctx.partitions > 1 ? join(this.props.outbox, `p${this.ctx.partition}`) : this.props.outbox;
     this.outbox = new AlertOutbox(dir, this.ctx.actorId);
-    this.limiter = new RateLimiter(this.props.maxPerSecond ?? 10, this.clock);
     const host = new URL(this.props.url).hostname;
     const timeout = this.props.timeoutMs ?? 10_000;
     this.transport = createTransport({
@@ -99,56 +89,43 @@ export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
       greetingTimeout: timeout,
       socketTimeout: timeout,
     } as Parameters<typeof createTransport>[0]);
+    // A pooled connection that fails while idle reports it here; the next send fails and is retried.
+    this.transport.on('error', () => {});
   }
 
+  /** Claims the outbox, then starts sending what an earlier instance or run left in it. */
   protected override claim(epoch: number): void {
     this.outbox.claim(epoch);
+    const clock = this.props.clock ?? realClock;
+    const app = this.ctx.applicationName;
+    this.sender = new AlertSender({
+      outbox: this.outbox,
+      transport: this.transport!,
+      limiter: new RateLimiter(this.props.maxPerSecond ?? 10, clock),
+      clock,
+      epoch,
+      compose: (alert) => alertMail(app, alert, this.addressing),
+      retry: { initialMs: this.props.retry?.initialMs ?? 100, maxMs: this.props.retry?.maxMs ?? 5_000 },
+      onRetry: this.props.onRetry,
+      onSent: this.props.onSent,
+    });
+    this.sender.start();
   }
 
   protected override lastAppliedWindow(): number {
     return this.outbox.lastApplied();
   }
 
-  protected override async applyWindow(window: number, alerts: Alert[], epoch: number): Promise<void> {
-    const app = this.ctx.applicationName;
-    for (const alert of alerts) {
-      const id = alertId(app, alert);
-      if (this.outbox.has(window, id)) continue;
-      const mail = alertMail(app, alert, this.addressing);
-      await this.deliver(mail, epoch);
-      // Recorded even if a newer epoch claimed the outbox meanwhile: the server has the message.
-      this.outbox.record(window, id);
-      this.props.onSent?.(mail.messageId!);
-    }
-    this.outbox.finish(window);
+  protected override applyWindow(window: number, alerts: Alert[], epoch: number): void {
+    if (this.sender?.failure) throw this.sender.failure;
+    this.outbox.queueWindow(window, alerts, epoch);
+    this.sender?.notify();
   }
 
-  /** Sends one message until the server acknowledges it; checks the fence before every attempt. */
-  private async deliver(mail: Mail.Options, epoch: number): Promise<void> {
-    const { initialMs = 100, maxMs = 5_000 } = this.props.retry ?? {};
-    let delay = initialMs;
-    for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire();
-      if (this.closed) throw new AlertOutputClosedError(mail.messageId!);
-      this.outbox.fence.check(epoch);
-      try {
-        await this.transport!.sendMail(mail);
-        return;
-      } catch (e) {
-        const error = e as Error & { responseCode?: number; response?: string };
-        const code = error.responseCode;
-        if (code !== undefined && code >= 500 && code < 600) {
-          throw new SmtpRejectedError(mail.messageId!, code, error.response ?? error.message, error);
-        }
-        this.props.onRetry?.({ messageId: mail.messageId!, attempt, delayMs: delay, error });
-        await this.clock.sleep(delay);
-        delay = Math.min(delay * 2, maxMs);
-      }
-    }
-  }
-
-  protected override close(): void {
-    this.closed = true;
+  protected override async close(): Promise<void> {
+    await this.sender?.drain(this.props.drainMs ?? 5_000);
     this.transport?.close();
+    // A graceful stop after a refusal: the run reports it (a warning) rather than end as if all was sent.
+    if (this.sender?.failure) throw this.sender.failure;
   }
 }

@@ -22,15 +22,31 @@ export function alertOf(n: number): Alert {
   };
 }
 
-export function smtpAlertApp(
-  props: SmtpAlertProps,
-  o: { perWindow?: number; checkpointWindowCount?: number } = {},
-) {
+export interface AlertAppOptions {
+  perWindow?: number;
+  checkpointWindowCount?: number;
+  /** The alerts operator throws once, at alert number `n` (an operator failure upstream of the output). */
+  failOnce?: { n: number; failed: boolean };
+}
+
+function alertFn(o: AlertAppOptions): (n: number) => Alert {
+  const f = o.failOnce;
+  if (!f) return alertOf;
+  return (n) => {
+    if (n === f.n && !f.failed) {
+      f.failed = true;
+      throw new Error(`injected: alerts fail once, at alert ${n}`);
+    }
+    return alertOf(n);
+  };
+}
+
+export function smtpAlertApp(props: SmtpAlertProps, o: AlertAppOptions = {}) {
   return application(
     'alerts',
     (dag) => {
       const src = dag.add('src', SequenceSource, { tuplesPerWindow: o.perWindow ?? 3, batch: 2 });
-      const alerts = dag.add('alerts', MapOperator<number, Alert>, { fn: alertOf });
+      const alerts = dag.add('alerts', MapOperator<number, Alert>, { fn: alertFn(o) });
       const mail = dag.add('mail', SmtpAlert, props);
       dag.stream('numbers', src.out, alerts.in).locality('thread');
       dag.stream('alerts', alerts.out, mail.in);
