@@ -12,6 +12,7 @@ import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
 import { indent } from './stack.ts';
+import { type TapCommandOptions, tapCommand } from './tap-command.ts';
 
 // By the package's own name: this file runs as src/cli/main.ts in the repository, as dist/src/cli/main.js
 // in an installed package.
@@ -55,6 +56,7 @@ Examples:
   sluice plan examples/max-cpu/app.ts
   sluice chaos examples/running-sums/app.ts --runs 50
   sluice new my-app                               a new application folder, with its test under faults
+  sluice tap app.ts --port count.out --console 127.0.0.1:8080   tuples crossing a port of a running app
   sluice help run                                 every flag of a command, with examples
 
 APP is a .ts or .js module whose default export is an application (a .ts one needs no build step).`,
@@ -131,6 +133,36 @@ trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done o
     });
 
   program
+    .command('tap')
+    .description(
+      'print a live sample of the tuples crossing one port of a running application (through its --console)',
+    )
+    .argument('<app>', 'the application module (.ts or .js) the running application was started from')
+    .requiredOption('--port <operator.port>', 'the port to sample, as OPERATOR.PORT (e.g. count.out)')
+    .requiredOption('--console <host:port>', "the running application's --console address")
+    .option('--console-token <token>', 'the console token (default: SLUICE_SECRET)')
+    .option('--sample <n>', 'most tuples per second (1 to 1000)', positiveInteger, 10)
+    .option(
+      '--limit <n>',
+      'stop after printing n tuples (default: until the application stops or Ctrl-C)',
+      positiveInteger,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sluice tap examples/max-cpu/app.ts --port readings.out --console 127.0.0.1:8080
+  sluice tap app.ts --port count.in --console 127.0.0.1:8080 --sample 100 --limit 20 | jq .
+
+Tuples go to stdout, one JSON line each (cut at 1,000 characters); the rest to stderr. A port on a
+thread-local (fused) stream cannot be tapped: tap the one before or after it. Exit codes: 0 done,
+1 the console could not be reached or refused, 2 bad usage (no such operator or port).`,
+    )
+    .action(async (app: string, opts: TapCommandOptions) => {
+      setExitCode(await tapCommand(app, opts));
+    });
+
+  program
     .command('plan')
     .description('print the physical plan: actors, partitions, routes, unifier layers, fused channels')
     .argument('<app>', 'the application module (.ts or .js)')
@@ -170,6 +202,11 @@ Examples:
       '--boundary-independent',
       'fail if windows cut early or late change a sink stream (for apps without per-window aggregates)',
     )
+    .option(
+      '--containers <n>',
+      'run each schedule on n worker-thread containers, adding container kills and hangs',
+      positiveInteger,
+    )
     .addHelpText(
       'after',
       `
@@ -178,6 +215,7 @@ Examples:
   sluice chaos app.ts --runs 200 --windows 20 --max-faults 3
   sluice chaos app.ts --key device            merged partitions: compare order per device only
   sluice chaos app.ts --boundary-independent  no per-window aggregates: windows cut early must not matter
+  sluice chaos app.ts --containers 3 --runs 20   on 3 containers: containers killed and hung too
   sluice chaos app.ts --runs 100 --seed 1234 --windows 12 --checkpoint-every 2 --max-faults 6
                                               the replay line a failure prints: the same schedules again
 

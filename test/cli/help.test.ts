@@ -15,7 +15,7 @@ function flagsOf(help: string): string[] {
 }
 
 describe.concurrent('sluice --help and the README reference', { timeout: 15_000 }, () => {
-  it.each(['run', 'plan', 'chaos', 'new'])(
+  it.each(['run', 'plan', 'chaos', 'new', 'tap'])(
     '%s: help with examples, and every flag documented in the README',
     async (command) => {
       const r = await sluice([command, '--help']);
