@@ -69,11 +69,6 @@ export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
     if (!this.props.outbox) throw new AlertConfigError('outbox', '', 'a directory for the outbox');
   }
 
-  /** Alerts in the outbox not yet acknowledged (for a progress line). */
-  get queued(): number {
-    return this.outbox?.size ?? 0;
-  }
-
   protected override open(): void {
     const dir =
       this.ctx.partitions > 1 ? join(this.props.outbox, `p${this.ctx.partition}`) : this.props.outbox;

@@ -88,10 +88,12 @@ describe('SmtpAlert', () => {
       SMTP_URL: smtp.url,
       OUTBOX: join(work, 'outbox'),
       KILL_MARKER: join(work, 'killed'),
-      KILL_AFTER: '23', // the 2nd alert of window 8: 6 and 7 were sent after the checkpoint of 5
+      // Killed once the 23rd acknowledgement is durable (the sender runs behind the windows, so the
+      // pipeline is then somewhere between window 8 and its final drain).
+      KILL_AFTER: '23',
     };
     const app = join(repoRoot, 'test', 'actors', 'smtp', 'apps', 'smtp-alert-app.ts');
-    const args = [app, '--window-ms', '20', '--windows', '20', '--store', join(work, 'store')];
+    const args = [app, '--window-ms', '20', '--windows', '12', '--store', join(work, 'store')];
     const killed = await exited(sluiceRun(args, env));
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     expect(existsSync(env.KILL_MARKER)).toBe(true);
@@ -101,7 +103,7 @@ describe('SmtpAlert', () => {
     expect(relaunched.code, relaunched.stderr).toBe(0);
     const duplicates = [...smtp.countByMessageId()].filter(([, n]) => n > 1);
     expect(duplicates).toEqual([]);
-    expect(smtp.messages.map((m) => m.messageId)).toEqual(ids(60));
+    expect(smtp.messages.map((m) => m.messageId)).toEqual(ids(36));
   }, 60_000);
 
   it('refuses header injection: CR/LF in a key never starts a header, a recipient list with one is refused', async () => {
