@@ -25,8 +25,9 @@ export interface SmtpAlertProps extends AlertMessageProps {
   /** Connection, greeting and socket timeout (ms). Default 10,000. */
   timeoutMs?: number;
   /**
-   * How long teardown (a graceful stop) keeps sending what is queued (ms, wall clock). Default 5,000. What
-   * is left stays in the outbox for the next run on it.
+   * How long teardown keeps sending what is queued (ms, wall clock): at a graceful stop, and when a
+   * recovery replaces the instance (the recovery waits for it). Default 5,000. What is left stays in the
+   * outbox for the next instance or run.
    */
   drainMs?: number;
   /** Called before each wait for a retry (for a progress line: "SMTP down, retrying"). */
@@ -49,7 +50,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
  * that is down or answers 4xx is retried with exponential backoff (`onRetry` says so) while windows go on,
  * and what was queued is sent when it is back — by this instance, or after a crash or relaunch by the next
  * one, which finds it in the outbox. The only resend is a crash between the server's 250 and the
- * acknowledgement record, and it carries the same Message-ID. A 5xx answer stops the sender and fails the
+ * acknowledgement record, and it carries the same Message-ID; one message is in flight at a time, so a
+ * crash resends at most one alert. A 5xx answer stops the sender and fails the
  * next window (SmtpRejectedError, not restartable): fix the configuration and relaunch; the alert is still
  * queued. Header fields from data or configuration have CR/LF stripped; recipients must be plain
  * addresses (see parseAddressList).
