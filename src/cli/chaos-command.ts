@@ -3,6 +3,7 @@
  * fault-free run, then N runs under random fault schedules (throws in any call of any actor, kill and
  * relaunch); every sink's per-window output must be what the fault-free run produced.
  */
+import { resolve } from 'node:path';
 import { chaos, describeVerdict } from '../testkit/index.ts';
 import { chaosProgress } from './chaos-progress.ts';
 import { EXIT_FAILED, EXIT_OK } from './errors.ts';
@@ -18,6 +19,8 @@ export interface ChaosCommandOptions {
   boundaryIndependent?: boolean;
   /** Compare order per value of this field only (default: the whole order of each window). */
   key?: string;
+  /** Run the schedules on this many worker-thread containers, with container kills and hangs. */
+  containers?: number;
   cwd?: string;
   out?: NodeJS.WritableStream;
   /** Where progress goes (default process.stderr). */
@@ -42,6 +45,8 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
       checkpointWindowCount: options.checkpointEvery,
       maxFaults: options.maxFaults,
       boundaryIndependent: options.boundaryIndependent,
+      containers: options.containers,
+      module: resolve(options.cwd ?? process.cwd(), appPath),
       onProgress: chaosProgress(options.err ?? process.stderr),
       keyOf: key === undefined ? undefined : (t: Record<string, unknown>) => t?.[key],
     });
@@ -58,6 +63,7 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
       `--max-faults ${options.maxFaults}`,
       ...(key === undefined ? [] : [`--key ${shellWord(key)}`]),
       ...(options.boundaryIndependent ? ['--boundary-independent'] : []),
+      ...(options.containers === undefined ? [] : [`--containers ${options.containers}`]),
     ];
     out.write(`replay: npx sluice chaos ${shellWord(appPath)} ${flags.join(' ')}\n`);
     return EXIT_FAILED;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
-import type { CutFault, Fault } from './faults.ts';
+import type { ContainerFault, CutFault, Fault } from './faults.ts';
 
 export interface FaultArbitraryOptions {
   windows: number;
@@ -8,8 +8,14 @@ export interface FaultArbitraryOptions {
   maxFaults?: number;
   /** Include crash-and-relaunch of the whole runtime. Default true. */
   relaunch?: boolean;
-  /** Include timing faults (windows cut early or late). Default true. */
+  /** Include timing faults (windows cut early or late). Default true; never on containers. */
   timing?: boolean;
+  /**
+   * The run is on this many containers: ≥ 2 adds container kills and hangs, and leaves out what cannot
+   * reach a worker (timing faults; throws in default unifiers, whose class the test kit cannot wrap there).
+   * 1 or undefined: one thread, no container faults.
+   */
+  containers?: number;
 }
 
 /**
@@ -52,7 +58,9 @@ export function faultWindowArb(o: FaultArbitraryOptions): fc.Arbitrary<number> {
 
 /** One fault: which actor, which window, which call (and which tuple); a failed snapshot write; a relaunch. */
 export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
-  const throwArb = fc.constantFrom(...plan.actors).chain((actor) =>
+  const containers = o.containers ?? 1;
+  const throwable = containers > 1 ? plan.actors.filter((a) => a.kind === 'operator') : plan.actors;
+  const throwArb = fc.constantFrom(...throwable).chain((actor) =>
     fc.record({
       kind: fc.constant('throw' as const),
       actor: fc.constant(actor.id),
@@ -80,13 +88,15 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
   // committed(w) hooks run for commit windows: multiples of the checkpoint interval, or the last window.
   const hookArb = fc.record({
     kind: fc.constant('throw' as const),
-    actor: fc.constantFrom(...plan.actors.map((a) => a.id)),
+    actor: fc.constantFrom(...throwable.map((a) => a.id)),
     window: storeArb.map((f) => f.window),
     call: fc.constant('committed' as const),
   });
   const corruptArb = storeArb.map((f) => ({ ...f, kind: 'corrupt' as const }));
   const arbitraries = [
-    ...(o.timing === false ? [] : [{ weight: 2, arbitrary: cutArb(plan, o) as fc.Arbitrary<Fault> }]),
+    ...(o.timing === false || containers > 1
+      ? []
+      : [{ weight: 2, arbitrary: cutArb(plan, o) as fc.Arbitrary<Fault> }]),
     { weight: 6, arbitrary: throwArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: storeArb as fc.Arbitrary<Fault> },
     { weight: 1, arbitrary: hookArb as fc.Arbitrary<Fault> },
@@ -103,7 +113,21 @@ export function faultArb(plan: PhysicalPlan, o: FaultArbitraryOptions): fc.Arbit
     );
     arbitraries.push({ weight: 2, arbitrary: relaunchArb });
   }
+  if (containers > 1)
+    arbitraries.push({ weight: 4, arbitrary: containerFaultArb(o, containers) as fc.Arbitrary<Fault> });
   return fc.oneof(...arbitraries);
+}
+
+/** A container killed or hung when it reaches a window (a run on `containers` ≥ 2 containers). */
+export function containerFaultArb(
+  o: FaultArbitraryOptions,
+  containers: number,
+): fc.Arbitrary<ContainerFault> {
+  return fc.record({
+    kind: fc.constantFrom('container-kill' as const, 'container-kill' as const, 'container-hang' as const),
+    container: fc.integer({ min: 0, max: containers - 1 }),
+    window: faultWindowArb(o),
+  });
 }
 
 /**

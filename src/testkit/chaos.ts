@@ -21,6 +21,13 @@ export interface ChaosOptions extends CompareOptions {
    * Without it, such a dependence is reported as a note.
    */
   boundaryIndependent?: boolean;
+  /**
+   * Run each schedule on this many worker-thread containers (needs `module`), adding container kills and
+   * hangs to the schedules (and leaving out timing faults); the fault-free reference runs in one thread.
+   */
+  containers?: number;
+  /** The application module (path or file URL) whose default export is `app`: each container loads it. */
+  module?: string | URL;
   /** Called after each run under a fault schedule (the command's progress lines). */
   onProgress?: (progress: ChaosProgress) => void;
 }
@@ -64,6 +71,8 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const windows = options.windows ?? 12;
   const checkpointWindowCount = options.checkpointWindowCount ?? 2;
   const base = { windows, checkpointWindowCount, debug: options.debug };
+  const containers = options.containers ?? 1;
+  const onContainers = containers > 1 ? { containers, module: options.module } : {};
   const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
   if (uncut.error) throw uncut.error;
   // The reference of a schedule holds the same window boundaries: the same timing faults, no failures.
@@ -104,10 +113,10 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
       }
     };
   const property = fc.asyncProperty(
-    faultScheduleArb(plan, { windows, checkpointWindowCount, maxFaults: options.maxFaults }),
+    faultScheduleArb(plan, { windows, checkpointWindowCount, maxFaults: options.maxFaults, containers }),
     counted(async (faults) => {
       const expected = await referenceFor(faults);
-      const actual = await runWithFaults(app, { ...base, faults });
+      const actual = await runWithFaults(app, { ...base, ...onContainers, faults });
       faultsFired += actual.faultsFired.length;
       if (actual.restoredAt.some((w) => w > 0)) restoredRuns++;
       if (actual.error) throw new Error(`the run failed: ${actual.error.message}`);

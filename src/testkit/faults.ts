@@ -28,9 +28,23 @@ export type Fault =
    * it moves a window boundary, every time that window is emitted live, so a fault-free run with the same
    * cuts has the same boundaries.
    */
-  | CutFault;
+  | CutFault
+  /**
+   * Runs on containers only (`containers` ≥ 2; not generated, and ignored, in one thread): container
+   * `container`'s worker is hard-killed ('container-kill', as a crash would) or stuck in an endless loop
+   * ('container-hang': it stops answering heartbeats) once it reaches window `window`.
+   */
+  | ContainerFault;
 
 export type CutFault = { kind: 'cut'; actor: string; window: number; calls: number };
+
+export type ContainerFault =
+  | { kind: 'container-kill'; container: number; window: number }
+  | { kind: 'container-hang'; container: number; window: number };
+
+export function isContainerFault(f: Fault): f is ContainerFault {
+  return f.kind === 'container-kill' || f.kind === 'container-hang';
+}
 
 export function isCut(f: Fault): f is CutFault {
   return f.kind === 'cut';
@@ -50,6 +64,9 @@ export function describeFault(f: Fault): string {
       : `after window ${f.window}`;
     return `kill and relaunch ${when}`;
   }
+  if (f.kind === 'container-kill') return `container ${f.container} is killed at window ${f.window}`;
+  if (f.kind === 'container-hang')
+    return `container ${f.container} hangs (an endless loop) at window ${f.window}`;
   if (f.kind === 'cut') return `window ${f.window} of ${f.actor} is cut after ${f.calls} emitTuples() calls`;
   if (f.kind === 'store') return `the snapshot of ${f.actor} at window ${f.window} fails to write`;
   if (f.kind === 'corrupt')

@@ -1,5 +1,6 @@
 /** sluice/testkit: run applications in-process under fault schedules and compare with a fault-free run. */
 export {
+  containerFaultArb,
   cutArb,
   cutScheduleArb,
   type FaultArbitraryOptions,
@@ -22,7 +23,16 @@ export {
   firstDifference,
   streamOf,
 } from './compare.ts';
-export { type CutFault, describeFault, type Fault, FaultInjector, InjectedFault, isCut } from './faults.ts';
+export {
+  type ContainerFault,
+  type CutFault,
+  describeFault,
+  type Fault,
+  FaultInjector,
+  InjectedFault,
+  isContainerFault,
+  isCut,
+} from './faults.ts';
 export type { SinkOutputs } from './output-recorder.ts';
 export {
   runWithFaults,

@@ -21,18 +21,24 @@ export function instrumentPlan(
     actors: plan.actors.map(
       (a): ActorPlan => ({
         ...a,
-        cls: wrap(a.cls, a.id, faults, a.isInput || writers.has(a.id) ? undefined : recorder),
+        cls: wrapOperatorClass(a.cls, a.id, faults, a.isInput || writers.has(a.id) ? undefined : recorder),
       }),
     ),
   };
 }
 
-function wrap(
+/**
+ * A subclass of `base` that asks `faults` before each call and, given a recorder, records what it receives.
+ * `actorId` undefined: the instance's own (ctx.actorId, known from setup on), for classes wrapped in the
+ * logical DAG, where one class serves every partition (cross-thread.ts).
+ */
+export function wrapOperatorClass(
   base: OperatorClass<Operator<any, any>>,
-  actorId: string,
-  faults: FaultInjector,
-  recorder: OutputRecorder | undefined,
+  actorId: string | undefined,
+  faults: Pick<FaultInjector, 'check'>,
+  recorder?: Pick<OutputRecorder, 'apply'>,
 ): OperatorClass<Operator<any, any>> {
+  const idOf = (ctx: OperatorContext | undefined) => actorId ?? ctx?.actorId ?? '';
   const Base = base as new (props?: unknown) => Operator<any, any>;
   const wrapped = class extends Base {
     #ctx: OperatorContext | undefined;
@@ -51,7 +57,7 @@ function wrap(
             this.#window = w;
             this.#tuples = 0;
           }
-          faults.check(actorId, w, 'tuple', ++this.#tuples);
+          faults.check(idOf(this.#ctx), w, 'tuple', ++this.#tuples);
           if (recorder) this.#record(w, t);
           handler(t);
         });
@@ -68,26 +74,30 @@ function wrap(
       return this.#ctx?.windowId ?? 0;
     }
 
+    get actorUnderTest(): string {
+      return idOf(this.#ctx);
+    }
+
     override setup(ctx: OperatorContext) {
       this.#ctx = ctx;
       return super.setup(ctx);
     }
 
     override beginWindow(w: number): void {
-      faults.check(actorId, w, 'beginWindow');
+      faults.check(idOf(this.#ctx), w, 'beginWindow');
       super.beginWindow(w);
     }
 
     override committed(w: number) {
-      faults.check(actorId, w, 'committed');
+      faults.check(idOf(this.#ctx), w, 'committed');
       return super.committed(w);
     }
 
     override endWindow() {
       const w = this.#ctx?.windowId ?? 0;
-      faults.check(actorId, w, 'endWindow');
+      faults.check(idOf(this.#ctx), w, 'endWindow');
       try {
-        faults.check(actorId, w, 'endWindowAsync');
+        faults.check(idOf(this.#ctx), w, 'endWindowAsync');
       } catch (e) {
         return Promise.reject(e);
       }
@@ -95,7 +105,7 @@ function wrap(
         if (!this.#received.has(w)) this.#received.set(w, []);
         for (const [window, tuples] of [...this.#received].sort((a, b) => a[0] - b[0])) {
           if (window > w) continue;
-          recorder.apply(actorId, window, tuples);
+          recorder.apply(idOf(this.#ctx), window, tuples);
           this.#received.delete(window);
         }
       }
@@ -106,7 +116,7 @@ function wrap(
   const emitTuples = (base.prototype as InputOperator<any, any>).emitTuples;
   return class extends wrapped {
     emitTuples(): void {
-      faults.check(actorId, this.windowUnderTest, 'emitTuples');
+      faults.check(this.actorUnderTest, this.windowUnderTest, 'emitTuples');
       emitTuples.call(this);
     }
   };

@@ -1,14 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ApplicationSupervisor } from '../../supervisors/application-supervisor.ts';
+import { ContainerSupervisor } from '../../supervisors/container-supervisor.ts';
 import { RestartStrategy } from '../../supervisors/restart-strategy.ts';
 import type { Application } from '../api/application.ts';
-import { startRun } from '../engine/run.ts';
+import { startContainerRun } from '../container/launch-containers.ts';
+import type { LaunchOptions } from '../engine/launch-options.ts';
+import { type Run, startRun } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
+import { assignContainers } from '../plan/containers.ts';
+import { planPhysical } from '../plan/planner.ts';
 import {
   emptyMemoryStoreData,
   MemorySnapshotStore,
   type MemoryStoreData,
 } from '../storage/memory-snapshot-store.ts';
-import { type Fault, FaultInjector } from './faults.ts';
+import { firedFaults, readRecordings, writeConfig } from './cross-thread.ts';
+import { type Fault, FaultInjector, isCut } from './faults.ts';
 import { instrumentPlan } from './instrument.ts';
 import { OutputRecorder, type SinkOutputs } from './output-recorder.ts';
 
@@ -25,7 +35,7 @@ export interface TestRunOptions {
   realTimeWindowMs?: number;
   /** See LaunchOptions.replayFrom. */
   replayFrom?: 'buffers' | 'sources';
-  /** A run that finishes no window for this long (wall clock) is killed and reported as stalled. Default 5 s. */
+  /** A run that finishes no window for this long (wall clock) is killed and reported as stalled. Default 5 s (60 s on containers). */
   stallMs?: number;
   /** Every status event of every launch (including relaunches). */
   onStatus?: (event: StatusEvent) => void;
@@ -35,6 +45,17 @@ export interface TestRunOptions {
    * real clock, whose boundaries depended on timing.
    */
   boundaries?: WindowBoundaries;
+  /**
+   * Run on this many worker-thread containers (needs `module`). Container kills go to the runtime's
+   * drills; operator throws and container hangs reach the workers through cross-thread.ts; store faults and
+   * relaunches work as in one thread; timing faults (cuts) cannot be used. 1 or undefined: one thread, and
+   * container faults are ignored.
+   */
+  containers?: number;
+  /** The application module (path or file URL) whose default export is `app`: each container loads it. */
+  module?: string | URL;
+  /** Containers: a container silent this long counts as hung and is replaced. Default 3 s. */
+  heartbeatTimeoutMs?: number;
 }
 
 /** Input operator → window → tuples emitted per output port (its window log). */
@@ -69,33 +90,42 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
   let relaunches = 0;
   let error: Error | undefined;
   const cutAt = (actor: string, window: number) => injector.cutAt(actor, window);
+  const restart = options.restart ?? RestartStrategy.restart().withLimit(1000, 60_000).withBackoff(0, 0);
+  const threads = (options.containers ?? 1) > 1 ? containerLaunch(app, options) : undefined;
+  let reached = 0; // the newest window done in any launch (container kills up to it have fired)
   for (;;) {
     const relaunch = injector.nextRelaunch();
-    const run = await startRun(
-      app,
-      {
-        store: new FaultyStore(data, injector, boundaries),
-        windows: options.windows,
-        virtualTime: options.realTimeWindowMs === undefined && { cutAt },
-        streamingWindowMs: options.realTimeWindowMs,
-        checkpointWindowCount: options.checkpointWindowCount ?? 2,
-        mailboxCapacity: options.mailboxCapacity,
-        batchSize: options.batchSize,
-        debug: options.debug,
-        replayFrom: options.replayFrom,
-        instrument: (plan) => instrumentPlan(plan, injector, recorder),
-      },
-      (config) =>
-        new ApplicationSupervisor(
-          options.restart ?? RestartStrategy.restart().withLimit(1000, 60_000).withBackoff(0, 0),
-          config,
-        ),
-    );
+    const shared = {
+      store: new FaultyStore(data, injector, boundaries),
+      windows: options.windows,
+      streamingWindowMs: options.realTimeWindowMs,
+      checkpointWindowCount: options.checkpointWindowCount ?? 2,
+      mailboxCapacity: options.mailboxCapacity,
+      batchSize: options.batchSize,
+      debug: options.debug,
+    };
+    const run = threads
+      ? await threads.launch(
+          { ...shared, virtualTime: options.realTimeWindowMs === undefined },
+          reached,
+          restart,
+        )
+      : await startRun(
+          app,
+          {
+            ...shared,
+            virtualTime: options.realTimeWindowMs === undefined && { cutAt },
+            replayFrom: options.replayFrom,
+            instrument: (plan) => instrumentPlan(plan, injector, recorder),
+          },
+          (config) => new ApplicationSupervisor(restart, config),
+        );
     let killed = false;
     let snapshotsOfWindow = 0;
     let stalled: Error | undefined;
     let lastWindow = 0;
-    const stallMs = options.stallMs ?? 5_000;
+    // Containers take seconds to spawn on a loaded machine, and a hang seconds to be noticed.
+    const stallMs = options.stallMs ?? (threads ? 60_000 : 5_000);
     const watchdog = setInterval(() => {
       if (stalled || killed) return;
       stalled = new Error(
@@ -107,6 +137,7 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
       options.onStatus?.(e);
       if (e.type === 'window') {
         lastWindow = e.window;
+        reached = Math.max(reached, e.window);
         watchdog.refresh();
       }
       if (e.type === 'restart') restoredAt.push(e.window);
@@ -137,14 +168,63 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
     if (!killed) break;
     relaunches++;
   }
+  const faultsFired = threads ? threads.finish(recorder, injector.fired, reached) : injector.fired;
   return {
     outputs: recorder.outputs,
     replayMismatches: recorder.replayMismatches,
-    faultsFired: injector.fired,
+    faultsFired,
     restoredAt,
     relaunches,
     boundaries,
     error,
+  };
+}
+
+/**
+ * Launches on containers: each worker loads container-app.ts, which loads `module` and wraps it for the
+ * schedule's throws and hangs and to record the sinks, through a scratch directory (cross-thread.ts).
+ */
+function containerLaunch(app: Application, options: TestRunOptions) {
+  const containers = options.containers!;
+  if (options.module === undefined)
+    throw new Error(
+      'runWithFaults: containers needs module, the application module (each container loads it)',
+    );
+  const faults = options.faults ?? [];
+  if (faults.some(isCut) || options.boundaries)
+    throw new Error('runWithFaults: timing faults and held boundaries cannot be used with containers');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-testkit-'));
+  const m = options.module;
+  const appUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
+  const placed = assignContainers(planPhysical(app.dag()), containers);
+  const containerOf = Object.fromEntries(placed.actors.map((a) => [a.id, a.container ?? 0]));
+  writeConfig(dir, { app: appUrl, faults, containerOf });
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const module = new URL(`./container-app${ext}?dir=${encodeURIComponent(dir)}`, import.meta.url);
+  const kills = faults.filter((f) => f.kind === 'container-kill');
+  return {
+    /** A launch; the kills of windows already reached fired in an earlier launch. */
+    launch(shared: LaunchOptions, reached: number, restart: RestartStrategy): Promise<Run> {
+      const drills = kills
+        .filter((f) => f.window > reached)
+        .map((f) => ({ kind: 'container' as const, container: f.container, window: f.window }));
+      return startContainerRun(
+        app,
+        { ...shared, containers, module, faults: drills, heartbeatTimeoutMs: options.heartbeatTimeoutMs },
+        (config) => new ApplicationSupervisor(restart, config),
+        new ContainerSupervisor(restart, options.heartbeatTimeoutMs),
+      );
+    },
+    /** Reads the sinks' recordings and what fired, and removes the scratch directory. */
+    finish(recorder: OutputRecorder, firedInThisThread: Fault[], reached: number): Fault[] {
+      try {
+        readRecordings(dir, recorder);
+        const killed = kills.filter((f) => f.window <= reached);
+        return [...firedInThisThread, ...firedFaults(dir, faults), ...killed];
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }
 
