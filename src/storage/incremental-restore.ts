@@ -9,6 +9,7 @@ import {
   type MapPart,
   readRecord,
 } from './incremental-record.ts';
+import { applySlice } from './map-slice.ts';
 import { MapTracker, type Slice } from './map-tracker.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
@@ -116,21 +117,21 @@ function partOf(c: IncrementalCheckpoint, slot: number, actorId: string, window:
 
 /** Applies slices to the map, adding the keys they touch to `touched` if given. */
 function apply(map: AnyMap, slices: Slice[], actorId: string, window: number, touched?: Set<unknown>): void {
+  const set = touched
+    ? (k: unknown, v: unknown) => {
+        setUntracked(map, k, v);
+        touched.add(k);
+      }
+    : (k: unknown, v: unknown) => setUntracked(map, k, v);
+  const del = (k: unknown) => {
+    deleteUntracked(map, k);
+    touched?.add(k);
+  };
   for (const slice of slices) {
-    let sets: unknown[];
-    let deletes: unknown[];
     try {
-      [sets, deletes] = decodeState(slice) as [unknown[], unknown[]];
+      applySlice(slice, set, del);
     } catch (err) {
       throw corrupt(actorId, window, 'a slice of a map does not decode', err);
-    }
-    for (let i = 0; i < sets.length; i += 2) {
-      setUntracked(map, sets[i], sets[i + 1]);
-      touched?.add(sets[i]);
-    }
-    for (const k of deletes) {
-      deleteUntracked(map, k);
-      touched?.add(k);
     }
   }
 }

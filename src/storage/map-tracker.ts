@@ -1,7 +1,7 @@
 import { CHANGE_TRACKER, type DurableMap, type MapChangeTracker } from '../api/durable-map.ts';
-import { encodeState } from './codec.ts';
+import { encodeSlice } from './map-slice.ts';
 
-/** A stored piece of a map: `[sets, deletes]` (sets flat: k, v, k, v, …), CBOR-encoded. */
+/** A stored piece of a map: `[sets, deletes]` (sets flat: k, v, k, v, …), encoded by map-slice.ts. */
 export type Slice = Uint8Array;
 
 /** Where a part of a map lives: the checkpoint window and the part's slot in it. */
@@ -79,7 +79,7 @@ export class EncodeJob<K, V> {
     }
     if (this.entries && !this.done) this.left = Math.max(0, this.left - n);
     if (sets.length > 0 || deletes.length > 0 || this.slices.length === 0) {
-      this.slices.push(encodeState([sets, deletes]));
+      this.slices.push(encodeSlice(sets, deletes));
     }
     if (this.done) this.before.clear();
     return this.done;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DurableMap } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState, sealState } from '../../src/storage/codec.ts';
+import { readSlice } from '../../src/storage/map-slice.ts';
 import { SnapshotCorruptError } from '../../src/storage/errors.ts';
 import { FrameBuilder, sealEncoded } from '../../src/storage/frame-builder.ts';
 import { IncrementalCapture } from '../../src/storage/incremental-capture.ts';
@@ -124,7 +125,7 @@ describe('incremental checkpoints of a DurableMap', () => {
     second.finish();
     const part = second.checkpoint().parts[0]!;
     expect(part.kind).toBe('delta');
-    const [sets, deletes] = decodeState(part.slices[0]!) as [unknown[], unknown[]];
+    const [sets, deletes] = readSlice(part.slices[0]!);
     expect(sets).toEqual(['k1', -1, 'new', 5]);
     expect(deletes).toEqual(['k2']);
     expect(second.chainFrom).toBe(10);
