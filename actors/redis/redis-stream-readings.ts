@@ -28,7 +28,11 @@ export interface RedisStreamReadingsProps {
   fetchCount?: number;
   /** XREAD BLOCK when the stream has nothing new, in ms. Default 100. */
   blockMs?: number;
-  /** Entries read ahead of what was emitted. Default 4 × fetchCount. */
+  /**
+   * Entries read ahead of what was emitted. Default the larger of 4 × fetchCount and 2 × readingsPerWindow.
+   * While the scheduler sleeps (until the window is due, or 50 ms) nothing wakes it when a read lands, so
+   * a window takes about what is read ahead when it starts: this bounds the rate per window.
+   */
   prefetch?: number;
   /** The id after which a first launch starts (a concrete id, never `$`: a relaunch must find the same). */
   startId?: string;
@@ -171,7 +175,8 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   }
 
   private prefetch(): number {
-    return this.props.prefetch ?? 4 * (this.props.fetchCount ?? 2048);
+    const p = this.props;
+    return p.prefetch ?? Math.max(4 * (p.fetchCount ?? 2048), 2 * (p.readingsPerWindow ?? 0));
   }
 
   private async readAhead(): Promise<void> {

@@ -12,7 +12,7 @@ import {
   readingToFields,
 } from '../../actors/index.ts';
 import type { Reading } from '../../actors/machine-data/types.ts';
-import { application, launch } from '../../src/index.ts';
+import { application, launch, Operator } from '../../src/index.ts';
 import { freshDatabase, openDatabase } from '../setup/redis.ts';
 import { startRedisProcess } from '../setup/redis-process.ts';
 
@@ -109,6 +109,57 @@ test('a relaunch on the same store reads on from the stored offset: nothing twic
   const again = await launch(readingsApp(props, into), { store, streamingWindowMs: 20, windows: 25 });
   await again.done;
   expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
+});
+
+/** Passes readings on; throws once, at the start of window `failAt` (a failure the runtime recovers from). */
+class FailOnce extends Operator<{}, { failAt: number; failed: { done: boolean } }> {
+  readonly out = this.output<Reading>();
+  readonly in = this.input<Reading>((r) => this.out.emit(r));
+  override beginWindow(w: number): void {
+    if (w === this.props.failAt && !this.props.failed.done) {
+      this.props.failed.done = true;
+      throw new Error('injected failure');
+    }
+  }
+}
+
+test('a recovery replays from the checkpoint offset, several times the read-ahead: nothing lost or repeated', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  await append(db.client, 'long', 0, 3000);
+  const into = new Collected<Reading>();
+  const failed = { done: false };
+  // Read ahead 64 entries, 32 per XREAD (a window then takes about what is read ahead when it starts);
+  // checkpoints every 10 windows; the failure at window 18 makes every actor restart from window 10 and
+  // the source replay windows 11–17, several times what it reads ahead.
+  const app = application('replay-test', (dag) => {
+    const src = dag.add('readings', RedisStreamReadings, {
+      url: db.url,
+      stream: 'long',
+      readingsPerWindow: 100,
+      fetchCount: 32,
+      prefetch: 64,
+    });
+    const mid = dag.add('fail-once', FailOnce, { failAt: 18, failed });
+    const sink = dag.add('sink', CollectSink<Reading>, { into });
+    dag.stream('readings', src.out, mid.in);
+    dag.stream('passed', mid.out, sink.in);
+  });
+  const run = await launch(app, {
+    store: join(tempDir('replay'), 'store'),
+    streamingWindowMs: 20,
+    windows: 30,
+    checkpointWindowCount: 10,
+    replayFrom: 'sources',
+  });
+  await run.done;
+  expect(failed.done).toBe(true);
+  expect(run.stats().restarts).toBeGreaterThan(0);
+  let replayed = 0;
+  for (let w = 11; w <= 17; w++) replayed += into.windows.get(w)?.length ?? 0;
+  expect(replayed).toBeGreaterThan(3 * 64);
+  const all = into.all();
+  expect(all).toEqual(Array.from({ length: all.length }, (_, i) => reading(i)));
 });
 
 test('malformed entries go to the errors port, counted, and the readings around them flow on', async () => {
