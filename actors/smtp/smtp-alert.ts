@@ -51,10 +51,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
  * and what was queued is sent when it is back — by this instance, or after a crash or relaunch by the next
  * one, which finds it in the outbox. The only resend is a crash between the server's 250 and the
  * acknowledgement record, and it carries the same Message-ID; one message is in flight at a time, so a
- * crash resends at most one alert. A 5xx answer stops the sender and fails the
- * next window (SmtpRejectedError, not restartable): fix the configuration and relaunch; the alert is still
- * queued. Header fields from data or configuration have CR/LF stripped; recipients must be plain
- * addresses (see parseAddressList).
+ * crash resends at most one alert. A 5xx answer stops the sender and fails the next window
+ * (SmtpRejectedError, not restartable): fix the configuration and relaunch; the alert is still queued.
+ * Header fields from data or configuration have CR/LF stripped; recipients must be plain addresses (see
+ * parseAddressList).
  */
 export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
   private readonly addressing: AlertAddressing;
