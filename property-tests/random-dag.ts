@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { Collected, CollectSink } from '../actors/index.ts';
+// Straight from the file: containers load this module too, and need no other actor of the library.
+import { Collected, CollectSink } from '../actors/collect-sink.ts';
 import {
   type Application,
   application,
