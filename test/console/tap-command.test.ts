@@ -1,0 +1,67 @@
+/** `sluice tap` against a running `sluice run --console`, as a person would use them side by side. */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SluiceProcess, sluice, startSluice, type TempDir, tempDir } from '../cli/cli-process.ts';
+
+let tmp: TempDir;
+let app: SluiceProcess;
+let address: string;
+
+beforeAll(async () => {
+  tmp = await tempDir();
+  app = startSluice([
+    'run',
+    'examples/max-cpu/app.ts',
+    '--store',
+    join(tmp.dir, 'store'),
+    '--window-ms',
+    '50',
+    '--console',
+    '127.0.0.1:0',
+  ]);
+  await app.waitFor('stderr', /console at http:\/\/\S+\//);
+  address = /console at http:\/\/(\S+)\//.exec(app.stderr)![1]!;
+}, 60_000);
+
+afterAll(async () => {
+  app?.child.kill('SIGINT');
+  await app?.exited;
+  await tmp?.cleanup();
+});
+
+describe('sluice tap', () => {
+  it('prints a sample of the tuples crossing a port as JSON lines, and stops at --limit', async () => {
+    const r = await sluice([
+      'tap',
+      'examples/max-cpu/app.ts',
+      '--port',
+      'readings.out',
+      '--console',
+      address,
+      '--limit',
+      '5',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    for (const line of lines)
+      expect(JSON.parse(line)).toEqual({ device: expect.any(Number), cpu: expect.any(Number) });
+    expect(r.stderr).toMatch(/tap on readings\.out \(4 channels\), at most 10 tuples\/s/);
+  });
+
+  it('refuses a port the application does not have (exit 2), and an application it is not running', async () => {
+    const noPort = await sluice([
+      'tap',
+      'examples/max-cpu/app.ts',
+      '--port',
+      'max.nope',
+      '--console',
+      address,
+    ]);
+    expect(noPort.code).toBe(2);
+    expect(noPort.stderr).toMatch(/sluice: operator "max" has no connected port "nope"/);
+    const other = await sluice(['tap', 'examples/hello/app.ts', '--port', 'x.out', '--console', address]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/runs "max-cpu", not "hello"/);
+  });
+});

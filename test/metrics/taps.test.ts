@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { launch, MemorySnapshotStore } from '../../src/index.ts';
+import type { TapSample } from '../../src/metrics/taps.ts';
+import { renderTuple, TapError } from '../../src/metrics/taps.ts';
+import { Collected, countingApp } from './apps.ts';
+
+describe('taps', () => {
+  it('hook the port channels only while open: closed, the writer finds null again', async () => {
+    const run = await launch(countingApp(new Collected<number>()), {
+      store: new MemorySnapshotStore(),
+      streamingWindowMs: 10,
+      checkpointWindowCount: 4,
+    });
+    const taps = run.collector!.taps;
+    // The channels of count.out (two partitions → the unifier), through the same view the collector uses.
+    const hooked = () =>
+      (run as any).collector.source.plan.channels.filter((c: any) => c.from.actor.startsWith('count#'));
+    const channel = (id: number) => (run as any).collector.source.channel(id);
+    const samples: TapSample[] = [];
+    const a = taps.open('count.out', 50, (s) => samples.push(s));
+    const b = taps.open('count.out', 50, () => {});
+    for (const c of hooked()) expect(channel(c.id).tap).not.toBeNull();
+    await expect.poll(() => samples.length, { timeout: 10_000 }).toBeGreaterThan(2);
+    // At most 10 per 200 ms slot (50/s), whatever the batch size.
+    for (const s of samples) expect(s.tuples.length).toBeLessThanOrEqual(20);
+    a.close();
+    for (const c of hooked()) expect(channel(c.id).tap).not.toBeNull();
+    b.close();
+    for (const c of hooked()) expect(channel(c.id).tap).toBeNull();
+    expect(() => taps.open('count.out', 0, () => {})).toThrow(TapError);
+    expect(() => taps.open('count', 10, () => {})).toThrow(/expected OPERATOR\.PORT/);
+    await run.stop();
+  });
+
+  it('renders any tuple as bounded JSON', () => {
+    expect(renderTuple({ n: 1n, m: new Map([['a', 1]]), s: new Set([2]) })).toBe(
+      '{"n":"1n","m":{"a":1},"s":[2]}',
+    );
+    expect(renderTuple('x'.repeat(5000))).toHaveLength(1001);
+    const cyclic: any = {};
+    cyclic.self = cyclic;
+    expect(renderTuple(cyclic)).toBe('[object Object]');
+  });
+});
