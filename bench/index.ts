@@ -12,6 +12,7 @@ import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { largeStateSection } from './large-state.ts';
+import { localitySection } from './locality.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { partitionsSection } from './partitions.ts';
@@ -30,6 +31,7 @@ const SECTIONS: readonly Section[] = [
   recoveryTimeSection,
   outputFencingSection,
   slowSinkSection,
+  localitySection,
   largeStateSection,
   redisWritesSection,
 ];

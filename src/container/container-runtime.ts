@@ -133,6 +133,8 @@ export class ContainerRuntime implements ActorHost {
         this.emit({ type: 'warning', message: `teardown of ${a.id}: ${describe(e)}` });
       }
     }
+    // A last beat: the main thread's stats() after the run show where every actor ended.
+    this.send({ t: 'beat', operators: this.operatorStats() });
     this.send({ t: 'finished' });
   }
 

@@ -1,0 +1,93 @@
+/**
+ * One timed run of the locality bench, in a fresh process:
+ * `node --import tsx bench/locality-run.ts raw|thread|container|node|cpu|cpu1 WINDOWS` prints
+ * `{ "ms": …, "tuples": …, "cpuMs": … }` — the wall time from the start of the first window (sluice: the
+ * 'started' event, so worker start-up is not counted) to the end, and the process's CPU time meanwhile.
+ *
+ * raw: two workers, the same encoded batches over a bare MessagePort. thread / container: source → sink
+ * in this thread, fused or through a mailbox. node: source and sink on 2 containers (worker threads).
+ * cpu: a 2-partition pipeline with CPU work per tuple on 2 containers (do both cores work?); cpu1: the
+ * same in this thread, for comparison under the same load.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MemorySnapshotStore } from '../src/index.ts';
+
+const [variant = 'node', windowsText = '80'] = process.argv.slice(2);
+const windows = Number(windowsText);
+const APP = new URL('./locality-app.ts', import.meta.url);
+
+async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-locality-'));
+  process.env.LOCALITY_COUNT = join(dir, 'count');
+  process.env.LOCALITY_STREAM =
+    variant === 'thread' ? 'thread' : variant === 'container' ? 'container' : 'node';
+  process.env.LOCALITY_HEAVY = variant.startsWith('cpu') ? '1' : '0';
+  const { launch } = await import('../src/index.ts');
+  const { default: app } = await import(APP.href);
+  const containers = variant === 'node' || variant === 'cpu' ? { containers: 2, module: APP } : {};
+  const run = await launch(app, {
+    ...containers,
+    store: new MemorySnapshotStore(),
+    windows,
+    virtualTime: true,
+    checkpointWindowCount: 0,
+  });
+  let t0 = 0;
+  let cpu0 = process.cpuUsage();
+  run.on('status', (e) => {
+    if (e.type !== 'started') return;
+    t0 = performance.now();
+    cpu0 = process.cpuUsage();
+  });
+  await run.done;
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const tuples = readdirSync(dir)
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { n: number }).n)
+    .reduce((a, b) => a + b, 0);
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, tuples, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  (await import(workerData.tsxApi)).register();
+  await import(workerData.entry);
+})().catch((e) => setImmediate(() => { throw e; }));
+`;
+
+async function runRaw(): Promise<{ ms: number; tuples: number; cpuMs: number }> {
+  const require = createRequire(import.meta.url);
+  const tsxApi = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./locality-raw-worker.ts', import.meta.url).href;
+  const batches = (windows * 65_536) / 1024;
+  const { port1, port2 } = new MessageChannel();
+  const start = (role: string, port: MessagePort) =>
+    new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { tsxApi, entry, role, port, batches },
+      transferList: [port],
+    });
+  const producer = start('produce', port1);
+  const consumer = start('consume', port2);
+  const ready = (w: Worker) => new Promise((r) => w.once('message', r));
+  await Promise.all([ready(producer), ready(consumer)]);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result = new Promise<{ n: number }>((r) => consumer.once('message', r));
+  producer.postMessage('go');
+  const { n } = await result;
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  await Promise.all([producer.terminate(), consumer.terminate()]);
+  return { ms, tuples: n, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+const r = variant === 'raw' ? await runRaw() : await runSluice();
+process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { TUPLES_PER_WINDOW } from './locality-app.ts';
+import { spread } from './measure.ts';
+import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
+
+const RUNNER = fileURLToPath(new URL('./locality-run.ts', import.meta.url));
+const VARIANTS = ['raw', 'thread', 'container', 'node'] as const;
+type Variant = (typeof VARIANTS)[number] | 'cpu' | 'cpu1';
+interface Result {
+  ms: number;
+  tuples: number;
+  cpuMs: number;
+}
+
+async function runChild(variant: Variant, windows: number): Promise<Result> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...process.execArgv, RUNNER, variant, String(windows)],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
+  const expected = windows * TUPLES_PER_WINDOW * (variant.startsWith('cpu') ? 2 : 1);
+  if (r.tuples !== expected)
+    throw new BenchError(`locality ${variant}: ${r.tuples} tuples arrived of ${expected}`);
+  return r;
+}
+
+/**
+ * A 2-stage stream (numbers → a counting sink) at each locality — thread (fused), container (a mailbox in
+ * one thread), node (two worker-thread containers, encoded batches over a MessagePort with credits) — next
+ * to the raw baseline: the same batches (1024 numbers, the batch codec, transferred buffers) over a bare
+ * MessagePort between two workers. Then the two-cores check: a 2-partition pipeline with CPU work per
+ * tuple on 2 containers, its process CPU time over wall time, next to the same pipeline in one thread.
+ * Rounds interleaved, each run in a fresh process, timed from the first window (worker start-up excluded);
+ * medians with [min–max]; ratios per round.
+ */
+export const localitySection: Section = {
+  title:
+    'locality: a 2-stage stream in a thread, a container and across containers, against a bare MessagePort',
+  async run(o: BenchOptions): Promise<SectionReport> {
+    const windows = o.quick ? 8 : 80;
+    const cpuWindows = o.quick ? 4 : 24;
+    const rounds = Math.max(o.runs, o.quick ? 1 : 3);
+    const load = loadavg()[0]!;
+    const runs = new Map<Variant, Result[]>();
+    for (let i = 0; i < rounds; i++) {
+      o.progress(`locality: round ${i + 1} of ${rounds}`);
+      const forward: Variant[] = [...VARIANTS, 'cpu', 'cpu1'];
+      const order = i % 2 === 0 ? forward : [...forward].reverse();
+      for (const v of order) {
+        const r = await runChild(v, v.startsWith('cpu') ? cpuWindows : windows);
+        runs.set(v, [...(runs.get(v) ?? []), r]);
+      }
+    }
+    const tuples = windows * TUPLES_PER_WINDOW;
+    const rate = (r: Result) => tuples / (r.ms / 1000);
+    const lines = [
+      `  ${windows} windows × ${TUPLES_PER_WINDOW.toLocaleString('en')} numbers = ${tuples.toLocaleString('en')} tuples per run, batches of 1024, virtual time, checkpoints off`,
+      `  ${rounds} interleaved rounds, fresh processes; medians [min–max]; load average ${load.toFixed(2)} at the start`,
+    ];
+    const figures: Record<string, number> = {};
+    for (const v of VARIANTS) {
+      const t = spread(runs.get(v)!.map(rate));
+      const ratio = spread(runs.get(v)!.map((r, i) => rate(r) / rate(runs.get('raw')![i]!)));
+      const label = v === 'raw' ? 'raw MessagePort (baseline)' : `sluice, locality '${v}'`;
+      lines.push(
+        `  ${label.padEnd(30)} ${(t.median / 1e6).toFixed(2).padStart(6)} M/s [${(t.min / 1e6).toFixed(2)}–${(t.max / 1e6).toFixed(2)}]` +
+          (v === 'raw'
+            ? ''
+            : `   ${ratio.median.toFixed(2)}× raw [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]`) +
+          (v === 'node' ? `   target ≥ 0.7×: ${ratio.median >= 0.7 ? 'met' : 'MISSED'}` : ''),
+      );
+      figures[`locality_${v}MedianTuplesPerSec`] = Math.round(t.median);
+      if (v !== 'raw') figures[`locality_${v}VsRaw`] = Math.round(ratio.median * 100) / 100;
+    }
+    const busy = (v: Variant) => spread(runs.get(v)!.map((r) => r.cpuMs / r.ms));
+    const two = busy('cpu');
+    const one = busy('cpu1');
+    lines.push(
+      `  2 partitions with CPU work, ${cpuWindows} windows: process CPU time / wall time on 2 containers ${two.median.toFixed(2)} [${two.min.toFixed(2)}–${two.max.toFixed(2)}]` +
+        ` (target ≥ 1.6: ${two.median >= 1.6 ? 'met' : 'MISSED'}), in one thread ${one.median.toFixed(2)} [${one.min.toFixed(2)}–${one.max.toFixed(2)}]`,
+    );
+    figures.locality_cpuPerWall2Containers = Math.round(two.median * 100) / 100;
+    figures.locality_cpuPerWallOneThread = Math.round(one.median * 100) / 100;
+    return { lines, figures };
+  },
+};
