@@ -53,6 +53,38 @@ test('an application on 2 containers writes the window files of a run in one thr
   expect(expected.size).toBe(WINDOWS);
 }, 120_000);
 
+test('a relaunch on the same store continues where containers left off, on containers or in one thread', async () => {
+  const expected = await reference();
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  const store = join(dir, 'store');
+  const first = await launch(sumsApp, { containers: 2, module: SUMS, store, windows: 5, virtualTime: true });
+  await first.done;
+  expect(first.stats().committed).toBe(5);
+  const second = await launch(sumsApp, { store, windows: 9, virtualTime: true });
+  await second.done;
+  // Stopped gracefully mid-run (a stop() is a window boundary every container agrees on).
+  const third = await launch(sumsApp, { containers: 3, module: SUMS, store, virtualTime: true });
+  await new Promise<void>((resolve) =>
+    third.on('status', (e) => {
+      if (e.type === 'window' && e.window >= 10) resolve();
+    }),
+  );
+  await third.stop();
+  const stopped = third.stats().committed;
+  expect(stopped).toBeGreaterThanOrEqual(10);
+  const fourth = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store,
+    windows: Math.max(WINDOWS, stopped + 1),
+    virtualTime: true,
+  });
+  await fourth.done;
+  const files = readWindowFiles(join(dir, 'out'));
+  for (const [name, body] of expected) expect(files.get(name), name).toBe(body);
+}, 180_000);
+
 test('a killed container and one stuck in an endless loop are replaced; the output is unchanged', async () => {
   const expected = await reference();
   const dir = scratch();
