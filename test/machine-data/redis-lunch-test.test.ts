@@ -1,0 +1,108 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { exited } from '../recovery/kill-loop.ts';
+import { dumpDatabase, freshDatabase, type TestDatabase } from '../setup/redis.ts';
+import { startSmtpServer } from '../setup/smtp-server.ts';
+import { append, growStream, redisApp, startApp, whenKeyReaches, workDir } from './redis-kit.ts';
+
+/**
+ * The lunch test with Redis on both ends: two copies of the app read the same growing Redis stream into
+ * two Redis databases; copy B is killed with SIGKILL (the whole `sluice run` process) and started again
+ * after a pause, per the schedule, while a writer keeps appending. Once both ran their windows, the two
+ * databases hold the same keys with the same values (the fence keys aside: each copy has its epochs),
+ * and every alert reached the (real, loopback) SMTP server once from each copy: the same Message-IDs.
+ *
+ * Why the copies agree although windows are cut by the clock: the source takes a fixed number of entries
+ * per window (readingsPerWindow, owed in state) from a stream that stays ahead of it, so every window
+ * holds the same entries in both copies, killed or not (docs/redis.md, "Deterministic windows").
+ */
+export interface KillStep {
+  /** Kill once the copy has applied this window (its last-window key reached it). */
+  atWindow: number;
+  /** How long the copy stays down before it is started again. */
+  pauseMs: number;
+}
+
+const WINDOWS = 45;
+const LAST_WINDOW_KEY = 'machine-data:last-window:redis-out';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function database(): Promise<TestDatabase> {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  return db;
+}
+
+function lunchTest(name: string, schedule: KillStep[]): void {
+  test(`lunch test, ${name}: the killed copy's Redis database equals the undisturbed copy's, key for key`, async () => {
+    const work = workDir('redis-lunch');
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    const [source, a, b] = [await database(), await database(), await database()];
+    await append(source.client, 'readings', 0, 400);
+    const writer = growStream(source.client, 'readings', 400, 50);
+    cleanups.push(async () => void (await writer.stop()));
+    const smtp = await startSmtpServer();
+    cleanups.push(() => smtp.stop());
+
+    const run = (db: TestDatabase, copy: string) =>
+      startApp(redisApp, {
+        store: join(work, `store-${copy}`),
+        windows: WINDOWS,
+        windowMs: 40,
+        env: {
+          READINGS_STREAM: `${source.url}#readings`,
+          REDIS_URL: db.url,
+          READINGS_PER_WINDOW: '40',
+          SMTP_URL: smtp.url,
+          ALERT_TO: `${copy}@alerts.test`,
+          ALERT_OUTBOX: join(work, `outbox-${copy}`),
+        },
+      });
+
+    const undisturbed = exited(run(a, 'a'));
+    const kills: string[] = [];
+    for (const step of schedule) {
+      const child = run(b, 'b');
+      const exit = exited(child);
+      await whenKeyReaches(b.client, LAST_WINDOW_KEY, step.atWindow, child);
+      child.kill('SIGKILL');
+      const r = await exit;
+      kills.push(`${r.signal ?? r.code} after window ${await b.client.get(LAST_WINDOW_KEY)}`);
+      expect(r.signal, r.stderr).toBe('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, step.pauseMs));
+    }
+    const last = await exited(run(b, 'b'));
+    const first = await undisturbed;
+    const written = await writer.stop();
+
+    const context = `kills: ${kills.join(', ')}; stream ${written} entries\n${last.stderr}`;
+    expect(first.code, first.stderr).toBe(0);
+    expect(last.code, context).toBe(0);
+    const [dumpA, dumpB] = [await dumpDatabase(a.client, isFence), await dumpDatabase(b.client, isFence)];
+    expect(dumpA.get(LAST_WINDOW_KEY)).toBe(String(WINDOWS));
+    expect(dumpA.size).toBeGreaterThan(100);
+    expect(dumpB, context).toEqual(dumpA);
+
+    // Every alert reached the server from each copy, with the same Message-IDs. The undisturbed copy
+    // sent each once; SmtpAlert is at-least-once, and a SIGKILL between the server's 250 and the outbox
+    // record resends at most the one alert in flight: a kill may add one copy, never more.
+    const delivered = (copy: string) =>
+      smtp.messages.filter((m) => m.rcptTo.includes(`${copy}@alerts.test`)).map((m) => m.messageId);
+    const [mailA, mailB] = [delivered('a'), delivered('b')];
+    expect(mailA.length).toBeGreaterThan(5);
+    expect(new Set(mailA).size, 'the undisturbed copy sent an alert twice').toBe(mailA.length);
+    expect([...new Set(mailB)].sort()).toEqual([...mailA].sort());
+    expect(mailB.length - mailA.length, `resent by copy b (${context})`).toBeLessThanOrEqual(schedule.length);
+  }, 60_000);
+}
+
+function isFence(key: string): boolean {
+  return key.includes(':fence:');
+}
+
+lunchTest('killed once mid-run', [{ atWindow: 18, pauseMs: 700 }]);
