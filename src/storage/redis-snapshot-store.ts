@@ -1,0 +1,228 @@
+import { Redis } from 'ioredis';
+import { SnapshotCorruptError } from './errors.ts';
+import { isLeaseLost, LEASE_CHECK, RedisStoreLock, StoreLeaseLostError } from './redis-store-lock.ts';
+import { AbstractSnapshotStore } from './snapshot-store.ts';
+
+/*
+ * Layout, every key under one hash tag `{name}` (a Redis Cluster keeps them in one slot, so the scripts
+ * may touch several):
+ *
+ *   {name}:lock              string  the store-in-use lease (RedisStoreLock)
+ *   {name}:snap:<actor>      hash    window -> checksummed state frame (the same frames as LevelDB's)
+ *   {name}:mark:<actor>      zset    window scored by window: the completion markers, listed in order
+ *   {name}:actors            set     actors that have at least one marked snapshot
+ *   {name}:wlog:<actor>      hash    window -> checksummed WindowLogEntry frame
+ *   {name}:widx:<actor>      zset    the window log's windows, scored by window
+ *   {name}:meta              hash    key -> checksummed value frame
+ *
+ * Scores are doubles, exact for every safe integer, so windows up to Number.MAX_SAFE_INTEGER sort right.
+ * Each write is one Lua script: Redis runs it atomically (as it would MULTI/EXEC, and the AOF records its
+ * effects as one MULTI/EXEC block), and unlike MULTI/EXEC it can check the lease first, so the data and
+ * its marker are written together, and only by the lease holder.
+ *
+ * Durability is the Redis server's: with `appendfsync always` (or a replica and WAIT) a write acknowledged
+ * is on disk; with Redis's defaults a Redis crash may lose the last second. Run production Redis with AOF.
+ */
+export type RedisStoreKeys = ReturnType<typeof redisStoreKeys>;
+
+export function redisStoreKeys(name: string) {
+  const tag = `{${name}}`;
+  return {
+    lock: `${tag}:lock`,
+    actors: `${tag}:actors`,
+    meta: `${tag}:meta`,
+    snapshots: (actorId: string) => `${tag}:snap:${actorId}`,
+    markers: (actorId: string) => `${tag}:mark:${actorId}`,
+    windowLog: (actorId: string) => `${tag}:wlog:${actorId}`,
+    windowIndex: (actorId: string) => `${tag}:widx:${actorId}`,
+  };
+}
+
+// KEYS: lock, hash, zset[, actors]  ARGV: token, window, frame[, actorId]
+const PUT_INDEXED = `${LEASE_CHECK}redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
+if KEYS[4] then redis.call('SADD', KEYS[4], ARGV[4]) end
+return 1`;
+
+// Markers first, as LevelDB does (unmarked data is invisible); in chunks, as Lua's unpack() is bounded.
+// KEYS: lock, hash, zset[, actors]  ARGV: token, w[, actorId]
+const DELETE_BELOW = `${LEASE_CHECK}local ws = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[2])
+for i = 1, #ws, 1000 do
+  local last = math.min(i + 999, #ws)
+  redis.call('ZREM', KEYS[3], unpack(ws, i, last))
+  redis.call('HDEL', KEYS[2], unpack(ws, i, last))
+end
+if KEYS[4] and redis.call('ZCARD', KEYS[3]) == 0 then redis.call('SREM', KEYS[4], ARGV[3]) end
+return #ws`;
+
+// KEYS: lock, meta  ARGV: token, key, frame
+const PUT_META = `${LEASE_CHECK}return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])`;
+
+export type RedisSnapshotStoreOptions = {
+  /** Key namespace (the hash tag); default the URL's `?name=` or "sluice". One store per name. */
+  name?: string;
+  /** Store-in-use lease; a killed holder's lock frees after this long. Default 10 s. */
+  leaseMs?: number;
+  /** How long open() waits for a held lock (a killed run's lease running out). Default 0: fail at once. */
+  lockWaitMs?: number;
+  onWarning?: (msg: string) => void;
+};
+
+/** A SnapshotStore on Redis (ioredis), for snapshots that must outlive a machine. URL: redis://host:port/db. */
+export class RedisSnapshotStore extends AbstractSnapshotStore {
+  readonly name: string;
+  readonly keys: RedisStoreKeys;
+  readonly #url: string;
+  readonly #leaseMs: number;
+  readonly #lockWaitMs: number;
+  readonly #onWarning: (msg: string) => void;
+  #redis: Redis | undefined;
+  #lock: RedisStoreLock | undefined;
+
+  constructor(url: string, options: RedisSnapshotStoreOptions = {}) {
+    const parsed = new URL(url);
+    const name = options.name ?? parsed.searchParams.get('name') ?? 'sluice';
+    parsed.searchParams.delete('name');
+    if (parsed.password) parsed.password = '***';
+    super(`${parsed.toString()} (keys {${name}})`);
+    this.name = name;
+    this.keys = redisStoreKeys(name);
+    this.#url = url;
+    this.#leaseMs = options.leaseMs ?? 10_000;
+    this.#lockWaitMs = options.lockWaitMs ?? 0;
+    this.#onWarning = options.onWarning ?? (() => {});
+  }
+
+  /** The lease of the current open (tests look at its renewals). */
+  get lock(): RedisStoreLock | undefined {
+    return this.#lock;
+  }
+
+  get #r(): Redis {
+    return this.#redis!;
+  }
+
+  protected async _open(): Promise<void> {
+    const url = new URL(this.#url);
+    url.searchParams.delete('name');
+    // No offline queue: with Redis down an operation fails (and the run's store retry/restart applies)
+    // instead of waiting in memory for a reconnection.
+    const redis = new Redis(url.toString(), { lazyConnect: true, enableOfflineQueue: false });
+    redis.on('error', (err: Error) => this.#onWarning(`${this.location}: ${err.message}`));
+    try {
+      await redis.connect();
+      const lock = new RedisStoreLock(redis, this.keys.lock, this.location, this.#leaseMs, this.#onWarning);
+      await lock.acquire(this.#lockWaitMs);
+      this.#redis = redis;
+      this.#lock = lock;
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    const redis = this.#redis;
+    const lock = this.#lock;
+    this.#redis = undefined;
+    this.#lock = undefined;
+    try {
+      await lock?.release();
+    } finally {
+      await redis?.quit().catch(() => redis.disconnect());
+    }
+  }
+
+  /** Runs a write script; a lease lost to another open becomes StoreLeaseLostError. */
+  async #write(script: string, keys: string[], args: Array<string | Uint8Array>): Promise<void> {
+    try {
+      const values = args.map((a) =>
+        typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      );
+      await this.#r.eval(script, keys.length, ...keys, this.#lock!.token, ...values);
+    } catch (err) {
+      if (isLeaseLost(err)) throw new StoreLeaseLostError(this.location, { cause: err });
+      throw err;
+    }
+  }
+
+  protected _saveSnapshot(actorId: string, window: number, frame: Uint8Array): Promise<void> {
+    const k = this.keys;
+    const keys = [k.lock, k.snapshots(actorId), k.markers(actorId), k.actors];
+    return this.#write(PUT_INDEXED, keys, [String(window), frame, actorId]);
+  }
+
+  protected async _loadSnapshot(actorId: string, window: number): Promise<Uint8Array | undefined> {
+    const field = String(window);
+    const replies = await this.#r
+      .multi()
+      .zscore(this.keys.markers(actorId), field)
+      .hgetBuffer(this.keys.snapshots(actorId), field)
+      .exec();
+    const [[markerErr, marker], [frameErr, frame]] = replies as Array<[Error | null, unknown]> as [
+      [Error | null, string | null],
+      [Error | null, Buffer | null],
+    ];
+    if (markerErr || frameErr) throw markerErr ?? frameErr;
+    if (marker === null) return undefined;
+    if (frame === null) {
+      throw new SnapshotCorruptError(
+        { kind: 'snapshot', actorId, window },
+        'marker present but data missing',
+      );
+    }
+    return frame;
+  }
+
+  protected async _snapshotWindows(actorId: string): Promise<number[]> {
+    return (await this.#r.zrange(this.keys.markers(actorId), '0', '-1')).map(Number);
+  }
+
+  protected _deleteSnapshotsBelow(actorId: string, w: number): Promise<void> {
+    const k = this.keys;
+    const keys = [k.lock, k.snapshots(actorId), k.markers(actorId), k.actors];
+    return this.#write(DELETE_BELOW, keys, [String(w), actorId]);
+  }
+
+  protected _appendWindowLog(actorId: string, window: number, frame: Uint8Array): Promise<void> {
+    const k = this.keys;
+    return this.#write(
+      PUT_INDEXED,
+      [k.lock, k.windowLog(actorId), k.windowIndex(actorId)],
+      [String(window), frame],
+    );
+  }
+
+  protected async _readWindowLog(
+    actorId: string,
+    from: number,
+    to: number,
+  ): Promise<Array<[number, Uint8Array]>> {
+    const windows = await this.#r.zrangebyscore(this.keys.windowIndex(actorId), String(from), String(to));
+    if (windows.length === 0) return [];
+    const frames = await this.#r.hmgetBuffer(this.keys.windowLog(actorId), ...windows);
+    const entries: Array<[number, Uint8Array]> = [];
+    windows.forEach((w, i) => {
+      const frame = frames[i];
+      if (frame) entries.push([Number(w), frame]);
+    });
+    return entries;
+  }
+
+  protected _deleteWindowLogBelow(actorId: string, w: number): Promise<void> {
+    const k = this.keys;
+    return this.#write(DELETE_BELOW, [k.lock, k.windowLog(actorId), k.windowIndex(actorId)], [String(w)]);
+  }
+
+  protected async _getMeta(key: string): Promise<Uint8Array | undefined> {
+    return (await this.#r.hgetBuffer(this.keys.meta, key)) ?? undefined;
+  }
+
+  protected _putMeta(key: string, frame: Uint8Array): Promise<void> {
+    return this.#write(PUT_META, [this.keys.lock, this.keys.meta], [key, frame]);
+  }
+
+  protected async _actorIds(): Promise<string[]> {
+    return this.#r.smembers(this.keys.actors);
+  }
+}

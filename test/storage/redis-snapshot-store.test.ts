@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreLockedError } from '../../src/storage/errors.ts';
+import { RedisSnapshotStore } from '../../src/storage/redis-snapshot-store.ts';
+import { freshDatabase, type TestDatabase } from '../setup/redis.ts';
+import { snapshotStoreConformance } from './snapshot-store.conformance.ts';
+
+// The same suite as LevelDB and memory, against the run's real redis-server (a fresh database per test).
+snapshotStoreConformance('RedisSnapshotStore', async () => {
+  const db = await freshDatabase();
+  const make = () => new RedisSnapshotStore(db.url, { name: 'conformance' });
+  const store = make();
+  return {
+    store,
+    reopen: make,
+    corrupt: async (actorId, w) => {
+      const key = store.keys.snapshots(actorId);
+      const frame = await db.client.hgetBuffer(key, String(w));
+      frame![frame!.length - 3]! ^= 0x10;
+      await db.client.hset(key, String(w), frame!);
+    },
+    cleanup: () => db.close(),
+  };
+});
+
+describe('RedisSnapshotStore', () => {
+  const dbs: TestDatabase[] = [];
+  const stores: RedisSnapshotStore[] = [];
+  const database = async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    return db;
+  };
+  const store = (url: string, options: ConstructorParameters<typeof RedisSnapshotStore>[1] = {}) => {
+    const s = new RedisSnapshotStore(url, { name: 'app', ...options });
+    stores.push(s);
+    return s;
+  };
+
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const db of dbs.splice(0)) await db.close();
+  });
+
+  it('keeps its lease while open: after several renewals a second open is still refused', async () => {
+    const db = await database();
+    const first = store(db.url, { leaseMs: 600 });
+    await first.open();
+    while (first.lock!.renewals < 3) await new Promise((r) => setTimeout(r, 50));
+    const error = await store(db.url)
+      .open()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreLockedError);
+    expect(String((error as Error).cause)).toMatch(/held by .*:\d+:/);
+  });
+
+  it('fences an open whose lease was taken over: its writes fail with SLUICE_STORE_LEASE_LOST and change nothing', async () => {
+    const db = await database();
+    const stale = store(db.url, { leaseMs: 60_000 });
+    await stale.open();
+    await stale.saveSnapshot('op', 1, 'before');
+    // The lease runs out (the holder was paused or cut off) and another run takes the store.
+    await db.client.del(stale.keys.lock);
+    const next = store(db.url);
+    await next.open();
+    for (const write of [
+      () => stale.saveSnapshot('op', 2, 'stale'),
+      () => stale.putMeta('committedWindow', 99),
+      () => stale.deleteSnapshotsBelow('op', 5),
+      () => stale.appendWindowLog('in', 2, { counts: [1] }),
+    ]) {
+      await expect(write()).rejects.toMatchObject({ code: 'SLUICE_STORE_LEASE_LOST' });
+    }
+    expect(await next.snapshotWindows('op')).toEqual([1]);
+    expect(await next.getMeta('committedWindow')).toBeUndefined();
+    expect(await next.readWindowLog('in', 0, 10)).toEqual(new Map());
+    // Closing the stale instance does not release the new holder's lock.
+    await stale.close();
+    await expect(store(db.url).open()).rejects.toBeInstanceOf(StoreLockedError);
+  });
+
+  it('waits for a dead holder’s lease to run out when lockWaitMs allows it', async () => {
+    const db = await database();
+    // A holder killed without releasing: only its lease key is left, with a short expiry.
+    await db.client.set('{app}:lock', 'dead-host:1:0', 'PX', 300);
+    const next = store(db.url, { lockWaitMs: 30_000 });
+    await next.open();
+    expect(await db.client.get('{app}:lock')).toBe(next.lock!.token);
+  });
+
+  it('keeps stores with different names apart in one database, and says where it is without the password', async () => {
+    const db = await database();
+    const a = store(db.url, { name: 'a' });
+    const b = new RedisSnapshotStore(`${db.url}?name=b`);
+    stores.push(b);
+    expect(b.name).toBe('b');
+    const named = new RedisSnapshotStore('redis://:hunter2@127.0.0.1:1/3?name=x');
+    expect(named.location).not.toMatch(/hunter2/);
+    expect(named.location).toMatch(/\{x\}/);
+    await a.open();
+    await b.open();
+    await a.saveSnapshot('op', 1, 'a');
+    await b.saveSnapshot('op', 1, 'b');
+    expect(await a.loadSnapshot('op', 1)).toBe('a');
+    expect(await b.loadSnapshot('op', 1)).toBe('b');
+  });
+});
