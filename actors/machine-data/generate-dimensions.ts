@@ -10,15 +10,15 @@ export interface GenerateDimensionsProps {
   valueCap?: number;
   /** Ranges of the id and version fields; a reading outside them goes to `errors`. Default DEFAULT_RANGES. */
   ranges?: Partial<ReadingRanges>;
-  /** Readings per DimensionBatch (the batch is also emitted at the end of each window). Default 256. */
+  /** Readings per DimensionBatch (the batch is also emitted at the end of each window). Default 1024. */
   batchReadings?: number;
 }
 
 /**
  * GenerateDimensions: one dimension tuple per configured combination of each reading, each keyed with
  * the reading's minute and day, its values capped at `valueCap`. The tuples go out as columns — a
- * DimensionBatch of up to `batchReadings` readings holds each reading's integer keys and its values once
- * — never as 64 objects per reading. Readings with missing or out-of-range fields go to `errors` (a
+ * DimensionBatch of up to `batchReadings` readings holds, per reading, the six parts its integer keys are
+ * sums of and its values, once — never as 64 objects per reading. Readings with missing or out-of-range fields go to `errors` (a
  * ReadingError) and are counted in `state.deadLetters`; they never fail the operator.
  */
 export class GenerateDimensions extends Operator<{ deadLetters: number }, GenerateDimensionsProps> {
@@ -29,16 +29,13 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
   private ctx!: OperatorContext;
   private space!: DimensionSpace;
   private check!: ReadingCheck;
-  private masks: number[] = [];
-  /** True when the combinations are all 64 masks in order: the subset sums are the keys themselves. */
-  private identity = false;
+  private masks = new Int32Array(0);
   private cap = 90;
-  private batchReadings = 256;
+  private batchReadings = 1024;
   private batch: DimensionBatch | undefined;
-  /** Per dimension field: min and stride, read on the hot path. */
+  /** Per dimension field: min and weight, read on the hot path. */
   private mins = new Int32Array(6);
   private strides = new Int32Array(6);
-  private subsets = new Int32Array(64);
 
   override initialState() {
     return { deadLetters: 0 };
@@ -48,10 +45,9 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
     this.ctx = ctx;
     this.space = new DimensionSpace(this.props.ranges);
     this.check = new ReadingCheck(this.space.ranges);
-    this.masks = combinationMasks(this.props.combinations);
-    this.identity = this.masks.length === 64 && this.masks.every((m, i) => m === i);
+    this.masks = Int32Array.from(combinationMasks(this.props.combinations));
     this.cap = this.props.valueCap ?? 90;
-    this.batchReadings = this.props.batchReadings ?? 256;
+    this.batchReadings = this.props.batchReadings ?? 1024;
     const r = this.space.ranges;
     this.mins = Int32Array.from([
       r.customer[0],
@@ -76,42 +72,24 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
       return;
     }
     let b = this.batch;
-    if (b === undefined) b = this.batch = newBatch(this.batchReadings, this.masks.length);
+    if (b === undefined) b = this.batch = newBatch(this.batchReadings, this.masks);
     const i = b.readings++;
     const cap = this.cap;
     b.time[i] = timeOf(r.day, r.minute);
     b.cpu[i] = Math.min(r.cpu, cap);
     b.ram[i] = Math.min(r.ram, cap);
     b.hdd[i] = Math.min(r.hdd, cap);
-    this.writeKeys(r, b.keys, i * b.dimensions);
-    if (b.readings === this.batchReadings) this.flush();
-  }
-
-  /**
-   * The key of every subset of the six fields by one addition each (the key of mask m is the key of m
-   * without its lowest bit plus that field's digit), then the configured combinations picked from them.
-   */
-  private writeKeys(r: Reading, keys: Int32Array, at: number): void {
+    const p = b.parts;
+    const at = i * 6;
     const mins = this.mins;
     const st = this.strides;
-    const c0 = (r.customer - mins[0]! + 1) * st[0]!;
-    const c1 = (r.product - mins[1]! + 1) * st[1]!;
-    const c2 = (r.os - mins[2]! + 1) * st[2]!;
-    const c3 = (r.device - mins[3]! + 1) * st[3]!;
-    const c4 = (r.software1 - mins[4]! + 1) * st[4]!;
-    const c5 = (r.software2 - mins[5]! + 1) * st[5]!;
-    const s = this.identity ? keys : this.subsets;
-    const o = this.identity ? at : 0;
-    s[o] = 0;
-    s[o + 1] = c0;
-    for (let m = o + 2; m < o + 4; m++) s[m] = s[m - 2]! + c1;
-    for (let m = o + 4; m < o + 8; m++) s[m] = s[m - 4]! + c2;
-    for (let m = o + 8; m < o + 16; m++) s[m] = s[m - 8]! + c3;
-    for (let m = o + 16; m < o + 32; m++) s[m] = s[m - 16]! + c4;
-    for (let m = o + 32; m < o + 64; m++) s[m] = s[m - 32]! + c5;
-    if (this.identity) return;
-    const masks = this.masks;
-    for (let d = 0; d < masks.length; d++) keys[at + d] = s[masks[d]!]!;
+    p[at] = (r.customer - mins[0]! + 1) * st[0]!;
+    p[at + 1] = (r.product - mins[1]! + 1) * st[1]!;
+    p[at + 2] = (r.os - mins[2]! + 1) * st[2]!;
+    p[at + 3] = (r.device - mins[3]! + 1) * st[3]!;
+    p[at + 4] = (r.software1 - mins[4]! + 1) * st[4]!;
+    p[at + 5] = (r.software2 - mins[5]! + 1) * st[5]!;
+    if (b.readings === this.batchReadings) this.flush();
   }
 
   private flush(): void {
@@ -122,11 +100,12 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
   }
 }
 
-function newBatch(readings: number, dimensions: number): DimensionBatch {
+function newBatch(readings: number, masks: Int32Array): DimensionBatch {
   return {
     readings: 0,
-    dimensions,
-    keys: new Int32Array(readings * dimensions),
+    dimensions: masks.length,
+    masks,
+    parts: new Int32Array(readings * 6),
     time: new Int32Array(readings),
     cpu: new Float64Array(readings),
     ram: new Float64Array(readings),
@@ -140,7 +119,8 @@ function trim(b: DimensionBatch): DimensionBatch {
   return {
     readings: n,
     dimensions: b.dimensions,
-    keys: b.keys.slice(0, n * b.dimensions),
+    masks: b.masks,
+    parts: b.parts.slice(0, n * 6),
     time: b.time.slice(0, n),
     cpu: b.cpu.slice(0, n),
     ram: b.ram.slice(0, n),
@@ -148,19 +128,35 @@ function trim(b: DimensionBatch): DimensionBatch {
   };
 }
 
+/**
+ * Writes the key of every subset of the six dimension fields of reading i into `keys` (index = mask), one
+ * addition each: the key of mask m is the key of m without its highest field plus that field's part.
+ */
+export function subsetKeys(parts: Int32Array, i: number, keys: Int32Array): void {
+  const at = i * 6;
+  keys[0] = 0;
+  keys[1] = parts[at]!;
+  const c1 = parts[at + 1]!;
+  const c2 = parts[at + 2]!;
+  const c3 = parts[at + 3]!;
+  const c4 = parts[at + 4]!;
+  const c5 = parts[at + 5]!;
+  for (let m = 2; m < 4; m++) keys[m] = keys[m - 2]! + c1;
+  for (let m = 4; m < 8; m++) keys[m] = keys[m - 4]! + c2;
+  for (let m = 8; m < 16; m++) keys[m] = keys[m - 8]! + c3;
+  for (let m = 16; m < 32; m++) keys[m] = keys[m - 16]! + c4;
+  for (let m = 32; m < 64; m++) keys[m] = keys[m - 32]! + c5;
+}
+
 /** The dimension tuples of a batch as objects (for tests and inspection; never on the hot path). */
 export function* dimensionTuples(
   b: DimensionBatch,
 ): Generator<{ key: number; time: number; cpu: number; ram: number; hdd: number }> {
+  const keys = new Int32Array(64);
   for (let i = 0; i < b.readings; i++) {
+    subsetKeys(b.parts, i, keys);
     for (let d = 0; d < b.dimensions; d++) {
-      yield {
-        key: b.keys[i * b.dimensions + d]!,
-        time: b.time[i]!,
-        cpu: b.cpu[i]!,
-        ram: b.ram[i]!,
-        hdd: b.hdd[i]!,
-      };
+      yield { key: keys[b.masks[d]!]!, time: b.time[i]!, cpu: b.cpu[i]!, ram: b.ram[i]!, hdd: b.hdd[i]! };
     }
   }
 }

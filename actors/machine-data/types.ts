@@ -77,15 +77,20 @@ export type RangedField = DimensionField | 'software3';
 export type ReadingRanges = Readonly<Record<RangedField, readonly [min: number, max: number]>>;
 
 /**
- * The dimension tuples of up to a batch of readings, as columns: reading i has `dimensions` dimension
- * tuples, whose integer keys are `keys[i * dimensions + d]` (each key encodes a combination and its
- * values, see DimensionSpace); all of them share the reading's `time` (`day * 1440 + minute`) and its
- * capped `cpu`, `ram`, `hdd`. One tuple per batch instead of 64 objects per reading.
+ * The dimension tuples of up to a batch of readings, as columns (one tuple per batch instead of 64 objects
+ * per reading). Reading i contributes `parts[6i + f]` to the key of every combination holding dimension
+ * field f (DIMENSION_FIELDS order; the field's digit times its weight, see DimensionSpace), so the key of
+ * its dimension tuple d is the sum of its parts over the fields of `masks[d]` — six integers per reading
+ * carry all its keys. Every one of its `dimensions` tuples has the reading's `time`
+ * (`day * 1440 + minute`) and its capped `cpu`, `ram`, `hdd`. `dimensionTuples(batch)` lists them.
  */
 export interface DimensionBatch {
   readings: number;
+  /** Dimension tuples per reading (the configured combinations). */
   dimensions: number;
-  keys: Int32Array;
+  /** The combinations, as masks over DIMENSION_FIELDS (bit f: field f); `dimensions` of them. */
+  masks: Int32Array;
+  parts: Int32Array;
   time: Int32Array;
   cpu: Float64Array;
   ram: Float64Array;

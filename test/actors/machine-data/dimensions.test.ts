@@ -96,7 +96,7 @@ test('GenerateDimensions takes configured combinations and cap, and batches by b
     {},
   ]);
   expect(tuples.every((t) => t.cpu === 50)).toBe(true);
-  expect(batches[2]!.keys).toHaveLength(3); // a part-filled batch crosses a mailbox without its unused tail
+  expect(batches[2]!.parts).toHaveLength(6); // a part-filled batch crosses a mailbox without its unused tail
 });
 
 test('bad readings go to the error port and the dead-letter count; the good ones still count', () => {
