@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { expect, test } from 'vitest';
 import { PortChannelIn, PortChannelOut } from '../../src/container/port-channel.ts';
-import { BEGIN, DATA, END, type Message } from '../../src/engine/messages.ts';
+import { DATA } from '../../src/engine/messages.ts';
 
 /** Lets the ports deliver what was posted (MessagePort messages arrive on later turns). */
 const delivered = () => new Promise((r) => setTimeout(r, 20));
@@ -13,22 +13,6 @@ function pair(capacity: number) {
   const inbound = new PortChannelIn(1, capacity, port2, () => wakes.in++);
   return { out, inbound, wakes, close: () => (out.close(), inbound.close()) };
 }
-
-test('markers and encoded batches arrive in order, as the messages the producer appended', async () => {
-  const { out, inbound, close } = pair(16);
-  const sent: Message[] = [
-    { kind: BEGIN, window: 3 },
-    { kind: DATA, window: 3, tuples: [1, 2, 3] },
-    { kind: DATA, window: 3, tuples: [{ a: 'x', b: [1, { c: null }] }] },
-    { kind: END, window: 3 },
-  ];
-  for (const m of sent) out.append(m);
-  await delivered();
-  expect(inbound.backlog).toBe(4);
-  const got = [inbound.read(), inbound.read(), inbound.read(), inbound.read()];
-  expect(got).toEqual(sent);
-  close();
-});
 
 test('the producer has room for `capacity` unread messages; reading grants the credit back', async () => {
   const { out, inbound, wakes, close } = pair(8);
