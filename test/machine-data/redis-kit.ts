@@ -11,6 +11,8 @@ import { readingToFields } from '../../actors/index.ts';
 import type { Reading } from '../../actors/machine-data/types.ts';
 import { sluiceRun } from '../recovery/kill-loop.ts';
 
+export { repoRoot } from '../recovery/kill-loop.ts';
+
 /** The app both copies run (see apps/redis-averages.ts for its environment). */
 export const redisApp = join(import.meta.dirname, 'apps', 'redis-averages.ts');
 
@@ -30,9 +32,14 @@ export function startApp(app: string, r: AppRun): ChildProcess {
   return sluiceRun([...args, '--checkpoint-every', '5', '--store', r.store], r.env);
 }
 
-/** Reading i of the test streams: every field in range, cpu above 70 % for device 10 only (alerts). */
+/**
+ * Reading i of the test streams: every field in range, low usage on devices 1–49, and one hot reading
+ * (device 50, cpu 90) every 2,000 from i = 500: the dimension keys holding device 50 alone average above
+ * 70 % there, so a few alerts (32 per hot reading in the 64-dimension case study, 1 in the small app;
+ * SmtpAlert sends 10 a second).
+ */
 export function reading(i: number): Reading {
-  const device = 1 + (i % 50);
+  const hot = i % 2000 === 500;
   return {
     customer: 1 + (i % 5),
     product: 4 + (i % 3),
@@ -40,8 +47,8 @@ export function reading(i: number): Reading {
     software1: 10 + (i % 3),
     software2: 12 + (i % 3),
     software3: 4 + (i % 3),
-    device,
-    cpu: device === 10 ? 90 : (i * 7) % 60, // device 10 alone raises alerts (above 70 %)
+    device: hot ? 50 : 1 + (i % 49),
+    cpu: hot ? 90 : (i * 7) % 60,
     ram: (i * 11) % 60,
     hdd: (i * 13) % 60,
     minute: Math.floor(i / 400) % 1440,

@@ -4,10 +4,11 @@ import { afterEach, expect, test } from 'vitest';
 import { exited } from '../recovery/kill-loop.ts';
 import { dumpDatabase, freshDatabase, type TestDatabase } from '../setup/redis.ts';
 import { startSmtpServer } from '../setup/smtp-server.ts';
-import { append, growStream, redisApp, startApp, whenKeyReaches, workDir } from './redis-kit.ts';
+import { append, growStream, repoRoot, startApp, whenKeyReaches, workDir } from './redis-kit.ts';
 
 /**
- * The lunch test with Redis on both ends: two copies of the app read the same growing Redis stream into
+ * The lunch test with Redis on both ends: two copies of the case study (examples/machine-data/app.ts,
+ * 64 dimensions, two partitions) read the same growing Redis stream into
  * two Redis databases; copy B is killed with SIGKILL (the whole `sluice run` process) and started again
  * after a pause, per the schedule, while a writer keeps appending. Once both ran their windows, the two
  * databases hold the same keys with the same values (the fence keys aside: each copy has its epochs),
@@ -25,7 +26,29 @@ export interface KillStep {
 }
 
 const WINDOWS = 45;
-const LAST_WINDOW_KEY = 'machine-data:last-window:redis-out';
+
+/** The application both copies run, and how it is told where to read, write and mail. */
+interface AppUnderTest {
+  path: string;
+  /** The output's last-window key (how far a copy has got). */
+  lastWindowKey: string;
+  env(o: { copy: string; work: string; stream: string; redis: string; smtp: string }): Record<string, string>;
+}
+
+const caseStudy: AppUnderTest = {
+  path: join(repoRoot, 'examples', 'machine-data', 'app.ts'),
+  lastWindowKey: 'machine-data:last-window:averages',
+  env: (o) => ({
+    READINGS_STREAM: o.stream,
+    REDIS_URL: o.redis,
+    SMTP_URL: o.smtp,
+    ALERT_TO: `${o.copy}@alerts.test`,
+    MACHINE_DATA_OUT: join(o.work, `out-${o.copy}`),
+    READINGS_PER_WINDOW: '40',
+    APP_WINDOW: '3',
+    PARTITIONS: '2',
+  }),
+};
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -38,7 +61,8 @@ async function database(): Promise<TestDatabase> {
   return db;
 }
 
-function lunchTest(name: string, schedule: KillStep[]): void {
+function lunchTest(name: string, schedule: KillStep[], app: AppUnderTest = caseStudy): void {
+  const LAST_WINDOW_KEY = app.lastWindowKey;
   test(`lunch test, ${name}: the killed copy's Redis database equals the undisturbed copy's, key for key`, async () => {
     const work = workDir('redis-lunch');
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
@@ -50,18 +74,11 @@ function lunchTest(name: string, schedule: KillStep[]): void {
     cleanups.push(() => smtp.stop());
 
     const run = (db: TestDatabase, copy: string) =>
-      startApp(redisApp, {
+      startApp(app.path, {
         store: join(work, `store-${copy}`),
         windows: WINDOWS,
         windowMs: 40,
-        env: {
-          READINGS_STREAM: `${source.url}#readings`,
-          REDIS_URL: db.url,
-          READINGS_PER_WINDOW: '40',
-          SMTP_URL: smtp.url,
-          ALERT_TO: `${copy}@alerts.test`,
-          ALERT_OUTBOX: join(work, `outbox-${copy}`),
-        },
+        env: app.env({ copy, work, stream: `${source.url}#readings`, redis: db.url, smtp: smtp.url }),
       });
 
     const undisturbed = exited(run(a, 'a'));
@@ -94,11 +111,13 @@ function lunchTest(name: string, schedule: KillStep[]): void {
     const delivered = (copy: string) =>
       smtp.messages.filter((m) => m.rcptTo.includes(`${copy}@alerts.test`)).map((m) => m.messageId);
     const [mailA, mailB] = [delivered('a'), delivered('b')];
-    expect(mailA.length).toBeGreaterThan(5);
+    expect(mailA.length).toBeGreaterThan(0);
     expect(new Set(mailA).size, 'the undisturbed copy sent an alert twice').toBe(mailA.length);
     expect([...new Set(mailB)].sort()).toEqual([...mailA].sort());
     expect(mailB.length - mailA.length, `resent by copy b (${context})`).toBeLessThanOrEqual(schedule.length);
-  }, 60_000);
+    // ~15 s on an idle 2-core machine; the limit is for a loaded one (every `sluice run` start then takes
+    // several seconds).
+  }, 180_000);
 }
 
 function isFence(key: string): boolean {

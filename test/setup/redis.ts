@@ -58,19 +58,41 @@ export async function openDatabase(url: string, db: number, flush = false): Prom
   };
 }
 
-/** Every key of a database with its value (hashes as sorted field lists), for comparing two databases. */
+/** Every key of a database with its value (hashes with sorted fields), for comparing two databases. */
 export async function dumpDatabase(client: Redis, skip: (key: string) => boolean = () => false) {
-  const out = new Map<string, unknown>();
   const keys = (await client.keys('*')).filter((k) => !skip(k)).sort();
-  for (const key of keys) {
-    const type = await client.type(key);
-    if (type === 'hash') {
-      const h = await client.hgetall(key);
-      out.set(key, Object.fromEntries(Object.entries(h).sort(([a], [b]) => (a < b ? -1 : 1))));
-    } else if (type === 'string') out.set(key, await client.get(key));
-    else if (type === 'list') out.set(key, await client.lrange(key, 0, -1));
-    else if (type === 'stream') out.set(key, await client.xrange(key, '-', '+'));
-    else out.set(key, `<${type}>`);
+  const types = await pipelined(client, keys, (p, k) => void p.type(k));
+  const values = await pipelined(client, keys, (p, k, i) => {
+    const type = types[i];
+    if (type === 'hash') p.hgetall(k);
+    else if (type === 'string') p.get(k);
+    else if (type === 'list') p.lrange(k, 0, -1);
+    else if (type === 'stream') p.xrange(k, '-', '+');
+    else p.type(k);
+  });
+  const out = new Map<string, unknown>();
+  keys.forEach((key, i) => {
+    const v = values[i];
+    const sorted = types[i] === 'hash' && v && typeof v === 'object' && !Array.isArray(v);
+    out.set(key, sorted ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v);
+  });
+  return out;
+}
+
+/** One pipeline of one command per key (in chunks), the replies in key order; a reply error throws. */
+async function pipelined(
+  client: Redis,
+  keys: readonly string[],
+  add: (p: ReturnType<Redis['pipeline']>, key: string, i: number) => void,
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let from = 0; from < keys.length; from += 5_000) {
+    const p = client.pipeline();
+    for (let i = from; i < Math.min(keys.length, from + 5_000); i++) add(p, keys[i]!, i);
+    for (const [e, v] of (await p.exec()) ?? []) {
+      if (e) throw e;
+      out.push(v);
+    }
   }
   return out;
 }
