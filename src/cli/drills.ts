@@ -3,8 +3,14 @@
  * (its beginWindow throws) when it reaches window W; `container:N@W` hard-kills container N's worker when
  * it reaches window W. Each fires once, whatever restarts follow, so a drill shows one recovery.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from 'commander';
+import type { LaunchOptions } from '../engine/launch-options.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { containerAppModule, firedFaults, writeConfig } from '../testkit/cross-thread.ts';
 import { type Fault, FaultInjector } from '../testkit/faults.ts';
 import { instrumentPlan } from '../testkit/instrument.ts';
 import { CliError } from './errors.ts';
@@ -45,14 +51,26 @@ export function actorFault(d: Extract<Drill, { kind: 'actor' }>): Fault {
   return { kind: 'throw', actor: d.actor, window: d.window, call: 'beginWindow' };
 }
 
+export interface ActorDrillRun {
+  /** What launch needs to inject them: a plan instrument in one thread, a wrapping module on containers. */
+  readonly launch: Pick<LaunchOptions, 'instrument' | 'module'>;
+  /** The drills that went off. */
+  fired(): Fault[];
+  /** Removes what the drills kept on disk (on containers: the markers of fired drills). */
+  close(): void;
+}
+
 /**
- * The actor drills as a plan instrument (operator classes wrapped to throw where asked), after checking
- * that every named actor is in the plan; undefined when there are none. `fired` says which went off.
+ * The actor drills, after checking that every named actor is in the plan; undefined when there are none.
+ * In one thread, a plan instrument wraps the drilled actors' classes; on containers (`appFile` given, the
+ * application module), a function cannot reach the workers, so each loads the test kit's container-app
+ * module, which wraps the application's classes and fires each drill once through a marker file.
  */
 export function actorDrills(
   drills: readonly Drill[],
   plan: PhysicalPlan,
-): { instrument: (plan: PhysicalPlan) => PhysicalPlan; fired: () => Fault[] } | undefined {
+  appFile?: string,
+): ActorDrillRun | undefined {
   const actors = drills.filter((d) => d.kind === 'actor');
   if (actors.length === 0) return undefined;
   const ids = new Set(plan.actors.map((a) => a.id));
@@ -63,14 +81,24 @@ export function actorDrills(
       );
     }
   }
-  const injector = new FaultInjector(actors.map(actorFault));
+  const faults = actors.map(actorFault);
+  if (appFile !== undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-drills-'));
+    writeConfig(dir, { app: pathToFileURL(appFile).href, faults, containerOf: {}, record: false });
+    return {
+      launch: { module: containerAppModule(dir) },
+      fired: () => firedFaults(dir, faults),
+      close: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const injector = new FaultInjector(faults);
   const targets = new Set(actors.map((d) => d.actor));
   // Only the drilled actors are wrapped: the others keep their own classes and their speed.
   const instrument = (p: PhysicalPlan): PhysicalPlan => {
     const wrapped = instrumentPlan(p, injector);
     return { ...p, actors: p.actors.map((a, i) => (targets.has(a.id) ? wrapped.actors[i]! : a)) };
   };
-  return { instrument, fired: () => injector.fired };
+  return { launch: { instrument }, fired: () => injector.fired, close: () => {} };
 }
 
 /**

@@ -37,8 +37,10 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const store = resolve(cwd, options.store ?? `.sluice/${app.name}`);
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
-  const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag())) : undefined;
   containerDrills(drills, options.containers);
+  // Containers load the application module themselves, by its path (or the drills' module wrapping it).
+  const appFile = options.containers === undefined ? undefined : resolve(cwd, appPath);
+  const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag()), appFile) : undefined;
   // Before the launch: an address in use or refused leaves the store untouched.
   const observers = await startObservers(app.name, options, log);
   const run = await launch(app, {
@@ -47,10 +49,9 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     windows: options.windows,
     checkpointWindowCount: options.checkpointEvery,
     replayFrom: options.replayFrom,
-    instrument: actorDrill?.instrument,
-    // Containers load the application module themselves, by its path.
+    instrument: actorDrill?.launch.instrument,
     containers: options.containers,
-    module: options.containers === undefined ? undefined : resolve(cwd, appPath),
+    module: actorDrill?.launch.module ?? appFile,
     faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
   });
   observers.attach(run);
@@ -98,6 +99,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   } finally {
     stopProgress();
     removeSignalHandlers();
+    actorDrill?.close();
     await observers.close();
   }
   return EXIT_OK;

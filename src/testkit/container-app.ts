@@ -12,4 +12,5 @@ const config = readConfig(dir);
 const app = ((await import(config.app)) as { default?: unknown }).default;
 if (!isApplication(app)) throw new Error(`${config.app} has no application as its default export`);
 
-export default instrumentApplication(app, new LedgerFaults(dir, config), new FileRecorder(dir));
+const recorder = config.record === false ? undefined : new FileRecorder(dir);
+export default instrumentApplication(app, new LedgerFaults(dir, config), recorder);

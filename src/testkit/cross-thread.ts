@@ -25,6 +25,14 @@ export interface CrossThreadConfig {
   readonly faults: readonly Fault[];
   /** Actor id → its container (assignContainers), for container hangs. */
   readonly containerOf: Readonly<Record<string, number>>;
+  /** Record what the sinks apply (the test kit's oracle); false for `sluice run`'s drills. Default true. */
+  readonly record?: boolean;
+}
+
+/** The module URL a container loads for a run configured in `dir` (container-app.ts, or .js in a build). */
+export function containerAppModule(dir: string): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./container-app${ext}?dir=${encodeURIComponent(dir)}`, import.meta.url);
 }
 
 export function writeConfig(dir: string, config: CrossThreadConfig): void {
@@ -122,7 +130,7 @@ export function readRecordings(dir: string, recorder: OutputRecorder): void {
 export function instrumentApplication(
   app: Application,
   faults: LedgerFaults,
-  recorder: FileRecorder,
+  recorder: FileRecorder | undefined,
 ): Application {
   return {
     name: app.name,
@@ -136,7 +144,7 @@ export function instrumentApplication(
         const unifier = op.attrs.unifier;
         operators.set(name, {
           ...op,
-          cls: wrapOperatorClass(op.cls, undefined, faults, sink ? recorder : undefined),
+          cls: wrapOperatorClass(op.cls, undefined, faults, sink && recorder ? recorder : undefined),
           attrs: unifier ? { ...op.attrs, unifier: wrapOperatorClass(unifier, undefined, faults) } : op.attrs,
         });
       }

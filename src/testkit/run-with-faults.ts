@@ -17,7 +17,7 @@ import {
   MemorySnapshotStore,
   type MemoryStoreData,
 } from '../storage/memory-snapshot-store.ts';
-import { firedFaults, readRecordings, writeConfig } from './cross-thread.ts';
+import { containerAppModule, firedFaults, readRecordings, writeConfig } from './cross-thread.ts';
 import { type Fault, FaultInjector, isCut } from './faults.ts';
 import { instrumentPlan } from './instrument.ts';
 import { OutputRecorder, type SinkOutputs } from './output-recorder.ts';
@@ -199,8 +199,7 @@ function containerLaunch(app: Application, options: TestRunOptions) {
   const placed = assignContainers(planPhysical(app.dag()), containers);
   const containerOf = Object.fromEntries(placed.actors.map((a) => [a.id, a.container ?? 0]));
   writeConfig(dir, { app: appUrl, faults, containerOf });
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const module = new URL(`./container-app${ext}?dir=${encodeURIComponent(dir)}`, import.meta.url);
+  const module = containerAppModule(dir);
   const kills = faults.filter((f) => f.kind === 'container-kill');
   return {
     /** A launch; the kills of windows already reached fired in an earlier launch. */

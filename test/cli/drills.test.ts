@@ -74,7 +74,8 @@ describe('--fault drills: parsing', () => {
   });
 });
 
-describe.concurrent('sluice run --fault', { timeout: 60_000 }, () => {
+// One process after another: on a loaded machine, each spawn gets the time it needs.
+describe('sluice run --fault', { timeout: 60_000 }, () => {
   it('fails the named actors at their windows, recovers, and writes the same window files as an undisturbed run', async () => {
     const calm = join(tmp.dir, 'calm');
     const drilled = join(tmp.dir, 'drilled');
@@ -103,6 +104,40 @@ describe.concurrent('sluice run --fault', { timeout: 60_000 }, () => {
     expect(b.stderr).toContain('injected fault: numbers:unifier throws in beginWindow of window 3');
     expect(b.stderr.match(/recovered /g)).toHaveLength(2);
     expect(a.stderr).not.toContain('injected fault');
+    const expected = await windowFiles(calm);
+    expect(expected.size).toBe(8);
+    expect(await windowFiles(drilled)).toEqual(expected);
+  });
+
+  it('on 2 containers: an actor drill and a container kill, and the window files of a run in one thread', {
+    timeout: 180_000,
+  }, async () => {
+    const calm = join(tmp.dir, 'calm-1');
+    const drilled = join(tmp.dir, 'drilled-2');
+    const args = ['run', 'drill.ts', '--windows', '8'];
+    const [a, b] = await Promise.all([
+      sluice([...args, '--store', 'store-calm-1'], tmp.dir, { DRILL_OUT: calm }),
+      sluice(
+        [
+          ...args,
+          '--store',
+          'store-drilled-2',
+          '--containers',
+          '2',
+          '--fault',
+          'actor:double@5',
+          '--fault',
+          'container:1@3',
+        ],
+        tmp.dir,
+        { DRILL_OUT: drilled },
+      ),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain('injected fault: double throws in beginWindow of window 5');
+    expect(b.stderr).toContain('killed by the drill container:1@3');
+    expect(b.stderr).not.toContain('did not fire');
     const expected = await windowFiles(calm);
     expect(expected.size).toBe(8);
     expect(await windowFiles(drilled)).toEqual(expected);
