@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import { FencedOutputError, SluiceError, WindowFencedOutput } from '../../src/index.ts';
+import { FencedOutputError, type OperatorContext, SluiceError, WindowFencedOutput } from '../../src/index.ts';
 import type { AverageRecord } from '../machine-data/types.ts';
 import {
   type Backoff,
   operatorConnection,
   type RedisRetryListener,
   reportingTo,
+  whenConnected,
   withRetry,
 } from './retry.ts';
 
@@ -84,6 +85,17 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
     return `${prefix}:avg:${record.key}`;
   }
 
+  /** A setup that fails (fenced, Redis unavailable) gets no teardown: close the connection here. */
+  override async setup(ctx: OperatorContext): Promise<void> {
+    try {
+      await super.setup(ctx);
+    } catch (e) {
+      this.closed = true;
+      this.client?.disconnect();
+      throw e;
+    }
+  }
+
   protected override async open(): Promise<void> {
     this.prefix = this.props.prefix ?? this.ctx.applicationName;
     this.fenceKey = `${this.prefix}:fence:${this.ctx.actorId}`;
@@ -93,22 +105,26 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
       `sluice:${this.ctx.applicationName}:${this.ctx.actorId}`,
     );
     const client = this.client;
-    await withRetry(() => client.connect(), {
-      ...this.retryOptions('connect'),
-      giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
+    await whenConnected(client, {
+      operator: this.ctx.actorId,
+      url: this.props.url,
+      timeoutMs: this.props.connectTimeoutMs ?? 30_000,
+      onRetry: this.report,
     });
   }
 
   protected override async claim(epoch: number): Promise<void> {
     const newest = await withRetry(
       async () => Number(await this.client.eval(CLAIM, 1, this.fenceKey, String(epoch))),
-      this.retryOptions('claim'),
+      this.setupRetryOptions('claim'),
     );
     if (newest > epoch) throw new FencedOutputError(`redis ${this.fenceKey}`, epoch, newest);
   }
 
   protected async lastAppliedWindow(): Promise<number> {
-    return Number((await withRetry(() => this.client.get(this.windowKey), this.retryOptions('GET'))) ?? 0);
+    return Number(
+      (await withRetry(() => this.client.get(this.windowKey), this.setupRetryOptions('GET'))) ?? 0,
+    );
   }
 
   protected async applyWindow(window: number, records: AverageRecord[], epoch: number): Promise<void> {
@@ -166,6 +182,11 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
           : this.windowKey;
       throw new RedisApplyError(key, replies[failed]![0]!);
     }
+  }
+
+  /** In setup, retrying ends after connectTimeoutMs: a setup failure is restarted, and torn down here. */
+  private setupRetryOptions(operation: string) {
+    return { ...this.retryOptions(operation), giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000 };
   }
 
   private retryOptions(operation: string) {

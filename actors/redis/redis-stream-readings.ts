@@ -8,6 +8,7 @@ import {
   type RedisRetryListener,
   reportingTo,
   splitStreamUrl,
+  whenConnected,
   withRetry,
 } from './retry.ts';
 
@@ -118,13 +119,26 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     this.cursor = this.state.lastId;
     this.client = operatorConnection(url, `sluice:${ctx.applicationName}:${ctx.actorId}`);
     const client = this.client;
-    await withRetry(() => client.connect(), {
-      ...this.retryOptions('connect'),
-      giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
-    });
-    // A first read before the first window: a restored instance usually replays at once.
-    this.append(await withRetry(() => this.read(0), this.retryOptions('XREAD')));
-    this.pump = this.readAhead().catch(() => {});
+    try {
+      await whenConnected(client, {
+        operator: this.name,
+        url: url,
+        timeoutMs: this.props.connectTimeoutMs ?? 30_000,
+        onRetry: this.report,
+      });
+      // A first read before the first window: a restored instance usually replays at once.
+      const setupRetry = {
+        ...this.retryOptions('XREAD'),
+        giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
+      };
+      this.append(await withRetry(() => this.read(0), setupRetry));
+      this.pump = this.readAhead().catch(() => {});
+    } catch (e) {
+      // A setup that fails gets no teardown: close the connection here.
+      this.closed = true;
+      client.disconnect();
+      throw e;
+    }
   }
 
   override beginWindow(): void {

@@ -1,4 +1,67 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { SluiceError } from '../../src/index.ts';
+
+/** Redis did not answer within the operator's connectTimeoutMs (a restartable setup failure). */
+export class RedisUnavailableError extends SluiceError {
+  constructor(operator: string, url: string, ms: number, cause: unknown) {
+    super(
+      'SLUICE_REDIS_UNAVAILABLE',
+      `${operator}: no connection to ${redactUrl(url)} within ${ms} ms (${cause instanceof Error ? cause.message : 'no answer'}): ` +
+        'is redis-server running there? (connectTimeoutMs sets the wait)',
+      { cause },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * Resolves once `client` is ready. ioredis reconnects by itself (retryStrategy), and its connect() may be
+ * called once only, so this starts it if it never was and then waits for 'ready', reporting the outage.
+ */
+export async function whenConnected(
+  client: Redis,
+  o: { operator: string; url: string; timeoutMs: number; onRetry: RedisRetryListener },
+): Promise<void> {
+  if (client.status === 'ready') return;
+  let last: unknown;
+  let attempts = 0;
+  const onError = (e: Error) => {
+    last = e;
+    attempts++;
+    o.onRetry({
+      type: 'retrying',
+      operator: o.operator,
+      operation: 'connect',
+      attempt: attempts,
+      delayMs: 0,
+      error: e,
+    });
+  };
+  client.on('error', onError);
+  try {
+    if (client.status === 'wait') client.connect().catch(() => {}); // errors arrive as 'error' events too
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off('ready', ready);
+        client.disconnect(); // or ioredis goes on reconnecting for an instance that never started
+        reject(new RedisUnavailableError(o.operator, o.url, o.timeoutMs, last));
+      }, o.timeoutMs);
+      const ready = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('ready', ready);
+    });
+    if (attempts > 0)
+      o.onRetry({ type: 'recovered', operator: o.operator, operation: 'connect', attempts: attempts + 1 });
+  } finally {
+    client.off('error', onError);
+  }
+}
 
 /** What a Redis operator reports while Redis is unreachable, and once it is back. */
 export type RedisRetryEvent =

@@ -5,7 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import type { RedisRetryEvent } from '../../actors/index.ts';
 import { FencedOutputError } from '../../src/index.ts';
 import { freshDatabase, openDatabase, type TestDatabase } from '../setup/redis.ts';
-import { startRedisProcess } from '../setup/redis-process.ts';
+import { freePort, startRedisProcess } from '../setup/redis-process.ts';
 import { record, startOutput } from './redis-output-kit.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -113,4 +113,28 @@ test('Redis restarted during an apply: the apply retries with backoff, reports i
   // Window 2 again (a replay after a failure): skipped, the data stays what window 2 wrote.
   await out.window(2, [record('k', 2, 99)]);
   expect(await db.client.hget('r:avg:k', 'cpu')).toBe('20');
+});
+
+test('Redis down when the output starts: setup waits for it; never there: a clear SLUICE_REDIS_UNAVAILABLE', async () => {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}/0`;
+  const events: RedisRetryEvent[] = [];
+  const starting = startOutput({ url, prefix: 's', onRetry: (e) => events.push(e) }, 3);
+  while (!events.some((e) => e.type === 'retrying')) await new Promise((r) => setTimeout(r, 10));
+  const redis = await startRedisProcess({ port });
+  cleanups.push(() => redis.stop());
+  const out = await starting;
+  cleanups.push(() => out.op.teardown());
+  expect(events.at(-1)).toMatchObject({ type: 'recovered', operation: 'connect' });
+  await out.window(1, [record('k', 1, 5)]);
+  const db = await openDatabase(url, 0);
+  cleanups.push(() => db.close());
+  expect(await db.client.hget('s:avg:k', 'cpu')).toBe('5');
+
+  const nowhere = `redis://127.0.0.1:${await freePort()}/0`;
+  await expect(
+    startOutput({ url: nowhere, connectTimeoutMs: 300, onRetry: () => {} }, 1),
+  ).rejects.toMatchObject({
+    code: 'SLUICE_REDIS_UNAVAILABLE',
+  });
 });
