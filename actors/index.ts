@@ -26,7 +26,12 @@ export {
   type RedisStreamReadingsProps,
   type RedisStreamReadingsState,
 } from './redis/redis-stream-readings.ts';
-export { backoffMs, type RedisRetryEvent, type RedisRetryListener } from './redis/retry.ts';
+export {
+  backoffMs,
+  type RedisRetryEvent,
+  type RedisRetryListener,
+  RedisUnavailableError,
+} from './redis/retry.ts';
 export { SequenceSource, type SequenceSourceProps } from './sequence-source.ts';
 export { type AlertMessageProps, alertMessageId, headerValue } from './smtp/alert-message.ts';
 export { AlertConfigError, SmtpRejectedError } from './smtp/errors.ts';
