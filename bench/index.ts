@@ -14,6 +14,7 @@ import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { largeStateSection } from './large-state.ts';
 import { localitySection } from './locality.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
+import { metricsCostSection } from './metrics-cost.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { partitionsSection } from './partitions.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
@@ -34,6 +35,7 @@ const SECTIONS: readonly Section[] = [
   localitySection,
   largeStateSection,
   redisWritesSection,
+  metricsCostSection,
 ];
 
 async function main(): Promise<void> {

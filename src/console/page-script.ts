@@ -131,8 +131,9 @@ export const SCRIPT = String.raw`'use strict';
     plan.channels.forEach(function (c) {
       var from = key(c.from), to = key(c.to);
       var id = from + '->' + to;
-      if (!edges[id]) { edges[id] = { id: id, from: from, to: to, rate: 0, full: 0, fused: c.fused, streams: {} }; list.push(edges[id]); }
-      var m = metricsOf[c.id] || { perSecond: 0, fullRatio: 0 };
+      if (!edges[id]) { edges[id] = { id: id, from: from, to: to, rate: 0, full: 0, fused: c.fused, counted: true, streams: {} }; list.push(edges[id]); }
+      var m = metricsOf[c.id] || { perSecond: 0, fullRatio: 0, counted: true };
+      if (!m.counted) edges[id].counted = false;
       edges[id].rate += m.perSecond; edges[id].full = Math.max(edges[id].full, m.fullRatio); edges[id].streams[c.stream] = true;
     });
     for (var round = 0; round < nodes.length; round++) {
@@ -163,13 +164,13 @@ export const SCRIPT = String.raw`'use strict';
     g.edges.forEach(function (e) {
       var a = g.byKey[e.from], b = g.byKey[e.to];
       var x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-      var color = e.full > 0.5 ? '#e53935' : e.full > 0.05 ? '#f9a825' : e.rate > 0 ? '#43a047' : '#9aa3ae';
+      var color = e.full > 0.5 ? '#e53935' : e.full > 0.05 ? '#f9a825' : e.rate > 0 || !e.counted ? '#43a047' : '#9aa3ae';
       var p = el('path', { d: 'M' + x1 + ',' + y1 + ' C' + mx + ',' + y1 + ' ' + mx + ',' + y2 + ' ' + x2 + ',' + y2,
         fill: 'none', stroke: color, 'stroke-width': 1.2 + Math.log10(1 + e.rate) / 1.5, 'data-edge': e.id,
         'data-rate': Math.round(e.rate), 'data-backpressure': e.full.toFixed(2) }, svg);
       if (e.fused) p.setAttribute('stroke-dasharray', '5 4');
       el('title', {}, p, Object.keys(e.streams).join(', ') + ': ' + fmt(e.rate) + ' tuples/s, mailbox full ' + Math.round(e.full * 100) + ' % of the time');
-      el('text', { x: mx, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', fill: '#555' }, svg, fmt(e.rate) + '/s' + (e.full > 0.05 ? ' · bp ' + Math.round(e.full * 100) + '%' : ''));
+      el('text', { x: mx, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', fill: '#555' }, svg, !e.counted ? 'fused' : fmt(e.rate) + '/s' + (e.full > 0.05 ? ' · bp ' + Math.round(e.full * 100) + '%' : ''));
     });
     g.nodes.forEach(function (n) {
       var m = state.collapsed ? opM[n.key] : actorM[n.key];
@@ -180,7 +181,10 @@ export const SCRIPT = String.raw`'use strict';
       el('text', { x: 8, y: 16, 'font-weight': 'bold' }, grp, n.key + (state.collapsed && n.actors.length > 1 ? ' ×' + n.actors.length : ''));
       if (m) {
         var rate = n.kind === 'input' ? m.outPerSecond : m.inPerSecond;
-        el('text', { x: 8, y: 32, 'data-rate': Math.round(rate) }, grp, (n.kind === 'input' ? 'out ' : 'in ') + fmt(rate) + '/s · total ' + fmt(n.kind === 'input' ? m.tuplesOut : m.tuplesIn));
+        // Fed only by fused streams (not counted by default): no input rate to show.
+        var fusedIn = n.kind !== 'input' && g.edges.some(function (e) { return e.to === n.key; }) &&
+          g.edges.every(function (e) { return e.to !== n.key || !e.counted; });
+        el('text', { x: 8, y: 32, 'data-rate': Math.round(rate) }, grp, fusedIn ? 'in: fused (not counted)' : (n.kind === 'input' ? 'out ' : 'in ') + fmt(rate) + '/s · total ' + fmt(n.kind === 'input' ? m.tuplesOut : m.tuplesIn));
         el('text', { x: 8, y: 48 }, grp, 'p99 ' + ms(m.latency.p99Ms) + ' · mailbox ' + m.mailbox + (m.restarts ? ' · ↻' + m.restarts : ''));
       }
       if (n.container !== null && n.container !== undefined && !state.collapsed) {

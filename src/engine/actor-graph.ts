@@ -20,7 +20,7 @@ export class ActorGraph {
   /** Non-input actors in topological order (the scheduler walks it backwards). */
   operatorActors: OperatorActor[] = [];
   private readonly batchSize: number;
-  /** Tuples across fused channels, by channel id (metrics on); outlives the actors, as channels do. */
+  /** Tuples across fused channels, by channel id (`metrics: { fusedTuples: true }`); outlives the actors. */
   readonly fusedCounts = new Map<number, { tuples: number }>();
 
   constructor(
@@ -31,7 +31,7 @@ export class ActorGraph {
       batchSize?: number;
       checkpointWindowCount: number;
       replayFrom?: 'buffers' | 'sources';
-      metrics?: boolean;
+      metrics?: boolean | { fusedTuples?: boolean };
       /**
        * Containers: the channel object for a channel of the plan (a cross-thread end where the other actor
        * lives in another container); undefined for an ordinary in-thread channel.
@@ -43,7 +43,8 @@ export class ActorGraph {
     const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
     for (const ch of plan.channels) {
       if (ch.fused) {
-        if (options.metrics !== false) this.fusedCounts.set(ch.id, { tuples: 0 });
+        if (typeof options.metrics === 'object' && options.metrics.fusedTuples)
+          this.fusedCounts.set(ch.id, { tuples: 0 });
         continue;
       }
       const operator = plan.actors.find((a) => a.id === ch.from.actor)?.operator ?? ch.from.actor;

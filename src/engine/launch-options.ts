@@ -33,9 +33,11 @@ export interface LaunchOptions extends ApplicationAttributes {
   batchSize?: number;
   /**
    * Per-actor and per-window metrics (`run.metrics()`, docs/observability.md). Default true; false leaves
-   * only the counts the engine always keeps (`run.stats()`).
+   * only the counts the engine always keeps (`run.stats()`). Tuples are counted per batch, so tuples across
+   * a fused (thread-local) stream, which has no batches, are counted only with `{ fusedTuples: true }`: a
+   * count per tuple, a few percent of a fused pipeline's throughput.
    */
-  metrics?: boolean;
+  metrics?: boolean | { fusedTuples?: boolean };
   /** Rewrites the physical plan before it runs (the test kit wraps operator classes to inject faults). */
   instrument?: (plan: PhysicalPlan) => PhysicalPlan;
   /**

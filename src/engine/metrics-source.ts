@@ -24,7 +24,7 @@ export function metricsSource(
     plan,
     actors: () => graph.actors.map(view),
     channel: (id) => graph.channels.get(id),
-    fusedTuples: (id) => graph.fusedCounts.get(id)?.tuples ?? 0,
+    fusedTuples: (id) => graph.fusedCounts.get(id)?.tuples,
     ...windows,
   };
 }

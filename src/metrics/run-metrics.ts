@@ -233,9 +233,8 @@ export class RunMetrics {
     const seconds = (now - this.lastTick) / 1000;
     this.lastTick = now;
     for (const e of this.edges) {
-      const tuples = e.plan.fused
-        ? this.source.fusedTuples(e.plan.id)
-        : (this.source.channel(e.plan.id)?.tuples ?? 0);
+      const tuples =
+        (e.plan.fused ? this.source.fusedTuples(e.plan.id) : this.source.channel(e.plan.id)?.tuples) ?? 0;
       e.perSecond = Math.max(0, tuples - e.lastTuples) / seconds;
       e.lastTuples = tuples;
       e.fullRatio = e.samples > 0 ? e.full / e.samples : 0;

@@ -31,8 +31,8 @@ export interface MetricsSource {
   actors(): readonly SourceActor[];
   /** A queued channel, by plan channel id (undefined for fused ones). */
   channel(id: number): SourceChannel | undefined;
-  /** Tuples that crossed a fused channel (0 when fused channels are not counted). */
-  fusedTuples(id: number): number;
+  /** Tuples that crossed a fused channel; undefined when fused channels are not counted (the default). */
+  fusedTuples(id: number): number | undefined;
   liveWindow(): number;
   doneWindow(): number;
   committed(): number;

@@ -22,7 +22,10 @@ export interface CustomMetricValue {
 }
 
 interface Counted {
-  /** Tuples this actor read from its inputs (queued: counted per batch; fused: as the upstream emitted). */
+  /**
+   * Tuples this actor read from its input streams, counted per batch where they are written. Fused
+   * (thread-local) inputs count only with `metrics: { fusedTuples: true }` (see EdgeMetrics.counted).
+   */
   tuplesIn: number;
   tuplesOut: number;
   inPerSecond: number;
@@ -61,6 +64,8 @@ export interface EdgeMetrics {
   from: string;
   to: string;
   fused: boolean;
+  /** False for a fused edge unless launched with `metrics: { fusedTuples: true }`: its tuples read 0. */
+  counted: boolean;
   tuples: number;
   perSecond: number;
   /** Unread batches (0 for fused edges). */

@@ -6,7 +6,11 @@ import { Collected, countingApp } from './apps.ts';
 describe('run.metrics()', () => {
   it('counts tuples per actor, operator and edge (queued and fused), and the operators own metrics', async () => {
     const into = new Collected<number>();
-    const { run } = await runToEnd(countingApp(into), { windows: 12, checkpointWindowCount: 4 });
+    const { run } = await runToEnd(countingApp(into), {
+      windows: 12,
+      checkpointWindowCount: 4,
+      metrics: { fusedTuples: true },
+    });
     const m = run.metrics();
     const op = (name: string) => m.operators.find((o) => o.operator === name)!;
     const total = 12 * 100;
@@ -15,8 +19,12 @@ describe('run.metrics()', () => {
     expect(op('count').tuplesIn).toBe(total);
     expect(op('count').actors).toEqual(['count#0', 'count#1']);
     expect(op('count:unifier').tuplesIn).toBe(total);
-    // 'doubled' is fused: counted as it crosses the link, not per batch.
-    expect(m.edges.find((e) => e.stream === 'doubled')).toMatchObject({ fused: true, tuples: total });
+    // 'doubled' is fused: with fusedTuples, counted as it crosses the link (it has no batches).
+    expect(m.edges.find((e) => e.stream === 'doubled')).toMatchObject({
+      fused: true,
+      counted: true,
+      tuples: total,
+    });
     expect(op('sink').tuplesIn).toBe(total);
     // this.metric(): counters sum over the partitions, the gauge takes the largest.
     expect(op('count').custom.seen_tuples).toEqual({ kind: 'counter', value: total });
@@ -25,6 +33,20 @@ describe('run.metrics()', () => {
     expect(perPartition.map((a) => a.custom.seen_tuples!.value).reduce((s, v) => s + v)).toBe(total);
     expect(m.committed).toBe(12);
     expect(m.commitLag).toBe(0);
+  });
+
+  it('does not count tuples across fused streams by default (no per-tuple work)', async () => {
+    const { run } = await runToEnd(countingApp(new Collected<number>()), { windows: 3 });
+    const m = run.metrics();
+    expect(m.edges.find((e) => e.stream === 'doubled')).toMatchObject({
+      fused: true,
+      counted: false,
+      tuples: 0,
+    });
+    const numbers = m.edges.filter((e) => e.stream === 'numbers');
+    expect(numbers.every((e) => e.counted && !e.fused)).toBe(true);
+    expect(numbers.reduce((s, e) => s + e.tuples, 0)).toBe(300);
+    expect(m.operators.find((o) => o.operator === 'sink')!.tuplesIn).toBe(0);
   });
 
   it('times every window at every actor and counts checkpoints with their duration and bytes', async () => {
