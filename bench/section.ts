@@ -21,6 +21,8 @@ export interface BenchOptions {
 export interface SectionReport {
   readonly lines: readonly string[];
   readonly figures: Readonly<Record<string, number | string>>;
+  /** Results that are wrong, not slow (a checksum that differs): printed, and the bench exits 1. */
+  readonly wrong?: readonly string[];
 }
 
 /** One part of the bench (the case study, the mailbox hop; later checkpoint overhead, recovery time). */
