@@ -20,7 +20,7 @@ import { partitionsSection } from './partitions.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { redisWritesSection } from './redis-writes.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
-import type { BenchOptions, Section } from './section.ts';
+import type { BenchOptions, Section, SectionReport } from './section.ts';
 import { slowSinkSection } from './slow-sink.ts';
 
 const SECTIONS: readonly Section[] = [
@@ -96,7 +96,17 @@ async function main(): Promise<void> {
       : SECTIONS.filter((s) => s.title.toLowerCase().startsWith(only.toLowerCase()));
   if (sections.length === 0) throw new Error(`--only ${only}: no section title starts with it`);
   for (const section of sections) {
-    const report = await section.run(options);
+    let report: SectionReport;
+    try {
+      report = await section.run(options);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      process.exitCode = 1;
+      report = { lines: [`  FAILED: ${message}`], figures: { [`failed: ${section.title}`]: message } };
+    }
+    if (report.wrong && report.wrong.length > 0) process.exitCode = 1;
+  // A section that throws is marked (`failed: <title>` in the JSON) and the others still run and print:
+  // one broken section never loses the rest. A wrong result (or a failure) makes the exit code 1.
     Object.assign(figures, report.figures);
     if (!values.json) {
       console.log(`\n${section.title}`);

@@ -67,8 +67,10 @@ function lunchTest(name: string, schedule: KillStep[], app: AppUnderTest = caseS
     const work = workDir('redis-lunch');
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const [source, a, b] = [await database(), await database(), await database()];
-    await append(source.client, 'readings', 0, 400);
-    const writer = growStream(source.client, 'readings', 400, 50);
+    // 25 windows' worth before the start, then 2,500 a second (the copies take 1,000 a second each):
+    // the stream stays ahead of both, so each window holds its 40 readings in both copies.
+    await append(source.client, 'readings', 0, 1000);
+    const writer = growStream(source.client, 'readings', 1000, 50);
     cleanups.push(async () => void (await writer.stop()));
     const smtp = await startSmtpServer();
     cleanups.push(() => smtp.stop());
