@@ -95,6 +95,8 @@ async function main(): Promise<void> {
       ? SECTIONS
       : SECTIONS.filter((s) => s.title.toLowerCase().startsWith(only.toLowerCase()));
   if (sections.length === 0) throw new Error(`--only ${only}: no section title starts with it`);
+  // A section that throws is marked (`failed: <title>` in the JSON) and the others still run and print:
+  // one broken section never loses the rest. A wrong result (or a failure) makes the exit code 1.
   for (const section of sections) {
     let report: SectionReport;
     try {
@@ -105,8 +107,6 @@ async function main(): Promise<void> {
       report = { lines: [`  FAILED: ${message}`], figures: { [`failed: ${section.title}`]: message } };
     }
     if (report.wrong && report.wrong.length > 0) process.exitCode = 1;
-  // A section that throws is marked (`failed: <title>` in the JSON) and the others still run and print:
-  // one broken section never loses the rest. A wrong result (or a failure) makes the exit code 1.
     Object.assign(figures, report.figures);
     if (!values.json) {
       console.log(`\n${section.title}`);
