@@ -4,7 +4,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { cutArb, faultScheduleArb } from './arbitraries.ts';
 import { type CompareOptions, describeDifference, firstDifference, streamOf } from './compare.ts';
-import { describeFault, type Fault, isCut } from './faults.ts';
+import { describeFault, type Fault, isContainerFault, isCut } from './faults.ts';
 import type { SinkOutputs } from './output-recorder.ts';
 import { runWithFaults, type TestRunOptions } from './run-with-faults.ts';
 
@@ -50,6 +50,8 @@ export interface ChaosVerdict {
   /** Runs in which an actor was restored from a checkpoint (window > 0). */
   restoredRuns: number;
   faultsFired: number;
+  /** Of those, containers killed or hung (runs on containers only). */
+  containerFaultsFired?: number;
   /** On failure: the smallest fault schedule found and what went wrong. */
   counterexample?: { faults: Fault[]; problem: string };
   /**
@@ -94,6 +96,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const plan = planPhysical(app.dag());
   let restoredRuns = 0;
   let faultsFired = 0;
+  let containerFaultsFired = 0;
   // Counts each run for onProgress: the runs after the first failure are fast-check shrinking it.
   const tried = { done: 0, shrinkSteps: 0, failed: false };
   const counted =
@@ -118,6 +121,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
       const expected = await referenceFor(faults);
       const actual = await runWithFaults(app, { ...base, ...onContainers, faults });
       faultsFired += actual.faultsFired.length;
+      containerFaultsFired += actual.faultsFired.filter(isContainerFault).length;
       if (actual.restoredAt.some((w) => w > 0)) restoredRuns++;
       if (actual.error) throw new Error(`the run failed: ${actual.error.message}`);
       const d = firstDifference(expected.outputs, actual.outputs, options);
@@ -127,7 +131,8 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   );
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
   const boundaryDependence = await boundaryCheck(app, uncut.outputs, plan, { ...base, seed, options });
-  const tally = { seed, runs, restoredRuns, faultsFired, boundaryDependence };
+  const onThreads = containers > 1 ? { containerFaultsFired } : {};
+  const tally = { seed, runs, restoredRuns, faultsFired, ...onThreads, boundaryDependence };
   if (!details.failed) {
     if (boundaryDependence && options.boundaryIndependent) {
       const problem = `the output depends on window boundaries: ${boundaryDependence.difference}`;
@@ -174,7 +179,9 @@ export function describeVerdict(v: ChaosVerdict): string {
     const note = v.boundaryDependence
       ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates, and of merged partitions unless compared per key (--key); otherwise check that its input operators keep what they owe in state`
       : '';
-    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
+    const containers =
+      v.containerFaultsFired === undefined ? '' : ` (${v.containerFaultsFired} container kills or hangs)`;
+    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired${containers}, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
   }
   const faults = v.counterexample!.faults.map(describeFault).join('; ') || 'no faults';
   return `FAILED with seed ${v.seed}: ${v.counterexample!.problem}\n  smallest fault schedule: ${faults}`;

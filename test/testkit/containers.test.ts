@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { planPhysical } from '../../src/index.ts';
 import {
+  chaos,
   describeDifference,
+  describeVerdict,
   type Fault,
   faultScheduleArb,
   firstDifference,
@@ -55,8 +57,26 @@ test('runWithFaults on 2 containers: a kill, a hang, a throw and a relaunch leav
   expect(actual.replayMismatches).toEqual([]);
   expect(new Set(actual.faultsFired)).toEqual(new Set(faults));
   expect(actual.relaunches).toBe(1);
-  expect(actual.restoredAt.some((w) => w > 0), 'restored from a checkpoint').toBe(true);
+  expect(
+    actual.restoredAt.some((w) => w > 0),
+    'restored from a checkpoint',
+  ).toBe(true);
   expect(expected.outputs.get('sink')?.size).toBe(10);
+}, 240_000);
+
+test('chaos on 2 containers: schedules with container faults, compared with a run in one thread', async () => {
+  const verdict = await chaos(app, {
+    runs: 2,
+    seed: 7, // schedules that kill containers at windows 5 and 6
+    windows: 6,
+    maxFaults: 2,
+    containers: 2,
+    module: MODULE,
+  });
+  expect(verdict.ok, describeVerdict(verdict)).toBe(true);
+  expect(verdict.runs).toBe(2);
+  expect(verdict.containerFaultsFired).toBeGreaterThan(0);
+  expect(describeVerdict(verdict)).toMatch(/\(\d+ container kills or hangs\)/);
 }, 240_000);
 
 test('container faults are ignored in one thread', async () => {
