@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Application } from '../api/application.ts';
 import { OperatorFailure } from '../engine/failure.ts';
 import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
-import { findRestoreWindow } from '../engine/restore.ts';
+import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
 import { containerOf } from '../plan/containers.ts';
@@ -13,6 +13,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerFailure } from './errors.ts';
+import { type CrossLink, connect, crossLinks, downstreamClosure } from './links.ts';
 import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
 import type { ContainerSupervision } from './supervision.ts';
 
@@ -59,6 +60,8 @@ export class ContainerRun implements HandleListener {
   private settle: ((o: Outcome) => void) | undefined;
   private readonly fired = new Set<ContainerFault>();
   private readonly moduleUrl: string;
+  private readonly links: CrossLink[];
+  private pendingRestart: { attempt: number; delayMs: number } | undefined;
 
   constructor(
     private readonly app: Application,
@@ -69,6 +72,7 @@ export class ContainerRun implements HandleListener {
     private readonly supervision: ContainerSupervision,
   ) {
     this.finalWindow = options.windows ?? Number.POSITIVE_INFINITY;
+    this.links = crossLinks(plan);
     const m = options.module;
     this.moduleUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
   }
@@ -76,19 +80,30 @@ export class ContainerRun implements HandleListener {
   /** Attempts until the run is done, killed, or a failure escalates (thrown). */
   async execute(): Promise<void> {
     let reason: 'windows' | 'stop' | 'failure' = 'windows';
+    const watch = setInterval(
+      () => this.checkHeartbeats(),
+      Math.max(50, this.supervision.heartbeatTimeoutMs / 4),
+    );
     try {
-      for (let first = true; ; first = false) {
-        const outcome = await this.attempt(first);
-        await this.terminateAll();
-        if (outcome.kind !== 'failed') break;
-        await this.restartAfter(outcome.failure);
+      let outcome = await this.attempt(true);
+      while (outcome.kind === 'failed') {
+        const delayMs = this.decide(outcome.failure);
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         if (this.killed) break;
+        // Only the failed container and those downstream of it, when that is not all of them; else all.
+        const partial = await this.replaceSome(outcome.failure);
+        if (partial !== undefined) outcome = partial;
+        else {
+          await this.terminateAll();
+          outcome = await this.attempt(false);
+        }
       }
       reason = this.stopRequested ? 'stop' : 'windows';
     } catch (e) {
       reason = 'failure';
       throw e;
     } finally {
+      clearInterval(watch);
       await this.terminateAll();
       if (!this.killed) {
         this.emit({
@@ -101,7 +116,8 @@ export class ContainerRun implements HandleListener {
     }
   }
 
-  private async restartAfter(failure: OperatorFailure | ContainerFailure): Promise<void> {
+  /** Asks the supervision; returns the backoff, or throws the failure when it escalates. */
+  private decide(failure: OperatorFailure | ContainerFailure): number {
     this.emit(failureEvent(failure));
     const decision =
       this.options.checkpointWindowCount === 0
@@ -112,45 +128,55 @@ export class ContainerRun implements HandleListener {
       throw failure;
     }
     this.restarts++;
-    const committed = this.commits.committedWindow;
-    this.emit({
-      type: 'restart',
-      actors: this.plan.actors.map((a) => a.id),
-      window: committed,
-      attempt: decision.attempt,
-      delayMs: decision.delayMs,
-    });
-    if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+    this.pendingRestart = { attempt: decision.attempt, delayMs: decision.delayMs };
+    return decision.delayMs;
   }
 
-  /** One life of the containers: from the newest common checkpoint until done or the first failure. */
-  private async attempt(first: boolean): Promise<Outcome> {
-    const started = performance.now();
-    const outcome = new Promise<Outcome>((resolve) => {
+  /** A new life for the containers: the outcome that the next failure, the end or a kill settles. */
+  private newLife(): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
       this.settle = (o) => {
         this.settle = undefined;
         this.live = false;
         resolve(o);
       };
     });
+  }
+
+  private restartEvent(actors: readonly string[], window: number): void {
+    const p = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
+    this.emit({ type: 'restart', actors, window, attempt: p.attempt, delayMs: p.delayMs });
+  }
+
+  /** One life of the containers: from the newest common checkpoint until done or the first failure. */
+  private async attempt(first: boolean): Promise<Outcome> {
+    const started = performance.now();
+    const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
     const epochMs = await this.prepareStore();
     const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
+    if (!first)
+      this.restartEvent(
+        this.plan.actors.map((a) => a.id),
+        r,
+      );
     this.commits.start(this.plan, r);
     this.doneWindow = r;
-    this.handles = this.spawn(r);
+    const all = new Set(this.plan.actors.map((a) => containerOf(a)));
+    this.handles = this.spawn(r, all, []);
     const deployed = (async () => {
-      const planned = await Promise.all(this.handles.map((h) => h.api.actorIds()));
-      const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
-      for (const [i, ids] of planned.entries()) {
-        if (ids.join(',') !== expected)
-          throw new Error(`internal: container ${i} planned the application differently`);
-      }
-      const config = this.deployConfig(r, replayableFrom, epochMs);
-      const ports = this.connect();
-      const logged = await Promise.all(this.handles.map((h, i) => h.deploy(config, this.store, ports[i]!)));
+      await this.checkPlanned(this.handles);
+      const config = this.deployConfig(r, r, replayableFrom, epochMs);
+      const { ports } = connect(
+        this.links,
+        this.options.containers,
+        new Set(this.handles.map((h) => h.container)),
+      );
+      const logged = await Promise.all(
+        this.handles.map((h) => h.deploy(config, this.store, ports[h.container]!)),
+      );
       return Math.max(r, ...logged);
     })();
     const lastLogged = await Promise.race([deployed, outcome]);
@@ -174,14 +200,65 @@ export class ContainerRun implements HandleListener {
       });
     }
     if (this.stopRequested) void this.proposeStop();
-    const watch = setInterval(
-      () => this.checkHeartbeats(),
-      Math.max(50, this.supervision.heartbeatTimeoutMs / 4),
-    );
-    try {
-      return await outcome;
-    } finally {
-      clearInterval(watch);
+    return outcome;
+  }
+
+  /**
+   * Replaces the failed container and every container downstream of it, leaving the others running: the
+   * replaced actors restore at the newest checkpoint they all have, and the live producers feeding them
+   * replay what they kept since the commit into new ports. Undefined when that would be every container
+   * (or the failure names no container): then all restart.
+   */
+  private async replaceSome(failure: OperatorFailure | ContainerFailure): Promise<Outcome | undefined> {
+    const failed =
+      failure instanceof ContainerFailure
+        ? failure.container
+        : this.plan.actors.find((a) => a.id === failure.actorId)?.container;
+    if (failed === undefined || this.killed) return undefined;
+    const set = downstreamClosure(this.links, [failed]);
+    if (set.size >= this.handles.length) return undefined;
+    const started = performance.now();
+    const outcome = this.newLife();
+    const ids = this.plan.actors.filter((a) => set.has(containerOf(a))).map((a) => a.id);
+    await Promise.all([...set].map((c) => this.handles[c]!.terminate()));
+    const epochMs = await this.prepareStore();
+    const { window: r } = await newestValidCheckpoint(this.store, ids);
+    const committed = this.commits.committedWindow;
+    if (r < committed) return undefined; // a damaged snapshot: only a restart of everything can fall back
+    this.restartEvent(ids, r);
+    const fresh = this.spawn(r, set, this.handles);
+    this.handles = fresh;
+    const replaced = fresh.filter((h) => set.has(h.container));
+    const deployed = (async () => {
+      await this.checkPlanned(replaced);
+      const replayableFrom = Math.min(
+        committed,
+        ((await this.store.getMeta('replayableFrom')) as number) ?? 0,
+      );
+      const config = this.deployConfig(r, committed, replayableFrom, epochMs);
+      const { ports, rewire } = connect(this.links, this.options.containers, set);
+      await Promise.all(replaced.map((h) => h.deploy(config, this.store, ports[h.container]!)));
+      for (const { container, channel, port } of rewire) {
+        await this.handles[container]!.api.rewire(channel, Comlink.transfer(port, [port]));
+      }
+      return true as const;
+    })();
+    const ready = await Promise.race([deployed, outcome]);
+    if (ready !== true) return ready;
+    this.live = true;
+    for (const h of replaced) void h.api.start();
+    this.doneWindow = Math.min(this.doneWindow, r);
+    this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
+    if (this.stopRequested) void this.proposeStop();
+    return outcome;
+  }
+
+  private async checkPlanned(handles: readonly ContainerHandle[]): Promise<void> {
+    const planned = await Promise.all(handles.map((h) => h.api.actorIds()));
+    const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
+    for (const [i, ids] of planned.entries()) {
+      if (ids.join(',') !== expected)
+        throw new Error(`internal: container ${handles[i]!.container} planned the application differently`);
     }
   }
 
@@ -196,9 +273,11 @@ export class ContainerRun implements HandleListener {
     return epochMs;
   }
 
-  private spawn(r: number): ContainerHandle[] {
+  /** New handles for the containers in `set`; the others stay as they are in `keep`. */
+  private spawn(r: number, set: ReadonlySet<number>, keep: readonly ContainerHandle[]): ContainerHandle[] {
     const n = this.options.containers;
     return Array.from({ length: n }, (_, c) => {
+      if (!set.has(c)) return keep[c]!;
       const actors = this.plan.actors.filter((a) => containerOf(a) === c).map((a) => a.id);
       const data = {
         module: this.moduleUrl,
@@ -210,11 +289,12 @@ export class ContainerRun implements HandleListener {
     });
   }
 
-  private deployConfig(r: number, replayableFrom: number, epochMs: number): DeployConfig {
+  private deployConfig(r: number, committed: number, replayableFrom: number, epochMs: number): DeployConfig {
     const o = this.options;
     const virtual = o.virtualTime;
     return {
       restoreWindow: r,
+      committed,
       replayableFrom,
       epoch: this.epoch,
       epochMs,
@@ -227,25 +307,6 @@ export class ContainerRun implements HandleListener {
       batchSize: o.batchSize,
       heartbeatMs: Math.max(20, Math.min(500, this.supervision.heartbeatTimeoutMs / 6)),
     };
-  }
-
-  /** A MessagePort pair per channel whose ends are in different containers. */
-  private connect(): { out: Record<number, MessagePort>; in: Record<number, MessagePort> }[] {
-    const ports = this.handles.map(() => ({
-      out: {} as Record<number, MessagePort>,
-      in: {} as Record<number, MessagePort>,
-    }));
-    const byId = new Map(this.plan.actors.map((a) => [a.id, a]));
-    for (const ch of this.plan.channels) {
-      if (ch.fused) continue;
-      const from = containerOf(byId.get(ch.from.actor)!);
-      const to = containerOf(byId.get(ch.to.actor)!);
-      if (from === to) continue;
-      const pair = new MessageChannel();
-      ports[from]!.out[ch.id] = pair.port1;
-      ports[to]!.in[ch.id] = pair.port2;
-    }
-    return ports;
   }
 
   // ---- what containers report ---------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { SluiceError } from '../core/errors.ts';
 import type { Actor, ActorSnapshot } from '../engine/actor.ts';
 import { ActorGraph } from '../engine/actor-graph.ts';
@@ -17,6 +18,7 @@ import { Waker, yieldToEventLoop } from '../engine/waker.ts';
 import { RealTimeWindows, VirtualTimeWindows } from '../engine/window-generator.ts';
 import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import { PortChannelOut } from './port-channel.ts';
 import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
 
 const SLICE_MS = 10;
@@ -105,9 +107,10 @@ export class ContainerRuntime implements ActorHost {
     this.hasInputs = this.graph.inputActors.length > 0;
     let lastLogged = Number.POSITIVE_INFINITY;
     for (const a of this.graph.inputActors) lastLogged = Math.min(lastLogged, r + a.replayLog.size);
-    this.checkpoints.committed = r;
+    // The application's commit: r itself at a launch, older when only some containers were replaced.
+    this.checkpoints.committed = this.config.committed;
     this.checkpoints.replayableFrom = this.config.replayableFrom;
-    this.committed = r;
+    this.committed = this.config.committed;
     this.doneWindow = r;
     this.applicationDone = r;
     this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
@@ -161,6 +164,11 @@ export class ContainerRuntime implements ActorHost {
     this.committed = w;
     this.checkpoints.commit(w);
     this.waker.wake();
+  }
+
+  rewire(channelId: number, port: MessagePort): void {
+    const channel = this.graph.channels.get(channelId);
+    if (channel instanceof PortChannelOut) channel.rewire(port);
   }
 
   /** A drill: the actor fails now, in its current window, as if its operator threw. */

@@ -60,7 +60,8 @@ const api = {
     const wake = () => runtime?.wake();
     const channelFor = (ch: { id: number }, capacity: number, source: Channel['source']) => {
       const out = ports.out[ch.id];
-      if (out) return new PortChannelOut(ch.id, capacity, out, wake, source);
+      if (out)
+        return new PortChannelOut(ch.id, capacity, out, wake, source, config.checkpointWindowCount > 0);
       const inbound = ports.in[ch.id];
       if (inbound) return new PortChannelIn(ch.id, capacity, inbound, wake);
       return undefined;
@@ -92,6 +93,11 @@ const api = {
 
   setFinalWindow(w: number): void {
     runtime?.setFinalWindow(w);
+  },
+
+  /** The consumer of channel `channelId` was replaced: replay what is kept into its new port. */
+  rewire(channelId: number, port: MessagePort): void {
+    runtime?.rewire(channelId, port);
   },
 
   failActor(actorId: string, reason: string): void {

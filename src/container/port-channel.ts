@@ -22,9 +22,8 @@ import { TupleNotEncodableError } from '../transport/errors.ts';
  * container slows its producers and memory stays bounded. Markers are appended regardless of room (as
  * in-thread), so a window's end never waits; that overshoot is at most a couple of markers.
  *
- * Recovery restarts every container from the committed checkpoint (docs: Containers), so nothing crossing
- * threads is kept for replay: the consumer's container replays it from the upstream's restored state and
- * the input operators' window logs.
+ * When a consumer's container is replaced, its producer (in a container that lives on) replays what it
+ * kept since the commit into a new port (`rewire`); see ARCHITECTURE.md, Containers.
  */
 
 /** On the port: a marker or an encoded batch (producer → consumer), or credits (consumer → producer). */
@@ -33,38 +32,66 @@ export type PortMessage =
   | { readonly k: 0 | 2; readonly w: number }
   | { readonly credit: number };
 
-/** The producer's end: encodes and posts; its room is the credit the consumer granted. */
+/**
+ * The producer's end: encodes and posts; its room is the credit the consumer granted. With `retain`
+ * (checkpoints on) it keeps what it posted, encoded, until the window is committed: when the consumer's
+ * container is replaced, `rewire` hands it a new port and replays that log into it (the restored consumer
+ * skips the windows its checkpoint holds), as an in-thread channel rewinds its cursor.
+ */
 export class PortChannelOut extends Channel {
   private unacked = 0;
+  private sent: Exclude<PortMessage, { credit: number }>[] = [];
+  private port: MessagePort;
 
   constructor(
     id: number,
     capacity: number,
-    private readonly port: MessagePort,
+    port: MessagePort,
     private readonly wake: () => void,
     private readonly from?: ChannelSource,
+    private readonly keep = false,
   ) {
     super(id, capacity, false, from);
+    this.port = port;
+    this.listen(port);
+  }
+
+  private listen(port: MessagePort): void {
     port.on('message', (m: PortMessage) => {
-      if ('credit' in m) {
-        const wasFull = this.unacked >= this.capacity;
-        this.unacked -= m.credit;
-        if (wasFull && this.unacked < this.capacity) this.wake();
-      }
+      if (port !== this.port || !('credit' in m)) return;
+      const wasFull = this.unacked >= this.capacity;
+      this.unacked -= m.credit;
+      if (wasFull && this.unacked < this.capacity) this.wake();
     });
   }
 
   override append(message: Message): void {
     this.unacked++;
     if (message.kind !== DATA) {
-      this.port.postMessage({ k: message.kind, w: message.window });
+      const marker = { k: message.kind, w: message.window } as const;
+      if (this.keep) this.sent.push(marker);
+      this.port.postMessage(marker);
       return;
     }
     const bytes = this.encodeBatch(message.tuples, message.window);
-    // encodeBatch without a slab returns bytes that own their buffer: move it, do not copy it.
+    // encodeBatch without a slab returns bytes that own their buffer: move it, do not copy it — unless it
+    // is kept for a replay, then the port gets a copy.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const b = owned ? bytes : bytes.slice();
-    this.port.postMessage({ k: DATA, w: message.window, b }, [b.buffer as ArrayBuffer]);
+    if (this.keep) {
+      this.sent.push({ k: DATA, w: message.window, b });
+      this.port.postMessage({ k: DATA, w: message.window, b });
+    } else this.port.postMessage({ k: DATA, w: message.window, b }, [b.buffer as ArrayBuffer]);
+  }
+
+  /** The consumer's container was replaced: post everything kept since the commit to its new port. */
+  rewire(port: MessagePort): void {
+    this.port.close();
+    this.port = port;
+    this.listen(port);
+    this.unacked = this.sent.length;
+    for (const m of this.sent) port.postMessage(m);
+    this.wake();
   }
 
   private encodeBatch(tuples: readonly unknown[], window: number): Uint8Array {
@@ -86,15 +113,21 @@ export class PortChannelOut extends Channel {
     return 0;
   }
 
-  override get buffered(): number {
-    return 0;
-  }
-
   override read(): Message {
     throw new Error(`internal: channel ${this.id} is read in another container`);
   }
 
-  override purgeThrough(): void {}
+  /** Committed windows are never replayed. */
+  override purgeThrough(w: number): void {
+    let i = 0;
+    while (i < this.sent.length && this.sent[i]!.w <= w) i++;
+    if (i > 0) this.sent = this.sent.slice(i);
+  }
+
+  override get buffered(): number {
+    return this.sent.length;
+  }
+
   override rewindAfter(): void {}
   override truncateAfter(): void {}
 

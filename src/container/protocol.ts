@@ -38,6 +38,8 @@ export interface FailureInfo {
 /** What a container needs to host its part of the plan (everything but the ports is plain data). */
 export interface DeployConfig {
   readonly restoreWindow: number;
+  /** The application's committed window (≤ restoreWindow). */
+  readonly committed: number;
   readonly replayableFrom: number;
   readonly epoch: number;
   readonly epochMs: number;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { launch, OperatorFailure, RestartStrategy } from '../../src/index.ts';
 import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
+import chainApp from './apps/chain.ts';
 import slowApp from './apps/slow.ts';
 import sumsApp from './apps/sums.ts';
 
@@ -15,7 +16,7 @@ const WINDOWS = 12;
 const dirs: string[] = [];
 
 afterEach(() => {
-  for (const v of ['SUMS_OUT', 'SUMS_HANG', 'SUMS_THROW', 'SUMS_DRILL_WINDOW', 'SLOW_PROGRESS'])
+  for (const v of ['CHAIN_OUT', 'SUMS_OUT', 'SUMS_HANG', 'SUMS_THROW', 'SUMS_DRILL_WINDOW', 'SLOW_PROGRESS'])
     delete process.env[v];
   for (const d of dirs.splice(0)) removeDir(d);
 });
@@ -115,6 +116,40 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   expect(failures).toContainEqual(expect.stringMatching(/sent no heartbeat for \d+ ms \(limit 1500 ms\)/));
   expect(run.stats().restarts).toBe(failures.length);
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
+}, 180_000);
+
+test('a killed container is replaced alone with those downstream of it; live upstream containers replay into it', async () => {
+  const CHAIN = new URL('./apps/chain.ts', import.meta.url);
+  const ref = scratch();
+  process.env.CHAIN_OUT = join(ref, 'out');
+  const undisturbed = await launch(chainApp, {
+    store: join(ref, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+  });
+  await undisturbed.done;
+  const dir = scratch();
+  process.env.CHAIN_OUT = join(dir, 'out');
+  const restarts: (readonly string[])[] = [];
+  const run = await launch(chainApp, {
+    containers: 3,
+    module: CHAIN,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    faults: [
+      { kind: 'container', container: 2, window: 4 },
+      { kind: 'container', container: 1, window: 8 },
+    ],
+  });
+  expect(run.plan.actors.map((a) => `${a.id}@${a.container}`)).toEqual(['numbers@0', 'sums@1', 'files@2']);
+  run.on('status', (e) => {
+    if (e.type === 'restart') restarts.push(e.actors);
+  });
+  await run.done;
+  // The sink's container alone, then the middle one with the sink; the source's container never.
+  expect(restarts).toEqual([['files'], ['sums', 'files']]);
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(readWindowFiles(join(ref, 'out')));
 }, 180_000);
 
 test('an operator failing in a container restarts the containers; past the intensity it escalates', async () => {

@@ -3,13 +3,16 @@
  * channel's credit, so only backpressure keeps the source from running ahead. With SLOW_PROGRESS set
  * (a directory), each side writes how far it got to a file there, for the test to compare live.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { application, InputOperator, Operator } from 'sluice';
 
 const progress = (name: string, n: number) => {
   const dir = process.env.SLOW_PROGRESS;
-  if (dir) writeFileSync(join(dir, name), String(n));
+  if (!dir) return;
+  // Written whole, then renamed: a reader never sees a truncated file.
+  writeFileSync(join(dir, `${name}.tmp`), String(n));
+  renameSync(join(dir, `${name}.tmp`), join(dir, name));
 };
 
 class Numbers extends InputOperator<{ next: number }> {

@@ -10,7 +10,7 @@ import { application, Operator, type OperatorContext } from 'sluice';
 import { FileSink } from '../../../actors/file-sink.ts';
 import { SequenceSource } from '../../../actors/sequence-source.ts';
 
-class Sums extends Operator<{ sums: Record<string, number> }> {
+export class Sums extends Operator<{ sums: Record<string, number> }> {
   private ctx!: OperatorContext;
   readonly out = this.output<{ key: number; sum: number; n: number }>();
   readonly in = this.input<number>((n) => {
