@@ -24,6 +24,7 @@ import {
   MailboxAlert,
   PrereqAverage,
   RedisAverageOutput,
+  type RedisRetryEvent,
   RedisStreamReadings,
   SmtpAlert,
   SumPartials,
@@ -34,6 +35,16 @@ export const config = machineDataConfig();
 
 /** What the outputs' retry callbacks saw (the progress line reports an outage). */
 export const health = { redisRetrying: false, smtpRetrying: false, retries: 0 };
+
+function redisRetry(e: RedisRetryEvent): void {
+  health.redisRetrying = e.type === 'retrying';
+  if (health.redisRetrying) health.retries++;
+}
+
+function smtpRetry(): void {
+  health.smtpRetrying = true;
+  health.retries++;
+}
 
 export default application(
   'machine-data',
@@ -50,7 +61,7 @@ export default application(
       const readings = dag.add('readings', RedisStreamReadings, {
         url: c.readingsStream,
         readingsPerWindow: c.readingsPerWindow,
-        onRetry: (e) => void ((health.redisRetrying = e.type === 'retrying'), health.retries++),
+        onRetry: redisRetry,
       });
       dag.stream('generate_dimension', readings.out, dimensions.in).locality('container').roundRobin();
       const bad = dag.add('bad_entries', FileSink, { dir: join(c.out, 'bad-entries') });
@@ -86,7 +97,7 @@ export default application(
           RedisAverageOutput,
           {
             url: c.redisUrl,
-            onRetry: (e) => void ((health.redisRetrying = e.type === 'retrying'), health.retries++),
+            onRetry: redisRetry,
           },
           app,
         )
@@ -102,7 +113,7 @@ export default application(
             ...mail,
             url: c.smtpUrl,
             outbox: join(c.out, 'outbox'),
-            onRetry: () => void ((health.smtpRetrying = true), health.retries++),
+            onRetry: smtpRetry,
             onSent: () => void (health.smtpRetrying = false),
           },
           app,
