@@ -126,12 +126,18 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
         timeoutMs: this.props.connectTimeoutMs ?? 30_000,
         onRetry: this.report,
       });
-      // A first read before the first window: a restored instance usually replays at once.
+      // Read ahead in full before the first window: a restored instance replays at once, and a replay
+      // that runs out of read-ahead spins on empty calls until the next read lands (the runtime fails a
+      // replay that stays empty for 100,000 calls; a restart then starts over from the checkpoint).
       const setupRetry = {
         ...this.retryOptions('XREAD'),
         giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
       };
-      this.append(await withRetry(() => this.read(0), setupRetry));
+      while (this.buffered() < this.prefetch()) {
+        const entries = await withRetry(() => this.read(0), setupRetry);
+        this.append(entries);
+        if (entries.length === 0) break;
+      }
       this.pump = this.readAhead().catch(() => {});
     } catch (e) {
       // A setup that fails gets no teardown: close the connection here.
