@@ -49,6 +49,9 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     windows: options.windows,
     checkpointWindowCount: options.checkpointEvery,
     replayFrom: options.replayFrom,
+    // Someone watching wants every operator's count: fused streams too (a count per tuple there).
+    metrics:
+      options.metrics !== undefined || options.console !== undefined ? { fusedTuples: true } : undefined,
     instrument: actorDrill?.launch.instrument,
     containers: options.containers,
     module: actorDrill?.launch.module ?? appFile,
