@@ -66,7 +66,10 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     .command('run')
     .description('run an application in this process until its windows are done or Ctrl-C')
     .argument('<app>', 'the application module (.ts or .js) whose default export is an application')
-    .option('--store <dir>', 'snapshot store directory (default ./.sluice/<app name>)')
+    .option(
+      '--store <dir>',
+      'snapshot store directory (default ./.sluice/<app name>), or redis://HOST:PORT[/DB]',
+    )
     .option(
       '--window-ms <ms>',
       "streaming window length in milliseconds, ≥ 1 (default: the application's streamingWindowMs, else 500)",

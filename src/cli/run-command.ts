@@ -3,7 +3,7 @@
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
 import { resolve } from 'node:path';
-import { launch, planPhysical, StorePlanMismatchError } from '../index.ts';
+import { launch, planPhysical, RedisSnapshotStore, StorePlanMismatchError } from '../index.ts';
 import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
 import { EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
@@ -34,7 +34,12 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const cwd = options.cwd ?? process.cwd();
   const app = await loadApp(appPath, cwd);
   const log = createLogger({ json: options.json });
-  const store = resolve(cwd, options.store ?? `.sluice/${app.name}`);
+  // --store redis://HOST:PORT[/DB] puts the snapshots in Redis (keys {APP name}:...); a killed run's store
+  // lease runs out within 10 s, so a relaunch waits that long for it before reporting the store locked.
+  const redisStore = /^rediss?:\/\//.test(options.store ?? '')
+    ? new RedisSnapshotStore(options.store!, { name: app.name, leaseMs: 10_000, lockWaitMs: 11_000 })
+    : undefined;
+  const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${app.name}`);
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
   containerDrills(drills, options.containers);
@@ -44,7 +49,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   // Before the launch: an address in use or refused leaves the store untouched.
   const observers = await startObservers(app.name, options, log);
   const run = await launch(app, {
-    store,
+    store: redisStore ?? store,
     streamingWindowMs: options.windowMs,
     windows: options.windows,
     checkpointWindowCount: options.checkpointEvery,
