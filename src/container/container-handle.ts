@@ -80,6 +80,11 @@ export class ContainerHandle {
     return this.api.deploy(config, Comlink.transfer(events.port2, transfer), storeChannel.port2, ports);
   }
 
+  /** terminate() was called: whatever it reports now is moot. */
+  get ended(): boolean {
+    return this.terminating;
+  }
+
   notify(notice: MainNotice): void {
     this.events?.postMessage(notice);
   }

@@ -62,6 +62,7 @@ export class ContainerRun implements HandleListener {
   private readonly moduleUrl: string;
   private readonly links: CrossLink[];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
+  private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
 
   constructor(
     private readonly app: Application,
@@ -140,7 +141,22 @@ export class ContainerRun implements HandleListener {
         this.live = false;
         resolve(o);
       };
+      // A container that failed while no life was pending (during a backoff) and still runs.
+      // (A container we ended for a drill or a missed heartbeat is still dead: its failure stands.)
+      const queued = this.queued.filter(
+        (q) =>
+          this.handles.includes(q.handle) &&
+          (!q.handle.ended || (q.outcome.kind === 'failed' && q.outcome.failure instanceof ContainerFailure)),
+      );
+      this.queued = [];
+      if (queued.length > 0) this.settle(queued[0]!.outcome);
     });
+  }
+
+  /** Settles the pending life with a failure of `handle`, or keeps it for the next life. */
+  private failedIn(handle: ContainerHandle, outcome: Outcome): void {
+    if (this.settle) this.settle(outcome);
+    else this.queued.push({ handle, outcome });
   }
 
   private restartEvent(actors: readonly string[], window: number): void {
@@ -332,7 +348,7 @@ export class ContainerRun implements HandleListener {
         this.emit(e.event);
         return;
       case 'failed':
-        this.settle?.({ kind: 'failed', failure: operatorFailure(e.failure) });
+        this.failedIn(h, { kind: 'failed', failure: operatorFailure(e.failure) });
         return;
       case 'finished':
         h.finished = true;
@@ -345,7 +361,7 @@ export class ContainerRun implements HandleListener {
 
   died(h: ContainerHandle, reason: string, cause?: unknown): void {
     if (!this.handles.includes(h)) return;
-    this.settle?.({
+    this.failedIn(h, {
       kind: 'failed',
       failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause),
     });
@@ -376,7 +392,8 @@ export class ContainerRun implements HandleListener {
   }
 
   private checkHeartbeats(): void {
-    if (!this.live) return;
+    // Also while containers are being deployed or rewired (a live producer could hang then too).
+    if (this.settle === undefined) return;
     const now = performance.now();
     const limit = this.supervision.heartbeatTimeoutMs;
     for (const h of this.handles) {
