@@ -65,7 +65,11 @@ export {
 } from './storage/errors.ts';
 export { LevelSnapshotStore } from './storage/level-snapshot-store.ts';
 export { MemorySnapshotStore } from './storage/memory-snapshot-store.ts';
-export { RedisSnapshotStore, type RedisSnapshotStoreOptions } from './storage/redis-snapshot-store.ts';
+export {
+  RedisSnapshotStore,
+  type RedisSnapshotStoreOptions,
+  StoreUnreachableError,
+} from './storage/redis-snapshot-store.ts';
 export { StoreLeaseLostError } from './storage/redis-store-lock.ts';
 export type { SnapshotStore } from './storage/snapshot-store.ts';
 export { RestartStrategy };

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { SluiceError } from '../core/errors.ts';
 import { SnapshotCorruptError } from './errors.ts';
 import { isLeaseLost, LEASE_CHECK, RedisStoreLock, StoreLeaseLostError } from './redis-store-lock.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
@@ -58,6 +59,22 @@ return #ws`;
 // KEYS: lock, meta  ARGV: token, key, frame
 const PUT_META = `${LEASE_CHECK}return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])`;
 
+/** open() could not connect to the Redis server of a RedisSnapshotStore. */
+export class StoreUnreachableError extends SluiceError {
+  constructor(
+    readonly location: string,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? ` (${cause.message})` : '';
+    super(
+      'SLUICE_STORE_UNREACHABLE',
+      `Cannot connect to the Redis snapshot store at ${location}${detail}. Check that Redis is running ` +
+        'there and reachable from this machine, or give --store a directory.',
+      { cause },
+    );
+  }
+}
+
 export type RedisSnapshotStoreOptions = {
   /** Key namespace (the hash tag); default the URL's `?name=` or "sluice". One store per name. */
   name?: string;
@@ -108,9 +125,15 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     // No offline queue: with Redis down an operation fails (and the run's store retry/restart applies)
     // instead of waiting in memory for a reconnection.
     const redis = new Redis(url.toString(), { lazyConnect: true, enableOfflineQueue: false });
-    redis.on('error', (err: Error) => this.#onWarning(`${this.location}: ${err.message}`));
+    let lastError: Error | undefined;
+    redis.on('error', (err: Error) => {
+      lastError = err;
+      this.#onWarning(`${this.location}: ${err.message}`);
+    });
     try {
-      await redis.connect();
+      await redis.connect().catch((err: unknown) => {
+        throw new StoreUnreachableError(this.location, lastError ?? err);
+      });
       const lock = new RedisStoreLock(redis, this.keys.lock, this.location, this.#leaseMs, this.#onWarning);
       await lock.acquire(this.#lockWaitMs);
       this.#redis = redis;

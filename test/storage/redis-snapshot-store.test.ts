@@ -87,6 +87,16 @@ describe('RedisSnapshotStore', () => {
     expect(await db.client.get('{app}:lock')).toBe(next.lock!.token);
   });
 
+  it('reports a Redis it cannot reach as SLUICE_STORE_UNREACHABLE, naming the store', async () => {
+    const { freePort } = await import('../setup/redis-process.ts');
+    const unreachable = store(`redis://127.0.0.1:${await freePort()}/0`);
+    const error = await unreachable.open().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SLUICE_STORE_UNREACHABLE' });
+    expect((error as Error).message).toMatch(
+      /Cannot connect to the Redis snapshot store at redis:\/\/127\.0\.0\.1:\d+\/0 .*ECONNREFUSED/,
+    );
+  });
+
   it('keeps stores with different names apart in one database, and says where it is without the password', async () => {
     const db = await database();
     const a = store(db.url, { name: 'a' });
