@@ -16,7 +16,16 @@ const WINDOWS = 12;
 const dirs: string[] = [];
 
 afterEach(() => {
-  for (const v of ['CHAIN_OUT', 'SUMS_OUT', 'SUMS_HANG', 'SUMS_THROW', 'SUMS_DRILL_WINDOW', 'SLOW_PROGRESS'])
+  for (const v of [
+    'CHAIN_OUT',
+    'SUMS_EXIT',
+    'SUMS_UNCAUGHT',
+    'SUMS_OUT',
+    'SUMS_HANG',
+    'SUMS_THROW',
+    'SUMS_DRILL_WINDOW',
+    'SLOW_PROGRESS',
+  ])
     delete process.env[v];
   for (const d of dirs.splice(0)) removeDir(d);
 });
@@ -149,6 +158,45 @@ test('a killed container is replaced alone with those downstream of it; live ups
   await run.done;
   // The sink's container alone, then the middle one with the sink; the source's container never.
   expect(restarts).toEqual([['files'], ['sums', 'files']]);
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(readWindowFiles(join(ref, 'out')));
+}, 180_000);
+
+test('a container whose worker exits or throws an uncaught error is replaced; the output is unchanged', async () => {
+  const CHAIN = new URL('./apps/chain.ts', import.meta.url);
+  const ref = scratch();
+  process.env.CHAIN_OUT = join(ref, 'out');
+  const undisturbed = await launch(chainApp, {
+    store: join(ref, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+  });
+  await undisturbed.done;
+  const dir = scratch();
+  process.env.CHAIN_OUT = join(dir, 'out');
+  process.env.SUMS_EXIT = join(dir, 'exit-marker');
+  process.env.SUMS_UNCAUGHT = join(dir, 'uncaught-marker');
+  const failures: string[] = [];
+  const run = await launch(chainApp, {
+    containers: 3,
+    module: CHAIN,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+  });
+  run.on('status', (e) => {
+    if (e.type === 'failure') failures.push(e.error.message);
+  });
+  await run.done;
+  expect(failures).toContainEqual(
+    expect.stringMatching(
+      /^container 1 \(actors sums\) failed after window \d+: its worker exited with code 7/,
+    ),
+  );
+  expect(failures).toContainEqual(
+    expect.stringMatching(
+      /^container 1 \(actors sums\) failed after window \d+: threw an uncaught error: uncaught in a container/,
+    ),
+  );
   expect(readWindowFiles(join(dir, 'out'))).toEqual(readWindowFiles(join(ref, 'out')));
 }, 180_000);
 

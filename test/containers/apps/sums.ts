@@ -2,7 +2,8 @@
  * Numbers from two partitioned sources, keyed running sums in two partitions, exactly-once window files:
  * an application whose stages spread over containers. SUMS_OUT names the output directory; SUMS_HANG a
  * marker file: the first sums actor to reach window SUMS_HANG_WINDOW (default 6) creates it and spins
- * forever (once across restarts): an operator stuck in synchronous code. SUMS_THROW likewise throws.
+ * forever (once across restarts): an operator stuck in synchronous code. SUMS_THROW likewise throws,
+ * SUMS_EXIT exits the worker (code 7), SUMS_UNCAUGHT throws outside any operator call (uncaught).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { application, Operator, type OperatorContext } from 'sluice';
@@ -39,6 +40,15 @@ export class Sums extends Operator<{ sums: Record<string, number> }> {
         'SUMS_THROW',
         () => {
           throw new Error('injected: sums fail once');
+        },
+      ],
+      ['SUMS_EXIT', () => process.exit(7)],
+      [
+        'SUMS_UNCAUGHT',
+        () => {
+          setImmediate(() => {
+            throw new Error('uncaught in a container');
+          });
         },
       ],
     ] as const) {
