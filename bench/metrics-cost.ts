@@ -81,7 +81,7 @@ export const metricsCostSection: Section = {
     }
     const readings = totalReadings(w);
     const lines = [
-      `  ${w.windows} windows × ${w.readingsPerWindow} readings = ${readings.toLocaleString('en')} readings per run; medians of ${o.runs} interleaved rounds, fresh processes, [min–max]`,
+      `  ${w.windows} windows × ${w.readingsPerWindow} readings = ${readings.toLocaleString('en')} readings per run; medians of ${o.runs} interleaved rounds, ${o.isolate ? 'fresh processes' : 'in this process'}, [min–max]`,
     ];
     const figures: Record<string, number> = {};
     for (const v of VARIANTS) {
