@@ -218,7 +218,9 @@ function containerLaunch(app: Application, options: TestRunOptions) {
     finish(recorder: OutputRecorder, firedInThisThread: Fault[], reached: number): Fault[] {
       try {
         readRecordings(dir, recorder);
-        const killed = kills.filter((f) => f.window <= reached);
+        // A container with no actors never reaches a window: its kill never fires.
+        const hosts = new Set(Object.values(containerOf));
+        const killed = kills.filter((f) => f.window <= reached && hosts.has(f.container));
         return [...firedInThisThread, ...firedFaults(dir, faults), ...killed];
       } finally {
         rmSync(dir, { recursive: true, force: true });
