@@ -29,13 +29,14 @@ const LOCALITIES: Record<MdLayout, Record<'gen' | 'prereq' | 'inter' | 'out', Lo
 };
 
 /**
- * Folds what reaches its one input into the RecordChecksum in its props, once per window (window-fenced
- * like an exactly-once sink: a replayed window is not folded in twice). One input each, so that a fused
- * layout can fuse them too.
+ * Folds what reaches its one input into the RecordChecksum in its props, once per window: an exactly-once
+ * sink of an aggregate (like a transaction that accumulates and commits at the window's end): the window's
+ * terms go into a pending checksum on arrival, merged into `into` at endWindow unless that window was
+ * applied already (a replay). One input each, so that a fused layout can fuse them too.
  */
 abstract class ChecksumSink<T> extends Operator<{}, { into: RecordChecksum }> {
-  readonly in = this.input<T>((t) => this.pending.push(t));
-  private pending: T[] = [];
+  readonly in = this.input<T>((t) => this.fold(this.pending, t));
+  private pending = new RecordChecksum();
   private window = 0;
   private lastApplied = 0;
 
@@ -43,14 +44,14 @@ abstract class ChecksumSink<T> extends Operator<{}, { into: RecordChecksum }> {
 
   override beginWindow(w: number): void {
     this.window = w;
+    this.pending = new RecordChecksum();
   }
 
   override endWindow(): void {
     if (this.lastApplied < this.window) {
-      for (const t of this.pending) this.fold(this.props.into, t);
+      this.props.into.merge(this.pending);
       this.lastApplied = this.window;
     }
-    this.pending = [];
   }
 }
 

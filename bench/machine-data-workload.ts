@@ -58,6 +58,14 @@ export class RecordChecksum {
     this.alerts++;
   }
 
+  /** Adds another checksum's terms (a window's, folded in once the window is applied). */
+  merge(o: RecordChecksum): void {
+    this.value = (this.value + o.value) % MOD;
+    this.records += o.records;
+    this.alerts += o.alerts;
+    this.tuples += o.tuples;
+  }
+
   toString(): string {
     return `${this.value}:${this.records}:${this.alerts}:${this.tuples}`;
   }
