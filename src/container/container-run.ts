@@ -1,3 +1,4 @@
+/// <reference path="./comlink.d.ts" />
 import { EventEmitter } from 'node:events';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';

@@ -1,3 +1,4 @@
+/// <reference path="./comlink.d.ts" />
 /**
  * A container: the module a worker thread runs (started by worker-bootstrap.ts). It loads the application
  * module itself (application code never crosses threads), plans it exactly as the main thread did, and
