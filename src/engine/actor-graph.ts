@@ -14,6 +14,8 @@ import { ChannelWriter, type Outlet } from './outlets.ts';
  */
 export class ActorGraph {
   readonly channels = new Map<number, Channel>();
+  /** Fused channels' links, kept across recoveries so that emit stays one function (see FusedLink). */
+  private readonly links = new Map<number, FusedLink>();
   readonly byId = new Map<string, Actor>();
   actors: Actor[] = [];
   inputActors: InputActor[] = [];
@@ -102,8 +104,15 @@ export class ActorGraph {
       if (ch.from.actor !== plan.id) continue;
       let outlet: Outlet;
       if (ch.fused) {
-        const counted = this.fusedCounts.get(ch.id);
-        outlet = new FusedLink(this.byId.get(ch.to.actor) as OperatorActor, ch.to.port, counted);
+        // Both ends of a fused channel are always replaced together: the link is kept and rebound.
+        const downstream = this.byId.get(ch.to.actor) as OperatorActor;
+        let link = this.links.get(ch.id);
+        if (link) link.rebind(downstream, ch.to.port);
+        else {
+          link = new FusedLink(downstream, ch.to.port, this.fusedCounts.get(ch.id));
+          this.links.set(ch.id, link);
+        }
+        outlet = link;
       } else {
         const writer = new ChannelWriter(this.channels.get(ch.id)!, this.batchSize);
         actor.writers.push(writer);

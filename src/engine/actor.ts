@@ -255,5 +255,11 @@ export abstract class Actor {
   dispose(): void {
     this.disposed = true;
     for (const w of this.writers) w.discard();
+    // Fused links outlive this instance (rebound to its replacement): what it still emits (a late async
+    // endWindow) must not reach them.
+    for (const port of this.outputPorts) (this.operator as any)[port].emit = dropLate;
   }
 }
+
+/** The emit of a replaced instance's ports. */
+function dropLate(): void {}
