@@ -8,6 +8,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { afterRecoverySection } from './after-recovery.ts';
 import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
@@ -30,6 +31,7 @@ const SECTIONS: readonly Section[] = [
   replayBuffersSection,
   partitionsSection,
   recoveryTimeSection,
+  afterRecoverySection,
   outputFencingSection,
   slowSinkSection,
   localitySection,

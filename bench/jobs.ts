@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Locality } from '../src/index.ts';
+import { type AfterRecoveryJob, runAfterRecovery } from './after-recovery-run.ts';
 import type { KeyEncoding, Workload } from './case-study-workload.ts';
 import { runHandLoop } from './hand-loop.ts';
 import { runHop } from './hop-pipeline.ts';
@@ -24,7 +25,8 @@ export type Job =
       replayFrom?: 'buffers' | 'sources';
     }
   | { kind: 'hop'; tuples: 'numbers' | 'objects'; windows: number }
-  | { kind: 'partitioned'; partitions: number; workload: Workload };
+  | { kind: 'partitioned'; partitions: number; workload: Workload }
+  | ({ kind: 'after-recovery' } & AfterRecoveryJob);
 
 export interface JobResult extends Timed {
   /** `value:averages:tuples` of the AverageChecksum (empty for a hop). */
@@ -37,6 +39,8 @@ export interface JobResult extends Timed {
   readonly gcMs?: number;
   /** CPU time the process used during the run, all threads (less sensitive to other load than `ms`). */
   readonly cpuMs?: number;
+  /** Garbage collections during the measured part (after-recovery runs). */
+  readonly gcCount?: number;
   /** The process's peak resident set size, in MB (run in a fresh process, it is the run's). */
   readonly peakRssMb?: number;
 }
@@ -55,6 +59,11 @@ export async function runJob(job: Job): Promise<JobResult> {
       cpuMs: r.cpuMs,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
+  }
+  if (job.kind === 'after-recovery') {
+    const r = await runAfterRecovery(job);
+    const { ms, cpuMs, gcs, checksum, recoveries } = r;
+    return { ms, cpuMs, gcCount: gcs, checksum, tuples: recoveries, snapshots: 0, commits: 0 };
   }
   if (job.kind === 'partitioned') {
     const r = await runPartitioned(job.partitions, job.workload);
