@@ -71,8 +71,11 @@ export function decodeFrame(bytes: Uint8Array, limits?: DecodeLimits): ClusterFr
   }
   const record = value as Record<string, unknown>;
   const type = record.t;
-  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type))
-    throw bad(`unknown type ${JSON.stringify(type)}`.slice(0, 80));
+  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) {
+    // Not JSON.stringify(type): a peer's bigint would make it throw a TypeError (found by the fuzz test).
+    const shown = typeof type === 'string' ? JSON.stringify(type).slice(0, 60) : `of type ${typeof type}`;
+    throw bad(`unknown type ${shown}`);
+  }
   const shape = SHAPES[type as FrameType];
   const keys = Object.keys(record);
   if (keys.length !== Object.keys(shape).length + 1)

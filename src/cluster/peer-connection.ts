@@ -129,8 +129,15 @@ export class PeerConnection {
         throw new ClusterProtocolError('SLUICE_CLUSTER_BAD_FRAME', 'text message (frames are binary CBOR)');
       frame = decodeFrame(data, this.#limits);
     } catch (err) {
-      if (!(err instanceof ClusterProtocolError)) throw err;
-      this.refuse(err);
+      // Anything thrown while decoding a peer's bytes closes that connection; it must never escape into
+      // ws's event handler, where it would crash the process.
+      this.refuse(
+        err instanceof ClusterProtocolError
+          ? err
+          : new ClusterProtocolError('SLUICE_CLUSTER_BAD_FRAME', `undecodable frame: ${String(err)}`, {
+              cause: err,
+            }),
+      );
       return;
     }
     if (frame.t === 'ping') this.send({ t: 'pong', seq: frame.seq });

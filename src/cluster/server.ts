@@ -130,8 +130,11 @@ export class ClusterServer {
         this.#onEvent({ event: 'open', remote });
         this.#o.onPeer?.(peer);
       } catch (err) {
-        if (!(err instanceof ClusterProtocolError)) throw err;
-        refuse(err);
+        refuse(
+          err instanceof ClusterProtocolError
+            ? err
+            : new ClusterProtocolError('SLUICE_CLUSTER_BAD_HANDSHAKE', String(err), { cause: err }),
+        );
       }
     });
     ws.send(encodeChallenge(serverNonce));

@@ -90,6 +90,8 @@ describe('limited CBOR decode of cluster frames', () => {
       { t: 'data', stream: 's', seq: 1, batch: 'not bytes' },
       { t: 'toString', seq: 1 },
       { t: '__proto__', seq: 1 },
+      { t: 2n ** 64n, seq: 1 },
+      { t: 1.5, seq: 1 },
       'ping',
       null,
     ];
