@@ -17,6 +17,8 @@ export interface ObserveOptions {
   metricsToken?: string;
   console?: string;
   consoleToken?: string;
+  /** Runs on containers do not collect metrics yet (their actors' counters stay in the workers). */
+  containers?: number;
 }
 
 export interface Observers {
@@ -34,6 +36,11 @@ export async function startObservers(
   const snapshot = (): MetricsSnapshot | undefined => run?.metrics();
   const closers: (() => Promise<void>)[] = [];
   const secret = process.env.SLUICE_SECRET || undefined;
+  if (options.containers !== undefined && (options.metrics !== undefined || options.console !== undefined)) {
+    throw new CliError(
+      '--metrics and --console are not available with --containers yet: run without --containers to watch the application',
+    );
+  }
   try {
     if (options.metrics !== undefined) {
       const m = await serveMetrics(options.metrics, application, snapshot, options.metricsToken ?? secret);

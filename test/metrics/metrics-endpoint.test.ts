@@ -136,6 +136,21 @@ describe('sluice run --metrics', () => {
     expect(existsSync(`${tmp.dir}/refused`), 'the store was not created').toBe(false);
   });
 
+  it('is refused with --containers, which does not collect metrics yet (exit 2, one line)', async () => {
+    const r = await sluice([
+      'run',
+      'examples/max-cpu/app.ts',
+      '--store',
+      `${tmp.dir}/containers`,
+      '--containers',
+      '2',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sluice: --metrics and --console are not available with --containers yet/);
+  });
+
   it('off loopback with a token: 401 without it, 200 with it', async () => {
     const token = 'a-token-of-sixteen-chars';
     const p = startSluice(
