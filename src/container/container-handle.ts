@@ -26,6 +26,8 @@ export class ContainerHandle {
   done: number;
   tuples = 0;
   finished = false;
+  /** Its actors were set up and scheduled (start() was called). */
+  started = false;
   lastBeat = Number.POSITIVE_INFINITY;
   operators: OperatorStats[] = [];
   private events: MessagePort | undefined;

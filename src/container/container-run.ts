@@ -1,10 +1,9 @@
 /// <reference path="./comlink.d.ts" />
 import { EventEmitter } from 'node:events';
-import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Application } from '../api/application.ts';
-import { OperatorFailure } from '../engine/failure.ts';
+import { describe, OperatorFailure } from '../engine/failure.ts';
 import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { RunStats, StatusEvent } from '../engine/status.ts';
@@ -14,7 +13,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerFailure } from './errors.ts';
-import { type CrossLink, connect, crossLinks, downstreamClosure } from './links.ts';
+import { type CrossLink, connect, crossLinks, downstreamClosure, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
 import type { ContainerSupervision } from './supervision.ts';
 
@@ -30,11 +29,6 @@ type Outcome =
   | { kind: 'done' }
   | { kind: 'killed' }
   | { kind: 'failed'; failure: OperatorFailure | ContainerFailure };
-
-/** The default container count where one is asked for without a number: one per core. */
-export function defaultContainers(): number {
-  return Math.max(1, cpus().length);
-}
 
 /**
  * An application run over containers, driven from the main thread: it owns the store (one LevelDB owner:
@@ -192,14 +186,14 @@ export class ContainerRun implements HandleListener {
         new Set(this.handles.map((h) => h.container)),
       );
       const logged = await Promise.all(
-        this.handles.map((h) => h.deploy(config, this.store, ports[h.container]!)),
+        this.handles.map((h) => this.deploy(h, r, config, ports[h.container]!)),
       );
       return Math.max(r, ...logged);
     })();
-    const lastLogged = await Promise.race([deployed, outcome]);
+    const lastLogged = await Promise.race([deployed.catch(asOutcome), outcome]);
     if (typeof lastLogged !== 'number') return lastLogged;
     this.live = true;
-    for (const h of this.handles) void h.api.start();
+    for (const h of this.handles) this.start(h);
     if (first) {
       this.emit({
         type: 'started',
@@ -233,7 +227,9 @@ export class ContainerRun implements HandleListener {
         : this.plan.actors.find((a) => a.id === failure.actorId)?.container;
     if (failed === undefined || this.killed) return undefined;
     const set = downstreamClosure(this.links, [failed]);
-    if (set.size >= this.handles.length) return undefined;
+    // Everything, or containers that never started (a failure while deploying): all of them restart.
+    if (set.size >= this.handles.length || this.handles.some((h) => !set.has(h.container) && !h.started))
+      return undefined;
     const started = performance.now();
     const outcome = this.newLife();
     const ids = this.plan.actors.filter((a) => set.has(containerOf(a))).map((a) => a.id);
@@ -254,20 +250,35 @@ export class ContainerRun implements HandleListener {
       );
       const config = this.deployConfig(r, committed, replayableFrom, epochMs);
       const { ports, rewire } = connect(this.links, this.options.containers, set);
-      await Promise.all(replaced.map((h) => h.deploy(config, this.store, ports[h.container]!)));
+      await Promise.all(replaced.map((h) => this.deploy(h, r, config, ports[h.container]!)));
       for (const { container, channel, port } of rewire) {
         await this.handles[container]!.api.rewire(channel, Comlink.transfer(port, [port]));
       }
       return true as const;
     })();
-    const ready = await Promise.race([deployed, outcome]);
+    const ready = await Promise.race([deployed.catch(asOutcome), outcome]);
     if (ready !== true) return ready;
     this.live = true;
-    for (const h of replaced) void h.api.start();
+    for (const h of replaced) this.start(h);
     this.doneWindow = Math.min(this.doneWindow, r);
     this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
+  }
+
+  private start(h: ContainerHandle): void {
+    h.started = true;
+    void h.api.start();
+  }
+
+  /**
+   * A container that cannot restore its actors (an operator's constructor threw, a snapshot failed to
+   * load) failed like one that died: restarted within the intensity, then escalated.
+   */
+  private deploy(h: ContainerHandle, r: number, config: DeployConfig, ports: PortsOf): Promise<number> {
+    return h.deploy(config, this.store, ports).catch((e: unknown) => {
+      throw new ContainerFailure(h.container, h.actors, r, `could not restore its actors: ${describe(e)}`, e);
+    });
   }
 
   private async checkPlanned(handles: readonly ContainerHandle[]): Promise<void> {
@@ -463,6 +474,12 @@ export class ContainerRun implements HandleListener {
   private emit(event: StatusEvent): void {
     this.events.emit('status', event);
   }
+}
+
+/** A container that could not restore is a failure outcome; anything else is a bug: thrown. */
+function asOutcome(e: unknown): Outcome {
+  if (e instanceof ContainerFailure) return { kind: 'failed', failure: e };
+  throw e;
 }
 
 function operatorFailure(info: FailureInfo): OperatorFailure {

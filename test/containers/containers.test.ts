@@ -168,7 +168,7 @@ test('a killed container is replaced alone with those downstream of it; live ups
   expect(readWindowFiles(join(dir, 'out'))).toEqual(readWindowFiles(join(ref, 'out')));
 }, 180_000);
 
-test('a container whose worker exits or throws an uncaught error is replaced; the output is unchanged', async () => {
+test('a container that cannot build its actors, whose worker exits or throws uncaught, is replaced; the output is unchanged', async () => {
   const CHAIN = new URL('./apps/chain.ts', import.meta.url);
   const ref = scratch();
   process.env.CHAIN_OUT = join(ref, 'out');
@@ -182,6 +182,7 @@ test('a container whose worker exits or throws an uncaught error is replaced; th
   process.env.CHAIN_OUT = join(dir, 'out');
   process.env.SUMS_EXIT = join(dir, 'exit-marker');
   process.env.SUMS_UNCAUGHT = join(dir, 'uncaught-marker');
+  process.env.SUMS_INIT_FAIL = join(dir, 'init-marker');
   const failures: string[] = [];
   const run = await launch(chainApp, {
     containers: 3,
@@ -203,6 +204,10 @@ test('a container whose worker exits or throws an uncaught error is replaced; th
     expect.stringMatching(
       /^container 1 \(actors sums\) failed after window \d+: threw an uncaught error: uncaught in a container/,
     ),
+  );
+  // Before all that: the container could not even build its actors (initialState threw), once.
+  expect(failures[0]).toMatch(
+    /^container 1 \(actors sums\) failed after window 0: could not restore its actors: .*injected: initialState fails once/,
   );
   expect(readWindowFiles(join(dir, 'out'))).toEqual(readWindowFiles(join(ref, 'out')));
 }, 180_000);

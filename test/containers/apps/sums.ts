@@ -6,6 +6,7 @@
  * SUMS_EXIT exits the worker (code 7), SUMS_UNCAUGHT throws outside any operator call (uncaught).
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { application, Operator, type OperatorContext } from 'sluice';
 // Straight from the files: the worker loads what the application needs, not the whole library.
 import { FileSink } from '../../../actors/file-sink.ts';
@@ -22,6 +23,12 @@ export class Sums extends Operator<{ sums: Record<string, number> }> {
     this.out.emit({ key, sum, n });
   });
   override initialState() {
+    // SUMS_INIT_FAIL: the first instance built in a container (not in this thread) fails, once.
+    const marker = process.env.SUMS_INIT_FAIL;
+    if (marker && !isMainThread && !existsSync(marker)) {
+      writeFileSync(marker, 'initialState\n');
+      throw new Error('injected: initialState fails once');
+    }
     return { sums: {} };
   }
   override setup(ctx: OperatorContext) {
