@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DurableMap } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState, sealState } from '../../src/storage/codec.ts';
-import { readSlice } from '../../src/storage/map-slice.ts';
 import { SnapshotCorruptError } from '../../src/storage/errors.ts';
 import { FrameBuilder, sealEncoded } from '../../src/storage/frame-builder.ts';
 import { IncrementalCapture } from '../../src/storage/incremental-capture.ts';
@@ -13,6 +12,7 @@ import {
   recordPieces,
 } from '../../src/storage/incremental-record.ts';
 import { restoreIncremental } from '../../src/storage/incremental-restore.ts';
+import { readSlice } from '../../src/storage/map-slice.ts';
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.ts';
 
 /** Small slices, so that even small maps are encoded over several steps. */
