@@ -23,8 +23,8 @@ export const MERGE_CHUNK = 1024;
  * timing or mailbox room), and each stream is deterministic, so a replayed window reaches a unifier or
  * join in the same order as the first time and the whole output is deterministic.
  *
- * While the input whose turn it is has nothing yet, the others wait in their mailboxes. A mailbox that
- * fills is read ahead and its messages held (down to half its capacity), so no producer waits on another
+ * While the input whose turn it is has nothing yet, the others wait in their mailboxes. A mailbox half
+ * full is read ahead and its messages held (until below half), so no producer waits on another
  * input: two partitions of one upstream would otherwise deadlock (the full one blocks the upstream that
  * the empty one needs). So the merge holds only what one input runs ahead of the others — about nothing
  * when they are balanced, up to a window of the busier one when they are very skewed.
@@ -35,7 +35,7 @@ export class OperatorActor extends Actor {
   /** The input the merge takes tuples from, and how many more before it turns to the next. */
   private turn = 0;
   private quota = MERGE_CHUNK;
-  /** The input being read ahead (its mailbox filled), until it is down to half its capacity; -1: none. */
+  /** The input being read ahead (its mailbox half full), until it is below half its capacity; -1: none. */
   private draining = -1;
   /** Windows ≤ floor were restored from a checkpoint: their replayed messages are skipped. */
   floor = 0;
@@ -63,7 +63,7 @@ export class OperatorActor extends Actor {
     const t = this.inlets[this.turn];
     if (t === undefined) return false;
     if (t.available) return true;
-    return this.fullInlet() >= 0;
+    return this.crowdedInlet() >= 0;
   }
 
   /** Handles up to `budget` messages (or chunks of one); returns how many. Throws OperatorFailure. */
@@ -141,13 +141,13 @@ export class OperatorActor extends Actor {
   }
 
   /**
-   * The input whose turn it is has nothing yet: read ahead an input whose mailbox is full (see the class
-   * comment), holding what it sent. Returns false if there is none.
+   * The input whose turn it is has nothing yet: read ahead an input whose mailbox is half full (see the
+   * class comment), holding what it sent. Returns false if there is none.
    */
   private readAhead(): boolean {
     let j = this.draining;
     if (j < 0 || j === this.turn || !this.keepDraining(this.inlets[j]!)) {
-      j = this.fullInlet();
+      j = this.crowdedInlet();
       this.draining = j;
       if (j < 0) return false;
     }
@@ -160,14 +160,19 @@ export class OperatorActor extends Actor {
   }
 
   private keepDraining(inlet: Inlet): boolean {
-    return !inlet.endRead && inlet.channel.backlog * 2 > inlet.channel.capacity;
+    return !inlet.endRead && inlet.channel.backlog * 2 >= inlet.channel.capacity;
   }
 
-  /** An input other than the one whose turn it is, with a full mailbox it may read; -1 if none. */
-  private fullInlet(): number {
+  /**
+   * An input other than the one whose turn it is, with a mailbox at least half full that it may read; -1
+   * if none. Half, not full: across threads a producer runs out of credit before the consumer's mailbox
+   * holds `capacity` messages (credits go back a few reads at a time), and `hasRoom` is the producer's
+   * side; read ahead from half, no producer ever waits on the merge.
+   */
+  private crowdedInlet(): number {
     for (let i = 0; i < this.inlets.length; i++) {
       const inlet = this.inlets[i]!;
-      if (i !== this.turn && !inlet.endRead && !inlet.channel.hasRoom) return i;
+      if (i !== this.turn && !inlet.endRead && inlet.channel.backlog * 2 >= inlet.channel.capacity) return i;
     }
     return -1;
   }
