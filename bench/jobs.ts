@@ -74,6 +74,7 @@ export async function runJob(job: Job): Promise<JobResult> {
       snapshots: 0,
       commits: 0,
       gcMs: r.gcMs,
+      cpuMs: r.cpuMs,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   }

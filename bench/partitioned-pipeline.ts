@@ -9,6 +9,8 @@ export interface PartitionedRun {
   readonly ms: number;
   readonly checksum: AverageChecksum;
   readonly gcMs: number;
+  /** CPU time of the process during the run (less sensitive to other load than `ms`). */
+  readonly cpuMs: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function runPartitioned(partitions: number, w: Workload): Promise<P
   });
   collectGarbage();
   const gc = startGcClock();
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const run = await launch(app, {
     store: new MemorySnapshotStore(),
@@ -48,5 +51,6 @@ export async function runPartitioned(partitions: number, w: Workload): Promise<P
   });
   await run.done;
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { ms, checksum: into, gcMs: gc.stop() };
+  const used = process.cpuUsage(cpu);
+  return { ms, checksum: into, gcMs: gc.stop(), cpuMs: (used.user + used.system) / 1000 };
 }

@@ -58,11 +58,14 @@ export const partitionsSection: Section = {
       figures[`partitions${n}PeakRssMbMedian`] = Math.round(m.median);
     }
     const speed = perRound(rate);
+    const cpuSpeed = perRound((r) => perSecond(readings, r.cpuMs ?? r.ms));
     const memory = perRound(rss);
     figures.partitionsThroughputRatio = round(speed.median);
+    figures.partitionsCpuThroughputRatio = round(cpuSpeed.median);
     figures.partitionsPeakRssRatio = round(memory.median);
     lines.push(
       `  2 partitions / 1: throughput ${speed.median.toFixed(2)}× [${speed.min.toFixed(2)}–${speed.max.toFixed(2)}], ` +
+        `per CPU second ${cpuSpeed.median.toFixed(2)}× [${cpuSpeed.min.toFixed(2)}–${cpuSpeed.max.toFixed(2)}], ` +
         `peak RSS ${memory.median.toFixed(2)}× [${memory.min.toFixed(2)}–${memory.max.toFixed(2)}]`,
     );
     return { lines, figures };
