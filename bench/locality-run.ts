@@ -6,6 +6,7 @@
  *
  * raw: two workers, the same encoded batches over a bare MessagePort. thread / container: source → sink
  * in this thread, fused or through a mailbox. node: source and sink on 2 containers (worker threads).
+ * LOCALITY_CAPACITY sets mailboxCapacity (the credit across containers) for experiments.
  * cpu: a 2-partition pipeline with CPU work per tuple on 2 containers (do both cores work?); cpu1: the
  * same in this thread, for comparison under the same load.
  */
@@ -36,6 +37,7 @@ async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number 
     windows,
     virtualTime: true,
     checkpointWindowCount: 0,
+    ...(process.env.LOCALITY_CAPACITY ? { mailboxCapacity: Number(process.env.LOCALITY_CAPACITY) } : {}),
   });
   let t0 = 0;
   let cpu0 = process.cpuUsage();
