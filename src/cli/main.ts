@@ -12,7 +12,7 @@ import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import { planCommand } from './plan-command.ts';
 import { type RunCommandOptions, runCommand } from './run-command.ts';
 import { indent } from './stack.ts';
-import { type TapCommandOptions, tapCommand } from './tap-command.ts';
+import type { TapCommandOptions } from './tap-command.ts';
 
 // By the package's own name: this file runs as src/cli/main.ts in the repository, as dist/src/cli/main.js
 // in an installed package.
@@ -162,6 +162,7 @@ thread-local (fused) stream cannot be tapped: tap the one before or after it. Ex
 1 the console could not be reached or refused, 2 bad usage (no such operator or port).`,
     )
     .action(async (app: string, opts: TapCommandOptions) => {
+      const { tapCommand } = await import('./tap-command.ts'); // ws only for this command
       setExitCode(await tapCommand(app, opts));
     });
 

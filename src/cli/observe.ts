@@ -3,10 +3,8 @@
  * They listen before the run starts (a port in use or a refused address leaves the store untouched) and
  * answer 503 until it has; closed when the run ends.
  */
-import { serveConsole } from '../console/server.ts';
 import type { Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
-import { serveMetrics } from '../metrics/endpoint.ts';
 import { ListenAddressError } from '../metrics/http.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
 import { CliError } from './errors.ts';
@@ -43,6 +41,8 @@ export async function startObservers(
   }
   try {
     if (options.metrics !== undefined) {
+      // Loaded only when asked for: prom-client costs every other run its startup time.
+      const { serveMetrics } = await import('../metrics/endpoint.ts');
       const m = await serveMetrics(options.metrics, application, snapshot, options.metricsToken ?? secret);
       closers.push(() => m.close());
       const url = `http://${hostForUrl(m.address.host)}:${m.address.port}`;
@@ -52,6 +52,7 @@ export async function startObservers(
       );
     }
     if (options.console !== undefined) {
+      const { serveConsole } = await import('../console/server.ts');
       const c = await serveConsole(options.console, () => run, options.consoleToken ?? secret);
       closers.push(() => c.close());
       // The token is not logged: whoever has it gives it in the address (?token=…).

@@ -6,16 +6,25 @@
  * Two histograms: `total` since the run started, `recent` since the last tick of the history (the
  * console's per-second chart), which the collector resets.
  */
-import hdr from 'hdr-histogram-js';
+// The histogram class alone: the package's index also loads its WebAssembly and compressed-encoding
+// modules (~200 ms at startup on a busy machine), which every process importing sluice would pay. Loaded
+// with require: the file is CommonJS, and ESM loaders disagree on what its default import is.
+import { createRequire } from 'node:module';
+import type Int32HistogramClass from 'hdr-histogram-js/dist/Int32Histogram.js';
 
-export type Histogram = ReturnType<typeof hdr.build>;
+const Int32Histogram = (
+  createRequire(import.meta.url)('hdr-histogram-js/dist/Int32Histogram.js') as {
+    default: typeof Int32HistogramClass.default;
+  }
+).default;
+
+export type Histogram = InstanceType<typeof Int32Histogram>;
+
+/** Up to an hour, in microseconds. */
+const HIGHEST_US = 3_600_000_000;
 
 export function newHistogram(): Histogram {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 2,
-  });
+  return new Int32Histogram(1, HIGHEST_US, 2);
 }
 
 /** Quantiles in milliseconds; zeros when nothing was recorded. */
@@ -31,7 +40,7 @@ export class LatencyRecorder {
   readonly recent = newHistogram();
 
   record(ms: number): void {
-    const us = Math.max(0, Math.round(ms * 1000));
+    const us = Math.min(HIGHEST_US, Math.max(0, Math.round(ms * 1000)));
     this.total.recordValue(us);
     this.recent.recordValue(us);
   }
@@ -39,11 +48,13 @@ export class LatencyRecorder {
 
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  // A percentile is the top of its bucket: never report more than the largest value recorded.
+  const max = h.maxValue;
   return {
     count: h.totalCount,
-    p50Ms: h.getValueAtPercentile(50) / 1000,
-    p99Ms: h.getValueAtPercentile(99) / 1000,
-    maxMs: h.maxValue / 1000,
+    p50Ms: Math.min(max, h.getValueAtPercentile(50)) / 1000,
+    p99Ms: Math.min(max, h.getValueAtPercentile(99)) / 1000,
+    maxMs: max / 1000,
   };
 }
 
@@ -52,13 +63,4 @@ export function merged(histograms: readonly Histogram[]): Histogram {
   const h = newHistogram();
   for (const x of histograms) if (x.totalCount > 0) h.add(x);
   return h;
-}
-
-/** Plain data (a string) for a histogram that must cross a thread or a socket, and back. */
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
-}
-
-export function decodeHistogram(s: string): Histogram {
-  return hdr.decodeFromCompressedBase64(s);
 }
