@@ -12,6 +12,7 @@ import { afterRecoverySection } from './after-recovery.ts';
 import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
+import { clusterLinkSection } from './cluster-link.ts';
 import { largeStateSection } from './large-state.ts';
 import { localitySection } from './locality.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
@@ -35,6 +36,7 @@ const SECTIONS: readonly Section[] = [
   outputFencingSection,
   slowSinkSection,
   localitySection,
+  clusterLinkSection,
   largeStateSection,
   redisWritesSection,
   metricsCostSection,
