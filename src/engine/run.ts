@@ -116,7 +116,10 @@ export class InvalidOptionError extends SluiceError {
 /** run.metrics() on a run launched with `metrics: false`. */
 export class MetricsOffError extends SluiceError {
   constructor() {
-    super('SLUICE_METRICS_OFF', 'this run was launched with metrics: false; launch it without to read metrics');
+    super(
+      'SLUICE_METRICS_OFF',
+      'this run was launched with metrics: false; launch it without to read metrics',
+    );
   }
 }
 

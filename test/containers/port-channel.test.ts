@@ -11,7 +11,15 @@ function pair(capacity: number) {
   const wakes = { out: 0, in: 0 };
   const out = new PortChannelOut(1, capacity, port1, () => wakes.out++);
   const inbound = new PortChannelIn(1, capacity, port2, () => wakes.in++);
-  return { out, inbound, wakes, close: () => (out.close(), inbound.close()) };
+  return {
+    out,
+    inbound,
+    wakes,
+    close: () => {
+      out.close();
+      inbound.close();
+    },
+  };
 }
 
 test('the producer has room for `capacity` unread messages; reading grants the credit back', async () => {
