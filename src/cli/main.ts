@@ -1,16 +1,16 @@
 /**
- * The `sluice` command: commander wiring only. Each command's work is in its own file; every error
- * ends here and leaves as one `sluice: …` line on stderr with the exit code of errors.ts.
+ * The `sluice` command: commander wiring only. Each command's work is in its own file, imported when
+ * the command runs (so `--help` and a bad flag answer at once, without loading the engine, Redis, SMTP
+ * and WebSocket clients); every error ends here and leaves as one `sluice: …` line on stderr with the
+ * exit code of errors.ts.
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { type ChaosCommandOptions, chaosCommand } from './chaos-command.ts';
+import type { ChaosCommandOptions } from './chaos-command.ts';
 import { collectDrill } from './drills.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
-import { newCommand } from './new-command.ts';
 import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
-import { planCommand } from './plan-command.ts';
-import { type RunCommandOptions, runCommand } from './run-command.ts';
+import type { RunCommandOptions } from './run-command.ts';
 import { indent } from './stack.ts';
 import type { TapCommandOptions } from './tap-command.ts';
 
@@ -132,6 +132,7 @@ trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done o
     )
     .action(async (app: string, opts: RunFlags) => {
       outcome.json = opts.json;
+      const { runCommand } = await import('./run-command.ts');
       setExitCode(await runCommand(app, opts));
     });
 
@@ -185,6 +186,7 @@ Examples:
   sluice plan app.ts --json | jq '.actors[].id'`,
     )
     .action(async (app: string, opts: { json: boolean; containers?: number }) => {
+      const { planCommand } = await import('./plan-command.ts');
       setExitCode(await planCommand(app, opts));
     });
 
@@ -227,6 +229,7 @@ Progress goes to stderr; the verdict, and on failure the smallest fault schedule
 to stdout. Exit codes: 0 ok, 1 a fault changed the output (or the run failed), 2 bad usage or input.`,
     )
     .action(async (app: string, opts: ChaosCommandOptions) => {
+      const { chaosCommand } = await import('./chaos-command.ts');
       setExitCode(await chaosCommand(app, opts));
     });
 
@@ -251,6 +254,7 @@ then random fault schedules with sluice/testkit's chaos), package.json (scripts 
 plan, chaos) and tsconfig.json. An existing folder that is not empty is refused.`,
     )
     .action(async (name: string, opts: { sluice?: string }) => {
+      const { newCommand } = await import('./new-command.ts');
       setExitCode(await newCommand(name, opts));
     });
 
