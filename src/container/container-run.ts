@@ -175,7 +175,8 @@ export class ContainerRun implements HandleListener {
       );
     this.commits.start(this.plan, r);
     this.doneWindow = r;
-    const all = new Set(this.plan.actors.map((a) => containerOf(a)));
+    // Every container, those hosting no actors too: handles are indexed by container number.
+    const all = new Set(Array.from({ length: this.options.containers }, (_, c) => c));
     this.handles = this.spawn(r, all, []);
     const deployed = (async () => {
       await this.checkPlanned(this.handles);
@@ -260,10 +261,25 @@ export class ContainerRun implements HandleListener {
     if (ready !== true) return ready;
     this.live = true;
     for (const h of replaced) this.start(h);
+    this.restoredAt(ids, r);
     this.doneWindow = Math.min(this.doneWindow, r);
     this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
+  }
+
+  /**
+   * The replaced actors were restored at `r` from snapshots in the store, and they will not checkpoint `r`
+   * again. Their containers may have been killed after a snapshot of `r` was written and before its
+   * `checkpointed` notice arrived: the commit tracker must count those snapshots now, or a window past
+   * the commit would never be committed — at the final window, the run never ends.
+   */
+  private restoredAt(ids: readonly string[], r: number): void {
+    let committed: number | undefined;
+    for (const id of ids) committed = this.commits.checkpointed(id, r) ?? committed;
+    if (committed === undefined) return;
+    this.emit({ type: 'commit', window: committed });
+    for (const h of this.handles) h.notify({ t: 'commit', window: committed });
   }
 
   private start(h: ContainerHandle): void {
