@@ -60,7 +60,9 @@ function runChild(job: MetricsCostJob): Promise<MetricsCostResult> {
 export const metricsCostSection: Section = {
   title: 'metrics cost: the case study with metrics off and on, fused and mailbox',
   async run(o: BenchOptions): Promise<SectionReport> {
-    const w: Workload = { windows: o.quick ? 4 : 64, readingsPerWindow: READINGS_PER_WINDOW };
+    // 512 windows (~1 s a run): at 64 (~0.2 s) the fixed costs of a launch and the machine's noise made a
+    // few-percent difference unreadable (fused on/off read +28 % wall there, ±10 % at 512).
+    const w: Workload = { windows: o.quick ? 4 : 512, readingsPerWindow: READINGS_PER_WINDOW };
     const reference = runHandLoop(w, 'typed').toString();
     const runs = new Map<Key, MetricsCostResult[]>(VARIANTS.map((v) => [v.key, []]));
     o.progress(`metrics cost: ${VARIANTS.length} variants × ${o.runs} interleaved rounds`);
