@@ -238,7 +238,7 @@ export class ContainerRuntime implements ActorHost {
       let progressed = false;
       try {
         do {
-          progressed = this.drain();
+          progressed = this.graph.drain(STEP_BUDGET);
           progressed = this.inputs.drive() || progressed;
         } while (progressed && !this.failed && !this.killed && this.now() < sliceEnd);
       } catch (e) {
@@ -250,17 +250,6 @@ export class ContainerRuntime implements ActorHost {
       if (progressed) await yieldToEventLoop();
       else await this.waker.wait(this.inputs.idleWait(IDLE_WAIT_MS));
     }
-  }
-
-  private drain(): boolean {
-    const actors = this.graph.operatorActors;
-    let progressed = false;
-    for (let i = actors.length - 1; i >= 0; i--) {
-      const a = actors[i]!;
-      if (a.hasPendingHooks) a.runHooks();
-      if (a.ready && a.step(STEP_BUDGET) > 0) progressed = true;
-    }
-    return progressed;
   }
 
   private finished(): boolean {

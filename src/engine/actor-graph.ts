@@ -133,4 +133,19 @@ export class ActorGraph {
       actor.gate = gate;
     }
   }
+
+  /**
+   * One scheduling pass, sinks first, so that room frees up before upstream actors run: each ready
+   * actor handles up to `budget` messages. The one pass of both the in-process and the container runtime.
+   */
+  drain(budget: number): boolean {
+    const actors = this.operatorActors;
+    let progressed = false;
+    for (let i = actors.length - 1; i >= 0; i--) {
+      const a = actors[i]!;
+      if (a.hasPendingHooks) a.runHooks();
+      if (a.ready && a.step(budget) > 0) progressed = true;
+    }
+    return progressed;
+  }
 }

@@ -241,7 +241,7 @@ export class Runtime implements ActorHost {
       let progressed = false;
       try {
         do {
-          progressed = this.drain();
+          progressed = this.graph.drain(STEP_BUDGET);
           progressed = this.inputs.drive() || progressed;
         } while (progressed && this.failures.length === 0 && !this.killed && this.now() < sliceEnd);
       } catch (e) {
@@ -252,18 +252,6 @@ export class Runtime implements ActorHost {
       else if (this.stalled()) throw new SluiceError('SLUICE_STALLED', this.describeStall());
       else await this.waker.wait(this.inputs.idleWait(IDLE_WAIT_MS));
     }
-  }
-
-  /** Sinks first, so that room frees up before upstream actors run. */
-  private drain(): boolean {
-    const actors = this.graph.operatorActors;
-    let progressed = false;
-    for (let i = actors.length - 1; i >= 0; i--) {
-      const a = actors[i]!;
-      if (a.hasPendingHooks) a.runHooks();
-      if (a.ready && a.step(STEP_BUDGET) > 0) progressed = true;
-    }
-    return progressed;
   }
 
   /** Virtual time has no timer to wait for: with nothing in flight and no progress, nothing will change. */
