@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Locality } from '../src/index.ts';
 import { type AfterRecoveryJob, runAfterRecovery } from './after-recovery-run.ts';
 import type { KeyEncoding, Workload } from './case-study-workload.ts';
+import { runInChild } from './child-process.ts';
 import { runHandLoop } from './hand-loop.ts';
 import { runHop } from './hop-pipeline.ts';
 import { type Timed, timeOnce } from './measure.ts';
 import { runPartitioned } from './partitioned-pipeline.ts';
-import { BenchError } from './section.ts';
 import { runSluice, runSluiceOnDisk } from './sluice-pipeline.ts';
 import { runStreamPipeline } from './stream-pipeline.ts';
 
@@ -100,18 +99,5 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
  * The child times the job itself: process start and module loading are not counted.
  */
 export function runIsolated(job: Job): Promise<JobResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new BenchError(`bench child for ${JSON.stringify(job)} exited with ${code}`));
-      else resolve(JSON.parse(out) as JobResult);
-    });
-  });
+  return runInChild<JobResult>(CHILD, job, `bench child for ${JSON.stringify(job)}`);
 }

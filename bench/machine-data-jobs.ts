@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInChild } from './child-process.ts';
 import { runMachineDataHandLoop } from './machine-data-hand-loop.ts';
 import { type MdLayout, runMachineDataSluice } from './machine-data-pipeline.ts';
 import { runMachineDataStream } from './machine-data-stream.ts';
 import type { MdWorkload, RecordChecksum } from './machine-data-workload.ts';
 import { collectGarbage } from './measure.ts';
-import { BenchError } from './section.ts';
 
 export type MdVariant = 'handLoop' | MdLayout | 'streamBatched' | 'streamObjects';
 
@@ -59,27 +58,5 @@ const CHILD = fileURLToPath(new URL('./machine-data-child.ts', import.meta.url))
 
 /** Runs one variant in a fresh node process (same flags as this one); the child times itself. */
 export function runMdIsolated(job: MdJob): Promise<MdJobResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        reject(
-          new BenchError(
-            `${job.variant} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}`,
-          ),
-        );
-      else resolve(JSON.parse(out) as MdJobResult);
-    });
-  });
+  return runInChild<MdJobResult>(CHILD, job, job.variant);
 }

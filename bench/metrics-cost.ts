@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { READINGS_PER_WINDOW, totalReadings, type Workload } from './case-study-workload.ts';
+import { runInChild } from './child-process.ts';
 import { runHandLoop } from './hand-loop.ts';
 import { spread } from './measure.ts';
 import type { MetricsCostJob, MetricsCostResult } from './metrics-cost-run.ts';
@@ -34,21 +34,7 @@ const COMPARE: { on: Key; off: Key; label: string; target?: number }[] = [
 ];
 
 function runChild(job: MetricsCostJob): Promise<MetricsCostResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        reject(new BenchError(`metrics-cost child for ${JSON.stringify(job)} exited with ${code}`));
-      else resolve(JSON.parse(out) as MetricsCostResult);
-    });
-  });
+  return runInChild<MetricsCostResult>(CHILD, job, `metrics-cost child for ${JSON.stringify(job)}`);
 }
 
 /**
