@@ -13,6 +13,7 @@ import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { clusterLinkSection } from './cluster-link.ts';
+import { containersPartitionsSection, containersVsHandLoopSection } from './containers.ts';
 import { largeStateSection } from './large-state.ts';
 import { localitySection } from './locality.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
@@ -36,6 +37,8 @@ const SECTIONS: readonly Section[] = [
   outputFencingSection,
   slowSinkSection,
   localitySection,
+  containersPartitionsSection,
+  containersVsHandLoopSection,
   clusterLinkSection,
   largeStateSection,
   redisWritesSection,
