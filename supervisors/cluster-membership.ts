@@ -56,24 +56,38 @@ export class ClusterMembership {
     void peer.closed.then(() => clearTimeout(timer));
     peer.onFrame((frame) => {
       if (frame.t !== 'join') return refuse('SLUICE_CLUSTER_NOT_JOINED', `a ${frame.t} frame before join`);
-      if (frame.build !== this.#o.build) {
-        return refuse(
-          'SLUICE_CLUSTER_BUILD_MISMATCH',
-          `node ${frame.nodeId} runs build ${frame.build}, the supervisor ${this.#o.build}: deploy the same build`,
-        );
-      }
-      if (this.#nodes.has(frame.nodeId)) {
-        return refuse('SLUICE_CLUSTER_DUPLICATE_NODE', `node id ${frame.nodeId} is already in the cluster`);
-      }
       clearTimeout(timer);
-      const node: NodeInfo = { nodeId: frame.nodeId, containers: frame.containers, peer };
-      this.#nodes.set(frame.nodeId, node);
-      this.#o.onEvent?.({ event: 'node-joined', nodeId: frame.nodeId, containers: frame.containers });
-      peer.onFrame((f) => this.#o.onFrame?.(node.nodeId, f));
-      void peer.closed.then((closeCode) => {
-        this.#nodes.delete(node.nodeId);
-        this.#o.onEvent?.({ event: 'node-left', nodeId: node.nodeId, closeCode });
-      });
+      this.join(peer, frame);
     });
+  }
+
+  /**
+   * Takes `peer`, whose first frame was `frame`, as a node (or refuses it): for a server where other
+   * kinds of peers (launchers) connect too, and the first frame says which.
+   */
+  join(peer: PeerConnection, frame: Extract<ClusterFrame, { t: 'join' }>): NodeInfo | undefined {
+    const refuse = (code: ClusterProtocolError['code'], reason: string) => {
+      this.#o.onEvent?.({ event: 'node-refused', remote: peer.remote, code, reason });
+      peer.refuse(new ClusterProtocolError(code, reason));
+      return undefined;
+    };
+    if (frame.build !== this.#o.build) {
+      return refuse(
+        'SLUICE_CLUSTER_BUILD_MISMATCH',
+        `node ${frame.nodeId} runs build ${frame.build}, the supervisor ${this.#o.build}: deploy the same build`,
+      );
+    }
+    if (this.#nodes.has(frame.nodeId)) {
+      return refuse('SLUICE_CLUSTER_DUPLICATE_NODE', `node id ${frame.nodeId} is already in the cluster`);
+    }
+    const node: NodeInfo = { nodeId: frame.nodeId, containers: frame.containers, peer };
+    this.#nodes.set(frame.nodeId, node);
+    this.#o.onEvent?.({ event: 'node-joined', nodeId: frame.nodeId, containers: frame.containers });
+    peer.onFrame((f) => this.#o.onFrame?.(node.nodeId, f));
+    void peer.closed.then((closeCode) => {
+      this.#nodes.delete(node.nodeId);
+      this.#o.onEvent?.({ event: 'node-left', nodeId: node.nodeId, closeCode });
+    });
+    return node;
   }
 }

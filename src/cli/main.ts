@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import type { ChaosCommandOptions } from './chaos-command.ts';
+import { addClusterCommands } from './cluster-program.ts';
 import { collectDrill } from './drills.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
 import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
@@ -258,6 +259,7 @@ plan, chaos) and tsconfig.json. An existing folder that is not empty is refused.
       setExitCode(await newCommand(name, opts));
     });
 
+  addClusterCommands(program, setExitCode);
   return program;
 }
 

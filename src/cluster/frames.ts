@@ -16,7 +16,17 @@ export type ClusterFrame =
   /** A node introduces itself: its id, the hash of its application build, its container slots. */
   | { t: 'join'; nodeId: string; build: string; containers: number }
   | { t: 'data'; stream: string; seq: number; batch: Uint8Array }
-  | { t: 'bye'; reason: string };
+  | { t: 'bye'; reason: string }
+  /** A request (`body`: CBOR of the call, decoded with the same limits) and its reply, matched by `id`. */
+  | { t: 'call'; id: number; body: Uint8Array }
+  | { t: 'reply'; id: number; body: Uint8Array }
+  /** A one-way control message (events, notices). */
+  | { t: 'note'; body: Uint8Array }
+  /** The first frame of a node-to-node data link: which stream it carries (`app/epoch/channel`). */
+  | { t: 'link'; stream: string }
+  /** On a data link: a window marker (`kind` 0 begin, 2 end) and credits granted back by the consumer. */
+  | { t: 'mark'; kind: number; seq: number }
+  | { t: 'credit'; seq: number };
 
 export type FrameType = ClusterFrame['t'];
 
@@ -47,6 +57,12 @@ const SHAPES: { [T in FrameType]: Record<string, Field> } = {
   join: { nodeId: 'text', build: 'text', containers: 'count' },
   data: { stream: 'text', seq: 'seq', batch: 'bytes' },
   bye: { reason: 'text' },
+  call: { id: 'seq', body: 'bytes' },
+  reply: { id: 'seq', body: 'bytes' },
+  note: { body: 'bytes' },
+  link: { stream: 'text' },
+  mark: { kind: 'count', seq: 'seq' },
+  credit: { seq: 'seq' },
 };
 
 function fieldOk(kind: Field, v: unknown): boolean {

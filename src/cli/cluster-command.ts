@@ -1,0 +1,66 @@
+/** `sluice supervisor` and `sluice node`: the two long-running processes of a cluster. */
+import { ClusterSupervisor } from '../../supervisors/cluster-supervisor.ts';
+import { loadSecret } from '../cluster/secret.ts';
+import { ClusterNode } from '../cluster-run/node-agent.ts';
+import { CliError } from './errors.ts';
+
+export type SupervisorCommandOptions = { listen: string; store: string; secretFile?: string };
+export type NodeCommandOptions = {
+  join: string;
+  containers: number;
+  secretFile?: string;
+  id?: string;
+  dataHost?: string;
+};
+
+/** HOST:PORT or [IPv6]:PORT. */
+export function hostPort(value: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port > 65535) throw new CliError(`expected HOST:PORT, got ${value}`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function supervisorCommand(opts: SupervisorCommandOptions): Promise<number> {
+  const { host, port } = hostPort(opts.listen);
+  const secret = loadSecret({ secretFile: opts.secretFile });
+  const supervisor = await ClusterSupervisor.start({ host, port, store: opts.store, secret, log });
+  // The one line on stdout: scripts and tests read the URL (a port 0 was given to the OS to choose).
+  process.stdout.write(`sluice supervisor listening on ${supervisor.url}\n`);
+  const signal = await untilSignal();
+  log(`${signal}: stopping the supervisor (applications are killed, their checkpoints kept)`);
+  await supervisor.close();
+  return 0;
+}
+
+export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {
+  const secret = loadSecret({ secretFile: opts.secretFile });
+  const node = await ClusterNode.start({
+    join: opts.join,
+    containers: opts.containers,
+    secret,
+    nodeId: opts.id,
+    dataHost: opts.dataHost,
+    log,
+  });
+  process.stdout.write(`sluice node ${node.nodeId} joined ${opts.join}\n`);
+  const signal = await untilSignal();
+  log(`${signal}: node ${node.nodeId} leaving`);
+  await node.stop();
+  return 0;
+}

@@ -1,0 +1,40 @@
+/**
+ * What launchers (`sluice launch`, `status`, `kill`, or the programmatic client) ask the supervisor, on
+ * the same authenticated port as nodes: a connection whose first frame is a call rather than a join.
+ *
+ *   launch(LaunchRequest) → AppSummary (once started)   wait(name) → AppSummary (once ended)
+ *   status() → ClusterStatus                            kill(name), stop(name) → AppSummary
+ */
+export type LaunchRequest = {
+  /** File URL of the application module: the supervisor and every node load it from their own disk. */
+  readonly module: string;
+  /** The launcher's build hash of the module (build-hash.ts). */
+  readonly hash: string;
+  readonly windows?: number;
+  readonly streamingWindowMs?: number;
+  readonly checkpointWindowCount?: number;
+  /** Containers to cut the application into. Default: every slot of the joined nodes. */
+  readonly containers?: number;
+};
+
+export type AppSummary = {
+  readonly name: string;
+  readonly state: string;
+  /** The newest window every container finished. */
+  readonly window: number;
+  readonly committed: number;
+  readonly restarts: number;
+  /** Container → node. */
+  readonly placement: Record<number, string>;
+  readonly error: string | null;
+};
+
+export type ClusterStatus = {
+  readonly nodes: readonly {
+    readonly nodeId: string;
+    readonly containers: number;
+    readonly dataUrl: string | null;
+    readonly hosting: readonly string[];
+  }[];
+  readonly apps: readonly AppSummary[];
+};

@@ -1,0 +1,329 @@
+import { join as joinPath, resolve } from 'node:path';
+import { type Application, isApplication } from '../src/api/application.ts';
+import type { ClusterEvent } from '../src/cluster/connection-state.ts';
+import type { ClusterFrame } from '../src/cluster/frames.ts';
+import type { PeerConnection } from '../src/cluster/peer-connection.ts';
+import { ClusterServer } from '../src/cluster/server.ts';
+import { runtimeBuild } from '../src/cluster-run/build-hash.ts';
+import { ClusterRun, type NodeDirectory, type NodeSlot } from '../src/cluster-run/cluster-run.ts';
+import { serveStoreCall } from '../src/cluster-run/cluster-store.ts';
+import { ClusterRequestError } from '../src/cluster-run/errors.ts';
+import type { NodeEvent } from '../src/cluster-run/node-protocol.ts';
+import { ClusterCallError, Rpc } from '../src/cluster-run/rpc.ts';
+import type { AppSummary, ClusterStatus, LaunchRequest } from '../src/cluster-run/supervisor-protocol.ts';
+import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../src/dag/attributes.ts';
+import type { StatusEvent } from '../src/engine/status.ts';
+import { assignContainers } from '../src/plan/containers.ts';
+import { planPhysical } from '../src/plan/planner.ts';
+import { LevelSnapshotStore } from '../src/storage/level-snapshot-store.ts';
+import { RedisSnapshotStore } from '../src/storage/redis-snapshot-store.ts';
+import type { SnapshotStore } from '../src/storage/snapshot-store.ts';
+import { ApplicationSupervisor } from './application-supervisor.ts';
+import { ClusterMembership } from './cluster-membership.ts';
+import { ContainerSupervisor } from './container-supervisor.ts';
+import type { RestartStrategy } from './restart-strategy.ts';
+
+export type SupervisorOptions = {
+  host: string;
+  /** 0: a free port (tests). */
+  port: number;
+  /** A directory (one LevelDB store per application under it) or redis://HOST:PORT[/DB]. */
+  store: string;
+  secret?: Buffer;
+  restart?: RestartStrategy;
+  /** Heartbeat interval of node connections (a node is dead after 3 missed). Default 1000 ms. */
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+  /** Every status event of every application (tests, the command's log). */
+  onStatus?: (app: string, event: StatusEvent) => void;
+};
+
+type Node = { nodeId: string; slots: number; rpc: Rpc; dataUrl?: string };
+type AppEntry = { run: ClusterRun; done: Promise<void>; error?: string };
+
+/**
+ * The cluster supervisor (Apex's application master for every application of the cluster): it admits
+ * nodes (authenticated, same runtime build), takes launch / status / kill requests from launchers on the
+ * same port, places each application's containers on nodes (ClusterRun), serves the nodes' snapshot
+ * store calls from its own store, and restarts an application's containers elsewhere when a node is lost.
+ */
+export class ClusterSupervisor {
+  readonly #server: ClusterServer;
+  readonly #o: SupervisorOptions;
+  readonly #nodes = new Map<string, Node>();
+  readonly #apps = new Map<string, AppEntry>();
+  readonly #membership: ClusterMembership;
+
+  private constructor(server: ClusterServer, membership: ClusterMembership, options: SupervisorOptions) {
+    this.#server = server;
+    this.#membership = membership;
+    this.#o = options;
+  }
+
+  static async start(options: SupervisorOptions): Promise<ClusterSupervisor> {
+    let self: ClusterSupervisor | undefined;
+    const membership = new ClusterMembership({
+      build: runtimeBuild(),
+      onEvent: (e) => self?.membershipEvent(e),
+      onFrame: (nodeId, f) => self?.nodeFrame(nodeId, f),
+    });
+    const server = await ClusterServer.listen({
+      host: options.host,
+      port: options.port,
+      secret: options.secret,
+      heartbeatMs: options.heartbeatMs,
+      onEvent: (e: ClusterEvent) => {
+        if (e.event === 'refused') options.log?.(`refused ${e.remote}: ${e.code} ${e.reason}`);
+      },
+      onPeer: (peer) => self?.admit(peer),
+    });
+    self = new ClusterSupervisor(server, membership, options);
+    return self;
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  get url(): string {
+    const h = this.#o.host;
+    return `ws://${h.includes(':') ? `[${h}]` : h}:${this.port}`;
+  }
+
+  /** A connection's first frame says what it is: a node's join, or a launcher's call. */
+  private admit(peer: PeerConnection): void {
+    const timer = setTimeout(() => peer.close('no frame in time after the handshake'), 5000);
+    void peer.closed.then(() => clearTimeout(timer));
+    peer.onFrame((f) => {
+      clearTimeout(timer);
+      if (f.t === 'join') {
+        this.#membership.join(peer, f);
+      } else if (f.t === 'call') {
+        const rpc = new Rpc(peer).attach().onCall((m, a) => this.clientCall(m, a));
+        rpc.frame(f);
+      } else peer.close(`a ${f.t} frame before join or call`);
+    });
+  }
+
+  private membershipEvent(
+    e: Parameters<NonNullable<ConstructorParameters<typeof ClusterMembership>[0]['onEvent']>>[0],
+  ): void {
+    if (e.event === 'node-joined') {
+      const info = this.#membership.nodes.get(e.nodeId)!;
+      const rpc = new Rpc(info.peer)
+        .onCall((m, a) => this.nodeCall(e.nodeId, m, a))
+        .onNote((n) => this.nodeNote(e.nodeId, n as NodeEvent));
+      this.#nodes.set(e.nodeId, { nodeId: e.nodeId, slots: e.containers, rpc });
+      this.#o.log?.(`node ${e.nodeId} joined (${e.containers} containers)`);
+    } else if (e.event === 'node-left') {
+      this.#nodes.delete(e.nodeId);
+      this.#o.log?.(`node ${e.nodeId} left (${e.closeCode})`);
+      for (const { run } of this.#apps.values()) run.nodeLost(e.nodeId, `connection closed ${e.closeCode}`);
+    } else this.#o.log?.(`node refused ${e.remote}: ${e.code} ${e.reason}`);
+  }
+
+  private nodeFrame(nodeId: string, f: ClusterFrame): void {
+    this.#nodes.get(nodeId)?.rpc.frame(f);
+  }
+
+  private nodeNote(nodeId: string, n: NodeEvent): void {
+    if (n.t === 'hello') {
+      const node = this.#nodes.get(nodeId);
+      if (node) node.dataUrl = n.dataUrl;
+      return;
+    }
+    this.#apps.get(n.app)?.run.nodeEvent(nodeId, n);
+  }
+
+  /** A node's store call: answered only for the application's current epoch (older ones are fenced). */
+  private async nodeCall(nodeId: string, method: string, a: unknown[]): Promise<unknown> {
+    if (method !== 'store') throw new ClusterRequestError(`no node call ${method}`);
+    const [app, epoch, op, ...args] = a as [string, number, string, ...unknown[]];
+    const entry = this.#apps.get(app);
+    if (entry === undefined || entry.run.epoch !== epoch || !entry.run.placedOn(nodeId)) {
+      throw new ClusterCallError(
+        'SLUICE_CLUSTER_FENCED',
+        `store call of ${app} epoch ${epoch} from node ${nodeId} refused: not the application's current containers`,
+      );
+    }
+    return serveStoreCall(entry.run.store, op, args);
+  }
+
+  private readonly directory: NodeDirectory = {
+    eligible: async (module, hash) => {
+      const ready = [...this.#nodes.values()].filter((n) => n.dataUrl !== undefined && n.rpc.open);
+      const checked = await Promise.all(
+        ready.map(async (n) => {
+          try {
+            const { hash: theirs } = (await n.rpc.call('prepare', module)) as { hash: string };
+            if (theirs === hash) return n;
+            this.#o.log?.(`node ${n.nodeId} refused for this application: build ${theirs}, launcher ${hash}`);
+          } catch (e) {
+            this.#o.log?.(`node ${n.nodeId} could not check the application: ${(e as Error).message}`);
+          }
+          return undefined;
+        }),
+      );
+      return checked
+        .filter((n): n is Node => n !== undefined)
+        .map((n): NodeSlot => ({ nodeId: n.nodeId, slots: n.slots, dataUrl: n.dataUrl! }));
+    },
+    call: (nodeId, method, ...args) => {
+      const node = this.#nodes.get(nodeId);
+      if (node === undefined) return Promise.reject(new Error(`node ${nodeId} is gone`));
+      return node.rpc.call(method, ...args);
+    },
+    note: (nodeId, note) => this.#nodes.get(nodeId)?.rpc.note(note),
+  };
+
+  // ---- launchers ---------------------------------------------------------------------------------
+
+  private async clientCall(method: string, a: unknown[]): Promise<unknown> {
+    switch (method) {
+      case 'launch':
+        return this.launch(a[0] as LaunchRequest);
+      case 'wait':
+        return this.wait(a[0] as string);
+      case 'status':
+        return this.status();
+      case 'kill':
+        return this.kill(a[0] as string);
+      case 'stop':
+        return this.stopApp(a[0] as string);
+      default:
+        throw new ClusterRequestError(`no call ${method}`);
+    }
+  }
+
+  /** Loads the application from the supervisor's own disk, places it, and resolves once it started. */
+  async launch(req: LaunchRequest): Promise<AppSummary> {
+    const mod = (await import(req.module)) as { default?: unknown };
+    const app = mod.default;
+    if (!isApplication(app))
+      throw new ClusterRequestError(`${req.module} does not export an application by default`);
+    const existing = this.#apps.get(app.name);
+    if (existing && ['starting', 'running', 'recovering'].includes(existing.run.state))
+      throw new ClusterRequestError(`${app.name} is already running on this cluster`);
+    const slots = [...this.#nodes.values()].reduce((s, n) => s + n.slots, 0);
+    const physical = planPhysical(app.dag());
+    const containers = Math.max(1, Math.min(req.containers ?? slots, physical.actors.length));
+    const plan = assignContainers(physical, containers);
+    const checkpointWindowCount =
+      req.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
+    const streamingWindowMs =
+      req.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
+    const store = openStore(this.#o.store, app);
+    await store.open();
+    const supervision = new ContainerSupervisor(this.#o.restart);
+    const commits = new ApplicationSupervisor(this.#o.restart, {
+      checkpointing: checkpointWindowCount > 0,
+      replayFrom: 'sources',
+    });
+    const run = new ClusterRun(
+      app,
+      plan,
+      store,
+      {
+        containers,
+        module: req.module,
+        hash: req.hash,
+        streamingWindowMs,
+        checkpointWindowCount,
+        windows: req.windows,
+      },
+      commits,
+      supervision,
+      this.directory,
+    );
+    const started = new Promise<void>((resolveStarted, reject) => {
+      run.events.on('status', (e) => {
+        this.#o.onStatus?.(app.name, e);
+        if (e.type === 'started') resolveStarted();
+        if (e.type === 'restart')
+          this.#o.log?.(`${app.name}: restarting every container from window ${e.window}`);
+        if (e.type === 'recovered')
+          this.#o.log?.(`${app.name}: recovered at window ${e.window} in ${Math.round(e.ms)} ms`);
+      });
+      const entry: AppEntry = {
+        run,
+        done: run
+          .execute()
+          .catch((e: unknown) => {
+            entry.error = String((e as Error)?.message ?? e);
+            this.#o.log?.(`${app.name} failed: ${entry.error}`);
+            reject(e);
+          })
+          .finally(() => store.close()),
+      };
+      this.#apps.set(app.name, entry);
+      void entry.done.then(() => resolveStarted());
+    });
+    await started;
+    this.#o.log?.(`${app.name} launched on ${containers} containers: ${JSON.stringify(run.placement)}`);
+    return this.summary(app.name);
+  }
+
+  private summary(name: string): AppSummary {
+    const entry = this.#apps.get(name)!;
+    const s = entry.run.stats();
+    return {
+      name,
+      state: entry.run.state,
+      window: s.window,
+      committed: s.committed,
+      restarts: s.restarts,
+      placement: entry.run.placement,
+      error: entry.error ?? null,
+    };
+  }
+
+  private entry(name: string): AppEntry {
+    const entry = this.#apps.get(name);
+    if (entry === undefined) throw new ClusterRequestError(`no application ${name} on this cluster`);
+    return entry;
+  }
+
+  /** Resolves when the application ends (done, stopped, killed or failed). */
+  async wait(name: string): Promise<AppSummary> {
+    await this.entry(name).done;
+    return this.summary(name);
+  }
+
+  async kill(name: string): Promise<AppSummary> {
+    const entry = this.entry(name);
+    entry.run.kill();
+    await entry.done;
+    return this.summary(name);
+  }
+
+  async stopApp(name: string): Promise<AppSummary> {
+    const entry = this.entry(name);
+    await entry.run.stop();
+    await entry.done;
+    return this.summary(name);
+  }
+
+  status(): ClusterStatus {
+    return {
+      nodes: [...this.#nodes.values()].map((n) => ({
+        nodeId: n.nodeId,
+        containers: n.slots,
+        dataUrl: n.dataUrl ?? null,
+        hosting: [...this.#apps.entries()].filter(([, e]) => e.run.placedOn(n.nodeId)).map(([name]) => name),
+      })),
+      apps: [...this.#apps.keys()].map((name) => this.summary(name)),
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const { run } of this.#apps.values()) run.kill();
+    await Promise.all([...this.#apps.values()].map((e) => e.done));
+    await this.#server.close();
+  }
+}
+
+function openStore(store: string, app: Application): SnapshotStore {
+  if (store.startsWith('redis://') || store.startsWith('rediss://'))
+    return new RedisSnapshotStore(store, { name: app.name, lockWaitMs: 11_000 });
+  return new LevelSnapshotStore(resolve(joinPath(store, app.name)));
+}
