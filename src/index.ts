@@ -11,6 +11,7 @@ import type { LaunchOptions } from './engine/launch-options.ts';
 import { type Run, startRun } from './engine/run.ts';
 
 export { type Application, application, isApplication } from './api/application.ts';
+export { applicationArgs } from './api/application-args.ts';
 export type { OperatorContext } from './api/context.ts';
 export { DurableMap } from './api/durable-map.ts';
 export { FencedOutputError } from './api/errors.ts';

@@ -8,12 +8,12 @@
  *   average ──avg_alert_mail──▶ alerts (MailboxAlert .eml files, or SmtpAlert when SMTP_URL is set)
  *   dimensions.errors ──dead_letters──▶ errors (FileSink): readings with missing or out-of-range fields
  *
- * Application windows of 10 streaming windows of 1 s (APP_WINDOW, WINDOW_MS). Settings: config.ts and
- * examples/machine-data/README.md. Run it with `npx sluice run examples/machine-data/app.ts` or, with a
+ * Application windows of 10 streaming windows of 1 s (APP_WINDOW, WINDOW_MS). Settings, by environment
+ * or as flags after `--`: config.ts and examples/machine-data/README.md. Run it with `npx sluice run examples/machine-data/app.ts` or, with a
  * progress line of readings, averages and alerts, `npm start` (examples/machine-data/start.ts).
  */
 import { join } from 'node:path';
-import { application } from 'sluice';
+import { application, applicationArgs } from 'sluice';
 import {
   type Alert,
   Average,
@@ -29,9 +29,11 @@ import {
   SmtpAlert,
   SumPartials,
 } from 'sluice/actors';
-import { machineDataConfig } from './config.ts';
+import { applyFlags, machineDataConfig } from './config.ts';
 
-export const config = machineDataConfig();
+// Flags after `sluice run examples/machine-data/app.ts … --` override the environment, and are written
+// into it: a worker-thread container loads this module with no flags and a copy of the environment.
+export const config = machineDataConfig(applyFlags(applicationArgs()));
 
 /** What the outputs' retry callbacks saw (the progress line reports an outage). */
 export const health = { redisRetrying: false, smtpRetrying: false, retries: 0 };

@@ -2,28 +2,71 @@
  * `npm start`: runs the machine-data application in this process and prints, every second, readings/s in,
  * records/s out (averages and alerts), the last finished and committed windows and the alerts so far.
  *
- *   node --conditions=sluice-source --import tsx examples/machine-data/start.ts [--demo] [WINDOWS] [STORE]
+ *   node --conditions=sluice-source --import tsx examples/machine-data/start.ts [--demo] [WINDOWS] [STORE] [--SETTING VALUE…]
+ *   npm start -- --redis-url redis://127.0.0.1:6379/1 --partitions 4
  *
  * WINDOWS (default: run until Ctrl-C) stops cleanly once that window is done and committed. STORE is the
  * LevelDB snapshot store (default .sluice/machine-data): run again on it and the application continues.
  * `--demo` (what `npm start` runs): 30 windows of 500 ms in application windows of 5, unless WINDOW_MS
- * and APP_WINDOW say otherwise, so that three rounds of averages and alerts show within about 15 s.
+ * and APP_WINDOW (or their flags) say otherwise, so that three rounds of averages and alerts show within
+ * about 15 s. The settings' flags (config.ts; `--help` lists them) override their environment variables.
+ * A bad flag or value: one `machine-data: …` line on stderr and exit code 2.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { launch, type RunStats } from 'sluice';
+import { addSettingOptions, ConfigError, settingsIntoEnv } from './config.ts';
 
-const args = process.argv.slice(2);
-const demo = args[0] === '--demo';
-if (demo) {
-  args.shift();
+const EXIT_USAGE = 2;
+
+function windowCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('expected an integer ≥ 1.');
+  }
+  return n;
+}
+
+const command = addSettingOptions(
+  new Command('start.ts')
+    .description('Run the machine-data case study with a progress line a second.')
+    .argument('[windows]', 'stop once this window is done and committed (default: until Ctrl-C)', windowCount)
+    .argument('[store]', 'the snapshot store directory', '.sluice/machine-data')
+    .option('--demo', '30 windows of 500 ms in application windows of 5 (what npm start runs)'),
+)
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) =>
+      write(
+        `machine-data: ${text
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()}\n`,
+      ),
+  });
+try {
+  command.parse(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+  throw e;
+}
+const opts = command.opts<{ demo?: boolean }>();
+// Flags over the environment, then the demo's defaults under both.
+settingsIntoEnv(opts);
+if (opts.demo) {
   process.env.WINDOW_MS ||= '500';
   process.env.APP_WINDOW ||= '5';
 }
-const windows = args[0] ? Number(args[0]) : demo ? 30 : undefined;
-const store = args[1] ?? '.sluice/machine-data';
-// The application reads its settings when it loads: after the demo's defaults are in place.
-const { default: app, config, health } = await import('./app.ts');
+const [windowsArg, store] = command.processedArgs as [number | undefined, string];
+const windows = windowsArg ?? (opts.demo ? 30 : undefined);
+// The application reads its settings when it loads: after the flags and the demo's defaults are in place.
+const loaded = await import('./app.ts').catch((e: unknown) => {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`${e.message}\n`);
+  process.exit(EXIT_USAGE);
+});
+const { default: app, config, health } = loaded;
 
 const run = await launch(app, { store, windows });
 const where = config.smtpUrl ?? join(config.out, 'mailbox');

@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { setApplicationArgs } from '../api/application-args.ts';
 import type { ChaosCommandOptions } from './chaos-command.ts';
 import { addClusterCommands } from './cluster-program.ts';
 import { collectDrill } from './drills.ts';
@@ -67,6 +68,7 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     .command('run')
     .description('run an application in this process until its windows are done or Ctrl-C')
     .argument('<app>', 'the application module (.ts or .js) whose default export is an application')
+    .argument('[args...]', "after --: the application's own arguments (it reads them with applicationArgs())")
     .option(
       '--store <dir>',
       'snapshot store directory (default ./.sluice/<app name>), or redis://HOST:PORT[/DB]',
@@ -126,13 +128,15 @@ Examples:
   sluice run app.ts --containers 2 --fault container:1@8   on 2 worker threads; container 1 killed at window 8
   sluice run app.ts --metrics 127.0.0.1:9464         Prometheus scrapes http://127.0.0.1:9464/metrics
   sluice run app.ts --console 127.0.0.1:8080         open http://127.0.0.1:8080/ to watch it run
+  sluice run app.ts --windows 5 -- --rate 500        after --: the application's own flags (applicationArgs())
 
 Logs go to stderr (the application's own output, e.g. ConsoleSink, to stdout). SLUICE_LOG_LEVEL:
 trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done or stopped by Ctrl-C,
 1 the run failed, 2 bad usage or input (options, application, DAG, store), 130 a second Ctrl-C.`,
     )
-    .action(async (app: string, opts: RunFlags) => {
+    .action(async (app: string, args: string[], opts: RunFlags) => {
       outcome.json = opts.json;
+      setApplicationArgs(args);
       const { runCommand } = await import('./run-command.ts');
       setExitCode(await runCommand(app, opts));
     });
@@ -172,6 +176,7 @@ thread-local (fused) stream cannot be tapped: tap the one before or after it. Ex
     .command('plan')
     .description('print the physical plan: actors, partitions, routes, unifier layers, fused channels')
     .argument('<app>', 'the application module (.ts or .js)')
+    .argument('[args...]', "after --: the application's own arguments (applicationArgs())")
     .option('--json', 'print the plan as JSON', false)
     .option(
       '--containers <n>',
@@ -186,7 +191,8 @@ Examples:
   sluice plan app.ts --containers 4            which container runs each actor; fused, mailbox or message-port
   sluice plan app.ts --json | jq '.actors[].id'`,
     )
-    .action(async (app: string, opts: { json: boolean; containers?: number }) => {
+    .action(async (app: string, args: string[], opts: { json: boolean; containers?: number }) => {
+      setApplicationArgs(args);
       const { planCommand } = await import('./plan-command.ts');
       setExitCode(await planCommand(app, opts));
     });
