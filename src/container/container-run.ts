@@ -12,6 +12,7 @@ import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
+import { ContainerMetrics } from './container-metrics.ts';
 import { ContainerFailure } from './errors.ts';
 import { type CrossLink, connect, crossLinks, downstreamClosure, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
@@ -24,6 +25,9 @@ export interface ContainerRunOptions extends LaunchOptions {
   readonly streamingWindowMs: number;
   readonly checkpointWindowCount: number;
 }
+
+/** How long a container about to be replaced may take to send its last metrics report. */
+const LAST_REPORT_MS = 300;
 
 type Outcome =
   | { kind: 'done' }
@@ -58,6 +62,8 @@ export class ContainerRun implements HandleListener {
   private readonly links: CrossLink[];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
   private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
+  /** What the workers report with their heartbeats, as `run.metrics()`; null with `metrics: false`. */
+  readonly metrics: ContainerMetrics | null;
 
   constructor(
     private readonly app: Application,
@@ -71,6 +77,21 @@ export class ContainerRun implements HandleListener {
     this.links = crossLinks(plan);
     const m = options.module;
     this.moduleUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
+    this.metrics =
+      options.metrics === false
+        ? null
+        : new ContainerMetrics(plan, {
+            doneWindow: () => this.doneWindow,
+            committed: () => this.commits.committedWindow,
+            openTap: (c, tap, port, channels, sample) => {
+              const h = this.handles[c];
+              if (h?.started && !h.ended) h.api.openTap(tap, port, channels, sample).catch(() => {});
+            },
+            closeTap: (c, tap) => {
+              const h = this.handles[c];
+              if (h?.started && !h.ended) h.api.closeTap(tap).catch(() => {});
+            },
+          });
   }
 
   /** Attempts until the run is done, killed, or a failure escalates (thrown). */
@@ -80,6 +101,7 @@ export class ContainerRun implements HandleListener {
       () => this.checkHeartbeats(),
       Math.max(50, this.supervision.heartbeatTimeoutMs / 4),
     );
+    this.metrics?.start();
     try {
       let outcome = await this.attempt(true);
       while (outcome.kind === 'failed') {
@@ -100,6 +122,7 @@ export class ContainerRun implements HandleListener {
       throw e;
     } finally {
       clearInterval(watch);
+      this.metrics?.stop();
       await this.terminateAll();
       if (!this.killed) {
         this.emit({
@@ -234,7 +257,7 @@ export class ContainerRun implements HandleListener {
     const started = performance.now();
     const outcome = this.newLife();
     const ids = this.plan.actors.filter((a) => set.has(containerOf(a))).map((a) => a.id);
-    await Promise.all([...set].map((c) => this.handles[c]!.terminate()));
+    await Promise.all([...set].map((c) => this.retire(this.handles[c]!)));
     const epochMs = await this.prepareStore();
     const { window: r } = await newestValidCheckpoint(this.store, ids);
     const committed = this.commits.committedWindow;
@@ -285,6 +308,7 @@ export class ContainerRun implements HandleListener {
   private start(h: ContainerHandle): void {
     h.started = true;
     void h.api.start();
+    this.metrics?.started(h.container);
   }
 
   /**
@@ -349,6 +373,7 @@ export class ContainerRun implements HandleListener {
       lifecycleTimeoutMs: o.lifecycleTimeoutMs,
       mailboxCapacity: o.mailboxCapacity,
       batchSize: o.batchSize,
+      metrics: o.metrics ?? true,
       heartbeatMs: Math.max(20, Math.min(500, this.supervision.heartbeatTimeoutMs / 6)),
     };
   }
@@ -365,7 +390,7 @@ export class ContainerRun implements HandleListener {
         this.fireFaults(h);
         return;
       case 'checkpointed': {
-        this.emit({ type: 'checkpoint', actorId: e.actorId, window: e.window });
+        this.emit({ type: 'checkpoint', actorId: e.actorId, window: e.window, ms: e.ms, bytes: e.bytes });
         const committed = this.commits.checkpointed(e.actorId, e.window);
         if (committed === undefined) return;
         this.emit({ type: 'commit', window: committed });
@@ -383,6 +408,10 @@ export class ContainerRun implements HandleListener {
         if (this.handles.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });
         return;
       case 'beat':
+        if (e.metrics) this.metrics?.absorb(h, e.metrics);
+        return;
+      case 'tap':
+        this.metrics?.tapSample(e.tap, e.sample);
         return;
     }
   }
@@ -484,10 +513,28 @@ export class ContainerRun implements HandleListener {
   private async terminateAll(): Promise<void> {
     const handles = this.handles;
     this.live = false;
-    await Promise.all(handles.map((h) => h.terminate()));
+    await Promise.all(handles.map((h) => this.retire(h)));
+  }
+
+  /**
+   * Terminates a container, first taking its last metrics report if it still answers (a container
+   * replaced with a failed one, or restarted with all): what it counted since its last heartbeat.
+   */
+  private async retire(h: ContainerHandle): Promise<void> {
+    if (this.metrics && h.started && !h.ended && !h.finished) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), LAST_REPORT_MS);
+      });
+      const report = await Promise.race([h.api.metricsReport().catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (report && !h.ended) this.metrics.absorb(h, report);
+    }
+    await h.terminate();
   }
 
   private emit(event: StatusEvent): void {
+    this.metrics?.onStatus(event);
     this.events.emit('status', event);
   }
 }

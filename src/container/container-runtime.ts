@@ -9,6 +9,7 @@ import { describe, OperatorFailure } from '../engine/failure.ts';
 import { InputActor } from '../engine/input-actor.ts';
 import { InputDriver } from '../engine/input-driver.ts';
 import { isPromise } from '../engine/maybe-async.ts';
+import { metricsSource } from '../engine/metrics-source.ts';
 import { OperatorActor } from '../engine/operator-actor.ts';
 import { Recovery } from '../engine/recovery.ts';
 import { loadSnapshots } from '../engine/restore.ts';
@@ -16,6 +17,8 @@ import type { OperatorStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
 import { Waker, yieldToEventLoop } from '../engine/waker.ts';
 import { RealTimeWindows, VirtualTimeWindows } from '../engine/window-generator.ts';
+import { type Tap, type TapSample, Taps } from '../metrics/taps.ts';
+import { type MetricsReport, WorkerMetrics } from '../metrics/worker-report.ts';
 import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { PortChannelOut } from './port-channel.ts';
@@ -58,6 +61,12 @@ export class ContainerRuntime implements ActorHost {
   private failed = false;
   private killed = false;
   private hasInputs = false;
+  /** Null with `metrics: false`; else reported with each heartbeat. */
+  private readonly metrics: WorkerMetrics | null = null;
+  private readonly taps: Taps | null = null;
+  private readonly openTaps = new Map<number, Tap>();
+  /** The duration and size of the snapshot being reported (emitted just before `checkpointed`). */
+  private lastCheckpoint: { ms?: number; bytes?: number } = {};
 
   constructor(
     private readonly plan: PhysicalPlan,
@@ -83,7 +92,17 @@ export class ContainerRuntime implements ActorHost {
       // Every recovery restarts all containers from the commit: nothing is replayed from buffers.
       replayFrom: 'sources',
       channelFor,
+      metrics: config.metrics,
     });
+    if (config.metrics !== false) {
+      const source = metricsSource(plan, this.graph, {
+        liveWindow: () => this.inputs.liveWindow,
+        doneWindow: () => this.doneWindow,
+        committed: () => this.committed,
+      });
+      this.metrics = new WorkerMetrics(source);
+      this.taps = new Taps(source);
+    }
     this.recovery = new Recovery(this.graph, store);
     this.checkpoints = new Checkpoints(plan, this.graph, store, this.supervision(), {
       emit: (event) => this.emit(event),
@@ -119,6 +138,7 @@ export class ContainerRuntime implements ActorHost {
 
   /** Sets up every actor, then schedules until the final window is done and committed, or a failure. */
   async run(): Promise<void> {
+    this.metrics?.start();
     for (const a of this.graph.actors) {
       try {
         const r = a.setup();
@@ -128,6 +148,7 @@ export class ContainerRuntime implements ActorHost {
       }
     }
     await this.loop();
+    this.metrics?.stop();
     if (this.failed || this.killed) return;
     for (const a of this.graph.actors) {
       try {
@@ -137,7 +158,7 @@ export class ContainerRuntime implements ActorHost {
       }
     }
     // A last beat: the main thread's stats() after the run show where every actor ended.
-    this.send({ t: 'beat', operators: this.operatorStats() });
+    this.send({ t: 'beat', operators: this.operatorStats(), metrics: this.metricsReport() });
     this.send({ t: 'finished' });
   }
 
@@ -179,7 +200,26 @@ export class ContainerRuntime implements ActorHost {
 
   kill(): void {
     this.killed = true;
+    this.metrics?.stop();
+    for (const t of this.openTaps.values()) t.close();
     this.waker.wake();
+  }
+
+  /** What the heartbeat carries to the main thread's collector (undefined with `metrics: false`). */
+  metricsReport(): MetricsReport | undefined {
+    return this.metrics?.report();
+  }
+
+  /** A tap on the channels of a port that this container writes; samples go to the main thread. */
+  openTap(tap: number, port: string, channels: readonly number[], sample: number): void {
+    if (this.taps === null || this.openTaps.has(tap)) return;
+    const deliver = (s: TapSample) => this.send({ t: 'tap', tap, sample: s });
+    this.openTaps.set(tap, this.taps.openChannels(port, channels, sample, deliver));
+  }
+
+  closeTap(tap: number): void {
+    this.openTaps.get(tap)?.close();
+    this.openTaps.delete(tap);
   }
 
   operatorStats(): OperatorStats[] {
@@ -210,7 +250,12 @@ export class ContainerRuntime implements ActorHost {
     this.waker.wake();
   }
 
-  windowEnded(actor: Actor, _window: number): void {
+  windowOpened(window: number): void {
+    this.metrics?.windowOpened(window);
+  }
+
+  windowEnded(actor: Actor, window: number): void {
+    this.metrics?.windowEnded(actor.id, window);
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
     let min = Number.POSITIVE_INFINITY;
     for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
@@ -265,7 +310,9 @@ export class ContainerRuntime implements ActorHost {
     return {
       start() {},
       checkpointed(actorId, window) {
-        runtime.send({ t: 'checkpointed', actorId, window });
+        const { ms, bytes } = runtime.lastCheckpoint;
+        runtime.lastCheckpoint = {};
+        runtime.send({ t: 'checkpointed', actorId, window, ms, bytes });
         return undefined;
       },
       get committedWindow() {
@@ -278,7 +325,8 @@ export class ContainerRuntime implements ActorHost {
   }
 
   private emit(event: StatusEvent): void {
-    // Checkpoint events are many and only the main thread's commit matters to a listener there.
+    // Checkpoint events are many: their figures ride on the `checkpointed` notice that follows them.
+    if (event.type === 'checkpoint') this.lastCheckpoint = { ms: event.ms, bytes: event.bytes };
     if (event.type === 'warning') this.send({ t: 'status', event });
   }
 }

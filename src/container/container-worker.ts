@@ -10,6 +10,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { isApplication } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
 import type { Channel } from '../engine/channel.ts';
+import type { MetricsReport } from '../metrics/worker-report.ts';
 import { assignContainers } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
@@ -73,7 +74,10 @@ const api = {
       else runtime?.noteCommitted(m.window);
     });
     const r = runtime;
-    beat = setInterval(() => send({ t: 'beat', operators: r.operatorStats() }), config.heartbeatMs);
+    beat = setInterval(
+      () => send({ t: 'beat', operators: r.operatorStats(), metrics: r.metricsReport() }),
+      config.heartbeatMs,
+    );
     return runtime.restore();
   },
 
@@ -103,6 +107,20 @@ const api = {
 
   failActor(actorId: string, reason: string): void {
     runtime?.failActor(actorId, reason);
+  },
+
+  /** A tap on the channels of `port` this container writes; samples come as `tap` events. */
+  openTap(tap: number, port: string, channels: number[], sample: number): void {
+    runtime?.openTap(tap, port, channels, sample);
+  },
+
+  closeTap(tap: number): void {
+    runtime?.closeTap(tap);
+  },
+
+  /** The metrics since the last heartbeat (the main thread asks before it replaces this container). */
+  metricsReport(): MetricsReport | undefined {
+    return runtime?.metricsReport();
   },
 
   /** Stops scheduling at once (the main thread terminates the worker next). */

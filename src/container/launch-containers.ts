@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
 import type { LaunchOptions } from '../engine/launch-options.ts';
-import type { Run } from '../engine/run.ts';
+import { MetricsOffError, type Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
 import type { Supervision, SupervisionConfig } from '../engine/supervision.ts';
 import { assignContainers } from '../plan/containers.ts';
@@ -95,10 +95,11 @@ export async function startContainerRun(
       await done.catch(() => {});
     },
     stats: () => runner.stats(),
-    metrics(): never {
-      throw new ContainerOptionError('run.metrics() is not available with containers yet');
+    metrics() {
+      if (runner.metrics === null) throw new MetricsOffError();
+      return runner.metrics.collector.snapshot();
     },
-    collector: null,
+    collector: runner.metrics?.collector ?? null,
     failActor: (actorId: string, reason = 'failure drill') => runner.failActor(actorId, reason),
   };
   return run as Run;

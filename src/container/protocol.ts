@@ -1,17 +1,26 @@
 import type { OperatorStats, StatusEvent } from '../engine/status.ts';
+import type { TapSample } from '../metrics/taps.ts';
+import type { MetricsReport } from '../metrics/worker-report.ts';
 
 /**
  * What a container and the main thread tell each other outside comlink calls, on the container's events
  * port (plain messages: cheap, ordered, nothing to await).
  *
- *   container → main: beat (heartbeat + stats), progress (its done window), checkpointed, status, failed,
- *                     finished
+ *   container → main: beat (heartbeat + stats + metrics), progress (its done window), checkpointed, status,
+ *                     failed, finished, tap (a sample of an open tap)
  *   main → container: done (the application's done window, for pacing), commit (the committed window)
  */
 export type ContainerEvent =
-  | { readonly t: 'beat'; readonly operators: OperatorStats[] }
+  | { readonly t: 'beat'; readonly operators: OperatorStats[]; readonly metrics?: MetricsReport }
   | { readonly t: 'progress'; readonly window: number; readonly tuples: number }
-  | { readonly t: 'checkpointed'; readonly actorId: string; readonly window: number }
+  | {
+      readonly t: 'checkpointed';
+      readonly actorId: string;
+      readonly window: number;
+      readonly ms?: number;
+      readonly bytes?: number;
+    }
+  | { readonly t: 'tap'; readonly tap: number; readonly sample: TapSample }
   | { readonly t: 'status'; readonly event: StatusEvent }
   | { readonly t: 'failed'; readonly failure: FailureInfo }
   | { readonly t: 'finished' };
@@ -51,6 +60,11 @@ export interface DeployConfig {
   readonly mailboxCapacity?: number;
   readonly batchSize?: number;
   readonly heartbeatMs: number;
+  /**
+   * Collect metrics (sent with each heartbeat; default true); fused streams counted too with
+   * `{ fusedTuples: true }`.
+   */
+  readonly metrics?: boolean | { fusedTuples?: boolean };
 }
 
 /** How the main thread starts a container: workerData of its worker. */

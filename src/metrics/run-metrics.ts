@@ -9,7 +9,7 @@ import { ActorCounters } from './actor-counters.ts';
 import { type ActorCounts, aggregate, type EdgeCounts } from './aggregate.ts';
 import { merged, summarize } from './latency.ts';
 import type { MetricsSource } from './source.ts';
-import { Taps } from './taps.ts';
+import { type TapOpener, Taps } from './taps.ts';
 import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
 
 /** Window start times kept: a window ended more than this many windows after it opened is not timed. */
@@ -22,7 +22,7 @@ const TIMELINE = 500;
 export class RunMetrics {
   private readonly counters = new Map<string, ActorCounters>();
   /** Live samples of the tuples crossing a port (the console, `sluice tap`). */
-  readonly taps: Taps;
+  readonly taps: TapOpener;
   private readonly startIds = new Float64Array(RING).fill(-1);
   private readonly starts = new Float64Array(RING);
   private readonly edges: EdgeCounts[];
@@ -41,8 +41,10 @@ export class RunMetrics {
   constructor(
     private readonly source: MetricsSource,
     private readonly now: () => number = () => performance.now(),
+    /** Where taps open (containers: in the worker that writes the port); default the source's channels. */
+    taps?: TapOpener,
   ) {
-    this.taps = new Taps(source);
+    this.taps = taps ?? new Taps(source);
     for (const a of source.plan.actors) this.counters.set(a.id, new ActorCounters());
     this.edges = source.plan.channels.map((c) => ({
       plan: c,
@@ -69,21 +71,29 @@ export class RunMetrics {
 
   // ---- engine hooks: once per window ---------------------------------------------------------
 
-  /** An input operator opened window w (the first one to do so starts its clock). */
-  windowOpened(w: number): void {
+  /**
+   * An input operator opened window w (the first one to do so starts its clock). `at` is when, on this
+   * collector's clock, for a window opened in another thread (default now).
+   */
+  windowOpened(w: number, at = this.now()): void {
     const i = w % RING;
     if (this.startIds[i] === w) return;
     this.startIds[i] = w;
-    this.starts[i] = this.now();
+    this.starts[i] = at;
   }
 
-  /** An actor finished window w: its latency. A replayed window counts from its first start. */
-  windowEnded(actorId: string, w: number): void {
+  /** An actor finished window w (at `at`): its latency. A replayed window counts from its first start. */
+  windowEnded(actorId: string, w: number, at = this.now()): void {
     const c = this.counters.get(actorId);
     if (c === undefined) return;
     c.windows++;
     const i = w % RING;
-    if (this.startIds[i] === w) c.latency.record(this.now() - this.starts[i]!);
+    if (this.startIds[i] === w) c.latency.record(at - this.starts[i]!);
+  }
+
+  /** Whether window w's start is known (a window ended in another thread waits for it to be reported). */
+  hasStart(w: number): boolean {
+    return this.startIds[w % RING] === w;
   }
 
   onStatus(e: StatusEvent): void {
@@ -107,7 +117,8 @@ export class RunMetrics {
         return;
       case 'restart': {
         this.restarts++;
-        const rebuilt = new Set(e.actors);
+        // Actors rebuilt only to recompute (`replaying`) are replaced too, but they did not restart.
+        const rebuilt = new Set([...e.actors, ...(e.replaying ?? [])]);
         // The instances about to be replaced: their own counters are read now, and kept (custom()).
         for (const a of this.source.actors())
           if (rebuilt.has(a.id)) this.counters.get(a.id)?.custom(a.operator);
@@ -215,7 +226,10 @@ export class RunMetrics {
     const dt = now - this.lastSample;
     this.lastSample = now;
     for (const a of this.source.actors()) {
-      if (a.blocked()) {
+      if (a.blockedMs) {
+        const c = this.counters.get(a.id);
+        if (c) c.blockedMs = a.blockedMs();
+      } else if (a.blocked()) {
         const c = this.counters.get(a.id);
         if (c) c.blockedMs += dt;
       }
@@ -224,7 +238,8 @@ export class RunMetrics {
       const ch = this.source.channel(e.plan.id);
       if (ch === undefined) continue;
       e.samples++;
-      if (ch.backlog >= ch.capacity) e.full++;
+      // (A channel of another thread reads capacity 0 until its worker first reports it.)
+      if (ch.capacity > 0 && ch.backlog >= ch.capacity) e.full++;
     }
     if (now - this.lastTick >= TICK_MS) this.tick(now);
   }

@@ -15,6 +15,11 @@ export interface SourceActor {
   mailbox(): number;
   /** It has work but a mailbox it (or a fused actor it drives) writes is full. */
   blocked(): boolean;
+  /**
+   * Time blocked so far, when the source counts it itself (an actor in another thread: its worker samples
+   * it); the collector then reads this instead of sampling blocked().
+   */
+  blockedMs?(): number;
 }
 
 export interface SourceChannel {

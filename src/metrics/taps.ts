@@ -35,6 +35,18 @@ export interface Tap {
   close(): void;
 }
 
+/** Opens taps on a run's ports: `Taps` over the channels of this thread, or a container run's. */
+export interface TapOpener {
+  /** Opens a tap on OPERATOR.PORT; `deliver` gets a sample at most every 200 ms while tuples flow. */
+  open(spec: string, sample: number, deliver: (s: TapSample) => void): Tap;
+}
+
+export function checkSample(sample: number): void {
+  if (!Number.isInteger(sample) || sample < 1 || sample > MAX_SAMPLE) {
+    throw new TapError(`--sample ${sample}: expected an integer from 1 to ${MAX_SAMPLE} (tuples per second)`);
+  }
+}
+
 /** The channels a tap on OPERATOR.PORT sees: the port's outputs, else its inputs; refused if fused. */
 export function channelsOfPort(plan: PhysicalPlan, spec: string): ChannelPlan[] {
   const dot = spec.lastIndexOf('.');
@@ -79,20 +91,26 @@ export function renderTuple(t: unknown): string {
 }
 
 /** The open taps of a run, by channel: each channel's hook dispatches to the taps on it. */
-export class Taps {
+export class Taps implements TapOpener {
   private readonly byChannel = new Map<number, Set<(tuples: readonly unknown[], count: number) => void>>();
 
   constructor(private readonly source: MetricsSource) {}
 
   /** Opens a tap on OPERATOR.PORT; `deliver` gets a sample at most every 200 ms while tuples flow. */
   open(spec: string, sample: number, deliver: (s: TapSample) => void): Tap {
-    if (!Number.isInteger(sample) || sample < 1 || sample > MAX_SAMPLE) {
-      throw new TapError(
-        `--sample ${sample}: expected an integer from 1 to ${MAX_SAMPLE} (tuples per second)`,
-      );
-    }
+    checkSample(sample);
     const plans = channelsOfPort(this.source.plan, spec);
-    const channels = plans.map((p) => [p.id, this.source.channel(p.id)] as const);
+    return this.openChannels(
+      spec,
+      plans.map((p) => p.id),
+      sample,
+      deliver,
+    );
+  }
+
+  /** A tap on these queued channels (a container's part of a port's: those its actors write). */
+  openChannels(port: string, ids: readonly number[], sample: number, deliver: (s: TapSample) => void): Tap {
+    const channels = ids.map((id) => [id, this.source.channel(id)] as const);
     // Budget per 200 ms slot, so that one batch does not take a whole second's sample.
     const perSlot = Math.ceil(sample / 5);
     let slot = 0;
@@ -127,7 +145,7 @@ export class Taps {
     for (const [id, ch] of channels) if (ch) this.add(id, ch, hook);
     let open = true;
     return {
-      port: spec,
+      port,
       channels: channels.length,
       close: () => {
         if (!open) return;

@@ -1,0 +1,138 @@
+/**
+ * The metrics source of a run whose actors live in other threads (containers): what the collector reads
+ * is what their workers last reported (worker-report.ts), plus what the workers replaced before them had
+ * counted, so that a counter never goes down when a container is replaced (a replayed window counts
+ * again, as in one thread). Each actor keeps one operator stand-in for the whole run, carrying the
+ * operator metrics its workers reported, so the collector reads them as it reads a live operator's.
+ */
+import { declareMetric, type GaugeAggregate } from '../api/operator-metrics.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import type { MetricsSource, SourceActor, SourceChannel } from './source.ts';
+import type { MetricsReport } from './worker-report.ts';
+
+/** A count reported by successive workers: what the replaced ones ended with, plus the current one's. */
+class Carried {
+  private owner: object | undefined;
+  private base = 0;
+  private last = 0;
+
+  set(owner: object, value: number): void {
+    if (owner !== this.owner) {
+      this.base += this.last;
+      this.owner = owner;
+    }
+    this.last = value;
+  }
+
+  get value(): number {
+    return this.base + this.last;
+  }
+}
+
+class RemoteActor implements SourceActor {
+  readonly operator = {};
+  lastEnded = 0;
+  private depth = 0;
+  private readonly blockedFor = new Carried();
+  private readonly counters = new Map<string, Carried>();
+
+  constructor(readonly id: string) {}
+
+  absorb(owner: object, a: MetricsReport['actors'][number]): void {
+    this.lastEnded = a.lastEnded;
+    this.depth = a.mailbox;
+    this.blockedFor.set(owner, a.blockedMs);
+    for (const [name, kind, value, aggregate] of a.custom) {
+      const m = declareMetric(this.operator, name, { kind, aggregate: aggregate as GaugeAggregate });
+      if (m.kind === 'gauge') {
+        m.value = value;
+        continue;
+      }
+      let c = this.counters.get(name);
+      if (c === undefined) this.counters.set(name, (c = new Carried()));
+      c.set(owner, value);
+      m.value = c.value;
+    }
+  }
+
+  mailbox(): number {
+    return this.depth;
+  }
+
+  blocked(): boolean {
+    return false;
+  }
+
+  blockedMs(): number {
+    return this.blockedFor.value;
+  }
+}
+
+class RemoteChannel implements SourceChannel {
+  backlog = 0;
+  capacity = 0;
+  /** Taps on containers are opened in the writer's worker (container-taps.ts): never called here. */
+  tap: SourceChannel['tap'] = null;
+  readonly carried = new Carried();
+
+  get tuples(): number {
+    return this.carried.value;
+  }
+}
+
+export class RemoteMetricsSource implements MetricsSource {
+  private readonly actorViews = new Map<string, RemoteActor>();
+  private readonly channels = new Map<number, RemoteChannel>();
+  private readonly fused = new Map<number, Carried>();
+  private live = 0;
+
+  constructor(
+    readonly plan: PhysicalPlan,
+    private readonly windows: { doneWindow(): number; committed(): number },
+  ) {
+    for (const a of plan.actors) this.actorViews.set(a.id, new RemoteActor(a.id));
+    for (const c of plan.channels) if (!c.fused) this.channels.set(c.id, new RemoteChannel());
+  }
+
+  /** A worker's report; `owner` stands for that worker (a new one for a replaced container). */
+  absorb(owner: object, r: MetricsReport): void {
+    if (r.liveWindow > this.live) this.live = r.liveWindow;
+    for (const a of r.actors) this.actorViews.get(a.id)?.absorb(owner, a);
+    for (const c of r.channels) {
+      const ch = this.channels.get(c.id);
+      if (ch === undefined) continue;
+      ch.backlog = c.backlog;
+      ch.capacity = c.capacity;
+      ch.carried.set(owner, c.tuples);
+    }
+    for (const f of r.fused) {
+      let c = this.fused.get(f.id);
+      if (c === undefined) this.fused.set(f.id, (c = new Carried()));
+      c.set(owner, f.tuples);
+    }
+  }
+
+  actors(): readonly SourceActor[] {
+    return [...this.actorViews.values()];
+  }
+
+  channel(id: number): SourceChannel | undefined {
+    return this.channels.get(id);
+  }
+
+  fusedTuples(id: number): number | undefined {
+    return this.fused.get(id)?.value;
+  }
+
+  liveWindow(): number {
+    return Math.max(this.live, this.windows.doneWindow());
+  }
+
+  doneWindow(): number {
+    return this.windows.doneWindow();
+  }
+
+  committed(): number {
+    return this.windows.committed();
+  }
+}

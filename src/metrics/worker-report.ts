@@ -1,0 +1,134 @@
+/**
+ * The metrics of one container, as its worker sends them to the main thread with its heartbeat (a couple
+ * of times a second, never per tuple): plain data, the counts of this worker's actors and of the channels
+ * they write, cumulative for this worker's life (the main thread carries them over a replacement: see
+ * remote-source.ts), and the window start and end times since the last report, on the wall clock shared
+ * by all threads, from which the main thread times windows across containers.
+ */
+import { metricsOf } from '../api/operator-metrics.ts';
+import type { MetricsSource } from './source.ts';
+
+const SAMPLE_MS = 20;
+
+/** One operator metric: name, kind, value, and how a gauge combines across partitions. */
+export type ReportedMetric = readonly [
+  name: string,
+  kind: 'counter' | 'gauge',
+  value: number,
+  aggregate?: string,
+];
+
+export interface MetricsReport {
+  /** The newest window this worker's input operators opened (0 without input operators). */
+  readonly liveWindow: number;
+  readonly actors: readonly {
+    readonly id: string;
+    readonly lastEnded: number;
+    readonly mailbox: number;
+    /** Time it had work and a mailbox it writes was full, sampled every 20 ms. */
+    readonly blockedMs: number;
+    readonly custom: readonly ReportedMetric[];
+  }[];
+  /** The queued channels this worker writes (a cross-thread one is reported by its producer's worker). */
+  readonly channels: readonly {
+    readonly id: number;
+    readonly tuples: number;
+    readonly backlog: number;
+    readonly capacity: number;
+  }[];
+  /** Fused channels' tuples (only when counted: `metrics: { fusedTuples: true }`). */
+  readonly fused: readonly { readonly id: number; readonly tuples: number }[];
+  /** [window, wall-clock ms] of each window an input operator here opened since the last report. */
+  readonly opened: readonly (readonly [number, number])[];
+  /** [actor, window, wall-clock ms] of each window an actor here finished since the last report. */
+  readonly ended: readonly (readonly [string, number, number])[];
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable between threads. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Collects a worker's metrics between two reports: a sampling timer and two lists, nothing per tuple. */
+export class WorkerMetrics {
+  private readonly blocked = new Map<string, number>();
+  private opened: [number, number][] = [];
+  private ended: [string, number, number][] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastSample = 0;
+  /** The newest window each input opened, so a replayed or second input's opening is sent once. */
+  private lastOpened = 0;
+  private readonly writes: readonly number[];
+
+  constructor(private readonly source: MetricsSource) {
+    const here = new Set(source.plan.actors.map((a) => a.id));
+    this.writes = source.plan.channels.filter((c) => here.has(c.from.actor)).map((c) => c.id);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.lastSample = performance.now();
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  windowOpened(w: number): void {
+    if (w <= this.lastOpened) return;
+    this.lastOpened = w;
+    this.opened.push([w, wallNow()]);
+  }
+
+  windowEnded(actorId: string, w: number): void {
+    this.ended.push([actorId, w, wallNow()]);
+  }
+
+  /** The report since the previous one (the window times are sent once). */
+  report(): MetricsReport {
+    const s = this.source;
+    const actors = s.actors().map((a) => ({
+      id: a.id,
+      lastEnded: a.lastEnded,
+      mailbox: a.mailbox(),
+      blockedMs: Math.round(this.blocked.get(a.id) ?? 0),
+      custom: [...metricsOf(a.operator)].map(
+        ([name, m]): ReportedMetric =>
+          m.kind === 'gauge' ? [name, 'gauge', m.value, m.aggregate] : [name, 'counter', m.value],
+      ),
+    }));
+    const channels = [];
+    const fused = [];
+    for (const id of this.writes) {
+      const ch = s.channel(id);
+      if (ch) channels.push({ id, tuples: ch.tuples, backlog: ch.backlog, capacity: ch.capacity });
+      else {
+        const tuples = s.fusedTuples(id);
+        if (tuples !== undefined) fused.push({ id, tuples });
+      }
+    }
+    const report = {
+      liveWindow: s.liveWindow(),
+      actors,
+      channels,
+      fused,
+      opened: this.opened,
+      ended: this.ended,
+    };
+    this.opened = [];
+    this.ended = [];
+    return report;
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const dt = now - this.lastSample;
+    this.lastSample = now;
+    for (const a of this.source.actors()) {
+      if (a.blocked()) this.blocked.set(a.id, (this.blocked.get(a.id) ?? 0) + dt);
+    }
+  }
+}
