@@ -15,8 +15,6 @@ export interface ObserveOptions {
   metricsToken?: string;
   console?: string;
   consoleToken?: string;
-  /** Runs on containers do not collect metrics yet (their actors' counters stay in the workers). */
-  containers?: number;
 }
 
 export interface Observers {
@@ -34,11 +32,6 @@ export async function startObservers(
   const snapshot = (): MetricsSnapshot | undefined => run?.metrics();
   const closers: (() => Promise<void>)[] = [];
   const secret = process.env.SLUICE_SECRET || undefined;
-  if (options.containers !== undefined && (options.metrics !== undefined || options.console !== undefined)) {
-    throw new CliError(
-      '--metrics and --console are not available with --containers yet: run without --containers to watch the application',
-    );
-  }
   try {
     if (options.metrics !== undefined) {
       // Loaded only when asked for: prom-client costs every other run its startup time.

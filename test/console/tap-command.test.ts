@@ -65,3 +65,58 @@ describe('sluice tap', () => {
     expect(other.stderr).toMatch(/runs "max-cpu", not "hello"/);
   });
 });
+
+describe('sluice run --containers 2 --console, and sluice tap on it', () => {
+  it('serves the DAG with each actor in its container, live rates, and taps a port written in two workers', async () => {
+    const p = startSluice([
+      'run',
+      'examples/max-cpu/app.ts',
+      '--store',
+      join(tmp.dir, 'containers'),
+      '--window-ms',
+      '50',
+      '--containers',
+      '2',
+      '--console',
+      '127.0.0.1:0',
+    ]);
+    try {
+      await p.waitFor('stderr', /console at http:\/\/\S+\//);
+      const at = /console at http:\/\/(\S+)\//.exec(p.stderr)![1]!;
+      await p.waitFor('stderr', /started "max-cpu"/);
+      // The max partitions are spread over both containers: a tap on max.out opens in both workers.
+      let state: any;
+      for (let i = 0; i < 200; i++) {
+        state = await (await fetch(`http://${at}/api/state`)).json();
+        if (state.snapshot.operators.find((o: any) => o.operator === 'readings').outPerSecond > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const containers = new Set(
+        state.plan.actors.filter((a: any) => a.operator === 'max').map((a: any) => a.container),
+      );
+      expect(containers).toEqual(new Set([0, 1]));
+      expect(
+        state.snapshot.operators.find((o: any) => o.operator === 'readings').outPerSecond,
+      ).toBeGreaterThan(0);
+      const r = await sluice([
+        'tap',
+        'examples/max-cpu/app.ts',
+        '--port',
+        'max.out',
+        '--console',
+        at,
+        '--limit',
+        '6',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(6);
+      for (const line of lines)
+        expect(JSON.parse(line)).toEqual({ device: expect.any(Number), max: expect.any(Number) });
+      expect(r.stderr).toMatch(/tap on max\.out \(4 channels\)/);
+    } finally {
+      p.child.kill('SIGINT');
+      await p.exited;
+    }
+  }, 90_000);
+});

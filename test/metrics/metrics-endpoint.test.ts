@@ -136,19 +136,56 @@ describe('sluice run --metrics', () => {
     expect(existsSync(`${tmp.dir}/refused`), 'the store was not created').toBe(false);
   });
 
-  it('is refused with --containers, which does not collect metrics yet (exit 2, one line)', async () => {
-    const r = await sluice([
+  it('on 2 containers: the same counters, aggregated from the workers, and the recovery a drill caused', async () => {
+    const p = startSluice([
       'run',
       'examples/max-cpu/app.ts',
       '--store',
       `${tmp.dir}/containers`,
+      '--window-ms',
+      '20',
+      '--windows',
+      '600',
+      '--checkpoint-every',
+      '4',
       '--containers',
       '2',
+      '--fault',
+      'actor:max#1@12',
       '--metrics',
       '127.0.0.1:0',
     ]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/sluice: --metrics and --console are not available with --containers yet/);
+    try {
+      const url = await metricsUrl(p);
+      const samples: ParsedFamily[][] = [];
+      for (let i = 0; i < 600; i++) {
+        const families = await scrape(url);
+        if (families) {
+          samples.push(families);
+          const first = samples.findIndex((f) => value(f, 'sluice_recoveries_total') >= 1);
+          if (first >= 0 && samples.length - first >= 3) break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const last = samples.at(-1)!;
+      expect(value(last, 'sluice_recoveries_total'), 'a scrape shows the recovery').toBeGreaterThanOrEqual(1);
+      expect(value(last, 'sluice_failures_total')).toBeGreaterThanOrEqual(1);
+      // The failed actor's container was replaced: its actors were restarted.
+      expect(value(last, 'sluice_actor_restarts_total', { actor: 'max#1' })).toBeGreaterThanOrEqual(1);
+      for (const operator of ['max', 'print']) {
+        const series = samples.map((f) => value(f, 'sluice_tuples_in_total', { operator }));
+        expect(series.at(-1), `${operator} counted tuples`).toBeGreaterThan(0);
+        for (let i = 1; i < series.length; i++) expect(series[i]).toBeGreaterThanOrEqual(series[i - 1]!);
+      }
+      for (const f of samples) expect(value(f, 'sluice_commit_lag_windows')).toBeLessThanOrEqual(16);
+      const json = (await (await fetch(`${url}/metrics.json`)).json()) as {
+        actors: { actorId: string; container: number }[];
+      };
+      expect(new Set(json.actors.map((a) => a.container))).toEqual(new Set([0, 1]));
+    } finally {
+      p.child.kill('SIGINT');
+      await p.exited;
+    }
   });
 
   it('off loopback with a token: 401 without it, 200 with it', async () => {
