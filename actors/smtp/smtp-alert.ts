@@ -49,9 +49,14 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
  * each acknowledgement durably before the next. So the application never waits for the mail server: one
  * that is down or answers 4xx is retried with exponential backoff (`onRetry` says so) while windows go on,
  * and what was queued is sent when it is back — by this instance, or after a crash or relaunch by the next
- * one, which finds it in the outbox. The only resend is a crash between the server's 250 and the
- * acknowledgement record, and it carries the same Message-ID; one message is in flight at a time, so a
- * crash resends at most one alert. A 5xx answer stops the sender and fails the next window
+ * one, which finds it in the outbox. The only resend is a crash inside one window that SMTP cannot close
+ * (it has no idempotent submission): it opens when the server decides to accept the message (it may be
+ * delivered from then on) and closes when the acknowledgement file is created in the outbox — for a
+ * process kill, when `openSync` of `acked/<window>-<n>` returns; for a power cut, when the directory's
+ * fsync does. In between: the 250 reply's trip back, nodemailer parsing it and calling back (no timer on
+ * its success path) and two promise continuations; nothing else runs first. The resent copy carries the
+ * same Message-ID (a receiver can drop it), and one message is in flight at a time, so a crash resends at
+ * most one alert (test/actors/smtp/smtp-alert.test.ts kills a run exactly there). A 5xx answer stops the sender and fails the next window
  * (SmtpRejectedError, not restartable): fix the configuration and relaunch; the alert is still queued.
  * Header fields from data or configuration have CR/LF stripped; recipients must be plain addresses (see
  * parseAddressList).

@@ -9,6 +9,7 @@
  *     smtp.refuseNext(2);                              // the next 2 DATA commands get a 451 (or a code given)
  *     await smtp.stop();                               // closes the listener and any open connections
  *     const again = await startSmtpServer({ port: smtp.port }); // "SMTP back up" on the same port
+ *     startSmtpServer({ beforeReply: (mail, n) => … });  // runs after acceptance, before the 250 is sent
  *
  * A message is recorded when the server accepts it (after its 250 reply is decided, before it is sent):
  * what the client saw acknowledged is in `messages`, and a message the client retries after a refusal
@@ -51,6 +52,11 @@ export interface TestSmtpServer {
 export interface SmtpServerOptions {
   /** Listen on this port (to bring a stopped server back on the same URL). Default: a free port. */
   port?: number;
+  /**
+   * Called once a message is accepted and recorded, before its 250 reply is sent (awaited): a test can
+   * SIGKILL the client there, between the server's acceptance and the client seeing it.
+   */
+  beforeReply?: (mail: ReceivedMail, accepted: number) => void | Promise<void>;
 }
 
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
@@ -78,10 +84,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           return;
         }
         const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw).then(
-          (parsed) => {
+        simpleParser(raw)
+          .then((parsed) => {
             const headerEnd = raw.search(/\r?\n\r?\n/);
-            messages.push({
+            const mail: ReceivedMail = {
               messageId: parsed.messageId ?? '',
               subject: parsed.subject ?? '',
               from: parsed.from?.text ?? '',
@@ -90,12 +96,17 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
               rawHeaders: headerEnd < 0 ? raw : raw.slice(0, headerEnd),
               text: parsed.text ?? '',
               raw,
-            });
-            callback();
-            for (const w of waiters) w();
-          },
-          (e: unknown) => callback(e as Error),
-        );
+            };
+            messages.push(mail);
+            return options.beforeReply?.(mail, messages.length);
+          })
+          .then(
+            () => {
+              callback();
+              for (const w of waiters) w();
+            },
+            (e: unknown) => callback(e as Error),
+          );
       });
     },
   });

@@ -106,6 +106,42 @@ describe('SmtpAlert', () => {
     expect(smtp.messages.map((m) => m.messageId)).toEqual(ids(36));
   }, 60_000);
 
+  it('SIGKILL between the server accepting an alert and the outbox recording it: that alert alone comes again, same Message-ID', async () => {
+    // The one window "once" cannot close over SMTP (no idempotent submission): from the server's decision
+    // to accept (its 250) until the acknowledgement file exists in the outbox. The kill lands there on
+    // purpose: after the 5th message is recorded by the server, before its 250 is sent.
+    const work = tempDir();
+    const args = [join(repoRoot, 'test', 'actors', 'smtp', 'apps', 'smtp-alert-app.ts')];
+    args.push('--window-ms', '20', '--windows', '12', '--store', join(work, 'store'));
+    let child: ReturnType<typeof sluiceRun> | undefined;
+    let killedAt: string | undefined;
+    const smtp = await startSmtpServer({
+      beforeReply: async (mail, accepted) => {
+        if (accepted !== 5 || !child) return;
+        killedAt = mail.messageId;
+        const gone = exited(child);
+        child.kill('SIGKILL');
+        await gone;
+      },
+    });
+    cleanup.push(() => smtp.stop());
+    const env = { SMTP_URL: smtp.url, OUTBOX: join(work, 'outbox') };
+    child = sluiceRun(args, env);
+    const killed = await exited(child);
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(killedAt).toBe(ids(5)[4]);
+
+    child = undefined;
+    const relaunched = await exited(sluiceRun(args, env));
+    expect(relaunched.code, relaunched.stderr).toBe(0);
+    const counts = smtp.countByMessageId();
+    // Every alert arrived; the one in flight at the kill twice, under the same Message-ID (a receiver can
+    // drop the copy); nothing else twice.
+    expect([...counts.keys()].sort()).toEqual(ids(36).sort());
+    expect([...counts].filter(([, n]) => n > 1)).toEqual([[killedAt, 2]]);
+    expect(smtp.messages.map((m) => m.messageId)).toEqual([...ids(5), ...ids(36).slice(4)]);
+  }, 60_000);
+
   it('refuses header injection: CR/LF in a key never starts a header, a recipient list with one is refused', async () => {
     const smtp = await smtpServer();
     const evilKey = 'device=1\r\nBcc: evil@example.test\r\nX-Injected: yes';
