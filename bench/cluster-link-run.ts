@@ -26,10 +26,14 @@ const encoder = new Encoder({ useRecords: false, tagUint8Array: false } as Const
 >[0]);
 const decoder = new Decoder({ useRecords: false } as ConstructorParameters<typeof Decoder>[0]);
 
-/** The same batches every run: [device, metric, value] triples. */
-function makeBatches(): Uint8Array[] {
+/** The same batches every run: [device, metric, value] triples, or (`numbers`) plain integers. */
+function makeBatches(numbers = process.argv[4] === 'numbers'): Uint8Array[] {
   return Array.from({ length: 8 }, (_, b) =>
-    encoder.encode(Array.from({ length: BATCH }, (_, i) => [(b * BATCH + i) % 500, i % 4, (i * 37) % 1000])),
+    encoder.encode(
+      Array.from({ length: BATCH }, (_, i) =>
+        numbers ? b * BATCH + i : [(b * BATCH + i) % 500, i % 4, (i * 37) % 1000],
+      ),
+    ),
   );
 }
 

@@ -180,6 +180,8 @@ export class ClusterSupervisor {
 
   private async clientCall(method: string, a: unknown[]): Promise<unknown> {
     switch (method) {
+      case 'hello':
+        return null;
       case 'launch':
         return this.launch(a[0] as LaunchRequest);
       case 'wait':
@@ -230,6 +232,7 @@ export class ClusterSupervisor {
         streamingWindowMs,
         checkpointWindowCount,
         windows: req.windows,
+        virtualTime: req.virtualTime,
       },
       commits,
       supervision,

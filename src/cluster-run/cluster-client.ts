@@ -17,7 +17,10 @@ export class ClusterClient {
 
   static async connect(url: string, options: ClusterClientOptions = {}): Promise<ClusterClient> {
     const peer = await joinCluster(url, { secret: options.secret });
-    return new ClusterClient(new Rpc(peer).attach());
+    const rpc = new Rpc(peer).attach();
+    // The first frame says "launcher" (the supervisor drops a connection that stays silent).
+    await rpc.call('hello');
+    return new ClusterClient(rpc);
   }
 
   /** Launches the application module at `appPath` (resolved here); resolves once it has started. */

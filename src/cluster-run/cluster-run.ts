@@ -35,6 +35,7 @@ export type ClusterRunOptions = {
   readonly streamingWindowMs: number;
   readonly checkpointWindowCount: number;
   readonly windows?: number;
+  readonly virtualTime?: boolean;
   /** How long a (re)start waits for a node to place containers on. Default 30 s. */
   readonly placementTimeoutMs?: number;
 };
@@ -283,6 +284,7 @@ export class ClusterRun {
       streamingWindowMs: o.streamingWindowMs,
       checkpointWindowCount: o.checkpointWindowCount,
       windows: Number.isFinite(this.finalWindow) ? this.finalWindow : undefined,
+      virtualTime: o.virtualTime,
       heartbeatMs: Math.max(20, Math.min(500, this.supervision.heartbeatTimeoutMs / 6)),
     };
   }

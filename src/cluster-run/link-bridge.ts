@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
-import type { PortMessage } from '../container/port-channel.ts';
+import { type PortPost, packPost, unpackPost } from '../container/port-channel.ts';
 import { DATA } from '../engine/messages.ts';
 
 /*
@@ -18,10 +18,13 @@ import { DATA } from '../engine/messages.ts';
 
 /** Producer side: the port's far end is the producer container's PortChannelOut. */
 export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
-  port.on('message', (m: PortMessage) => {
-    if ('credit' in m) return;
-    if (m.k === DATA) peer.send({ t: 'data', stream: 's', seq: m.w, batch: m.b });
-    else peer.send({ t: 'mark', kind: m.k, seq: m.w });
+  // PortChannelOut packs the messages of a turn into one buffer (packPost): one frame each.
+  port.on('message', (posted: PortPost) => {
+    if (!(posted instanceof ArrayBuffer)) return;
+    for (const m of unpackPost(posted)) {
+      if (m.k === DATA) peer.send({ t: 'data', stream: 's', seq: m.w, batch: m.b });
+      else peer.send({ t: 'mark', kind: m.k, seq: m.w });
+    }
   });
   peer.onFrame((f) => {
     if (f.t === 'credit') port.postMessage({ credit: f.seq });
@@ -32,13 +35,15 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
 /** Consumer side: frames that arrived before the bridge (`early`) go first, in order. */
 export function bridgeIn(port: MessagePort, peer: PeerConnection, early: readonly ClusterFrame[]): void {
   const deliver = (f: ClusterFrame) => {
-    if (f.t === 'data') port.postMessage({ k: DATA, w: f.seq, b: f.batch });
-    else if (f.t === 'mark' && (f.kind === 0 || f.kind === 2)) port.postMessage({ k: f.kind, w: f.seq });
+    // PortChannelIn takes messages packed (packPost): one per frame.
+    const post = (buffer: ArrayBuffer) => port.postMessage(buffer, [buffer]);
+    if (f.t === 'data') post(packPost([{ k: DATA, w: f.seq, b: f.batch }]));
+    else if (f.t === 'mark' && (f.kind === 0 || f.kind === 2)) post(packPost([{ k: f.kind, w: f.seq }]));
   };
   for (const f of early) deliver(f);
   peer.onFrame(deliver);
-  port.on('message', (m: PortMessage) => {
-    if ('credit' in m) peer.send({ t: 'credit', seq: m.credit });
+  port.on('message', (m: PortPost) => {
+    if (!(m instanceof ArrayBuffer)) peer.send({ t: 'credit', seq: m.credit });
   });
   void peer.closed.then(() => port.close());
 }

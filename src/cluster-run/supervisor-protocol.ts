@@ -15,6 +15,8 @@ export type LaunchRequest = {
   readonly checkpointWindowCount?: number;
   /** Containers to cut the application into. Default: every slot of the joined nodes. */
   readonly containers?: number;
+  /** Windows cut by the number of input calls rather than the clock (tests: deterministic boundaries). */
+  readonly virtualTime?: boolean;
 };
 
 export type AppSummary = {

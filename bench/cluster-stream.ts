@@ -1,0 +1,142 @@
+/**
+ * Cluster stream: tuples/s of one stream between two nodes on loopback — a supervisor and two node
+ * processes, the producer's container on one, the consumer's on the other, every batch crossing the
+ * full data plane (worker → MessagePort → node → authenticated WebSocket → node → MessagePort → worker,
+ * credits back the same way) — next to the same batches (1024 integers, cbor-x) over a bare `ws`
+ * connection in one process (cluster-link-run.ts raw numbers), in one run. Medians of interleaved rounds
+ * with their range; the cluster's rate is counted from the consumer's tuples over the time from the
+ * launch's start to its end (worker start-up excluded).
+ *
+ *   node --import tsx bench/cluster-stream.ts [--quick]
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ClusterClient } from '../src/cluster-run/cluster-client.ts';
+import type { BenchOptions, Section, SectionReport } from './section.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(ROOT, 'src', 'cli', 'bin.js');
+const LINK_RUNNER = fileURLToPath(new URL('./cluster-link-run.ts', import.meta.url));
+const APP = fileURLToPath(new URL('./locality-app.ts', import.meta.url));
+
+async function raw(batches: number): Promise<number> {
+  const { stdout } = await run(process.execPath, [
+    '--import',
+    'tsx',
+    LINK_RUNNER,
+    'raw',
+    String(batches),
+    'numbers',
+  ]);
+  const { ms, tuples } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ms: number; tuples: number };
+  return tuples / (ms / 1000);
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const up = new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      if (ready.test(out)) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}) before ready`)));
+  });
+  child.stderr!.resume();
+  return { child, up };
+}
+
+/** One cluster run: supervisor + 2 nodes, the locality app's stream across them. */
+async function cluster(windows: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-cluster-'));
+  const env = { LOCALITY_STREAM: 'any', LOCALITY_COUNT: join(dir, 'count') };
+  const procs: ReturnType<typeof start>[] = [];
+  try {
+    const sup = start(
+      ['supervisor', '--listen', '127.0.0.1:0', '--store', join(dir, 'store')],
+      env,
+      /listening on (\S+)\n/,
+    );
+    procs.push(sup);
+    const url = /listening on (\S+)\n/.exec(await sup.up)![1]!;
+    for (const id of ['a', 'b'])
+      procs.push(start(['node', '--join', url, '--id', id, '--containers', '1'], env, /joined/));
+    await Promise.all(procs.map((p) => p.up));
+    const client = await ClusterClient.connect(url);
+    await client.launch(APP, { windows, streamingWindowMs: 20, containers: 2 });
+    const t0 = performance.now();
+    const ended = await client.wait('locality');
+    const ms = performance.now() - t0;
+    client.close();
+    if (ended.state !== 'done') throw new Error(`cluster stream run ended ${ended.state}: ${ended.error}`);
+    let tuples = 0;
+    for (const f of await readdir(dir)) {
+      if (f.startsWith('count.'))
+        tuples += (JSON.parse(await readFile(join(dir, f), 'utf8')) as { n: number }).n;
+    }
+    return tuples / (ms / 1000);
+  } finally {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const mps = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
+
+export const clusterStreamSection: Section = {
+  title: 'cluster stream: a stream between two nodes next to bare ws + cbor-x',
+  async run(o: BenchOptions): Promise<SectionReport> {
+    const windows = o.quick ? 50 : 150;
+    const rounds = Math.max(o.runs, 3);
+    const rates = { raw: [] as number[], cluster: [] as number[] };
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      o.progress(`cluster stream: round ${r + 1} of ${rounds}`);
+      const first = r % 2 === 0;
+      const a = first ? await raw(4000) : await cluster(windows);
+      const b = first ? await cluster(windows) : await raw(4000);
+      const [rw, cl] = first ? [a, b] : [b, a];
+      rates.raw.push(rw);
+      rates.cluster.push(cl);
+      ratios.push(cl / rw);
+    }
+    const range = (xs: number[], f: (x: number) => string) => `[${f(Math.min(...xs))}–${f(Math.max(...xs))}]`;
+    const ratio = median(ratios);
+    return {
+      lines: [
+        `  batches of 1024 integers; cluster: ${windows} windows of 20 ms, supervisor + 2 node processes on 127.0.0.1; medians of ${rounds} interleaved rounds; [min–max]`,
+        `  bare ws + cbor-x (one process)   ${mps(median(rates.raw)).padStart(10)} ${range(rates.raw, mps)}`,
+        `  stream between two nodes         ${mps(median(rates.cluster)).padStart(10)} ${range(rates.cluster, mps)}`,
+        `  nodes / bare (per-round ratios)  ${ratio.toFixed(3)} ${range(ratios, (x) => x.toFixed(2))}   target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'MISSED'}`,
+      ],
+      figures: {
+        clusterStreamRawTuplesPerSec: Math.round(median(rates.raw)),
+        clusterStreamTuplesPerSec: Math.round(median(rates.cluster)),
+        clusterStreamRatio: Math.round(ratio * 1000) / 1000,
+      },
+    };
+  },
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const report = await clusterStreamSection.run({
+    keys: 'typed',
+    quick: process.argv.includes('--quick'),
+    runs: 3,
+    isolate: true,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${clusterStreamSection.title}\n${report.lines.join('\n')}\n`);
+}

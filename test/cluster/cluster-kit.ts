@@ -1,0 +1,90 @@
+/** A supervisor and nodes as real `sluice` processes on 127.0.0.1, and the oracle of their output. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
+import { launch, MemorySnapshotStore } from '../../src/index.ts';
+import { repoRoot, type SluiceProcess, startSluice } from '../cli/cli-process.ts';
+
+export const SUMS_APP = join(repoRoot, 'examples', 'running-sums', 'app.ts');
+
+export type Cluster = {
+  url: string;
+  supervisor: SluiceProcess;
+  nodes: Map<string, SluiceProcess>;
+  client: ClusterClient;
+  startNode(id: string, env?: NodeJS.ProcessEnv): Promise<SluiceProcess>;
+  stop(): Promise<void>;
+};
+
+export async function startCluster(
+  store: string,
+  nodeIds: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Cluster> {
+  const supervisor = startSluice(['supervisor', '--listen', '127.0.0.1:0', '--store', store], repoRoot, env);
+  await supervisor.waitFor('stdout', /listening on ws:\/\/\S+\n/);
+  const url = /listening on (ws:\/\/\S+)\n/.exec(supervisor.stdout)![1]!;
+  const nodes = new Map<string, SluiceProcess>();
+  const startNode = async (id: string, nodeEnv: NodeJS.ProcessEnv = {}) => {
+    const node = startSluice(['node', '--join', url, '--id', id, '--containers', '2'], repoRoot, {
+      ...env,
+      ...nodeEnv,
+    });
+    nodes.set(id, node);
+    await node.waitFor('stdout', /joined/);
+    return node;
+  };
+  await Promise.all(nodeIds.map((id) => startNode(id)));
+  // After the nodes: the supervisor drops an authenticated connection that sends nothing for 5 s.
+  const client = await ClusterClient.connect(url, {
+    secret: env.SLUICE_SECRET ? Buffer.from(env.SLUICE_SECRET) : undefined,
+  });
+  return {
+    url,
+    supervisor,
+    nodes,
+    client,
+    startNode,
+    async stop() {
+      client.close();
+      if (process.env.SLUICE_CLUSTER_TEST_LOG)
+        for (const [name, p] of [['supervisor', supervisor] as const, ...nodes])
+          process.stderr.write(`--- ${name}\n${p.stderr}`);
+      for (const p of [...nodes.values(), supervisor]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      await Promise.all([...nodes.values(), supervisor].map((p) => p.exited));
+    },
+  };
+}
+
+/** The running-sums app in this thread on virtual time: what an undisturbed run writes. */
+export async function referenceRun(out: string, windows: number): Promise<void> {
+  const before = process.env.SUMS_OUT;
+  process.env.SUMS_OUT = out;
+  try {
+    const app = ((await import(SUMS_APP)) as { default: Parameters<typeof launch>[0] }).default;
+    const run = await launch(app, { store: new MemorySnapshotStore(), windows, virtualTime: true });
+    await run.done;
+  } finally {
+    if (before === undefined) delete process.env.SUMS_OUT;
+    else process.env.SUMS_OUT = before;
+  }
+}
+
+/** Every window file under `dir` (partition subdirectories too; the fence directory left out), by name. */
+export async function windowFiles(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (d: string, prefix: string) => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory() && e.name !== '.fence') await walk(join(d, e.name), `${prefix}${e.name}/`);
+      else if (e.isFile() && e.name.endsWith('.jsonl'))
+        files.set(`${prefix}${e.name}`, await readFile(join(d, e.name), 'utf8'));
+    }
+  };
+  await walk(dir, '');
+  return files;
+}
+
+/** Polls `f` until it holds (the test's own timeout bounds it: no wall-clock assertion). */
+export async function until(f: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await f())) await new Promise((r) => setTimeout(r, 50));
+}
