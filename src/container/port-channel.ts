@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { Channel, type ChannelSource } from '../engine/channel.ts';
 import { OperatorFailure } from '../engine/failure.ts';
 import { DATA, type Message } from '../engine/messages.ts';
-import { decodeBatch, encodeBatch } from '../transport/batch-codec.ts';
+import { BatchEncoder, decodeBatch } from '../transport/batch-codec.ts';
 import { TupleNotEncodableError } from '../transport/errors.ts';
 
 /*
@@ -16,7 +16,13 @@ import { TupleNotEncodableError } from '../transport/errors.ts';
  *                                  └──── credit(n) ◀────────┘ (after n messages were read)
  *
  * Window markers travel in-band, DATA as one encoded batch (src/transport/batch-codec.ts) in a
- * transferred ArrayBuffer: one postMessage per batch, never per tuple. Credits: the producer may have
+ * ArrayBuffer, never one message per tuple. Posts are coalesced: what the producer appends in one
+ * synchronous turn goes as one postMessage of up to `capacity / 4` messages, packed into one transferred
+ * buffer (`packPost`; a microtask posts the rest when the turn ends), so a burst of 16 batches is 4 posts,
+ * 4 moved buffers and 4 wake-ups of the consumer's thread, not 16 of each (a post, a transfer and a
+ * delivery cost more than encoding 1,024 numbers; copying them into one buffer costs less). The batches
+ * are encoded into a reused slab (`BatchEncoder`, which also remembers the stream's shape), so the
+ * producer allocates one buffer per post. Credits: the producer may have
  * `capacity` messages unread by the consumer (in the port or its mailbox); past that its gate closes
  * (hasRoom false) and the scheduler stops running it, and through it the input operators — so a slow
  * container slows its producers and memory stays bounded. Markers are appended regardless of room (as
@@ -26,11 +32,63 @@ import { TupleNotEncodableError } from '../transport/errors.ts';
  * kept since the commit into a new port (`rewire`); see ARCHITECTURE.md, Containers.
  */
 
-/** On the port: a marker or an encoded batch (producer → consumer), or credits (consumer → producer). */
+/** A marker or an encoded batch (producer → consumer). */
 export type PortMessage =
   | { readonly k: typeof DATA; readonly w: number; readonly b: Uint8Array }
-  | { readonly k: 0 | 2; readonly w: number }
-  | { readonly credit: number };
+  | { readonly k: 0 | 2; readonly w: number };
+
+/** On the port: messages packed by `packPost` (producer → consumer), or credits (consumer → producer). */
+export type PortPost = ArrayBuffer | { readonly credit: number };
+
+const NOT_DATA = -1;
+
+/**
+ * Messages in one buffer: a float64 head — their number, then (kind, window, bytes or -1) each — and each
+ * batch's bytes after it, at a multiple of 8 (the batch codec's columns are read through typed views).
+ */
+export function packPost(messages: readonly PortMessage[]): ArrayBuffer {
+  const n = messages.length;
+  let size = 8 + 24 * n;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    if (m.k === DATA) size += (m.b.byteLength + 7) & ~7;
+  }
+  const buffer = new ArrayBuffer(size);
+  const head = new Float64Array(buffer, 0, 1 + 3 * n);
+  const bytes = new Uint8Array(buffer);
+  head[0] = n;
+  let at = 8 + 24 * n;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    head[1 + 3 * i] = m.k;
+    head[2 + 3 * i] = m.w;
+    if (m.k === DATA) {
+      head[3 + 3 * i] = m.b.byteLength;
+      bytes.set(m.b, at);
+      at += (m.b.byteLength + 7) & ~7;
+    } else head[3 + 3 * i] = NOT_DATA;
+  }
+  return buffer;
+}
+
+/** The messages of a `packPost` buffer, in order; batches are views into it. */
+export function unpackPost(buffer: ArrayBuffer): PortMessage[] {
+  const n = new Float64Array(buffer, 0, 1)[0]!;
+  const head = new Float64Array(buffer, 0, 1 + 3 * n);
+  const out: PortMessage[] = new Array(n);
+  let at = 8 + 24 * n;
+  for (let i = 0; i < n; i++) {
+    const k = head[1 + 3 * i]!;
+    const w = head[2 + 3 * i]!;
+    const length = head[3 + 3 * i]!;
+    if (length === NOT_DATA) out[i] = { k: k as 0 | 2, w };
+    else {
+      out[i] = { k: DATA, w, b: new Uint8Array(buffer, at, length) };
+      at += (length + 7) & ~7;
+    }
+  }
+  return out;
+}
 
 /**
  * The producer's end: encodes and posts; its room is the credit the consumer granted. With `retain`
@@ -40,8 +98,13 @@ export type PortMessage =
  */
 export class PortChannelOut extends Channel {
   private unacked = 0;
-  private sent: Exclude<PortMessage, { credit: number }>[] = [];
+  private sent: PortMessage[] = [];
   private port: MessagePort;
+  /** Appended in this turn and not posted yet. */
+  private pending: PortMessage[] = [];
+  private readonly batches = new BatchEncoder();
+  private readonly postEvery: number;
+  private readonly flushPending = () => this.flush();
 
   constructor(
     id: number,
@@ -53,12 +116,13 @@ export class PortChannelOut extends Channel {
   ) {
     super(id, capacity, false, from);
     this.port = port;
+    this.postEvery = Math.max(1, Math.floor(capacity / 4));
     this.listen(port);
   }
 
   private listen(port: MessagePort): void {
-    port.on('message', (m: PortMessage) => {
-      if (port !== this.port || !('credit' in m)) return;
+    port.on('message', (m: PortPost) => {
+      if (port !== this.port || m instanceof ArrayBuffer) return;
       const wasFull = this.unacked >= this.capacity;
       this.unacked -= m.credit;
       if (wasFull && this.unacked < this.capacity) this.wake();
@@ -67,21 +131,26 @@ export class PortChannelOut extends Channel {
 
   override append(message: Message): void {
     this.unacked++;
-    if (message.kind !== DATA) {
-      const marker = { k: message.kind, w: message.window } as const;
-      if (this.keep) this.sent.push(marker);
-      this.port.postMessage(marker);
-      return;
-    }
-    const bytes = this.encodeBatch(message.tuples, message.window);
-    // encodeBatch without a slab returns bytes that own their buffer: move it, do not copy it — unless it
-    // is kept for a replay, then the port gets a copy.
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const b = owned ? bytes : bytes.slice();
-    if (this.keep) {
-      this.sent.push({ k: DATA, w: message.window, b });
-      this.port.postMessage({ k: DATA, w: message.window, b });
-    } else this.port.postMessage({ k: DATA, w: message.window, b }, [b.buffer as ArrayBuffer]);
+    const m: PortMessage =
+      message.kind === DATA
+        ? { k: DATA, w: message.window, b: this.encodeBatch(message.tuples, message.window) }
+        : { k: message.kind, w: message.window };
+    // Kept (checkpoints on), the bytes stay in the slab until the window is committed (purgeThrough).
+    if (this.keep) this.sent.push(m);
+    this.pending.push(m);
+    if (this.pending.length === 1) queueMicrotask(this.flushPending);
+    if (this.pending.length >= this.postEvery) this.flush();
+  }
+
+  /** Posts what was appended and not posted yet (as one message). */
+  flush(): void {
+    const posted = this.pending;
+    if (posted.length === 0) return;
+    this.pending = [];
+    const buffer = packPost(posted);
+    this.port.postMessage(buffer, [buffer]);
+    if (this.keep) return;
+    for (const m of posted) if (m.k === DATA) this.batches.release(m.b);
   }
 
   /** The consumer's container was replaced: post everything kept since the commit to its new port. */
@@ -89,14 +158,19 @@ export class PortChannelOut extends Channel {
     this.port.close();
     this.port = port;
     this.listen(port);
+    // What was pending is kept (rewire happens only with `keep`): it goes with the replay.
+    this.pending = [];
     this.unacked = this.sent.length;
-    for (const m of this.sent) port.postMessage(m);
+    for (let i = 0; i < this.sent.length; i += this.postEvery) {
+      const buffer = packPost(this.sent.slice(i, i + this.postEvery));
+      port.postMessage(buffer, [buffer]);
+    }
     this.wake();
   }
 
   private encodeBatch(tuples: readonly unknown[], window: number): Uint8Array {
     try {
-      return encodeBatch(tuples);
+      return this.batches.encode(tuples);
     } catch (e) {
       if (!(e instanceof TupleNotEncodableError) || !this.from) throw e;
       const { stream, actorId, operator } = this.from;
@@ -120,7 +194,10 @@ export class PortChannelOut extends Channel {
   /** Committed windows are never replayed. */
   override purgeThrough(w: number): void {
     let i = 0;
-    while (i < this.sent.length && this.sent[i]!.w <= w) i++;
+    while (i < this.sent.length && this.sent[i]!.w <= w) {
+      const m = this.sent[i++]!;
+      if (m.k === DATA) this.batches.release(m.b);
+    }
     if (i > 0) this.sent = this.sent.slice(i);
   }
 
@@ -152,9 +229,11 @@ export class PortChannelIn extends Channel {
     super(id, capacity, false);
     // Credit in a few messages, not one per batch: fewer posts, and still never all the credit withheld.
     this.creditEvery = Math.max(1, Math.floor(capacity / 4));
-    port.on('message', (m: PortMessage) => {
-      this.inbox.push(m);
-      if (this.inbox.length - this.next === 1) this.wake();
+    port.on('message', (buffer: ArrayBuffer) => {
+      const empty = this.inbox.length === this.next;
+      const posted = unpackPost(buffer);
+      for (let i = 0; i < posted.length; i++) this.inbox.push(posted[i]);
+      if (empty) this.wake();
     });
   }
 
@@ -171,7 +250,7 @@ export class PortChannelIn extends Channel {
   }
 
   override read(): Message {
-    const m = this.inbox[this.next] as Exclude<PortMessage, { credit: number }>;
+    const m = this.inbox[this.next]!;
     this.inbox[this.next++] = undefined;
     if (this.next > 1024 && this.next * 2 > this.inbox.length) {
       this.inbox = this.inbox.slice(this.next);
