@@ -275,7 +275,7 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   }
   let body: Uint8Array;
   try {
-    body = cbor.encode(tuples);
+    body = encodeReusing(tuples);
   } catch (e) {
     throw new TupleNotEncodableError(-1, '', 'a value cbor-x cannot encode', { cause: e });
   }
@@ -284,6 +284,16 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   bytes.set(body, HEADER);
   return bytes;
 }
+
+/**
+ * cbor-x's RESET_BUFFER_MODE (not exported by name): the encoder writes every batch from the same place
+ * of its buffer, so the buffer grows once to the largest batch and is reused. Without it each encoding
+ * starts where the last ended and a batch of ~90 KB (1,024 records) soon needs a fresh buffer: an
+ * allocation (and garbage) per batch. Safe here: the body is copied out before the next encoding.
+ */
+const RESET_BUFFER_MODE = 1024;
+const encodeReusing = (value: unknown): Uint8Array =>
+  (cbor.encode as (v: unknown, options: number) => Uint8Array)(value, RESET_BUFFER_MODE);
 
 function header(bytes: Uint8Array, view: DataView, layout: number, n: number): void {
   bytes[0] = VERSION;

@@ -30,7 +30,41 @@ export interface NotPlainData {
 
 /** Returns the first place in `value` that cbor-x would not give back as it is, or undefined. */
 export function findNotPlainData(value: unknown): NotPlainData | undefined {
+  // Nearly every value is plain: a check that builds no paths (a string per field) goes first, the walk
+  // that names the place only when there is one to name.
+  if (isPlain(value, [])) return undefined;
   return walk(value, '', new Set());
+}
+
+/** `walk` without the paths: true where walk finds nothing. `open` holds the objects being walked. */
+function isPlain(v: unknown, open: object[]): boolean {
+  const t = typeof v;
+  if (t === 'function' || t === 'symbol') return false;
+  if (t !== 'object' || v === null) return true;
+  const o = v as object;
+  if (open.includes(o)) return false;
+  const proto = Object.getPrototypeOf(o);
+  let plain = true;
+  open.push(o);
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(o);
+    for (let i = 0; i < keys.length && plain; i++)
+      plain = isPlain((o as Record<string, unknown>)[keys[i]!], open);
+  } else if (Array.isArray(o)) {
+    for (let i = 0; i < o.length && plain; i++) plain = isPlain(o[i], open);
+  } else if (o instanceof Map) {
+    for (const [k, e] of o) {
+      plain = isPlain(k, open) && isPlain(e, open);
+      if (!plain) break;
+    }
+  } else if (o instanceof Set) {
+    for (const e of o) {
+      plain = isPlain(e, open);
+      if (!plain) break;
+    }
+  } else plain = KEPT_CLASSES.some((c) => proto === c.prototype);
+  open.pop();
+  return plain;
 }
 
 function walk(v: unknown, path: string, ancestors: Set<object>): NotPlainData | undefined {
