@@ -53,15 +53,20 @@ export class ApplicationSupervisor implements Supervision {
         reason: `more than ${this.strategy.maxRestarts} restarts within ${this.strategy.withinMs} ms`,
       };
     }
-    // Replaying from the sources, everything restarts at the commit; from buffers, the failed actor's set.
-    const actors =
+    // The recovery set is the failed actors and what is downstream of them. Without buffers, every other
+    // actor is rebuilt at the same checkpoint too, to recompute the windows the set needs again (the
+    // input operators replay from their window logs): streams are deterministic, so they end up where
+    // they were.
+    const actors = recoverySet(this.plan, [failure.actorId, ...unfinished]);
+    const replaying =
       this.config.replayFrom === 'sources'
-        ? new Set(this.plan.actors.map((a) => a.id))
-        : recoverySet(this.plan, [failure.actorId, ...unfinished]);
+        ? this.plan.actors.filter((a) => !actors.has(a.id)).map((a) => a.id)
+        : [];
     return {
       action: 'restart',
       actors: [...actors],
-      window: this.tracker.newestCommon(actors),
+      replaying,
+      window: this.tracker.newestCommon([...actors, ...replaying]),
       delayMs: backoffDelay(this.strategy.backoff, attempt),
       attempt,
     };

@@ -37,13 +37,26 @@ export function logStatus(log: Logger, e: StatusEvent): void {
     }
     case 'restart':
       log.warn(
-        { event: e.type, actors: e.actors, window: e.window, attempt: e.attempt, delayMs: e.delayMs },
-        `restart #${e.attempt} in ${e.delayMs} ms: ${list(e.actors)} from the checkpoint of window ${e.window}`,
+        {
+          event: e.type,
+          actors: e.actors,
+          replaying: e.replaying ?? [],
+          window: e.window,
+          attempt: e.attempt,
+          delayMs: e.delayMs,
+        },
+        `restart #${e.attempt} in ${e.delayMs} ms: ${list(e.actors)} from the checkpoint of window ${e.window}${recomputing(e.replaying)}`,
       );
       return;
     case 'recovered':
       log.info(
-        { event: e.type, actors: e.actors, window: e.window, ms: Math.round(e.ms) },
+        {
+          event: e.type,
+          actors: e.actors,
+          replaying: e.replaying ?? [],
+          window: e.window,
+          ms: Math.round(e.ms),
+        },
         `recovered ${list(e.actors)} from window ${e.window} in ${Math.round(e.ms)} ms`,
       );
       return;
@@ -70,4 +83,9 @@ function stopReason(reason: 'windows' | 'stop' | 'failure'): string {
   if (reason === 'windows') return 'all windows done';
   if (reason === 'stop') return 'stop requested';
   return 'failure';
+}
+
+/** The actors rebuilt only to recompute the windows the recovery set needs again (no replay buffers). */
+function recomputing(replaying: readonly string[] | undefined): string {
+  return replaying && replaying.length > 0 ? `; rebuilt to recompute: ${list(replaying)}` : '';
 }

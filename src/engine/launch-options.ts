@@ -15,11 +15,14 @@ export interface LaunchOptions extends ApplicationAttributes {
    */
   virtualTime?: boolean | { callsPerWindow?: number; cutAt?: WindowCuts };
   /**
-   * Where a recovery gets the windows after its checkpoint. 'buffers' (default; docs/guarantees.md,
-   * Recovery): channels keep what they sent since the last commit; a failed actor and what is downstream of
-   * it restart, and their upstreams replay from those buffers. 'sources': nothing is buffered (no memory or
-   * GC cost per tuple); every actor restarts from the committed checkpoint and the input operators replay
-   * from their window logs — exact because every stream is deterministic. Cheaper to run, dearer to recover.
+   * Where a recovery gets the windows after its checkpoint (docs/guarantees.md, Recovery). Either way the
+   * recovery set is the failed actor and what is downstream of it, restored at its newest common checkpoint.
+   * 'sources' (default): streams keep no replay buffers (no memory, encoding or GC cost per tuple, as Apex
+   * keeps none on streams inside a container); the other actors are rebuilt at that checkpoint as well and
+   * recompute the windows the set needs again, the input operators replaying their window logs: exact,
+   * because every stream is deterministic. 'buffers': channels keep what they sent since the last commit
+   * (encoded), and only the recovery set is rebuilt; its upstreams replay from those buffers. Dearer to
+   * run, cheaper to recover a deep pipeline's tail.
    */
   replayFrom?: 'buffers' | 'sources';
   /**
@@ -69,3 +72,6 @@ export interface ContainerFault {
   readonly container: number;
   readonly window: number;
 }
+
+/** Replay by recomputation from the input operators' window logs: no per-tuple cost while running. */
+export const DEFAULT_REPLAY_FROM = 'sources' as const;

@@ -9,7 +9,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
-import type { LaunchOptions } from './launch-options.ts';
+import { DEFAULT_REPLAY_FROM, type LaunchOptions } from './launch-options.ts';
 import { Runtime } from './runtime.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision, SupervisionConfig } from './supervision.ts';
@@ -55,9 +55,9 @@ export async function startRun(
     store,
     supervision: makeSupervision({
       checkpointing: checkpointWindowCount > 0,
-      replayFrom: options.replayFrom ?? 'buffers',
+      replayFrom: options.replayFrom ?? DEFAULT_REPLAY_FROM,
     }),
-    replayFrom: options.replayFrom,
+    replayFrom: options.replayFrom ?? DEFAULT_REPLAY_FROM,
     lifecycleTimeoutMs: options.lifecycleTimeoutMs,
     streamingWindowMs,
     checkpointWindowCount,

@@ -300,13 +300,14 @@ export class Runtime implements ActorHost {
     this.emit({
       type: 'restart',
       actors: decision.actors,
+      replaying: decision.replaying,
       window: decision.window,
       attempt: decision.attempt,
       delayMs: decision.delayMs,
     });
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-    let set = new Set(decision.actors);
+    let set = new Set([...decision.actors, ...decision.replaying]);
     let window = decision.window;
     let fresh: Actor[];
     await this.raiseEpoch();
@@ -339,9 +340,11 @@ export class Runtime implements ActorHost {
     this.doneWindow = Math.min(this.doneWindow, window);
     await this.setupAll(fresh);
     this.inputs.restartClock();
+    const replaying = new Set(decision.replaying);
     this.emit({
       type: 'recovered',
-      actors: [...set],
+      actors: [...set].filter((id) => !replaying.has(id)),
+      replaying: [...set].filter((id) => replaying.has(id)),
       window,
       ms: this.now() - started,
     });

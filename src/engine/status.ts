@@ -7,8 +7,25 @@ export type StatusEvent =
   | { type: 'checkpoint'; actorId: string; window: number; ms?: number; bytes?: number }
   | { type: 'commit'; window: number }
   | { type: 'failure'; actorId: string; operator: string; window: number; phase: string; error: Error }
-  | { type: 'restart'; actors: readonly string[]; window: number; attempt: number; delayMs: number }
-  | { type: 'recovered'; actors: readonly string[]; window: number; ms: number }
+  /**
+   * `actors`: the recovery set (failed, and downstream of a failure). `replaying`: actors rebuilt at the
+   * same window only to recompute what the set needs again (streams keep no replay buffers); not restarts.
+   */
+  | {
+      type: 'restart';
+      actors: readonly string[];
+      replaying?: readonly string[];
+      window: number;
+      attempt: number;
+      delayMs: number;
+    }
+  | {
+      type: 'recovered';
+      actors: readonly string[];
+      replaying?: readonly string[];
+      window: number;
+      ms: number;
+    }
   | { type: 'warning'; message: string }
   | { type: 'stopped'; window: number; committed: number; reason: 'windows' | 'stop' | 'failure' };
 

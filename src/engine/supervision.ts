@@ -8,8 +8,19 @@ export interface SupervisionConfig {
 }
 
 export type FailureDecision =
-  /** Rebuild `actors` (the recovery set) from their snapshots at `window` after `delayMs`. */
-  | { action: 'restart'; actors: readonly string[]; window: number; delayMs: number; attempt: number }
+  /**
+   * Rebuild `actors` (the recovery set) from their snapshots at `window` after `delayMs`. `replaying`: the
+   * other actors, rebuilt at `window` too only so that they recompute what their consumers in the set need
+   * again (replay by recomputation, when streams keep no buffers); they did not fail and are not restarts.
+   */
+  | {
+      action: 'restart';
+      actors: readonly string[];
+      replaying: readonly string[];
+      window: number;
+      delayMs: number;
+      attempt: number;
+    }
   /** Stop the application with this failure; every checkpoint is kept. */
   | { action: 'escalate'; reason: string };
 

@@ -117,6 +117,7 @@ describe('a tuple that cannot be kept for replay, in a run', () => {
     const { run } = await start(app, {
       windows: 4,
       checkpointWindowCount: 2,
+      replayFrom: 'buffers',
       restart: RestartStrategy.stop(),
     });
     const error = await run.done.then(
@@ -130,8 +131,8 @@ describe('a tuple that cannot be kept for replay, in a run', () => {
     expect(error!.message).toContain('an instance of Money');
   });
 
-  it("runs with replayFrom: 'sources', where nothing is kept", async () => {
-    const { run, events } = await start(app, { windows: 4, checkpointWindowCount: 2, replayFrom: 'sources' });
+  it("runs by default (replayFrom: 'sources'), where nothing is kept", async () => {
+    const { run, events } = await start(app, { windows: 4, checkpointWindowCount: 2 });
     await run.done;
     const last = eventsOf(events, 'window').at(-1);
     expect([last?.window, last?.tuples]).toEqual([4, 12]);

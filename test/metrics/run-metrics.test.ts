@@ -69,7 +69,7 @@ describe('run.metrics()', () => {
   it('counts a failure, the restart of each operator rebuilt, and the recovery on the timeline', async () => {
     const into = new Collected<number>();
     const app = countingApp(into, { failAt: { window: 6, fired: { done: false } } });
-    const { run } = await runToEnd(app, { windows: 12, checkpointWindowCount: 4 });
+    const { run } = await runToEnd(app, { windows: 12, checkpointWindowCount: 4, replayFrom: 'buffers' });
     const m = run.metrics();
     expect(m.failures).toBe(1);
     expect(m.restarts).toBe(1);
@@ -87,6 +87,19 @@ describe('run.metrics()', () => {
     const count = m.operators.find((o) => o.operator === 'count')!;
     expect(count.tuplesIn).toBe(1200);
     expect(count.custom.seen_tuples!.value).toBeGreaterThan(1200);
+  });
+
+  it('counts, by default (no buffers), only the recovery set as restarted; the source recomputes', async () => {
+    const into = new Collected<number>();
+    const app = countingApp(into, { failAt: { window: 6, fired: { done: false } } });
+    const { run } = await runToEnd(app, { windows: 12, checkpointWindowCount: 4 });
+    const m = run.metrics();
+    expect([m.failures, m.restarts, m.recoveries.count]).toEqual([1, 1, 1]);
+    const restarts = Object.fromEntries(m.operators.map((o) => [o.operator, o.restarts]));
+    expect(restarts).toMatchObject({ src: 0, count: 1, 'count:unifier': 1, double: 1, sink: 1 });
+    expect(into.all()).toHaveLength(1200);
+    // Windows 5 and 6 cross the edge again, recomputed by the rebuilt source.
+    expect(m.operators.find((o) => o.operator === 'count')!.tuplesIn).toBeGreaterThan(1200);
   });
 
   it('is refused on a run launched with metrics: false, which counts nothing per window', async () => {
