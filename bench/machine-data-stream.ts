@@ -78,6 +78,7 @@ class Driven {
     windowId: 0,
     windowStartMs: 0,
     epoch: 1,
+    wake: () => {},
   } satisfies OperatorContext;
   readonly handler: (t: unknown) => void;
 

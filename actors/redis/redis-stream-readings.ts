@@ -31,8 +31,8 @@ export interface RedisStreamReadingsProps {
   blockMs?: number;
   /**
    * Entries read ahead of what was emitted. Default the larger of 4 × fetchCount and 2 × readingsPerWindow.
-   * While the scheduler sleeps (until the window is due, or 50 ms) nothing wakes it when a read lands, so
-   * a window takes about what is read ahead when it starts: this bounds the rate per window.
+   * A call that finds nothing read ahead returns "waiting" and the read that lands wakes the scheduler
+   * (ctx.wake()), so the rate is bounded by Redis, not by this.
    */
   prefetch?: number;
   /** The id after which a first launch starts (a concrete id, never `$`: a relaunch must find the same). */
@@ -74,7 +74,9 @@ export interface RedisStreamReadingsState {
  * restore. Never trim the stream (XTRIM, MAXLEN) past what the application has committed.
  *
  * emitTuples() is synchronous and XREAD is not, so a background loop keeps up to `prefetch` entries
- * ahead; a call with nothing buffered emits nothing. Connection loss: the loop retries the read with
+ * ahead; a call with nothing buffered emits nothing and returns false (waiting on I/O), and the loop wakes
+ * the scheduler (ctx.wake()) when its next read lands: no empty calls in a loop while it waits, in a
+ * replay either. Connection loss: the loop retries the read with
  * backoff from the same id, so nothing is lost or read twice (reported through `onRetry`).
  *
  * Bad entries (a field missing, not a number, out of range) go to the `errors` port as BadReading and
@@ -103,6 +105,9 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   private closed = false;
   private room: (() => void) | undefined;
   private pump: Promise<void> | undefined;
+  private ctx: OperatorContext | undefined;
+  /** The last emitTuples() call found nothing read ahead: the next read to land wakes the scheduler. */
+  private starved = false;
 
   override initialState(): RedisStreamReadingsState {
     return { lastId: this.props.startId ?? '0-0', owed: 0, entries: 0, rejected: 0 };
@@ -116,6 +121,7 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     if (ctx.partitions > 1)
       throw new Error(`${ctx.actorId}: one stream is one partition (got ${ctx.partitions})`);
     this.name = ctx.actorId;
+    this.ctx = ctx;
     this.cursor = this.state.lastId;
     this.client = operatorConnection(url, `sluice:${ctx.applicationName}:${ctx.actorId}`);
     const client = this.client;
@@ -126,9 +132,8 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
         timeoutMs: this.props.connectTimeoutMs ?? 30_000,
         onRetry: this.report,
       });
-      // Read ahead in full before the first window: a restored instance replays at once, and a replay
-      // that runs out of read-ahead spins on empty calls until the next read lands (the runtime fails a
-      // replay that stays empty for 100,000 calls; a restart then starts over from the checkpoint).
+      // Read ahead in full before the first window: a restored instance replays at once (a replay that runs
+      // out of read-ahead waits for the next read, woken by it).
       const setupRetry = {
         ...this.retryOptions('XREAD'),
         giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
@@ -152,7 +157,12 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     if (quota !== undefined) this.state.owed += quota;
   }
 
-  emitTuples(): void {
+  /** Returns false when nothing is read ahead: waiting on the next read, which wakes the scheduler. */
+  emitTuples(): boolean {
+    if (this.head === this.ids.length) {
+      this.starved = true;
+      return false;
+    }
     const s = this.state;
     const quota = this.props.readingsPerWindow !== undefined;
     let n = Math.min(this.props.batch ?? 1024, this.ids.length - this.head);
@@ -181,6 +191,7 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       this.room = undefined;
       wake();
     }
+    return true;
   }
 
   override async teardown(): Promise<void> {
@@ -228,7 +239,12 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       this.ids.push(id);
       this.bodies.push(body);
     }
-    if (entries.length > 0) this.cursor = entries[entries.length - 1]![0];
+    if (entries.length === 0) return;
+    this.cursor = entries[entries.length - 1]![0];
+    if (this.starved) {
+      this.starved = false;
+      this.ctx?.wake();
+    }
   }
 
   private retryOptions(operation: string) {

@@ -23,4 +23,12 @@ export interface OperatorContext {
    * replaced instance whose write lands late is refused.
    */
   readonly epoch: number;
+  /**
+   * Wakes the scheduler, from any callback: something an input operator waits for has arrived (a read it
+   * started landed). An input operator whose `emitTuples()` has nothing to emit until then returns `false`
+   * ("waiting on I/O"); the scheduler then sleeps instead of calling it again at once — a replay waits
+   * rather than spins — until `wake()`, or until the window is due. Cheap, and harmless when it is not
+   * sleeping.
+   */
+  wake(): void;
 }

@@ -67,9 +67,15 @@ export abstract class Operator<State = {}, Props = {}> {
  * An operator that brings data in. The runtime opens and closes streaming windows around it and calls
  * `emitTuples()` repeatedly inside each window: emit a bounded batch and return. Given its state and a
  * replayable source it must emit the same sequence again after a restore.
+ *
+ * An input that waits on I/O (its reads are asynchronous, emitTuples() is not) returns `false` from a call
+ * that emitted nothing because the data is not there yet, and calls `ctx.wake()` when it lands: the
+ * scheduler sleeps in between instead of calling it again and again (actors/redis/redis-stream-readings.ts).
+ * Returning nothing (or `true`) is the synchronous input's way: an empty call then means "idle".
  */
 export abstract class InputOperator<State = {}, Props = {}> extends Operator<State, Props> {
-  abstract emitTuples(): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: void keeps every `emitTuples(): void` an override.
+  abstract emitTuples(): void | boolean;
 }
 
 export type OperatorClass<O extends Operator<any, any> = Operator<any, any>> = new (props?: any) => O;

@@ -23,6 +23,8 @@ export class InputActor extends Actor implements InputProgress {
   wentIdle = false;
   /** Its latest emitTuples() call emitted nothing: it has no burst in progress. */
   lastCallEmpty = false;
+  /** Its latest emitTuples() call returned false: waiting on I/O, it calls ctx.wake() when data lands. */
+  waiting = false;
   callsAtTimeUp = -1;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
@@ -96,7 +98,7 @@ export class InputActor extends Actor implements InputProgress {
   emitOnce(): number {
     const before = this.emittedTotal();
     try {
-      (this.operator as InputOperator<any, any>).emitTuples();
+      this.waiting = (this.operator as InputOperator<any, any>).emitTuples() === false;
     } catch (e) {
       throw this.tag('emitTuples', e);
     }

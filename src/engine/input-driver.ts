@@ -77,9 +77,12 @@ export class InputDriver {
       }
       if (!a.gateOpen()) continue;
       if (a.replaying) {
-        if (!a.cutReached) a.emitOnce();
+        // A replay waiting on I/O (emitTuples() returned false with nothing emitted) is no progress: the
+        // scheduler sleeps until the operator's ctx.wake() instead of spinning. Virtual time has no timer
+        // to come back on, so there it stays progress, as before.
+        const waiting = !a.cutReached && a.emitOnce() === 0 && a.waiting && !this.generator.virtual;
         if (a.cutReached) a.close();
-        progressed = true;
+        if (!waiting) progressed = true;
       } else if (a.window < this.liveWindow) {
         // A window the generator already closed, with no log entry to replay: it can only be empty.
         a.close();

@@ -31,4 +31,8 @@ export class MutableOperatorContext implements OperatorContext {
   get windowStartMs(): number {
     return this.host.windowStartMs(this.windowId);
   }
+
+  wake(): void {
+    this.host.wake();
+  }
 }

@@ -20,6 +20,7 @@ export function context(epoch: number, actorId = 'averages-out'): MutableContext
     windowId: 0,
     windowStartMs: 0,
     epoch,
+    wake: () => {},
   };
 }
 

@@ -28,6 +28,7 @@ export function driven<O extends Operator<any, any>>(
     windowId: 0,
     windowStartMs: options.windowStartMs ?? 0,
     epoch: 1,
+    wake: () => {},
   } satisfies OperatorContext;
   operator.state = (options.state ?? operator.initialState()) as O['state'];
   operator.setup(ctx);
