@@ -102,8 +102,8 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     )
     .option(
       '--containers <n>',
-      'run the actors on n worker-thread containers, placed as sluice plan --containers n shows (default: this thread)',
-      positiveInteger,
+      'run the actors on n worker-thread containers, placed as sluice plan --containers n shows (default, or 0: this thread)',
+      nonNegativeInteger,
     )
     .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
     .option(

@@ -29,6 +29,11 @@ export interface RunCommandOptions extends ObserveOptions {
   cwd?: string;
 }
 
+/** `--containers N`: N worker-thread containers; 0 (or no flag) every actor in this thread. */
+function containerCount(flag: number | undefined): number | undefined {
+  return flag !== undefined && flag > 0 ? flag : undefined;
+}
+
 /** Resolves with the exit code; throws (for errors.ts to explain) when the run cannot start or fails. */
 export async function runCommand(appPath: string, options: RunCommandOptions): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
@@ -42,9 +47,10 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${app.name}`);
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
-  containerDrills(drills, options.containers);
+  const containers = containerCount(options.containers);
+  containerDrills(drills, containers);
   // Containers load the application module themselves, by its path (or the drills' module wrapping it).
-  const appFile = options.containers === undefined ? undefined : resolve(cwd, appPath);
+  const appFile = containers === undefined ? undefined : resolve(cwd, appPath);
   const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag()), appFile) : undefined;
   // Before the launch: an address in use or refused leaves the store untouched.
   const observers = await startObservers(app.name, options, log);
@@ -58,7 +64,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     metrics:
       options.metrics !== undefined || options.console !== undefined ? { fusedTuples: true } : undefined,
     instrument: actorDrill?.launch.instrument,
-    containers: options.containers,
+    containers,
     module: actorDrill?.launch.module ?? appFile,
     faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
   });

@@ -56,6 +56,8 @@ export class ContainerRun implements HandleListener {
   private stopRequested = false;
   private killed = false;
   private live = false;
+  /** 'started' was emitted (a run refused before it, e.g. a store of another plan, never 'stopped'). */
+  private announced = false;
   private settle: ((o: Outcome) => void) | undefined;
   private readonly fired = new Set<ContainerFault>();
   private readonly moduleUrl: string;
@@ -124,7 +126,7 @@ export class ContainerRun implements HandleListener {
       clearInterval(watch);
       this.metrics?.stop();
       await this.terminateAll();
-      if (!this.killed) {
+      if (!this.killed && this.announced) {
         this.emit({
           type: 'stopped',
           window: this.doneWindow,
@@ -187,8 +189,9 @@ export class ContainerRun implements HandleListener {
     const started = performance.now();
     const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
-    const epochMs = await this.prepareStore();
+    // The plan is checked first: a store of another plan is refused untouched (as in one thread).
     const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
+    const epochMs = await this.prepareStore();
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
     if (!first)
@@ -217,6 +220,7 @@ export class ContainerRun implements HandleListener {
     const lastLogged = await Promise.race([deployed.catch(asOutcome), outcome]);
     if (typeof lastLogged !== 'number') return lastLogged;
     this.live = true;
+    this.announced = true;
     for (const h of this.handles) this.start(h);
     if (first) {
       this.emit({
