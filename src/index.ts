@@ -10,6 +10,10 @@ import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
 import { type Run, startRun } from './engine/run.ts';
 
+export type {
+  ClusterSupervisor,
+  SupervisorOptions,
+} from '../supervisors/cluster-supervisor.ts';
 export { type Application, application, isApplication } from './api/application.ts';
 export { applicationArgs } from './api/application-args.ts';
 export type { OperatorContext } from './api/context.ts';
@@ -25,6 +29,10 @@ export {
 export { InputPort, OutputPort } from './api/ports.ts';
 export { PassThroughUnifier } from './api/unifier.ts';
 export { WindowFencedOutput } from './api/window-fenced-output.ts';
+export { connectCluster, startClusterNode, startClusterSupervisor } from './cluster-run/api.ts';
+export type { ClusterClient, ClusterClientOptions } from './cluster-run/cluster-client.ts';
+export type { ClusterNode, NodeOptions } from './cluster-run/node-agent.ts';
+export type { AppSummary, ClusterStatus, LaunchRequest } from './cluster-run/supervisor-protocol.ts';
 export { SluiceError } from './core/errors.ts';
 export { hashKey, partitionOf } from './core/hash.ts';
 export type { ApplicationAttributes, Locality, OperatorAttributes } from './dag/attributes.ts';

@@ -38,6 +38,8 @@ export type SupervisorOptions = {
   onStatus?: (app: string, event: StatusEvent) => void;
 };
 
+const LIVE: readonly string[] = ['starting', 'running', 'recovering'];
+
 type Node = { nodeId: string; slots: number; rpc: Rpc; dataUrl?: string };
 type AppEntry = { run: ClusterRun; done: Promise<void>; error?: string };
 
@@ -204,7 +206,7 @@ export class ClusterSupervisor {
     if (!isApplication(app))
       throw new ClusterRequestError(`${req.module} does not export an application by default`);
     const existing = this.#apps.get(app.name);
-    if (existing && ['starting', 'running', 'recovering'].includes(existing.run.state))
+    if (existing && LIVE.includes(existing.run.state))
       throw new ClusterRequestError(`${app.name} is already running on this cluster`);
     const slots = [...this.#nodes.values()].reduce((s, n) => s + n.slots, 0);
     const physical = planPhysical(app.dag());
@@ -312,7 +314,9 @@ export class ClusterSupervisor {
         nodeId: n.nodeId,
         containers: n.slots,
         dataUrl: n.dataUrl ?? null,
-        hosting: [...this.#apps.entries()].filter(([, e]) => e.run.placedOn(n.nodeId)).map(([name]) => name),
+        hosting: [...this.#apps.entries()]
+          .filter(([, e]) => LIVE.includes(e.run.state) && e.run.placedOn(n.nodeId))
+          .map(([name]) => name),
       })),
       apps: [...this.#apps.keys()].map((name) => this.summary(name)),
     };

@@ -18,6 +18,8 @@ export WINDOW_MS=${WINDOW_MS:-100}
 export MACHINE_DATA_OUT=${MACHINE_DATA_OUT:-$WORK/out}
 URL=ws://127.0.0.1:$PORT
 sluice() { node src/cli/bin.js "$@"; }
+# Long-running processes are started with node directly, so that $! is their own pid (not a subshell's).
+SLUICE=(node src/cli/bin.js)
 
 pids=()
 cleanup() {
@@ -38,20 +40,20 @@ wait_for() {
 }
 
 echo "work directory: $WORK"
-sluice supervisor --listen "127.0.0.1:$PORT" --store "$WORK/store" >"$WORK/supervisor.out" 2>"$WORK/supervisor.log" &
+"${SLUICE[@]}" supervisor --listen "127.0.0.1:$PORT" --store "$WORK/store" >"$WORK/supervisor.out" 2>"$WORK/supervisor.log" &
 pids+=($!)
 wait_for "$WORK/supervisor.out" listening
 for id in node-a node-b; do
-  sluice node --join "$URL" --id "$id" --containers 2 >"$WORK/$id.out" 2>"$WORK/$id.log" &
+  "${SLUICE[@]}" node --join "$URL" --id "$id" --containers 2 >"$WORK/$id.out" 2>"$WORK/$id.log" &
   pids+=($!)
-  eval "pid_${id//-/_}=$!"
 done
+pid_node_a=${pids[1]}
 wait_for "$WORK/node-a.out" joined
 wait_for "$WORK/node-b.out" joined
 sluice status --cluster "$URL"
 
 if [ -n "${KILL_NODE:-}" ]; then
-  sluice launch examples/machine-data/app.ts --cluster "$URL" --windows "$WINDOWS" >"$WORK/launch.out" 2>&1 &
+  "${SLUICE[@]}" launch examples/machine-data/app.ts --cluster "$URL" --windows "$WINDOWS" >"$WORK/launch.out" 2>&1 &
   launcher=$!
   # Once the first application window's averages are out, node-a dies without a word.
   for _ in $(seq 1 600); do

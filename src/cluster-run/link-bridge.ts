@@ -1,30 +1,47 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
-import { type PortPost, packPost, unpackPost } from '../container/port-channel.ts';
+import { type PortMessage, type PortPost, packPost, unpackPost } from '../container/port-channel.ts';
 import { DATA } from '../engine/messages.ts';
 
 /*
  * A stream between containers on different nodes: the producer's container posts on a MessagePort as
  * to any other container (PortChannelOut), and its node's main thread relays each message onto an
  * authenticated WebSocket to the consumer's node, whose main thread posts it into the consumer
- * container's port (PortChannelIn). Credits travel back the same way, so the producer still may have
- * only `capacity` messages unread end to end: the socket's buffers are bounded by the same credit.
+ * container's port (PortChannelIn). A post is a packed buffer of markers and encoded batches
+ * (port-channel.ts, packPost): it crosses as the bytes of one `data` frame, unpacked only by the consumer.
+ * Credits travel back the same way, so the producer still may have only `capacity` messages unread end to end: the socket's buffers are bounded by the same credit.
  *
  *   producer node                                                consumer node
- *   worker ─port─▶ main: bridgeOut ══ ws (data/mark frames) ══▶ main: bridgeIn ─port─▶ worker
+ *   worker ─port─▶ main: bridgeOut ══ ws (data frames) ══▶ main: bridgeIn ─port─▶ worker
  *                               ◀══════ credit frames ══════════
  */
 
+/** A packed post larger than this is split before it goes into a frame (frames are ≤ 1 MiB). */
+const MAX_POST_BYTES = 960 * 1024;
+
 /** Producer side: the port's far end is the producer container's PortChannelOut. */
 export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
-  // PortChannelOut packs the messages of a turn into one buffer (packPost): one frame each.
-  port.on('message', (posted: PortPost) => {
-    if (!(posted instanceof ArrayBuffer)) return;
-    for (const m of unpackPost(posted)) {
-      if (m.k === DATA) peer.send({ t: 'data', stream: 's', seq: m.w, batch: m.b });
-      else peer.send({ t: 'mark', kind: m.k, seq: m.w });
+  let seq = 0;
+  const send = (buffer: ArrayBuffer) =>
+    peer.send({ t: 'data', stream: 's', seq: seq++, batch: new Uint8Array(buffer) });
+  port.on('message', (m: PortPost) => {
+    if (!(m instanceof ArrayBuffer)) return;
+    if (m.byteLength <= MAX_POST_BYTES) return send(m);
+    // Repacked in groups that fit (a single batch over the limit fails the frame's encode: too large).
+    let group: PortMessage[] = [];
+    let size = 8;
+    for (const msg of unpackPost(m)) {
+      const bytes = 24 + (msg.k === DATA ? msg.b.byteLength + 8 : 0);
+      if (group.length > 0 && size + bytes > MAX_POST_BYTES) {
+        send(packPost(group));
+        group = [];
+        size = 8;
+      }
+      group.push(msg);
+      size += bytes;
     }
+    if (group.length > 0) send(packPost(group));
   });
   peer.onFrame((f) => {
     if (f.t === 'credit') port.postMessage({ credit: f.seq });
@@ -35,10 +52,12 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
 /** Consumer side: frames that arrived before the bridge (`early`) go first, in order. */
 export function bridgeIn(port: MessagePort, peer: PeerConnection, early: readonly ClusterFrame[]): void {
   const deliver = (f: ClusterFrame) => {
-    // PortChannelIn takes messages packed (packPost): one per frame.
-    const post = (buffer: ArrayBuffer) => port.postMessage(buffer, [buffer]);
-    if (f.t === 'data') post(packPost([{ k: DATA, w: f.seq, b: f.batch }]));
-    else if (f.t === 'mark' && (f.kind === 0 || f.kind === 2)) post(packPost([{ k: f.kind, w: f.seq }]));
+    if (f.t !== 'data') return;
+    // Copied into a buffer of its own (the frame's bytes are a view into the socket's, at any offset;
+    // the packed layout needs 8-byte alignment), then moved to the consumer's container.
+    const buffer = new ArrayBuffer(f.batch.byteLength);
+    new Uint8Array(buffer).set(f.batch);
+    port.postMessage(buffer, [buffer]);
   };
   for (const f of early) deliver(f);
   peer.onFrame(deliver);

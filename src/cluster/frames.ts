@@ -24,8 +24,7 @@ export type ClusterFrame =
   | { t: 'note'; body: Uint8Array }
   /** The first frame of a node-to-node data link: which stream it carries (`app/epoch/channel`). */
   | { t: 'link'; stream: string }
-  /** On a data link: a window marker (`kind` 0 begin, 2 end) and credits granted back by the consumer. */
-  | { t: 'mark'; kind: number; seq: number }
+  /** On a data link: credits granted back by the consumer (the data goes in `data` frames). */
   | { t: 'credit'; seq: number };
 
 export type FrameType = ClusterFrame['t'];
@@ -61,7 +60,6 @@ const SHAPES: { [T in FrameType]: Record<string, Field> } = {
   reply: { id: 'seq', body: 'bytes' },
   note: { body: 'bytes' },
   link: { stream: 'text' },
-  mark: { kind: 'count', seq: 'seq' },
   credit: { seq: 'seq' },
 };
 
