@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { launch } from '../../src/index.ts';
+import { launch, StorePlanMismatchError } from '../../src/index.ts';
 import { PrometheusExport } from '../../src/metrics/prometheus.ts';
 import type { MetricsSnapshot } from '../../src/metrics/types.ts';
 import { removeDir, tempDir } from '../recovery/fixtures.ts';
 import meteredApp from './apps/metered.ts';
+import sumsApp from './apps/sums.ts';
 
 /*
  * run.metrics() on containers: real worker threads report their counters with their heartbeats, the main
@@ -103,3 +104,31 @@ test('a killed container: counters go on rising, the restart and the recovery ar
   const kinds = run.collector!.timeline().map((e) => e.type);
   expect(kinds).toEqual(expect.arrayContaining(['started', 'failure', 'restart', 'recovered', 'stopped']));
 }, 120_000);
+
+test('a store of another plan is refused as in one thread: untouched, with no started or stopped event', async () => {
+  const dir = scratch();
+  process.env.METERED_OUT = join(dir, 'out');
+  const store = join(dir, 'store');
+  await (await launch(meteredApp, { store, windows: 2, virtualTime: true })).done;
+  const { LevelSnapshotStore } = await import('../../src/storage/level-snapshot-store.ts');
+  const meta = async () => {
+    const s = new LevelSnapshotStore(store);
+    await s.open();
+    const m = [await s.getMeta('epoch'), await s.getMeta('committed')];
+    await s.close();
+    return m;
+  };
+  const before = await meta();
+  const run = await launch(sumsApp, {
+    containers: 2,
+    module: new URL('./apps/sums.ts', import.meta.url),
+    store,
+    windows: 2,
+    virtualTime: true,
+  });
+  const events: string[] = [];
+  run.on('status', (e) => events.push(e.type));
+  await expect(run.done).rejects.toBeInstanceOf(StorePlanMismatchError);
+  expect(events).toEqual([]);
+  expect(await meta()).toEqual(before);
+}, 60_000);
