@@ -83,7 +83,7 @@ export const replayBuffersSection: Section = {
         x ? `${x.median.toFixed(1)} % [${x.min.toFixed(0)}–${x.max.toFixed(0)}]` : '—';
       lines.push(
         `  ${s.label.padEnd(34)} ${`${mps(t.median)} M/s [${mps(t.min)}–${mps(t.max)}]`.padEnd(24)} ` +
-          `${percent(over).padEnd(20)} ${(cpu ? `+${percent(cpu)}` : '—').padEnd(20)} ` +
+          `${percent(over).padEnd(20)} ${(cpu ? `${cpu.median >= 0 ? '+' : ''}${percent(cpu)}` : '—').padEnd(20)} ` +
           `${`${m.median.toFixed(0)} MB [${m.min.toFixed(0)}–${m.max.toFixed(0)}]`.padEnd(20)} ` +
           `${g.median.toFixed(1)} % [${g.min.toFixed(1)}–${g.max.toFixed(1)}]`,
       );
