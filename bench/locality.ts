@@ -78,6 +78,15 @@ export const localitySection: Section = {
       figures[`locality_${v}MedianTuplesPerSec`] = Math.round(t.median);
       if (v !== 'raw') figures[`locality_${v}VsRaw`] = Math.round(ratio.median * 100) / 100;
     }
+    // CPU time per tuple against raw's, per round: on a shared machine the steadier figure (wall time
+    // includes waiting for a core; CPU time is the work each design costs).
+    for (const v of ['container', 'node'] as const) {
+      const cpu = spread(runs.get(v)!.map((r, i) => runs.get('raw')![i]!.cpuMs / r.cpuMs));
+      lines.push(
+        `  CPU time, raw / sluice '${v}' (process, every thread): ${cpu.median.toFixed(2)}× [${cpu.min.toFixed(2)}–${cpu.max.toFixed(2)}]`,
+      );
+      figures[`locality_${v}CpuVsRaw`] = Math.round(cpu.median * 100) / 100;
+    }
     const busy = (v: Variant) => spread(runs.get(v)!.map((r) => r.cpuMs / r.ms));
     const two = busy('cpu');
     const one = busy('cpu1');
