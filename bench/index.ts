@@ -13,6 +13,7 @@ import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
 import { clusterLinkSection } from './cluster-link.ts';
+import { clusterStreamSection } from './cluster-stream.ts';
 import { containersPartitionsSection, containersVsHandLoopSection } from './containers.ts';
 import { largeStateSection } from './large-state.ts';
 import { localitySection } from './locality.ts';
@@ -40,6 +41,7 @@ const SECTIONS: readonly Section[] = [
   containersPartitionsSection,
   containersVsHandLoopSection,
   clusterLinkSection,
+  clusterStreamSection,
   largeStateSection,
   redisWritesSection,
   metricsCostSection,

@@ -77,6 +77,32 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(files).toEqual(await windowFiles(join(dir, 'ref')));
   });
 
+  it('fences a node cut off long enough to be declared dead: it stops its containers, rejoins, output unchanged', async () => {
+    const { out, cluster } = await setUp();
+    await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    await until(async () => (await windowFiles(out)).size >= 20);
+    const n1 = cluster.nodes.get('n1')!;
+    // Frozen (as a long GC pause or a partition would): 3 missed heartbeats and it is declared dead.
+    n1.child.kill('SIGSTOP');
+    await until(async () => {
+      const app = (await cluster.client.status()).apps[0]!;
+      return (
+        app.restarts > 0 && app.state === 'running' && Object.values(app.placement).every((n) => n === 'n2')
+      );
+    });
+    n1.child.kill('SIGCONT');
+    await n1.waitFor('stderr', /lost the supervisor .*containers stopped/);
+    await until(async () => (await cluster.client.status()).nodes.some((n) => n.nodeId === 'n1'));
+    const status = await cluster.client.status();
+    expect(status.nodes.find((n) => n.nodeId === 'n1')!.hosting).toEqual([]);
+    const stopped = await cluster.client.stop('running-sums');
+    expect(stopped.state).toBe('stopped');
+    await referenceRun(join(dir, 'ref'), stopped.window);
+    const files = await windowFiles(out);
+    expect(files.size).toBe(stopped.window);
+    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+  });
+
   it('never admits a node with the wrong secret', async () => {
     const { cluster } = await setUp({ SLUICE_SECRET: 'the right cluster secret, 32 bytes' }, ['n1']);
     const { startSluice } = await import('../cli/cli-process.ts');
