@@ -23,6 +23,9 @@ export interface EdgeCounts {
   samples: number;
   full: number;
   fullRatio: number;
+  /** A channel sampled in another thread: its running counts at the last tick. */
+  lastSamples: number;
+  lastFull: number;
 }
 
 export function aggregate(

@@ -74,9 +74,17 @@ class RemoteChannel implements SourceChannel {
   /** Taps on containers are opened in the writer's worker (container-taps.ts): never called here. */
   tap: SourceChannel['tap'] = null;
   readonly carried = new Carried();
+  readonly samples = new Carried();
+  readonly full = new Carried();
+
+  constructor(readonly crossing: boolean) {}
 
   get tuples(): number {
     return this.carried.value;
+  }
+
+  sampled(): { samples: number; full: number } {
+    return { samples: this.samples.value, full: this.full.value };
   }
 }
 
@@ -91,7 +99,12 @@ export class RemoteMetricsSource implements MetricsSource {
     private readonly windows: { doneWindow(): number; committed(): number },
   ) {
     for (const a of plan.actors) this.actorViews.set(a.id, new RemoteActor(a.id));
-    for (const c of plan.channels) if (!c.fused) this.channels.set(c.id, new RemoteChannel());
+    const containerOf = new Map(plan.actors.map((a) => [a.id, a.container ?? 0]));
+    for (const c of plan.channels) {
+      if (c.fused) continue;
+      const crossing = containerOf.get(c.from.actor) !== containerOf.get(c.to.actor);
+      this.channels.set(c.id, new RemoteChannel(crossing));
+    }
   }
 
   /** A worker's report; `owner` stands for that worker (a new one for a replaced container). */
@@ -101,9 +114,16 @@ export class RemoteMetricsSource implements MetricsSource {
     for (const c of r.channels) {
       const ch = this.channels.get(c.id);
       if (ch === undefined) continue;
-      ch.backlog = c.backlog;
+      // Across containers the unread batches are in the reader's worker (reported as inbound).
+      if (!ch.crossing) ch.backlog = c.backlog;
       ch.capacity = c.capacity;
       ch.carried.set(owner, c.tuples);
+      ch.samples.set(owner, c.samples);
+      ch.full.set(owner, c.full);
+    }
+    for (const c of r.inbound) {
+      const ch = this.channels.get(c.id);
+      if (ch) ch.backlog = c.backlog;
     }
     for (const f of r.fused) {
       let c = this.fused.get(f.id);

@@ -52,6 +52,8 @@ export class RunMetrics {
       perSecond: 0,
       samples: 0,
       full: 0,
+      lastSamples: 0,
+      lastFull: 0,
       fullRatio: 0,
     }));
   }
@@ -237,9 +239,9 @@ export class RunMetrics {
     for (const e of this.edges) {
       const ch = this.source.channel(e.plan.id);
       if (ch === undefined) continue;
+      if (ch.sampled) continue;
       e.samples++;
-      // (A channel of another thread reads capacity 0 until its worker first reports it.)
-      if (ch.capacity > 0 && ch.backlog >= ch.capacity) e.full++;
+      if (ch.backlog >= ch.capacity) e.full++;
     }
     if (now - this.lastTick >= TICK_MS) this.tick(now);
   }
@@ -252,7 +254,14 @@ export class RunMetrics {
         (e.plan.fused ? this.source.fusedTuples(e.plan.id) : this.source.channel(e.plan.id)?.tuples) ?? 0;
       e.perSecond = Math.max(0, tuples - e.lastTuples) / seconds;
       e.lastTuples = tuples;
-      e.fullRatio = e.samples > 0 ? e.full / e.samples : 0;
+      const sampled = e.plan.fused ? undefined : this.source.channel(e.plan.id)?.sampled?.();
+      if (sampled) {
+        // Sampled in another thread: the share since the last tick, from its running counts.
+        const n = sampled.samples - e.lastSamples;
+        e.fullRatio = n > 0 ? (sampled.full - e.lastFull) / n : 0;
+        e.lastSamples = sampled.samples;
+        e.lastFull = sampled.full;
+      } else e.fullRatio = e.samples > 0 ? e.full / e.samples : 0;
       e.samples = e.full = 0;
     }
     const counts = this.actorCounts();

@@ -25,10 +25,17 @@ export interface SourceActor {
 export interface SourceChannel {
   readonly backlog: number;
   readonly capacity: number;
+  /** False while its writer must wait (a channel to another thread: out of credit, whatever its backlog). */
+  readonly hasRoom?: boolean;
   /** Tuples written so far (counted per batch by the writer). */
   readonly tuples: number;
   /** Called with every batch written while set (taps.ts); null when no tap is open: one check per batch. */
   tap: ((tuples: readonly unknown[], count: number) => void) | null;
+  /**
+   * Samples taken so far and those in which the mailbox was full, when the source samples it itself (a
+   * channel of another thread: its writer's worker does); the collector then reads this instead.
+   */
+  sampled?(): { readonly samples: number; readonly full: number };
 }
 
 export interface MetricsSource {

@@ -35,7 +35,12 @@ export interface MetricsReport {
     readonly tuples: number;
     readonly backlog: number;
     readonly capacity: number;
+    /** Samples (every 20 ms) so far, and those in which its mailbox was full (backpressure). */
+    readonly samples: number;
+    readonly full: number;
   }[];
+  /** Unread batches of the channels read here and written in another container (the writer's is 0). */
+  readonly inbound: readonly { readonly id: number; readonly backlog: number }[];
   /** Fused channels' tuples (only when counted: `metrics: { fusedTuples: true }`). */
   readonly fused: readonly { readonly id: number; readonly tuples: number }[];
   /** [window, wall-clock ms] of each window an input operator here opened since the last report. */
@@ -59,10 +64,16 @@ export class WorkerMetrics {
   /** The newest window each input opened, so a replayed or second input's opening is sent once. */
   private lastOpened = 0;
   private readonly writes: readonly number[];
+  private readonly reads: readonly number[];
+  /** Per written queued channel: [samples, full]. */
+  private readonly fullness = new Map<number, [number, number]>();
 
   constructor(private readonly source: MetricsSource) {
     const here = new Set(source.plan.actors.map((a) => a.id));
     this.writes = source.plan.channels.filter((c) => here.has(c.from.actor)).map((c) => c.id);
+    this.reads = source.plan.channels
+      .filter((c) => !c.fused && here.has(c.to.actor) && !here.has(c.from.actor))
+      .map((c) => c.id);
   }
 
   start(): void {
@@ -104,13 +115,21 @@ export class WorkerMetrics {
     const fused = [];
     for (const id of this.writes) {
       const ch = s.channel(id);
-      if (ch) channels.push({ id, tuples: ch.tuples, backlog: ch.backlog, capacity: ch.capacity });
-      else {
+      if (ch) {
+        const [samples, full] = this.fullness.get(id) ?? [0, 0];
+        channels.push({ id, tuples: ch.tuples, backlog: ch.backlog, capacity: ch.capacity, samples, full });
+      } else {
         const tuples = s.fusedTuples(id);
         if (tuples !== undefined) fused.push({ id, tuples });
       }
     }
+    const inbound = [];
+    for (const id of this.reads) {
+      const ch = s.channel(id);
+      if (ch) inbound.push({ id, backlog: ch.backlog });
+    }
     const report = {
+      inbound,
       liveWindow: s.liveWindow(),
       actors,
       channels,
@@ -129,6 +148,14 @@ export class WorkerMetrics {
     this.lastSample = now;
     for (const a of this.source.actors()) {
       if (a.blocked()) this.blocked.set(a.id, (this.blocked.get(a.id) ?? 0) + dt);
+    }
+    for (const id of this.writes) {
+      const ch = this.source.channel(id);
+      if (ch === undefined) continue;
+      let f = this.fullness.get(id);
+      if (f === undefined) this.fullness.set(id, (f = [0, 0]));
+      f[0]++;
+      if (ch.hasRoom === false || ch.backlog >= ch.capacity) f[1]++;
     }
   }
 }

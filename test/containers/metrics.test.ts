@@ -5,6 +5,7 @@ import { PrometheusExport } from '../../src/metrics/prometheus.ts';
 import type { MetricsSnapshot } from '../../src/metrics/types.ts';
 import { removeDir, tempDir } from '../recovery/fixtures.ts';
 import meteredApp from './apps/metered.ts';
+import slowApp from './apps/slow.ts';
 import sumsApp from './apps/sums.ts';
 
 /*
@@ -131,4 +132,30 @@ test('a store of another plan is refused as in one thread: untouched, with no st
   await expect(run.done).rejects.toBeInstanceOf(StorePlanMismatchError);
   expect(events).toEqual([]);
   expect(await meta()).toEqual(before);
+}, 60_000);
+
+test('backpressure across containers: the source blocked behind a slow consumer, the edge between them full', async () => {
+  const dir = scratch();
+  const run = await launch(slowApp, {
+    containers: 2,
+    module: new URL('./apps/slow.ts', import.meta.url),
+    store: join(dir, 'store'),
+  });
+  try {
+    expect(run.plan.actors.map((a) => `${a.id}@${a.container}`)).toEqual(['numbers@0', 'slow@1']);
+    await expect
+      .poll(
+        () => {
+          const m = run.metrics();
+          const numbers = m.actors.find((a) => a.actorId === 'numbers')!;
+          const edge = m.edges.find((e) => e.stream === 'numbers')!;
+          return numbers.blockedMs > 200 && edge.fullRatio > 0.5;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(true);
+    expect(run.metrics().actors.find((a) => a.actorId === 'slow')!.blockedMs).toBe(0);
+  } finally {
+    await run.kill();
+  }
 }, 60_000);
