@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { joinCluster } from '../../src/cluster/client.ts';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
 import { sluice } from '../cli/cli-process.ts';
 import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles } from './cluster-kit.ts';
@@ -48,8 +49,12 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(parsed.nodes.map((n) => n.nodeId).sort()).toEqual(['n1', 'n2']);
     expect(parsed.apps[0]!.committed).toBe(40);
 
-    // Launched again, it continues from its committed window 40 on the same store; killed from the command line.
-    await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    // Launched again from the command line, it continues from its committed window 40 on the same store;
+    // then killed from the command line.
+    const relaunched = await sluice(['launch', SUMS_APP, '--cluster', cluster.url, '--detach'], undefined, {
+      SUMS_OUT: out,
+    });
+    expect(relaunched.stderr).toMatch(/launched running-sums: running/);
     await until(async () => (await windowFiles(out)).size > 45);
     const killed = await sluice(['kill', 'running-sums', '--cluster', cluster.url]);
     expect(killed.stdout).toMatch(/running-sums: killed/);
@@ -117,6 +122,16 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(status.nodes.map((n) => n.nodeId)).toEqual(['n1']);
     // And a launcher without the secret is refused too.
     await expect(ClusterClient.connect(cluster.url)).rejects.toThrow(/SLUICE_CLUSTER_AUTH_FAILED|refused/);
+    // A node's data port (where other nodes dial in for streams) refuses the wrong secret, and closes an
+    // authenticated peer whose first frame does not name a stream; the node stays in the cluster.
+    const dataUrl = status.nodes[0]!.dataUrl!;
+    await expect(
+      joinCluster(dataUrl, { secret: Buffer.from('a wrong secret of sufficient size') }),
+    ).rejects.toMatchObject({ code: 'SLUICE_CLUSTER_AUTH_FAILED' });
+    const peer = await joinCluster(dataUrl, { secret: Buffer.from('the right cluster secret, 32 bytes') });
+    peer.send({ t: 'credit', seq: 1 });
+    expect(await peer.closed).toBe(1000);
+    expect((await cluster.client.status()).nodes.map((n) => n.nodeId)).toEqual(['n1']);
     expect(await readdir(dir)).not.toContain('out');
   });
 });
