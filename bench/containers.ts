@@ -78,6 +78,15 @@ async function compare(
     `  checksum (value:records:alerts:tuples): ${reference} — the same in every run`,
   );
   figures[figure] = Math.round(ratio.median * 100) / 100;
+  // Per CPU second (the process's, every thread): what each costs in work, which a loaded machine moves
+  // less than wall time. Two containers can beat one core by at most 2× this on 2 idle cores.
+  const perCpu = spread(runs.get(of)!.map((r, i) => runs.get(to)![i]!.cpuMs / r.cpuMs));
+  lines.splice(
+    lines.length - 1,
+    0,
+    `  readings per CPU second, ${LABELS[of]} / ${LABELS[to]}: ${perCpu.median.toFixed(2)}× [${perCpu.min.toFixed(2)}–${perCpu.max.toFixed(2)}]`,
+  );
+  figures[`${figure}PerCpu`] = Math.round(perCpu.median * 100) / 100;
   return { lines, figures };
 }
 
