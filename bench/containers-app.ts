@@ -30,16 +30,23 @@ const applicationWindowCount = Number(process.env.CONTAINERS_MD_APP_WINDOW ?? '1
 
 /**
  * Folds its input into a checksum once per window (exactly once: a replayed window is not applied again)
- * and writes the checksum to CONTAINERS_MD_OUT at teardown, since it may run in another thread.
+ * and writes the checksum to CONTAINERS_MD_OUT at teardown, since it may run in another thread. The
+ * checksum is the operator's state, so a container replaced mid-run (a kill, a missed heartbeat) restores
+ * it with the rest and the file still holds every window once.
  */
-abstract class FileChecksumSink<T> extends Operator<{}, { name: string }> {
+abstract class FileChecksumSink<T> extends Operator<
+  { value: number; records: number; alerts: number; tuples: number; lastApplied: number },
+  { name: string }
+> {
   readonly in = this.input<T>((t) => this.fold(this.pending, t));
-  private readonly into = new RecordChecksum();
   private pending = new RecordChecksum();
   private window = 0;
-  private lastApplied = 0;
 
   protected abstract fold(into: RecordChecksum, t: T): void;
+
+  override initialState() {
+    return { value: 0, records: 0, alerts: 0, tuples: 0, lastApplied: 0 };
+  }
 
   override beginWindow(w: number): void {
     this.window = w;
@@ -47,15 +54,27 @@ abstract class FileChecksumSink<T> extends Operator<{}, { name: string }> {
   }
 
   override endWindow(): void {
-    if (this.lastApplied < this.window) {
-      this.into.merge(this.pending);
-      this.lastApplied = this.window;
-    }
+    const s = this.state;
+    if (s.lastApplied >= this.window) return;
+    const into = Object.assign(new RecordChecksum(), {
+      value: s.value,
+      records: s.records,
+      alerts: s.alerts,
+      tuples: s.tuples,
+    });
+    into.merge(this.pending);
+    Object.assign(s, { value: into.value, records: into.records, alerts: into.alerts, tuples: into.tuples });
+    s.lastApplied = this.window;
   }
 
   override teardown(): void {
     const dir = process.env.CONTAINERS_MD_OUT;
-    if (dir) writeFileSync(join(dir, `${this.props.name}.${process.pid}.json`), JSON.stringify(this.into));
+    const { value, records, alerts, tuples } = this.state;
+    if (dir)
+      writeFileSync(
+        join(dir, `${this.props.name}.${process.pid}.json`),
+        JSON.stringify({ value, records, alerts, tuples }),
+      );
   }
 }
 

@@ -33,6 +33,8 @@ export interface ContainersResult {
   readonly checksum: string;
   readonly tuples: number;
   readonly peakRssMb: number;
+  /** Restarts during the run (a container replaced: killed, or a heartbeat missed on a loaded machine). */
+  readonly restarts: number;
 }
 
 const APP = new URL('./containers-app.ts', import.meta.url);
@@ -59,7 +61,9 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
       virtualTime: { callsPerWindow: 4096 },
       windows: w.windows,
     });
+    let restarts = 0;
     run.on('status', (e) => {
+      if (e.type === 'restart') restarts++;
       if (e.type !== 'started') return;
       started = performance.now();
       cpu0 = process.cpuUsage();
@@ -76,6 +80,7 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
       checksum: sum.toString(),
       tuples: sum.tuples,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      restarts,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -96,6 +101,7 @@ function runHandLoop(w: MdWorkload): ContainersResult {
     checksum: sum.toString(),
     tuples: sum.tuples,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    restarts: 0,
   };
 }
 

@@ -66,7 +66,10 @@ async function compare(
       `  ${LABELS[v].padEnd(30)} ${formatRate(t.median).padStart(10)} [${formatRate(t.min)}–${formatRate(t.max)}]` +
         `   CPU/wall ${busy.median.toFixed(2)} [${busy.min.toFixed(2)}–${busy.max.toFixed(2)}]` +
         `   peak RSS ${Math.max(...rs.map((r) => r.peakRssMb))} MB` +
-        (v === 'handLoop' ? '' : `   start-up ${Math.round(start.median)} ms`),
+        (v === 'handLoop' ? '' : `   start-up ${Math.round(start.median)} ms`) +
+        (rs.some((r) => r.restarts > 0)
+          ? `   restarts ${rs.map((r) => r.restarts).join(', ')} (containers replaced: timed with their recovery)`
+          : ''),
     );
     figures[`${figure}_${v}MedianReadingsPerSec`] = Math.round(t.median);
     figures[`${figure}_${v}CpuPerWall`] = Math.round(busy.median * 100) / 100;
