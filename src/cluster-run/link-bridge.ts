@@ -49,20 +49,50 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
   void peer.closed.then(() => port.close());
 }
 
+/**
+ * Messages the consumer's node may hold beyond the consumer's own credit window. Across a socket a credit
+ * takes two event loops and two ports longer to come back than between threads; with only the
+ * consumer's window in flight the stream would wait on that round trip. So the consumer's node credits
+ * the producer as soon as a post arrives, as long as its consumer has at most this many messages unread:
+ * end to end the producer still has a bounded number unread (its capacity plus this).
+ */
+export const LINK_EXTRA_CREDIT = 64;
+
 /** Consumer side: frames that arrived before the bridge (`early`) go first, in order. */
-export function bridgeIn(port: MessagePort, peer: PeerConnection, early: readonly ClusterFrame[]): void {
+export function bridgeIn(
+  port: MessagePort,
+  peer: PeerConnection,
+  early: readonly ClusterFrame[],
+  extra = LINK_EXTRA_CREDIT,
+): void {
+  let received = 0;
+  let granted = 0;
+  let read = 0;
+  const grant = () => {
+    const g = Math.min(received, read + extra) - granted;
+    if (g > 0) {
+      granted += g;
+      peer.send({ t: 'credit', seq: g });
+    }
+  };
   const deliver = (f: ClusterFrame) => {
     if (f.t !== 'data') return;
     // Copied into a buffer of its own (the frame's bytes are a view into the socket's, at any offset;
     // the packed layout needs 8-byte alignment), then moved to the consumer's container.
     const buffer = new ArrayBuffer(f.batch.byteLength);
-    new Uint8Array(buffer).set(f.batch);
+    const bytes = new Uint8Array(buffer);
+    bytes.set(f.batch);
+    // The post's message count is its first float64 (packPost's layout).
+    received += new Float64Array(buffer, 0, 1)[0]!;
     port.postMessage(buffer, [buffer]);
+    grant();
   };
   for (const f of early) deliver(f);
   peer.onFrame(deliver);
   port.on('message', (m: PortPost) => {
-    if (!(m instanceof ArrayBuffer)) peer.send({ t: 'credit', seq: m.credit });
+    if (m instanceof ArrayBuffer) return;
+    read += m.credit;
+    grant();
   });
   void peer.closed.then(() => port.close());
 }

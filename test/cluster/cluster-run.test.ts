@@ -51,9 +51,13 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
 
     // Launched again from the command line, it continues from its committed window 40 on the same store;
     // then killed from the command line.
-    const relaunched = await sluice(['launch', SUMS_APP, '--cluster', cluster.url, '--detach'], undefined, {
-      SUMS_OUT: out,
-    });
+    const relaunched = await sluice(
+      ['launch', SUMS_APP, '--cluster', cluster.url, '--detach', '--window-ms', '20'],
+      undefined,
+      {
+        SUMS_OUT: out,
+      },
+    );
     expect(relaunched.stderr).toMatch(/launched running-sums: running/);
     await until(async () => (await windowFiles(out)).size > 45);
     const killed = await sluice(['kill', 'running-sums', '--cluster', cluster.url]);
