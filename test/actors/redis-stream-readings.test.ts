@@ -111,6 +111,44 @@ test('a relaunch on the same store reads on from the stored offset: nothing twic
   expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
 });
 
+test('nothing read ahead: emitTuples() says it is waiting, and the read that lands wakes the scheduler', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  let wakes = 0;
+  const op = new RedisStreamReadings({ url: db.url, stream: 'later', blockMs: 50 });
+  const got: Reading[] = [];
+  op.out.emit = (r) => got.push(r);
+  op.state = op.initialState();
+  await op.setup({
+    operatorName: 'readings',
+    actorId: 'readings',
+    partition: 0,
+    partitions: 1,
+    applicationName: 'wake-test',
+    streamingWindowMs: 100,
+    applicationWindowCount: 1,
+    windowId: 1,
+    windowStartMs: 0,
+    epoch: 1,
+    wake: () => wakes++,
+  });
+  cleanups.push(() => op.teardown());
+  op.beginWindow();
+  // The stream is empty: the call emits nothing and returns false (the runtime then sleeps, not spins).
+  expect(op.emitTuples()).toBe(false);
+  expect(op.emitTuples()).toBe(false);
+  expect(wakes).toBe(0);
+  // All five in one transaction, so that one read gets them all.
+  const tx = db.client.multi();
+  for (let i = 0; i < 5; i++) tx.xadd('later', '*', ...readingToFields(reading(i)));
+  await tx.exec();
+  await until(() => wakes > 0, 'the read to wake the scheduler');
+  expect(wakes).toBe(1);
+  expect(op.emitTuples()).toBe(true);
+  expect(got).toEqual(Array.from({ length: 5 }, (_, i) => reading(i)));
+  expect(op.state).toMatchObject({ entries: 5 });
+});
+
 /** Passes readings on; throws once, at the start of window `failAt` (a failure the runtime recovers from). */
 class FailOnce extends Operator<{}, { failAt: number; failed: { done: boolean } }> {
   readonly out = this.output<Reading>();
