@@ -20,6 +20,7 @@ import { RedisSnapshotStore } from '../src/storage/redis-snapshot-store.ts';
 import type { SnapshotStore } from '../src/storage/snapshot-store.ts';
 import { ApplicationSupervisor } from './application-supervisor.ts';
 import { ClusterMembership } from './cluster-membership.ts';
+import { LaunchRegistry } from './cluster-registry.ts';
 import { ContainerSupervisor } from './container-supervisor.ts';
 import type { RestartStrategy } from './restart-strategy.ts';
 
@@ -39,6 +40,8 @@ export type SupervisorOptions = {
 };
 
 const LIVE: readonly string[] = ['starting', 'running', 'recovering'];
+/** After the first node rejoins a restarted supervisor, how long it waits for the others. */
+const RESUME_SETTLE_MS = 1000;
 
 type Node = { nodeId: string; slots: number; rpc: Rpc; dataUrl?: string };
 type AppEntry = { run: ClusterRun; done: Promise<void>; error?: string };
@@ -55,11 +58,14 @@ export class ClusterSupervisor {
   readonly #nodes = new Map<string, Node>();
   readonly #apps = new Map<string, AppEntry>();
   readonly #membership: ClusterMembership;
+  readonly #registry: LaunchRegistry;
+  #closing = false;
 
   private constructor(server: ClusterServer, membership: ClusterMembership, options: SupervisorOptions) {
     this.#server = server;
     this.#membership = membership;
     this.#o = options;
+    this.#registry = new LaunchRegistry(options.store);
   }
 
   static async start(options: SupervisorOptions): Promise<ClusterSupervisor> {
@@ -80,6 +86,7 @@ export class ClusterSupervisor {
       onPeer: (peer) => self?.admit(peer),
     });
     self = new ClusterSupervisor(server, membership, options);
+    void self.resume();
     return self;
   }
 
@@ -199,6 +206,24 @@ export class ClusterSupervisor {
     }
   }
 
+  /**
+   * Launches again what a previous supervisor on this store was running: once a node has joined and
+   * a moment more (nodes rejoin about together), so the containers spread as before.
+   */
+  private async resume(): Promise<void> {
+    const launched = this.#registry.all();
+    if (launched.length === 0) return;
+    while (this.#nodes.size === 0 && !this.#closing) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, RESUME_SETTLE_MS));
+    for (const req of launched) {
+      if (this.#closing) return;
+      this.#o.log?.(`resuming ${req.module} from its store`);
+      this.launch(req).catch((e: unknown) =>
+        this.#o.log?.(`could not resume ${req.module}: ${String((e as Error)?.message ?? e)}`),
+      );
+    }
+  }
+
   /** Loads the application from the supervisor's own disk, places it, and resolves once it started. */
   async launch(req: LaunchRequest): Promise<AppSummary> {
     const mod = (await import(req.module)) as { default?: unknown };
@@ -218,6 +243,7 @@ export class ClusterSupervisor {
       req.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
     const store = openStore(this.#o.store, app);
     await store.open();
+    this.#registry.record(app.name, { ...req, containers });
     const supervision = new ContainerSupervisor(this.#o.restart);
     const commits = new ApplicationSupervisor(this.#o.restart, {
       checkpointing: checkpointWindowCount > 0,
@@ -258,7 +284,11 @@ export class ClusterSupervisor {
             this.#o.log?.(`${app.name} failed: ${entry.error}`);
             reject(e);
           })
-          .finally(() => store.close()),
+          .finally(() => {
+            // Ended for good (not by this supervisor closing): nothing to resume.
+            if (!this.#closing) this.#registry.forget(app.name);
+            return store.close();
+          }),
       };
       this.#apps.set(app.name, entry);
       void entry.done.then(() => resolveStarted());
@@ -322,7 +352,9 @@ export class ClusterSupervisor {
     };
   }
 
+  /** Stops serving; running applications are killed but kept in the registry, resumed by the next start. */
   async close(): Promise<void> {
+    this.#closing = true;
     for (const { run } of this.#apps.values()) run.kill();
     await Promise.all([...this.#apps.values()].map((e) => e.done));
     await this.#server.close();

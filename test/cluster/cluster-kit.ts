@@ -13,6 +13,8 @@ export type Cluster = {
   nodes: Map<string, SluiceProcess>;
   client: ClusterClient;
   startNode(id: string, env?: NodeJS.ProcessEnv): Promise<SluiceProcess>;
+  /** Kills the supervisor with SIGKILL and starts another on the same port and store. */
+  restartSupervisor(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -21,7 +23,7 @@ export async function startCluster(
   nodeIds: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<Cluster> {
-  const supervisor = startSluice(['supervisor', '--listen', '127.0.0.1:0', '--store', store], repoRoot, env);
+  let supervisor = startSluice(['supervisor', '--listen', '127.0.0.1:0', '--store', store], repoRoot, env);
   await supervisor.waitFor('stdout', /listening on ws:\/\/\S+\n/);
   const url = /listening on (ws:\/\/\S+)\n/.exec(supervisor.stdout)![1]!;
   const nodes = new Map<string, SluiceProcess>();
@@ -36,15 +38,32 @@ export async function startCluster(
   };
   await Promise.all(nodeIds.map((id) => startNode(id)));
   // After the nodes: the supervisor drops an authenticated connection that sends nothing for 5 s.
-  const client = await ClusterClient.connect(url, {
-    secret: env.SLUICE_SECRET ? Buffer.from(env.SLUICE_SECRET) : undefined,
-  });
+  const secret = env.SLUICE_SECRET ? Buffer.from(env.SLUICE_SECRET) : undefined;
+  let client = await ClusterClient.connect(url, { secret });
+  const old: SluiceProcess[] = [];
   return {
     url,
-    supervisor,
+    get supervisor() {
+      return supervisor;
+    },
     nodes,
-    client,
+    get client() {
+      return client;
+    },
     startNode,
+    async restartSupervisor() {
+      supervisor.child.kill('SIGKILL');
+      await supervisor.exited;
+      old.push(supervisor);
+      const port = new URL(url).port;
+      supervisor = startSluice(
+        ['supervisor', '--listen', `127.0.0.1:${port}`, '--store', store],
+        repoRoot,
+        env,
+      );
+      await supervisor.waitFor('stdout', /listening on ws:\/\/\S+\n/);
+      client = await ClusterClient.connect(url, { secret });
+    },
     async stop() {
       client.close();
       if (process.env.SLUICE_CLUSTER_TEST_LOG)

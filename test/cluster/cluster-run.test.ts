@@ -112,6 +112,25 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(files).toEqual(await windowFiles(join(dir, 'ref')));
   });
 
+  it('resumes an application after the supervisor is killed and restarted on its store: output unchanged', async () => {
+    const { out, cluster } = await setUp();
+    await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    await until(async () => (await windowFiles(out)).size >= 20);
+    await cluster.restartSupervisor();
+    // The nodes lose it (their containers stop), rejoin the new one, which launches the app again.
+    await until(async () => {
+      const app = (await cluster.client.status()).apps[0];
+      return app !== undefined && app.state === 'running' && app.window > 25;
+    });
+    await cluster.supervisor.waitFor('stderr', /resuming .*running-sums/);
+    const stopped = await cluster.client.stop('running-sums');
+    expect(stopped.state).toBe('stopped');
+    await referenceRun(join(dir, 'ref'), stopped.window);
+    const files = await windowFiles(out);
+    expect(files.size).toBe(stopped.window);
+    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+  });
+
   it('never admits a node with the wrong secret', async () => {
     const { cluster } = await setUp({ SLUICE_SECRET: 'the right cluster secret, 32 bytes' }, ['n1']);
     const { startSluice } = await import('../cli/cli-process.ts');
