@@ -1,10 +1,17 @@
 /** `sluice supervisor` and `sluice node`: the two long-running processes of a cluster. */
+import { holdSupervisorLease } from '../../supervisors/cluster-standby.ts';
 import { ClusterSupervisor } from '../../supervisors/cluster-supervisor.ts';
 import { loadSecret } from '../cluster/secret.ts';
 import { ClusterNode } from '../cluster-run/node-agent.ts';
 import { CliError } from './errors.ts';
 
-export type SupervisorCommandOptions = { listen: string; store: string; secretFile?: string };
+export type SupervisorCommandOptions = {
+  listen: string;
+  store: string;
+  secretFile?: string;
+  lease?: string;
+  standby?: boolean;
+};
 export type NodeCommandOptions = {
   join: string;
   containers: number;
@@ -39,13 +46,25 @@ function untilSignal(): Promise<string> {
 export async function supervisorCommand(opts: SupervisorCommandOptions): Promise<number> {
   const { host, port } = hostPort(opts.listen);
   const secret = loadSecret({ secretFile: opts.secretFile });
+  let lost: (() => void) | undefined;
+  const lease =
+    opts.lease === undefined
+      ? undefined
+      : await holdSupervisorLease({ url: opts.lease, standby: opts.standby ?? false, log }, (err) => {
+          log(err.message);
+          lost?.();
+        });
   const supervisor = await ClusterSupervisor.start({ host, port, store: opts.store, secret, log });
   // The one line on stdout: scripts and tests read the URL (a port 0 was given to the OS to choose).
   process.stdout.write(`sluice supervisor listening on ${supervisor.url}\n`);
-  const signal = await untilSignal();
-  log(`${signal}: stopping the supervisor (applications are killed, their checkpoints kept)`);
+  const fenced = new Promise<'lease lost'>((resolve) => {
+    lost = () => resolve('lease lost');
+  });
+  const why = await Promise.race([untilSignal(), fenced]);
+  log(`${why}: stopping the supervisor (applications are stopped here, their checkpoints kept)`);
   await supervisor.close();
-  return 0;
+  await lease?.release();
+  return why === 'lease lost' ? 1 : 0;
 }
 
 export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {

@@ -19,11 +19,17 @@ export function addClusterCommands(program: Command, setExitCode: (code: number)
       'snapshot stores, one per application under dir (or redis://HOST:PORT[/DB])',
     )
     .option('--secret-file <file>', SECRET_HELP)
+    .option(
+      '--lease <redis-url>',
+      "hold the active supervisor's lease in this Redis (redis://HOST:PORT[/DB])",
+    )
+    .option('--standby', 'with --lease: wait while another supervisor holds it, then take over', false)
     .addHelpText(
       'after',
       `
 Examples:
   sluice supervisor --listen 127.0.0.1:7400 --store ./.sluice/cluster
+  sluice supervisor --listen 127.0.0.1:7401 --store ./.sluice/cluster --lease redis://127.0.0.1:6379 --standby
   SLUICE_SECRET=$(cat /etc/sluice/secret) sluice supervisor --listen 0.0.0.0:7400 --store /var/lib/sluice
 
 Without a secret it listens on loopback only. Prints "sluice supervisor listening on ws://…" on stdout.`,
@@ -36,7 +42,10 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
   program
     .command('node')
     .description('run a cluster node: joins a supervisor and hosts the containers it places here')
-    .requiredOption('--join <url>', "the supervisor's ws://HOST:PORT")
+    .requiredOption(
+      '--join <urls>',
+      "the supervisor's ws://HOST:PORT (comma-separated: the active one and its standbys)",
+    )
     .option('--containers <n>', 'container slots this node offers', positiveInteger, 2)
     .option('--id <name>', 'node id (default: hostname-pid)')
     .option('--data-host <host>', 'address other nodes reach this one at for streams (default 127.0.0.1)')

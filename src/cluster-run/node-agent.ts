@@ -13,7 +13,7 @@ import type { DeployRequest, NodeEvent } from './node-protocol.ts';
 import { Rpc } from './rpc.ts';
 
 export type NodeOptions = {
-  /** The supervisor's URL, ws://HOST:PORT. */
+  /** The supervisor's URL, ws://HOST:PORT; or several, comma-separated (the active one and standbys). */
   join: string;
   /** Container slots this node offers. Default 2. */
   containers?: number;
@@ -55,6 +55,8 @@ export class ClusterNode {
   #rpc: Rpc | undefined;
   #stopping = false;
   #joined: Promise<void> | undefined;
+  /** Which of the `join` URLs answered last. */
+  #at = 0;
   #watch: NodeJS.Timeout | undefined;
 
   private constructor(options: NodeOptions) {
@@ -86,8 +88,25 @@ export class ClusterNode {
     return this.#rpc?.open ?? false;
   }
 
+  /**
+   * Joins the first supervisor that answers, starting with the one that last did: `join` may list the
+   * active supervisor and its standbys (comma-separated); only the lease holder listens.
+   */
   async #join(): Promise<void> {
-    const peer = await joinCluster(this.#o.join, { secret: this.#o.secret });
+    const urls = this.#o.join.split(',').map((u) => u.trim());
+    let peer: PeerConnection | undefined;
+    let error: unknown;
+    for (let i = 0; i < urls.length && peer === undefined; i++) {
+      const at = (this.#at + i) % urls.length;
+      try {
+        peer = await joinCluster(urls[at]!, { secret: this.#o.secret });
+        this.#at = at;
+      } catch (e) {
+        error = e;
+      }
+    }
+    if (peer === undefined) throw error;
+    const url = urls[this.#at]!;
     const rpc = new Rpc(peer).attach();
     rpc.onCall((m, a) => this.#call(m, a));
     rpc.onNote((n) => this.#note(n));
@@ -95,7 +114,7 @@ export class ClusterNode {
     rpc.note({ t: 'hello', dataUrl: this.dataUrl });
     this.#rpc = rpc;
     this.#log(
-      `joined ${this.#o.join} as ${this.nodeId} (${this.#o.containers ?? 2} containers, data ${this.dataUrl})`,
+      `joined ${url} as ${this.nodeId} (${this.#o.containers ?? 2} containers, data ${this.dataUrl})`,
     );
     void peer.closed.then((code) => this.#lost(code));
   }
