@@ -193,6 +193,11 @@ export function settingsIntoEnv(
  */
 export function applyFlags(args: readonly string[], env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (args.length === 0) return env;
+  if (args.includes('--help') || args.includes('-h')) {
+    // Under `sluice run` the module cannot print a help page and exit 0: it names the flags in one line.
+    const flags = SETTINGS.map((x) => x.flag).join(', ');
+    throw new ConfigError(`machine-data settings: ${flags} (npm start -- --help describes them)`);
+  }
   const command = addSettingOptions(new Command('machine-data'))
     .helpOption(false)
     .exitOverride()

@@ -50,6 +50,7 @@ describe('machine-data settings as flags', () => {
       "machine-data: unknown option '--redis-urls' (Did you mean --redis-url?)",
     );
     expect(bad(['stray'])).toMatch(/stray|too many arguments/);
+    expect(bad(['--help'])).toMatch(/^machine-data settings: --readings-stream <url>, --redis-url <url>, /);
     expect(bad([], { WINDOW_MS: '1e3' })).toBe('machine-data: WINDOW_MS=1e3: expected an integer ≥ 1');
   });
 });
