@@ -68,7 +68,10 @@ Each node loads an application's module from its own disk, at the path the launc
     .command('launch')
     .description('launch an application on a cluster and wait until it ends (or --detach)')
     .argument('<app>', 'the application module (.ts or .js), at the same path on every node')
-    .requiredOption('--cluster <url>', "the supervisor's ws://HOST:PORT")
+    .requiredOption(
+      '--cluster <urls>',
+      "the supervisor's ws://HOST:PORT (comma-separated: with its standbys)",
+    )
     .option('--windows <n>', 'stop once window n is done and committed', positiveInteger)
     .option('--window-ms <ms>', 'streaming window length in milliseconds', windowMs)
     .option('--checkpoint-every <n>', 'checkpoint every n windows', nonNegativeInteger)

@@ -1,6 +1,7 @@
 /** `sluice launch`, `sluice status --cluster`, `sluice kill --cluster`: requests to a cluster supervisor. */
 import { loadSecret } from '../cluster/secret.ts';
 import { ClusterClient } from '../cluster-run/cluster-client.ts';
+import { ClusterCallError } from '../cluster-run/rpc.ts';
 import type { AppSummary } from '../cluster-run/supervisor-protocol.ts';
 
 export type LaunchCommandOptions = {
@@ -20,8 +21,67 @@ function line(s: AppSummary): string {
   return `${s.name}: ${s.state}, window ${s.window}, committed ${s.committed}, restarts ${s.restarts}${placement ? `, containers ${placement}` : ''}${s.error ? `, error: ${s.error}` : ''}`;
 }
 
-async function connect(url: string, secretFile?: string): Promise<ClusterClient> {
-  return ClusterClient.connect(url, { secret: loadSecret({ secretFile }) });
+/** Connects to the first of the comma-separated supervisor URLs that answers (the active one of several). */
+async function connect(urls: string, secretFile?: string): Promise<ClusterClient> {
+  const secret = loadSecret({ secretFile });
+  let error: unknown;
+  for (const url of urls.split(',').map((u) => u.trim())) {
+    try {
+      return await ClusterClient.connect(url, { secret });
+    } catch (e) {
+      error = e;
+    }
+  }
+  throw error;
+}
+
+/** How long `launch` keeps reconnecting to a supervisor that went away (restarted, or a standby taking over). */
+const RECONNECT_MS = 120_000;
+
+/**
+ * Waits for the application's end through supervisor restarts and failovers: a lost connection is
+ * reconnected (to any of the URLs), and an application not there yet (a restarted supervisor resumes it
+ * once nodes rejoin) is asked for again.
+ */
+async function waitThrough(
+  first: ClusterClient,
+  name: string,
+  opts: LaunchCommandOptions,
+): Promise<AppSummary> {
+  let client: ClusterClient | undefined = first;
+  const opened: ClusterClient[] = [];
+  let since: number | undefined;
+  try {
+    for (;;) {
+      try {
+        if (client === undefined) {
+          client = await connect(opts.cluster, opts.secretFile);
+          opened.push(client);
+        }
+        return await client.wait(name);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // The supervisor refused the wait for another reason than "not there (yet)": that is the answer.
+        if (
+          e instanceof ClusterCallError &&
+          code !== 'SLUICE_CLUSTER_CLOSED' &&
+          code !== 'SLUICE_CLUSTER_REQUEST'
+        )
+          throw e;
+        since ??= performance.now();
+        if (performance.now() - since > RECONNECT_MS) throw e;
+        if (code === 'SLUICE_CLUSTER_CLOSED') {
+          process.stderr.write(
+            'lost the supervisor; waiting for it (or a standby) to resume the application\n',
+          );
+          client = undefined;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    for (const c of opened) c.close();
+  }
 }
 
 export async function launchCommand(app: string, opts: LaunchCommandOptions): Promise<number> {
@@ -35,7 +95,7 @@ export async function launchCommand(app: string, opts: LaunchCommandOptions): Pr
     });
     process.stderr.write(`launched ${line(started)}\n`);
     if (opts.detach) return 0;
-    const ended = await client.wait(started.name);
+    const ended = await waitThrough(client, started.name, opts);
     process.stdout.write(`${line(ended)}\n`);
     return ended.state === 'done' || ended.state === 'stopped' ? 0 : 1;
   } finally {
