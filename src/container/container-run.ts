@@ -64,6 +64,8 @@ export class ContainerRun implements HandleListener {
   private readonly links: CrossLink[];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
   private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
+  /** Containers being replaced, asked for their last metrics report: nothing else they say counts. */
+  private readonly retiring = new Set<ContainerHandle>();
   /** What the workers report with their heartbeats, as `run.metrics()`; null with `metrics: false`. */
   readonly metrics: ContainerMetrics | null;
 
@@ -385,7 +387,8 @@ export class ContainerRun implements HandleListener {
   // ---- what containers report ---------------------------------------------------------------------
 
   event(h: ContainerHandle, e: ContainerEvent): void {
-    if (!this.handles.includes(h)) return; // a late message of a replaced container
+    // A late message of a replaced container, or of one being replaced.
+    if (!this.handles.includes(h) || this.retiring.has(h)) return;
     switch (e.t) {
       case 'progress':
         h.done = e.window;
@@ -421,7 +424,7 @@ export class ContainerRun implements HandleListener {
   }
 
   died(h: ContainerHandle, reason: string, cause?: unknown): void {
-    if (!this.handles.includes(h)) return;
+    if (!this.handles.includes(h) || this.retiring.has(h)) return;
     this.failedIn(h, {
       kind: 'failed',
       failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause),
@@ -525,7 +528,8 @@ export class ContainerRun implements HandleListener {
    * replaced with a failed one, or restarted with all): what it counted since its last heartbeat.
    */
   private async retire(h: ContainerHandle): Promise<void> {
-    if (this.metrics && h.started && !h.ended && !h.finished) {
+    if (this.metrics && h.started && !h.ended && !h.finished && !this.killed) {
+      this.retiring.add(h);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<undefined>((r) => {
         timer = setTimeout(() => r(undefined), LAST_REPORT_MS);
@@ -535,6 +539,7 @@ export class ContainerRun implements HandleListener {
       if (report && !h.ended) this.metrics.absorb(h, report);
     }
     await h.terminate();
+    this.retiring.delete(h);
   }
 
   private emit(event: StatusEvent): void {
