@@ -193,6 +193,8 @@ export class PortChannelOut extends Channel {
 
   /** Committed windows are never replayed. */
   override purgeThrough(w: number): void {
+    // Posted first: a purged batch's slab bytes may be reused, and a pending message still reads them.
+    this.flush();
     let i = 0;
     while (i < this.sent.length && this.sent[i]!.w <= w) {
       const m = this.sent[i++]!;
