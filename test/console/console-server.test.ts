@@ -7,6 +7,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { serveConsole } from '../../src/console/server.ts';
+import { launch } from '../../src/index.ts';
+import meteredApp from '../containers/apps/metered.ts';
+import { removeDir, tempDir } from '../recovery/fixtures.ts';
 import { nextMessage, type Served, serveCounting } from './kit.ts';
 
 let served: Served;
@@ -161,4 +164,37 @@ describe('the console server', () => {
       await server.close();
     }
   });
+});
+
+describe('the console of a run on containers', () => {
+  it('shows each actor in its container, the workers’ rates, and a drill’s recovery on the timeline', async () => {
+    const dir = tempDir('console-containers');
+    process.env.METERED_OUT = `${dir}/out`;
+    const run = await launch(meteredApp, {
+      containers: 2,
+      module: new URL('../containers/apps/metered.ts', import.meta.url),
+      store: `${dir}/store`,
+    });
+    const server = await serveConsole('127.0.0.1:0', () => run);
+    const ws = live(`http://127.0.0.1:${server.address.port}`);
+    try {
+      const hello = await nextMessage(ws, 'hello');
+      const containers = new Map(hello.plan.actors.map((a: any) => [a.id, a.container]));
+      expect(new Set(containers.values())).toEqual(new Set([0, 1]));
+      let metrics = await nextMessage(ws, 'metrics');
+      while (metrics.point.operators.numbers.outPerSecond === 0) metrics = await nextMessage(ws, 'metrics');
+      const target = [...containers].find(([, c]) => c === 1)![0] as string;
+      ws.send(JSON.stringify({ type: 'fail', actor: target }));
+      expect((await nextMessage(ws, 'drilled')).actor).toBe(target);
+      let entry = (await nextMessage(ws, 'timeline')).entry;
+      while (entry.type !== 'recovered') entry = (await nextMessage(ws, 'timeline')).entry;
+      expect(entry.actors).toContain(target);
+    } finally {
+      ws.close();
+      await server.close();
+      await run.stop();
+      delete process.env.METERED_OUT;
+      removeDir(dir);
+    }
+  }, 60_000);
 });
