@@ -13,9 +13,11 @@ export type Cluster = {
   nodes: Map<string, SluiceProcess>;
   client: ClusterClient;
   startNode(id: string, env?: NodeJS.ProcessEnv): Promise<SluiceProcess>;
+  stop(): Promise<void>;
+  /** Prints what every process wrote on stderr (a failed test's evidence). */
+  dump(): void;
   /** Kills the supervisor with SIGKILL and starts another on the same port and store. */
   restartSupervisor(): Promise<void>;
-  stop(): Promise<void>;
 };
 
 export async function startCluster(
@@ -41,6 +43,14 @@ export async function startCluster(
   const secret = env.SLUICE_SECRET ? Buffer.from(env.SLUICE_SECRET) : undefined;
   let client = await ClusterClient.connect(url, { secret });
   const old: SluiceProcess[] = [];
+  const dump = () => {
+    const all: [string, SluiceProcess][] = [
+      ...old.map((o): [string, SluiceProcess] => ['old supervisor', o]),
+      ['supervisor', supervisor],
+      ...nodes,
+    ];
+    for (const [name, p] of all) process.stderr.write(`--- ${name}\n${p.stderr}`);
+  };
   return {
     url,
     get supervisor() {
@@ -64,11 +74,10 @@ export async function startCluster(
       await supervisor.waitFor('stdout', /listening on ws:\/\/\S+\n/);
       client = await ClusterClient.connect(url, { secret });
     },
+    dump,
     async stop() {
       client.close();
-      if (process.env.SLUICE_CLUSTER_TEST_LOG)
-        for (const [name, p] of [['supervisor', supervisor] as const, ...nodes])
-          process.stderr.write(`--- ${name}\n${p.stderr}`);
+      if (process.env.SLUICE_CLUSTER_TEST_LOG) dump();
       for (const p of [...nodes.values(), supervisor]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
       await Promise.all([...nodes.values(), supervisor].map((p) => p.exited));
     },

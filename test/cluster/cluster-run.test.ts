@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { joinCluster } from '../../src/cluster/client.ts';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
 import { sluice } from '../cli/cli-process.ts';
@@ -26,8 +26,10 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
   async function setUp(env: NodeJS.ProcessEnv = {}, nodes = ['n1', 'n2']) {
     dir = await mkdtemp(join(tmpdir(), 'sluice-cluster-'));
     const out = join(dir, 'out');
-    cluster = await startCluster(join(dir, 'store'), nodes, { SUMS_OUT: out, ...env });
-    return { out, cluster };
+    const started = await startCluster(join(dir, 'store'), nodes, { SUMS_OUT: out, ...env });
+    cluster = started;
+    onTestFailed(() => started.dump());
+    return { out, cluster: started };
   }
 
   it('runs an application across both nodes with the output of a one-thread run; status and kill', async () => {
