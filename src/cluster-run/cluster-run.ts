@@ -4,7 +4,7 @@ import { ContainerFailure } from '../container/errors.ts';
 import { crossLinks } from '../container/links.ts';
 import type { ContainerEvent, DeployConfig, MainNotice } from '../container/protocol.ts';
 import type { ContainerSupervision } from '../container/supervision.ts';
-import { describe, OperatorFailure } from '../engine/failure.ts';
+import { describe, type OperatorFailure } from '../engine/failure.ts';
 import { findRestoreWindow } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
@@ -12,6 +12,7 @@ import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ClusterPlacementError } from './errors.ts';
+import { failureEvent, operatorFailure } from './failures.ts';
 import type { DeployRequest, NodeEvent } from './node-protocol.ts';
 import { place } from './placement.ts';
 
@@ -430,41 +431,4 @@ function isNodeList(x: readonly NodeSlot[] | Outcome): x is readonly NodeSlot[] 
 function asOutcome(e: unknown): Outcome {
   if (e instanceof ContainerFailure) return { kind: 'failed', failure: e };
   throw e;
-}
-
-function operatorFailure(info: Extract<ContainerEvent, { t: 'failed' }>['failure']): OperatorFailure {
-  const cause = Object.assign(new Error(info.cause.message), { name: info.cause.name });
-  if (info.cause.stack != null) cause.stack = info.cause.stack;
-  if (info.cause.code != null) Object.assign(cause, { code: info.cause.code });
-  return new OperatorFailure(
-    info.actorId,
-    info.operator,
-    info.window,
-    info.phase as OperatorFailure['phase'],
-    cause,
-    {
-      restartable: info.restartable,
-    },
-  );
-}
-
-function failureEvent(f: OperatorFailure | ContainerFailure): StatusEvent {
-  if (f instanceof OperatorFailure) {
-    return {
-      type: 'failure',
-      actorId: f.actorId,
-      operator: f.operator,
-      window: f.window,
-      phase: f.phase,
-      error: f,
-    };
-  }
-  return {
-    type: 'failure',
-    actorId: `container ${f.container}`,
-    operator: f.actors.join(', '),
-    window: f.window,
-    phase: 'container',
-    error: f,
-  };
 }
