@@ -15,7 +15,7 @@ import { assignContainers } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { ContainerRuntime } from './container-runtime.ts';
-import { PortChannelIn, PortChannelOut } from './port-channel.ts';
+import { PORT_CREDIT_FACTOR, PortChannelIn, PortChannelOut } from './port-channel.ts';
 import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } from './protocol.ts';
 import { RemoteSnapshotStore, type StoreServer } from './remote-store.ts';
 
@@ -63,9 +63,17 @@ const api = {
     const channelFor = (ch: { id: number }, capacity: number, source: Channel['source']) => {
       const out = ports.out[ch.id];
       if (out)
-        return new PortChannelOut(ch.id, capacity, out, wake, source, config.checkpointWindowCount > 0);
+        return new PortChannelOut(
+          ch.id,
+          capacity,
+          out,
+          wake,
+          source,
+          config.checkpointWindowCount > 0,
+          capacity * PORT_CREDIT_FACTOR,
+        );
       const inbound = ports.in[ch.id];
-      if (inbound) return new PortChannelIn(ch.id, capacity, inbound, wake);
+      if (inbound) return new PortChannelIn(ch.id, capacity, inbound, wake, capacity * PORT_CREDIT_FACTOR);
       return undefined;
     };
     runtime = new ContainerRuntime(local, store, config, send, channelFor);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
+import { PORT_CREDIT_FACTOR } from '../../src/container/port-channel.ts';
 import { launch, OperatorFailure, RestartStrategy } from '../../src/index.ts';
 import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
 import chainApp from './apps/chain.ts';
@@ -289,8 +290,8 @@ test('a slow container holds its producer back: the source never runs more than 
   }
   await run.kill();
   // The consumer takes ~10 ms per 1024 tuples; the source, in one window of a minute, would emit
-  // millions meanwhile if nothing held it back. The credit is 16 messages of ≤ 1024 tuples (plus the
-  // batch being filled and 8,192 tuples of progress-file granularity on each side).
+  // millions meanwhile if nothing held it back. The credit is PORT_CREDIT_FACTOR × 16 messages of ≤ 1024
+  // tuples (plus the batch being filled and 8,192 tuples of progress-file granularity on each side).
   expect(consumed).toBeGreaterThanOrEqual(100_000);
-  expect(maxAhead).toBeLessThan(16 * 1024 + 1024 + 2 * 8192);
+  expect(maxAhead).toBeLessThan(PORT_CREDIT_FACTOR * 16 * 1024 + 1024 + 2 * 8192);
 }, 120_000);
