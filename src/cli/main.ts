@@ -91,7 +91,7 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     .addOption(
       new Option(
         '--replay-from <where>',
-        'what a recovery replays: upstream buffers (the default), or the sources',
+        "how a recovery's upstreams replay: recomputed from the sources' window logs (the default), or from upstream buffers",
       ).choices(['buffers', 'sources']),
     )
     .option('--json', 'log JSON lines instead of text', false)
@@ -104,6 +104,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       '--containers <n>',
       'run the actors on n worker-thread containers, placed as sluice plan --containers n shows (default, or 0: this thread)',
       nonNegativeInteger,
+    )
+    .option(
+      '--heartbeat-timeout <ms>',
+      'with --containers: a container silent this long (an operator stuck in synchronous code) is replaced (default 10000)',
+      positiveInteger,
     )
     .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
     .option(

@@ -25,6 +25,8 @@ export interface RunCommandOptions extends ObserveOptions {
   fault?: Drill[];
   /** Worker-thread containers to run on (container drills need ≥ 2). */
   containers?: number;
+  /** A container silent this long is replaced (`--heartbeat-timeout`). */
+  heartbeatTimeout?: number;
   /** Directory APP and --store are relative to (default process.cwd()). */
   cwd?: string;
 }
@@ -65,6 +67,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
       options.metrics !== undefined || options.console !== undefined ? { fusedTuples: true } : undefined,
     instrument: actorDrill?.launch.instrument,
     containers,
+    heartbeatTimeoutMs: options.heartbeatTimeout,
     module: actorDrill?.launch.module ?? appFile,
     faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
   });

@@ -53,7 +53,7 @@ export interface LaunchOptions extends ApplicationAttributes {
    * it by path (application code never travels between threads). `sluice run` passes APP.
    */
   module?: string | URL;
-  /** A container that sends no heartbeat for this long (an endless loop in an operator) is replaced. 3 s. */
+  /** A container that sends no heartbeat for this long (an endless loop in an operator) is replaced. 10 s. */
   heartbeatTimeoutMs?: number;
   /**
    * Drills (containers only). FOR `--fault container:N@W` AND THE TEST KIT: `{ kind: 'container',
