@@ -9,6 +9,11 @@
  *   round-robin order — so 4 partitions on 2 containers go 2 and 2, and equal loads rotate.
  * - A group made of unifiers only is placed with its downstream: a unifier merges for that actor, so
  *   its output crosses no container boundary (and a cascade's layers follow their root).
+ * - A terminal group (no stream out of it: a sink, or a chain ending in sinks) whose inputs all come
+ *   from one container goes there, so its records are never encoded for a port — unless a container
+ *   is still empty (spreading work first: an application of one source and one sink still uses 2
+ *   containers) or following would crowd a stage's partitions. The case study's Average emits one
+ *   record per key at each application window's end; sent across, their encoding held up the run.
  */
 import { SluiceError } from '../core/errors.ts';
 import type { ActorPlan, ChannelPlan, PhysicalPlan } from './physical-plan.ts';
@@ -66,7 +71,8 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
   const stages = Array.from({ length: containers }, () => new Map<string, number>());
   let cursor = 0;
   const unifierOnly: ActorPlan[][] = [];
-  for (const group of members.values()) {
+  const groupOf = (id: string) => groups.find(index.get(id)!);
+  for (const [root, group] of members) {
     if (group.every((a) => a.kind === 'unifier')) {
       unifierOnly.push(group);
       continue;
@@ -82,6 +88,11 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
         best = c;
         bestKey = key;
       }
+    }
+    const follow = upstreamContainer(plan, root, groupOf, result);
+    if (follow !== undefined && load.every((l) => l > 0)) {
+      const crowding = ops.reduce((sum, op) => sum + (stages[follow]!.get(op) ?? 0), 0);
+      if (crowding <= bestKey[0]) best = follow;
     }
     for (const a of group) result.set(a.id, best);
     for (const op of ops) stages[best]!.set(op, (stages[best]!.get(op) ?? 0) + 1);
@@ -107,6 +118,28 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
     load[c]! += group.length;
   }
   return result;
+}
+
+/**
+ * The one container every stream into the group `root` comes from, when the group is terminal (no
+ * stream leaves it) and all its upstream actors are placed; otherwise undefined.
+ */
+function upstreamContainer(
+  plan: PhysicalPlan,
+  root: number,
+  groupOf: (id: string) => number,
+  placed: ReadonlyMap<string, number>,
+): number | undefined {
+  let from: number | undefined;
+  for (const ch of plan.channels) {
+    const inside = groupOf(ch.from.actor) === root;
+    if (inside === (groupOf(ch.to.actor) === root)) continue;
+    if (inside) return undefined; // a stream leaves the group: not terminal
+    const c = placed.get(ch.from.actor);
+    if (c === undefined || (from !== undefined && from !== c)) return undefined;
+    from = c;
+  }
+  return from;
 }
 
 function actorsById(plan: PhysicalPlan): Map<string, ActorPlan> {

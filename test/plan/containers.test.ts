@@ -106,6 +106,31 @@ describe('assignContainers', () => {
     }
   });
 
+  it("places the case study's sinks (averages, alerts) in Average's container on 2 and 3 containers", async () => {
+    const { default: app } = await import('../../examples/machine-data/app.ts');
+    for (const n of [2, 3]) {
+      const placed = containerMap(assignContainers(planPhysical(app.dag()), n));
+      expect(placed.averages, `${n} containers`).toBe(placed.average);
+      expect(placed.alerts, `${n} containers`).toBe(placed.average);
+      // the partitions still spread
+      expect(placed['prereq#0']).not.toBe(placed['prereq#1']);
+    }
+  });
+
+  it('puts a sink with its one upstream once every container holds work, and spreads before that', () => {
+    const p = plan((dag) => {
+      const source = dag.add('source', SequenceSource, {});
+      const map = dag.add('map', MapOperator<number, number>, double);
+      dag.stream('numbers', source.out, map.in).locality('node');
+      dag.stream('out', map.out, dag.add('sink', CollectSink<number>, sink()).in).locality('node');
+    });
+    const two = containerMap(assignContainers(p, 2));
+    expect(two.map).not.toBe(two.source);
+    expect(two.sink).toBe(two.map);
+    const three = containerMap(assignContainers(p, 3));
+    expect(new Set([three.source, three.map, three.sink]).size).toBe(3);
+  });
+
   it('names each channel transport: fused, mailbox within a container, message-port across', () => {
     const p = plan((dag) => {
       const source = dag.add('source', SequenceSource, {}, { partitions: 2 });
