@@ -58,6 +58,9 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
  */
 export const LINK_EXTRA_CREDIT = 64;
 
+/** The consumer's node grants credit in batches of up to this many messages (see bridgeIn). */
+export const LINK_CREDIT_EVERY = 32;
+
 /** Consumer side: frames that arrived before the bridge (`early`) go first, in order. */
 export function bridgeIn(
   port: MessagePort,
@@ -68,9 +71,16 @@ export function bridgeIn(
   let received = 0;
   let granted = 0;
   let read = 0;
+  // Credits go back in batches of at least `every` messages, not one frame per post and per read: a
+  // credit frame costs a socket write here and a decode plus a port post on the producer's node (the
+  // profile's largest item on both relaying main threads). Safe from deadlock: a post holds at most a
+  // quarter of the producer's credit (PortChannelOut's postEvery), so `every` — twice the largest post
+  // seen, at most LINK_CREDIT_EVERY — is at most half of it: the producer always has room left to send
+  // the messages that complete a batch, and what is withheld once it has sent them all is granted.
+  let largest = 1;
   const grant = () => {
     const g = Math.min(received, read + extra) - granted;
-    if (g > 0) {
+    if (g > 0 && g >= Math.min(LINK_CREDIT_EVERY, 2 * largest)) {
       granted += g;
       peer.send({ t: 'credit', seq: g });
     }
@@ -83,7 +93,9 @@ export function bridgeIn(
     const bytes = new Uint8Array(buffer);
     bytes.set(f.batch);
     // The post's message count is its first float64 (packPost's layout).
-    received += new Float64Array(buffer, 0, 1)[0]!;
+    const n = new Float64Array(buffer, 0, 1)[0]!;
+    received += n;
+    if (n > largest) largest = n;
     port.postMessage(buffer, [buffer]);
     grant();
   };
