@@ -14,7 +14,17 @@ export type JoinOptions = ConnectionOptions & {
   timeoutMs?: number;
   /** The clock of the handshake timestamp (tests). */
   now?: () => number;
+  /**
+   * Sends with an all-zero WebSocket mask (node-to-node data links). Masking guards HTTP intermediaries
+   * against bytes chosen by a browser's script (RFC 6455 §10.3); between two sluice nodes it only costs:
+   * without the `bufferutil` addon ws masks every byte in JavaScript and copies the message to do it,
+   * and the receiver unmasks every byte again. With a zero mask ws does neither (it sends the payload as
+   * is and skips the unmask). Authentication is unchanged: it is the handshake's, not the mask's.
+   */
+  zeroMask?: boolean;
 };
+
+const zeroMask = (mask: Buffer) => mask.fill(0);
 
 /**
  * The joining end (a node's, a launcher's): answers the server's challenge, checks that the server proved
@@ -28,6 +38,7 @@ export function joinCluster(url: string, options: JoinOptions = {}): Promise<Pee
     maxPayload,
     perMessageDeflate: false,
     handshakeTimeout: options.timeoutMs ?? 10_000,
+    ...(options.zeroMask ? { generateMask: zeroMask } : {}),
   });
   let state: ConnectionState = { state: 'awaiting-challenge' };
   return new Promise<PeerConnection>((resolve, reject) => {
