@@ -9,11 +9,12 @@ import { DATA } from '../engine/messages.ts';
  * to any other container (PortChannelOut), and its node's main thread relays each message onto an
  * authenticated WebSocket to the consumer's node, whose main thread posts it into the consumer
  * container's port (PortChannelIn). A post is a packed buffer of markers and encoded batches
- * (port-channel.ts, packPost): it crosses as the bytes of one `data` frame, unpacked only by the consumer.
+ * (port-channel.ts, packPost): it crosses as one WebSocket message, its bytes as they are (no CBOR frame
+ * around them, PeerConnection.sendPost), unpacked only by the consumer.
  * Credits travel back the same way, so the producer still may have only `capacity` messages unread end to end: the socket's buffers are bounded by the same credit.
  *
  *   producer node                                                consumer node
- *   worker ─port─▶ main: bridgeOut ══ ws (data frames) ══▶ main: bridgeIn ─port─▶ worker
+ *   worker ─port─▶ main: bridgeOut ══ ws (post messages) ══▶ main: bridgeIn ─port─▶ worker
  *                               ◀══════ credit frames ══════════
  */
 
@@ -22,9 +23,7 @@ const MAX_POST_BYTES = 960 * 1024;
 
 /** Producer side: the port's far end is the producer container's PortChannelOut. */
 export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
-  let seq = 0;
-  const send = (buffer: ArrayBuffer) =>
-    peer.send({ t: 'data', stream: 's', seq: seq++, batch: new Uint8Array(buffer) });
+  const send = (buffer: ArrayBuffer) => peer.sendPost(buffer);
   port.on('message', (m: PortPost) => {
     if (!(m instanceof ArrayBuffer)) return;
     if (m.byteLength <= MAX_POST_BYTES) return send(m);
@@ -68,7 +67,7 @@ export function bridgeIn(
   early: readonly ClusterFrame[],
   extra = LINK_EXTRA_CREDIT,
 ): void {
-  let received = 0;
+  let count = 0;
   let granted = 0;
   let read = 0;
   // Credits go back in batches of at least `every` messages, not one frame per post and per read: a
@@ -79,22 +78,28 @@ export function bridgeIn(
   // the messages that complete a batch, and what is withheld once it has sent them all is granted.
   let largest = 1;
   const grant = () => {
-    const g = Math.min(received, read + extra) - granted;
+    const g = Math.min(count, read + extra) - granted;
     if (g > 0 && g >= Math.min(LINK_CREDIT_EVERY, 2 * largest)) {
       granted += g;
       peer.send({ t: 'credit', seq: g });
     }
   };
   const deliver = (f: ClusterFrame) => {
-    if (f.t !== 'data') return;
-    // Copied into a buffer of its own (the frame's bytes are a view into the socket's, at any offset;
-    // the packed layout needs 8-byte alignment), then moved to the consumer's container.
-    const buffer = new ArrayBuffer(f.batch.byteLength);
-    const bytes = new Uint8Array(buffer);
-    bytes.set(f.batch);
+    if (f.t !== 'post') return;
+    // Moved to the consumer's container as is when the message owns its whole ArrayBuffer (ws
+    // assembled it from several socket reads into a buffer of its own; nothing else views it), else
+    // copied into one (a view into a socket read, at any offset; the packed layout needs 8-byte alignment).
+    const received = f.bytes;
+    let buffer: ArrayBuffer;
+    if (received.byteOffset === 0 && received.byteLength === received.buffer.byteLength)
+      buffer = received.buffer as ArrayBuffer;
+    else {
+      buffer = new ArrayBuffer(received.byteLength);
+      new Uint8Array(buffer).set(received);
+    }
     // The post's message count is its first float64 (packPost's layout).
     const n = new Float64Array(buffer, 0, 1)[0]!;
-    received += n;
+    count += n;
     if (n > largest) largest = n;
     port.postMessage(buffer, [buffer]);
     grant();

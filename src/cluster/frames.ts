@@ -24,8 +24,13 @@ export type ClusterFrame =
   | { t: 'note'; body: Uint8Array }
   /** The first frame of a node-to-node data link: which stream it carries (`app/epoch/channel`). */
   | { t: 'link'; stream: string }
-  /** On a data link: credits granted back by the consumer (the data goes in `data` frames). */
-  | { t: 'credit'; seq: number };
+  /** On a data link: credits granted back by the consumer (the data goes in `post` messages). */
+  | { t: 'credit'; seq: number }
+  /**
+   * On a data link: a packed post (port-channel.ts, packPost), sent as the WebSocket message itself, not
+   * CBOR (see PeerConnection.sendPost); the receiver hands its bytes on unread.
+   */
+  | { t: 'post'; bytes: Uint8Array };
 
 export type FrameType = ClusterFrame['t'];
 
@@ -61,7 +66,16 @@ const SHAPES: { [T in FrameType]: Record<string, Field> } = {
   note: { body: 'bytes' },
   link: { stream: 'text' },
   credit: { seq: 'seq' },
+  post: { bytes: 'bytes' },
 };
+
+/**
+ * The first byte of a raw post message: a packed post starts with its message count as a little-endian
+ * float64, whose low byte is 0 for any count below 2^44; a CBOR frame starts with a map (0xa0–0xbf).
+ */
+export const POST_FIRST_BYTE = 0;
+/** A post is at least its count (8 bytes); a shorter message starting with 0 is decoded as CBOR (refused). */
+export const POST_MIN_BYTES = 8;
 
 function fieldOk(kind: Field, v: unknown): boolean {
   switch (kind) {

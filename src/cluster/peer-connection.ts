@@ -2,7 +2,14 @@ import type { WebSocket } from 'ws';
 import type { ClusterEvent, ConnectionState } from './connection-state.ts';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import { ClusterProtocolError } from './errors.ts';
-import { type ClusterFrame, decodeFrame, encodeFrame, MAX_PAYLOAD } from './frames.ts';
+import {
+  type ClusterFrame,
+  decodeFrame,
+  encodeFrame,
+  MAX_PAYLOAD,
+  POST_FIRST_BYTE,
+  POST_MIN_BYTES,
+} from './frames.ts';
 import { HEARTBEAT_MS, Heartbeat, MAX_MISSED, realTicker, type Ticker } from './heartbeat.ts';
 
 /** Options shared by both ends of an authenticated connection. */
@@ -95,6 +102,24 @@ export class PeerConnection {
     this.ws.send(encodeFrame(frame, this.#maxPayload));
   }
 
+  /**
+   * Sends a packed post (port-channel.ts) as the binary message itself: no CBOR frame around it, so no
+   * copy into an encoder's buffer here and no decode there (with a zero mask, ws writes these very bytes).
+   * Still bounded by maxPayload, which the receiving ws enforces too.
+   */
+  sendPost(post: ArrayBuffer): void {
+    if (this.#state.state !== 'open') return;
+    if (post.byteLength > this.#maxPayload) {
+      throw new ClusterProtocolError(
+        'SLUICE_CLUSTER_FRAME_TOO_LARGE',
+        `a post of ${post.byteLength} bytes exceeds the ${this.#maxPayload}-byte limit: split it`,
+      );
+    }
+    if (post.byteLength < POST_MIN_BYTES || new Uint8Array(post, 0, 1)[0] !== POST_FIRST_BYTE)
+      throw new Error('internal: not a packed post');
+    this.ws.send(post);
+  }
+
   /** Closes normally (1000), telling the peer why. */
   close(reason = 'bye'): void {
     if (this.#state.state !== 'open') return;
@@ -123,6 +148,10 @@ export class PeerConnection {
     if (this.#state.state !== 'open') return;
     this.#heartbeat.heard();
     this.#received++;
+    if (isBinary && data.length >= POST_MIN_BYTES && data[0] === POST_FIRST_BYTE) {
+      this.#onFrame({ t: 'post', bytes: data });
+      return;
+    }
     let frame: ClusterFrame;
     try {
       if (!isBinary)

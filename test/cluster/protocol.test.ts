@@ -13,6 +13,8 @@ import {
 import { ManualTicker } from '../../src/cluster/heartbeat.ts';
 import type { PeerConnection } from '../../src/cluster/peer-connection.ts';
 import { ClusterServer } from '../../src/cluster/server.ts';
+import { packPost, unpackPost } from '../../src/container/port-channel.ts';
+import { DATA } from '../../src/engine/messages.ts';
 import { rawPeer, SECRET, startServer, until } from './kit.ts';
 
 const closers: Array<() => Promise<void> | void> = [];
@@ -49,6 +51,38 @@ describe('cluster protocol over real WebSockets on 127.0.0.1', () => {
     const { url, events } = await server({ onPeer: (p) => peers.push(p) });
     await goodJoin(url, peers);
     expect(events[0]).toMatchObject({ event: 'open' });
+    expect(refusals(events)).toEqual([]);
+  });
+
+  it('carries a packed post as the binary message itself, zero-masked, between CBOR frames, and refuses an oversized one at the sender', async () => {
+    const peers: PeerConnection[] = [];
+    const { url, events } = await server({ onPeer: (p) => peers.push(p) });
+    const node = await joinCluster(url, { secret: SECRET, zeroMask: true });
+    closers.push(() => node.close());
+    await until(() => peers.length > 0);
+    const got: ClusterFrame[] = [];
+    peers[0]!.onFrame((f) => got.push(f));
+    const batch = new Uint8Array(5000).map((_, i) => i % 251);
+    const post = packPost([
+      { k: DATA, w: 3, b: batch },
+      { k: 2, w: 3 },
+    ]);
+    node.sendPost(post.slice(0));
+    node.send({ t: 'credit', seq: 4 });
+    await until(() => got.length === 2);
+    expect(got[0]!.t).toBe('post');
+    const bytes = (got[0] as { bytes: Uint8Array }).bytes;
+    expect(Buffer.from(bytes).equals(Buffer.from(post))).toBe(true);
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    const [data, end] = unpackPost(copy.buffer);
+    expect(data).toMatchObject({ k: DATA, w: 3 });
+    expect(Buffer.from((data as { b: Uint8Array }).b).equals(Buffer.from(batch))).toBe(true);
+    expect(end).toEqual({ k: 2, w: 3 });
+    expect(got[1]).toEqual({ t: 'credit', seq: 4 });
+    expect(() => node.sendPost(new ArrayBuffer((1 << 20) + 8))).toThrow(
+      expect.objectContaining({ code: 'SLUICE_CLUSTER_FRAME_TOO_LARGE' }),
+    );
     expect(refusals(events)).toEqual([]);
   });
 
