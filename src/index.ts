@@ -3,6 +3,7 @@
  * application supervisor from supervisors/.
  */
 import { ApplicationSupervisor } from '../supervisors/application-supervisor.ts';
+import type { ClusterSupervisor, SupervisorOptions } from '../supervisors/cluster-supervisor.ts';
 import { ContainerSupervisor } from '../supervisors/container-supervisor.ts';
 import { RestartStrategy } from '../supervisors/restart-strategy.ts';
 import type { Application } from './api/application.ts';
@@ -10,10 +11,6 @@ import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
 import { type Run, startRun } from './engine/run.ts';
 
-export type {
-  ClusterSupervisor,
-  SupervisorOptions,
-} from '../supervisors/cluster-supervisor.ts';
 export { type Application, application, isApplication } from './api/application.ts';
 export { applicationArgs } from './api/application-args.ts';
 export type { OperatorContext } from './api/context.ts';
@@ -29,7 +26,7 @@ export {
 export { InputPort, OutputPort } from './api/ports.ts';
 export { PassThroughUnifier } from './api/unifier.ts';
 export { WindowFencedOutput } from './api/window-fenced-output.ts';
-export { connectCluster, startClusterNode, startClusterSupervisor } from './cluster-run/api.ts';
+export { connectCluster, startClusterNode } from './cluster-run/api.ts';
 export type { ClusterClient, ClusterClientOptions } from './cluster-run/cluster-client.ts';
 export type { ClusterNode, NodeOptions } from './cluster-run/node-agent.ts';
 export type { AppSummary, ClusterStatus, LaunchRequest } from './cluster-run/supervisor-protocol.ts';
@@ -81,6 +78,7 @@ export {
 } from './storage/redis-snapshot-store.ts';
 export { StoreLeaseLostError } from './storage/redis-store-lock.ts';
 export type { SnapshotStore } from './storage/snapshot-store.ts';
+export type { ClusterSupervisor, SupervisorOptions };
 export { RestartStrategy };
 
 export interface LaunchOptionsWithSupervision extends LaunchOptions {
@@ -101,4 +99,13 @@ export function launch(app: Application, options: LaunchOptionsWithSupervision =
     );
   }
   return startRun(app, options, (config) => new ApplicationSupervisor(options.restart, config));
+}
+
+/**
+ * Starts a cluster supervisor listening on `options.host:port` (`supervisor.url` to join it). Imported
+ * when called: every application module imports 'sluice' and must not load the supervisor for that.
+ */
+export async function startClusterSupervisor(options: SupervisorOptions): Promise<ClusterSupervisor> {
+  const { ClusterSupervisor } = await import('../supervisors/cluster-supervisor.ts');
+  return ClusterSupervisor.start(options);
 }
