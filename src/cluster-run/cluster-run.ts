@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Application } from '../api/application.ts';
 import { ContainerFailure } from '../container/errors.ts';
+import { failureEvent, operatorFailure } from '../container/failures.ts';
 import { crossLinks } from '../container/links.ts';
 import type { ContainerEvent, DeployConfig, MainNotice } from '../container/protocol.ts';
-import type { ContainerSupervision } from '../container/supervision.ts';
+import { type ContainerSupervision, restartOrThrow } from '../container/supervision.ts';
 import { describe, type OperatorFailure } from '../engine/failure.ts';
 import { findRestoreWindow } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
@@ -12,7 +13,6 @@ import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ClusterPlacementError } from './errors.ts';
-import { failureEvent, operatorFailure } from './failures.ts';
 import type { DeployRequest, NodeEvent } from './node-protocol.ts';
 import { place } from './placement.ts';
 
@@ -135,17 +135,9 @@ export class ClusterRun {
 
   private decide(failure: OperatorFailure | ContainerFailure): number {
     this.emit(failureEvent(failure));
-    const decision =
-      this.options.checkpointWindowCount === 0
-        ? ({ action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' } as const)
-        : this.supervision.failed(failure, Date.now());
-    if (decision.action === 'escalate') {
-      failure.message += `; not restarted: ${decision.reason}`;
-      throw failure;
-    }
+    this.pendingRestart = restartOrThrow(this.supervision, failure, this.options.checkpointWindowCount > 0);
     this.restarts++;
-    this.pendingRestart = { attempt: decision.attempt, delayMs: decision.delayMs };
-    return decision.delayMs;
+    return this.pendingRestart.delayMs;
   }
 
   private newLife(): Promise<Outcome> {

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Application } from '../api/application.ts';
-import { describe, OperatorFailure } from '../engine/failure.ts';
+import { describe, type OperatorFailure } from '../engine/failure.ts';
 import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { RunStats, StatusEvent } from '../engine/status.ts';
@@ -14,9 +14,10 @@ import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerMetrics } from './container-metrics.ts';
 import { ContainerFailure } from './errors.ts';
+import { failureEvent, operatorFailure } from './failures.ts';
 import { type CrossLink, connect, crossLinks, downstreamClosure, type PortsOf } from './links.ts';
-import type { ContainerEvent, DeployConfig, FailureInfo } from './protocol.ts';
-import type { ContainerSupervision } from './supervision.ts';
+import type { ContainerEvent, DeployConfig } from './protocol.ts';
+import { type ContainerSupervision, restartOrThrow } from './supervision.ts';
 
 /** The launch options a container run has resolved (the rest as LaunchOptions). */
 export interface ContainerRunOptions extends LaunchOptions {
@@ -142,17 +143,9 @@ export class ContainerRun implements HandleListener {
   /** Asks the supervision; returns the backoff, or throws the failure when it escalates. */
   private decide(failure: OperatorFailure | ContainerFailure): number {
     this.emit(failureEvent(failure));
-    const decision =
-      this.options.checkpointWindowCount === 0
-        ? ({ action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' } as const)
-        : this.supervision.failed(failure, Date.now());
-    if (decision.action === 'escalate') {
-      failure.message += `; not restarted: ${decision.reason}`;
-      throw failure;
-    }
+    this.pendingRestart = restartOrThrow(this.supervision, failure, this.options.checkpointWindowCount > 0);
     this.restarts++;
-    this.pendingRestart = { attempt: decision.attempt, delayMs: decision.delayMs };
-    return decision.delayMs;
+    return this.pendingRestart.delayMs;
   }
 
   /** A new life for the containers: the outcome that the next failure, the end or a kill settles. */
@@ -552,41 +545,4 @@ export class ContainerRun implements HandleListener {
 function asOutcome(e: unknown): Outcome {
   if (e instanceof ContainerFailure) return { kind: 'failed', failure: e };
   throw e;
-}
-
-function operatorFailure(info: FailureInfo): OperatorFailure {
-  const cause = Object.assign(new Error(info.cause.message), { name: info.cause.name });
-  if (info.cause.stack !== undefined) cause.stack = info.cause.stack;
-  if (info.cause.code !== undefined) Object.assign(cause, { code: info.cause.code });
-  return new OperatorFailure(
-    info.actorId,
-    info.operator,
-    info.window,
-    info.phase as OperatorFailure['phase'],
-    cause,
-    {
-      restartable: info.restartable,
-    },
-  );
-}
-
-function failureEvent(f: OperatorFailure | ContainerFailure): StatusEvent {
-  if (f instanceof OperatorFailure) {
-    return {
-      type: 'failure',
-      actorId: f.actorId,
-      operator: f.operator,
-      window: f.window,
-      phase: f.phase,
-      error: f,
-    };
-  }
-  return {
-    type: 'failure',
-    actorId: `container ${f.container}`,
-    operator: f.actors.join(', '),
-    window: f.window,
-    phase: 'container',
-    error: f,
-  };
 }

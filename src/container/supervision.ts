@@ -17,3 +17,22 @@ export interface ContainerSupervision {
   readonly heartbeatTimeoutMs: number;
   failed(failure: OperatorFailure | ContainerFailure, nowMs: number): ContainerDecision;
 }
+
+/**
+ * What ContainerRun and ClusterRun do with a failure: the restart's attempt and backoff, or the failure
+ * thrown, its message saying why it was not restarted (always so with checkpointing off: nothing to replay).
+ */
+export function restartOrThrow(
+  supervision: ContainerSupervision,
+  failure: OperatorFailure | ContainerFailure,
+  checkpointing: boolean,
+): { attempt: number; delayMs: number } {
+  const decision: ContainerDecision = checkpointing
+    ? supervision.failed(failure, Date.now())
+    : { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' };
+  if (decision.action === 'escalate') {
+    failure.message += `; not restarted: ${decision.reason}`;
+    throw failure;
+  }
+  return { attempt: decision.attempt, delayMs: decision.delayMs };
+}

@@ -1,14 +1,15 @@
-import type { ContainerFailure } from '../container/errors.ts';
-import type { ContainerEvent } from '../container/protocol.ts';
 import { OperatorFailure } from '../engine/failure.ts';
 import type { StatusEvent } from '../engine/status.ts';
+import type { ContainerFailure } from './errors.ts';
+import type { FailureInfo } from './protocol.ts';
 
 /*
  * Failures as they reach the supervisor: an operator's failure rebuilt from the data a container sent,
- * and the status event of any failure (as ContainerRun reports them in one process).
+ * and the status event of any failure: the same for ContainerRun (one process) and ClusterRun (nodes).
+ * (`!= null`: over the cluster's CBOR, an absent field may come back as null.)
  */
 
-export function operatorFailure(info: Extract<ContainerEvent, { t: 'failed' }>['failure']): OperatorFailure {
+export function operatorFailure(info: FailureInfo): OperatorFailure {
   const cause = Object.assign(new Error(info.cause.message), { name: info.cause.name });
   if (info.cause.stack != null) cause.stack = info.cause.stack;
   if (info.cause.code != null) Object.assign(cause, { code: info.cause.code });
