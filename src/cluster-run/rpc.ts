@@ -1,13 +1,22 @@
 import { Encoder } from 'cbor-x';
 import { decodeLimited } from '../cluster/decode-limits.ts';
+import type { ClusterProtocolError } from '../cluster/errors.ts';
 import type { ClusterFrame } from '../cluster/frames.ts';
+import {
+  DEFAULT_PART_LIMITS,
+  PartAssembler,
+  type PartLimits,
+  type PartOf,
+  splitBody,
+} from '../cluster/parts.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { SluiceError } from '../core/errors.ts';
 
 /**
  * Requests, replies and one-way notes over an authenticated cluster connection. A body is CBOR (no
  * records, byte strings untagged) decoded with the same limits as the frame around it, so a peer's body
- * is never handed to cbor-x unchecked. A call's error crosses as its message and code only.
+ * is never handed to cbor-x unchecked. A call's error crosses as its message and code only. A body over
+ * one frame (a snapshot of several MiB) crosses as parts (parts.ts), up to `maxMessage` bytes.
  */
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false } as ConstructorParameters<
   typeof Encoder
@@ -38,8 +47,15 @@ export class Rpc {
     throw new ClusterCallError('SLUICE_CLUSTER_NO_SUCH_CALL', `no handler for ${m}`);
   };
   #onNote: NoteHandler = () => {};
+  readonly #limits: PartLimits;
+  readonly #parts: PartAssembler;
 
-  constructor(readonly peer: PeerConnection) {
+  constructor(
+    readonly peer: PeerConnection,
+    limits: PartLimits = DEFAULT_PART_LIMITS,
+  ) {
+    this.#limits = limits;
+    this.#parts = new PartAssembler(limits);
     void peer.closed.then((code) => {
       for (const p of this.#pending.values())
         p.reject(
@@ -76,7 +92,7 @@ export class Rpc {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       try {
-        this.peer.send({ t: 'call', id, body: encodeBody({ m: method, a: args }) });
+        this.#send('call', id, encodeBody({ m: method, a: args }));
       } catch (e) {
         this.#pending.delete(id);
         reject(e as Error);
@@ -88,7 +104,32 @@ export class Rpc {
     if (this.open) this.peer.send({ t: 'note', body: encodeBody(note) });
   }
 
+  /** One frame when the body fits, else its parts back to back (never interleaved with another body's). */
+  #send(of: PartOf, id: number, body: Uint8Array): void {
+    if (body.length <= this.#limits.partBytes) {
+      this.peer.send({ t: of, id, body });
+      return;
+    }
+    if (body.length > this.#limits.maxMessage)
+      throw new ClusterCallError(
+        'SLUICE_CLUSTER_MESSAGE_TOO_LARGE',
+        `a ${of} of ${body.length} bytes exceeds the ${this.#limits.maxMessage}-byte limit of a cluster message`,
+      );
+    for (const part of splitBody(of, id, body, this.#limits.partBytes)) this.peer.send(part);
+  }
+
   frame(frame: ClusterFrame): void {
+    if (frame.t === 'part') {
+      let whole: ReturnType<PartAssembler['accept']>;
+      try {
+        whole = this.#parts.accept(frame);
+      } catch (e) {
+        this.peer.refuse(e as ClusterProtocolError);
+        return;
+      }
+      if (whole === undefined) return;
+      frame = { t: whole.of, id: whole.id, body: whole.body };
+    }
     try {
       if (frame.t === 'call') this.#answer(frame.id, decodeBody(frame.body) as { m: string; a: unknown[] });
       else if (frame.t === 'reply') this.#settle(frame.id, decodeBody(frame.body) as Reply);
@@ -102,7 +143,15 @@ export class Rpc {
   #answer(id: number, call: { m: string; a: unknown[] }): void {
     if (typeof call?.m !== 'string' || !Array.isArray(call.a)) throw new Error('malformed call');
     const reply = (r: Reply) => {
-      if (this.open) this.peer.send({ t: 'reply', id, body: encodeBody(r) });
+      if (!this.open) return;
+      try {
+        this.#send('reply', id, encodeBody(r));
+      } catch (e) {
+        // Too large even in parts: the caller gets the reason instead of waiting for ever.
+        const code = (e as { code?: unknown }).code;
+        const err = { err: String((e as Error).message ?? e), code: String(code ?? 'SLUICE_CLUSTER_CALL') };
+        this.peer.send({ t: 'reply', id, body: encodeBody(err) });
+      }
     };
     void (async () => this.#onCall(call.m, call.a))().then(
       (ok) => reply({ ok: ok === undefined ? null : ok }),

@@ -22,6 +22,11 @@ export type ClusterFrame =
   | { t: 'reply'; id: number; body: Uint8Array }
   /** A one-way control message (events, notices). */
   | { t: 'note'; body: Uint8Array }
+  /**
+   * One piece of a `call` or `reply` body too large for one frame (`of` says which; parts.ts): pieces of
+   * one body go back to back, `index` 0, 1, 2…, each repeating the body's `total` length and CRC-32 `sum`.
+   */
+  | { t: 'part'; id: number; of: string; index: number; total: number; sum: number; bytes: Uint8Array }
   /** The first frame of a node-to-node data link: which stream it carries (`app/epoch/channel`). */
   | { t: 'link'; stream: string }
   /** On a data link: credits granted back by the consumer (the data goes in `post` messages). */
@@ -64,6 +69,7 @@ const SHAPES: { [T in FrameType]: Record<string, Field> } = {
   call: { id: 'seq', body: 'bytes' },
   reply: { id: 'seq', body: 'bytes' },
   note: { body: 'bytes' },
+  part: { id: 'seq', of: 'text', index: 'seq', total: 'seq', sum: 'seq', bytes: 'bytes' },
   link: { stream: 'text' },
   credit: { seq: 'seq' },
   post: { bytes: 'bytes' },
