@@ -1,57 +1,235 @@
+import { hashKey } from '../core/hash.ts';
+
 /**
  * The engine's hook into a DurableMap (not public): told before a key changes or the map is cleared, so
  * that it can record which keys changed since the last checkpoint (and keep the value a checkpoint that
- * is still being encoded must see).
+ * is still being encoded must see). `group` is the key's group (keyGroupOf).
  */
 export interface MapChangeTracker<K, V> {
-  beforeChange(map: DurableMap<K, V>, key: K): void;
+  beforeChange(map: DurableMap<K, V>, key: K, group: number): void;
   beforeClear(map: DurableMap<K, V>): void;
 }
 
 /** Where a DurableMap keeps its tracker (a symbol: no name a user's subclass could clash with). */
 export const CHANGE_TRACKER: unique symbol = Symbol('sluice.DurableMap.tracker');
+/** Where a DurableMap keeps its entries (see KeyGroups). */
+export const GROUPS: unique symbol = Symbol('sluice.DurableMap.groups');
+
+/**
+ * The number of key groups. A key's group is `hashKey(key) % KEY_GROUPS` (src/core/hash.ts, the hash
+ * stream partitioning uses), so for any partition count p dividing 840 — every p from 1 to 8, and 10,
+ * 12, 14, 15, 20, 21, 24, 28, 30, … — the keys of one group all belong to one partition
+ * (`partitionOf(key, p) === group % p`): a rescale can move a map's state group by group. Changing this
+ * number changes every key's group: stores written with another count are restored by rehashing (slowly).
+ */
+export const KEY_GROUPS = 840;
+
+/**
+ * A key's group. Object keys (compared by identity, so no value of theirs may decide where they live:
+ * a mutated object would be looked for in another group) all go to group 0.
+ */
+export function keyGroupOf(key: unknown): number {
+  const t = typeof key;
+  if ((t === 'object' && key !== null) || t === 'function' || t === 'symbol') return 0;
+  return hashKey(key) % KEY_GROUPS;
+}
+
+/** Builds a restored group (called once per group, on its first access or in the background). */
+export interface GroupLoader<K, V> {
+  build(group: number): Map<K, V>;
+}
+
+/**
+ * A DurableMap's entries: one Map per key group, created on the group's first key. A restore may leave
+ * groups unbuilt (`unbuilt[g]`, their entries still in the checkpoint's slices, counted in `size`): the
+ * loader builds such a group on its first access, so a relaunch need not build a million-entry map
+ * before the operator starts.
+ */
+export class KeyGroups<K, V> {
+  readonly maps: Array<Map<K, V> | undefined> = new Array(KEY_GROUPS).fill(undefined);
+  size = 0;
+  loader: GroupLoader<K, V> | undefined;
+  unbuilt: Uint8Array | undefined;
+  unbuiltCount = 0;
+
+  /** Group g's map, built first if it is unbuilt; created if `create`, else undefined when it has none. */
+  group(g: number, create: boolean): Map<K, V> | undefined {
+    const m = this.maps[g];
+    if (m !== undefined) return m;
+    if (this.unbuilt?.[g] === 1) return this.build(g);
+    if (!create) return undefined;
+    const fresh = new Map<K, V>();
+    this.maps[g] = fresh;
+    return fresh;
+  }
+
+  isUnbuilt(g: number): boolean {
+    return this.unbuilt?.[g] === 1;
+  }
+
+  /** Leaves `groups` to `loader`, their `size` entries already counted. */
+  defer(loader: GroupLoader<K, V>, groups: Iterable<number>, size: number): void {
+    this.unbuilt = new Uint8Array(KEY_GROUPS);
+    for (const g of groups) {
+      if (this.unbuilt[g] === 0) this.unbuiltCount++;
+      this.unbuilt[g] = 1;
+    }
+    this.loader = this.unbuiltCount > 0 ? loader : undefined;
+    this.size += size;
+  }
+
+  build(g: number): Map<K, V> {
+    const m = this.loader!.build(g);
+    this.unbuilt![g] = 0;
+    this.maps[g] = m;
+    if (--this.unbuiltCount === 0) {
+      this.loader = undefined;
+      this.unbuilt = undefined;
+    }
+    return m;
+  }
+
+  /** Builds unbuilt groups until about `entries` entries are built; false once none is left. */
+  buildSome(entries: number): boolean {
+    let n = 0;
+    for (let g = 0; g < KEY_GROUPS && this.unbuilt !== undefined && n < entries; g++) {
+      if (this.unbuilt[g] === 1) n += this.build(g).size;
+    }
+    return this.unbuilt !== undefined;
+  }
+
+  reset(): void {
+    this.maps.fill(undefined);
+    this.size = 0;
+    this.loader = undefined;
+    this.unbuilt = undefined;
+    this.unbuiltCount = 0;
+  }
+
+  setUntracked(key: K, value: V): void {
+    const m = this.group(keyGroupOf(key), true)!;
+    const n = m.size;
+    m.set(key, value);
+    this.size += m.size - n;
+  }
+
+  deleteUntracked(key: K): boolean {
+    const m = this.group(keyGroupOf(key), false);
+    if (m === undefined || !m.delete(key)) return false;
+    this.size--;
+    return true;
+  }
+
+  /** The groups built so far (an unbuilt group's entries come from a checkpoint, as they were). */
+  *builtEntries(): Generator<[K, V], undefined, unknown> {
+    for (const m of this.maps) if (m !== undefined) yield* m;
+    return undefined;
+  }
+}
 
 /**
  * A Map for large keyed operator state: checkpointed incrementally. A checkpoint writes only the keys
  * set or deleted since the previous one (a delta), and now and then the whole map (a base); a restore
- * reads the base and the deltas after it. Put it in `this.state` as you would a Map; it restores as a
- * DurableMap.
+ * reads the base and the delta, and builds each key group's entries on its first access (or in the
+ * background), not all before the operator starts. Put it in `this.state` as you would a Map; it
+ * restores as a DurableMap.
  *
  * Changes are seen through `set`, `delete` and `clear`: a value object changed in place must be `set`
  * again for the change to reach the next checkpoint (or keep values immutable: numbers, strings, fresh
  * objects). Keys and values must round-trip through the state codec, as all state must.
+ *
+ * Iteration goes key group by key group (KEY_GROUPS), in insertion order within a group: deterministic
+ * for a given sequence of changes, but not a Map's insertion order, and a restore keeps the order
+ * within a group only up to keys deleted and set again since the last base (they come back where the
+ * base had them).
  */
 export class DurableMap<K, V> extends Map<K, V> {
   /** Set by the engine at the map's first checkpoint or restore; until then nothing is tracked. */
   [CHANGE_TRACKER]: MapChangeTracker<K, V> | undefined;
+  readonly [GROUPS] = new KeyGroups<K, V>();
+
+  constructor(entries?: Iterable<readonly [K, V]> | null) {
+    // Map's constructor would call set() before the fields above exist: fill the map after it.
+    super();
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  override get size(): number {
+    return this[GROUPS].size;
+  }
+
+  override get(key: K): V | undefined {
+    return this[GROUPS].group(keyGroupOf(key), false)?.get(key);
+  }
+
+  override has(key: K): boolean {
+    return this[GROUPS].group(keyGroupOf(key), false)?.has(key) ?? false;
+  }
 
   override set(key: K, value: V): this {
-    // Map's constructor calls set() before the field above exists: nothing to track then.
-    this[CHANGE_TRACKER]?.beforeChange(this, key);
-    return super.set(key, value);
+    const groups = this[GROUPS];
+    const g = keyGroupOf(key);
+    const m = groups.group(g, true)!;
+    this[CHANGE_TRACKER]?.beforeChange(this, key, g);
+    const n = m.size;
+    m.set(key, value);
+    groups.size += m.size - n;
+    return this;
   }
 
   override delete(key: K): boolean {
-    const tracker = this[CHANGE_TRACKER];
-    if (tracker !== undefined && super.has(key)) tracker.beforeChange(this, key);
-    return super.delete(key);
+    const groups = this[GROUPS];
+    const g = keyGroupOf(key);
+    const m = groups.group(g, false);
+    if (m === undefined || !m.has(key)) return false;
+    this[CHANGE_TRACKER]?.beforeChange(this, key, g);
+    m.delete(key);
+    groups.size--;
+    return true;
   }
 
   override clear(): void {
     this[CHANGE_TRACKER]?.beforeClear(this);
-    super.clear();
+    this[GROUPS].reset();
+  }
+
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+
+  override *entries(): Generator<[K, V], undefined, unknown> {
+    const groups = this[GROUPS];
+    for (let g = 0; g < KEY_GROUPS; g++) {
+      const m = groups.group(g, false);
+      if (m !== undefined) yield* m;
+    }
+    return undefined;
+  }
+
+  override *keys(): Generator<K, undefined, unknown> {
+    for (const [k] of this.entries()) yield k;
+    return undefined;
+  }
+
+  override *values(): Generator<V, undefined, unknown> {
+    for (const [, v] of this.entries()) yield v;
+    return undefined;
+  }
+
+  override [Symbol.iterator](): Generator<[K, V], undefined, unknown> {
+    return this.entries();
   }
 }
 
 /** Fills a map without telling its tracker (a restore building the map it just read). */
 export function setUntracked<K, V>(map: DurableMap<K, V>, key: K, value: V): void {
-  Map.prototype.set.call(map, key, value);
+  map[GROUPS].setUntracked(key, value);
 }
 
 export function deleteUntracked<K, V>(map: DurableMap<K, V>, key: K): void {
-  Map.prototype.delete.call(map, key);
+  map[GROUPS].deleteUntracked(key);
 }
 
 export function clearUntracked<K, V>(map: DurableMap<K, V>): void {
-  Map.prototype.clear.call(map);
+  map[GROUPS].reset();
 }

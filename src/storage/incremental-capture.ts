@@ -101,14 +101,17 @@ export class IncrementalCapture {
     const canDelta =
       t.base !== undefined &&
       (t.copy !== undefined || t.baseSlices !== undefined) &&
-      t.changed.size <= map.size * this.options.baseFraction &&
-      t.written + t.changed.size <= map.size;
+      t.changedSize <= map.size * this.options.baseFraction &&
+      t.written + t.changedSize <= map.size;
     let part: MapPart;
     if (canDelta) {
-      t.written += t.changed.size;
+      t.written += t.changedSize;
       part = { slot, kind: 'delta', slices: [] };
       if (t.copy === undefined) {
-        part.baseCopy = t.baseSlices;
+        const copy = t.baseSlices!;
+        part.baseCopy = copy.slices;
+        part.copyGroups = copy.groups;
+        part.copyCounts = copy.counts;
         t.copy = [this.window, slot];
         t.baseSlices = undefined;
       }
@@ -118,7 +121,7 @@ export class IncrementalCapture {
       part = { slot, kind: 'base', slices: [] };
     }
     const job = this.startJob(map, t, part);
-    if (part.kind === 'base') t.baseSlices = job.slices;
+    if (part.kind === 'base') t.baseSlices = { slices: job.slices, groups: job.groups, counts: job.counts };
     const [bw, bs] = t.base!;
     const [cw, cs] = t.copy ?? [-1, -1];
     const ref = [slot, bw, bs, cw, cs];
@@ -128,7 +131,11 @@ export class IncrementalCapture {
 
   private startJob(map: AnyMap, t: MapTracker<unknown, unknown>, part: MapPart): EncodeJob<unknown, unknown> {
     const job = t.startJob(map, part.kind === 'base', this.options.sliceEntries);
+    // The job fills these arrays as it goes (the part is read once the job is done).
     part.slices = job.slices;
+    part.groups = job.groups;
+    part.counts = job.counts;
+    part.sizes = job.sizes;
     this.parts.push({ part, job });
     return job;
   }

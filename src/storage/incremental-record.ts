@@ -1,3 +1,4 @@
+import { KEY_GROUPS } from '../api/durable-map.ts';
 import { encodeState } from './codec.ts';
 import { cborHead } from './frame-builder.ts';
 import type { Slice } from './map-tracker.ts';
@@ -24,7 +25,17 @@ export type MapPart = {
   slot: number;
   kind: 'base' | 'delta';
   slices: Slice[];
+  /**
+   * Key-grouped layout (every record written since key groups): slice i holds only keys of group
+   * `groups[i]` and `counts[i]` entries; `sizes[g]`: group g's size at the checkpoint. Absent in records
+   * written before: their slices mix groups (restored by rehashing every key).
+   */
+  groups?: number[];
+  counts?: number[];
+  sizes?: number[];
   baseCopy?: Slice[];
+  copyGroups?: number[];
+  copyCounts?: number[];
 };
 
 export type IncrementalCheckpoint = { skeleton: Uint8Array; chainFrom: number; parts: MapPart[] };
@@ -35,7 +46,19 @@ export type IncrementalRecord = { incremental: unknown[] };
 type Meta = {
   skeleton: Uint8Array;
   chainFrom: number;
-  parts: Array<{ slot: number; kind: 'base' | 'delta'; slices: number; copy: number }>;
+  /** KEY_GROUPS when written (absent before key groups). */
+  keyGroups?: number;
+  parts: Array<{
+    slot: number;
+    kind: 'base' | 'delta';
+    slices: number;
+    copy: number;
+    groups?: number[];
+    counts?: number[];
+    sizes?: number[];
+    copyGroups?: number[];
+    copyCounts?: number[];
+  }>;
 };
 
 export function isIncrementalRecord(value: unknown): value is IncrementalRecord {
@@ -51,11 +74,16 @@ export function recordPieces(c: IncrementalCheckpoint): Uint8Array[] {
   const meta: Meta = {
     skeleton: c.skeleton,
     chainFrom: c.chainFrom,
+    keyGroups: KEY_GROUPS,
     parts: c.parts.map((p) => ({
       slot: p.slot,
       kind: p.kind,
       slices: p.slices.length,
       copy: p.baseCopy?.length ?? 0,
+      groups: p.groups,
+      counts: p.counts,
+      sizes: p.sizes,
+      ...(p.baseCopy ? { copyGroups: p.copyGroups, copyCounts: p.copyCounts } : {}),
     })),
   };
   const slices = c.parts.flatMap((p) => [...p.slices, ...(p.baseCopy ?? [])]);
@@ -65,7 +93,10 @@ export function recordPieces(c: IncrementalCheckpoint): Uint8Array[] {
   return pieces;
 }
 
-/** The checkpoint a stored record holds; TypeError if it is not shaped as recordPieces writes. */
+/**
+ * The checkpoint a stored record holds; TypeError if it is not shaped as recordPieces writes. Parts of
+ * a record written with another KEY_GROUPS lose their layout (restored as records before key groups).
+ */
 export function readRecord(record: IncrementalRecord): IncrementalCheckpoint {
   const [meta, ...slices] = record.incremental as [Meta, ...Slice[]];
   if (!(meta?.skeleton instanceof Uint8Array) || !Array.isArray(meta.parts))
@@ -78,12 +109,34 @@ export function readRecord(record: IncrementalRecord): IncrementalCheckpoint {
       throw new TypeError('an incremental record with fewer slices than its meta lists');
     return taken;
   };
+  const grouped = meta.keyGroups === KEY_GROUPS;
   const parts = meta.parts.map((p): MapPart => {
     const part: MapPart = { slot: p.slot, kind: p.kind, slices: take(p.slices) };
-    if (p.copy > 0) part.baseCopy = take(p.copy);
+    if (grouped && p.groups !== undefined) {
+      part.groups = layout(p.groups, p.slices, KEY_GROUPS);
+      part.counts = layout(p.counts, p.slices);
+      part.sizes = layout(p.sizes, KEY_GROUPS);
+    }
+    if (p.copy > 0) {
+      part.baseCopy = take(p.copy);
+      if (grouped && p.copyGroups !== undefined) {
+        part.copyGroups = layout(p.copyGroups, p.copy, KEY_GROUPS);
+        part.copyCounts = layout(p.copyCounts, p.copy);
+      }
+    }
     return part;
   });
   return { skeleton: meta.skeleton, chainFrom: meta.chainFrom, parts };
+}
+
+/** A layout array checked: `length` non-negative integers, each below `bound` if given. */
+function layout(a: unknown, length: number, bound = Number.POSITIVE_INFINITY): number[] {
+  if (!Array.isArray(a) || a.length !== length)
+    throw new TypeError('an incremental record whose key-group layout does not match its slices');
+  for (const x of a)
+    if (!Number.isInteger(x) || x < 0 || x >= bound)
+      throw new TypeError('an incremental record with a key-group layout out of range');
+  return a as number[];
 }
 
 /** Tunables of incremental checkpoints (defaults below). */

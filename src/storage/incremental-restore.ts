@@ -1,4 +1,4 @@
-import { DurableMap, deleteUntracked, setUntracked } from '../api/durable-map.ts';
+import { DurableMap, deleteUntracked, GROUPS, setUntracked } from '../api/durable-map.ts';
 import { decodeState } from './codec.ts';
 import { withRestoreScope } from './durable-map-codec.ts';
 import { SnapshotCorruptError } from './errors.ts';
@@ -9,8 +9,9 @@ import {
   type MapPart,
   readRecord,
 } from './incremental-record.ts';
+import { buildInBackground, LazyGroups } from './lazy-groups.ts';
 import { applySlice } from './map-slice.ts';
-import { MapTracker, type Slice } from './map-tracker.ts';
+import { type GroupedSlices, MapTracker, type Slice } from './map-tracker.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 type AnyMap = DurableMap<unknown, unknown>;
@@ -36,7 +37,7 @@ export async function restoreIncremental(
       decodeState(own.skeleton),
     );
   } catch (err) {
-    throw corrupt(actorId, window, 'its skeleton does not decode', err);
+    throw corruptError(actorId, window, 'its skeleton does not decode', err);
   }
   const loaded = new Map<number, IncrementalCheckpoint>([[window, own]]);
   const load = async (w: number): Promise<IncrementalCheckpoint> => {
@@ -44,7 +45,7 @@ export async function restoreIncremental(
     if (r === undefined) {
       const value = await store.loadSnapshot(actorId, w);
       if (!isIncrementalRecord(value)) {
-        throw corrupt(actorId, window, `the checkpoint of window ${w} it builds on is missing`);
+        throw corruptError(actorId, window, `the checkpoint of window ${w} it builds on is missing`);
       }
       r = parse(value, actorId, w);
       loaded.set(w, r);
@@ -52,19 +53,37 @@ export async function restoreIncremental(
     return r;
   };
   for (const { map, ref } of refs.values()) {
-    const part = partOf(own, ref.slot, actorId, window);
+    const corrupt = (reason: string, cause?: unknown) => corruptError(actorId, window, reason, cause);
+    const part = partOf(own, ref.slot, corrupt);
     const tracker = MapTracker.of(map);
-    if (part.kind === 'base') {
-      apply(map, part.slices, actorId, window);
-      tracker.base = [window, ref.slot];
-      tracker.baseSlices = part.slices; // the next checkpoint stores them again, as the copy
+    const mine = grouped(part.slices, part.groups, part.counts);
+    if (mine === undefined || part.sizes === undefined) {
+      // Written before key groups (or with another count of them): built now, key by key, and the next
+      // checkpoint writes a base in the current layout (the tracker is left without one).
+      const base = part.kind === 'base' ? part.slices : (await baseSlices(load, ref, part, corrupt)).slices;
+      apply(map, base, corrupt);
+      if (part.kind === 'delta') apply(map, part.slices, corrupt);
       continue;
     }
-    apply(map, await baseSlices(load, ref, part, actorId, window), actorId, window);
-    apply(map, part.slices, actorId, window, tracker.changed);
-    tracker.written = tracker.changed.size; // at least this one delta was written since the base
-    tracker.base = ref.base;
-    tracker.copy = ref.copy ?? [window, ref.slot];
+    let base: GroupedSlices;
+    if (part.kind === 'base') {
+      base = mine;
+      tracker.base = [window, ref.slot];
+      tracker.baseSlices = mine; // the next checkpoint stores them again, as the copy
+    } else {
+      const found = await baseSlices(load, ref, part, corrupt);
+      if (found.groups === undefined) throw corrupt('its base is not in the key-group layout of its delta');
+      base = found as GroupedSlices;
+      tracker.changedSize = mine.counts.reduce((a, b) => a + b, 0);
+      tracker.written = tracker.changedSize; // at least this one delta was written since the base
+      tracker.base = ref.base;
+      tracker.copy = ref.copy ?? [window, ref.slot];
+    }
+    const lazy = new LazyGroups(tracker, base, part.kind === 'delta' ? mine : undefined, part.sizes, corrupt);
+    const size = part.sizes.reduce((a, b) => a + b, 0);
+    tracker.restoredSizes = part.sizes;
+    map[GROUPS].defer(lazy, lazy.groupsToBuild(), size);
+    if (map[GROUPS].unbuiltCount > 0) buildInBackground(map);
   }
   return { snapshot, chainFrom: own.chainFrom };
 }
@@ -79,64 +98,70 @@ function placeholder(refs: Map<number, { map: AnyMap; ref: Ref }>, item: unknown
   return map;
 }
 
-/** The base's slices: from the base checkpoint, or else from its copy. */
+type Found = { slices: Slice[]; groups?: number[]; counts?: number[] };
+
+/** The base's slices (with their layout, if it has one): from the base checkpoint, or else from its copy. */
 async function baseSlices(
   load: (w: number) => Promise<IncrementalCheckpoint>,
   ref: Ref,
   own: MapPart,
-  actorId: string,
-  window: number,
-): Promise<Slice[]> {
-  if (own.baseCopy) return own.baseCopy;
+  corrupt: (reason: string) => SnapshotCorruptError,
+): Promise<Found> {
+  if (own.baseCopy) return copyOf(own);
   try {
-    const part = partOf(await load(ref.base[0]), ref.base[1], actorId, window);
-    if (part.kind !== 'base')
-      throw corrupt(actorId, window, `part ${ref.base[1]} of window ${ref.base[0]} is no base`);
-    return part.slices;
+    const part = partOf(await load(ref.base[0]), ref.base[1], corrupt);
+    if (part.kind !== 'base') throw corrupt(`part ${ref.base[1]} of window ${ref.base[0]} is no base`);
+    return { slices: part.slices, groups: part.groups, counts: part.counts };
   } catch (err) {
     if (!(err instanceof SnapshotCorruptError) || ref.copy === undefined) throw err;
-    const copy = partOf(await load(ref.copy[0]), ref.copy[1], actorId, window).baseCopy;
-    if (copy === undefined) throw err;
-    return copy;
+    const copy = partOf(await load(ref.copy[0]), ref.copy[1], corrupt);
+    if (copy.baseCopy === undefined) throw err;
+    return copyOf(copy);
   }
+}
+
+function copyOf(part: MapPart): Found {
+  return { slices: part.baseCopy!, groups: part.copyGroups, counts: part.copyCounts };
+}
+
+/** The slices with their layout, or undefined if they have none (a record from before key groups). */
+function grouped(slices: Slice[], groups?: number[], counts?: number[]): GroupedSlices | undefined {
+  return groups === undefined || counts === undefined ? undefined : { slices, groups, counts };
 }
 
 function parse(record: IncrementalRecord, actorId: string, window: number): IncrementalCheckpoint {
   try {
     return readRecord(record);
   } catch (err) {
-    throw corrupt(actorId, window, 'its record is malformed', err);
+    throw corruptError(actorId, window, 'its record is malformed', err);
   }
 }
 
-function partOf(c: IncrementalCheckpoint, slot: number, actorId: string, window: number): MapPart {
+function partOf(c: IncrementalCheckpoint, slot: number, corrupt: (reason: string) => Error): MapPart {
   const part = c.parts[slot];
-  if (part?.slot !== slot) throw corrupt(actorId, window, `a part it needs (slot ${slot}) is missing`);
+  if (part?.slot !== slot) throw corrupt(`a part it needs (slot ${slot}) is missing`);
   return part;
 }
 
-/** Applies slices to the map, adding the keys they touch to `touched` if given. */
-function apply(map: AnyMap, slices: Slice[], actorId: string, window: number, touched?: Set<unknown>): void {
-  const set = touched
-    ? (k: unknown, v: unknown) => {
-        setUntracked(map, k, v);
-        touched.add(k);
-      }
-    : (k: unknown, v: unknown) => setUntracked(map, k, v);
-  const del = (k: unknown) => {
-    deleteUntracked(map, k);
-    touched?.add(k);
-  };
+/** Applies slices to the map, key by key (a record written before key groups). */
+function apply(map: AnyMap, slices: Slice[], corrupt: (reason: string, cause?: unknown) => Error): void {
+  const set = (k: unknown, v: unknown) => setUntracked(map, k, v);
+  const del = (k: unknown) => deleteUntracked(map, k);
   for (const slice of slices) {
     try {
       applySlice(slice, set, del);
     } catch (err) {
-      throw corrupt(actorId, window, 'a slice of a map does not decode', err);
+      throw corrupt('a slice of a map does not decode', err);
     }
   }
 }
 
-function corrupt(actorId: string, window: number, reason: string, cause?: unknown): SnapshotCorruptError {
+function corruptError(
+  actorId: string,
+  window: number,
+  reason: string,
+  cause?: unknown,
+): SnapshotCorruptError {
   return new SnapshotCorruptError(
     { kind: 'snapshot', actorId, window },
     `incremental checkpoint: ${reason}`,

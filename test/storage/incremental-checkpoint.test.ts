@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurableMap } from '../../src/api/durable-map.ts';
+import { DurableMap, keyGroupOf } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState, sealState } from '../../src/storage/codec.ts';
 import { SnapshotCorruptError } from '../../src/storage/errors.ts';
 import { FrameBuilder, sealEncoded } from '../../src/storage/frame-builder.ts';
@@ -125,8 +125,21 @@ describe('incremental checkpoints of a DurableMap', () => {
     second.finish();
     const part = second.checkpoint().parts[0]!;
     expect(part.kind).toBe('delta');
-    const [sets, deletes] = readSlice(part.slices[0]!);
-    expect(sets).toEqual(['k1', -1, 'new', 5]);
+    // One slice per key group touched, each holding only keys of its group.
+    const sets = new Map<unknown, unknown>();
+    const deletes: unknown[] = [];
+    for (const [i, slice] of part.slices.entries()) {
+      const [s, d] = readSlice(slice);
+      for (let j = 0; j < s.length; j += 2) sets.set(s[j], s[j + 1]);
+      deletes.push(...d);
+      for (const k of [...s.filter((_, j) => j % 2 === 0), ...d]) expect(keyGroupOf(k)).toBe(part.groups![i]);
+    }
+    expect(sets).toEqual(
+      new Map<unknown, unknown>([
+        ['k1', -1],
+        ['new', 5],
+      ]),
+    );
     expect(deletes).toEqual(['k2']);
     expect(second.chainFrom).toBe(10);
     await save(s, 20, second);

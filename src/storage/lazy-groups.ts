@@ -1,0 +1,129 @@
+import { type DurableMap, GROUPS, type GroupLoader, KEY_GROUPS, keyGroupOf } from '../api/durable-map.ts';
+import { applySlice } from './map-slice.ts';
+import type { GroupedSlices, MapTracker, Slice, UnbuiltSource } from './map-tracker.ts';
+
+/** Entries built per scheduler turn in the background (about one checkpoint slice's worth). */
+const BACKGROUND_ENTRIES = 8_192;
+
+/** What a failed build reports (the restore's SnapshotCorruptError, made by its caller). */
+export type CorruptError = (reason: string, cause?: unknown) => Error;
+
+/**
+ * The groups of a restored DurableMap that are not built yet: each is built from its base slices and its
+ * delta slices (every record with key groups writes a group's slices together, in group order) on its
+ * first access, or in the background. While the tracker's base is still the restored one, building a
+ * group records its delta's keys as changed (the next delta repeats them: deltas are cumulative), and a
+ * checkpoint taken before the group is built copies the group's delta slices as they are.
+ */
+export class LazyGroups<K, V> implements GroupLoader<K, V>, UnbuiltSource {
+  private readonly generation: number;
+  private readonly baseBy: Array<GroupedSlices | undefined>;
+  private readonly deltaBy: Array<GroupedSlices | undefined>;
+
+  constructor(
+    private readonly tracker: MapTracker<K, V>,
+    base: GroupedSlices,
+    delta: GroupedSlices | undefined,
+    private readonly sizes: readonly number[],
+    private readonly corrupt: CorruptError,
+  ) {
+    this.generation = tracker.generation;
+    this.baseBy = byGroup(base);
+    this.deltaBy = delta === undefined ? [] : byGroup(delta);
+  }
+
+  /** The groups with anything to build: entries, or deletes a later delta must repeat. */
+  *groupsToBuild(): Generator<number> {
+    for (let g = 0; g < KEY_GROUPS; g++) {
+      if (this.sizes[g]! > 0 || this.baseBy[g] !== undefined || this.deltaBy[g] !== undefined) yield g;
+    }
+  }
+
+  build(g: number): Map<K, V> {
+    const m = new Map<K, V>();
+    const misplaced = (key: unknown) => {
+      throw this.corrupt(`key ${String(key)} of a map is stored in key group ${g}, not ${keyGroupOf(key)}`);
+    };
+    const set = (k: unknown, v: unknown) => {
+      if (keyGroupOf(k) !== g) misplaced(k);
+      m.set(k as K, v as V);
+    };
+    this.apply(this.baseBy[g], set, (k) => m.delete(k as K));
+    const delta = this.deltaBy[g];
+    if (delta !== undefined) {
+      const track = this.tracker.generation === this.generation;
+      let changed = track ? this.tracker.changed[g] : undefined;
+      if (track && changed === undefined) this.tracker.changed[g] = changed = new Set();
+      this.apply(
+        delta,
+        (k, v) => {
+          set(k, v);
+          changed?.add(k as K);
+        },
+        (k) => {
+          if (keyGroupOf(k) !== g) misplaced(k);
+          m.delete(k as K);
+          changed?.add(k as K);
+        },
+      );
+    }
+    if (m.size !== this.sizes[g])
+      throw this.corrupt(
+        `key group ${g} of a map holds ${m.size} entries, not the ${this.sizes[g]} recorded`,
+      );
+    this.baseBy[g] = undefined;
+    this.deltaBy[g] = undefined;
+    return m;
+  }
+
+  deltaOf(g: number): GroupedSlices | undefined {
+    if (this.tracker.generation !== this.generation) return undefined;
+    return this.deltaBy[g] ?? { slices: [], groups: [], counts: [] };
+  }
+
+  private apply(
+    slices: GroupedSlices | undefined,
+    set: (k: unknown, v: unknown) => void,
+    del: (k: unknown) => void,
+  ): void {
+    if (slices === undefined) return;
+    for (const slice of slices.slices) {
+      try {
+        applySlice(slice, set, del);
+      } catch (err) {
+        throw this.corrupt('a slice of a map does not decode', err);
+      }
+    }
+  }
+}
+
+/** The slices of each group (a group's slices keep their order). */
+function byGroup(s: GroupedSlices): Array<GroupedSlices | undefined> {
+  const by: Array<GroupedSlices | undefined> = new Array(KEY_GROUPS).fill(undefined);
+  for (let i = 0; i < s.slices.length; i++) {
+    const g = s.groups[i]!;
+    let mine = by[g];
+    if (mine === undefined) by[g] = mine = { slices: [], groups: [], counts: [] };
+    mine.slices.push(s.slices[i] as Slice);
+    mine.groups.push(g);
+    mine.counts.push(s.counts[i]!);
+  }
+  return by;
+}
+
+/**
+ * Builds a map's unbuilt groups a few per scheduler turn (about BACKGROUND_ENTRIES entries), so that
+ * accesses after the first windows find them built. Stops once none is left, the map was cleared, or a
+ * build failed (the group stays unbuilt: its next access fails with the same error, where it is seen).
+ */
+export function buildInBackground(map: DurableMap<unknown, unknown>): void {
+  const groups = map[GROUPS];
+  const turn = () => {
+    try {
+      if (groups.buildSome(BACKGROUND_ENTRIES)) setImmediate(turn).unref();
+    } catch {
+      // Left to the access that needs the group.
+    }
+  };
+  setImmediate(turn).unref();
+}
