@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, expect, it, onTestFailed } from 'vitest';
+import {
+  type Application,
+  assignContainers,
+  launch,
+  MemorySnapshotStore,
+  planPhysical,
+} from '../../src/index.ts';
+import { type Cluster, startCluster, until, windowFiles } from './cluster-kit.ts';
+
+/*
+ * An operator with ~5 MiB of state (apps/big-state.ts) on a supervisor and two node processes: its
+ * snapshots are five times the 1 MiB frame limit, so each checkpoint crosses to the supervisor's store as
+ * parts, and after the node hosting it is killed, its restore on the other node comes back as parts. The
+ * oracle: the window files (each window ends with the CRC-32 of the whole state) equal those of an
+ * undisturbed one-thread run.
+ */
+const BIG_APP = join(import.meta.dirname, 'apps', 'big-state.ts');
+
+let cluster: Cluster | undefined;
+let dir = '';
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const loadApp = async () => ((await import(pathToFileURL(BIG_APP).href)) as { default: Application }).default;
+
+async function referenceRun(out: string, windows: number): Promise<Map<string, string>> {
+  const before = process.env.BIG_OUT;
+  process.env.BIG_OUT = out;
+  try {
+    const app = await loadApp();
+    const run = await launch(app, { store: new MemorySnapshotStore(), windows, virtualTime: true });
+    await run.done;
+  } finally {
+    if (before === undefined) delete process.env.BIG_OUT;
+    else process.env.BIG_OUT = before;
+  }
+  return windowFiles(out);
+}
+
+it('checkpoints a 5 MiB operator state over the cluster and restores it on another node after a SIGKILL', {
+  timeout: 120_000,
+}, async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-big-'));
+  const out = join(dir, 'out');
+  const started = await startCluster(join(dir, 'store'), ['n1', 'n2'], { BIG_OUT: out });
+  cluster = started;
+  onTestFailed(() => started.dump());
+  const { placement } = await started.client.launch(BIG_APP, { virtualTime: true, containers: 2 });
+  // The node whose container holds the 5 MiB state (the same placement the supervisor computes).
+  const plan = assignContainers(planPhysical((await loadApp()).dag()), 2);
+  const ledger = plan.actors.find((a) => a.id.startsWith('ledger'))!;
+  const host = placement[ledger.container!]!;
+  const other = host === 'n1' ? 'n2' : 'n1';
+  // Past the first checkpoint (every 3 windows): a snapshot of 5 MiB is in the supervisor's store.
+  await until(async () => (await windowFiles(out)).size >= 5);
+  started.nodes.get(host)!.child.kill('SIGKILL');
+  let atKill = 0;
+  await until(async () => {
+    const app = (await started.client.status()).apps[0]!;
+    if (atKill === 0 && app.restarts > 0) atKill = app.window;
+    return app.restarts > 0 && app.state === 'running' && app.window > atKill + 3;
+  });
+  expect(new Set(Object.values((await started.client.status()).apps[0]!.placement))).toEqual(
+    new Set([other]),
+  );
+  const stopped = await started.client.stop('big-state');
+  expect(stopped).toMatchObject({ state: 'stopped', error: null });
+  const files = await windowFiles(out);
+  expect(files.size).toBe(stopped.window);
+  expect(files).toEqual(await referenceRun(join(dir, 'ref'), stopped.window));
+  // Nothing was refused on the way: the parts were all well-formed.
+  expect(started.supervisor.stderr).not.toMatch(/SLUICE_CLUSTER_BAD_PART|FRAME_TOO_LARGE/);
+});
