@@ -59,8 +59,8 @@ it('checkpoints a 5 MiB operator state over the cluster and restores it on anoth
   const ledger = plan.actors.find((a) => a.id.startsWith('ledger'))!;
   const host = placement[ledger.container!]!;
   const other = host === 'n1' ? 'n2' : 'n1';
-  // Past the first checkpoint (every 3 windows): a snapshot of 5 MiB is in the supervisor's store.
-  await until(async () => (await windowFiles(out)).size >= 5);
+  // Past the first committed checkpoint (every 3 windows): the recovery restores 5 MiB snapshots.
+  await until(async () => ((await started.client.status()).apps[0]?.committed ?? 0) >= 3);
   started.nodes.get(host)!.child.kill('SIGKILL');
   let atKill = 0;
   await until(async () => {
