@@ -338,6 +338,14 @@ export class ClusterSupervisor {
     return this.summary(name);
   }
 
+  /**
+   * The applications launched here (running or ended, the newest launch last), each with its metrics
+   * collector: what `--metrics` and `--console` serve.
+   */
+  runs(): ClusterRun[] {
+    return [...this.#apps.values()].map((e) => e.run);
+  }
+
   status(): ClusterStatus {
     return {
       nodes: [...this.#nodes.values()].map((n) => ({

@@ -3,6 +3,7 @@ import { holdSupervisorLease } from '../../supervisors/cluster-standby.ts';
 import { ClusterSupervisor } from '../../supervisors/cluster-supervisor.ts';
 import { loadSecret } from '../cluster/secret.ts';
 import { ClusterNode } from '../cluster-run/node-agent.ts';
+import { startClusterObservers } from './cluster-observe.ts';
 import { CliError } from './errors.ts';
 
 export type SupervisorCommandOptions = {
@@ -11,6 +12,10 @@ export type SupervisorCommandOptions = {
   secretFile?: string;
   lease?: string;
   standby?: boolean;
+  metrics?: string;
+  metricsToken?: string;
+  console?: string;
+  consoleToken?: string;
 };
 export type NodeCommandOptions = {
   join: string;
@@ -54,7 +59,15 @@ export async function supervisorCommand(opts: SupervisorCommandOptions): Promise
           log(err.message);
           lost?.();
         });
-  const supervisor = await ClusterSupervisor.start({ host, port, store: opts.store, secret, log });
+  // --metrics and --console listen before the supervisor starts: a bad address changes nothing.
+  let supervisor: ClusterSupervisor | undefined;
+  const observers = await startClusterObservers(() => supervisor?.runs() ?? [], opts, secret, log).catch(
+    async (e: unknown) => {
+      await lease?.release();
+      throw e;
+    },
+  );
+  supervisor = await ClusterSupervisor.start({ host, port, store: opts.store, secret, log });
   // The one line on stdout: scripts and tests read the URL (a port 0 was given to the OS to choose).
   process.stdout.write(`sluice supervisor listening on ${supervisor.url}\n`);
   const fenced = new Promise<'lease lost'>((resolve) => {
@@ -62,6 +75,7 @@ export async function supervisorCommand(opts: SupervisorCommandOptions): Promise
   });
   const why = await Promise.race([untilSignal(), fenced]);
   log(`${why}: stopping the supervisor (applications are stopped here, their checkpoints kept)`);
+  await observers.close();
   await supervisor.close();
   await lease?.release();
   return why === 'lease lost' ? 1 : 0;

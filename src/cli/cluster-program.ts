@@ -24,11 +24,22 @@ export function addClusterCommands(program: Command, setExitCode: (code: number)
       "hold the active supervisor's lease in this Redis (redis://HOST:PORT[/DB])",
     )
     .option('--standby', 'with --lease: wait while another supervisor holds it, then take over', false)
+    .option('--metrics <host:port>', "serve every application's /metrics (Prometheus text) and /metrics.json")
+    .option(
+      '--metrics-token <token>',
+      'the token /metrics needs (default: the cluster secret; required off loopback)',
+    )
+    .option('--console <host:port>', 'serve the web console of every application (?app=NAME picks one)')
+    .option(
+      '--console-token <token>',
+      'the token the console needs (default: the cluster secret; required off loopback)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   sluice supervisor --listen 127.0.0.1:7400 --store ./.sluice/cluster
+  sluice supervisor --listen 127.0.0.1:7400 --store ./.sluice/cluster --metrics 127.0.0.1:9464 --console 127.0.0.1:8080
   sluice supervisor --listen 127.0.0.1:7401 --store ./.sluice/cluster --lease redis://127.0.0.1:6379 --standby
   SLUICE_SECRET=$(cat /etc/sluice/secret) sluice supervisor --listen 0.0.0.0:7400 --store /var/lib/sluice
 

@@ -1,6 +1,8 @@
 /**
  * `sluice tap APP --port OPERATOR.PORT --console HOST:PORT [--sample N] [--limit N]`: a live sample of
- * the tuples crossing one port of a running application, through its console's WebSocket. Tuples go to
+ * the tuples crossing one port of a running application, through its console's WebSocket (that of
+ * `sluice run --console`, or of `sluice supervisor --console` for an application on the cluster: the
+ * tap opens on the node whose container writes the port). Tuples go to
  * stdout as JSON lines; what happens to stderr. Ends with the application, at --limit, or at Ctrl-C.
  */
 import WebSocket from 'ws';
@@ -27,7 +29,8 @@ export async function tapCommand(appPath: string, options: TapCommandOptions): P
     throw new CliError((e as Error).message);
   }
   const token = options.consoleToken ?? (process.env.SLUICE_SECRET || undefined);
-  const url = `ws://${hostForUrl(at.host)}:${at.port}/live`;
+  // ?app= picks the application on a cluster supervisor's console (which serves all it runs).
+  const url = `ws://${hostForUrl(at.host)}:${at.port}/live?app=${encodeURIComponent(app.name)}`;
   const ws = new WebSocket(url, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
     maxPayload: 64 * 1024 * 1024,

@@ -12,6 +12,7 @@ import type { Supervision } from '../engine/supervision.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import { ClusterMetrics } from './cluster-metrics.ts';
 import { ClusterPlacementError } from './errors.ts';
 import type { DeployRequest, NodeEvent } from './node-protocol.ts';
 import { place } from './placement.ts';
@@ -80,6 +81,8 @@ export class ClusterRun {
   private settle: ((o: Outcome) => void) | undefined;
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
   private readonly links;
+  /** What the containers report with their heartbeats (relayed by their nodes): metrics, console, taps. */
+  readonly metrics: ClusterMetrics;
 
   constructor(
     private readonly app: Application,
@@ -92,6 +95,21 @@ export class ClusterRun {
   ) {
     this.finalWindow = options.windows ?? Number.POSITIVE_INFINITY;
     this.links = crossLinks(plan);
+    this.metrics = new ClusterMetrics(plan, {
+      doneWindow: () => this.doneWindow,
+      committed: () => this.commits.committedWindow,
+      nodeOf: (c) => this.placed.find((p) => p.container === c)?.node,
+      callNode: (c, method, ...args) => {
+        const p = this.placed.find((x) => x.container === c);
+        if (p === undefined || !this.live) return;
+        void this.nodes.call(p.node, method, this.app.name, this.epoch, ...args).catch(() => {});
+      },
+    });
+  }
+
+  /** The metrics collector (what the supervisor's console and metrics endpoint serve). */
+  get collector(): ClusterMetrics['collector'] {
+    return this.metrics.collector;
   }
 
   get name(): string {
@@ -105,6 +123,7 @@ export class ClusterRun {
 
   async execute(): Promise<void> {
     let reason: 'windows' | 'stop' | 'failure' = 'windows';
+    this.metrics.start();
     try {
       let outcome = await this.attempt(true);
       while (outcome.kind === 'failed') {
@@ -130,6 +149,7 @@ export class ClusterRun {
           committed: this.commits.committedWindow,
           reason,
         });
+      this.metrics.stop();
     }
   }
 
@@ -217,6 +237,7 @@ export class ClusterRun {
     this.state = 'running';
     for (const node of this.nodesInUse())
       void this.nodes.call(node, 'start', this.app.name, this.epoch).catch(() => {});
+    for (const p of this.placed) this.metrics.started(p.container);
     if (first) {
       this.emit({
         type: 'started',
@@ -313,6 +334,10 @@ export class ClusterRun {
     switch (e.t) {
       case 'beat':
         p.operators = e.operators;
+        if (e.metrics) this.metrics.beat(p, e.metrics);
+        return;
+      case 'tap':
+        this.metrics.tap(e.tap, e.sample);
         return;
       case 'progress':
         p.done = e.window;
@@ -320,7 +345,7 @@ export class ClusterRun {
         this.progressed();
         return;
       case 'checkpointed': {
-        this.emit({ type: 'checkpoint', actorId: e.actorId, window: e.window });
+        this.emit({ type: 'checkpoint', actorId: e.actorId, window: e.window, ms: e.ms, bytes: e.bytes });
         const committed = this.commits.checkpointed(e.actorId, e.window);
         if (committed === undefined) return;
         this.emit({ type: 'commit', window: committed });
@@ -412,6 +437,7 @@ export class ClusterRun {
   }
 
   private emit(event: StatusEvent): void {
+    this.metrics.onStatus(event);
     this.events.emit('status', event);
   }
 }

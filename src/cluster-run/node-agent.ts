@@ -162,11 +162,26 @@ export class ClusterNode {
         for (const h of this.#current(a[0], a[1]))
           if (h.actors.includes(a[2] as string)) void h.api.failActor(a[2] as string, a[3] as string);
         return null;
+      case 'openTap':
+      case 'closeTap':
+        return this.#tap(method, a);
       case 'terminate':
         return this.#terminate(a[0] as string);
       default:
         throw new Error(`node: no call ${method}`);
     }
+  }
+
+  /** openTap(app, epoch, container, tap, port, channels, sample) / closeTap(app, epoch, container, tap). */
+  #tap(method: string, a: unknown[]): null {
+    const [, , container, tap, port, channels, sample] = a;
+    for (const h of this.#current(a[0], a[1])) {
+      if (h.container !== container || h.ended) continue;
+      if (method === 'openTap')
+        h.api.openTap(tap as number, port as string, channels as number[], sample as number).catch(() => {});
+      else h.api.closeTap(tap as number).catch(() => {});
+    }
+    return null;
   }
 
   #note(n: Record<string, unknown>): void {

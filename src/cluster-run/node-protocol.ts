@@ -4,10 +4,12 @@ import type { ContainerEvent, DeployConfig } from '../container/protocol.ts';
  * What the supervisor and a node say about an application's containers (bodies of call and note frames).
  *
  *   supervisor → node calls:  prepare(module) → {hash}, deploy(DeployRequest) → last logged window,
- *                             start, proposeStop → windows, setFinalWindow, failActor, terminate(app)
+ *                             start, proposeStop → windows, setFinalWindow, failActor, terminate(app),
+ *                             openTap(app, epoch, c, tap, port, channels, sample), closeTap(app, epoch, c, tap)
  *   supervisor → node notes:  notice (done / commit, for every container of the app on that node)
  *   node → supervisor calls:  store(app, epoch, op, …args)  (refused unless epoch is the app's current one)
- *   node → supervisor notes:  hello (data URL), ev (a container's event), died, link-lost
+ *   node → supervisor notes:  hello (data URL), ev (a container's event: its beats carry its metrics,
+ *                             tap events the samples of an open tap), died, link-lost
  */
 export type DeployRequest = {
   readonly app: string;

@@ -14,10 +14,10 @@
  *     | ---- {type:'fail', actor} ----------> |   a failure drill
  */
 import type { WebSocket } from 'ws';
-import type { Run } from '../engine/run.ts';
 import type { RunMetrics } from '../metrics/run-metrics.ts';
 import { MAX_SAMPLE, type Tap, TapError } from '../metrics/taps.ts';
 import { planView } from './plan-view.ts';
+import type { ConsoleTarget } from './target.ts';
 
 export const MAX_FRAME = 4096;
 /** A client that does not read: past this many bytes queued, the session is closed. */
@@ -29,7 +29,7 @@ type Command =
   | { type: 'untap'; tap: number }
   | { type: 'fail'; actor: string };
 
-export function startSession(ws: WebSocket, run: Run, collector: RunMetrics): void {
+export function startSession(ws: WebSocket, run: ConsoleTarget, collector: RunMetrics): void {
   const taps = new Map<number, Tap>();
   let nextTap = 1;
   const send = (message: unknown) => {

@@ -6,7 +6,6 @@
  */
 export const SCRIPT = String.raw`'use strict';
 (function () {
-  var token = new URLSearchParams(location.search).get('token');
   var NS = 'http://www.w3.org/2000/svg';
   var PALETTE = ['#1e88e5', '#43a047', '#8e24aa', '#f4511e', '#00897b', '#6d4c41', '#3949ab', '#c0ca33', '#d81b60', '#546e7a'];
   var state = { plan: null, snapshot: null, history: [], timeline: [], tap: null, collapsed: false };
@@ -36,7 +35,7 @@ export const SCRIPT = String.raw`'use strict';
 
   // ---- the feed ----------------------------------------------------------------------------------
   function connect() {
-    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live' + (token ? '?token=' + encodeURIComponent(token) : '');
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live' + location.search;
     ws = new WebSocket(url);
     ws.onopen = function () { $('conn').textContent = 'live'; $('conn').className = 'live'; };
     ws.onclose = function () {
@@ -110,7 +109,22 @@ export const SCRIPT = String.raw`'use strict';
     $('s-failures').textContent = s.failures;
     $('s-recoveries').textContent = s.recoveries.count + (s.recoveries.count ? ' (last ' + ms(s.recoveries.lastMs) + ')' : '');
     $('s-uptime').textContent = Math.round(s.uptimeMs / 1000) + ' s';
-    renderDag(); renderTable(); renderCharts();
+    renderHosts(); renderDag(); renderTable(); renderCharts();
+  }
+
+  /** On a cluster each actor names its node: the legend says which node hosts each container. */
+  function hostOf(container) {
+    var found = null;
+    (state.snapshot ? state.snapshot.actors : []).forEach(function (a) { if (a.container === container && a.node) found = a.node; });
+    return found;
+  }
+  function renderHosts() {
+    var hosts = {};
+    state.snapshot.actors.forEach(function (a) { if (a.node) hosts[a.container] = a.node; });
+    var keys = Object.keys(hosts).sort(function (a, b) { return a - b; });
+    if (keys.length === 0) return;
+    $('containers-legend').textContent = 'badge cN: container N, on node ' +
+      keys.map(function (c) { return 'c' + c + ' ' + hosts[c]; }).join(', ');
   }
 
   /** Nodes: actors (or operators, for large plans); columns by depth along the channels. */
@@ -188,7 +202,9 @@ export const SCRIPT = String.raw`'use strict';
         el('text', { x: 8, y: 48 }, grp, 'p99 ' + ms(m.latency.p99Ms) + ' · mailbox ' + m.mailbox + (m.restarts ? ' · ↻' + m.restarts : ''));
       }
       if (n.container !== null && n.container !== undefined && !state.collapsed) {
-        el('rect', { x: W - 30, y: 4, width: 26, height: 14, rx: 3, fill: PALETTE[n.container % PALETTE.length] }, grp);
+        var host = hostOf(n.container);
+        var badge = el('rect', { x: W - 30, y: 4, width: 26, height: 14, rx: 3, fill: PALETTE[n.container % PALETTE.length], 'data-host': host || '' }, grp);
+        el('title', {}, badge, 'container ' + n.container + (host ? ' on node ' + host : ''));
         el('text', { x: W - 17, y: 15, 'text-anchor': 'middle', fill: '#fff' }, grp, 'c' + n.container);
       }
     });

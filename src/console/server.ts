@@ -6,11 +6,13 @@
  * rebound DNS name is refused; a WebSocket from another origin is refused, so another site open in the
  * browser cannot drive it). Anywhere else, a token (`--console-token` or SLUICE_SECRET) on every request
  * (`?token=` or `Authorization: Bearer`): without it the page is not even served, let alone controls.
+ *
+ * The cluster supervisor serves one console for every application it runs: `?app=NAME` on the page,
+ * `/api/state` and `/live` picks one (the page passes its own query on); without it, `getRun` picks.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { Run } from '../engine/run.ts';
 import {
   closeServer,
   guardedServer,
@@ -27,6 +29,9 @@ import { MAX_FRAME, startSession } from './live.ts';
 import { PAGE } from './page.ts';
 import { SCRIPT } from './page-script.ts';
 import { planView } from './plan-view.ts';
+import type { ConsoleTarget } from './target.ts';
+
+export type { ConsoleTarget };
 
 export interface ConsoleServer {
   readonly address: ListenAddress;
@@ -35,7 +40,8 @@ export interface ConsoleServer {
 
 export async function serveConsole(
   address: string,
-  getRun: () => Run | undefined,
+  /** The run to show: `app` is the request's `?app=` (a cluster's console; one run ignores it). */
+  getRun: (app?: string) => ConsoleTarget | undefined,
   token?: string,
 ): Promise<ConsoleServer> {
   const at = parseListenAddress(address, '--console');
@@ -67,8 +73,8 @@ export async function serveConsole(
         res.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8' });
         res.end(SCRIPT);
       },
-      '/api/state': (_req, res) => {
-        const run = getRun();
+      '/api/state': (_req, res, url) => {
+        const run = getRun(url.searchParams.get('app') ?? undefined);
         if (run?.collector == null)
           return refuse(res, 503, 'the run has not started yet', { 'retry-after': '1' });
         const c = run.collector;
@@ -102,12 +108,12 @@ export async function serveConsole(
     const deny = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== '/live') return deny('404 Not Found');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/live') return deny('404 Not Found');
     const why = allowed(req);
     if (why !== undefined) return deny(secret !== undefined ? '401 Unauthorized' : '403 Forbidden');
     if (!sameOrigin(req)) return deny('403 Forbidden');
-    const run = getRun();
+    const run = getRun(url.searchParams.get('app') ?? undefined);
     if (run?.collector == null) return deny('503 Service Unavailable');
     const collector = run.collector;
     wss.handleUpgrade(req, socket, head, (ws) => startSession(ws, run, collector));

@@ -1,6 +1,10 @@
 /**
  * `sluice run --metrics HOST:PORT`: `/metrics` in Prometheus's text format, `/metrics.json` the same
  * snapshot as JSON (run.metrics()). Loopback by default; another address needs a token (Bearer).
+ *
+ * The cluster supervisor serves every application it runs on one endpoint: `snapshot` then returns a
+ * list; `/metrics` holds them all (told apart by their `application` label), `/metrics.json` is
+ * `{ applications: [...] }`, and `/metrics.json?app=NAME` one application's snapshot.
  */
 import type { Server } from 'node:http';
 import {
@@ -24,14 +28,15 @@ export interface MetricsEndpoint {
 
 export async function serveMetrics(
   address: string,
-  application: string,
-  /** Undefined until the run is launched: 503. */
-  snapshot: () => MetricsSnapshot | undefined,
+  /** Unused since every snapshot names its application; kept for the callers' signature. */
+  _application: string,
+  /** Undefined until the run is launched: 503. A list: several applications (a cluster's). */
+  snapshot: () => MetricsSnapshot | readonly MetricsSnapshot[] | undefined,
   token?: string,
 ): Promise<MetricsEndpoint> {
   const at = parseListenAddress(address, '--metrics');
   const secret = requiredToken(at, token, '--metrics');
-  const prometheus = new PrometheusExport(application);
+  const prometheus = new PrometheusExport();
   const server: Server = guardedServer(
     {
       '/metrics': async (req, res) => {
@@ -41,10 +46,20 @@ export async function serveMetrics(
         res.writeHead(200, { 'content-type': prometheus.contentType, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : text);
       },
-      '/metrics.json': (req, res) => {
+      '/metrics.json': (req, res, url) => {
         const s = snapshot();
         if (s === undefined) return refuse(res, 503, 'the run has not started yet', { 'retry-after': '1' });
-        const body = JSON.stringify(s);
+        let body: string;
+        if (!Array.isArray(s)) body = JSON.stringify(s);
+        else {
+          const app = url.searchParams.get('app');
+          if (app === null) body = JSON.stringify({ applications: s });
+          else {
+            const one = (s as readonly MetricsSnapshot[]).find((x) => x.application === app);
+            if (one === undefined) return refuse(res, 404, `no application ${app}`);
+            body = JSON.stringify(one);
+          }
+        }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : body);
       },

@@ -16,11 +16,15 @@ interface Def {
   values(s: MetricsSnapshot): [Labels, number][];
 }
 
-const actorLabels = (a: ActorMetrics): Labels => ({ operator: a.operator, actor: a.actorId, kind: a.kind });
+/** On a cluster an actor also names the node and the container hosting it. */
+const actorLabels = (a: ActorMetrics): Labels =>
+  a.node === undefined
+    ? { operator: a.operator, actor: a.actorId, kind: a.kind }
+    : { operator: a.operator, actor: a.actorId, kind: a.kind, node: a.node, container: a.container };
 const perActor = (f: (a: ActorMetrics) => number) => (s: MetricsSnapshot) =>
   s.actors.map((a): [Labels, number] => [actorLabels(a), f(a)]);
 const one = (f: (s: MetricsSnapshot) => number) => (s: MetricsSnapshot) => [[{}, f(s)] as [Labels, number]];
-const ACTOR = ['operator', 'actor', 'kind'];
+const ACTOR = ['operator', 'actor', 'kind', 'node', 'container'];
 const EDGE = ['stream', 'from', 'to'];
 
 const DEFS: Def[] = [
@@ -242,30 +246,34 @@ function customOf(s: MetricsSnapshot, kind: 'counter' | 'gauge'): [Labels, numbe
   );
 }
 
-/** A registry whose metrics read `current()` when collected; call `render(snapshot)` per scrape. */
+/**
+ * A registry whose metrics read `current()` when collected; call `render(snapshot)` per scrape. Every
+ * series carries its snapshot's `application` label, so one scrape can hold several applications (the
+ * cluster supervisor's: `render([a, b])`).
+ */
 export class PrometheusExport {
   readonly registry = new Registry();
-  private current: MetricsSnapshot | undefined;
+  private current: readonly MetricsSnapshot[] = [];
   /** Scrapes one at a time: the metrics read `current` while the registry collects. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(application: string) {
-    this.registry.setDefaultLabels({ application });
+  constructor() {
     const self = this;
     for (const d of DEFS) {
       const collect = function (this: Counter | Gauge) {
         this.reset();
-        const s = self.current;
-        if (!s) return;
-        for (const [labels, v] of d.values(s)) {
-          if (this instanceof Counter) this.inc(labels, Math.max(0, v));
-          else this.set(labels, v);
+        for (const s of self.current) {
+          for (const [labels, v] of d.values(s)) {
+            labels.application = s.application;
+            if (this instanceof Counter) this.inc(labels, Math.max(0, v));
+            else this.set(labels, v);
+          }
         }
       };
       const config = {
         name: d.name,
         help: d.help,
-        labelNames: d.labels,
+        labelNames: ['application', ...d.labels],
         registers: [this.registry],
         collect,
       };
@@ -278,13 +286,13 @@ export class PrometheusExport {
     return this.registry.contentType;
   }
 
-  render(snapshot: MetricsSnapshot): Promise<string> {
+  render(snapshot: MetricsSnapshot | readonly MetricsSnapshot[]): Promise<string> {
     const rendered = this.queue.then(async () => {
-      this.current = snapshot;
+      this.current = Array.isArray(snapshot) ? snapshot : [snapshot as MetricsSnapshot];
       try {
         return await this.registry.metrics();
       } finally {
-        this.current = undefined;
+        this.current = [];
       }
     });
     this.queue = rendered.catch(() => {});

@@ -37,6 +37,8 @@ export class RunMetrics {
   private readonly recoveries = { count: 0, totalMs: 0, lastMs: 0 };
   private readonly listeners = new Set<(point: HistoryPoint) => void>();
   private readonly timelineListeners = new Set<(entry: TimelineEntry) => void>();
+  /** On a cluster: the node hosting a container, named on each actor of a snapshot. */
+  nodeOf: ((container: number) => string | undefined) | undefined;
 
   constructor(
     private readonly source: MetricsSource,
@@ -163,6 +165,12 @@ export class RunMetrics {
     const liveWindow = this.source.liveWindow();
     const committed = this.source.committed();
     const { operators, actors, edges } = aggregate(this.actorCounts(), this.edges, this.source);
+    if (this.nodeOf) {
+      for (const a of actors) {
+        const node = this.nodeOf(a.container);
+        if (node !== undefined) a.node = node;
+      }
+    }
     return {
       application: this.source.plan.applicationName,
       atMs: Date.now(),

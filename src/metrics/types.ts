@@ -48,6 +48,8 @@ export interface ActorMetrics extends Counted {
   kind: 'input' | 'operator' | 'unifier';
   partition: number;
   container: number;
+  /** The cluster node hosting its container (runs on a cluster only). */
+  node?: string;
   /** The newest window it finished. */
   window: number;
 }

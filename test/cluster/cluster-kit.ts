@@ -24,8 +24,14 @@ export async function startCluster(
   store: string,
   nodeIds: readonly string[],
   env: NodeJS.ProcessEnv,
+  /** More options of `sluice supervisor` (--metrics, --console). */
+  supervisorArgs: readonly string[] = [],
 ): Promise<Cluster> {
-  let supervisor = startSluice(['supervisor', '--listen', '127.0.0.1:0', '--store', store], repoRoot, env);
+  let supervisor = startSluice(
+    ['supervisor', '--listen', '127.0.0.1:0', '--store', store, ...supervisorArgs],
+    repoRoot,
+    env,
+  );
   await supervisor.waitFor('stdout', /listening on ws:\/\/\S+\n/);
   const url = /listening on (ws:\/\/\S+)\n/.exec(supervisor.stdout)![1]!;
   const nodes = new Map<string, SluiceProcess>();

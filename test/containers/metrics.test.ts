@@ -61,7 +61,7 @@ test('run.metrics() on 2 containers: per-actor and per-operator counters, operat
   expect(m.edges.reduce((s, e) => s + e.tuples, 0)).toBe(3 * 300 * WINDOWS);
   for (const e of m.edges) expect(e).toMatchObject({ counted: true, capacity: 16 });
   // The same snapshot in Prometheus's text format.
-  const text = await new PrometheusExport('metered').render(m);
+  const text = await new PrometheusExport().render(m);
   expect(text).toMatch(/sluice_tuples_in_total\{[^}]*actor="files"[^}]*\} 4800\n/);
 }, 120_000);
 

@@ -1,0 +1,82 @@
+/**
+ * The metrics of an application on the cluster, on the supervisor: the same collector as with
+ * containers in one process (ContainerMetrics: snapshot, history, timeline, taps), fed by the reports
+ * every container sends with its heartbeat, which its node relays over the cluster connection as it
+ * relays the container's other events. Each actor's snapshot names the node hosting its container.
+ *
+ *   container ──beat{metrics}──▶ node ──note ev──▶ supervisor: ClusterRun.event → beat()
+ *   supervisor ──call openTap(app, epoch, c, …)──▶ node ──▶ container: samples come back as `tap` events
+ *
+ * Window latency is timed on the wall clocks of the nodes that opened and ended each window: across
+ * machines it is as good as their clock synchronisation (NTP: a millisecond or so).
+ */
+import { ContainerMetrics } from '../container/container-metrics.ts';
+import type { StatusEvent } from '../engine/status.ts';
+import type { RunMetrics } from '../metrics/run-metrics.ts';
+import type { TapSample } from '../metrics/taps.ts';
+import type { MetricsSnapshot } from '../metrics/types.ts';
+import type { MetricsReport } from '../metrics/worker-report.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
+
+/** What the collector needs of the cluster run. */
+export interface ClusterMetricsAccess {
+  doneWindow(): number;
+  committed(): number;
+  /** The node hosting a container in the current life (undefined while it is being placed). */
+  nodeOf(container: number): string | undefined;
+  /** A call to the node hosting `container` (current life), for taps; never throws. */
+  callNode(container: number, method: string, ...args: unknown[]): void;
+}
+
+export class ClusterMetrics {
+  private readonly inner: ContainerMetrics;
+
+  constructor(plan: PhysicalPlan, access: ClusterMetricsAccess) {
+    this.inner = new ContainerMetrics(plan, {
+      doneWindow: () => access.doneWindow(),
+      committed: () => access.committed(),
+      openTap: (c, tap, port, channels, sample) =>
+        access.callNode(c, 'openTap', c, tap, port, channels, sample),
+      closeTap: (c, tap) => access.callNode(c, 'closeTap', c, tap),
+    });
+    this.inner.collector.nodeOf = (c) => access.nodeOf(c);
+  }
+
+  /** The collector the console serves (history, timeline, taps). */
+  get collector(): RunMetrics {
+    return this.inner.collector;
+  }
+
+  snapshot(): MetricsSnapshot {
+    return this.inner.collector.snapshot();
+  }
+
+  start(): void {
+    this.inner.start();
+  }
+
+  stop(): void {
+    this.inner.stop();
+  }
+
+  /**
+   * A container's heartbeat report; `owner` stands for that container's worker (a new one when it is
+   * replaced), so that its counters carry on from its predecessor's.
+   */
+  beat(owner: object, report: MetricsReport): void {
+    this.inner.absorb(owner, report);
+  }
+
+  tap(tap: number, sample: TapSample): void {
+    this.inner.tapSample(tap, sample);
+  }
+
+  /** A container's worker runs: the taps open on its channels open there again. */
+  started(container: number): void {
+    this.inner.started(container);
+  }
+
+  onStatus(e: StatusEvent): void {
+    this.inner.onStatus(e);
+  }
+}
