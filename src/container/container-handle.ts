@@ -42,9 +42,11 @@ export class ContainerHandle {
     restoreWindow: number,
     data: Omit<ContainerWorkerData, 'tsxApi' | 'hooks' | 'entry'>,
     private readonly listener: HandleListener,
+    /** A worker already started for this application (SpareWorkers.take()); else a fresh one is started. */
+    worker?: Worker,
   ) {
     this.done = restoreWindow;
-    this.worker = startContainerWorker(data);
+    this.worker = worker ?? startContainerWorker(data);
     this.api = Comlink.wrap<ContainerApi>(nodeEndpoint(this.worker as never));
     this.worker.on('error', (e) => {
       if (!this.terminating)
@@ -80,7 +82,13 @@ export class ContainerHandle {
       ...Object.values(ports.out),
       ...Object.values(ports.in),
     ];
-    return this.api.deploy(config, Comlink.transfer(events.port2, transfer), storeChannel.port2, ports);
+    return this.api.deploy(
+      config,
+      Comlink.transfer(events.port2, transfer),
+      storeChannel.port2,
+      ports,
+      this.container,
+    );
   }
 
   /** terminate() was called: whatever it reports now is moot. */

@@ -17,6 +17,7 @@ import { ContainerFailure } from './errors.ts';
 import { failureEvent, operatorFailure } from './failures.ts';
 import { type CrossLink, connect, crossLinks, downstreamClosure, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig } from './protocol.ts';
+import { SpareWorkers } from './spare-workers.ts';
 import { type ContainerSupervision, restartOrThrow } from './supervision.ts';
 
 /** The launch options a container run has resolved (the rest as LaunchOptions). */
@@ -29,6 +30,12 @@ export interface ContainerRunOptions extends LaunchOptions {
 
 /** How long a container about to be replaced may take to send its last metrics report. */
 const LAST_REPORT_MS = 300;
+
+/**
+ * Warm spare workers kept for replacements, at most: a restart replaces the failed container and those
+ * downstream (often all), so one per container, within memory reason (~30 MB each).
+ */
+const MAX_SPARES = 4;
 
 type Outcome =
   | { kind: 'done' }
@@ -69,6 +76,8 @@ export class ContainerRun implements HandleListener {
   private readonly retiring = new Set<ContainerHandle>();
   /** What the workers report with their heartbeats, as `run.metrics()`; null with `metrics: false`. */
   readonly metrics: ContainerMetrics | null;
+  /** Replacement workers, started once the run is live (a restart then loads no module). */
+  private readonly spares: SpareWorkers;
 
   constructor(
     private readonly app: Application,
@@ -82,6 +91,10 @@ export class ContainerRun implements HandleListener {
     this.links = crossLinks(plan);
     const m = options.module;
     this.moduleUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
+    this.spares = new SpareWorkers(
+      { module: this.moduleUrl, applicationName: app.name, containers: options.containers },
+      Math.min(options.containers, MAX_SPARES),
+    );
     this.metrics =
       options.metrics === false
         ? null
@@ -128,7 +141,7 @@ export class ContainerRun implements HandleListener {
     } finally {
       clearInterval(watch);
       this.metrics?.stop();
-      await this.terminateAll();
+      await Promise.all([this.terminateAll(), this.spares.close()]);
       if (!this.killed && this.announced) {
         this.emit({
           type: 'stopped',
@@ -217,6 +230,8 @@ export class ContainerRun implements HandleListener {
     this.live = true;
     this.announced = true;
     for (const h of this.handles) this.start(h);
+    // Not before: spares starting with the first containers would slow the start on a machine's few cores.
+    this.spares.fill();
     if (first) {
       this.emit({
         type: 'started',
@@ -283,6 +298,7 @@ export class ContainerRun implements HandleListener {
     if (ready !== true) return ready;
     this.live = true;
     for (const h of replaced) this.start(h);
+    this.spares.fill();
     this.restoredAt(ids, r);
     this.doneWindow = Math.min(this.doneWindow, r);
     this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
@@ -352,7 +368,7 @@ export class ContainerRun implements HandleListener {
         container: c,
         containers: n,
       };
-      return new ContainerHandle(c, actors, r, data, this);
+      return new ContainerHandle(c, actors, r, data, this, this.spares.take());
     });
   }
 

@@ -18,13 +18,14 @@ import { ContainerRuntime } from './container-runtime.ts';
 import { PORT_CREDIT_FACTOR, PortChannelIn, PortChannelOut } from './port-channel.ts';
 import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } from './protocol.ts';
 import { RemoteSnapshotStore, type StoreServer } from './remote-store.ts';
+import { WORKER_READY } from './spare-workers.ts';
 
 const data = workerData as ContainerWorkerData;
 const mod = (await import(data.module)) as { default?: unknown };
 if (!isApplication(mod.default) || mod.default.name !== data.applicationName) {
   throw new SluiceError(
     'SLUICE_CONTAINER_MODULE',
-    `container ${data.container}: ${data.module} does not export the application "${data.applicationName}" by default`,
+    `container ${data.container ?? '(spare)'}: ${data.module} does not export the application "${data.applicationName}" by default`,
   );
 }
 const plan = assignContainers(planPhysical(mod.default.dag()), data.containers);
@@ -54,8 +55,10 @@ const api = {
     events: MessagePort,
     storePort: MessagePort,
     ports: { readonly out: Record<number, MessagePort>; readonly in: Record<number, MessagePort> },
+    /** Which container this worker is: a spare learns it here (it started before it was needed). */
+    container: number,
   ): Promise<number> {
-    const local = localPlan(plan, data.container);
+    const local = localPlan(plan, container);
     const server = Comlink.wrap<StoreServer>(nodeEndpoint(storePort));
     const store = new RemoteSnapshotStore(await server.location(), server);
     const send = (e: ContainerEvent) => events.postMessage(e);
@@ -141,3 +144,5 @@ const api = {
 export type ContainerApi = typeof api;
 
 Comlink.expose(api, nodeEndpoint(parentPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+// The module is loaded: a spare worker is warm from here on (comlink ignores a message without its id).
+parentPort?.postMessage(WORKER_READY);

@@ -74,6 +74,7 @@ export interface ContainerWorkerData {
   readonly entry: string;
   readonly module: string;
   readonly applicationName: string;
-  readonly container: number;
+  /** Informative only (messages): a spare worker starts with none; `deploy` says which container it is. */
+  readonly container?: number;
   readonly containers: number;
 }
