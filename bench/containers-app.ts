@@ -8,6 +8,10 @@
  * - CONTAINERS_MD_READINGS: readings per streaming window of the whole application (each partition emits
  *   its share: partition p of P emits the readings n·P + p, so every P gives the same readings);
  * - CONTAINERS_MD_APP_WINDOW: streaming windows per application window (default 10);
+ * - CONTAINERS_MD_AVERAGE_PARTITIONS: partitions of Average and its sinks (default: as many as the
+ *   source), fed by the partial sums keyed by dimension key (examples/machine-data's `--average-partitions`),
+ *   so the end of each application window is split between the containers;
+ * - CONTAINERS_MD_SINKS_FUSED=1: the sinks thread-local to Average (default: the example's 'any');
  * - CONTAINERS_MD_OUT: a directory; each sink writes its checksum there at teardown (`<actor>.<pid>.json`).
  */
 import { writeFileSync } from 'node:fs';
@@ -21,12 +25,14 @@ import {
   PrereqAverage,
   SumPartials,
 } from '../actors/index.ts';
-import { application, Operator } from '../src/index.ts';
+import { application, Operator, type OperatorContext } from '../src/index.ts';
 import { MD_SEED, MD_TIME_ORIGIN_MS, RecordChecksum } from './machine-data-workload.ts';
 
 const partitions = Number(process.env.CONTAINERS_MD_PARTITIONS ?? '1');
 const readings = Number(process.env.CONTAINERS_MD_READINGS ?? '65536');
 const applicationWindowCount = Number(process.env.CONTAINERS_MD_APP_WINDOW ?? '10');
+const averagePartitions = Number(process.env.CONTAINERS_MD_AVERAGE_PARTITIONS ?? String(partitions));
+const sinkLocality = process.env.CONTAINERS_MD_SINKS_FUSED === '1' ? 'thread' : 'any';
 
 /**
  * Folds its input into a checksum once per window (exactly once: a replayed window is not applied again)
@@ -41,6 +47,11 @@ abstract class FileChecksumSink<T> extends Operator<
   readonly in = this.input<T>((t) => this.fold(this.pending, t));
   private pending = new RecordChecksum();
   private window = 0;
+  private actorId = '';
+
+  override setup(ctx: OperatorContext): void {
+    this.actorId = ctx.actorId;
+  }
 
   protected abstract fold(into: RecordChecksum, t: T): void;
 
@@ -72,7 +83,7 @@ abstract class FileChecksumSink<T> extends Operator<
     const { value, records, alerts, tuples } = this.state;
     if (dir)
       writeFileSync(
-        join(dir, `${this.props.name}.${process.pid}.json`),
+        join(dir, `${this.actorId}.${process.pid}.json`),
         JSON.stringify({ value, records, alerts, tuples }),
       );
   }
@@ -102,15 +113,16 @@ export default application(
     );
     const dims = dag.add('dimensions', GenerateDimensions);
     const prereq = dag.add('prereq', PrereqAverage, undefined, { ...app, unifier: SumPartials });
-    const avg = dag.add('average', Average, {}, app);
+    const avg = dag.add('average', Average, {}, { ...app, partitions: averagePartitions });
     const records = dag.add('records', RecordsSink, { name: 'records' });
     const alerts = dag.add('alerts', AlertsSink, { name: 'alerts' });
     // examples/machine-data's localities: the heavy stage stays with its partition of the source.
     dag.stream('generate_dimension', source.out, dims.in).locality('container').parallel();
     dag.stream('prereq_calculation', dims.out, prereq.in).locality('thread');
-    dag.stream('inter_avg', prereq.out, avg.in);
-    dag.stream('avg_output', avg.out, records.in);
-    dag.stream('avg_alert_mail', avg.alerts, alerts.in);
+    // Keyed by dimension key: each Average partition sums and ends the application window of its keys.
+    dag.stream('inter_avg', prereq.out, avg.in).keyBy((p) => p.key);
+    dag.stream('avg_output', avg.out, records.in).locality(sinkLocality).parallel();
+    dag.stream('avg_alert_mail', avg.alerts, alerts.in).locality(sinkLocality).parallel();
   },
   // One nominal millisecond per window: every window of the run is in the same minute (see the workload).
   { streamingWindowMs: 1 },

@@ -89,9 +89,15 @@ export default application(
       unifier: SumPartials,
       unifierLimit: 8,
     });
-    const average = dag.add('average', Average, { alertThreshold: c.alertThreshold }, app);
+    const average = dag.add(
+      'average',
+      Average,
+      { alertThreshold: c.alertThreshold },
+      { ...app, partitions: c.averagePartitions },
+    );
     dag.stream('prereq_calculation', dimensions.out, prereq.in).locality('thread');
-    dag.stream('inter_avg', prereq.out, average.in);
+    // Keyed by dimension key, so each Average partition owns whole keys (and their application windows).
+    dag.stream('inter_avg', prereq.out, average.in).keyBy((p) => p.key);
 
     const averages = c.redisUrl
       ? dag.add(
@@ -104,7 +110,8 @@ export default application(
           app,
         )
       : dag.add('averages', FileSink<AverageRecord>, { dir: join(c.out, 'averages') }, app);
-    dag.stream('avg_output', average.out, averages.in);
+    // The outputs follow Average's partitions (each writes under its own p<partition>, with its own fence).
+    dag.stream('avg_output', average.out, averages.in).parallel();
 
     const mail = { to: c.alertTo, messageIdDomain: 'machine-data.sluice.invalid' };
     const alerts = c.smtpUrl
@@ -121,7 +128,7 @@ export default application(
           app,
         )
       : dag.add('alerts', MailboxAlert, { ...mail, dir: join(c.out, 'mailbox') }, app);
-    dag.stream('avg_alert_mail', average.alerts, alerts.in);
+    dag.stream('avg_alert_mail', average.alerts, alerts.in).parallel();
 
     const errors = dag.add('errors', FileSink, { dir: join(c.out, 'errors') }, app);
     dag.stream('dead_letters', dimensions.errors, errors.in);

@@ -27,6 +27,11 @@ export interface MachineDataConfig {
   out: string;
   /** Partitions of the generator, GenerateDimensions and PrereqAverage (a Redis stream is read by one). */
   partitions: number;
+  /**
+   * Partitions of Average and its outputs (the partial sums are keyed by dimension key, one SumPartials
+   * unifier tree per Average partition): the end of each application window is split among them.
+   */
+  averagePartitions: number;
   /** Readings per streaming window, per partition (generator) or in all (Redis stream). */
   readingsPerWindow: number;
   /** Streaming windows per application window (the case study: 10). */
@@ -111,6 +116,12 @@ export const SETTINGS: readonly Setting[] = [
     env: 'PARTITIONS',
     flag: '--partitions <n>',
     help: 'partitions of the generator, GenerateDimensions and PrereqAverage (default: 2)',
+    check: integer(1),
+  },
+  {
+    env: 'AVERAGE_PARTITIONS',
+    flag: '--average-partitions <n>',
+    help: 'partitions of Average and its outputs, keyed by dimension (default: 1)',
     check: integer(1),
   },
   {
@@ -244,6 +255,7 @@ export function machineDataConfig(env: NodeJS.ProcessEnv = process.env): Machine
     alertTo: set(env, 'ALERT_TO'),
     out: set(env, 'MACHINE_DATA_OUT') ?? 'out/machine-data',
     partitions: int(env, 'PARTITIONS', 2),
+    averagePartitions: int(env, 'AVERAGE_PARTITIONS', 1),
     readingsPerWindow: int(env, 'READINGS_PER_WINDOW', 5000),
     applicationWindowCount: int(env, 'APP_WINDOW', 10),
     streamingWindowMs: int(env, 'WINDOW_MS', 1000),
