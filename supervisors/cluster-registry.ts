@@ -26,6 +26,11 @@ export class LaunchRegistry {
     }
   }
 
+  /** Whether `name` is kept to be resumed. */
+  has(name: string): boolean {
+    return name in this.#launched;
+  }
+
   all(): LaunchRequest[] {
     return Object.values(this.#launched);
   }

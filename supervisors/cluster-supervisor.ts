@@ -8,7 +8,7 @@ import { runtimeBuild } from '../src/cluster-run/build-hash.ts';
 import { ClusterRun, type NodeDirectory, type NodeSlot } from '../src/cluster-run/cluster-run.ts';
 import { serveStoreCall } from '../src/cluster-run/cluster-store.ts';
 import { ClusterRequestError } from '../src/cluster-run/errors.ts';
-import type { NodeEvent } from '../src/cluster-run/node-protocol.ts';
+import type { HostedAnnounce, NodeEvent } from '../src/cluster-run/node-protocol.ts';
 import { ClusterCallError, Rpc } from '../src/cluster-run/rpc.ts';
 import type { AppSummary, ClusterStatus, LaunchRequest } from '../src/cluster-run/supervisor-protocol.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../src/dag/attributes.ts';
@@ -40,10 +40,15 @@ export type SupervisorOptions = {
 };
 
 const LIVE: readonly string[] = ['starting', 'running', 'recovering'];
-/** After the first node rejoins a restarted supervisor, how long it waits for the others. */
-const RESUME_SETTLE_MS = 1000;
 
-type Node = { nodeId: string; slots: number; rpc: Rpc; dataUrl?: string };
+type Node = {
+  nodeId: string;
+  slots: number;
+  rpc: Rpc;
+  dataUrl?: string;
+  /** What it announced running when it joined (containers kept through a supervisor restart). */
+  hosting?: readonly HostedAnnounce[];
+};
 type AppEntry = { run: ClusterRun; done: Promise<void>; error?: string };
 
 /**
@@ -60,6 +65,7 @@ export class ClusterSupervisor {
   readonly #membership: ClusterMembership;
   readonly #registry: LaunchRegistry;
   #closing = false;
+  readonly #started = performance.now();
 
   private constructor(server: ClusterServer, membership: ClusterMembership, options: SupervisorOptions) {
     this.#server = server;
@@ -138,18 +144,40 @@ export class ClusterSupervisor {
   private nodeNote(nodeId: string, n: NodeEvent): void {
     if (n.t === 'hello') {
       const node = this.#nodes.get(nodeId);
-      if (node) node.dataUrl = n.dataUrl;
+      if (node) {
+        node.dataUrl = n.dataUrl;
+        node.hosting = Array.isArray(n.hosting) ? n.hosting : [];
+        this.fenceStale(node);
+      }
       return;
     }
     this.#apps.get(n.app)?.run.nodeEvent(nodeId, n);
   }
 
-  /** A node's store call: answered only for the application's current epoch (older ones are fenced). */
+  /**
+   * Containers a rejoining node kept running that nothing here will adopt: an application this
+   * supervisor runs in a newer epoch, or one it neither runs nor will resume. They stop now rather than
+   * at the end of the node's grace. (An application still starting, adopting maybe, is left alone.)
+   */
+  private fenceStale(node: Node): void {
+    for (const h of node.hosting ?? []) {
+      const run = this.#apps.get(h.app)?.run;
+      const stale =
+        run === undefined
+          ? !this.#registry.has(h.app)
+          : run.state !== 'starting' && (!LIVE.includes(run.state) || run.epoch !== h.epoch);
+      if (!stale) continue;
+      this.#o.log?.(`node ${node.nodeId} runs stale containers of ${h.app} epoch ${h.epoch}: stopping them`);
+      node.rpc.call('terminate', h.app).catch(() => {});
+    }
+  }
+
+  /** A node's store call: answered only for an epoch a container of that node runs in (others are fenced). */
   private async nodeCall(nodeId: string, method: string, a: unknown[]): Promise<unknown> {
     if (method !== 'store') throw new ClusterRequestError(`no node call ${method}`);
     const [app, epoch, op, ...args] = a as [string, number, string, ...unknown[]];
     const entry = this.#apps.get(app);
-    if (entry === undefined || entry.run.epoch !== epoch || !entry.run.placedOn(nodeId)) {
+    if (entry === undefined || !entry.run.accepts(nodeId, epoch)) {
       throw new ClusterCallError(
         'SLUICE_CLUSTER_FENCED',
         `store call of ${app} epoch ${epoch} from node ${nodeId} refused: not the application's current containers`,
@@ -183,6 +211,12 @@ export class ClusterSupervisor {
       return node.rpc.call(method, ...args);
     },
     note: (nodeId, note) => this.#nodes.get(nodeId)?.rpc.note(note),
+    announced: (app) =>
+      [...this.#nodes.values()]
+        .filter((n) => n.rpc.open)
+        .flatMap((n) =>
+          (n.hosting ?? []).filter((h) => h.app === app).map((h) => ({ ...h, nodeId: n.nodeId })),
+        ),
   };
 
   // ---- launchers ---------------------------------------------------------------------------------
@@ -207,25 +241,29 @@ export class ClusterSupervisor {
   }
 
   /**
-   * Launches again what a previous supervisor on this store was running: once a node has joined and
-   * a moment more (nodes rejoin about together), so the containers spread as before.
+   * Takes over what a previous supervisor on this store was running, once a node has joined: each
+   * application's containers that the nodes kept running are adopted as they are (ClusterRun.adopt);
+   * where that is impossible it is launched again from its committed checkpoint, a moment after the
+   * first node joined (nodes rejoin about together), so the containers spread as before.
    */
   private async resume(): Promise<void> {
     const launched = this.#registry.all();
     if (launched.length === 0) return;
     while (this.#nodes.size === 0 && !this.#closing) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, RESUME_SETTLE_MS));
     for (const req of launched) {
       if (this.#closing) return;
       this.#o.log?.(`resuming ${req.module} from its store`);
-      this.launch(req).catch((e: unknown) =>
+      this.launch(req, true).catch((e: unknown) =>
         this.#o.log?.(`could not resume ${req.module}: ${String((e as Error)?.message ?? e)}`),
       );
     }
   }
 
-  /** Loads the application from the supervisor's own disk, places it, and resolves once it started. */
-  async launch(req: LaunchRequest): Promise<AppSummary> {
+  /**
+   * Loads the application from the supervisor's own disk, places it, and resolves once it started;
+   * `resumed`: it ran under a previous supervisor on this store (adopt its running containers if any).
+   */
+  async launch(req: LaunchRequest, resumed = false): Promise<AppSummary> {
     const mod = (await import(req.module)) as { default?: unknown };
     const app = mod.default;
     if (!isApplication(app))
@@ -261,6 +299,9 @@ export class ClusterSupervisor {
         checkpointWindowCount,
         windows: req.windows,
         virtualTime: req.virtualTime,
+        adopt: resumed,
+        // Without containers to adopt, a relaunch waits as long as before for the other nodes to rejoin.
+        adoptWaitMs: 5000,
       },
       commits,
       supervision,
@@ -270,8 +311,9 @@ export class ClusterSupervisor {
       run.events.on('status', (e) => {
         this.#o.onStatus?.(app.name, e);
         if (e.type === 'started') resolveStarted();
+        if (e.type === 'warning') this.#o.log?.(`${app.name}: ${e.message}`);
         if (e.type === 'restart')
-          this.#o.log?.(`${app.name}: restarting every container from window ${e.window}`);
+          this.#o.log?.(`${app.name}: restarting ${e.actors.join(', ')} from window ${e.window}`);
         if (e.type === 'recovered')
           this.#o.log?.(`${app.name}: recovered at window ${e.window} in ${Math.round(e.ms)} ms`);
       });
@@ -294,7 +336,11 @@ export class ClusterSupervisor {
       void entry.done.then(() => resolveStarted());
     });
     await started;
-    this.#o.log?.(`${app.name} launched on ${containers} containers: ${JSON.stringify(run.placement)}`);
+    const since = Math.round(performance.now() - this.#started);
+    const how = run.adopted
+      ? `adopted at epoch ${run.epoch}, ${since} ms after this supervisor started`
+      : 'launched';
+    this.#o.log?.(`${app.name} ${how} on ${containers} containers: ${JSON.stringify(run.placement)}`);
     return this.summary(app.name);
   }
 

@@ -23,6 +23,7 @@ export type NodeCommandOptions = {
   secretFile?: string;
   id?: string;
   dataHost?: string;
+  supervisorGrace?: number;
 };
 
 /** HOST:PORT or [IPv6]:PORT. */
@@ -89,6 +90,7 @@ export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {
     secret,
     nodeId: opts.id,
     dataHost: opts.dataHost,
+    supervisorGraceMs: opts.supervisorGrace,
     log,
   });
   process.stdout.write(`sluice node ${node.nodeId} joined ${opts.join}\n`);

@@ -60,6 +60,12 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
     .option('--containers <n>', 'container slots this node offers', positiveInteger, 2)
     .option('--id <name>', 'node id (default: hostname-pid)')
     .option('--data-host <host>', 'address other nodes reach this one at for streams (default 127.0.0.1)')
+    .option(
+      '--supervisor-grace <ms>',
+      'how long containers run on without the supervisor, to be adopted by a restarted one (0: stop at once)',
+      nonNegativeInteger,
+      30_000,
+    )
     .option('--secret-file <file>', SECRET_HELP)
     .addHelpText(
       'after',

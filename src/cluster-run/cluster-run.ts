@@ -4,18 +4,20 @@ import { ContainerFailure } from '../container/errors.ts';
 import { failureEvent, operatorFailure } from '../container/failures.ts';
 import { crossLinks } from '../container/links.ts';
 import type { ContainerEvent, DeployConfig, MainNotice } from '../container/protocol.ts';
+import { countRestored, replacementSet } from '../container/replacement.ts';
 import { type ContainerSupervision, restartOrThrow } from '../container/supervision.ts';
 import { describe, type OperatorFailure } from '../engine/failure.ts';
-import { findRestoreWindow } from '../engine/restore.ts';
+import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
+import { type AnnouncedApp, awaitAdoptable, recoverCommits } from './adoption.ts';
 import { ClusterMetrics } from './cluster-metrics.ts';
 import { ClusterPlacementError } from './errors.ts';
-import type { DeployRequest, NodeEvent } from './node-protocol.ts';
-import { place } from './placement.ts';
+import type { ContainerState, DeployRequest, NodeEvent, RewireRequest } from './node-protocol.ts';
+import { place, placeReplacements } from './placement.ts';
 
 /** A node the supervisor can place containers on. */
 export type NodeSlot = { readonly nodeId: string; readonly slots: number; readonly dataUrl: string };
@@ -26,6 +28,8 @@ export interface NodeDirectory {
   eligible(module: string, hash: string): Promise<NodeSlot[]>;
   call(nodeId: string, method: string, ...args: unknown[]): Promise<unknown>;
   note(nodeId: string, note: Record<string, unknown>): void;
+  /** What the joined nodes announced running of `app` (containers kept through a supervisor restart). */
+  announced?(app: string): readonly AnnouncedApp[];
 }
 
 export type ClusterRunOptions = {
@@ -40,6 +44,13 @@ export type ClusterRunOptions = {
   readonly virtualTime?: boolean;
   /** How long a (re)start waits for a node to place containers on. Default 30 s. */
   readonly placementTimeoutMs?: number;
+  /**
+   * A supervisor restarted on the store: first try to adopt the containers the nodes kept running (same
+   * epoch, no relaunch); relaunch from the committed checkpoint only if that fails.
+   */
+  readonly adopt?: boolean;
+  /** How long an adoption waits for the nodes to rejoin and announce. Default 5 s. */
+  readonly adoptWaitMs?: number;
 };
 
 type Outcome =
@@ -51,6 +62,10 @@ type Placed = {
   readonly container: number;
   readonly actors: readonly string[];
   readonly node: string;
+  /** The epoch it was deployed in (a partial restart leaves the containers it keeps at theirs). */
+  readonly epoch: number;
+  /** Its node was asked to start it. */
+  started: boolean;
   done: number;
   tuples: number;
   finished: boolean;
@@ -71,6 +86,8 @@ export class ClusterRun {
   readonly events = new EventEmitter<{ status: [StatusEvent] }>();
   state: 'starting' | 'running' | 'recovering' | 'done' | 'stopped' | 'failed' | 'killed' = 'starting';
   epoch = 0;
+  /** This run took over containers a previous supervisor had placed (no relaunch). */
+  adopted = false;
   private placed: Placed[] = [];
   private finalWindow: number;
   private doneWindow = 0;
@@ -79,6 +96,8 @@ export class ClusterRun {
   private killed = false;
   private live = false;
   private settle: ((o: Outcome) => void) | undefined;
+  /** Failures reported while no life was pending (a backoff, a partial restart under way). */
+  private queued: { p: Placed; failure: OperatorFailure | ContainerFailure }[] = [];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
   private readonly links;
   /** What the containers report with their heartbeats (relayed by their nodes): metrics, console, taps. */
@@ -129,10 +148,15 @@ export class ClusterRun {
       while (outcome.kind === 'failed') {
         this.state = 'recovering';
         const delayMs = this.decide(outcome.failure);
-        await this.terminateAll();
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         if (this.killed) break;
-        outcome = await this.attempt(false);
+        // Only the lost containers and those downstream of them, when that is not all of them; else all.
+        const partial = await this.replaceSome(outcome.failure);
+        if (partial !== undefined) outcome = partial;
+        else {
+          await this.terminateAll();
+          outcome = await this.attempt(false);
+        }
       }
       reason = this.stopRequested ? 'stop' : 'windows';
       this.state = this.killed ? 'killed' : this.stopRequested ? 'stopped' : 'done';
@@ -167,15 +191,20 @@ export class ClusterRun {
         this.live = false;
         resolve(o);
       };
+      // A container of this life that failed while no life was pending (replaced ones are not in it).
+      const queued = this.queued.find((q) => this.placed.includes(q.p));
+      this.queued = [];
+      if (queued) this.settle({ kind: 'failed', failure: queued.failure });
     });
   }
 
   /** One life: place every container on the live nodes, deploy at the restore window, start. */
   private async attempt(first: boolean): Promise<Outcome> {
     const started = performance.now();
+    this.placed = [];
     const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
-    this.placed = [];
+    if (first && this.options.adopt && (await this.adopt())) return outcome;
     const epochMs = await this.prepareStore();
     const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
@@ -194,13 +223,15 @@ export class ClusterRun {
       container: c,
       actors: this.plan.actors.filter((a) => containerOf(a) === c).map((a) => a.id),
       node,
+      epoch: this.epoch,
+      started: false,
       done: r,
       tuples: 0,
       finished: false,
       operators: [],
     }));
     const urls = new Map(nodes.map((n) => [n.nodeId, n.dataUrl]));
-    const config = this.deployConfig(r, replayableFrom, epochMs);
+    const config = this.deployConfig(r, r, replayableFrom, epochMs);
     const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
     const links = this.links.map((l) => ({ ...l, toUrl: urls.get(where[l.to]!)! }));
     const deployed = Promise.all(
@@ -237,7 +268,10 @@ export class ClusterRun {
     this.state = 'running';
     for (const node of this.nodesInUse())
       void this.nodes.call(node, 'start', this.app.name, this.epoch).catch(() => {});
-    for (const p of this.placed) this.metrics.started(p.container);
+    for (const p of this.placed) {
+      p.started = true;
+      this.metrics.started(p.container);
+    }
     if (first) {
       this.emit({
         type: 'started',
@@ -252,6 +286,214 @@ export class ClusterRun {
     }
     if (this.stopRequested) void this.proposeStop();
     return outcome;
+  }
+
+  /**
+   * Replaces the failed container, every container of a node that is gone, and every container downstream
+   * of them, leaving the others running where they are (ContainerRun.replaceSome, across nodes): the
+   * replaced containers are placed on live nodes (where they were, if that node lives), restore at the
+   * newest checkpoint their actors all have, and the live producers feeding them re-link to their nodes
+   * and replay what they kept since the commit. Undefined when that would be every container: then all
+   * restart.
+   */
+  private async replaceSome(failure: OperatorFailure | ContainerFailure): Promise<Outcome | undefined> {
+    const failed =
+      failure instanceof ContainerFailure
+        ? failure.container
+        : this.plan.actors.find((a) => a.id === failure.actorId)?.container;
+    if (failed === undefined || this.killed || this.placed.length === 0) return undefined;
+    const nodes = await this.nodes.eligible(this.options.module, this.options.hash);
+    const alive = new Set(nodes.map((n) => n.nodeId));
+    const gone = this.placed.filter((p) => !alive.has(p.node)).map((p) => p.container);
+    const set = nodes.length > 0 ? replacementSet(this.links, [failed, ...gone], this.placed) : undefined;
+    if (set === undefined || this.killed) return undefined;
+    const started = performance.now();
+    const old = this.placed;
+    const replaced = old.filter((p) => set.has(p.container));
+    const ids = replaced.flatMap((p) => p.actors);
+    // Out of this life before anything else: what they say from now on is moot.
+    this.placed = old.map((p) => (set.has(p.container) ? { ...p, epoch: -1 } : p));
+    await Promise.all(
+      [...new Set(replaced.map((p) => p.node))]
+        .filter((n) => alive.has(n))
+        .map((n) => this.callNode(n, 'retire', [...set]).catch(() => {})),
+    );
+    const epochMs = await this.prepareStore();
+    const { window: r } = await newestValidCheckpoint(this.store, ids);
+    const committed = this.commits.committedWindow;
+    if (r < committed) return undefined; // a damaged snapshot: only a restart of everything can fall back
+    const p0 = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
+    this.emit({ type: 'restart', actors: ids, window: r, attempt: p0.attempt, delayMs: p0.delayMs });
+    const where = placeReplacements(old, set, nodes);
+    // The kept ones stay the same objects (a failure of theirs queued meanwhile still counts).
+    this.placed = old.map((p) =>
+      set.has(p.container)
+        ? { ...p, node: where.get(p.container)!, epoch: this.epoch, started: false, done: r, tuples: 0 }
+        : p,
+    );
+    const outcome = this.newLife();
+    const urls = new Map(nodes.map((n) => [n.nodeId, n.dataUrl]));
+    const nodeOf = (c: number) => this.placed[c]!.node;
+    const deployed = (async () => {
+      const replayableFrom = Math.min(
+        committed,
+        ((await this.store.getMeta('replayableFrom')) as number) ?? 0,
+      );
+      const config = this.deployConfig(r, committed, replayableFrom, epochMs);
+      const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
+      const links = this.links
+        .filter((l) => set.has(l.to))
+        .map((l) => ({ ...l, toUrl: urls.get(nodeOf(l.to))! }));
+      const targets = [...new Set([...set].map(nodeOf))];
+      await Promise.all(
+        targets.map((node) => {
+          const hosted = this.placed.filter((p) => set.has(p.container) && p.node === node);
+          return this.deployOn(node, hosted, r, {
+            app: this.app.name,
+            module: this.options.module,
+            epoch: this.epoch,
+            containers: this.options.containers,
+            storeLocation: this.store.location,
+            hosted: hosted.map((p) => ({ container: p.container, actors: p.actors })),
+            expected,
+            links,
+            config,
+            replace: true,
+          });
+        }),
+      );
+      // Every node of a kept container: its streams into replaced ones re-link (maybe none: the call
+      // still moves the app's epoch there to the new one).
+      const keptOn = [...new Set(this.placed.filter((p) => !set.has(p.container)).map((p) => p.node))];
+      await Promise.all(
+        keptOn.map(async (node) => {
+          const rewires: RewireRequest[] = links
+            .filter((l) => !set.has(l.from) && nodeOf(l.from) === node)
+            .map((l) => ({ container: l.from, channel: l.channel, toUrl: l.toUrl }));
+          try {
+            await this.callNode(node, 'rewire', this.epoch, rewires);
+          } catch (e) {
+            const p = this.placed.find((x) => x.node === node)!;
+            throw new ContainerFailure(
+              p.container,
+              p.actors,
+              r,
+              `node ${node} could not re-link: ${describe(e)}`,
+              e,
+            );
+          }
+        }),
+      );
+      return true as const;
+    })();
+    const ready = await Promise.race([deployed.catch(asOutcome), outcome]);
+    if (ready !== true) return ready;
+    this.live = true;
+    this.state = 'running';
+    for (const node of [...new Set([...set].map(nodeOf))])
+      void this.callNode(node, 'start', this.epoch).catch(() => {});
+    for (const c of set) {
+      this.placed[c]!.started = true;
+      this.metrics.started(c);
+    }
+    const commit = countRestored(this.commits, ids, r);
+    if (commit !== undefined) {
+      this.emit({ type: 'commit', window: commit });
+      this.notice({ t: 'commit', window: commit });
+    }
+    this.doneWindow = Math.min(this.doneWindow, r);
+    this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
+    if (this.stopRequested) void this.proposeStop();
+    return outcome;
+  }
+
+  private callNode(node: string, method: string, ...args: unknown[]): Promise<unknown> {
+    return this.nodes.call(node, method, this.app.name, ...args);
+  }
+
+  /** Deploys on one node; a node that cannot is a failure of the first container it was to host. */
+  private async deployOn(
+    node: string,
+    hosted: readonly Placed[],
+    r: number,
+    req: DeployRequest,
+  ): Promise<number> {
+    try {
+      return (await this.nodes.call(node, 'deploy', req)) as number;
+    } catch (e) {
+      const p = hosted[0]!;
+      throw new ContainerFailure(
+        p.container,
+        p.actors,
+        r,
+        `node ${node} could not deploy: ${describe(e)}`,
+        e,
+      );
+    }
+  }
+
+  /**
+   * Takes over the containers that nodes kept running through a supervisor restart (adoption.ts): the
+   * epoch stays, the commit bookkeeping comes from the store, the nodes send what they held, and pacing
+   * and commits resume where the containers are. False (nothing taken over): relaunch instead.
+   */
+  private async adopt(): Promise<boolean> {
+    const epoch = (await this.store.getMeta('epoch')) as number | undefined;
+    const announced = this.nodes.announced?.bind(this.nodes);
+    if (epoch === undefined || announced === undefined) return false;
+    const name = this.app.name;
+    const where = await awaitAdoptable(
+      () => announced(name),
+      this.plan,
+      this.options.containers,
+      epoch,
+      this.options.adoptWaitMs ?? 5000,
+    );
+    const fallback = (why: string) => {
+      this.emit({ type: 'warning', message: `${name}: not adopted (${why}); relaunching from the commit` });
+      this.placed = [];
+      return false;
+    };
+    if (typeof where === 'string') return fallback(where);
+    const r = await recoverCommits(this.store, this.plan, this.commits);
+    this.epoch = epoch;
+    this.doneWindow = r;
+    // Indexed by container, as a deploy places them.
+    this.placed = [...where]
+      .sort(([a], [b]) => a - b)
+      .map(([container, at]) => ({
+        container,
+        actors: this.plan.actors.filter((a) => containerOf(a) === container).map((a) => a.id),
+        node: at.node,
+        epoch: at.epoch,
+        started: true,
+        done: r,
+        tuples: 0,
+        finished: false,
+        operators: [],
+      }));
+    let states: ContainerState[];
+    try {
+      // The store calls they flush arrive before each reply: this life's epoch and placement serve them.
+      const replies = this.nodesInUse().map((n) => this.nodes.call(n, 'adopt', name, epoch));
+      states = ((await Promise.all(replies)) as ContainerState[][]).flat();
+    } catch (e) {
+      return fallback(describe(e));
+    }
+    for (const s of states) {
+      const p = this.placed.find((x) => x.container === s.c);
+      if (p) Object.assign(p, { done: Math.max(r, s.done), tuples: s.tuples, finished: s.finished });
+    }
+    this.adopted = true;
+    this.live = true;
+    this.state = 'running';
+    const actors = this.plan.actors.length;
+    this.emit({ type: 'started', application: name, actors, firstWindow: r + 1, restoredWindow: r });
+    if (r > 0) this.notice({ t: 'commit', window: r });
+    this.progressed();
+    if (this.placed.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });
+    if (this.stopRequested) void this.proposeStop();
+    return true;
   }
 
   private async waitForNodes(): Promise<readonly NodeSlot[]> {
@@ -287,11 +529,11 @@ export class ClusterRun {
     return epochMs;
   }
 
-  private deployConfig(r: number, replayableFrom: number, epochMs: number): DeployConfig {
+  private deployConfig(r: number, committed: number, replayableFrom: number, epochMs: number): DeployConfig {
     const o = this.options;
     return {
       restoreWindow: r,
-      committed: r,
+      committed,
       replayableFrom,
       epoch: this.epoch,
       epochMs,
@@ -307,14 +549,10 @@ export class ClusterRun {
 
   /** A note from a node about this application (any epoch: older ones are ignored). */
   nodeEvent(nodeId: string, e: NodeEvent): void {
-    if (e.t === 'hello' || e.epoch !== this.epoch) return;
-    if (e.t === 'link-lost') {
-      const p = this.placed.find((x) => x.node === nodeId);
-      if (p) this.failed(p, `a data link of node ${nodeId} to ${e.remote} closed`);
-      return;
-    }
+    if (e.t === 'hello') return;
+    if (e.t === 'link-lost') return this.linkLost(nodeId, e);
     const p = this.placed[e.c];
-    if (p === undefined || p.node !== nodeId) return;
+    if (p === undefined || p.node !== nodeId || p.epoch !== e.epoch) return;
     if (e.t === 'died') this.failed(p, e.reason);
     else this.event(p, e.e);
   }
@@ -325,9 +563,33 @@ export class ClusterRun {
     if (p) this.failed(p, `node ${nodeId} was lost (${why})`);
   }
 
+  /**
+   * A data link closed under a running stream: the container at its other end is blamed (a lost node's
+   * links close on the survivors as soon as its connection closes here). A link of a stream whose consumer
+   * was replaced since (its epoch is the consumer's deploy epoch) is stale.
+   */
+  private linkLost(nodeId: string, e: Extract<NodeEvent, { t: 'link-lost' }>): void {
+    const link = this.links.find((l) => l.channel === e.channel);
+    if (link === undefined || this.placed[link.to]?.epoch !== e.epoch) return;
+    const [here, there] = e.side === 'out' ? [link.from, link.to] : [link.to, link.from];
+    const blamed = this.placed[there];
+    if (this.placed[here]?.node !== nodeId || blamed === undefined) return;
+    this.failed(blamed, `its stream ${e.channel} to node ${nodeId} closed (${e.remote})`);
+  }
+
+  /** Whether a container of `nodeId` runs in `epoch` (its store calls are answered; others are fenced). */
+  accepts(nodeId: string, epoch: number): boolean {
+    return this.placed.some((p) => p.node === nodeId && p.epoch === epoch);
+  }
+
   private failed(p: Placed, reason: string): void {
-    const failure = new ContainerFailure(p.container, p.actors, this.doneWindow, reason);
-    this.settle?.({ kind: 'failed', failure });
+    this.failWith(p, new ContainerFailure(p.container, p.actors, this.doneWindow, reason));
+  }
+
+  /** Settles the pending life with a failure of `p`, or keeps it for the next life. */
+  private failWith(p: Placed, failure: OperatorFailure | ContainerFailure): void {
+    if (this.settle) this.settle({ kind: 'failed', failure });
+    else this.queued.push({ p, failure });
   }
 
   private event(p: Placed, e: ContainerEvent): void {
@@ -356,7 +618,7 @@ export class ClusterRun {
         this.emit(e.event);
         return;
       case 'failed':
-        this.settle?.({ kind: 'failed', failure: operatorFailure(e.failure) });
+        this.failWith(p, operatorFailure(e.failure));
         return;
       case 'finished':
         p.finished = true;

@@ -12,7 +12,7 @@ import type { Rpc } from './rpc.ts';
 export class ClusterStoreClient implements SnapshotStore {
   constructor(
     readonly location: string,
-    private readonly rpc: Rpc,
+    private readonly rpc: Pick<Rpc, 'call'>,
     private readonly app: string,
     private readonly epoch: number,
   ) {}

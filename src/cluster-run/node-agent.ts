@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import { joinCluster } from '../cluster/client.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { ClusterServer } from '../cluster/server.ts';
@@ -8,8 +9,15 @@ import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
 import { appBuildHash, runtimeBuild } from './build-hash.ts';
 import { ClusterStoreClient } from './cluster-store.ts';
+import { HeldCalls } from './held-calls.ts';
 import { bridgeIn, bridgeOut, LinkRegistry } from './link-bridge.ts';
-import type { DeployRequest, NodeEvent } from './node-protocol.ts';
+import type {
+  ContainerState,
+  DeployRequest,
+  HostedAnnounce,
+  NodeEvent,
+  RewireRequest,
+} from './node-protocol.ts';
 import { Rpc } from './rpc.ts';
 
 export type NodeOptions = {
@@ -27,6 +35,14 @@ export type NodeOptions = {
   heartbeatTimeoutMs?: number;
   /** Rejoin after the supervisor's connection is lost. Default true. */
   rejoin?: boolean;
+  /**
+   * How long containers keep running after the supervisor's connection is lost, waiting for a
+   * (restarted or standby) supervisor to adopt them; then they stop (fenced). 0: stop at once.
+   * Default 30 000 ms.
+   */
+  supervisorGraceMs?: number;
+  /** The most bytes of store calls held for all applications while the supervisor is away. Default 64 MiB. */
+  heldStoreBytes?: number;
   log?: (line: string) => void;
 };
 
@@ -35,6 +51,16 @@ type HostedApp = {
   epoch: number;
   handles: ContainerHandle[];
   links: PeerConnection[];
+  /** Each hosted container's deploy epoch (a partial restart leaves the kept ones at theirs). */
+  epochs: Map<number, number>;
+  /** Each data link's container here (producer or consumer) and stream: closed with that container. */
+  ends: Map<PeerConnection, LinkEnd>;
+  /** Streams into containers here whose producer's node has not dialled in yet → their container. */
+  claims: Map<string, number>;
+  /** Links closed here on purpose (a rewire, a replaced container): not reported as lost. */
+  dropped: WeakSet<PeerConnection>;
+  /** Running on without a supervisor: stops the containers when it fires (not adopted in time). */
+  grace?: NodeJS.Timeout;
 };
 
 /**
@@ -58,10 +84,17 @@ export class ClusterNode {
   /** Which of the `join` URLs answered last. */
   #at = 0;
   #watch: NodeJS.Timeout | undefined;
+  readonly #held: HeldCalls;
+  /** Containers started here (deploys), all applications: an adoption starts none. */
+  containersStarted = 0;
 
   private constructor(options: NodeOptions) {
     this.#o = options;
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
+    this.#held = new HeldCalls(options.heldStoreBytes ?? 64 * 1024 * 1024, (app) => {
+      this.#log(`${app}: too many store calls held while the supervisor is away; containers stopped`);
+      void this.#terminate(app);
+    });
   }
 
   static async start(options: NodeOptions): Promise<ClusterNode> {
@@ -111,20 +144,34 @@ export class ClusterNode {
     rpc.onCall((m, a) => this.#call(m, a));
     rpc.onNote((n) => this.#note(n));
     peer.send({ t: 'join', nodeId: this.nodeId, build: runtimeBuild(), containers: this.#o.containers ?? 2 });
-    rpc.note({ t: 'hello', dataUrl: this.dataUrl });
     this.#rpc = rpc;
+    this.#held.connected(rpc);
+    // What runs here (containers kept through the supervisor's absence): a restarted one adopts them.
+    rpc.note({ t: 'hello', dataUrl: this.dataUrl, hosting: this.#hosting() });
     this.#log(
       `joined ${url} as ${this.nodeId} (${this.#o.containers ?? 2} containers, data ${this.dataUrl})`,
     );
     void peer.closed.then((code) => this.#lost(code));
   }
 
-  /** The supervisor is gone or declared us dead: stop everything here (fenced), then try to rejoin. */
+  /**
+   * The supervisor is gone or declared us dead: the containers run on for the grace period (their
+   * store calls held, see HeldCalls) while the node rejoins; adopted by the supervisor it rejoins, they
+   * carry on; else they stop (fenced). Without a grace, or not rejoining, they stop at once.
+   */
   async #lost(code: number): Promise<void> {
     this.#rpc = undefined;
-    await Promise.all([...this.#apps.keys()].map((app) => this.#terminate(app)));
-    if (this.#stopping || this.#o.rejoin === false) return;
-    this.#log(`lost the supervisor (${code}); containers stopped; rejoining`);
+    this.#held.connected(undefined);
+    const grace = this.#o.supervisorGraceMs ?? 30_000;
+    if (this.#stopping || this.#o.rejoin === false || grace <= 0 || this.#apps.size === 0) {
+      await Promise.all([...this.#apps.keys()].map((app) => this.#terminate(app)));
+      if (this.#stopping || this.#o.rejoin === false) return;
+      this.#log(`lost the supervisor (${code}); containers stopped; rejoining`);
+    } else {
+      for (const hosted of this.#apps.values()) this.#startGrace(hosted, grace);
+      const n = [...this.#apps.values()].reduce((s, h) => s + h.handles.length, 0);
+      this.#log(`lost the supervisor (${code}); ${n} containers run on for up to ${grace} ms; rejoining`);
+    }
     let delay = 200;
     while (!this.#stopping) {
       await new Promise((r) => setTimeout(r, delay));
@@ -147,6 +194,7 @@ export class ClusterNode {
         return this.#deploy(a[0] as DeployRequest);
       case 'start':
         for (const h of this.#current(a[0], a[1])) {
+          if (h.started) continue; // a partial restart starts only the replacements
           h.started = true;
           void h.api.start();
         }
@@ -165,8 +213,14 @@ export class ClusterNode {
       case 'openTap':
       case 'closeTap':
         return this.#tap(method, a);
+      case 'adopt':
+        return this.#adopt(a[0] as string, a[1] as number);
       case 'terminate':
         return this.#terminate(a[0] as string);
+      case 'retire':
+        return this.#retire(a[0] as string, a[1] as number[]);
+      case 'rewire':
+        return this.#rewire(a[0] as string, a[1] as number, a[2] as RewireRequest[]);
       default:
         throw new Error(`node: no call ${method}`);
     }
@@ -189,43 +243,68 @@ export class ClusterNode {
     for (const h of this.#current(n.app, n.epoch)) h.notify(n.n as MainNotice);
   }
 
+  /** The app's containers deployed in `epoch` or before (those a partial restart kept run in older ones). */
   #current(app: unknown, epoch: unknown): ContainerHandle[] {
     const hosted = this.#apps.get(app as string);
-    return hosted !== undefined && hosted.epoch === epoch ? hosted.handles : [];
+    if (hosted === undefined || typeof epoch !== 'number') return [];
+    return hosted.handles.filter((h) => (hosted.epochs.get(h.container) ?? hosted.epoch) <= epoch);
   }
 
   async #deploy(req: DeployRequest): Promise<number> {
-    await this.#terminate(req.app);
-    const rpc = this.#rpc!;
-    const hosted: HostedApp = { app: req.app, epoch: req.epoch, handles: [], links: [] };
+    // A partial restart (`replace`) keeps the app's other containers here; a deploy starts from nothing.
+    const kept = req.replace ? this.#apps.get(req.app) : undefined;
+    if (kept) await this.#retire(req.app, req.hosted.map((h) => h.container));
+    else await this.#terminate(req.app);
+    const hosted: HostedApp = kept ?? {
+      app: req.app,
+      epoch: req.epoch,
+      handles: [],
+      links: [],
+      epochs: new Map(),
+      ends: new Map(),
+      claims: new Map(),
+      dropped: new WeakSet(),
+    };
+    hosted.epoch = Math.max(hosted.epoch, req.epoch);
     this.#apps.set(req.app, hosted);
+    if (!kept) this.#held.open(req.app);
     const listener: HandleListener = {
       event: (h, e: ContainerEvent) => {
-        if (this.#apps.get(req.app) === hosted)
-          this.#send({ t: 'ev', app: req.app, epoch: req.epoch, c: h.container, e });
+        if (e.t === 'progress') {
+          h.done = e.window;
+          h.tuples = e.tuples;
+        } else if (e.t === 'finished') h.finished = true;
+        this.#report(
+          hosted,
+          { t: 'ev', app: req.app, epoch: req.epoch, c: h.container, e },
+          e.t === 'failed',
+        );
       },
-      died: (h, reason) => {
-        if (this.#apps.get(req.app) === hosted)
-          this.#send({ t: 'died', app: req.app, epoch: req.epoch, c: h.container, reason });
-      },
+      died: (h, reason) =>
+        this.#report(hosted, { t: 'died', app: req.app, epoch: req.epoch, c: h.container, reason }, true),
     };
     const r = req.config.restoreWindow;
+    const fresh: ContainerHandle[] = [];
     for (const { container, actors } of req.hosted) {
       const data = { module: req.module, applicationName: req.app, container, containers: req.containers };
-      hosted.handles.push(new ContainerHandle(container, actors, r, data, listener));
+      fresh.push(new ContainerHandle(container, actors, r, data, listener));
+      hosted.epochs.set(container, req.epoch);
     }
-    const planned = await Promise.all(hosted.handles.map((h) => h.api.actorIds()));
+    hosted.handles.push(...fresh);
+    this.containersStarted += req.hosted.length;
+    this.#log(
+      `deployed ${req.app} epoch ${req.epoch}: containers ${req.hosted.map((h) => h.container).join(',')} (${this.containersStarted} started here)`,
+    );
+    const planned = await Promise.all(fresh.map((h) => h.api.actorIds()));
     for (const [i, ids] of planned.entries()) {
       if (ids.join(',') !== req.expected)
         throw new Error(
-          `node ${this.nodeId}: container ${hosted.handles[i]!.container} planned the application differently`,
+          `node ${this.nodeId}: container ${fresh[i]!.container} planned the application differently`,
         );
     }
     const ports = await this.#connect(req, hosted);
-    const store = new ClusterStoreClient(req.storeLocation, rpc, req.app, req.epoch);
-    const logged = await Promise.all(
-      hosted.handles.map((h) => h.deploy(req.config, store, ports.get(h.container)!)),
-    );
+    const store = new ClusterStoreClient(req.storeLocation, this.#held.channel(req.app), req.app, req.epoch);
+    const logged = await Promise.all(fresh.map((h) => h.deploy(req.config, store, ports.get(h.container)!)));
     return Math.max(r, ...logged);
   }
 
@@ -242,24 +321,32 @@ export class ClusterNode {
       const stream = `${req.app}/${req.epoch}/${link.channel}`;
       if (from) ports.get(link.from)!.out[link.channel] = pair.port1;
       if (to) ports.get(link.to)!.in[link.channel] = pair.port2;
-      if (from && !to) dials.push(this.#dial(link.toUrl, stream, pair.port2, hosted));
-      if (to && !from)
-        void this.#links
-          .claim(stream)
-          .then(({ peer, early }) => this.#accepted(peer, early, pair.port1, hosted));
+      if (from && !to) {
+        const end = { container: link.from, channel: link.channel, stream };
+        dials.push(this.#dial(link.toUrl, stream, pair.port2, hosted, end));
+      }
+      if (to && !from) {
+        const end = { container: link.to, channel: link.channel, stream };
+        hosted.claims.set(stream, link.to);
+        void this.#links.claim(stream).then(({ peer, early }) => {
+          hosted.claims.delete(stream);
+          this.#accepted(peer, early, pair.port1, hosted, end);
+        });
+      }
     }
     await Promise.all(dials);
     return ports;
   }
 
-  async #dial(url: string, stream: string, port: MessagePort, hosted: HostedApp): Promise<void> {
+  async #dial(url: string, stream: string, port: MessagePort, hosted: HostedApp, end: LinkEnd): Promise<void> {
     // Zero mask: the link carries the stream's bytes, and masking them in JS was a tenth of each relay's
     // CPU (client.ts, zeroMask).
     const peer = await joinCluster(url, { secret: this.#o.secret, zeroMask: true });
     peer.send({ t: 'link', stream });
     hosted.links.push(peer);
+    hosted.ends.set(peer, end);
     bridgeOut(port, peer);
-    this.#watchLink(peer, hosted);
+    this.#watchLink(peer, hosted, 'out');
   }
 
   #accepted(
@@ -267,28 +354,90 @@ export class ClusterNode {
     early: Parameters<typeof bridgeIn>[2],
     port: MessagePort,
     hosted: HostedApp,
+    end: LinkEnd,
   ): void {
-    if (this.#apps.get(hosted.app) !== hosted) {
+    if (this.#apps.get(hosted.app) !== hosted || !hosted.epochs.has(end.container)) {
       peer.close('stale link');
       return;
     }
     hosted.links.push(peer);
+    hosted.ends.set(peer, end);
     bridgeIn(port, peer, early);
-    this.#watchLink(peer, hosted);
+    this.#watchLink(peer, hosted, 'in');
   }
 
-  /** A data link lost while its containers run: the consumer's side reports it as a container failure. */
-  #watchLink(peer: PeerConnection, hosted: HostedApp): void {
+  /**
+   * A data link lost while its containers run: reported with its stream's epoch (its consumer's deploy
+   * epoch), channel and end, so the supervisor blames the container at the other end and ignores the
+   * link of a stream already replaced. Links closed here on purpose are not reported.
+   */
+  #watchLink(peer: PeerConnection, hosted: HostedApp, side: 'out' | 'in'): void {
     void peer.closed.then(() => {
-      if (this.#apps.get(hosted.app) !== hosted || this.#stopping) return;
-      this.#send({ t: 'link-lost', app: hosted.app, epoch: hosted.epoch, remote: peer.remote });
+      const end = hosted.ends.get(peer);
+      if (this.#stopping || end === undefined || hosted.dropped.has(peer)) return;
+      const epoch = Number(end.stream.split('/').at(-2));
+      const e = { app: hosted.app, epoch, remote: peer.remote, channel: end.channel, side };
+      this.#report(hosted, { t: 'link-lost', ...e }, true);
     });
+  }
+
+  /**
+   * A partial restart replaces these containers (or moves them away): they stop, their data links close
+   * (not reported: their streams' epochs are over), and the streams still awaited for them are forgotten.
+   */
+  async #retire(app: string, containers: readonly number[]): Promise<null> {
+    const hosted = this.#apps.get(app);
+    if (hosted === undefined) return null;
+    const gone = new Set(containers);
+    const handles = hosted.handles.filter((h) => gone.has(h.container));
+    hosted.handles = hosted.handles.filter((h) => !gone.has(h.container));
+    for (const c of gone) hosted.epochs.delete(c);
+    for (const [peer, end] of hosted.ends) if (gone.has(end.container)) this.#dropLink(hosted, peer);
+    for (const [stream, c] of hosted.claims) {
+      if (!gone.has(c)) continue;
+      hosted.claims.delete(stream);
+      this.#links.forget(stream);
+    }
+    await Promise.all(handles.map((h) => h.terminate()));
+    return null;
+  }
+
+  /**
+   * Live producers here whose consumers a partial restart replaced: each gets a new port, bridged over a
+   * new link to the consumer's node (this one too, through its own data port), and replays into it what
+   * it kept since the commit (PortChannelOut.rewire); the link to the replaced consumer is closed. Every
+   * node in use gets this call, its list maybe empty: the app's epoch here becomes the new one.
+   */
+  async #rewire(app: string, epoch: number, rewires: readonly RewireRequest[]): Promise<null> {
+    const hosted = this.#apps.get(app);
+    if (hosted === undefined) throw new Error(`node ${this.nodeId}: no containers of ${app} to rewire`);
+    hosted.epoch = Math.max(hosted.epoch, epoch);
+    for (const { container, channel, toUrl } of rewires) {
+      const h = hosted.handles.find((x) => x.container === container);
+      if (h === undefined) throw new Error(`node ${this.nodeId}: no container ${container} of ${app}`);
+      for (const [peer, end] of hosted.ends)
+        if (end.container === container && end.channel === channel) this.#dropLink(hosted, peer);
+      const pair = new MessageChannel();
+      const stream = `${app}/${epoch}/${channel}`;
+      await this.#dial(toUrl, stream, pair.port2, hosted, { container, channel, stream });
+      await h.api.rewire(channel, Comlink.transfer(pair.port1, [pair.port1]));
+    }
+    return null;
+  }
+
+  #dropLink(hosted: HostedApp, peer: PeerConnection): void {
+    hosted.dropped.add(peer);
+    hosted.ends.delete(peer);
+    hosted.links = hosted.links.filter((l) => l !== peer);
+    peer.close('stream replaced');
   }
 
   async #terminate(app: string): Promise<null> {
     const hosted = this.#apps.get(app);
     this.#links.drop(`${app}/`);
+    this.#held.drop(app, 'its containers here stopped');
     if (hosted === undefined) return null;
+    clearTimeout(hosted.grace);
     this.#apps.delete(app);
     for (const l of hosted.links) l.close('containers stopped');
     await Promise.all(hosted.handles.map((h) => h.terminate()));
@@ -302,19 +451,69 @@ export class ClusterNode {
         if (h.ended || now - h.lastBeat <= limit) continue;
         const silent = Math.round(now - h.lastBeat);
         void h.terminate();
-        this.#send({
-          t: 'died',
-          app,
-          epoch: hosted.epoch,
-          c: h.container,
-          reason: `sent no heartbeat for ${silent} ms (limit ${limit} ms): an operator is stuck in synchronous code`,
-        });
+        const reason = `sent no heartbeat for ${silent} ms (limit ${limit} ms): an operator is stuck in synchronous code`;
+        const epoch = hosted.epochs.get(h.container) ?? hosted.epoch;
+        this.#report(hosted, { t: 'died', app, epoch, c: h.container, reason }, true);
       }
     }
   }
 
   #send(e: NodeEvent): void {
     this.#rpc?.note(e);
+  }
+
+  /**
+   * A container's event goes to the supervisor its application is current on. Without one (lost, or
+   * rejoined but not adopted yet), routine events are dropped (an adoption asks for the containers'
+   * state), and a failure stops the application here: a failed container cannot be adopted, the
+   * supervisor relaunches from the committed checkpoint instead.
+   */
+  #report(hosted: HostedApp, e: NodeEvent, fatal: boolean): void {
+    if (this.#apps.get(hosted.app) !== hosted) return;
+    if (this.#held.live(hosted.app)) {
+      this.#send(e);
+      return;
+    }
+    if (!fatal) return;
+    this.#log(
+      `${hosted.app}: a container failed while no supervisor had adopted it (${e.t}); containers stopped`,
+    );
+    void this.#terminate(hosted.app);
+  }
+
+  #startGrace(hosted: HostedApp, ms: number): void {
+    clearTimeout(hosted.grace);
+    hosted.grace = setTimeout(() => {
+      if (this.#apps.get(hosted.app) !== hosted || this.#held.live(hosted.app)) return;
+      this.#log(`${hosted.app}: not adopted within ${ms} ms of losing the supervisor; containers stopped`);
+      void this.#terminate(hosted.app);
+    }, ms);
+  }
+
+  /** What this node hosts, as it tells a supervisor it (re)joins. */
+  #hosting(): HostedAnnounce[] {
+    return [...this.#apps.values()]
+      .filter((h) => h.handles.every((x) => !x.ended))
+      .map((h) => ({ app: h.app, epoch: h.epoch, containers: h.handles.map((x) => containerState(h, x)) }));
+  }
+
+  /**
+   * A restarted supervisor takes this application's containers over as they run: they become current
+   * on this connection, their held store calls go out (in order), and it learns where they are.
+   */
+  #adopt(app: string, epoch: number): ContainerState[] {
+    const hosted = this.#apps.get(app);
+    if (hosted === undefined || hosted.epoch !== epoch || hosted.handles.some((h) => h.ended))
+      throw new Error(`node ${this.nodeId}: no running containers of ${app} epoch ${epoch} to adopt`);
+    clearTimeout(hosted.grace);
+    hosted.grace = undefined;
+    const { calls, bytes } = this.#held.held;
+    this.#held.open(app);
+    const states = hosted.handles.map((h) => containerState(hosted, h));
+    this.#log(
+      `adopted ${app} epoch ${epoch}: containers ${states.map((c) => `${c.c}@${c.done}`).join(',')}; ${calls} held store calls (${bytes} bytes) sent`,
+    );
+    return states;
   }
 
   #log(line: string): void {
@@ -329,4 +528,18 @@ export class ClusterNode {
     this.#rpc?.peer.close('node stopping');
     await this.#data.close();
   }
+}
+
+type LinkEnd = { container: number; channel: number; stream: string };
+
+function containerState(hosted: HostedApp, h: ContainerHandle): ContainerState {
+  const epoch = hosted.epochs.get(h.container) ?? hosted.epoch;
+  return {
+    c: h.container,
+    epoch,
+    actors: [...h.actors],
+    done: h.done,
+    tuples: h.tuples,
+    finished: h.finished,
+  };
 }

@@ -5,9 +5,12 @@ import type { ContainerEvent, DeployConfig } from '../container/protocol.ts';
  *
  *   supervisor → node calls:  prepare(module) → {hash}, deploy(DeployRequest) → last logged window,
  *                             start, proposeStop → windows, setFinalWindow, failActor, terminate(app),
- *                             openTap(app, epoch, c, tap, port, channels, sample), closeTap(app, epoch, c, tap)
+ *                             openTap(app, epoch, c, tap, port, channels, sample), closeTap(app, epoch, c, tap),
+ *                             retire(app, containers), rewire(app, epoch, RewireRequest[])  (a partial restart)
  *   supervisor → node notes:  notice (done / commit, for every container of the app on that node)
- *   node → supervisor calls:  store(app, epoch, op, …args)  (refused unless epoch is the app's current one)
+ *                             adopt(app, epoch) → ContainerState[] (a restarted supervisor takes over
+ *                             the running containers; their held store calls go out)
+ *   node → supervisor calls:  store(app, epoch, op, …args)  (refused unless a container of that node runs in that epoch)
  *   node → supervisor notes:  hello (data URL), ev (a container's event: its beats carry its metrics,
  *                             tap events the samples of an open tap), died, link-lost
  */
@@ -31,10 +34,51 @@ export type DeployRequest = {
     readonly toUrl: string;
   }[];
   readonly config: DeployConfig;
+  /**
+   * A partial restart: only the containers in `hosted` are (re)placed here, the app's other containers on
+   * this node keep running (a full deploy terminates them first); `links` are those touching `hosted`.
+   */
+  readonly replace?: boolean;
+};
+
+/** A live producer's stream into a replaced consumer, re-linked to the consumer's node (a partial restart). */
+export type RewireRequest = {
+  readonly container: number;
+  readonly channel: number;
+  /** The consumer's node's data URL. */
+  readonly toUrl: string;
 };
 
 export type NodeEvent =
-  | { t: 'hello'; dataUrl: string }
+  | { t: 'hello'; dataUrl: string; hosting?: HostedAnnounce[] }
   | { t: 'ev'; app: string; epoch: number; c: number; e: ContainerEvent }
   | { t: 'died'; app: string; epoch: number; c: number; reason: string }
-  | { t: 'link-lost'; app: string; epoch: number; remote: string };
+  | {
+      t: 'link-lost';
+      app: string;
+      /** The stream's epoch: its consumer's deploy epoch (a stream into a replaced consumer is stale). */
+      epoch: number;
+      remote: string;
+      channel: number;
+      /** The end the reporting node holds: the other end is the one blamed. */
+      side: 'out' | 'in';
+    };
+
+/** Where one container a node hosts stands (its last progress), as the node reports it. */
+export type ContainerState = {
+  readonly c: number;
+  /** The epoch it was deployed in (a partial restart leaves the containers it keeps at theirs). */
+  readonly epoch: number;
+  readonly actors: readonly string[];
+  /** The newest window every actor of the container finished. */
+  readonly done: number;
+  readonly tuples: number;
+  readonly finished: boolean;
+};
+
+/** An application whose containers run on a node, as the node announces it when it (re)joins. */
+export type HostedAnnounce = {
+  readonly app: string;
+  readonly epoch: number;
+  readonly containers: readonly ContainerState[];
+};
