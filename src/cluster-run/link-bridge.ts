@@ -163,4 +163,11 @@ export class LinkRegistry {
     }
     for (const k of this.#waiting.keys()) if (k.startsWith(prefix)) this.#waiting.delete(k);
   }
+
+  /** Forgets one stream (its consumer was replaced): a link that already arrived for it is closed. */
+  forget(stream: string): void {
+    this.#arrived.get(stream)?.peer.close('stale link');
+    this.#arrived.delete(stream);
+    this.#waiting.delete(stream);
+  }
 }
