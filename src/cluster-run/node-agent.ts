@@ -7,6 +7,7 @@ import { ClusterServer } from '../cluster/server.ts';
 import { ContainerHandle, type HandleListener } from '../container/container-handle.ts';
 import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
+import { SpareWorkers } from '../container/spare-workers.ts';
 import { appBuildHash, runtimeBuild } from './build-hash.ts';
 import { ClusterStoreClient } from './cluster-store.ts';
 import { HeldCalls } from './held-calls.ts';
@@ -77,6 +78,8 @@ export class ClusterNode {
   readonly #o: NodeOptions;
   readonly #apps = new Map<string, HostedApp>();
   readonly #links = new LinkRegistry();
+  /** Warm workers per application (module loaded): a container replaced onto this node starts warm. */
+  readonly #spares = new Map<string, { key: string; pool: SpareWorkers; idle?: NodeJS.Timeout }>();
   #data!: ClusterServer;
   #rpc: Rpc | undefined;
   #stopping = false;
@@ -198,6 +201,8 @@ export class ClusterNode {
           h.started = true;
           void h.api.start();
         }
+        // Not before: spares loading while the first containers start would slow that start.
+        this.#spares.get(a[0] as string)?.pool.fill();
         return null;
       case 'proposeStop':
         return Promise.all(this.#current(a[0], a[1]).map((h) => h.api.proposeStop())).then((ws) =>
@@ -253,7 +258,11 @@ export class ClusterNode {
   async #deploy(req: DeployRequest): Promise<number> {
     // A partial restart (`replace`) keeps the app's other containers here; a deploy starts from nothing.
     const kept = req.replace ? this.#apps.get(req.app) : undefined;
-    if (kept) await this.#retire(req.app, req.hosted.map((h) => h.container));
+    if (kept)
+      await this.#retire(
+        req.app,
+        req.hosted.map((h) => h.container),
+      );
     else await this.#terminate(req.app);
     const hosted: HostedApp = kept ?? {
       app: req.app,
@@ -284,10 +293,11 @@ export class ClusterNode {
         this.#report(hosted, { t: 'died', app: req.app, epoch: req.epoch, c: h.container, reason }, true),
     };
     const r = req.config.restoreWindow;
+    const spares = this.#sparesFor(req);
     const fresh: ContainerHandle[] = [];
     for (const { container, actors } of req.hosted) {
       const data = { module: req.module, applicationName: req.app, container, containers: req.containers };
-      fresh.push(new ContainerHandle(container, actors, r, data, listener));
+      fresh.push(new ContainerHandle(container, actors, r, data, listener, spares.take()));
       hosted.epochs.set(container, req.epoch);
     }
     hosted.handles.push(...fresh);
@@ -338,7 +348,13 @@ export class ClusterNode {
     return ports;
   }
 
-  async #dial(url: string, stream: string, port: MessagePort, hosted: HostedApp, end: LinkEnd): Promise<void> {
+  async #dial(
+    url: string,
+    stream: string,
+    port: MessagePort,
+    hosted: HostedApp,
+    end: LinkEnd,
+  ): Promise<void> {
     // Zero mask: the link carries the stream's bytes, and masking them in JS was a tenth of each relay's
     // CPU (client.ts, zeroMask).
     const peer = await joinCluster(url, { secret: this.#o.secret, zeroMask: true });
@@ -432,7 +448,38 @@ export class ClusterNode {
     peer.close('stream replaced');
   }
 
+  /**
+   * The app's spare workers on this node, kept across its restarts (a full restart terminates, then
+   * deploys again); a pool of another build or plan size is replaced. At most 2 spares: a lost node's
+   * containers are spread over the survivors.
+   */
+  #sparesFor(req: DeployRequest): SpareWorkers {
+    const key = `${req.module}#${req.containers}`;
+    const had = this.#spares.get(req.app);
+    if (had?.key === key) {
+      clearTimeout(had.idle);
+      had.idle = undefined;
+      return had.pool;
+    }
+    void had?.pool.close();
+    const size = Math.min(2, req.containers, this.#o.containers ?? 2);
+    const data = { module: req.module, applicationName: req.app, containers: req.containers };
+    const pool = new SpareWorkers(data, size);
+    this.#spares.set(req.app, { key, pool });
+    return pool;
+  }
+
   async #terminate(app: string): Promise<null> {
+    // Spares outlive a restart's terminate; closed when the app is not deployed here again soon.
+    const spares = this.#spares.get(app);
+    if (spares && spares.idle === undefined) {
+      spares.idle = setTimeout(() => {
+        if (this.#spares.get(app) !== spares) return;
+        this.#spares.delete(app);
+        void spares.pool.close();
+      }, SPARES_IDLE_MS);
+      spares.idle.unref();
+    }
     const hosted = this.#apps.get(app);
     this.#links.drop(`${app}/`);
     this.#held.drop(app, 'its containers here stopped');
@@ -490,11 +537,16 @@ export class ClusterNode {
     }, ms);
   }
 
-  /** What this node hosts, as it tells a supervisor it (re)joins. */
+  /**
+   * What this node hosts, as it tells a supervisor it (re)joins: every application, with its containers
+   * still running (one that ended cannot be adopted; the supervisor then relaunches or fences).
+   */
   #hosting(): HostedAnnounce[] {
-    return [...this.#apps.values()]
-      .filter((h) => h.handles.every((x) => !x.ended))
-      .map((h) => ({ app: h.app, epoch: h.epoch, containers: h.handles.map((x) => containerState(h, x)) }));
+    return [...this.#apps.values()].map((h) => ({
+      app: h.app,
+      epoch: h.epoch,
+      containers: h.handles.filter((x) => !x.ended).map((x) => containerState(h, x)),
+    }));
   }
 
   /**
@@ -525,10 +577,18 @@ export class ClusterNode {
     this.#stopping = true;
     clearInterval(this.#watch);
     await Promise.all([...this.#apps.keys()].map((app) => this.#terminate(app)));
+    for (const { pool, idle } of this.#spares.values()) {
+      clearTimeout(idle);
+      void pool.close();
+    }
+    this.#spares.clear();
     this.#rpc?.peer.close('node stopping');
     await this.#data.close();
   }
 }
+
+/** How long an application's spare workers stay once none of its containers runs here. */
+const SPARES_IDLE_MS = 30_000;
 
 type LinkEnd = { container: number; channel: number; stream: string };
 

@@ -26,6 +26,8 @@ export async function startCluster(
   env: NodeJS.ProcessEnv,
   /** More options of `sluice supervisor` (--metrics, --console). */
   supervisorArgs: readonly string[] = [],
+  /** More options of every `sluice node` (--supervisor-grace). */
+  nodeArgs: readonly string[] = [],
 ): Promise<Cluster> {
   let supervisor = startSluice(
     ['supervisor', '--listen', '127.0.0.1:0', '--store', store, ...supervisorArgs],
@@ -36,7 +38,8 @@ export async function startCluster(
   const url = /listening on (ws:\/\/\S+)\n/.exec(supervisor.stdout)![1]!;
   const nodes = new Map<string, SluiceProcess>();
   const startNode = async (id: string, nodeEnv: NodeJS.ProcessEnv = {}) => {
-    const node = startSluice(['node', '--join', url, '--id', id, '--containers', '2'], repoRoot, {
+    const args = ['node', '--join', url, '--id', id, '--containers', '2', ...nodeArgs];
+    const node = startSluice(args, repoRoot, {
       ...env,
       ...nodeEnv,
     });

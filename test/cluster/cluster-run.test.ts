@@ -23,10 +23,10 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function setUp(env: NodeJS.ProcessEnv = {}, nodes = ['n1', 'n2']) {
+  async function setUp(env: NodeJS.ProcessEnv = {}, nodes = ['n1', 'n2'], nodeArgs: string[] = []) {
     dir = await mkdtemp(join(tmpdir(), 'sluice-cluster-'));
     const out = join(dir, 'out');
-    const started = await startCluster(join(dir, 'store'), nodes, { SUMS_OUT: out, ...env });
+    const started = await startCluster(join(dir, 'store'), nodes, { SUMS_OUT: out, ...env }, [], nodeArgs);
     cluster = started;
     onTestFailed(() => started.dump());
     return { out, cluster: started };
@@ -88,7 +88,7 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(files).toEqual(await windowFiles(join(dir, 'ref')));
   });
 
-  it('fences a node cut off long enough to be declared dead: it stops its containers, rejoins, output unchanged', async () => {
+  it('fences a node cut off long enough to be declared dead: its containers are stopped when it rejoins, output unchanged', async () => {
     const { out, cluster } = await setUp();
     await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
     await until(async () => (await windowFiles(out)).size >= 20);
@@ -102,7 +102,9 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
       );
     });
     n1.child.kill('SIGCONT');
-    await n1.waitFor('stderr', /lost the supervisor .*containers stopped/);
+    // It kept its containers (grace, store calls held), rejoins, announces them: stale, they are stopped.
+    await n1.waitFor('stderr', /lost the supervisor .*containers run on/);
+    await cluster.supervisor.waitFor('stderr', /node n1 runs stale containers of running-sums/);
     await until(async () => (await cluster.client.status()).nodes.some((n) => n.nodeId === 'n1'));
     const status = await cluster.client.status();
     expect(status.nodes.find((n) => n.nodeId === 'n1')!.hosting).toEqual([]);
@@ -114,17 +116,19 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     expect(files).toEqual(await windowFiles(join(dir, 'ref')));
   });
 
-  it('resumes an application after the supervisor is killed and restarted on its store: output unchanged', async () => {
-    const { out, cluster } = await setUp();
+  it('relaunches an application after the supervisor is killed and restarted on its store (nodes without grace): output unchanged', async () => {
+    const { out, cluster } = await setUp({}, ['n1', 'n2'], ['--supervisor-grace', '0']);
     await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
     await until(async () => (await windowFiles(out)).size >= 20);
     await cluster.restartSupervisor();
-    // The nodes lose it (their containers stop), rejoin the new one, which launches the app again.
+    // The nodes lose it (no grace: their containers stop), rejoin the new one, which launches the app
+    // again from its commit (with a grace they keep them and it adopts them: supervisor-restart.test.ts).
     await until(async () => {
       const app = (await cluster.client.status()).apps[0];
       return app !== undefined && app.state === 'running' && app.window > 25;
     });
     await cluster.supervisor.waitFor('stderr', /resuming .*running-sums/);
+    expect(cluster.supervisor.stderr).toMatch(/running-sums launched on/);
     const stopped = await cluster.client.stop('running-sums');
     expect(stopped.state).toBe('stopped');
     await referenceRun(join(dir, 'ref'), stopped.window);
