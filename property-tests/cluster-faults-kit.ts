@@ -59,9 +59,11 @@ export type FaultCluster = {
   status(): Promise<ClusterStatus>;
   /** Runs `f` with a launcher connection, reconnecting and trying again while the supervisor is away. */
   withClient<T>(f: (c: ClusterClient) => Promise<T>): Promise<T>;
+  /** SIGKILL; the node is started again in the background, as a platform would (awaited before its next fault). */
   killNode(id: string): Promise<void>;
   restartSupervisor(): Promise<void>;
-  dropConnection(id: string): number;
+  /** The number of connections cut (0 while the node is between connections). */
+  dropConnection(id: string): Promise<number>;
   stop(): Promise<void>;
 };
 
@@ -82,10 +84,11 @@ export async function startFaultCluster(
   const port = Number(new URL(url).port);
   const relays = new Map<string, Relay>();
   const nodes = new Map<string, SluiceProcess>();
+  let stopping = false;
   const startNode = async (id: string) => {
     const relay = relays.get(id)!;
     // A restarted node may find its old connection not yet seen closed (duplicate id): it tries again.
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; !stopping; attempt++) {
       const node = startSluice(
         ['node', '--join', `ws://127.0.0.1:${relay.port}`, '--id', id, '--containers', '2'],
         repoRoot,
@@ -97,11 +100,15 @@ export async function startFaultCluster(
         await node.waitFor('stdout', /joined/);
         return;
       } catch (e) {
+        if (stopping) return;
         if (attempt >= 5) throw e;
         await new Promise((r) => setTimeout(r, 300 * attempt));
       }
     }
   };
+  /** Nodes being started again after a kill. */
+  const restarting = new Map<string, Promise<void>>();
+  const settled = (id: string) => restarting.get(id) ?? Promise.resolve();
   for (const id of nodeIds) relays.set(id, await Relay.listen(port));
   await Promise.all(nodeIds.map(startNode));
   let client: ClusterClient | undefined;
@@ -125,10 +132,14 @@ export async function startFaultCluster(
     withClient,
     status: () => withClient((c) => c.status()),
     async killNode(id) {
+      await settled(id);
       const node = nodes.get(id)!;
       node.child.kill('SIGKILL');
       await node.exited;
-      await startNode(id);
+      // Caught here, rethrown to a later fault on this node (which needs it up).
+      const started = startNode(id);
+      started.catch(() => {});
+      restarting.set(id, started);
     },
     async restartSupervisor() {
       client?.close();
@@ -137,13 +148,18 @@ export async function startFaultCluster(
       await supervisor.exited;
       supervisor = await startSupervisor(port);
     },
-    dropConnection: (id) => relays.get(id)!.drop(),
+    async dropConnection(id) {
+      await settled(id);
+      return relays.get(id)!.drop();
+    },
     async stop() {
+      stopping = true;
       client?.close();
       for (const [, p] of all)
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       await Promise.all(all.map(([, p]) => p.exited));
       await Promise.all([...relays.values()].map((r) => r.close()));
+      await Promise.allSettled(restarting.values());
     },
   };
 }
