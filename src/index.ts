@@ -7,6 +7,7 @@ import type { ClusterSupervisor, SupervisorOptions } from '../supervisors/cluste
 import { ContainerSupervisor } from '../supervisors/container-supervisor.ts';
 import { RestartStrategy } from '../supervisors/restart-strategy.ts';
 import type { Application } from './api/application.ts';
+import { defaultContainers } from './container/default-containers.ts';
 import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
 import { type Run, startRun } from './engine/run.ts';
@@ -30,6 +31,7 @@ export { connectCluster, startClusterNode } from './cluster-run/api.ts';
 export type { ClusterClient, ClusterClientOptions } from './cluster-run/cluster-client.ts';
 export type { ClusterNode, NodeOptions } from './cluster-run/node-agent.ts';
 export type { AppSummary, ClusterStatus, LaunchRequest } from './cluster-run/supervisor-protocol.ts';
+export { defaultContainers } from './container/default-containers.ts';
 export { SluiceError } from './core/errors.ts';
 export { hashKey, partitionOf } from './core/hash.ts';
 export type { ApplicationAttributes, Locality, OperatorAttributes } from './dag/attributes.ts';
@@ -86,10 +88,13 @@ export interface LaunchOptionsWithSupervision extends LaunchOptions {
   restart?: RestartStrategy;
 }
 
-/** Runs an application in this process. */
+/**
+ * Runs an application in this process: on worker-thread containers (`containers`, default: the number of
+ * cores when `module` is given, see defaultContainers), or in this thread (`containers: 0`).
+ */
 export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
-  const { containers } = options;
-  if (containers !== undefined) {
+  const containers = options.containers ?? defaultContainers(app, options);
+  if (containers !== 0) {
     const supervision = new ContainerSupervisor(options.restart, options.heartbeatTimeoutMs);
     return startContainerRun(
       app,

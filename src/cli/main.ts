@@ -102,7 +102,7 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     )
     .option(
       '--containers <n>',
-      'run the actors on n worker-thread containers, placed as sluice plan --containers n shows (default, or 0: this thread)',
+      'run the actors on n worker-thread containers, placed as sluice plan --containers n shows; 0: this thread (default: the number of cores, capped by what the plan can spread over; this thread with --replay-from buffers)',
       nonNegativeInteger,
     )
     .option(
@@ -131,6 +131,7 @@ Examples:
   SLUICE_LOG_LEVEL=debug sluice run app.ts           also the stacks of failures that were restarted
   sluice run app.ts --windows 20 --fault actor:count#1@5 --fault actor:source@12   two recovery drills
   sluice run app.ts --containers 2 --fault container:1@8   on 2 worker threads; container 1 killed at window 8
+  sluice run app.ts --containers 0                   every actor in this thread (one core)
   sluice run app.ts --metrics 127.0.0.1:9464         Prometheus scrapes http://127.0.0.1:9464/metrics
   sluice run app.ts --console 127.0.0.1:8080         open http://127.0.0.1:8080/ to watch it run
   sluice run app.ts --windows 5 -- --rate 500        after --: the application's own flags (applicationArgs())

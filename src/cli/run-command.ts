@@ -3,9 +3,16 @@
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
 import { resolve } from 'node:path';
-import { launch, planPhysical, RedisSnapshotStore, StorePlanMismatchError } from '../index.ts';
+import {
+  defaultContainers,
+  launch,
+  type PhysicalPlan,
+  planPhysical,
+  RedisSnapshotStore,
+  StorePlanMismatchError,
+} from '../index.ts';
 import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
-import { EXIT_OK } from './errors.ts';
+import { CliError, EXIT_OK } from './errors.ts';
 import { loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
 import { logWindows, type ObserveOptions, startObservers } from './observe.ts';
@@ -31,9 +38,20 @@ export interface RunCommandOptions extends ObserveOptions {
   cwd?: string;
 }
 
-/** `--containers N`: N worker-thread containers; 0 (or no flag) every actor in this thread. */
-function containerCount(flag: number | undefined): number | undefined {
-  return flag !== undefined && flag > 0 ? flag : undefined;
+/**
+ * `--containers N`: N worker-thread containers, 0 every actor in this thread; no flag: the number of cores,
+ * capped by what the plan can spread over (defaultContainers; this thread with --replay-from buffers).
+ * Undefined for this thread.
+ */
+function containerCount(options: RunCommandOptions, plan: PhysicalPlan): number | undefined {
+  const flag = options.containers;
+  if (flag !== undefined && flag > 0 && options.replayFrom === 'buffers') {
+    throw new CliError(
+      `--replay-from buffers cannot be used with --containers ${flag}: on containers, streams across containers replay what they kept since the commit and the others recompute from the sources; use --containers 0 (this thread) for replay buffers`,
+    );
+  }
+  const n = flag ?? defaultContainers(plan, { module: 'APP', replayFrom: options.replayFrom });
+  return n > 0 ? n : undefined;
 }
 
 /** Resolves with the exit code; throws (for errors.ts to explain) when the run cannot start or fails. */
@@ -49,11 +67,12 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${app.name}`);
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
-  const containers = containerCount(options.containers);
+  const plan = planPhysical(app.dag());
+  const containers = containerCount(options, plan);
   containerDrills(drills, containers);
   // Containers load the application module themselves, by its path (or the drills' module wrapping it).
   const appFile = containers === undefined ? undefined : resolve(cwd, appPath);
-  const actorDrill = drills.length > 0 ? actorDrills(drills, planPhysical(app.dag()), appFile) : undefined;
+  const actorDrill = drills.length > 0 ? actorDrills(drills, plan, appFile) : undefined;
   // Before the launch: an address in use or refused leaves the store untouched.
   const observers = await startObservers(app.name, options, log);
   const run = await launch(app, {
@@ -66,7 +85,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     metrics:
       options.metrics !== undefined || options.console !== undefined ? { fusedTuples: true } : undefined,
     instrument: actorDrill?.launch.instrument,
-    containers,
+    containers: containers ?? 0,
     heartbeatTimeoutMs: options.heartbeatTimeout,
     module: actorDrill?.launch.module ?? appFile,
     faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
@@ -77,6 +96,12 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   run.on('status', (e) => {
     if (e.type === 'started') {
       log.info({ event: 'store', store }, `store ${store}`);
+      log.info(
+        { event: 'containers', containers: containers ?? 0 },
+        containers === undefined
+          ? 'every actor in this thread'
+          : `on ${containers} worker-thread containers (--containers 0: every actor in this thread)`,
+      );
       stopProgress = startProgress(() => run.stats(), log);
     }
     logStatus(log, e);

@@ -10,6 +10,7 @@ import type { RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
+import { recoverySet } from '../plan/recovery-set.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerMetrics } from './container-metrics.ts';
@@ -36,6 +37,12 @@ const LAST_REPORT_MS = 300;
  * downstream (often all), so one per container, within memory reason (~30 MB each).
  */
 const MAX_SPARES = 4;
+
+/** Who a restart rebuilds, as one thread names them (StatusEvent `restart` and `recovered`). */
+interface RebuiltActors {
+  readonly actors: readonly string[];
+  readonly replaying: readonly string[];
+}
 
 type Outcome =
   | { kind: 'done' }
@@ -71,6 +78,8 @@ export class ContainerRun implements HandleListener {
   private readonly moduleUrl: string;
   private readonly links: CrossLink[];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
+  /** The failure being recovered from (it names the restart line's recovery set). */
+  private failure: OperatorFailure | ContainerFailure | undefined;
   private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
   /** Containers being replaced, asked for their last metrics report: nothing else they say counts. */
   private readonly retiring = new Set<ContainerHandle>();
@@ -155,6 +164,7 @@ export class ContainerRun implements HandleListener {
 
   /** Asks the supervision; returns the backoff, or throws the failure when it escalates. */
   private decide(failure: OperatorFailure | ContainerFailure): number {
+    this.failure = failure;
     this.emit(failureEvent(failure));
     this.pendingRestart = restartOrThrow(this.supervision, failure, this.options.checkpointWindowCount > 0);
     this.restarts++;
@@ -187,9 +197,21 @@ export class ContainerRun implements HandleListener {
     else this.queued.push({ handle, outcome });
   }
 
-  private restartEvent(actors: readonly string[], window: number): void {
+  /**
+   * The restart line of one thread: `actors` the recovery set of the failed actor (of a failed container's
+   * actors), `replaying` the other actors `rebuilt` with their containers only to recompute what the set
+   * needs again. Returns both, for the `recovered` event.
+   */
+  private restartEvent(rebuilt: readonly string[], window: number): RebuiltActors {
+    const f = this.failure;
+    const set = recoverySet(this.plan, f instanceof ContainerFailure ? f.actors : f ? [f.actorId] : []);
+    const lists: RebuiltActors =
+      set.size === 0
+        ? { actors: rebuilt, replaying: [] }
+        : { actors: [...set], replaying: rebuilt.filter((id) => !set.has(id)) };
     const p = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
-    this.emit({ type: 'restart', actors, window, attempt: p.attempt, delayMs: p.delayMs });
+    this.emit({ type: 'restart', ...lists, window, attempt: p.attempt, delayMs: p.delayMs });
+    return lists;
   }
 
   /** One life of the containers: from the newest common checkpoint until done or the first failure. */
@@ -202,11 +224,12 @@ export class ContainerRun implements HandleListener {
     const epochMs = await this.prepareStore();
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
-    if (!first)
-      this.restartEvent(
-        this.plan.actors.map((a) => a.id),
-        r,
-      );
+    const lists = first
+      ? undefined
+      : this.restartEvent(
+          this.plan.actors.map((a) => a.id),
+          r,
+        );
     this.commits.start(this.plan, r);
     this.doneWindow = r;
     // Every container, those hosting no actors too: handles are indexed by container number.
@@ -241,12 +264,7 @@ export class ContainerRun implements HandleListener {
         restoredWindow: r,
       });
     } else {
-      this.emit({
-        type: 'recovered',
-        actors: this.plan.actors.map((a) => a.id),
-        window: r,
-        ms: performance.now() - started,
-      });
+      this.emit({ type: 'recovered', ...lists!, window: r, ms: performance.now() - started });
     }
     if (this.stopRequested) void this.proposeStop();
     return outcome;
@@ -276,7 +294,7 @@ export class ContainerRun implements HandleListener {
     const { window: r } = await newestValidCheckpoint(this.store, ids);
     const committed = this.commits.committedWindow;
     if (r < committed) return undefined; // a damaged snapshot: only a restart of everything can fall back
-    this.restartEvent(ids, r);
+    const lists = this.restartEvent(ids, r);
     const fresh = this.spawn(r, set, this.handles);
     this.handles = fresh;
     const replaced = fresh.filter((h) => set.has(h.container));
@@ -301,7 +319,7 @@ export class ContainerRun implements HandleListener {
     this.spares.fill();
     this.restoredAt(ids, r);
     this.doneWindow = Math.min(this.doneWindow, r);
-    this.emit({ type: 'recovered', actors: ids, window: r, ms: performance.now() - started });
+    this.emit({ type: 'recovered', ...lists, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
   }

@@ -30,6 +30,11 @@ export async function startContainerRun(
       'launch option containers needs module: the path or file URL of the application module (each container loads it)',
     );
   }
+  if (options.replayFrom === 'buffers') {
+    throw new ContainerOptionError(
+      "launch option replayFrom 'buffers' cannot be used with containers (a restart replaces whole containers: streams across containers replay what they kept since the commit, the others recompute from the sources); run in one thread (containers: 0, sluice run --containers 0) for replay buffers",
+    );
+  }
   if (options.instrument !== undefined) {
     throw new ContainerOptionError(
       'launch option instrument cannot be used with containers (a function cannot cross threads)',

@@ -22,7 +22,9 @@ export interface LaunchOptions extends ApplicationAttributes {
    * recompute the windows the set needs again, the input operators replaying their window logs: exact,
    * because every stream is deterministic. 'buffers': channels keep what they sent since the last commit
    * (encoded), and only the recovery set is rebuilt; its upstreams replay from those buffers. Dearer to
-   * run, cheaper to recover a deep pipeline's tail.
+   * run, cheaper to recover a deep pipeline's tail. One thread only: on containers, streams across
+   * containers keep what they sent since the commit and the rest recompute, so 'buffers' is refused there
+   * (and keeps a launch without `containers` in this thread).
    */
   replayFrom?: 'buffers' | 'sources';
   /**
@@ -44,8 +46,11 @@ export interface LaunchOptions extends ApplicationAttributes {
   /** Rewrites the physical plan before it runs (the test kit wraps operator classes to inject faults). */
   instrument?: (plan: PhysicalPlan) => PhysicalPlan;
   /**
-   * Run the actors in this many worker threads (containers), placed by `assignContainers`; undefined runs
-   * everything in this thread. Needs `module`: each worker loads the application module itself.
+   * Run the actors in this many worker threads (containers), placed by `assignContainers`; 0 runs
+   * everything in this thread. Needs `module`: each worker loads the application module itself. Default:
+   * with `module`, the number of cores capped by what the plan can spread over (`defaultContainers`: 0 for
+   * one core, a plan that fills one container, `instrument`, `virtualTime.cutAt` or `replayFrom:
+   * 'buffers'`); without `module`, this thread.
    */
   containers?: number;
   /**

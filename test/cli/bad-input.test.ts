@@ -56,7 +56,10 @@ afterAll(() => tmp.cleanup());
 
 /** Runs `sluice run APP` in the temp dir; expects nothing on stderr but one `sluice:` line. */
 async function badRun(app: string, ...options: string[]): Promise<{ code: number | null; line: string }> {
-  const r = await sluice(['run', app, '--store', join(tmp.dir, `store-${app}`), ...options], tmp.dir);
+  const r = await sluice(
+    ['run', app, '--containers', '0', '--store', join(tmp.dir, `store-${app}`), ...options],
+    tmp.dir,
+  );
   expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
   expect(errorLines(r.stderr)).toHaveLength(1);
   return { code: r.code, line: errorLines(r.stderr)[0]! };
@@ -149,7 +152,7 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
 describe('sluice run: a failing operator', () => {
   it('escalates after the restarts: exit 1 and a line naming the operator and window', async () => {
     const r = await sluice(
-      ['run', 'always-fails.ts', '--window-ms', '20', '--store', 'store-fails'],
+      ['run', 'always-fails.ts', '--containers', '0', '--window-ms', '20', '--store', 'store-fails'],
       tmp.dir,
     );
     expect(r.code, r.stderr).toBe(1);

@@ -80,11 +80,15 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     const calm = join(tmp.dir, 'calm');
     const drilled = join(tmp.dir, 'drilled');
     const [a, b] = await Promise.all([
-      sluice(['run', 'drill.ts', '--windows', '8', '--store', 'store-calm'], tmp.dir, { DRILL_OUT: calm }),
+      sluice(['run', 'drill.ts', '--containers', '0', '--windows', '8', '--store', 'store-calm'], tmp.dir, {
+        DRILL_OUT: calm,
+      }),
       sluice(
         [
           'run',
           'drill.ts',
+          '--containers',
+          '0',
           '--windows',
           '8',
           '--store',
@@ -116,7 +120,7 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     const drilled = join(tmp.dir, 'drilled-2');
     const args = ['run', 'drill.ts', '--windows', '8'];
     const [a, b] = await Promise.all([
-      sluice([...args, '--store', 'store-calm-1'], tmp.dir, { DRILL_OUT: calm }),
+      sluice([...args, '--containers', '0', '--store', 'store-calm-1'], tmp.dir, { DRILL_OUT: calm }),
       sluice(
         [
           ...args,
@@ -145,7 +149,18 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
 
   it('warns about a drill whose window the run never started', async () => {
     const r = await sluice(
-      ['run', 'drill.ts', '--windows', '3', '--store', 'store-late', '--fault', 'actor:source#1@9'],
+      [
+        'run',
+        'drill.ts',
+        '--containers',
+        '0',
+        '--windows',
+        '3',
+        '--store',
+        'store-late',
+        '--fault',
+        'actor:source#1@9',
+      ],
       tmp.dir,
       { DRILL_OUT: join(tmp.dir, 'late') },
     );
@@ -155,7 +170,7 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
 
   it('refuses an actor the plan does not have, naming the actors, before anything runs', async () => {
     const r = await sluice(
-      ['run', 'drill.ts', '--store', 'store-typo', '--fault', 'actor:dobule@2'],
+      ['run', 'drill.ts', '--containers', '0', '--store', 'store-typo', '--fault', 'actor:dobule@2'],
       tmp.dir,
       {
         DRILL_OUT: join(tmp.dir, 'typo'),
@@ -169,7 +184,7 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
   });
 
   it('refuses a malformed drill with the usual usage line', async () => {
-    const r = await sluice(['run', 'drill.ts', '--fault', 'actor:double'], tmp.dir);
+    const r = await sluice(['run', 'drill.ts', '--containers', '0', '--fault', 'actor:double'], tmp.dir);
     expect(r.code).toBe(2);
     expect(errorLines(r.stderr)).toEqual([
       "sluice: option '--fault <drill>' argument 'actor:double' is invalid. expected actor:ID@W or container:N@W (W: a window ≥ 1).",
@@ -177,7 +192,7 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
   });
 
   it('refuses a container kill in a run that is not on containers, in one line', async () => {
-    const r = await sluice(['run', 'drill.ts', '--fault', 'container:1@4'], tmp.dir, {
+    const r = await sluice(['run', 'drill.ts', '--containers', '0', '--fault', 'container:1@4'], tmp.dir, {
       DRILL_OUT: join(tmp.dir, 'no-containers'),
     });
     expect(r.code).toBe(2);

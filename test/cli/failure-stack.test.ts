@@ -63,6 +63,8 @@ function sluiceAt(level: string, args: string[]): Promise<Exited> {
 const failing = (store: string, ...more: string[]) => [
   'run',
   'fails.ts',
+  '--containers',
+  '0',
   '--window-ms',
   '20',
   '--checkpoint-every',
@@ -76,6 +78,8 @@ const failing = (store: string, ...more: string[]) => [
 const failingOnce = (store: string) => [
   'run',
   'fails-once.ts',
+  '--containers',
+  '0',
   '--windows',
   '3',
   '--window-ms',

@@ -10,7 +10,16 @@ describe('sluice run --store redis://…', { timeout: 30_000 }, () => {
 
   it('checkpoints to Redis, releases the store at the end, and a relaunch continues after the last commit', async () => {
     db = await freshDatabase();
-    const args = ['run', 'examples/hello/app.ts', '--window-ms', '30', '--store', db.url];
+    const args = [
+      'run',
+      'examples/hello/app.ts',
+      '--containers',
+      '0',
+      '--window-ms',
+      '30',
+      '--store',
+      db.url,
+    ];
     const first = await sluice([...args, '--windows', '4']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/committed 4/);

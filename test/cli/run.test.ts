@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, sluice, startSluice, type TempDir, tempDir } from './cli-process.ts';
+import { defaultContainers } from '../../src/index.ts';
+import { errorLines, repoRoot, sluice, startSluice, type TempDir, tempDir } from './cli-process.ts';
 
 let tmp: TempDir;
 beforeAll(async () => {
@@ -27,7 +28,8 @@ export default application('outside', (dag) => {
 `;
 
 describe('sluice run', { timeout: 15_000 }, () => {
-  it('runs the hello example for 5 windows and exits 0', async () => {
+  // On the default: worker-thread containers on a machine of 2 or more cores (their start takes seconds when loaded).
+  it('runs the hello example for 5 windows and exits 0', { timeout: 60_000 }, async () => {
     const r = await sluice([
       'run',
       'examples/hello/app.ts',
@@ -48,7 +50,18 @@ describe('sluice run', { timeout: 15_000 }, () => {
   it('runs a .ts application outside the repository that imports sluice, sluice/actors and sluice/testkit', async () => {
     await tmp.write('outside.ts', outsideApp);
     const r = await sluice(
-      ['run', 'outside.ts', '--windows', '2', '--window-ms', '20', '--store', 'store-outside'],
+      [
+        'run',
+        'outside.ts',
+        '--containers',
+        '0',
+        '--windows',
+        '2',
+        '--window-ms',
+        '20',
+        '--store',
+        'store-outside',
+      ],
       tmp.dir,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -72,7 +85,10 @@ export default application('plain', (dag) => {
 });
 `,
     );
-    const r = await sluice(['run', 'plain.js', '--windows', '2', '--window-ms', '20', '--json'], tmp.dir);
+    const r = await sluice(
+      ['run', 'plain.js', '--containers', '0', '--windows', '2', '--window-ms', '20', '--json'],
+      tmp.dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('js [1] 0\njs [2] 1\n');
     // --json: every stderr line is a JSON log entry; the default store is ./.sluice/<app name>
@@ -88,6 +104,8 @@ export default application('plain', (dag) => {
     const p = startSluice([
       'run',
       'examples/hello/app.ts',
+      '--containers',
+      '0',
       '--window-ms',
       '20',
       '--store',
@@ -121,7 +139,10 @@ export default application('slow', (dag) => {
 });
 `,
     );
-    const p = startSluice(['run', 'slow.ts', '--window-ms', '20', '--store', 'store-slow'], tmp.dir);
+    const p = startSluice(
+      ['run', 'slow.ts', '--containers', '0', '--window-ms', '20', '--store', 'store-slow'],
+      tmp.dir,
+    );
     await p.waitFor('stderr', /started "slow"/);
     p.child.kill('SIGINT');
     await p.waitFor('stderr', /SIGINT: stopping/);
@@ -134,9 +155,19 @@ export default application('slow', (dag) => {
 
   it('refuses a store in use by another run (SLUICE_STORE_LOCKED); the first still stops with 0', async () => {
     const store = join(tmp.dir, 'locked');
-    const first = startSluice(['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store]);
+    const hello = [
+      'run',
+      'examples/hello/app.ts',
+      '--containers',
+      '0',
+      '--window-ms',
+      '20',
+      '--store',
+      store,
+    ];
+    const first = startSluice(hello);
     await first.waitFor('stderr', /started "hello"/);
-    const second = await sluice(['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store]);
+    const second = await sluice(hello);
     expect(second.code).toBe(2);
     expect(errorLines(second.stderr)).toHaveLength(1);
     expect(errorLines(second.stderr)[0]).toMatch(/^sluice: store in use \(SLUICE_STORE_LOCKED\): .*locked/);
@@ -161,11 +192,14 @@ export default application('replanned', (dag) => {
     await tmp.write('two.ts', planned(2));
     const store = join(tmp.dir, 'replanned');
     const first = await sluice(
-      ['run', 'one.ts', '--window-ms', '5', '--windows', '3', '--store', store],
+      ['run', 'one.ts', '--containers', '0', '--window-ms', '5', '--windows', '3', '--store', store],
       tmp.dir,
     );
     expect(first.code, first.stderr).toBe(0);
-    const r = await sluice(['run', 'two.ts', '--window-ms', '5', '--store', store], tmp.dir);
+    const r = await sluice(
+      ['run', 'two.ts', '--containers', '0', '--window-ms', '5', '--store', store],
+      tmp.dir,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).not.toContain('nothing was committed');
     expect(r.stderr).toMatch(/the run did not start; .*replanned is left as it was/);
@@ -175,9 +209,50 @@ export default application('replanned', (dag) => {
     );
   });
 
+  it('without --containers: as many containers as cores the plan can spread over (a thread-local chain: this thread); --replay-from buffers with --containers N refused', {
+    timeout: 60_000,
+  }, async () => {
+    const hello = await import('../../examples/hello/app.ts');
+    const expected = defaultContainers(hello.default, { module: 'hello.ts' });
+    const run = (app: string, store: string) =>
+      sluice(['run', app, '--windows', '2', '--window-ms', '20', '--json', '--store', store], tmp.dir);
+    const containersOf = (stderr: string) =>
+      stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((e) => e.event === 'containers')?.containers;
+    const spread = await run(join(repoRoot, 'examples/hello/app.ts'), 'store-default');
+    expect(spread.code, spread.stderr).toBe(0);
+    expect(containersOf(spread.stderr)).toBe(expected);
+    expect(spread.stdout).toContain('hello [2] 144\n');
+    await tmp.write(
+      'fused.ts',
+      `import { application } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+export default application('fused', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
+  const print = dag.add('print', ConsoleSink, { prefix: 'fused ' });
+  dag.stream('numbers', numbers.out, print.in).locality('thread');
+});
+`,
+    );
+    const fused = await run('fused.ts', 'store-fused');
+    expect(fused.code, fused.stderr).toBe(0);
+    expect(containersOf(fused.stderr)).toBe(0);
+    const refused = await sluice(
+      ['run', 'fused.ts', '--containers', '2', '--replay-from', 'buffers', '--store', 'store-refused'],
+      tmp.dir,
+    );
+    expect(refused.code).toBe(2);
+    expect(errorLines(refused.stderr)).toEqual([
+      'sluice: --replay-from buffers cannot be used with --containers 2: on containers, streams across containers replay what they kept since the commit and the others recompute from the sources; use --containers 0 (this thread) for replay buffers',
+    ]);
+  });
+
   it('relaunched on the same store, continues after the last committed window', async () => {
     const store = join(tmp.dir, 'relaunch');
-    const args = ['run', 'examples/hello/app.ts', '--window-ms', '20', '--store', store];
+    const args = ['run', 'examples/hello/app.ts', '--containers', '0', '--window-ms', '20', '--store', store];
     expect((await sluice([...args, '--windows', '2'])).code).toBe(0);
     const r = await sluice([...args, '--windows', '3']);
     expect(r.code, r.stderr).toBe(0);

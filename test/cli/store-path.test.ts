@@ -32,7 +32,17 @@ function runAsOtherUser(store: string): Promise<Exited> {
   const asRoot = process.getuid?.() === 0;
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'src', 'cli', 'bin.js'), 'run', 'app.ts', '--store', store, '--windows', '1'],
+    [
+      join(repoRoot, 'src', 'cli', 'bin.js'),
+      'run',
+      'app.ts',
+      '--containers',
+      '0',
+      '--store',
+      store,
+      '--windows',
+      '1',
+    ],
     {
       cwd: tmp.dir,
       env: { ...process.env, NO_COLOR: '1', HOME: tmp.dir },
@@ -58,7 +68,7 @@ describe('sluice run: a store path that cannot hold a store is one line and exit
   timeout: 20_000,
 }, () => {
   it('a plain file', async () => {
-    const line = oneLine(await sluice(['run', 'app.ts', '--store', 'a-file'], tmp.dir));
+    const line = oneLine(await sluice(['run', 'app.ts', '--containers', '0', '--store', 'a-file'], tmp.dir));
     expect(line).toBe(
       `sluice: bad store (SLUICE_STORE_PATH): The snapshot store directory ${join(tmp.dir, 'a-file')} is a ` +
         'file, not a directory. Give the run a store directory it can create and write (sluice run --store ' +
@@ -67,7 +77,9 @@ describe('sluice run: a store path that cannot hold a store is one line and exit
   });
 
   it('a path under a file', async () => {
-    const line = oneLine(await sluice(['run', 'app.ts', '--store', 'a-file/store'], tmp.dir));
+    const line = oneLine(
+      await sluice(['run', 'app.ts', '--containers', '0', '--store', 'a-file/store'], tmp.dir),
+    );
     expect(line).toMatch(
       /^sluice: bad store \(SLUICE_STORE_PATH\): .*a-file\/store cannot be created: .*a-file is a file/,
     );

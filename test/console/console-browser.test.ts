@@ -30,6 +30,8 @@ beforeAll(async () => {
   app = startSluice([
     'run',
     'examples/max-cpu/app.ts',
+    '--containers',
+    '0',
     '--store',
     join(tmp.dir, 'store'),
     '--window-ms',

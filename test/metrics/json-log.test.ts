@@ -13,6 +13,8 @@ describe('sluice run --json', () => {
     const r = await sluice([
       'run',
       'examples/max-cpu/app.ts',
+      '--containers',
+      '0',
       '--store',
       `${tmp.dir}/store`,
       '--window-ms',

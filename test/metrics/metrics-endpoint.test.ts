@@ -56,6 +56,8 @@ describe('sluice run --metrics', () => {
     const p = startSluice([
       'run',
       'examples/max-cpu/app.ts',
+      '--containers',
+      '0',
       '--store',
       store,
       '--window-ms',
@@ -125,7 +127,16 @@ describe('sluice run --metrics', () => {
 
   it('refuses a non-loopback address without a token, before opening the store', async () => {
     const r = await sluice(
-      ['run', 'examples/max-cpu/app.ts', '--store', `${tmp.dir}/refused`, '--metrics', '0.0.0.0:0'],
+      [
+        'run',
+        'examples/max-cpu/app.ts',
+        '--containers',
+        '0',
+        '--store',
+        `${tmp.dir}/refused`,
+        '--metrics',
+        '0.0.0.0:0',
+      ],
       undefined,
       {
         SLUICE_SECRET: '',
@@ -194,6 +205,8 @@ describe('sluice run --metrics', () => {
       [
         'run',
         'examples/max-cpu/app.ts',
+        '--containers',
+        '0',
         '--store',
         `${tmp.dir}/token`,
         '--window-ms',

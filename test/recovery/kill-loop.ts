@@ -4,8 +4,15 @@ import { join } from 'node:path';
 /** Shared by the kill -9 loop tests: `sluice run` as a child process, its exit, a seeded generator. */
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
+/**
+ * `sluice run APP …`, in one thread (`--containers 0` after APP) unless the options before `--` name
+ * `--containers`: these tests are about a process killed and relaunched, and each start of containers
+ * would cost its worker start-ups (test/cli/run.test.ts checks the default).
+ */
 export function sluiceRun(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['src/cli/bin.js', 'run', ...args], {
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  const pinned = own.includes('--containers') ? args : [args[0]!, '--containers', '0', ...args.slice(1)];
+  return spawn(process.execPath, ['src/cli/bin.js', 'run', ...pinned], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConsoleSink, SequenceSource } from '../../actors/index.ts';
+import hello from '../../examples/hello/app.ts';
+import { defaultContainers, spreadOver } from '../../src/container/default-containers.ts';
+import { application, launch, MemorySnapshotStore, planPhysical } from '../../src/index.ts';
+
+/** A source fused into its sink: one thread-local chain, which no placement can split. */
+const chain = application('chain', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 2 });
+  const print = dag.add('print', ConsoleSink<number>, { prefix: 'chain ' });
+  dag.stream('numbers', numbers.out, print.in).locality('thread');
+});
+
+describe('the default container count', () => {
+  it('is the cores, capped by the containers the placement fills; 0 (this thread) on one core', () => {
+    const plan = planPhysical(hello.dag());
+    expect(spreadOver(plan, 1)).toBe(0);
+    expect(spreadOver(plan, 2)).toBe(2);
+    // 2 sources, squares, evens, print (the unifier goes with squares): never more containers than that.
+    expect(spreadOver(plan, 64)).toBeGreaterThanOrEqual(2);
+    expect(spreadOver(plan, 64)).toBeLessThanOrEqual(5);
+    expect(defaultContainers(hello, { module: 'hello.ts' }, 2)).toBe(2);
+  });
+
+  it('is 0 for a plan that cannot be split: one thread-local chain', () => {
+    expect(spreadOver(planPhysical(chain.dag()), 8)).toBe(0);
+    expect(defaultContainers(chain, { module: 'chain.ts' }, 8)).toBe(0);
+  });
+
+  it('is 0 without a module, and with options only one thread honours', () => {
+    expect(defaultContainers(hello, {}, 8)).toBe(0);
+    expect(defaultContainers(hello, { module: 'hello.ts', replayFrom: 'buffers' }, 8)).toBe(0);
+    expect(defaultContainers(hello, { module: 'hello.ts', instrument: (p) => p }, 8)).toBe(0);
+    const cutAt = () => undefined;
+    expect(defaultContainers(hello, { module: 'hello.ts', virtualTime: { cutAt } }, 8)).toBe(0);
+    expect(defaultContainers(hello, { module: 'hello.ts', virtualTime: true }, 8)).toBe(
+      spreadOver(planPhysical(hello.dag()), 8),
+    );
+  });
+
+  it('launch() with containers 0 runs in this thread; with replayFrom buffers and containers it refuses', async () => {
+    const store = new MemorySnapshotStore();
+    const run = await launch(chain, {
+      containers: 0,
+      module: 'unused.ts',
+      store,
+      windows: 1,
+      virtualTime: true,
+    });
+    expect(run.plan.actors.every((a) => a.container === undefined)).toBe(true);
+    await run.done;
+    await expect(launch(hello, { containers: 2, module: 'hello.ts', replayFrom: 'buffers' })).rejects.toThrow(
+      /replayFrom 'buffers' cannot be used with containers.*containers: 0/,
+    );
+  });
+});
