@@ -123,8 +123,8 @@ export const SCRIPT = String.raw`'use strict';
     state.snapshot.actors.forEach(function (a) { if (a.node) hosts[a.container] = a.node; });
     var keys = Object.keys(hosts).sort(function (a, b) { return a - b; });
     if (keys.length === 0) return;
-    $('containers-legend').textContent = 'badge cN: container N, on node ' +
-      keys.map(function (c) { return 'c' + c + ' ' + hosts[c]; }).join(', ');
+    $('containers-legend').textContent = 'badge cN: container N; ' +
+      keys.map(function (c) { return 'c' + c + ' on ' + hosts[c]; }).join(', ');
   }
 
   /** Nodes: actors (or operators, for large plans); columns by depth along the channels. */
