@@ -172,7 +172,9 @@ describe('the cluster supervisor serves metrics, the console and taps', { timeou
     );
     await expect.poll(() => page.locator('#s-recoveries').textContent(), poll).toMatch(/^1 \(last/);
     // Every container now runs on n2, and the rates come back there.
-    await expect.poll(() => page.locator('#containers-legend').textContent(), poll).toMatch(/c0 on n2, c1 on n2/);
+    await expect
+      .poll(() => page.locator('#containers-legend').textContent(), poll)
+      .toMatch(/c0 on n2, c1 on n2/);
     await until(async () => {
       const families = await scrape(metricsUrl);
       return value(families, 'sluice_recoveries_total') >= 1 && nodeRate(families, 'n2') > 0;
