@@ -44,6 +44,8 @@ export type ClusterRunOptions = {
   readonly virtualTime?: boolean;
   /** How long a (re)start waits for a node to place containers on. Default 30 s. */
   readonly placementTimeoutMs?: number;
+  /** Containers' metrics (default on); `{ fusedTuples: true }` also counts fused streams (--console). */
+  readonly metrics?: DeployConfig['metrics'];
   /**
    * A supervisor restarted on the store: first try to adopt the containers the nodes kept running (same
    * epoch, no relaunch); relaunch from the committed checkpoint only if that fails.
@@ -491,6 +493,8 @@ export class ClusterRun {
     this.emit({ type: 'started', application: name, actors, firstWindow: r + 1, restoredWindow: r });
     if (r > 0) this.notice({ t: 'commit', window: r });
     this.progressed();
+    // Pacing from where they are, whatever notices the previous supervisor sent or not.
+    this.notice({ t: 'done', window: this.doneWindow });
     if (this.placed.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });
     if (this.stopRequested) void this.proposeStop();
     return true;
@@ -542,6 +546,8 @@ export class ClusterRun {
       windows: Number.isFinite(this.finalWindow) ? this.finalWindow : undefined,
       virtualTime: o.virtualTime,
       heartbeatMs: Math.max(20, Math.min(500, this.supervision.heartbeatTimeoutMs / 6)),
+      // Only when set: over CBOR an absent field may come back as null, and null is not `false` here.
+      ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
     };
   }
 
