@@ -5,7 +5,12 @@ import type { ClusterFrame } from '../src/cluster/frames.ts';
 import type { PeerConnection } from '../src/cluster/peer-connection.ts';
 import { ClusterServer } from '../src/cluster/server.ts';
 import { runtimeBuild } from '../src/cluster-run/build-hash.ts';
-import { ClusterRun, type NodeDirectory, type NodeSlot } from '../src/cluster-run/cluster-run.ts';
+import {
+  ClusterRun,
+  type ClusterRunOptions,
+  type NodeDirectory,
+  type NodeSlot,
+} from '../src/cluster-run/cluster-run.ts';
 import { serveStoreCall } from '../src/cluster-run/cluster-store.ts';
 import { ClusterRequestError } from '../src/cluster-run/errors.ts';
 import type { HostedAnnounce, NodeEvent } from '../src/cluster-run/node-protocol.ts';
@@ -37,6 +42,8 @@ export type SupervisorOptions = {
   log?: (line: string) => void;
   /** Every status event of every application (tests, the command's log). */
   onStatus?: (app: string, event: StatusEvent) => void;
+  /** The containers' metrics, for every application (default on; `--metrics`, `--console`: fused counted). */
+  metrics?: ClusterRunOptions['metrics'];
 };
 
 const LIVE: readonly string[] = ['starting', 'running', 'recovering'];
@@ -299,6 +306,7 @@ export class ClusterSupervisor {
         checkpointWindowCount,
         windows: req.windows,
         virtualTime: req.virtualTime,
+        metrics: this.#o.metrics,
         adopt: resumed,
         // Without containers to adopt, a relaunch waits as long as before for the other nodes to rejoin.
         adoptWaitMs: 5000,

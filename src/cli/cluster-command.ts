@@ -68,7 +68,16 @@ export async function supervisorCommand(opts: SupervisorCommandOptions): Promise
       throw e;
     },
   );
-  supervisor = await ClusterSupervisor.start({ host, port, store: opts.store, secret, log });
+  // Someone watching wants every operator's count: fused streams are counted too (as with sluice run).
+  const watched = opts.metrics !== undefined || opts.console !== undefined;
+  supervisor = await ClusterSupervisor.start({
+    host,
+    port,
+    store: opts.store,
+    secret,
+    log,
+    metrics: watched ? { fusedTuples: true } : undefined,
+  });
   // The one line on stdout: scripts and tests read the URL (a port 0 was given to the OS to choose).
   process.stdout.write(`sluice supervisor listening on ${supervisor.url}\n`);
   const fenced = new Promise<'lease lost'>((resolve) => {
