@@ -107,6 +107,11 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     expect(b.stderr).toContain('injected fault: double throws in beginWindow of window 5');
     expect(b.stderr).toContain('injected fault: numbers:unifier throws in beginWindow of window 3');
     expect(b.stderr.match(/recovered /g)).toHaveLength(2);
+    // The recovery set (the failed actor and what is downstream), then the actors rebuilt to recompute.
+    expect(b.stderr).toMatch(
+      /restart #\d+ in \d+ ms: double, files from the checkpoint of window \d+; rebuilt to recompute: /,
+    );
+    expect(b.stderr).toMatch(/recovered double, files from window \d+ in \d+ ms/);
     expect(a.stderr).not.toContain('injected fault');
     const expected = await windowFiles(calm);
     expect(expected.size).toBe(8);
@@ -141,6 +146,9 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toContain('injected fault: double throws in beginWindow of window 5');
     expect(b.stderr).toContain('killed by the drill container:1@3');
+    // The actor drill's lines read as in one thread (the test above): the same recovery set.
+    expect(b.stderr).toMatch(/restart #\d+ in \d+ ms: double, files from the checkpoint of window \d+/);
+    expect(b.stderr).toMatch(/recovered double, files from window \d+ in \d+ ms/);
     expect(b.stderr).not.toContain('did not fire');
     const expected = await windowFiles(calm);
     expect(expected.size).toBe(8);
