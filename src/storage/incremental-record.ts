@@ -17,9 +17,13 @@ import type { Slice } from './map-tracker.ts';
  *     single damaged record never loses a base that both kept checkpoint generations need;
  * - chainFrom: the oldest window this checkpoint reads (the oldest base): commit cleanup keeps it.
  *
- * Stored as the CBOR `{ incremental: [meta, slice, slice, …] }`: meta holds the skeleton, chainFrom and
- * per part its slot, kind and slice counts; the slices follow as byte strings, in part order (slices,
+ * Stored as the CBOR `{ incremental: [meta, slice, slice, …] }`: meta holds the skeleton, chainFrom,
+ * `keyGroups` (KEY_GROUPS) and per part its slot, kind, slice counts and key-group layout (each slice's
+ * group and entry count, each group's size); the slices follow as byte strings, in part order (slices,
  * then baseCopy). Every piece is CBOR already, so a frame is assembled by copying (frame-builder.ts).
+ * A part's slices hold one key group each, in group order, so that a restore can leave each group
+ * unbuilt until it is used (lazy-groups.ts). Records written before key groups have no layout: their
+ * maps are restored key by key, and the next checkpoint writes a base in the layout.
  */
 export type MapPart = {
   slot: number;
