@@ -54,7 +54,8 @@ export function adoptablePlacement(
 /**
  * Waits for the nodes to rejoin and announce until the application is adoptable, at most `waitMs`;
  * gives up sooner once `settleMs` passed and no node announces it at all (the nodes stopped their
- * containers: nothing to wait for).
+ * containers: nothing to wait for). The default settle outlasts a node's rejoin interval (≤ 2 s), so a
+ * node that hosts all of an application and rejoins last is still waited for.
  */
 export async function awaitAdoptable(
   announced: () => readonly AnnouncedApp[],
@@ -62,7 +63,7 @@ export async function awaitAdoptable(
   containers: number,
   epoch: number,
   waitMs: number,
-  settleMs = 1000,
+  settleMs = 2500,
 ): Promise<Map<number, AdoptedAt> | string> {
   const started = performance.now();
   for (;;) {

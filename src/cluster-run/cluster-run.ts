@@ -482,9 +482,11 @@ export class ClusterRun {
     } catch (e) {
       return fallback(describe(e));
     }
+    // Progress events of the nodes that answered first may already have moved a container further.
     for (const s of states) {
       const p = this.placed.find((x) => x.container === s.c);
-      if (p) Object.assign(p, { done: Math.max(r, s.done), tuples: s.tuples, finished: s.finished });
+      if (p === undefined || s.done < p.done) continue;
+      Object.assign(p, { done: s.done, tuples: s.tuples, finished: p.finished || s.finished });
     }
     this.adopted = true;
     this.live = true;
