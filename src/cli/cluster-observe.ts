@@ -62,6 +62,7 @@ export async function startClusterObservers(
         options.console,
         (name) => pickApp(apps(), name),
         options.consoleToken ?? clusterToken,
+        () => apps().map((a) => a.name),
       );
       closers.push(() => c.close());
       log(

@@ -6,7 +6,7 @@
  *
  *   client                               server
  *     | ---- upgrade (token, same origin) --> |
- *     | <----------- hello ------------------ |   plan, snapshot, history, timeline
+ *     | <----------- hello ------------------ |   plan, snapshot, history, timeline, applications
  *     | <----------- metrics (1/s) ---------- |
  *     | <----------- timeline (as it comes) - |
  *     | ---- {type:'tap', port, sample} ----> |
@@ -29,7 +29,13 @@ type Command =
   | { type: 'untap'; tap: number }
   | { type: 'fail'; actor: string };
 
-export function startSession(ws: WebSocket, run: ConsoleTarget, collector: RunMetrics): void {
+export function startSession(
+  ws: WebSocket,
+  run: ConsoleTarget,
+  collector: RunMetrics,
+  /** The applications this console serves (a cluster supervisor's: the page offers a choice). */
+  applications: readonly string[] = [],
+): void {
   const taps = new Map<number, Tap>();
   let nextTap = 1;
   const send = (message: unknown) => {
@@ -46,6 +52,7 @@ export function startSession(ws: WebSocket, run: ConsoleTarget, collector: RunMe
     snapshot: collector.snapshot(),
     history: collector.history(),
     timeline: collector.timeline(),
+    applications,
   });
   const unsubscribe = collector.subscribe(
     (point) => send({ type: 'metrics', snapshot: collector.snapshot(), point }),

@@ -47,6 +47,7 @@ export const SCRIPT = String.raw`'use strict';
       var m = JSON.parse(ev.data);
       if (m.type === 'hello') {
         state.plan = m.plan; state.snapshot = m.snapshot; state.history = m.history; state.timeline = m.timeline;
+        applications(m.applications || []);
         setup(); render(); renderTimeline();
       } else if (m.type === 'metrics') {
         state.snapshot = m.snapshot; state.history.push(m.point);
@@ -70,6 +71,18 @@ export const SCRIPT = String.raw`'use strict';
       }
     };
   }
+  /** A cluster supervisor's console serves several applications: a choice among them (?app=NAME). */
+  function applications(names) {
+    var select = $('apps');
+    select.hidden = names.length < 2;
+    fill(select, names);
+    select.value = state.plan.application;
+  }
+  $('apps').onchange = function () {
+    var q = new URLSearchParams(location.search);
+    q.set('app', $('apps').value);
+    location.search = q.toString();
+  };
   function send(c) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(c)); }
 
   // ---- controls -----------------------------------------------------------------------------------

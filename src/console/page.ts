@@ -37,6 +37,7 @@ export const PAGE = `<!doctype html>
 <body>
 <header>
   <h1 id="app">sluice</h1>
+  <select id="apps" aria-label="application" hidden></select>
   <span id="conn">connecting…</span>
   <dl id="summary">
     <div><dt>window</dt><dd id="s-window">–</dd></div>

@@ -43,6 +43,8 @@ export async function serveConsole(
   /** The run to show: `app` is the request's `?app=` (a cluster's console; one run ignores it). */
   getRun: (app?: string) => ConsoleTarget | undefined,
   token?: string,
+  /** The names `?app=` takes, offered on the page (a cluster supervisor's console). */
+  applications: () => readonly string[] = () => [],
 ): Promise<ConsoleServer> {
   const at = parseListenAddress(address, '--console');
   const secret = requiredToken(at, token, '--console');
@@ -50,6 +52,12 @@ export async function serveConsole(
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
+  };
+  /** An `?app=` naming none of several applications (one run's console takes any: it has one). */
+  const unknown = (name: string | undefined): boolean => {
+    if (name === undefined) return false;
+    const names = applications();
+    return names.length > 0 && !names.includes(name);
   };
   const allowed = (req: IncomingMessage): string | undefined => {
     if (secret !== undefined) return tokenMatches(tokenOf(req), secret) ? undefined : 'a token is required';
@@ -74,7 +82,9 @@ export async function serveConsole(
         res.end(SCRIPT);
       },
       '/api/state': (_req, res, url) => {
-        const run = getRun(url.searchParams.get('app') ?? undefined);
+        const name = url.searchParams.get('app') ?? undefined;
+        if (unknown(name)) return refuse(res, 404, `no application ${name}`);
+        const run = getRun(name);
         if (run?.collector == null)
           return refuse(res, 503, 'the run has not started yet', { 'retry-after': '1' });
         const c = run.collector;
@@ -113,10 +123,12 @@ export async function serveConsole(
     const why = allowed(req);
     if (why !== undefined) return deny(secret !== undefined ? '401 Unauthorized' : '403 Forbidden');
     if (!sameOrigin(req)) return deny('403 Forbidden');
-    const run = getRun(url.searchParams.get('app') ?? undefined);
+    const name = url.searchParams.get('app') ?? undefined;
+    if (unknown(name)) return deny('404 Not Found');
+    const run = getRun(name);
     if (run?.collector == null) return deny('503 Service Unavailable');
     const collector = run.collector;
-    wss.handleUpgrade(req, socket, head, (ws) => startSession(ws, run, collector));
+    wss.handleUpgrade(req, socket, head, (ws) => startSession(ws, run, collector, applications()));
   });
   const bound = await listen(server, at);
   return {
