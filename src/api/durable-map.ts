@@ -129,12 +129,6 @@ export class KeyGroups<K, V> {
     this.size--;
     return true;
   }
-
-  /** The groups built so far (an unbuilt group's entries come from a checkpoint, as they were). */
-  *builtEntries(): Generator<[K, V], undefined, unknown> {
-    for (const m of this.maps) if (m !== undefined) yield* m;
-    return undefined;
-  }
 }
 
 /**
@@ -206,7 +200,9 @@ export class DurableMap<K, V> extends Map<K, V> {
   override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
     const groups = this[GROUPS];
     for (let g = 0; g < KEY_GROUPS; g++)
-      groups.group(g, false)?.forEach((v, k) => fn.call(thisArg, v, k, this));
+      groups.group(g, false)?.forEach((v, k) => {
+        fn.call(thisArg, v, k, this);
+      });
   }
 
   override entries(): MapIterator<[K, V]> {

@@ -82,6 +82,7 @@ export async function restoreIncremental(
     const lazy = new LazyGroups(tracker, base, part.kind === 'delta' ? mine : undefined, part.sizes, corrupt);
     const size = part.sizes.reduce((a, b) => a + b, 0);
     tracker.restoredSizes = part.sizes;
+    tracker.decodedGeneration = tracker.generation;
     map[GROUPS].defer(lazy, lazy.groupsToBuild(), size);
     if (map[GROUPS].unbuiltCount > 0) buildInBackground(map);
   }

@@ -235,6 +235,11 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
   written = 0;
   /** Checkpoint encodings still running, oldest first (each keeps its captured values copy-on-write). */
   jobs: EncodeJob<K, V>[] = [];
+  /**
+   * The generation in which every entry outside `changed` was decoded by a restore (a lazy restore sets
+   * it): the unrestorable-state walk then looks at the changed keys only.
+   */
+  decodedGeneration: number | undefined;
   /** A lazy restore's per-group sizes of the groups it left unbuilt. */
   restoredSizes: ArrayLike<number> | undefined;
 

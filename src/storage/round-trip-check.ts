@@ -1,4 +1,5 @@
-import { DurableMap, GROUPS } from '../api/durable-map.ts';
+import { CHANGE_TRACKER, DurableMap, GROUPS } from '../api/durable-map.ts';
+import { MapTracker } from './map-tracker.ts';
 
 /*
  * Does a value come back from the state codec (codec.ts) as it was? cbor-x encodes what it does not know
@@ -37,15 +38,34 @@ const walkMap: Walk = (map: Map<unknown, unknown>, visit) => {
 };
 
 /**
- * A DurableMap's built key groups only: a group a restore has not built yet holds what the codec just
- * decoded, unchanged since (any change builds it first), so it comes back as it was; walking it would
- * build it, and a relaunch would build the whole map at its first checkpoint.
+ * A DurableMap restored from key groups (and not given a new base since) holds, outside the keys its
+ * tracker saw change, only what the codec decoded: those come back as they were, so only the changed
+ * keys are walked (an unbuilt group is not built for it). Otherwise every built group is walked, with
+ * the Maps' own iterators.
  */
 const walkDurableMap: Walk = (map: DurableMap<unknown, unknown>, visit) => {
   let index = 0;
-  for (const [key, value] of map[GROUPS].builtEntries()) {
-    if (!visit(key, 'key', undefined, index) || !visit(value, 'get', key, index)) return;
-    index++;
+  const tracker = map[CHANGE_TRACKER];
+  const groups = map[GROUPS].maps;
+  if (tracker instanceof MapTracker && tracker.decodedGeneration === tracker.generation) {
+    for (let g = 0; g < groups.length; g++) {
+      const changed = tracker.changed[g];
+      const m = groups[g];
+      if (changed === undefined || m === undefined) continue;
+      for (const key of changed) {
+        if (!m.has(key)) continue;
+        if (!visit(key, 'key', undefined, index) || !visit(m.get(key), 'get', key, index)) return;
+        index++;
+      }
+    }
+    return;
+  }
+  for (const m of groups) {
+    if (m === undefined) continue;
+    for (const [key, value] of m) {
+      if (!visit(key, 'key', undefined, index) || !visit(value, 'get', key, index)) return;
+      index++;
+    }
   }
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurableMap, keyGroupOf } from '../../src/api/durable-map.ts';
+import { DurableMap, GROUPS, keyGroupOf } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState, sealState } from '../../src/storage/codec.ts';
 import { SnapshotCorruptError } from '../../src/storage/errors.ts';
 import { FrameBuilder, sealEncoded } from '../../src/storage/frame-builder.ts';
@@ -14,6 +14,7 @@ import {
 import { restoreIncremental } from '../../src/storage/incremental-restore.ts';
 import { readSlice } from '../../src/storage/map-slice.ts';
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.ts';
+import { findUnrestorable } from '../../src/storage/round-trip-check.ts';
 
 /** Small slices, so that even small maps are encoded over several steps. */
 const SLICED: IncrementalOptions = { ...DEFAULT_INCREMENTAL_OPTIONS, sliceEntries: 5, syncEntries: 0 };
@@ -192,6 +193,26 @@ describe('incremental checkpoints of a DurableMap', () => {
     );
     s.corrupt('op', 2);
     await expect(restore(s, 3)).rejects.toBeInstanceOf(SnapshotCorruptError);
+  });
+
+  it('restore lazily: groups built on first use, and the unrestorable-state walk looks at changed keys only', async () => {
+    const s = await store();
+    const m = new DurableMap<string, unknown>();
+    for (let i = 0; i < 5000; i++) m.set(`k${i}`, i);
+    const c = IncrementalCapture.take('op', 1, { state: { m, n: 1 } }, DEFAULT_INCREMENTAL_OPTIONS);
+    c.finish();
+    await save(s, 1, c);
+    const { state } = await restore(s, 1);
+    const groups = state.m[GROUPS];
+    const unbuilt = groups.unbuiltCount;
+    expect(unbuilt).toBeGreaterThan(800); // 5,000 keys in 840 groups: nearly all hold some
+    expect(state.m.size).toBe(5000);
+    expect(findUnrestorable(state)).toBeUndefined();
+    expect(groups.unbuiltCount).toBe(unbuilt); // the walk built nothing
+    expect(state.m.get('k17')).toBe(17);
+    expect(groups.unbuiltCount).toBe(unbuilt - 1); // one access, one group
+    (state.m as DurableMap<string, unknown>).set('k4242', new (class Counter {})());
+    expect(findUnrestorable(state)?.path).toBe('state.m.get("k4242")');
   });
 
   it('leave state without a DurableMap to the plain snapshot path, encoded as the store would', () => {
