@@ -186,6 +186,44 @@ describe('the cluster supervisor serves metrics, the console and taps', { timeou
   });
 });
 
+describe('sluice supervisor --metrics and --console with a cluster secret', () => {
+  it('need the secret as a token, even on loopback: 401 without it, 200 with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cluster-observe-'));
+    const secret = 'a-cluster-secret-of-32-characters';
+    const p = startSluice(
+      [
+        'supervisor',
+        '--listen',
+        '127.0.0.1:0',
+        '--store',
+        dir,
+        '--metrics',
+        '127.0.0.1:0',
+        '--console',
+        '127.0.0.1:0',
+      ],
+      repoRoot,
+      { SLUICE_SECRET: secret },
+    );
+    try {
+      await p.waitFor('stdout', /listening on ws:/);
+      const metrics = /metrics at (http:\S+)\/metrics /.exec(p.stderr)![1]!;
+      const consoleAt = /console at (http:\S+)\//.exec(p.stderr)![1]!;
+      const bearer = { authorization: `Bearer ${secret}` };
+      expect((await fetch(`${metrics}/metrics`)).status).toBe(401);
+      expect((await fetch(`${metrics}/metrics`, { headers: bearer })).status).toBe(200);
+      expect((await fetch(`${consoleAt}/`)).status).toBe(401);
+      expect((await fetch(`${consoleAt}/?token=${secret}`)).status).toBe(200);
+      // No application yet: nothing to show, with the token.
+      expect((await fetch(`${consoleAt}/api/state`, { headers: bearer })).status).toBe(503);
+    } finally {
+      p.child.kill('SIGINT');
+      await p.exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sluice supervisor --console off loopback', () => {
   it('is refused without a cluster secret or token, before anything listens', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-cluster-observe-'));
