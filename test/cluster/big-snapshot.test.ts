@@ -46,7 +46,7 @@ async function referenceRun(out: string, windows: number): Promise<Map<string, s
 }
 
 it('checkpoints a 5 MiB operator state over the cluster and restores it on another node after a SIGKILL', {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-big-'));
   const out = join(dir, 'out');
