@@ -162,9 +162,10 @@ export class ClusterSupervisor {
   }
 
   /**
-   * Containers a rejoining node kept running that nothing here will adopt: an application this
-   * supervisor runs in a newer epoch, or one it neither runs nor will resume. They stop now rather than
-   * at the end of the node's grace. (An application still starting, adopting maybe, is left alone.)
+   * Containers a rejoining node kept running that nothing here will adopt: those of an application
+   * this supervisor already runs (it counted them lost when the node's connection closed, and replaced
+   * them), or of one it neither runs nor will resume. They stop now rather than at the end of the node's
+   * grace. (An application still starting, adopting maybe, is left alone.)
    */
   private fenceStale(node: Node): void {
     for (const h of node.hosting ?? []) {
@@ -172,7 +173,7 @@ export class ClusterSupervisor {
       const stale =
         run === undefined
           ? !this.#registry.has(h.app)
-          : run.state !== 'starting' && (!LIVE.includes(run.state) || run.epoch !== h.epoch);
+          : run.state !== 'starting';
       if (!stale) continue;
       this.#o.log?.(`node ${node.nodeId} runs stale containers of ${h.app} epoch ${h.epoch}: stopping them`);
       node.rpc.call('terminate', h.app).catch(() => {});

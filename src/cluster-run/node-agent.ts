@@ -257,7 +257,9 @@ export class ClusterNode {
 
   async #deploy(req: DeployRequest): Promise<number> {
     // A partial restart (`replace`) keeps the app's other containers here; a deploy starts from nothing.
-    const kept = req.replace ? this.#apps.get(req.app) : undefined;
+    // Containers left from before this node rejoined (kept through a grace, not adopted) are not kept:
+    // the supervisor counted them lost with the connection; they stop (fenced) like any others.
+    const kept = req.replace && this.#held.live(req.app) ? this.#apps.get(req.app) : undefined;
     if (kept)
       await this.#retire(
         req.app,
@@ -276,7 +278,7 @@ export class ClusterNode {
     };
     hosted.epoch = Math.max(hosted.epoch, req.epoch);
     this.#apps.set(req.app, hosted);
-    if (!kept) this.#held.open(req.app);
+    this.#held.open(req.app);
     const listener: HandleListener = {
       event: (h, e: ContainerEvent) => {
         if (e.t === 'progress') {
