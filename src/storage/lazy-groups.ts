@@ -1,5 +1,5 @@
 import { type DurableMap, GROUPS, type GroupLoader, KEY_GROUPS, keyGroupOf } from '../api/durable-map.ts';
-import { applySlice } from './map-slice.ts';
+import { applySlice, checkSlice } from './map-slice.ts';
 import type { GroupedSlices, MapTracker, Slice, UnbuiltSource } from './map-tracker.ts';
 
 /** Entries built per scheduler turn in the background (about one checkpoint slice's worth). */
@@ -28,6 +28,15 @@ export class LazyGroups<K, V> implements GroupLoader<K, V>, UnbuiltSource {
     private readonly corrupt: CorruptError,
   ) {
     this.generation = tracker.generation;
+    for (const s of delta === undefined ? [base] : [base, delta]) {
+      for (let i = 0; i < s.slices.length; i++) {
+        try {
+          checkSlice(s.slices[i]!, s.counts[i]!);
+        } catch (err) {
+          throw corrupt('a slice of a map is malformed', err);
+        }
+      }
+    }
     this.baseBy = byGroup(base);
     this.deltaBy = delta === undefined ? [] : byGroup(delta);
   }

@@ -157,6 +157,29 @@ export function applySlice(
   if (at !== joined.length) throw new TypeError('a compact map slice whose keys do not add up');
 }
 
+/**
+ * Checks a slice's framing without decoding its keys (a restore that builds later checks what it can
+ * before the operator starts): a compact slice's header against its length and its entry count; any
+ * other slice must be a CBOR array of two.
+ */
+export function checkSlice(slice: Uint8Array, entries: number): void {
+  if (slice[0] !== COMPACT) {
+    if (slice[0] !== 0x82) throw new TypeError('a map slice that is neither compact nor [sets, deletes]');
+    return;
+  }
+  if (slice.length < HEADER) throw new TypeError('a compact map slice shorter than its header');
+  if (slice[2] !== BIG_ENDIAN) throw new TypeError('a compact map slice of the other byte order');
+  const head = new DataView(slice.buffer, slice.byteOffset, HEADER);
+  const n = head.getUint32(4, true);
+  const d = head.getUint32(8, true);
+  const lengthWidth = slice[3]!;
+  const lengthsAt = pad(HEADER + head.getUint32(12, true), lengthWidth);
+  const valuesAt = pad(lengthsAt + lengthWidth * (n + d), 8);
+  if (WIDTH[slice[1]!] === undefined || valuesAt + n * WIDTH[slice[1]!]! !== slice.length)
+    throw new TypeError('a compact map slice of the wrong length');
+  if (n + d !== entries) throw new TypeError(`a map slice of ${n + d} entries where ${entries} are recorded`);
+}
+
 /** The slice as `[sets, deletes]` (tests, diagnostics). */
 export function readSlice(slice: Uint8Array): [unknown[], unknown[]] {
   const sets: unknown[] = [];

@@ -215,6 +215,19 @@ describe('incremental checkpoints of a DurableMap', () => {
     expect(findUnrestorable(state)?.path).toBe('state.m.get("k4242")');
   });
 
+  it('refuse at restore, before any group is built, a slice whose framing does not match its record', async () => {
+    const s = await store();
+    const m = new DurableMap<string, number>(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
+    const c = IncrementalCapture.take('op', 1, { state: { m, n: 1 } }, DEFAULT_INCREMENTAL_OPTIONS);
+    c.finish();
+    const checkpoint = c.checkpoint();
+    checkpoint.parts[0]!.counts![0]! += 1; // sealed with a valid checksum: only the layout check sees it
+    const builder = new FrameBuilder(recordPieces(checkpoint));
+    while (!builder.step(1 << 20)) {}
+    await s.saveSnapshot('op', 1, builder.sealed());
+    await expect(restore(s, 1)).rejects.toBeInstanceOf(SnapshotCorruptError);
+  });
+
   it('leave state without a DurableMap to the plain snapshot path, encoded as the store would', () => {
     const snapshot = { state: { m: new Map([[1, 2]]) } };
     const capture = IncrementalCapture.take('op', 1, snapshot, SLICED);
