@@ -1,8 +1,9 @@
 /**
  * One container restart, timed, in a fresh process:
  * `node --import tsx bench/container-restart-run.ts KIND` with KIND `container` (container 1's worker
- * hard-killed at window 100, `faults`) or `actor` (an actor of container 1 fails at window 100, `failActor`)
- * prints `{ toRecovered, toWindow, startMs, restarts }`: milliseconds from the `failure` event to
+ * hard-killed at window 100, `faults`), `actor` (an actor of container 1 fails at window 100,
+ * `failActor`) or `thread` (the same actor failure in a run in one thread, `containers: 0`: the
+ * yardstick) prints `{ toRecovered, toWindow, startMs, restarts }`: milliseconds from the `failure` event to
  * `recovered` (replacement workers up, application module loaded, actors restored and started) and to the
  * first `window` event after it; `startMs` is launch → `started`. Real time (windows of 20 ms), 2
  * containers, the fault at window 100 (2 s in: the spare workers, started once the run is live, are
@@ -22,7 +23,7 @@ export interface RestartResult {
   readonly restarts: number;
 }
 
-async function once(kind: 'container' | 'actor'): Promise<RestartResult> {
+async function once(kind: 'container' | 'actor' | 'thread'): Promise<RestartResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-restart-'));
   process.env.RESTART_OUT = join(dir, 'out');
   try {
@@ -30,7 +31,7 @@ async function once(kind: 'container' | 'actor'): Promise<RestartResult> {
     const { default: app } = await import(APP.href);
     const t0 = performance.now();
     const run = await launch(app, {
-      containers: 2,
+      containers: kind === 'thread' ? 0 : 2,
       module: APP,
       store: join(dir, 'store'),
       windows: KILL_WINDOW + 20,
@@ -50,8 +51,10 @@ async function once(kind: 'container' | 'actor'): Promise<RestartResult> {
       if (e.type === 'restart') restarts++;
       if (e.type === 'recovered') recoveredAt ??= now;
       if (e.type === 'window' && recoveredAt !== undefined) windowAt ??= now;
-      if (kind === 'actor' && e.type === 'window' && e.window >= KILL_WINDOW && !drilled) {
-        const victim = run.plan.actors.find((a) => a.container === 1 && a.kind === 'operator');
+      if (kind !== 'container' && e.type === 'window' && e.window >= KILL_WINDOW && !drilled) {
+        const victim = run.plan.actors.find(
+          (a) => (kind === 'thread' || a.container === 1) && a.id.startsWith('sums#'),
+        );
         drilled = victim !== undefined && run.failActor(victim.id, 'bench drill');
       }
     });
@@ -65,6 +68,6 @@ async function once(kind: 'container' | 'actor'): Promise<RestartResult> {
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  const kind = process.argv[2] === 'actor' ? 'actor' : 'container';
+  const kind = process.argv[2] === 'actor' || process.argv[2] === 'thread' ? process.argv[2] : 'container';
   process.stdout.write(`${JSON.stringify(await once(kind))}\n`);
 }
