@@ -7,7 +7,8 @@
 #                                                       containers restart on node-b, the output is the same
 #
 # Settings: PORT (default 7400), WINDOWS (60), WINDOW_MS (100), WORK (a fresh temporary directory: the
-# store, the logs, and the outputs under $WORK/out), KILL_NODE (unset). On a real cluster each of these
+# store, the logs, and the outputs under $WORK/out), KILL_NODE (unset), CONSOLE and METRICS (unset: a
+# HOST:PORT where the supervisor serves the web console, Prometheus metrics). On a real cluster each of these
 # processes runs on its own machine (systemd, Kubernetes) with SLUICE_SECRET set; see docs/cluster.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,7 +41,11 @@ wait_for() {
 }
 
 echo "work directory: $WORK"
-"${SLUICE[@]}" supervisor --listen "127.0.0.1:$PORT" --store "$WORK/store" >"$WORK/supervisor.out" 2>"$WORK/supervisor.log" &
+# CONSOLE=127.0.0.1:8080 / METRICS=127.0.0.1:9464: the supervisor serves the console / Prometheus metrics.
+watch=()
+[[ -n "${CONSOLE:-}" ]] && watch+=(--console "$CONSOLE")
+[[ -n "${METRICS:-}" ]] && watch+=(--metrics "$METRICS")
+"${SLUICE[@]}" supervisor --listen "127.0.0.1:$PORT" --store "$WORK/store" "${watch[@]}" >"$WORK/supervisor.out" 2>"$WORK/supervisor.log" &
 pids+=($!)
 wait_for "$WORK/supervisor.out" listening
 for id in node-a node-b; do
