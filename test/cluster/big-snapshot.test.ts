@@ -61,21 +61,26 @@ it('checkpoints a 5 MiB operator state over the cluster and restores it on anoth
   const other = host === 'n1' ? 'n2' : 'n1';
   // Past the first committed checkpoint (every 3 windows): the recovery restores 5 MiB snapshots.
   await until(async () => ((await started.client.status()).apps[0]?.committed ?? 0) >= 3);
+  // Restarts before the kill are possible on a loaded machine (a container missing its heartbeats).
+  const before = (await started.client.status()).apps[0]!.restarts;
   started.nodes.get(host)!.child.kill('SIGKILL');
-  let atKill = 0;
+  let recoveredAt = -1;
   await until(async () => {
     const app = (await started.client.status()).apps[0]!;
-    if (atKill === 0 && app.restarts > 0) atKill = app.window;
-    return app.restarts > 0 && app.state === 'running' && app.window > atKill + 3;
+    if (recoveredAt < 0 && app.restarts > before && app.state === 'running') recoveredAt = app.window;
+    return recoveredAt >= 0 && app.state === 'running' && app.window > recoveredAt + 3;
   });
   expect(new Set(Object.values((await started.client.status()).apps[0]!.placement))).toEqual(
     new Set([other]),
   );
   const stopped = await started.client.stop('big-state');
   expect(stopped).toMatchObject({ state: 'stopped', error: null });
+  // A stop proposed while a restarted container replays may end below windows the sink applied in an
+  // earlier life (they stay, fenced): every window up to the last written must be the reference's.
   const files = await windowFiles(out);
-  expect(files.size).toBe(stopped.window);
-  expect(files).toEqual(await referenceRun(join(dir, 'ref'), stopped.window));
+  const windows = Math.max(files.size, stopped.window);
+  expect(files.size).toBe(windows);
+  expect(files).toEqual(await referenceRun(join(dir, 'ref'), windows));
   // Nothing was refused on the way: the parts were all well-formed.
   expect(started.supervisor.stderr).not.toMatch(/SLUICE_CLUSTER_BAD_PART|FRAME_TOO_LARGE/);
 });
