@@ -55,7 +55,7 @@ function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One cluster: launch, let it run, kill a node, time the recovery. */
-async function failover(kind: Kill): Promise<Times> {
+export async function failover(kind: Kill): Promise<Times> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-failover-'));
   const env = { SUMS_OUT: join(dir, 'out') };
   const procs: ReturnType<typeof start>[] = [];
@@ -82,11 +82,13 @@ async function failover(kind: Kill): Promise<Times> {
     const where = launched.placement;
     if (where[0] !== 'a' || where[1] !== 'b' || where[2] !== 'a')
       throw new Error(`unexpected placement ${JSON.stringify(where)}`);
-    // Past the first commits (checkpoints every 5 windows), so there is something to restore.
-    while ((await c.status()).apps[0]!.committed < 15) await sleep(50);
+    // Running a while (≥ 150 windows of 50 ms, checkpoints every 5), as a node would before it is
+    // lost: its nodes' spare workers, started once the containers run, have had time to load.
+    while ((await c.status()).apps[0]!.committed < 150) await sleep(50);
     const before = (await c.status()).apps[0]!.window;
     const t0 = performance.now();
     nodes[kind === 'partial' ? 'b' : 'a']!.child.kill('SIGKILL');
+    if (process.env.FAILOVER_LOG) process.stderr.write(`killed at ${new Date().toISOString()}\n`);
     let running = 0;
     for (;;) {
       const app = (await c.status()).apps[0]!;
@@ -103,6 +105,10 @@ async function failover(kind: Kill): Promise<Times> {
     }
   } finally {
     client?.close();
+    // FAILOVER_LOG=1: every process's log (what the recovery spent its time on).
+    if (process.env.FAILOVER_LOG)
+      for (const [i, p] of procs.entries())
+        process.stderr.write(`--- ${['supervisor', 'a', 'b'][i]}\n${p.stderr()}`);
     for (const p of procs) p.child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }

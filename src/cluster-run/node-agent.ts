@@ -464,7 +464,7 @@ export class ClusterNode {
       return had.pool;
     }
     void had?.pool.close();
-    const size = Math.min(2, req.containers, this.#o.containers ?? 2);
+    const size = 1;
     const data = { module: req.module, applicationName: req.app, containers: req.containers };
     const pool = new SpareWorkers(data, size);
     this.#spares.set(req.app, { key, pool });
