@@ -452,8 +452,9 @@ export class ClusterNode {
 
   /**
    * The app's spare workers on this node, kept across its restarts (a full restart terminates, then
-   * deploys again); a pool of another build or plan size is replaced. At most 2 spares: a lost node's
-   * containers are spread over the survivors.
+   * deploys again); a pool of another build or plan size is replaced. One spare: a lost node's
+   * containers are spread over the survivors, and on a busy machine each spare's module load competes
+   * with the running containers (a second replacement here starts cold).
    */
   #sparesFor(req: DeployRequest): SpareWorkers {
     const key = `${req.module}#${req.containers}`;
