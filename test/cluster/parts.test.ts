@@ -92,12 +92,20 @@ describe('parts over real WebSockets on 127.0.0.1', () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  async function echoServer() {
+  async function echoServer(limits?: ConstructorParameters<typeof Rpc>[1]) {
     const peers: PeerConnection[] = [];
     const s = await startServer({
       onPeer: (p) => {
         peers.push(p);
-        new Rpc(p).attach().onCall((m, a) => (m === 'echo' ? a[0] : (a[0] as Uint8Array).length));
+        new Rpc(p, limits)
+          .attach()
+          .onCall((m, a) =>
+            m === 'echo'
+              ? a[0]
+              : m === 'bytes'
+                ? new Uint8Array(a[0] as number)
+                : (a[0] as Uint8Array).length,
+          );
       },
     });
     closers.push(() => s.server.close());
@@ -128,6 +136,17 @@ describe('parts over real WebSockets on 127.0.0.1', () => {
       code: 'SLUICE_CLUSTER_MESSAGE_TOO_LARGE',
     });
     expect(await rpc.call('length', new Uint8Array(5000))).toBe(5000);
+  });
+
+  it('answers a call whose reply is over the message limit with that error instead of no answer', async () => {
+    const { url } = await echoServer({ partBytes: 1000, maxMessage: 10_000 });
+    const node = await joinCluster(url, { secret: SECRET });
+    closers.push(() => node.close());
+    const rpc = new Rpc(node).attach();
+    await expect(rpc.call('bytes', 20_000)).rejects.toMatchObject({
+      code: 'SLUICE_CLUSTER_MESSAGE_TOO_LARGE',
+    });
+    expect(((await rpc.call('bytes', 9000)) as Uint8Array).length).toBe(9000);
   });
 
   it('closes (4015, logged reason) a peer that declares a huge body or sends parts out of order; others unaffected', async () => {
