@@ -257,6 +257,8 @@ export class ClusterSupervisor {
   private async resume(): Promise<void> {
     const launched = this.#registry.all();
     if (launched.length === 0) return;
+    // Loaded while the nodes rejoin (seconds on a loaded machine), not after: launch finds them cached.
+    for (const req of launched) import(req.module).catch(() => {});
     while (this.#nodes.size === 0 && !this.#closing) await new Promise((r) => setTimeout(r, 100));
     for (const req of launched) {
       if (this.#closing) return;

@@ -221,6 +221,7 @@ export class ClusterNode {
       case 'adopt':
         return this.#adopt(a[0] as string, a[1] as number);
       case 'terminate':
+        if (this.#apps.has(a[0] as string)) this.#log(`${a[0]}: containers stopped (the supervisor's call)`);
         return this.#terminate(a[0] as string);
       case 'retire':
         return this.#retire(a[0] as string, a[1] as number[]);
