@@ -81,6 +81,8 @@ export class ContainerRun implements HandleListener {
   /** The failure being recovered from (it names the restart line's recovery set). */
   private failure: OperatorFailure | ContainerFailure | undefined;
   private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
+  /** Workers of replaced containers still winding down (awaited when the run ends). */
+  private readonly exiting: Promise<void>[] = [];
   /** Containers being replaced, asked for their last metrics report: nothing else they say counts. */
   private readonly retiring = new Set<ContainerHandle>();
   /** What the workers report with their heartbeats, as `run.metrics()`; null with `metrics: false`. */
@@ -139,7 +141,7 @@ export class ContainerRun implements HandleListener {
         const partial = await this.replaceSome(outcome.failure);
         if (partial !== undefined) outcome = partial;
         else {
-          await this.terminateAll();
+          await this.terminateAll(false);
           outcome = await this.attempt(false);
         }
       }
@@ -150,7 +152,7 @@ export class ContainerRun implements HandleListener {
     } finally {
       clearInterval(watch);
       this.metrics?.stop();
-      await Promise.all([this.terminateAll(), this.spares.close()]);
+      await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
       if (!this.killed && this.announced) {
         this.emit({
           type: 'stopped',
@@ -289,7 +291,7 @@ export class ContainerRun implements HandleListener {
     const started = performance.now();
     const outcome = this.newLife();
     const ids = this.plan.actors.filter((a) => set.has(containerOf(a))).map((a) => a.id);
-    await Promise.all([...set].map((c) => this.retire(this.handles[c]!)));
+    await Promise.all([...set].map((c) => this.retire(this.handles[c]!, false)));
     const epochMs = await this.prepareStore();
     const { window: r } = await newestValidCheckpoint(this.store, ids);
     const committed = this.commits.committedWindow;
@@ -544,17 +546,17 @@ export class ContainerRun implements HandleListener {
     };
   }
 
-  private async terminateAll(): Promise<void> {
+  private async terminateAll(awaitExit: boolean): Promise<void> {
     const handles = this.handles;
     this.live = false;
-    await Promise.all(handles.map((h) => this.retire(h)));
+    await Promise.all(handles.map((h) => this.retire(h, awaitExit)));
   }
 
   /**
    * Terminates a container, first taking its last metrics report if it still answers (a container
    * replaced with a failed one, or restarted with all): what it counted since its last heartbeat.
    */
-  private async retire(h: ContainerHandle): Promise<void> {
+  private async retire(h: ContainerHandle, awaitExit: boolean): Promise<void> {
     if (this.metrics && h.started && !h.ended && !h.finished && !this.killed) {
       this.retiring.add(h);
       let timer: NodeJS.Timeout | undefined;
@@ -565,8 +567,13 @@ export class ContainerRun implements HandleListener {
       clearTimeout(timer);
       if (report && !h.ended) this.metrics.absorb(h, report);
     }
-    await h.terminate();
+    // Its ports to this thread close at once (no event, no store write of it lands from here on; a sink
+    // it still writes is fenced by the epoch): a restart need not wait for the thread to wind down,
+    // which took ~0.5 s of a 0.8 s restart on a loaded machine.
+    const exited = h.terminate();
     this.retiring.delete(h);
+    if (awaitExit) await exited;
+    else this.exiting.push(exited);
   }
 
   private emit(event: StatusEvent): void {
