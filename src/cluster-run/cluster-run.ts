@@ -334,6 +334,7 @@ export class ClusterRun {
         : p,
     );
     const outcome = this.newLife();
+    if (this.killed) return { kind: 'killed' };
     const urls = new Map(nodes.map((n) => [n.nodeId, n.dataUrl]));
     const nodeOf = (c: number) => this.placed[c]!.node;
     const deployed = (async () => {
@@ -452,7 +453,7 @@ export class ClusterRun {
       this.options.adoptWaitMs ?? 5000,
     );
     const fallback = (why: string) => {
-      this.emit({ type: 'warning', message: `${name}: not adopted (${why}); relaunching from the commit` });
+      this.emit({ type: 'warning', message: `not adopted (${why}); relaunching from the commit` });
       this.placed = [];
       return false;
     };
