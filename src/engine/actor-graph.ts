@@ -2,6 +2,7 @@ import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { Actor } from './actor.ts';
 import type { ActorHost } from './actor-host.ts';
 import { Channel, type ChannelSource } from './channel.ts';
+import { OperatorFailure } from './failure.ts';
 import { FusedLink } from './fused-link.ts';
 import { InputActor } from './input-actor.ts';
 import { OperatorActor } from './operator-actor.ts';
@@ -24,6 +25,12 @@ export class ActorGraph {
   private readonly batchSize: number;
   /** Tuples across fused channels, by channel id (`metrics: { fusedTuples: true }`); outlives the actors. */
   readonly fusedCounts = new Map<number, { tuples: number }>();
+  /** Channels with both ends in this thread, to their consumer's id (it may run inline). */
+  private readonly inThread = new Map<number, string>();
+  /** Consumers running inline (runInline), so that none is re-entered. */
+  private readonly inline = new Set<string>();
+  /** A consumer failed inline: none runs inline until the recovery has rebuilt the actors. */
+  private inlineFailed = false;
 
   constructor(
     private readonly plan: PhysicalPlan,
@@ -53,7 +60,40 @@ export class ActorGraph {
       const source = { stream: ch.stream, actorId: ch.from.actor, operator };
       const capacity = options.mailboxCapacity ?? 16;
       const crossing = options.channelFor?.(ch, capacity, source);
+      if (!crossing) this.inThread.set(ch.id, ch.to.actor);
       this.channels.set(ch.id, crossing ?? new Channel(ch.id, capacity, retain, source));
+    }
+  }
+
+  /**
+   * A producer's burst overflowed the mailbox of `consumerId` (an endWindow emitting an application
+   * window's records, a handler's fan-out): the scheduler checks room before each message, not inside
+   * one. The consumer handles what is queued now, inside the producer's emit, as a fused operator would;
+   * otherwise the burst piles up in the mailbox, lives long enough to be copied and promoted by the
+   * collector, and dies old. The consumer reads its mailbox in order through its own step (merge, window
+   * ends, gate), so it does what the scheduler would have had it do a moment later; only when changes.
+   * It may run its own consumers inline in turn (a DAG: no actor is re-entered). A failure there is the
+   * consumer's: reported, never thrown into the producer's code.
+   */
+  private runInline(consumerId: string): void {
+    if (this.inlineFailed || this.inline.has(consumerId)) return;
+    const consumer = this.byId.get(consumerId);
+    if (!(consumer instanceof OperatorActor) || !consumer.ready) return;
+    this.inline.add(consumerId);
+    try {
+      // Until its mailbox is empty, or it waits on something no inline run can give (an async endWindow).
+      for (;;) {
+        this.makeRoom(consumer);
+        if (consumer.hasPendingHooks) consumer.runHooks();
+        if (!consumer.ready || consumer.step(consumer.inletCapacity()) === 0) break;
+      }
+    } catch (e) {
+      // Frozen as the scheduler leaves a failed actor: nothing more of it runs until the recovery.
+      this.inlineFailed = true;
+      consumer.busy = true;
+      this.host.fail(e instanceof OperatorFailure ? e : consumer.tag('tuple', e));
+    } finally {
+      this.inline.delete(consumerId);
     }
   }
 
@@ -71,6 +111,7 @@ export class ActorGraph {
     }
     for (const actor of fresh) this.wire(actor, ids);
     for (const actor of fresh) prepare(actor);
+    this.inlineFailed = false;
     this.actors = this.plan.actors.map((p) => this.byId.get(p.id)!);
     this.inputActors = this.actors.filter((a): a is InputActor => a instanceof InputActor);
     this.operatorActors = this.actors.filter((a): a is OperatorActor => a instanceof OperatorActor);
@@ -114,7 +155,11 @@ export class ActorGraph {
         }
         outlet = link;
       } else {
-        const writer = new ChannelWriter(this.channels.get(ch.id)!, this.batchSize);
+        // An input operator's emitTuples is bounded by contract and paced by its gate: it is not drained.
+        const consumer = ch.to.actor;
+        const inline =
+          this.inThread.has(ch.id) && !(actor instanceof InputActor) ? () => this.runInline(consumer) : null;
+        const writer = new ChannelWriter(this.channels.get(ch.id)!, this.batchSize, inline);
         actor.writers.push(writer);
         outlet = writer;
       }
@@ -122,6 +167,14 @@ export class ActorGraph {
       outlets.set(ch.id, outlet);
     }
     actor.wireOutputs((id) => outlets.get(id)!);
+  }
+
+  /** Runs inline the consumers of the full in-thread channels that keep `actor` from running. */
+  private makeRoom(actor: Actor): void {
+    for (const channel of actor.gate) {
+      const consumer = channel.hasRoom ? undefined : this.inThread.get(channel.id);
+      if (consumer !== undefined) this.runInline(consumer);
+    }
   }
 
   /** An actor may run while every queued channel it (or a fused actor it drives) writes has room. */

@@ -57,6 +57,13 @@ export class OperatorActor extends Actor {
     return n;
   }
 
+  /** The largest mailbox of its inputs: a step of this many messages empties a full one. */
+  inletCapacity(): number {
+    let n = 0;
+    for (const inlet of this.inlets) n = Math.max(n, inlet.channel.capacity);
+    return n;
+  }
+
   /** True if a message could be handled or read now. */
   get ready(): boolean {
     if (this.busy || this.disposed) return false;

@@ -25,9 +25,14 @@ export class ChannelWriter implements Outlet {
   /** Its actor was replaced: whatever the old operator still emits (a late async endWindow) is dropped. */
   private discarded = false;
 
+  /**
+   * @param overflow called when a batch leaves the mailbox over its capacity (a burst the producer could
+   *   not be paused in): the consumer may run inline (ActorGraph.runInline). Null: the burst queues.
+   */
   constructor(
     readonly channel: Channel,
     private readonly batchSize: number,
+    private readonly overflow: (() => void) | null = null,
   ) {
     this.pending = new Array(batchSize);
   }
@@ -61,6 +66,7 @@ export class ChannelWriter implements Outlet {
     ch.append({ kind: DATA, window: this.window, tuples });
     this.pending = new Array(this.batchSize);
     this.count = 0;
+    if (this.overflow !== null && ch.backlog > ch.capacity) this.overflow();
   }
 
   /** After a failure: what was batched but not yet written belongs to a window that will be redone. */
