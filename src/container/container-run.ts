@@ -16,8 +16,9 @@ import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerMetrics } from './container-metrics.ts';
 import { ContainerFailure } from './errors.ts';
 import { failureEvent, operatorFailure } from './failures.ts';
-import { type CrossLink, connect, crossLinks, downstreamClosure, type PortsOf } from './links.ts';
+import { type CrossLink, connect, crossLinks, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig } from './protocol.ts';
+import { countRestored, replacementSet } from './replacement.ts';
 import { SpareWorkers } from './spare-workers.ts';
 import { type ContainerSupervision, restartOrThrow } from './supervision.ts';
 
@@ -37,6 +38,9 @@ const LAST_REPORT_MS = 300;
  * downstream (often all), so one per container, within memory reason (~30 MB each).
  */
 const MAX_SPARES = 4;
+
+/** How long after the first start the spares start. */
+const SPARES_AFTER_MS = 1000;
 
 /** Who a restart rebuilds, as one thread names them (StatusEvent `restart` and `recovered`). */
 interface RebuiltActors {
@@ -89,6 +93,7 @@ export class ContainerRun implements HandleListener {
   readonly metrics: ContainerMetrics | null;
   /** Replacement workers, started once the run is live (a restart then loads no module). */
   private readonly spares: SpareWorkers;
+  private fillLater: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly app: Application,
@@ -151,6 +156,7 @@ export class ContainerRun implements HandleListener {
       throw e;
     } finally {
       clearInterval(watch);
+      clearTimeout(this.fillLater);
       this.metrics?.stop();
       await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
       if (!this.killed && this.announced) {
@@ -255,8 +261,10 @@ export class ContainerRun implements HandleListener {
     this.live = true;
     this.announced = true;
     for (const h of this.handles) this.start(h);
-    // Not before: spares starting with the first containers would slow the start on a machine's few cores.
-    this.spares.fill();
+    // Not before: spares starting with the first containers would slow the start on a machine's few cores;
+    // and not for a run over within a second or so (each spare costs a worker start-up of CPU).
+    if (first) this.fillLater = setTimeout(() => this.spares.fill(), SPARES_AFTER_MS).unref();
+    else this.spares.fill();
     if (first) {
       this.emit({
         type: 'started',
@@ -284,10 +292,9 @@ export class ContainerRun implements HandleListener {
         ? failure.container
         : this.plan.actors.find((a) => a.id === failure.actorId)?.container;
     if (failed === undefined || this.killed) return undefined;
-    const set = downstreamClosure(this.links, [failed]);
     // Everything, or containers that never started (a failure while deploying): all of them restart.
-    if (set.size >= this.handles.length || this.handles.some((h) => !set.has(h.container) && !h.started))
-      return undefined;
+    const set = replacementSet(this.links, [failed], this.handles);
+    if (set === undefined) return undefined;
     const started = performance.now();
     const outcome = this.newLife();
     const ids = this.plan.actors.filter((a) => set.has(containerOf(a))).map((a) => a.id);
@@ -326,15 +333,9 @@ export class ContainerRun implements HandleListener {
     return outcome;
   }
 
-  /**
-   * The replaced actors were restored at `r` from snapshots in the store, and they will not checkpoint `r`
-   * again. Their containers may have been killed after a snapshot of `r` was written and before its
-   * `checkpointed` notice arrived: the commit tracker must count those snapshots now, or a window past
-   * the commit would never be committed — at the final window, the run never ends.
-   */
+  /** The replaced actors were restored at `r`: their snapshots of `r` count for the commit (countRestored). */
   private restoredAt(ids: readonly string[], r: number): void {
-    let committed: number | undefined;
-    for (const id of ids) committed = this.commits.checkpointed(id, r) ?? committed;
+    const committed = countRestored(this.commits, ids, r);
     if (committed === undefined) return;
     this.emit({ type: 'commit', window: committed });
     for (const h of this.handles) h.notify({ t: 'commit', window: committed });

@@ -67,6 +67,8 @@ describe('a node lost mid-run restarts only its containers and those downstream'
 
   it("a node hosting the source's container: every container restarts, output unchanged", async () => {
     const restarts = await runAndKill('n1');
-    expect(restarts).toEqual(['numbers, sums#0, sums#1, sums#2, sums:unifier, files']);
+    // (Its lost links may be reported before its connection closes here: a partial restart of the
+    // containers they blame may come first, then every container.)
+    expect(restarts.at(-1)).toBe('numbers, sums#0, sums#1, sums#2, sums:unifier, files');
   });
 });
