@@ -21,10 +21,11 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function setUp() {
+  async function setUp(nodeArgs: string[] = []) {
     dir = await mkdtemp(join(tmpdir(), 'sluice-supervisor-restart-'));
     const out = join(dir, 'out');
-    const started = await startCluster(join(dir, 'store'), ['n1', 'n2'], { SUMS_OUT: out });
+    const store = join(dir, 'store');
+    const started = await startCluster(store, ['n1', 'n2'], { SUMS_OUT: out }, [], nodeArgs);
     cluster = started;
     onTestFailed(() => started.dump());
     await started.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
@@ -72,6 +73,24 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     const app = (await cluster.client.status()).apps[0]!;
     expect(app).toMatchObject({ state: 'running', restarts: 0 });
     expect(new Set(Object.values(app.placement))).toEqual(new Set(['n1', 'n2']));
+    await stopAndCompare(cluster, out);
+  });
+
+  it('relaunches from the commit when the supervisor stayed down past the grace, output unchanged', async () => {
+    const { out, cluster } = await setUp(['--supervisor-grace', '1000']);
+    cluster.supervisor.child.kill('SIGKILL');
+    await cluster.supervisor.exited;
+    for (const n of ['n1', 'n2'])
+      await cluster.nodes.get(n)!.waitFor('stderr', /not adopted within 1000 ms .*containers stopped/);
+    await cluster.restartSupervisor();
+    await cluster.supervisor.waitFor('stderr', /running-sums launched on/);
+    expect(cluster.supervisor.stderr).toMatch(/not adopted \(no node announced container 0,1/);
+    // Deployed afresh (each node had deployed once before).
+    expect(deploys(cluster, 'n1') + deploys(cluster, 'n2')).toBeGreaterThan(2);
+    await until(async () => {
+      const app = (await cluster.client.status()).apps[0];
+      return app?.state === 'running' && app.window > 25;
+    });
     await stopAndCompare(cluster, out);
   });
 
