@@ -164,6 +164,7 @@ test(`a lazily restored DurableMap equals its model and an eager restore (${numR
   console.log(`durable-map-lazy: ${JSON.stringify(tally)}`);
   // The interesting paths were taken: relaunches, and checkpoints (deltas too) with groups unbuilt.
   expect(tally.relaunches).toBeGreaterThan(numRuns / 4);
-  expect(tally.capturesWithUnbuilt).toBeGreaterThan(numRuns / 10);
-  expect(tally.deltasWithUnbuilt).toBeGreaterThan(0);
+  // (about 18 % and 17 % of cases at 200 runs; bounds with room for other seeds and small run counts)
+  expect(tally.capturesWithUnbuilt).toBeGreaterThanOrEqual(Math.floor(numRuns / 20));
+  expect(tally.deltasWithUnbuilt).toBeGreaterThanOrEqual(Math.floor(numRuns / 40));
 }, 120_000);
