@@ -559,7 +559,10 @@ export class ClusterRun {
   /** A note from a node about this application (any epoch: older ones are ignored). */
   nodeEvent(nodeId: string, e: NodeEvent): void {
     if (e.t === 'hello') return;
-    if (e.t === 'link-lost') return this.linkLost(nodeId, e);
+    if (e.t === 'link-lost') {
+      this.linkLost(nodeId, e);
+      return;
+    }
     const p = this.placed[e.c];
     if (p === undefined || p.node !== nodeId || p.epoch !== e.epoch) return;
     if (e.t === 'died') this.failed(p, e.reason);
