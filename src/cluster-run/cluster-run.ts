@@ -237,31 +237,9 @@ export class ClusterRun {
     const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
     const links = this.links.map((l) => ({ ...l, toUrl: urls.get(where[l.to]!)! }));
     const deployed = Promise.all(
-      this.nodesInUse().map(async (node) => {
+      this.nodesInUse().map((node) => {
         const hosted = this.placed.filter((p) => p.node === node);
-        const req: DeployRequest = {
-          app: this.app.name,
-          module: this.options.module,
-          epoch: this.epoch,
-          containers: this.options.containers,
-          storeLocation: this.store.location,
-          hosted: hosted.map((p) => ({ container: p.container, actors: p.actors })),
-          expected,
-          links,
-          config,
-        };
-        try {
-          return (await this.nodes.call(node, 'deploy', req)) as number;
-        } catch (e) {
-          const p = hosted[0]!;
-          throw new ContainerFailure(
-            p.container,
-            p.actors,
-            r,
-            `node ${node} could not deploy: ${describe(e)}`,
-            e,
-          );
-        }
+        return this.deployOn(node, hosted, r, this.deployRequest(hosted, expected, links, config));
       }),
     ).then((logged) => Math.max(r, ...logged));
     const lastLogged = await Promise.race([deployed.catch(asOutcome), outcome]);
@@ -352,15 +330,7 @@ export class ClusterRun {
         targets.map((node) => {
           const hosted = this.placed.filter((p) => set.has(p.container) && p.node === node);
           return this.deployOn(node, hosted, r, {
-            app: this.app.name,
-            module: this.options.module,
-            epoch: this.epoch,
-            containers: this.options.containers,
-            storeLocation: this.store.location,
-            hosted: hosted.map((p) => ({ container: p.container, actors: p.actors })),
-            expected,
-            links,
-            config,
+            ...this.deployRequest(hosted, expected, links, config),
             replace: true,
           });
         }),
@@ -415,6 +385,26 @@ export class ClusterRun {
   }
 
   /** Deploys on one node; a node that cannot is a failure of the first container it was to host. */
+  /** What a node needs to host `hosted` in the current epoch. */
+  private deployRequest(
+    hosted: readonly Placed[],
+    expected: string,
+    links: DeployRequest['links'],
+    config: DeployRequest['config'],
+  ): DeployRequest {
+    return {
+      app: this.app.name,
+      module: this.options.module,
+      epoch: this.epoch,
+      containers: this.options.containers,
+      storeLocation: this.store.location,
+      hosted: hosted.map((p) => ({ container: p.container, actors: p.actors })),
+      expected,
+      links,
+      config,
+    };
+  }
+
   private async deployOn(
     node: string,
     hosted: readonly Placed[],
