@@ -30,14 +30,15 @@ export async function planCommand(appPath: string, options: PlanCommandOptions):
 }
 
 /**
- * `node` locality asks for another worker thread or process; this version runs every actor in one
- * process and plans such a stream as `container` (a queued channel). Said here, not left silent.
+ * `node` locality asks for another worker thread or process; a plan on no containers (`sluice plan`
+ * without `--containers`, a run in this thread) has such a stream as `container` (a queued channel).
+ * Said here, not left silent.
  */
 export function localityNotes(dag: LogicalDag): string[] {
   const node = dag.streams.filter((s) => s.locality === 'node').map((s) => `"${s.name}"`);
   if (node.length === 0) return [];
   const streams = `${node.length === 1 ? 'stream' : 'streams'} ${node.join(', ')}`;
   return [
-    `${streams}: locality 'node' is planned as 'container' (a queued channel in this process); worker-thread containers are not built yet`,
+    `${streams}: locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it crosses between worker threads (see sluice plan --containers N)`,
   ];
 }

@@ -54,7 +54,7 @@ describe.concurrent('sluice plan', { timeout: 15_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^plan of "node-local": 3 actors, 2 channels \(0 fused\)/);
     expect(r.stdout).toContain(
-      `\nnote: streams "numbers", "doubled": locality 'node' is planned as 'container' (a queued channel in this process); worker-thread containers are not built yet\n`,
+      `\nnote: streams "numbers", "doubled": locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it crosses between worker threads (see sluice plan --containers N)\n`,
     );
     const plain = await sluice(['plan', 'fan-in.ts'], tmp.dir);
     expect(plain.stdout).not.toContain('note:');
