@@ -39,8 +39,13 @@ const LAST_REPORT_MS = 300;
  */
 const MAX_SPARES = 4;
 
-/** How long after the first start the spares start. */
-const SPARES_AFTER_MS = 1000;
+/**
+ * How long after the first start the spares start: once the run has settled. Each costs ~1 s of CPU to
+ * load (tsx, the engine, the application); on a machine of few cores, spares loading in the first seconds
+ * took 20–30 % of a short run's throughput (2 containers on 2 cores, 2.5 s runs: 3.7–4.6 s of CPU without
+ * them, 4.4–6.9 s with them starting at 1 s). A failure before then restarts from cold workers.
+ */
+const SPARES_AFTER_MS = 5000;
 
 /** Who a restart rebuilds, as one thread names them (StatusEvent `restart` and `recovered`). */
 interface RebuiltActors {
