@@ -17,67 +17,39 @@
  *
  *   node --import tsx bench/cluster-failover.ts [--quick] [--rounds N]
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterClient } from '../src/cluster-run/cluster-client.ts';
+import type { ClusterClient } from '../src/cluster-run/cluster-client.ts';
+import {
+  SUMS_APP as APP,
+  cleanUp,
+  interleaved,
+  median,
+  range,
+  runAsScript,
+  type SluiceProc,
+  secs,
+  sleep,
+  startTwoNodes,
+} from './cluster-processes.ts';
 import type { BenchOptions, Section, SectionReport } from './section.ts';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
-const APP = join(ROOT, 'examples', 'running-sums', 'app.ts');
 
 type Kill = 'partial' | 'full';
 type Times = { running: number; past: number; restarted: string };
-
-function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const up = new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      if (ready.test(out)) resolve(out);
-    });
-    child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}) before ready`)));
-  });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-    err += s;
-  });
-  return { child, up, stderr: () => err };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One cluster: launch, let it run, kill a node, time the recovery. */
 export async function failover(kind: Kill): Promise<Times> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-failover-'));
   const env = { SUMS_OUT: join(dir, 'out') };
-  const procs: ReturnType<typeof start>[] = [];
+  const procs: SluiceProc[] = [];
   let client: ClusterClient | undefined;
   try {
-    const sup = start(
-      ['supervisor', '--listen', '127.0.0.1:0', '--store', join(dir, 'store')],
-      env,
-      /listening on (\S+)\n/,
-    );
-    procs.push(sup);
-    const url = /listening on (\S+)\n/.exec(await sup.up)![1]!;
-    // One after the other: placement deals the nodes' slots in join order.
-    const nodes: Record<string, ReturnType<typeof start>> = {};
-    for (const id of ['a', 'b']) {
-      nodes[id] = start(['node', '--join', url, '--id', id, '--containers', '2'], env, /joined/);
-      procs.push(nodes[id]);
-      await nodes[id].up;
-    }
-    client = await ClusterClient.connect(url);
+    const started = await startTwoNodes(join(dir, 'store'), env, 2, procs);
+    const { supervisor: sup, nodes } = started;
+    client = started.client;
     const c = client;
-    while ((await c.status()).nodes.length < 2) await sleep(20);
     const launched = await c.launch(APP, { streamingWindowMs: 50, containers: 3 });
     const where = launched.placement;
     if (where[0] !== 'a' || where[1] !== 'b' || where[2] !== 'a')
@@ -106,33 +78,20 @@ export async function failover(kind: Kill): Promise<Times> {
   } finally {
     client?.close();
     // FAILOVER_LOG=1: every process's log (what the recovery spent its time on).
-    if (process.env.FAILOVER_LOG)
-      for (const [i, p] of procs.entries())
-        process.stderr.write(`--- ${['supervisor', 'a', 'b'][i]}\n${p.stderr()}`);
-    for (const p of procs) p.child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await cleanUp(procs, dir, !!process.env.FAILOVER_LOG, ['supervisor', 'a', 'b']);
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const range = (xs: number[]) => `[${secs(Math.min(...xs))}–${secs(Math.max(...xs))}]`;
 
 export const clusterFailoverSection: Section = {
   title: 'cluster failover: node SIGKILL → processing resumed (partial restart vs every container)',
   async run(o: BenchOptions): Promise<SectionReport> {
     const rounds = o.quick ? 1 : Math.max(o.runs, 3);
-    const times: Record<Kill, Times[]> = { partial: [], full: [] };
-    for (let r = 0; r < rounds; r++) {
-      const order: Kill[] = r % 2 === 0 ? ['partial', 'full'] : ['full', 'partial'];
-      for (const kind of order) {
-        o.progress(`cluster failover: round ${r + 1} of ${rounds}, ${kind}`);
-        times[kind].push(await failover(kind));
-      }
-    }
+    const times = await interleaved<Kill, Times>(
+      rounds,
+      ['partial', 'full'],
+      (kind, r) => o.progress(`cluster failover: round ${r + 1} of ${rounds}, ${kind}`),
+      failover,
+    );
     const line = (kind: Kill, label: string) => {
       const t = times[kind];
       const running = t.map((x) => x.running);
@@ -159,14 +118,4 @@ export const clusterFailoverSection: Section = {
   },
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const i = process.argv.indexOf('--rounds');
-  const report = await clusterFailoverSection.run({
-    keys: 'typed',
-    quick: process.argv.includes('--quick'),
-    runs: i > 0 ? Number(process.argv[i + 1]) : 3,
-    isolate: true,
-    progress: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stdout.write(`${clusterFailoverSection.title}\n${report.lines.join('\n')}\n`);
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runAsScript(clusterFailoverSection);

@@ -10,18 +10,24 @@
  *
  *   node --import tsx bench/cluster-stream.ts [--quick]
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterClient } from '../src/cluster-run/cluster-client.ts';
+import {
+  cleanUp,
+  median,
+  runAsScript,
+  type SluiceProc,
+  startNode,
+  startSupervisor,
+} from './cluster-processes.ts';
 import type { BenchOptions, Section, SectionReport } from './section.ts';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
 const LINK_RUNNER = fileURLToPath(new URL('./cluster-link-run.ts', import.meta.url));
 const APP = fileURLToPath(new URL('./locality-app.ts', import.meta.url));
 
@@ -38,38 +44,15 @@ async function raw(batches: number): Promise<number> {
   return tuples / (ms / 1000);
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const up = new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      if (ready.test(out)) resolve(out);
-    });
-    child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}) before ready`)));
-  });
-  child.stderr!.resume();
-  return { child, up };
-}
-
 /** One cluster run: supervisor + 2 nodes, the locality app's stream across them. */
 async function cluster(windows: number): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-cluster-'));
   const env = { LOCALITY_STREAM: 'any', LOCALITY_COUNT: join(dir, 'count') };
-  const procs: ReturnType<typeof start>[] = [];
+  const procs: SluiceProc[] = [];
   try {
-    const sup = start(
-      ['supervisor', '--listen', '127.0.0.1:0', '--store', join(dir, 'store')],
-      env,
-      /listening on (\S+)\n/,
-    );
+    const { proc: sup, url } = await startSupervisor(join(dir, 'store'), env);
     procs.push(sup);
-    const url = /listening on (\S+)\n/.exec(await sup.up)![1]!;
-    for (const id of ['a', 'b'])
-      procs.push(start(['node', '--join', url, '--id', id, '--containers', '1'], env, /joined/));
+    for (const id of ['a', 'b']) procs.push(startNode(url, id, 1, env));
     await Promise.all(procs.map((p) => p.up));
     const client = await ClusterClient.connect(url);
     // Virtual time: windows are cut by the source's calls (64 × 1024 integers), not by the clock, so the
@@ -87,15 +70,10 @@ async function cluster(windows: number): Promise<number> {
     }
     return tuples / (ms / 1000);
   } finally {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await cleanUp(procs, dir, false, []);
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const mps = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
 
 export const clusterStreamSection: Section = {
@@ -136,13 +114,4 @@ export const clusterStreamSection: Section = {
   },
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const report = await clusterStreamSection.run({
-    keys: 'typed',
-    quick: process.argv.includes('--quick'),
-    runs: 3,
-    isolate: true,
-    progress: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stdout.write(`${clusterStreamSection.title}\n${report.lines.join('\n')}\n`);
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runAsScript(clusterStreamSection);

@@ -16,67 +16,43 @@
  *
  *   node --import tsx bench/cluster-supervisor-restart.ts [--quick] [--rounds N]
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient } from '../src/cluster-run/cluster-client.ts';
+import {
+  SUMS_APP as APP,
+  cleanUp,
+  interleaved,
+  median,
+  range,
+  runAsScript,
+  type SluiceProc,
+  secs,
+  sleep,
+  startSupervisor,
+  startTwoNodes,
+} from './cluster-processes.ts';
 import type { BenchOptions, Section, SectionReport } from './section.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
-const APP = join(ROOT, 'examples', 'running-sums', 'app.ts');
 const DOWN_MS = 2000;
 
 type Mode = 'adopt' | 'relaunch';
 type Times = { listening: number; resumed: number; down: number; adopted: boolean };
-
-function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const up = new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      if (ready.test(out)) resolve(out);
-    });
-    child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}) before ready`)));
-  });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-    err += s;
-  });
-  return { child, up, stderr: () => err };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One cluster: launch, let it commit 40 windows, kill the supervisor, start it again, time it. */
 export async function supervisorRestart(mode: Mode): Promise<Times> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-supervisor-'));
   const env = { SUMS_OUT: join(dir, 'out') };
   const store = join(dir, 'store');
-  const procs: ReturnType<typeof start>[] = [];
+  const procs: SluiceProc[] = [];
   let client: ClusterClient | undefined;
   try {
-    const first = start(
-      ['supervisor', '--listen', '127.0.0.1:0', '--store', store],
-      env,
-      /listening on (\S+)\n/,
-    );
-    procs.push(first);
-    const url = /listening on (\S+)\n/.exec(await first.up)![1]!;
     const grace = mode === 'relaunch' ? ['--supervisor-grace', '0'] : [];
-    for (const id of ['a', 'b']) {
-      const node = start(['node', '--join', url, '--id', id, '--containers', '1', ...grace], env, /joined/);
-      procs.push(node);
-      await node.up;
-    }
-    client = await ClusterClient.connect(url);
-    while ((await client.status()).nodes.length < 2) await sleep(20);
+    const started = await startTwoNodes(store, env, 1, procs, grace);
+    const { url, supervisor: first } = started;
+    client = started.client;
     await client.launch(APP, { streamingWindowMs: 50, containers: 2 });
     while ((await client.status()).apps[0]!.committed < 40) await sleep(50);
     const before = (await client.status()).apps[0]!.window;
@@ -86,9 +62,8 @@ export async function supervisorRestart(mode: Mode): Promise<Times> {
     await sleep(DOWN_MS);
     const t0 = performance.now();
     const port = new URL(url).port;
-    const second = start(['supervisor', '--listen', `127.0.0.1:${port}`, '--store', store], env, /listening/);
+    const { proc: second } = await startSupervisor(store, env, `127.0.0.1:${port}`);
     procs.push(second);
-    await second.up;
     const listening = performance.now() - t0;
     client = await ClusterClient.connect(url);
     let down: number | undefined;
@@ -107,33 +82,21 @@ export async function supervisorRestart(mode: Mode): Promise<Times> {
     }
   } finally {
     client?.close();
-    if (process.env.SUPERVISOR_RESTART_LOG)
-      for (const [i, p] of procs.entries())
-        process.stderr.write(`--- ${['supervisor', 'a', 'b', 'new supervisor'][i]}\n${p.stderr()}`);
-    for (const p of procs) p.child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    const names = ['supervisor', 'a', 'b', 'new supervisor'];
+    await cleanUp(procs, dir, !!process.env.SUPERVISOR_RESTART_LOG, names);
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const range = (xs: number[]) => `[${secs(Math.min(...xs))}–${secs(Math.max(...xs))}]`;
 
 export const clusterSupervisorRestartSection: Section = {
   title: 'cluster supervisor restart: restarted → processing resumed (adopt running containers vs relaunch)',
   async run(o: BenchOptions): Promise<SectionReport> {
     const rounds = o.quick ? 1 : Math.max(o.runs, 3);
-    const times: Record<Mode, Times[]> = { adopt: [], relaunch: [] };
-    for (let r = 0; r < rounds; r++) {
-      const order: Mode[] = r % 2 === 0 ? ['adopt', 'relaunch'] : ['relaunch', 'adopt'];
-      for (const mode of order) {
-        o.progress(`cluster supervisor restart: round ${r + 1} of ${rounds}, ${mode}`);
-        times[mode].push(await supervisorRestart(mode));
-      }
-    }
+    const times = await interleaved<Mode, Times>(
+      rounds,
+      ['adopt', 'relaunch'],
+      (mode, r) => o.progress(`cluster supervisor restart: round ${r + 1} of ${rounds}, ${mode}`),
+      supervisorRestart,
+    );
     const line = (mode: Mode, label: string) => {
       const t = times[mode];
       const listening = t.map((x) => x.listening);
@@ -161,15 +124,4 @@ export const clusterSupervisorRestartSection: Section = {
   },
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const i = process.argv.indexOf('--rounds');
-  const report = await clusterSupervisorRestartSection.run({
-    keys: 'typed',
-    quick: process.argv.includes('--quick'),
-    runs: i > 0 ? Number(process.argv[i + 1]) : 3,
-    isolate: true,
-    progress: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stdout.write(`${clusterSupervisorRestartSection.title}\n${report.lines.join('\n')}\n`);
-  for (const w of report.wrong ?? []) process.stdout.write(`WRONG: ${w}\n`);
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runAsScript(clusterSupervisorRestartSection);

@@ -1,16 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, expect, it, onTestFailed } from 'vitest';
-import {
-  type Application,
-  assignContainers,
-  launch,
-  MemorySnapshotStore,
-  planPhysical,
-} from '../../src/index.ts';
-import { type Cluster, startCluster, until, windowFiles } from './cluster-kit.ts';
+import { expect, it } from 'vitest';
+import { type Application, assignContainers, planPhysical } from '../../src/index.ts';
+import { clusterFixture, referenceRun, until, windowFiles } from './cluster-kit.ts';
 
 /*
  * An operator with ~5 MiB of state (apps/big-state.ts) on a supervisor and two node processes: its
@@ -21,38 +13,14 @@ import { type Cluster, startCluster, until, windowFiles } from './cluster-kit.ts
  */
 const BIG_APP = join(import.meta.dirname, 'apps', 'big-state.ts');
 
-let cluster: Cluster | undefined;
-let dir = '';
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const fixture = clusterFixture('sluice-big-');
 
 const loadApp = async () => ((await import(pathToFileURL(BIG_APP).href)) as { default: Application }).default;
-
-async function referenceRun(out: string, windows: number): Promise<Map<string, string>> {
-  const before = process.env.BIG_OUT;
-  process.env.BIG_OUT = out;
-  try {
-    const app = await loadApp();
-    const run = await launch(app, { store: new MemorySnapshotStore(), windows, virtualTime: true });
-    await run.done;
-  } finally {
-    if (before === undefined) delete process.env.BIG_OUT;
-    else process.env.BIG_OUT = before;
-  }
-  return windowFiles(out);
-}
 
 it('checkpoints a 5 MiB operator state over the cluster and restores it on another node after a SIGKILL', {
   timeout: 180_000,
 }, async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-big-'));
-  const out = join(dir, 'out');
-  const started = await startCluster(join(dir, 'store'), ['n1', 'n2'], { BIG_OUT: out });
-  cluster = started;
-  onTestFailed(() => started.dump());
+  const { dir, out, cluster: started } = await fixture.start(['n1', 'n2'], { outVar: 'BIG_OUT' });
   const { placement } = await started.client.launch(BIG_APP, { virtualTime: true, containers: 2 });
   // The node whose container holds the 5 MiB state (the same placement the supervisor computes).
   const plan = assignContainers(planPhysical((await loadApp()).dag()), 2);
@@ -80,7 +48,8 @@ it('checkpoints a 5 MiB operator state over the cluster and restores it on anoth
   const files = await windowFiles(out);
   const windows = Math.max(files.size, stopped.window);
   expect(files.size).toBe(windows);
-  expect(files).toEqual(await referenceRun(join(dir, 'ref'), windows));
+  await referenceRun(join(dir, 'ref'), windows, BIG_APP, 'BIG_OUT');
+  expect(files).toEqual(await windowFiles(join(dir, 'ref')));
   // Nothing was refused on the way: the parts were all well-formed.
   expect(started.supervisor.stderr).not.toMatch(/SLUICE_CLUSTER_BAD_PART|FRAME_TOO_LARGE/);
 });

@@ -1,6 +1,9 @@
 /** A supervisor and nodes as real `sluice` processes on 127.0.0.1, and the oracle of their output. */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, expect, onTestFailed } from 'vitest';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
 import { launch, MemorySnapshotStore } from '../../src/index.ts';
 import { repoRoot, type SluiceProcess, startSluice } from '../cli/cli-process.ts';
@@ -93,18 +96,69 @@ export async function startCluster(
   };
 }
 
-/** The running-sums app in this thread on virtual time: what an undisturbed run writes. */
-export async function referenceRun(out: string, windows: number): Promise<void> {
-  const before = process.env.SUMS_OUT;
-  process.env.SUMS_OUT = out;
+/**
+ * Registers an afterEach that stops the cluster `start` made and removes its directory (a fresh one
+ * named `prefix…` each time); a failed test prints every process's stderr.
+ */
+export function clusterFixture(prefix: string) {
+  let cluster: Cluster | undefined;
+  let dir = '';
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    /** A supervisor and `nodeIds` (joined in parallel), the app writing its windows to `<dir>/out`. */
+    async start(
+      nodeIds: readonly string[],
+      options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; outVar?: string } = {},
+    ): Promise<{ dir: string; out: string; cluster: Cluster }> {
+      dir = await mkdtemp(join(tmpdir(), prefix));
+      const out = join(dir, 'out');
+      const env = { [options.outVar ?? 'SUMS_OUT']: out, ...options.env };
+      const started = await startCluster(join(dir, 'store'), nodeIds, env, [], options.nodeArgs);
+      cluster = started;
+      onTestFailed(() => started.dump());
+      return { dir, out, cluster: started };
+    },
+  };
+}
+
+/** An app (running-sums by default) in this thread on virtual time: what an undisturbed run writes. */
+export async function referenceRun(
+  out: string,
+  windows: number,
+  appPath = SUMS_APP,
+  /** The variable the app reads its output directory from. */
+  outVar = 'SUMS_OUT',
+): Promise<void> {
+  const before = process.env[outVar];
+  process.env[outVar] = out;
   try {
-    const app = ((await import(SUMS_APP)) as { default: Parameters<typeof launch>[0] }).default;
+    const app = ((await import(pathToFileURL(appPath).href)) as { default: Parameters<typeof launch>[0] })
+      .default;
     const run = await launch(app, { store: new MemorySnapshotStore(), windows, virtualTime: true });
     await run.done;
   } finally {
-    if (before === undefined) delete process.env.SUMS_OUT;
-    else process.env.SUMS_OUT = before;
+    if (before === undefined) delete process.env[outVar];
+    else process.env[outVar] = before;
   }
+}
+
+/** The window files in `out` are `windows` and those of running-sums run undisturbed (in `<dir>/ref`). */
+export async function expectReferenceOutput(dir: string, out: string, windows: number): Promise<void> {
+  await referenceRun(join(dir, 'ref'), windows);
+  const files = await windowFiles(out);
+  expect(files.size).toBe(windows);
+  expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+}
+
+/** Stops running-sums gracefully (which fixes its last window), then checks its output as above. */
+export async function stopAndCompare(client: ClusterClient, dir: string, out: string): Promise<void> {
+  const stopped = await client.stop('running-sums');
+  expect(stopped.state).toBe('stopped');
+  await expectReferenceOutput(dir, out, stopped.window);
 }
 
 /** Every window file under `dir` (partition subdirectories too; the fence directory left out), by name. */
@@ -124,4 +178,25 @@ export async function windowFiles(dir: string): Promise<Map<string, string>> {
 /** Polls `f` until it holds (the test's own timeout bounds it: no wall-clock assertion). */
 export async function until(f: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await f())) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Until `out` holds at least `n` window files. */
+export const untilWindowFiles = (out: string, n: number) =>
+  until(async () => (await windowFiles(out)).size >= n);
+
+/** Until the first application is running at a window past `window`. */
+export const untilRunningPast = (client: ClusterClient, window: number) =>
+  until(async () => {
+    const app = (await client.status()).apps[0];
+    return app?.state === 'running' && app.window > window;
+  });
+
+/** Until the first application restarted and runs `windows` windows past where it was at its restart. */
+export async function untilRecovered(client: ClusterClient, windows: number): Promise<void> {
+  let atRestart = 0;
+  await until(async () => {
+    const app = (await client.status()).apps[0]!;
+    if (atRestart === 0 && app.restarts > 0) atRestart = app.window;
+    return app.restarts > 0 && app.state === 'running' && app.window > atRestart + windows;
+  });
 }

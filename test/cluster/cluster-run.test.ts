@@ -1,11 +1,19 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { joinCluster } from '../../src/cluster/client.ts';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
 import { sluice } from '../cli/cli-process.ts';
-import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles } from './cluster-kit.ts';
+import {
+  clusterFixture,
+  expectReferenceOutput,
+  SUMS_APP,
+  stopAndCompare,
+  until,
+  untilRecovered,
+  untilRunningPast,
+  untilWindowFiles,
+  windowFiles,
+} from './cluster-kit.ts';
 
 /*
  * A supervisor and two node processes on 127.0.0.1 run examples/running-sums (keyed partitions into an
@@ -14,34 +22,17 @@ import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles 
  * input calls, so nothing depends on the clock; waits are on conditions, bounded by the test timeout.
  */
 describe('a cluster of a supervisor and two node processes', { timeout: 120_000 }, () => {
-  let cluster: Cluster | undefined;
-  let dir = '';
-
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function setUp(env: NodeJS.ProcessEnv = {}, nodes = ['n1', 'n2'], nodeArgs: string[] = []) {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-cluster-'));
-    const out = join(dir, 'out');
-    const started = await startCluster(join(dir, 'store'), nodes, { SUMS_OUT: out, ...env }, [], nodeArgs);
-    cluster = started;
-    onTestFailed(() => started.dump());
-    return { out, cluster: started };
-  }
+  const fixture = clusterFixture('sluice-cluster-');
+  const setUp = (env: NodeJS.ProcessEnv = {}, nodes = ['n1', 'n2'], nodeArgs: string[] = []) =>
+    fixture.start(nodes, { env, nodeArgs });
 
   it('runs an application across both nodes with the output of a one-thread run; status and kill', async () => {
-    const { out, cluster } = await setUp();
+    const { dir, out, cluster } = await setUp();
     const started = await cluster.client.launch(SUMS_APP, { windows: 40, virtualTime: true, containers: 2 });
     expect(new Set(Object.values(started.placement))).toEqual(new Set(['n1', 'n2']));
     const ended = await cluster.client.wait('running-sums');
     expect(ended).toMatchObject({ state: 'done', window: 40, committed: 40, restarts: 0 });
-    await referenceRun(join(dir, 'ref'), 40);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(40);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+    await expectReferenceOutput(dir, out, 40);
 
     const status = await sluice(['status', '--cluster', cluster.url, '--json']);
     const parsed = JSON.parse(status.stdout) as {
@@ -67,31 +58,21 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
   });
 
   it('restarts the containers of a node killed with SIGKILL on the other node, output unchanged', async () => {
-    const { out, cluster } = await setUp();
+    const { dir, out, cluster } = await setUp();
     await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await until(async () => (await windowFiles(out)).size >= 20);
+    await untilWindowFiles(out, 20);
     cluster.nodes.get('n1')!.child.kill('SIGKILL');
     // Recovered on n2 alone, and past where it was: then a graceful stop fixes the last window.
-    let atKill = 0;
-    await until(async () => {
-      const app = (await cluster.client.status()).apps[0]!;
-      if (atKill === 0 && app.restarts > 0) atKill = app.window;
-      return app.restarts > 0 && app.state === 'running' && app.window > atKill + 5;
-    });
+    await untilRecovered(cluster.client, 5);
     const placement = (await cluster.client.status()).apps[0]!.placement;
     expect(new Set(Object.values(placement))).toEqual(new Set(['n2']));
-    const stopped = await cluster.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+    await stopAndCompare(cluster.client, dir, out);
   });
 
   it('fences a node cut off long enough to be declared dead: its containers are stopped when it rejoins, output unchanged', async () => {
-    const { out, cluster } = await setUp();
+    const { dir, out, cluster } = await setUp();
     await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await until(async () => (await windowFiles(out)).size >= 20);
+    await untilWindowFiles(out, 20);
     const n1 = cluster.nodes.get('n1')!;
     // Frozen (as a long GC pause or a partition would): 3 missed heartbeats and it is declared dead.
     n1.child.kill('SIGSTOP');
@@ -109,37 +90,24 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     await until(async () => (await cluster.client.status()).nodes.some((n) => n.nodeId === 'n1'));
     const status = await cluster.client.status();
     expect(status.nodes.find((n) => n.nodeId === 'n1')!.hosting).toEqual([]);
-    const stopped = await cluster.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+    await stopAndCompare(cluster.client, dir, out);
   });
 
   it('relaunches an application after the supervisor is killed and restarted on its store (nodes without grace): output unchanged', async () => {
-    const { out, cluster } = await setUp({}, ['n1', 'n2'], ['--supervisor-grace', '0']);
+    const { dir, out, cluster } = await setUp({}, ['n1', 'n2'], ['--supervisor-grace', '0']);
     await cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await until(async () => (await windowFiles(out)).size >= 20);
+    await untilWindowFiles(out, 20);
     await cluster.restartSupervisor();
     // The nodes lose it (no grace: their containers stop), rejoin the new one, which launches the app
     // again from its commit (with a grace they keep them and it adopts them: supervisor-restart.test.ts).
-    await until(async () => {
-      const app = (await cluster.client.status()).apps[0];
-      return app !== undefined && app.state === 'running' && app.window > 25;
-    });
+    await untilRunningPast(cluster.client, 25);
     await cluster.supervisor.waitFor('stderr', /resuming .*running-sums/);
     expect(cluster.supervisor.stderr).toMatch(/running-sums launched on/);
-    const stopped = await cluster.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+    await stopAndCompare(cluster.client, dir, out);
   });
 
   it('never admits a node with the wrong secret', async () => {
-    const { cluster } = await setUp({ SLUICE_SECRET: 'the right cluster secret, 32 bytes' }, ['n1']);
+    const { dir, cluster } = await setUp({ SLUICE_SECRET: 'the right cluster secret, 32 bytes' }, ['n1']);
     const { startSluice } = await import('../cli/cli-process.ts');
     const intruder = startSluice(['node', '--join', cluster.url, '--id', 'intruder'], undefined, {
       SLUICE_SECRET: 'a wrong secret of sufficient size',

@@ -1,8 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles } from './cluster-kit.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  type Cluster,
+  clusterFixture,
+  SUMS_APP,
+  stopAndCompare,
+  until,
+  untilRecovered,
+  untilWindowFiles,
+} from './cluster-kit.ts';
 
 /*
  * A node lost restarts only its containers and those downstream of them. examples/running-sums on 3
@@ -19,73 +25,44 @@ import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles 
 describe('a node lost mid-run restarts only its containers and those downstream', {
   timeout: 120_000,
 }, () => {
-  let cluster: Cluster | undefined;
-  let dir = '';
+  const fixture = clusterFixture('sluice-partial-');
 
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function runAndKill(victim: string) {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-partial-'));
-    const out = join(dir, 'out');
+  /** n1 then n2 (n2 with `n2Env`), the app launched on 3 containers: placed 0 → n1, 1 → n2, 2 → n1. */
+  async function launchOnTwoNodes(n2Env: (dir: string) => NodeJS.ProcessEnv = () => ({})) {
     // One after the other: placement deals slots in join order.
-    const c = await startCluster(join(dir, 'store'), ['n1'], { SUMS_OUT: out });
-    cluster = c;
-    await c.startNode('n2');
+    const { dir, out, cluster: c } = await fixture.start(['n1']);
+    await c.startNode('n2', n2Env(dir));
     await until(async () => (await c.client.status()).nodes.length === 2);
-    onTestFailed(() => c.dump());
     const started = await c.client.launch(SUMS_APP, { virtualTime: true, containers: 3 });
     expect(started.placement).toEqual({ 0: 'n1', 1: 'n2', 2: 'n1' });
-    await until(async () => (await windowFiles(out)).size >= 20);
+    return { dir, out, c };
+  }
+
+  /** The restart events' actors, as the supervisor logs them. */
+  const restarted = (c: Cluster) =>
+    [...c.supervisor.stderr.matchAll(/running-sums: restarting (.*) from window \d+/g)].map((m) => m[1]);
+
+  async function runAndKill(victim: string) {
+    const { dir, out, c } = await launchOnTwoNodes();
+    await untilWindowFiles(out, 20);
     c.nodes.get(victim)!.child.kill('SIGKILL');
-    let atRestart = 0;
-    await until(async () => {
-      const app = (await c.client.status()).apps[0]!;
-      if (atRestart === 0 && app.restarts > 0) atRestart = app.window;
-      return app.restarts > 0 && app.state === 'running' && app.window > atRestart + 5;
-    });
+    await untilRecovered(c.client, 5);
     const survivor = victim === 'n1' ? 'n2' : 'n1';
     expect((await c.client.status()).apps[0]!.placement).toEqual({ 0: survivor, 1: survivor, 2: survivor });
-    const stopped = await c.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
-    // The restart events' actors, as the supervisor logs them.
-    return [...c.supervisor.stderr.matchAll(/running-sums: restarting (.*) from window \d+/g)].map(
-      (m) => m[1],
-    );
+    await stopAndCompare(c.client, dir, out);
+    return restarted(c);
   }
 
   it('an operator failing in the downstream container: only that container restarts, on its node', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-partial-'));
-    const out = join(dir, 'out');
-    const marker = join(dir, 'failed-once');
-    const c = await startCluster(join(dir, 'store'), ['n1'], { SUMS_OUT: out });
-    cluster = c;
-    onTestFailed(() => c.dump());
     // Only n2 injects the failure: of the running sums, it hosts sums#0 alone (container 1).
-    await c.startNode('n2', { SUMS_FAIL_ONCE: marker });
-    await until(async () => (await c.client.status()).nodes.length === 2);
-    const started = await c.client.launch(SUMS_APP, { virtualTime: true, containers: 3 });
-    expect(started.placement).toEqual({ 0: 'n1', 1: 'n2', 2: 'n1' });
+    const { dir, out, c } = await launchOnTwoNodes((d) => ({ SUMS_FAIL_ONCE: join(d, 'failed-once') }));
     await until(async () => {
       const app = (await c.client.status()).apps[0]!;
       return app.restarts > 0 && app.state === 'running' && app.window > 30;
     });
     expect((await c.client.status()).apps[0]!.placement).toEqual({ 0: 'n1', 1: 'n2', 2: 'n1' });
-    const stopped = await c.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
-    const restarts = [...c.supervisor.stderr.matchAll(/running-sums: restarting (.*) from window \d+/g)];
-    expect(restarts.map((m) => m[1])).toEqual(['sums#0, sums:unifier, files']);
+    await stopAndCompare(c.client, dir, out);
+    expect(restarted(c)).toEqual(['sums#0, sums:unifier, files']);
   });
 
   it('a node hosting only a downstream container: only that container restarts, output unchanged', async () => {

@@ -1,8 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles } from './cluster-kit.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  type Cluster,
+  clusterFixture,
+  SUMS_APP,
+  stopAndCompare,
+  until,
+  untilRunningPast,
+  untilWindowFiles,
+  windowFiles,
+} from './cluster-kit.ts';
 
 /*
  * The supervisor SIGKILLed mid-run while two node processes run examples/running-sums across them. The
@@ -12,41 +18,20 @@ import { type Cluster, referenceRun, SUMS_APP, startCluster, until, windowFiles 
  * equal those of an undisturbed one-thread run (virtual time: windows cut by input calls, not the clock).
  */
 describe('a supervisor killed and restarted while nodes run an application', { timeout: 120_000 }, () => {
-  let cluster: Cluster | undefined;
-  let dir = '';
-
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = clusterFixture('sluice-supervisor-restart-');
 
   async function setUp(nodeArgs: string[] = []) {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-supervisor-restart-'));
-    const out = join(dir, 'out');
-    const store = join(dir, 'store');
-    const started = await startCluster(store, ['n1', 'n2'], { SUMS_OUT: out }, [], nodeArgs);
-    cluster = started;
-    onTestFailed(() => started.dump());
-    await started.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await until(async () => (await windowFiles(out)).size >= 20);
-    return { out, cluster: started };
+    const started = await fixture.start(['n1', 'n2'], { nodeArgs });
+    await started.cluster.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    await untilWindowFiles(started.out, 20);
+    return started;
   }
 
   const deploys = (c: Cluster, node: string) =>
     c.nodes.get(node)!.stderr.match(/deployed running-sums epoch/g)?.length ?? 0;
 
-  async function stopAndCompare(c: Cluster, out: string): Promise<void> {
-    const stopped = await c.client.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
-  }
-
   it('adopts the containers the nodes kept running: same worker threads, same epoch, output unchanged', async () => {
-    const { out, cluster } = await setUp();
+    const { dir, out, cluster } = await setUp();
     expect([deploys(cluster, 'n1'), deploys(cluster, 'n2')]).toEqual([1, 1]);
     const killedAt = performance.now();
     cluster.supervisor.child.kill('SIGKILL');
@@ -73,11 +58,11 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     const app = (await cluster.client.status()).apps[0]!;
     expect(app).toMatchObject({ state: 'running', restarts: 0 });
     expect(new Set(Object.values(app.placement))).toEqual(new Set(['n1', 'n2']));
-    await stopAndCompare(cluster, out);
+    await stopAndCompare(cluster.client, dir, out);
   });
 
   it('relaunches from the commit when the supervisor stayed down past the grace, output unchanged', async () => {
-    const { out, cluster } = await setUp(['--supervisor-grace', '1000']);
+    const { dir, out, cluster } = await setUp(['--supervisor-grace', '1000']);
     cluster.supervisor.child.kill('SIGKILL');
     await cluster.supervisor.exited;
     for (const n of ['n1', 'n2'])
@@ -87,15 +72,12 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     expect(cluster.supervisor.stderr).toMatch(/not adopted \(no node announced container 0,1/);
     // Deployed afresh (each node had deployed once before).
     expect(deploys(cluster, 'n1') + deploys(cluster, 'n2')).toBeGreaterThan(2);
-    await until(async () => {
-      const app = (await cluster.client.status()).apps[0];
-      return app?.state === 'running' && app.window > 25;
-    });
-    await stopAndCompare(cluster, out);
+    await untilRunningPast(cluster.client, 25);
+    await stopAndCompare(cluster.client, dir, out);
   });
 
   it('relaunches from the commit when a node died while the supervisor was down, output unchanged', async () => {
-    const { out, cluster } = await setUp();
+    const { dir, out, cluster } = await setUp();
     cluster.supervisor.child.kill('SIGKILL');
     await cluster.supervisor.exited;
     const n1 = cluster.nodes.get('n1')!;
@@ -108,11 +90,8 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     await cluster.supervisor.waitFor('stderr', /running-sums launched on/);
     expect(cluster.supervisor.stderr).not.toMatch(/adopted at epoch/);
     expect(deploys(cluster, 'n2')).toBe(2);
-    await until(async () => {
-      const app = (await cluster.client.status()).apps[0];
-      return app?.state === 'running' && app.window > 25;
-    });
+    await untilRunningPast(cluster.client, 25);
     expect(Object.values((await cluster.client.status()).apps[0]!.placement)).toEqual(['n2', 'n2']);
-    await stopAndCompare(cluster, out);
+    await stopAndCompare(cluster.client, dir, out);
   });
 });
