@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
 import { repoRoot, type SluiceProcess, startSluice } from '../cli/cli-process.ts';
 import { freshDatabase, type TestDatabase } from '../setup/redis.ts';
-import { referenceRun, SUMS_APP, until, windowFiles } from './cluster-kit.ts';
+import { SUMS_APP, stopAndCompare, untilRunningPast, untilWindowFiles } from './cluster-kit.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -63,23 +63,15 @@ describe('a standby supervisor', { timeout: 120_000 }, () => {
     const first = await ClusterClient.connect(urlA);
     clients.push(first);
     await first.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await until(async () => (await windowFiles(out)).size >= 20);
+    await untilWindowFiles(out, 20);
 
     active.child.kill('SIGKILL');
     await standby.waitFor('stdout', /listening/);
     const second = await ClusterClient.connect(urlB);
     clients.push(second);
-    await until(async () => {
-      const app = (await second.status()).apps[0];
-      return app !== undefined && app.state === 'running' && app.window > 25;
-    });
+    await untilRunningPast(second, 25);
     expect(standby.stderr).toMatch(/holding the lease .* at epoch 2/);
-    const stopped = await second.stop('running-sums');
-    expect(stopped.state).toBe('stopped');
-    await referenceRun(join(dir, 'ref'), stopped.window);
-    const files = await windowFiles(out);
-    expect(files.size).toBe(stopped.window);
-    expect(files).toEqual(await windowFiles(join(dir, 'ref')));
+    await stopAndCompare(second, dir, out);
   });
 
   it('refuses to start a second active supervisor while the lease is held', async () => {
