@@ -170,10 +170,7 @@ export class ClusterSupervisor {
   private fenceStale(node: Node): void {
     for (const h of node.hosting ?? []) {
       const run = this.#apps.get(h.app)?.run;
-      const stale =
-        run === undefined
-          ? !this.#registry.has(h.app)
-          : run.state !== 'starting';
+      const stale = run === undefined ? !this.#registry.has(h.app) : run.state !== 'starting';
       if (!stale) continue;
       this.#o.log?.(`node ${node.nodeId} runs stale containers of ${h.app} epoch ${h.epoch}: stopping them`);
       node.rpc.call('terminate', h.app).catch(() => {});
