@@ -40,7 +40,11 @@ const keyArb: fc.Arbitrary<Key> = fc.oneof(
 );
 const valueArb = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: -40_000, max: 40_000 }) },
-  { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
+  // -0 is left out: the snapshot codec (cbor-x) writes it as the integer 0, in any state (docs/operators.md).
+  {
+    weight: 1,
+    arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
+  },
   { weight: 1, arbitrary: fc.record({ x: fc.integer(), s: fc.string({ maxLength: 3 }) }) },
 );
 const opArb: fc.Arbitrary<Op> = fc.oneof(
