@@ -320,6 +320,10 @@ export class ClusterSupervisor {
         this.#o.onStatus?.(app.name, e);
         if (e.type === 'started') resolveStarted();
         if (e.type === 'warning') this.#o.log?.(`${app.name}: ${e.message}`);
+        if (e.type === 'failure')
+          this.#o.log?.(
+            `${app.name}: ${e.actorId} failed at window ${e.window} (${e.phase}): ${e.error.message}`,
+          );
         if (e.type === 'restart')
           this.#o.log?.(`${app.name}: restarting ${e.actors.join(', ')} from window ${e.window}`);
         if (e.type === 'recovered')
