@@ -3,6 +3,7 @@ import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import type { HostedAnnounce } from './node-protocol.ts';
+import type { HeldLogEntry } from './window-log-replicas.ts';
 
 /*
  * A restarted supervisor adopting an application's running containers instead of relaunching them.
@@ -94,4 +95,30 @@ export async function recoverCommits(
   for (const [i, a] of plan.actors.entries())
     for (const w of windows[i]!.filter((x) => x > r).sort((x, y) => x - y)) commits.checkpointed(a.id, w);
   return r;
+}
+
+/**
+ * Window-log entries the nodes held while no supervisor ran the application (window-log-replicas.ts:
+ * windows cut meanwhile, their end markers released once two nodes held the entry), written to the
+ * store before it adopts or relaunches, so a relaunch cuts those windows as they were. Only entries of
+ * the store's epoch (another life's are fenced); in order; idempotent (the same entry again is the same
+ * put; one below the commit is deleted with the next commit's clean-up). Returns how many were written.
+ */
+export async function writeHeldLogs(
+  store: SnapshotStore,
+  epoch: number,
+  held: readonly unknown[],
+): Promise<number> {
+  const entries = new Map<string, HeldLogEntry>();
+  for (const e of held) {
+    if (!Array.isArray(e)) continue;
+    const [at, actorId, window, entry] = e as unknown[];
+    const counts = (entry as { counts?: unknown } | null)?.counts;
+    if (at !== epoch || typeof actorId !== 'string' || typeof window !== 'number') continue;
+    if (!Array.isArray(counts) || !counts.every((c) => typeof c === 'number')) continue;
+    entries.set(`${actorId}\u0000${window}`, [at, actorId, window, { counts: counts as number[] }]);
+  }
+  const ordered = [...entries.values()].sort((a, b) => (a[1] === b[1] ? a[2] - b[2] : a[1] < b[1] ? -1 : 1));
+  for (const [, actorId, window, entry] of ordered) await store.appendWindowLog(actorId, window, entry);
+  return ordered.length;
 }

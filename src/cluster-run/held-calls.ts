@@ -40,8 +40,8 @@ export class HeldCallsDroppedError extends SluiceError {
  *                                            └──grace over / redeployed / overflow: drop(app)──▶ rejected
  *
  * Holding is what keeps the output exactly-once while nothing is durable: an input operator's window log
- * entry is a held call, and its end marker leaves only once the entry is durable, so no window leaves an
- * input while the supervisor is away; what was already in flight downstream keeps being processed.
+ * entry is a held call, and its end marker leaves only once the entry is durable — here, once another
+ * node holds a replica too (`durableElsewhere`; without one, not before the next supervisor has it).
  */
 export class HeldCalls {
   #rpc: Rpc | undefined;
@@ -54,6 +54,15 @@ export class HeldCalls {
     private readonly limitBytes: number,
     /** The bound was reached for `app`: the node stops its containers (it cannot be adopted any more). */
     private readonly overflow: (app: string) => void,
+    /**
+     * A held call made durable elsewhere meanwhile (a window-log entry replicated to another node,
+     * window-log-replicas.ts): true answers its caller at once; the call stays held for the store.
+     */
+    private readonly durableElsewhere?: (
+      app: string,
+      method: string,
+      args: unknown[],
+    ) => Promise<boolean> | undefined,
   ) {}
 
   /** The node (re)joined a supervisor: nothing is current on it until deployed or adopted there. */
@@ -135,6 +144,10 @@ export class HeldCalls {
     }
     this.#bytes += h.bytes;
     this.#held.push(h);
+    this.durableElsewhere?.(h.app, h.method, h.args)?.then(
+      (ok) => ok && h.resolve(undefined),
+      () => {},
+    );
   }
 }
 
