@@ -44,8 +44,12 @@ export async function startClusterObservers(
   try {
     if (options.metrics !== undefined) {
       const { serveMetrics } = await import('../metrics/endpoint.ts');
+      // Not while starting: a supervisor adopting an application reads its counters from the nodes
+      // first; served before, they would read 0 and seem to go back (a gap is no reset).
       const snapshots = (): MetricsSnapshot[] =>
-        apps().flatMap((a) => (a.collector === null ? [] : [a.collector.snapshot()]));
+        apps().flatMap((a) =>
+          a.collector === null || a.state === 'starting' ? [] : [a.collector.snapshot()],
+        );
       const m = await serveMetrics(
         options.metrics,
         'cluster',

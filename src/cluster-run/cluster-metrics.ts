@@ -9,10 +9,15 @@
  *
  * Window latency is timed on the wall clocks of the nodes that opened and ended each window: across
  * machines it is as good as their clock synchronisation (NTP: a millisecond or so).
+ *
+ * Counters outlive the supervisor. The nodes count per container, over every worker they ran for it
+ * (carried-report.ts), so a restarted or standby supervisor takes their counts as they stand; what only
+ * the supervisor counts (failures, restarts, recoveries) is kept in the application's store at each such
+ * event (rare) and taken up again by the next supervisor on that store.
  */
 import { ContainerMetrics } from '../container/container-metrics.ts';
 import type { StatusEvent } from '../engine/status.ts';
-import type { RunMetrics } from '../metrics/run-metrics.ts';
+import type { OwnCounts, RunMetrics } from '../metrics/run-metrics.ts';
 import type { TapSample } from '../metrics/taps.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
 import type { MetricsReport } from '../metrics/worker-report.ts';
@@ -26,12 +31,21 @@ export interface ClusterMetricsAccess {
   nodeOf(container: number): string | undefined;
   /** A call to the node hosting `container` (current life), for taps; never throws. */
   callNode(container: number, method: string, ...args: unknown[]): void;
+  /** Where the supervisor's own counts are kept between supervisors (the application's store). */
+  counts?: { load(): Promise<unknown>; save(counts: OwnCounts): Promise<void> };
+  /** A problem worth a warning (the counts could not be stored). */
+  warn?(message: string): void;
 }
 
 export class ClusterMetrics {
   private readonly inner: ContainerMetrics;
+  /** Stores of the counts, one at a time, in order. */
+  private saving: Promise<void> = Promise.resolve();
 
-  constructor(plan: PhysicalPlan, access: ClusterMetricsAccess) {
+  constructor(
+    plan: PhysicalPlan,
+    private readonly access: ClusterMetricsAccess,
+  ) {
     this.inner = new ContainerMetrics(plan, {
       doneWindow: () => access.doneWindow(),
       committed: () => access.committed(),
@@ -53,6 +67,12 @@ export class ClusterMetrics {
 
   start(): void {
     this.inner.start();
+  }
+
+  /** Goes on from the counts a previous supervisor of this application stored (before start). */
+  async resume(): Promise<void> {
+    const stored = (await this.access.counts?.load()) as OwnCounts | undefined;
+    if (stored && typeof stored.failures === 'number') this.inner.collector.resumeCounts(stored);
   }
 
   stop(): void {
@@ -78,5 +98,14 @@ export class ClusterMetrics {
 
   onStatus(e: StatusEvent): void {
     this.inner.onStatus(e);
+    const counts = this.access.counts;
+    if (counts === undefined) return;
+    if (e.type !== 'failure' && e.type !== 'restart' && e.type !== 'recovered') return;
+    const now = this.inner.collector.ownCounts();
+    this.saving = this.saving
+      .then(() => counts.save(now))
+      .catch((err: unknown) =>
+        this.access.warn?.(`metrics: the counts of failures and recoveries were not stored (${err})`),
+      );
   }
 }

@@ -43,6 +43,7 @@ export function aggregate(
   const gauges = new Map<string, string>();
   const actors = counts.map(({ plan, live, counters: c }): ActorMetrics => {
     const custom: Record<string, CustomMetricValue> = {};
+    const counted = live?.counted?.();
     if (live) {
       for (const [name, m] of Object.entries(c.custom(live.operator))) {
         custom[name] = { kind: m.kind, value: m.value };
@@ -56,6 +57,7 @@ export function aggregate(
       partition: plan.partition,
       container: plan.container ?? 0,
       window: live?.lastEnded ?? 0,
+      windows: counted?.windows ?? c.windows,
       tuplesIn: tuplesIn.get(plan.id) ?? 0,
       tuplesOut: tuplesOut.get(plan.id) ?? 0,
       inPerSecond: c.inPerSecond,
@@ -63,7 +65,7 @@ export function aggregate(
       latency: summarize(c.latency.total),
       mailbox: live?.mailbox() ?? 0,
       blockedMs: Math.round(c.blockedMs),
-      checkpoints: { ...c.checkpoints },
+      checkpoints: { ...c.checkpoints, ...counted?.checkpoints },
       restarts: c.restarts,
       custom,
     };
@@ -89,6 +91,7 @@ export function aggregate(
     operators.push({
       operator: name,
       actors: members.map((a) => a.actorId),
+      windows: sum((a) => a.windows),
       tuplesIn: sum((a) => a.tuplesIn),
       tuplesOut: sum((a) => a.tuplesOut),
       inPerSecond: sum((a) => a.inPerSecond),

@@ -61,7 +61,7 @@ const DEFS: Def[] = [
     help: 'Windows an actor finished.',
     kind: 'counter',
     labels: ACTOR,
-    values: perActor((a) => a.latency.count),
+    values: perActor((a) => a.windows),
   },
   {
     name: 'sluice_window_latency_seconds',

@@ -7,16 +7,29 @@
  */
 import { declareMetric, type GaugeAggregate } from '../api/operator-metrics.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
-import type { MetricsSource, SourceActor, SourceChannel } from './source.ts';
+import type { MetricsSource, SourceActor, SourceChannel, SourceCounts } from './source.ts';
 import type { MetricsReport } from './worker-report.ts';
 
-/** A count reported by successive workers: what the replaced ones ended with, plus the current one's. */
-class Carried {
+/**
+ * A count reported by successive workers, or by the nodes that hosted them. A worker's count is for its
+ * own life: what the replaced workers ended with is folded in (owner = the worker's handle). A node's is
+ * for the node's life, over every worker it ran for that container (owner = the report's origin): the
+ * last value of each origin is kept and they add up, so a container that moves away and back is not
+ * counted twice, and a collector new to the run (a restarted or standby supervisor) takes the nodes'
+ * counts as they stand: a counter goes on from where it was.
+ */
+export class Carried {
   private owner: object | undefined;
   private base = 0;
   private last = 0;
+  private origins: Map<string, number> | undefined;
 
-  set(owner: object, value: number): void {
+  set(owner: object | string, value: number): void {
+    if (typeof owner === 'string') {
+      if (this.origins === undefined) this.origins = new Map();
+      this.origins.set(owner, value);
+      return;
+    }
     if (owner !== this.owner) {
       this.base += this.last;
       this.owner = owner;
@@ -25,7 +38,9 @@ class Carried {
   }
 
   get value(): number {
-    return this.base + this.last;
+    let v = this.base + this.last;
+    if (this.origins) for (const x of this.origins.values()) v += x;
+    return v;
   }
 }
 
@@ -34,14 +49,18 @@ class RemoteActor implements SourceActor {
   lastEnded = 0;
   private depth = 0;
   private readonly blockedFor = new Carried();
+  private readonly windows = new Carried();
+  private readonly checkpoints = [new Carried(), new Carried(), new Carried()] as const;
   private readonly counters = new Map<string, Carried>();
 
   constructor(readonly id: string) {}
 
-  absorb(owner: object, a: MetricsReport['actors'][number]): void {
+  absorb(owner: object | string, a: MetricsReport['actors'][number]): void {
     this.lastEnded = a.lastEnded;
     this.depth = a.mailbox;
     this.blockedFor.set(owner, a.blockedMs);
+    this.windows.set(owner, a.windows);
+    for (let i = 0; i < 3; i++) this.checkpoints[i]!.set(owner, a.checkpoints[i]!);
     for (const [name, kind, value, aggregate] of a.custom) {
       const m = declareMetric(this.operator, name, { kind, aggregate: aggregate as GaugeAggregate });
       if (m.kind === 'gauge') {
@@ -65,6 +84,11 @@ class RemoteActor implements SourceActor {
 
   blockedMs(): number {
     return this.blockedFor.value;
+  }
+
+  counted(): SourceCounts {
+    const [count, totalMs, totalBytes] = this.checkpoints.map((c) => c.value) as [number, number, number];
+    return { windows: this.windows.value, checkpoints: { count, totalMs, totalBytes } };
   }
 }
 
@@ -107,8 +131,12 @@ export class RemoteMetricsSource implements MetricsSource {
     }
   }
 
-  /** A worker's report; `owner` stands for that worker (a new one for a replaced container). */
-  absorb(owner: object, r: MetricsReport): void {
+  /**
+   * A worker's report; `owner` stands for that worker (a new one for a replaced container), unless the
+   * report names its origin (counts cumulative over a node's workers): see Carried.
+   */
+  absorb(worker: object, r: MetricsReport): void {
+    const owner = r.origin ?? worker;
     if (r.liveWindow > this.live) this.live = r.liveWindow;
     for (const a of r.actors) this.actorViews.get(a.id)?.absorb(owner, a);
     for (const c of r.channels) {

@@ -19,6 +19,14 @@ const TICK_MS = 1000;
 const HISTORY = 300;
 const TIMELINE = 500;
 
+/** What RunMetrics counts itself (not read from its source): see ownCounts. */
+export interface OwnCounts {
+  failures: number;
+  restarts: number;
+  recoveries: { count: number; totalMs: number; lastMs: number };
+  actorRestarts: Record<string, number>;
+}
+
 export class RunMetrics {
   private readonly counters = new Map<string, ActorCounters>();
   /** Live samples of the tuples crossing a port (the console, `sluice tap`). */
@@ -156,6 +164,36 @@ export class RunMetrics {
         this.note({ type: 'stopped', atMs, window: e.window, committed: e.committed, reason: e.reason });
         return;
       default:
+    }
+  }
+
+  // ---- counts that outlive the collector -------------------------------------------------------
+
+  /**
+   * The counts kept here rather than by the source (failures, restarts, recoveries; restarts per actor):
+   * plain data, so that a supervisor can store them and its successor go on from them (resumeCounts).
+   */
+  ownCounts(): OwnCounts {
+    const actorRestarts: Record<string, number> = {};
+    for (const [id, c] of this.counters) if (c.restarts > 0) actorRestarts[id] = c.restarts;
+    return {
+      failures: this.failures,
+      restarts: this.restarts,
+      recoveries: { ...this.recoveries },
+      actorRestarts,
+    };
+  }
+
+  /** Goes on from the counts of an earlier collector of the same application (added to its own). */
+  resumeCounts(c: OwnCounts): void {
+    this.failures += c.failures;
+    this.restarts += c.restarts;
+    this.recoveries.count += c.recoveries.count;
+    this.recoveries.totalMs += c.recoveries.totalMs;
+    if (this.recoveries.lastMs === 0) this.recoveries.lastMs = c.recoveries.lastMs;
+    for (const [id, n] of Object.entries(c.actorRestarts)) {
+      const counters = this.counters.get(id);
+      if (counters) counters.restarts += n;
     }
   }
 

@@ -20,6 +20,17 @@ export interface SourceActor {
    * it); the collector then reads this instead of sampling blocked().
    */
   blockedMs?(): number;
+  /**
+   * Windows finished and durable checkpoints so far, when the source counts them itself (an actor in
+   * another thread: its worker does, so the counts outlive the collector); else the collector counts
+   * them from the engine's calls and status events.
+   */
+  counted?(): SourceCounts;
+}
+
+export interface SourceCounts {
+  readonly windows: number;
+  readonly checkpoints: { readonly count: number; readonly totalMs: number; readonly totalBytes: number };
 }
 
 export interface SourceChannel {

@@ -22,6 +22,8 @@ export interface CustomMetricValue {
 }
 
 interface Counted {
+  /** Windows finished (a window redone after a recovery counts again). */
+  windows: number;
   /**
    * Tuples this actor read from its input streams, counted per batch where they are written. Fused
    * (thread-local) inputs count only with `metrics: { fusedTuples: true }` (see EdgeMetrics.counted).

@@ -27,6 +27,9 @@ export interface MetricsReport {
     readonly mailbox: number;
     /** Time it had work and a mailbox it writes was full, sampled every 20 ms. */
     readonly blockedMs: number;
+    /** Windows it finished, and its durable checkpoints: [count, total ms, total bytes]. */
+    readonly windows: number;
+    readonly checkpoints: readonly [count: number, totalMs: number, totalBytes: number];
     readonly custom: readonly ReportedMetric[];
   }[];
   /** The queued channels this worker writes (a cross-thread one is reported by its producer's worker). */
@@ -47,6 +50,11 @@ export interface MetricsReport {
   readonly opened: readonly (readonly [number, number])[];
   /** [actor, window, wall-clock ms] of each window an actor here finished since the last report. */
   readonly ended: readonly (readonly [string, number, number])[];
+  /**
+   * Who counted: the counts are cumulative for this origin (a cluster node's life, which carries a
+   * container's counts over its workers there: carried-report.ts); absent, for the worker's life.
+   */
+  readonly origin?: string;
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between threads. */
@@ -57,6 +65,9 @@ export function wallNow(): number {
 /** Collects a worker's metrics between two reports: a sampling timer and two lists, nothing per tuple. */
 export class WorkerMetrics {
   private readonly blocked = new Map<string, number>();
+  /** Per actor: windows ended, and [count, total ms, total bytes] of its durable checkpoints. */
+  private readonly windows = new Map<string, number>();
+  private readonly checkpoints = new Map<string, [number, number, number]>();
   private opened: [number, number][] = [];
   private ended: [string, number, number][] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -95,7 +106,17 @@ export class WorkerMetrics {
   }
 
   windowEnded(actorId: string, w: number): void {
+    this.windows.set(actorId, (this.windows.get(actorId) ?? 0) + 1);
     this.ended.push([actorId, w, wallNow()]);
+  }
+
+  /** A snapshot of `actorId` became durable (once per actor and checkpoint window). */
+  checkpointed(actorId: string, ms: number | undefined, bytes: number | undefined): void {
+    let c = this.checkpoints.get(actorId);
+    if (c === undefined) this.checkpoints.set(actorId, (c = [0, 0, 0]));
+    c[0]++;
+    c[1] += ms ?? 0;
+    c[2] += bytes ?? 0;
   }
 
   /** The report since the previous one (the window times are sent once). */
@@ -106,6 +127,8 @@ export class WorkerMetrics {
       lastEnded: a.lastEnded,
       mailbox: a.mailbox(),
       blockedMs: Math.round(this.blocked.get(a.id) ?? 0),
+      windows: this.windows.get(a.id) ?? 0,
+      checkpoints: [...(this.checkpoints.get(a.id) ?? [0, 0, 0])] as const,
       custom: [...metricsOf(a.operator)].map(
         ([name, m]): ReportedMetric =>
           m.kind === 'gauge' ? [name, 'gauge', m.value, m.aggregate] : [name, 'counter', m.value],

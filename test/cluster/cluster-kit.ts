@@ -19,7 +19,7 @@ export type Cluster = {
   stop(): Promise<void>;
   /** Prints what every process wrote on stderr (a failed test's evidence). */
   dump(): void;
-  /** Kills the supervisor with SIGKILL and starts another on the same port and store. */
+  /** Kills the supervisor with SIGKILL and starts another on the same port, store and options. */
   restartSupervisor(): Promise<void>;
 };
 
@@ -79,7 +79,7 @@ export async function startCluster(
       old.push(supervisor);
       const port = new URL(url).port;
       supervisor = startSluice(
-        ['supervisor', '--listen', `127.0.0.1:${port}`, '--store', store],
+        ['supervisor', '--listen', `127.0.0.1:${port}`, '--store', store, ...supervisorArgs],
         repoRoot,
         env,
       );
@@ -112,12 +112,24 @@ export function clusterFixture(prefix: string) {
     /** A supervisor and `nodeIds` (joined in parallel), the app writing its windows to `<dir>/out`. */
     async start(
       nodeIds: readonly string[],
-      options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; outVar?: string } = {},
+      options: {
+        env?: NodeJS.ProcessEnv;
+        nodeArgs?: readonly string[];
+        outVar?: string;
+        /** More options of `sluice supervisor` (--metrics), given again to a restarted one. */
+        supervisorArgs?: readonly string[];
+      } = {},
     ): Promise<{ dir: string; out: string; cluster: Cluster }> {
       dir = await mkdtemp(join(tmpdir(), prefix));
       const out = join(dir, 'out');
       const env = { [options.outVar ?? 'SUMS_OUT']: out, ...options.env };
-      const started = await startCluster(join(dir, 'store'), nodeIds, env, [], options.nodeArgs);
+      const started = await startCluster(
+        join(dir, 'store'),
+        nodeIds,
+        env,
+        options.supervisorArgs,
+        options.nodeArgs,
+      );
       cluster = started;
       onTestFailed(() => started.dump());
       return { dir, out, cluster: started };
