@@ -24,6 +24,8 @@ export type NodeCommandOptions = {
   id?: string;
   dataHost?: string;
   supervisorGrace?: number;
+  spares?: number;
+  reuseWorkers?: boolean;
 };
 
 /** HOST:PORT or [IPv6]:PORT. */
@@ -100,6 +102,8 @@ export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {
     nodeId: opts.id,
     dataHost: opts.dataHost,
     supervisorGraceMs: opts.supervisorGrace,
+    spares: opts.spares,
+    reuseWorkers: opts.reuseWorkers,
     log,
   });
   process.stdout.write(`sluice node ${node.nodeId} joined ${opts.join}\n`);

@@ -66,6 +66,15 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
       nonNegativeInteger,
       30_000,
     )
+    .option(
+      '--spares <n>',
+      'warm spare workers per application (default: the containers not hosted here, 1 to 4)',
+      nonNegativeInteger,
+    )
+    .option(
+      '--no-reuse-workers',
+      'a restart of every container terminates the workers here instead of reusing them',
+    )
     .option('--secret-file <file>', SECRET_HELP)
     .addHelpText(
       'after',

@@ -152,13 +152,10 @@ export class ClusterRun {
         const delayMs = this.decide(outcome.failure);
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         if (this.killed) break;
-        // Only the lost containers and those downstream of them, when that is not all of them; else all.
+        // Only the lost containers and those downstream of them, when that is not all of them; else all
+        // (the nodes reuse the workers of the containers they host: no terminateAll first).
         const partial = await this.replaceSome(outcome.failure);
-        if (partial !== undefined) outcome = partial;
-        else {
-          await this.terminateAll();
-          outcome = await this.attempt(false);
-        }
+        outcome = partial ?? (await this.attempt(false));
       }
       reason = this.stopRequested ? 'stop' : 'windows';
       this.state = this.killed ? 'killed' : this.stopRequested ? 'stopped' : 'done';
@@ -200,9 +197,15 @@ export class ClusterRun {
     });
   }
 
-  /** One life: place every container on the live nodes, deploy at the restore window, start. */
+  /**
+   * One life: place every container on the live nodes, deploy at the restore window, start. A restart
+   * keeps each container on its node if that node lives (placeReplacements), and the nodes reuse the
+   * workers of the containers they hosted (`recycle`): only the lost node's containers need a spare or
+   * a new worker.
+   */
   private async attempt(first: boolean): Promise<Outcome> {
     const started = performance.now();
+    const before = this.placed;
     this.placed = [];
     const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
@@ -220,7 +223,7 @@ export class ClusterRun {
     this.doneWindow = r;
     const nodes = await Promise.race([this.waitForNodes(), outcome]);
     if (!isNodeList(nodes)) return nodes;
-    const where = place(this.options.containers, nodes);
+    const where = first ? place(this.options.containers, nodes) : keptPlacement(before, nodes, this.options);
     this.placed = where.map((node, c) => ({
       container: c,
       actors: this.plan.actors.filter((a) => containerOf(a) === c).map((a) => a.id),
@@ -236,10 +239,14 @@ export class ClusterRun {
     const config = this.deployConfig(r, r, replayableFrom, epochMs);
     const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
     const links = this.links.map((l) => ({ ...l, toUrl: urls.get(where[l.to]!)! }));
+    // A live node of the previous life given nothing now stops its containers (a deploy ends the others).
+    for (const node of new Set(before.map((p) => p.node)))
+      if (!where.includes(node)) void this.callNode(node, 'terminate').catch(() => {});
     const deployed = Promise.all(
       this.nodesInUse().map((node) => {
         const hosted = this.placed.filter((p) => p.node === node);
-        return this.deployOn(node, hosted, r, this.deployRequest(hosted, expected, links, config));
+        const req = this.deployRequest(hosted, expected, links, config);
+        return this.deployOn(node, hosted, r, first ? req : { ...req, recycle: true });
       }),
     ).then((logged) => Math.max(r, ...logged));
     const lastLogged = await Promise.race([deployed.catch(asOutcome), outcome]);
@@ -704,6 +711,22 @@ export class ClusterRun {
     this.metrics.onStatus(event);
     this.events.emit('status', event);
   }
+}
+
+/**
+ * Where a restart of every container puts them: each on its node if that node is still eligible, a lost
+ * node's spread over the others (placeReplacements); a fresh placement when there was none to keep (the
+ * previous life never placed, or an adoption gave up).
+ */
+function keptPlacement(
+  before: readonly Placed[],
+  nodes: readonly NodeSlot[],
+  o: ClusterRunOptions,
+): string[] {
+  if (before.length !== o.containers) return place(o.containers, nodes);
+  const all = new Set(before.map((p) => p.container));
+  const where = placeReplacements(before, all, nodes);
+  return Array.from({ length: o.containers }, (_, c) => where.get(c)!);
 }
 
 function isNodeList(x: readonly NodeSlot[] | Outcome): x is readonly NodeSlot[] {

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import { joinCluster } from '../cluster/client.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { ClusterServer } from '../cluster/server.ts';
-import { ContainerHandle, type HandleListener } from '../container/container-handle.ts';
+import { ContainerHandle, type HandleListener, type ReusableWorker } from '../container/container-handle.ts';
 import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
 import { SpareWorkers } from '../container/spare-workers.ts';
@@ -42,6 +42,16 @@ export type NodeOptions = {
    * Default 30 000 ms.
    */
   supervisorGraceMs?: number;
+  /**
+   * Warm spare workers kept per application. Default: as many as the containers it does not host here
+   * (what a restart may move onto this node), at least 1, at most 4.
+   */
+  spares?: number;
+  /**
+   * A restart of every container reuses this node's workers of the application (module loaded, code
+   * compiled) for its new containers instead of terminating them. Default true.
+   */
+  reuseWorkers?: boolean;
   /** The most bytes of store calls held for all applications while the supervisor is away. Default 64 MiB. */
   heldStoreBytes?: number;
   log?: (line: string) => void;
@@ -79,7 +89,10 @@ export class ClusterNode {
   readonly #apps = new Map<string, HostedApp>();
   readonly #links = new LinkRegistry();
   /** Warm workers per application (module loaded): a container replaced onto this node starts warm. */
-  readonly #spares = new Map<string, { key: string; pool: SpareWorkers; idle?: NodeJS.Timeout }>();
+  readonly #spares = new Map<
+    string,
+    { key: string; pool: SpareWorkers; idle?: NodeJS.Timeout; refill?: NodeJS.Timeout }
+  >();
   #data!: ClusterServer;
   #rpc: Rpc | undefined;
   #stopping = false;
@@ -201,8 +214,9 @@ export class ClusterNode {
           h.started = true;
           void h.api.start();
         }
-        // Not before: spares loading while the first containers start would slow that start.
-        this.#spares.get(a[0] as string)?.pool.fill();
+        // Not before, and not at once: spares loading while containers start, restore and catch up
+        // would slow them (a deploy holds them again).
+        this.#refillLater(a[0] as string);
         return null;
       case 'proposeStop':
         return Promise.all(this.#current(a[0], a[1]).map((h) => h.api.proposeStop())).then((ws) =>
@@ -261,12 +275,18 @@ export class ClusterNode {
     // Containers left from before this node rejoined (kept through a grace, not adopted) are not kept:
     // the supervisor counted them lost with the connection; they stop (fenced) like any others.
     const kept = req.replace && this.#held.live(req.app) ? this.#apps.get(req.app) : undefined;
+    // No spare starts while the app is being (re)deployed: they would compete with it for the cores.
+    const had = this.#spares.get(req.app);
+    clearTimeout(had?.refill);
+    had?.pool.hold();
+    // A restart of every container (`recycle`): the workers of the ones here host the new ones.
+    const reusable: Reusable[] = [];
     if (kept)
       await this.#retire(
         req.app,
         req.hosted.map((h) => h.container),
       );
-    else await this.#terminate(req.app);
+    else await this.#terminate(req.app, req.recycle && this.#o.reuseWorkers !== false ? reusable : undefined);
     const hosted: HostedApp = kept ?? {
       app: req.app,
       epoch: req.epoch,
@@ -298,15 +318,26 @@ export class ClusterNode {
     const r = req.config.restoreWindow;
     const spares = this.#sparesFor(req);
     const fresh: ContainerHandle[] = [];
+    const from = { reused: 0, spare: 0, new: 0 };
     for (const { container, actors } of req.hosted) {
       const data = { module: req.module, applicationName: req.app, container, containers: req.containers };
-      fresh.push(new ContainerHandle(container, actors, r, data, listener, spares.take()));
+      // Its own worker if it had one here (same actors, their code compiled), else another reusable one.
+      const own = reusable.findIndex((w) => w.container === container);
+      const w = own >= 0 ? reusable.splice(own, 1)[0] : reusable.shift();
+      if (w) from.reused++;
+      else if (spares.count > 0) from.spare++;
+      else from.new++;
+      const worker = w?.worker ?? spares.take();
+      fresh.push(new ContainerHandle(container, actors, r, data, listener, worker, w?.api));
       hosted.epochs.set(container, req.epoch);
     }
+    for (const w of reusable) void w.worker.terminate();
     hosted.handles.push(...fresh);
+    // After the takes (shrinking first could end a spare this deploy needed).
+    spares.resize(this.#o.spares ?? Math.min(4, Math.max(1, req.containers - hosted.handles.length)));
     this.containersStarted += req.hosted.length;
     this.#log(
-      `deployed ${req.app} epoch ${req.epoch}: containers ${req.hosted.map((h) => h.container).join(',')} (${this.containersStarted} started here)`,
+      `deployed ${req.app} epoch ${req.epoch}: containers ${req.hosted.map((h) => h.container).join(',')} in ${from.reused} reused workers, ${from.spare} spares, ${from.new} new (${this.containersStarted} started here)`,
     );
     const planned = await Promise.all(fresh.map((h) => h.api.actorIds()));
     for (const [i, ids] of planned.entries()) {
@@ -451,11 +482,21 @@ export class ClusterNode {
     peer.close('stream replaced');
   }
 
+  /** Refills the app's spares a little after its containers started (SPARES_AFTER_START_MS). */
+  #refillLater(app: string): void {
+    const spares = this.#spares.get(app);
+    if (spares === undefined) return;
+    clearTimeout(spares.refill);
+    spares.refill = setTimeout(() => spares.pool.fill(), SPARES_AFTER_START_MS);
+    spares.refill.unref();
+  }
+
   /**
-   * The app's spare workers on this node, kept across its restarts (a full restart terminates, then
-   * deploys again); a pool of another build or plan size is replaced. One spare: a lost node's
-   * containers are spread over the survivors, and on a busy machine each spare's module load competes
-   * with the running containers (a second replacement here starts cold).
+   * The app's spare workers on this node, kept across its restarts; a pool of another build or plan size
+   * is replaced. Its size is set at each deploy (NodeOptions.spares): by default one per container this
+   * node does not host (each could be moved here by a restart; a restart of every container reuses the
+   * workers of those it hosts), 1 to 4. Spares load one at a time, after the app started, never during
+   * a deploy: on a busy machine each spare's module load competes with the running containers.
    */
   #sparesFor(req: DeployRequest): SpareWorkers {
     const key = `${req.module}#${req.containers}`;
@@ -466,16 +507,22 @@ export class ClusterNode {
       return had.pool;
     }
     void had?.pool.close();
-    const size = 1;
+    clearTimeout(had?.refill);
+    const size = 1; // resized once the deploy took its workers
     const data = { module: req.module, applicationName: req.app, containers: req.containers };
     const pool = new SpareWorkers(data, size);
     this.#spares.set(req.app, { key, pool });
     return pool;
   }
 
-  async #terminate(app: string): Promise<null> {
+  /**
+   * Stops the app's containers here; with `reuse`, their workers that answer are kept in it (their
+   * actors ended, see ContainerHandle.release) instead of terminated.
+   */
+  async #terminate(app: string, reuse?: Reusable[]): Promise<null> {
     // Spares outlive a restart's terminate; closed when the app is not deployed here again soon.
     const spares = this.#spares.get(app);
+    clearTimeout(spares?.refill);
     if (spares && spares.idle === undefined) {
       spares.idle = setTimeout(() => {
         if (this.#spares.get(app) !== spares) return;
@@ -491,7 +538,13 @@ export class ClusterNode {
     clearTimeout(hosted.grace);
     this.#apps.delete(app);
     for (const l of hosted.links) l.close('containers stopped');
-    await Promise.all(hosted.handles.map((h) => h.terminate()));
+    await Promise.all(
+      hosted.handles.map(async (h) => {
+        if (reuse === undefined) return h.terminate();
+        const w = await h.release(RELEASE_MS);
+        if (w) reuse.push({ container: h.container, ...w });
+      }),
+    );
     return null;
   }
 
@@ -581,8 +634,9 @@ export class ClusterNode {
     this.#stopping = true;
     clearInterval(this.#watch);
     await Promise.all([...this.#apps.keys()].map((app) => this.#terminate(app)));
-    for (const { pool, idle } of this.#spares.values()) {
+    for (const { pool, idle, refill } of this.#spares.values()) {
       clearTimeout(idle);
+      clearTimeout(refill);
       void pool.close();
     }
     this.#spares.clear();
@@ -590,6 +644,17 @@ export class ClusterNode {
     await this.#data.close();
   }
 }
+
+/**
+ * How long a worker given up for reuse may take to end its actors (teardowns are bounded at 2 s in the
+ * worker) before it is terminated instead: one stuck in a loop never answers.
+ */
+const RELEASE_MS = 3000;
+
+type Reusable = ReusableWorker & { readonly container: number };
+
+/** How long after its containers started an application's spares start loading. */
+const SPARES_AFTER_START_MS = 1000;
 
 /** How long an application's spare workers stay once none of its containers runs here. */
 const SPARES_IDLE_MS = 30_000;

@@ -39,6 +39,12 @@ export type DeployRequest = {
    * this node keep running (a full deploy terminates them first); `links` are those touching `hosted`.
    */
   readonly replace?: boolean;
+  /**
+   * A restart of every container: the app's containers on this node end, but their workers (module
+   * loaded, code compiled) host the new ones — each its own container again where it can — rather than
+   * being terminated; the node's spares and new workers cover the rest.
+   */
+  readonly recycle?: boolean;
 };
 
 /** A live producer's stream into a replaced consumer, re-linked to the consumer's node (a partial restart). */

@@ -16,6 +16,9 @@ export interface HandleListener {
   died(handle: ContainerHandle, reason: string, cause?: unknown): void;
 }
 
+/** A worker given up by a handle without ending it (release()), with the comlink proxy of its API. */
+export type ReusableWorker = { readonly worker: Worker; readonly api: Comlink.Remote<ContainerApi> };
+
 /**
  * The main thread's end of one container: its worker, the comlink proxy of its API, the events port, its
  * store server, and what it last reported (done window, tuples, heartbeat, operator stats).
@@ -33,6 +36,7 @@ export class ContainerHandle {
   private events: MessagePort | undefined;
   private store: MessagePort | undefined;
   private terminating = false;
+  private exited = false;
   private terminated: Promise<void> | undefined;
 
   constructor(
@@ -44,18 +48,28 @@ export class ContainerHandle {
     private readonly listener: HandleListener,
     /** A worker already started for this application (SpareWorkers.take()); else a fresh one is started. */
     worker?: Worker,
+    /**
+     * The API proxy of `worker` when it is one a handle released: the same proxy, never a second one (a
+     * dropped comlink proxy, once collected, tells the worker to stop answering).
+     */
+    api?: Comlink.Remote<ContainerApi>,
   ) {
     this.done = restoreWindow;
     this.worker = worker ?? startContainerWorker(data);
-    this.api = Comlink.wrap<ContainerApi>(nodeEndpoint(this.worker as never));
-    this.worker.on('error', (e) => {
-      if (!this.terminating)
-        listener.died(this, `threw an uncaught error: ${String((e as Error)?.message ?? e)}`, e);
-    });
-    this.worker.on('exit', (code) => {
-      if (!this.terminating) listener.died(this, `its worker exited with code ${code}`);
-    });
+    this.api = api ?? Comlink.wrap<ContainerApi>(nodeEndpoint(this.worker as never));
+    this.worker.on('error', this.onError);
+    this.worker.on('exit', this.onExit);
   }
+
+  private readonly onError = (e: unknown) => {
+    if (!this.terminating)
+      this.listener.died(this, `threw an uncaught error: ${String((e as Error)?.message ?? e)}`, e);
+  };
+
+  private readonly onExit = (code: number) => {
+    this.exited = true;
+    if (!this.terminating) this.listener.died(this, `its worker exited with code ${code}`);
+  };
 
   /** Builds and restores its actors; resolves with its input operators' last logged window. */
   async deploy(
@@ -104,6 +118,38 @@ export class ContainerHandle {
   terminate(): Promise<void> {
     if (this.terminated === undefined) this.terminated = this.end();
     return this.terminated;
+  }
+
+  /**
+   * Gives the worker up without ending it, for a new handle (a full restart reuses the workers of the
+   * containers it restarts): its actors end (the worker's `retire`), this handle's ports close and it
+   * reports nothing more. Undefined when the worker does not answer within `timeoutMs` (stuck in a
+   * loop, or gone) or already ended: then it is terminated.
+   */
+  async release(timeoutMs: number): Promise<ReusableWorker | undefined> {
+    if (this.terminated !== undefined || this.exited) return undefined;
+    this.terminating = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+    });
+    const retired = this.api.retire().then(
+      () => true,
+      () => false,
+    );
+    const ok = await Promise.race([retired, late]);
+    clearTimeout(timer);
+    this.events?.close();
+    this.store?.close();
+    if (!ok || this.terminated !== undefined) {
+      await this.terminate();
+      return undefined;
+    }
+    // From here terminate() is a no-op: the worker is the next handle's.
+    this.terminated = Promise.resolve();
+    this.worker.off('error', this.onError);
+    this.worker.off('exit', this.onExit);
+    return { worker: this.worker, api: this.api };
   }
 
   private async end(): Promise<void> {

@@ -205,6 +205,23 @@ export class ContainerRuntime implements ActorHost {
     this.waker.wake();
   }
 
+  /**
+   * Stops for good and ends its actors as an in-thread recovery ends the ones it replaces (disposed: late
+   * callbacks do nothing; torn down, for at most `timeoutMs`), so the worker can host a new deploy: what a
+   * terminated worker would have freed (an operator's sockets, files, timers) is released by teardown.
+   */
+  async retire(timeoutMs: number): Promise<void> {
+    this.kill();
+    for (const a of this.graph.actors) a.dispose();
+    const ended = Promise.allSettled(this.graph.actors.map(async (a) => a.teardown()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(r, timeoutMs);
+    });
+    await Promise.race([ended, late]);
+    clearTimeout(timer);
+  }
+
   /** What the heartbeat carries to the main thread's collector (undefined with `metrics: false`). */
   metricsReport(): MetricsReport | undefined {
     return this.metrics?.report();

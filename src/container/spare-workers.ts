@@ -32,11 +32,13 @@ interface Spare {
  */
 export class SpareWorkers {
   readonly #data: SpareWorkerData;
-  readonly #size: number;
+  #size: number;
   readonly #spares: Spare[] = [];
   #starting: Spare | undefined;
   #closed = false;
   #broken = false;
+  /** No new spare starts until the next fill() (the application is busy recovering). */
+  #held = false;
 
   constructor(data: SpareWorkerData, size: number) {
     this.#data = data;
@@ -58,7 +60,31 @@ export class SpareWorkers {
    * once the replacements are running: refilling at once would compete with them for the cores.
    */
   fill(): void {
+    this.#held = false;
     this.#next();
+  }
+
+  /**
+   * Starts no more spares until the next fill() (a spare already loading finishes): while its containers
+   * are being replaced, an application's spares would compete with them for the cores.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** The number of spares to keep from now on; spares over it are terminated (newest first). */
+  resize(size: number): void {
+    this.#size = Math.max(0, Math.floor(size));
+    for (const s of this.#spares.splice(this.#size)) {
+      if (s === this.#starting) this.#starting = undefined;
+      s.forget();
+      void s.worker.terminate();
+    }
+  }
+
+  /** The number of spares it keeps. */
+  get size(): number {
+    return this.#size;
   }
 
   /**
@@ -89,7 +115,7 @@ export class SpareWorkers {
   }
 
   #next(): void {
-    if (this.#closed || this.#broken || this.#starting !== undefined) return;
+    if (this.#closed || this.#broken || this.#held || this.#starting !== undefined) return;
     if (this.#spares.length >= this.#size) return;
     const worker = startContainerWorker(this.#data);
     worker.unref();

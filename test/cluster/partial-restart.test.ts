@@ -50,7 +50,7 @@ describe('a node lost mid-run restarts only its containers and those downstream'
     const survivor = victim === 'n1' ? 'n2' : 'n1';
     expect((await c.client.status()).apps[0]!.placement).toEqual({ 0: survivor, 1: survivor, 2: survivor });
     await stopAndCompare(c.client, dir, out);
-    return restarted(c);
+    return { restarts: restarted(c), c };
   }
 
   it('an operator failing in the downstream container: only that container restarts, on its node', async () => {
@@ -66,14 +66,18 @@ describe('a node lost mid-run restarts only its containers and those downstream'
   });
 
   it('a node hosting only a downstream container: only that container restarts, output unchanged', async () => {
-    const restarts = await runAndKill('n2');
+    const { restarts } = await runAndKill('n2');
     expect(restarts).toEqual(['sums#0, sums:unifier, files']);
   });
 
-  it("a node hosting the source's container: every container restarts, output unchanged", async () => {
-    const restarts = await runAndKill('n1');
+  it("a node hosting the source's container: every container restarts, the survivor's worker reused, output unchanged", async () => {
+    const { restarts, c } = await runAndKill('n1');
     // (Its lost links may be reported before its connection closes here: a partial restart of the
     // containers they blame may come first, then every container.)
     expect(restarts.at(-1)).toBe('numbers, sums#0, sums#1, sums#2, sums:unifier, files');
+    // The fast path: n2 kept container 1's worker (its actors restored in place at the commit) and
+    // needed new ones only for n1's two containers.
+    const deploys = [...c.nodes.get('n2')!.stderr.matchAll(/deployed running-sums epoch \d+: (.*)/g)];
+    expect(deploys.at(-1)?.[1]).toMatch(/^containers 0,1,2 in 1 reused workers, \d spares, \d new/);
   });
 });
