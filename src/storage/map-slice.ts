@@ -114,6 +114,30 @@ function unsigned(
   throw new TypeError(`a compact map slice with key lengths of ${width} bytes`);
 }
 
+/**
+ * A compact slice's header, checked against the slice's length. Only what the encoder writes passes: a
+ * value kind or a key-length width it never writes is refused here, before any view is built on it.
+ */
+function compactHeader(slice: Uint8Array) {
+  if (slice.length < HEADER) throw new TypeError('a compact map slice shorter than its header');
+  if (slice[2] !== BIG_ENDIAN) throw new TypeError('a compact map slice of the other byte order');
+  const kind = slice[1]!;
+  const lengthWidth = slice[3]!;
+  if (![INT32, FLOAT64, INT8, INT16].includes(kind))
+    throw new TypeError(`a compact map slice with values of kind ${kind}`);
+  if (lengthWidth !== 1 && lengthWidth !== 2 && lengthWidth !== 4)
+    throw new TypeError(`a compact map slice with key lengths of ${lengthWidth} bytes`);
+  const head = new DataView(slice.buffer, slice.byteOffset, HEADER);
+  const n = head.getUint32(4, true);
+  const d = head.getUint32(8, true);
+  const textLength = head.getUint32(12, true);
+  const lengthsAt = pad(HEADER + textLength, lengthWidth);
+  const valuesAt = pad(lengthsAt + lengthWidth * (n + d), 8);
+  if (valuesAt + n * WIDTH[kind]! !== slice.length)
+    throw new TypeError('a compact map slice of the wrong length');
+  return { n, d, kind, textLength, lengthWidth, lengthsAt, valuesAt };
+}
+
 /** Calls `set` for each set and `del` for each delete of a slice, in order (sets first). */
 export function applySlice(
   slice: Uint8Array,
@@ -127,22 +151,12 @@ export function applySlice(
     for (const k of deletes) del(k);
     return;
   }
-  if (slice.length < HEADER) throw new TypeError('a compact map slice shorter than its header');
-  if (slice[2] !== BIG_ENDIAN) throw new TypeError('a compact map slice of the other byte order');
-  const head = new DataView(slice.buffer, slice.byteOffset, HEADER);
-  const n = head.getUint32(4, true);
-  const d = head.getUint32(8, true);
-  const textLength = head.getUint32(12, true);
-  const lengthWidth = slice[3]!;
-  const lengthsAt = pad(HEADER + textLength, lengthWidth);
-  const valuesAt = pad(lengthsAt + lengthWidth * (n + d), 8);
-  if (valuesAt + n * (WIDTH[slice[1]!] ?? 0) !== slice.length)
-    throw new TypeError('a compact map slice of the wrong length');
+  const { n, d, kind, textLength, lengthWidth, lengthsAt, valuesAt } = compactHeader(slice);
   // Views need aligned offsets: the stored slice may sit anywhere in the record it was read from.
   const own = slice.byteOffset % 8 === 0 ? slice : slice.slice();
   const joined = fromUtf8.decode(own.subarray(HEADER, HEADER + textLength));
   const lengths = unsigned(lengthWidth, own, lengthsAt, n + d);
-  const values = numbers(slice[1]!, own, valuesAt, n);
+  const values = numbers(kind, own, valuesAt, n);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const end = at + lengths[i]!;
@@ -167,16 +181,7 @@ export function checkSlice(slice: Uint8Array, entries: number): void {
     if (slice[0] !== 0x82) throw new TypeError('a map slice that is neither compact nor [sets, deletes]');
     return;
   }
-  if (slice.length < HEADER) throw new TypeError('a compact map slice shorter than its header');
-  if (slice[2] !== BIG_ENDIAN) throw new TypeError('a compact map slice of the other byte order');
-  const head = new DataView(slice.buffer, slice.byteOffset, HEADER);
-  const n = head.getUint32(4, true);
-  const d = head.getUint32(8, true);
-  const lengthWidth = slice[3]!;
-  const lengthsAt = pad(HEADER + head.getUint32(12, true), lengthWidth);
-  const valuesAt = pad(lengthsAt + lengthWidth * (n + d), 8);
-  if (WIDTH[slice[1]!] === undefined || valuesAt + n * WIDTH[slice[1]!]! !== slice.length)
-    throw new TypeError('a compact map slice of the wrong length');
+  const { n, d } = compactHeader(slice);
   if (n + d !== entries) throw new TypeError(`a map slice of ${n + d} entries where ${entries} are recorded`);
 }
 

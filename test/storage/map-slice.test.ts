@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeState } from '../../src/storage/codec.ts';
-import { applySlice, encodeSlice, readSlice } from '../../src/storage/map-slice.ts';
+import { applySlice, checkSlice, encodeSlice, readSlice } from '../../src/storage/map-slice.ts';
 
 const COMPACT = 1;
 
@@ -79,5 +79,20 @@ describe('map slices', () => {
     lengths[16 + new DataView(slice.buffer).getUint32(12, true)] = 9; // the first key's length, u8
     expect(slice[3]).toBe(1);
     expect(() => readSlice(lengths)).toThrow();
+  });
+
+  it('refuse, when checked as when applied, a value kind or key-length width the encoder never writes', () => {
+    const slice = encodeSlice([], ['gone']); // no values: any kind would fit the length
+    expect(() => checkSlice(slice, 1)).not.toThrow();
+    for (const kind of [0, 5, 255]) {
+      const bad = slice.slice();
+      bad[1] = kind;
+      expect(() => checkSlice(bad, 1)).toThrow(`values of kind ${kind}`);
+      expect(() => readSlice(bad)).toThrow(`values of kind ${kind}`);
+    }
+    const width = slice.slice();
+    width[3] = 3;
+    expect(() => checkSlice(width, 1)).toThrow('key lengths of 3 bytes');
+    expect(() => readSlice(width)).toThrow('key lengths of 3 bytes');
   });
 });
