@@ -12,11 +12,13 @@
  * (its process is up), `resumed` (the application running and its done window past the one it had at
  * the kill). `down` is the done window the new supervisor first reports minus the one at the kill
  * (adopt: how far the containers got while it was down; relaunch: negative, it restarts from the commit).
+ * `advanced` is how many window files the sink wrote while no supervisor ran (from the kill to the new
+ * one's spawn): the nodes pace the inputs themselves and hold each window-log entry on two nodes.
  * Medians of interleaved rounds, fresh processes each, with their range. No pass/fail on time.
  *
  *   node --import tsx bench/cluster-supervisor-restart.ts [--quick] [--rounds N]
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +41,12 @@ import type { BenchOptions, Section, SectionReport } from './section.ts';
 const DOWN_MS = 2000;
 
 type Mode = 'adopt' | 'relaunch';
-type Times = { listening: number; resumed: number; down: number; adopted: boolean };
+type Times = { listening: number; resumed: number; down: number; advanced: number; adopted: boolean };
+
+/** Window files the sink wrote (running-sums: one `.jsonl` per window). */
+async function windowFiles(out: string): Promise<number> {
+  return (await readdir(out).catch(() => [])).filter((f) => f.endsWith('.jsonl')).length;
+}
 
 /** One cluster: launch, let it commit 40 windows, kill the supervisor, start it again, time it. */
 export async function supervisorRestart(mode: Mode): Promise<Times> {
@@ -59,7 +66,9 @@ export async function supervisorRestart(mode: Mode): Promise<Times> {
     client.close();
     client = undefined;
     first.child.kill('SIGKILL');
+    const atKill = await windowFiles(env.SUMS_OUT);
     await sleep(DOWN_MS);
+    const advanced = (await windowFiles(env.SUMS_OUT)) - atKill;
     const t0 = performance.now();
     const port = new URL(url).port;
     const { proc: second } = await startSupervisor(store, env, `127.0.0.1:${port}`);
@@ -73,7 +82,8 @@ export async function supervisorRestart(mode: Mode): Promise<Times> {
       if (app?.state === 'running') {
         down ??= app.window - before;
         if (app.window > before) {
-          return { listening, resumed: now, down, adopted: /adopted at epoch/.test(second.stderr()) };
+          const adopted = /adopted at epoch/.test(second.stderr());
+          return { listening, resumed: now, down, advanced, adopted };
         }
       } else if (app !== undefined && app.state !== 'starting' && app.state !== 'recovering')
         throw new Error(`the application ended ${app.state}: ${app.error}`);
@@ -103,7 +113,8 @@ export const clusterSupervisorRestartSection: Section = {
       const resumed = t.map((x) => x.resumed);
       const after = resumed.map((x, i) => x - listening[i]!);
       const down = t.map((x) => x.down).join(', ');
-      return `  ${label} listening ${secs(median(listening))} ${range(listening)}   resumed ${secs(median(resumed))} ${range(resumed)}   (after listening ${secs(median(after))} ${range(after)})   done window at resume − at kill: ${down}`;
+      const advanced = t.map((x) => x.advanced).join(', ');
+      return `  ${label} listening ${secs(median(listening))} ${range(listening)}   resumed ${secs(median(resumed))} ${range(resumed)}   (after listening ${secs(median(after))} ${range(after)})   windows written while down: ${advanced}; done window at resume − at kill: ${down}`;
     };
     const wrong = times.adopt.some((x) => !x.adopted) ? ['an adopt round relaunched instead'] : [];
     const resumedAdopt = median(times.adopt.map((x) => x.resumed - x.listening));
@@ -118,6 +129,7 @@ export const clusterSupervisorRestartSection: Section = {
       figures: {
         supervisorRestartAdoptMs: Math.round(resumedAdopt),
         supervisorRestartRelaunchMs: Math.round(resumedRelaunch),
+        supervisorRestartWindowsWhileDown: median(times.adopt.map((x) => x.advanced)),
       },
       wrong,
     };

@@ -13,7 +13,7 @@ import type { Supervision } from '../engine/supervision.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
-import { type AnnouncedApp, awaitAdoptable, recoverCommits } from './adoption.ts';
+import { type AnnouncedApp, awaitAdoptable, recoverCommits, writeHeldLogs } from './adoption.ts';
 import { ClusterMetrics } from './cluster-metrics.ts';
 import { ClusterPlacementError } from './errors.ts';
 import type { ContainerState, DeployRequest, NodeEvent, RewireRequest } from './node-protocol.ts';
@@ -449,6 +449,7 @@ export class ClusterRun {
       epoch,
       this.options.adoptWaitMs ?? 5000,
     );
+    await this.writeHeldLogs(epoch);
     const fallback = (why: string) => {
       this.emit({ type: 'warning', message: `not adopted (${why}); relaunching from the commit` });
       this.placed = [];
@@ -498,6 +499,20 @@ export class ClusterRun {
     if (this.placed.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });
     if (this.stopRequested) void this.proposeStop();
     return true;
+  }
+
+  /**
+   * The window-log entries the nodes held while no supervisor ran the application (windows cut
+   * meanwhile) go into the store first, whether it adopts or relaunches (adoption.ts, writeHeldLogs).
+   */
+  private async writeHeldLogs(epoch: number): Promise<void> {
+    const nodes = await this.nodes.eligible(this.options.module, this.options.hash);
+    const held = await Promise.all(
+      nodes.map((n) => this.nodes.call(n.nodeId, 'heldLogs', this.app.name).catch(() => [])),
+    );
+    const written = await writeHeldLogs(this.store, epoch, held.flat());
+    if (written > 0)
+      this.emit({ type: 'warning', message: `${written} window-log entries held by the nodes written` });
   }
 
   private async waitForNodes(): Promise<readonly NodeSlot[]> {

@@ -122,14 +122,18 @@ export class LinkRegistry {
   readonly #arrived = new Map<string, { peer: PeerConnection; early: ClusterFrame[] }>();
   readonly #waiting = new Map<string, (l: { peer: PeerConnection; early: ClusterFrame[] }) => void>();
 
-  /** Pass as the data server's onPeer. */
-  admit(peer: PeerConnection): void {
+  /**
+   * Pass as the data server's onPeer. `other` may take a connection whose first frame is not a `link`
+   * (a node's window-log replicas: window-log-replicas.ts) by returning true.
+   */
+  admit(peer: PeerConnection, other?: (peer: PeerConnection, first: ClusterFrame) => boolean): void {
     let entry: { peer: PeerConnection; early: ClusterFrame[] } | undefined;
     peer.onFrame((f) => {
       if (entry !== undefined) {
         entry.early.push(f);
         return;
       }
+      if (f.t !== 'link' && other?.(peer, f)) return;
       if (f.t !== 'link') {
         peer.close(`a ${f.t} frame before link`);
         return;

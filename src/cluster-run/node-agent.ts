@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import { joinCluster } from '../cluster/client.ts';
+import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { ClusterServer } from '../cluster/server.ts';
 import { ContainerHandle, type HandleListener, type ReusableWorker } from '../container/container-handle.ts';
@@ -20,6 +21,7 @@ import type {
   RewireRequest,
 } from './node-protocol.ts';
 import { Rpc } from './rpc.ts';
+import { HeldWindowLogs, ReplicaLinks, ReplicaRefusedError, replicaArgs } from './window-log-replicas.ts';
 
 export type NodeOptions = {
   /** The supervisor's URL, ws://HOST:PORT; or several, comma-separated (the active one and standbys). */
@@ -54,6 +56,12 @@ export type NodeOptions = {
   reuseWorkers?: boolean;
   /** The most bytes of store calls held for all applications while the supervisor is away. Default 64 MiB. */
   heldStoreBytes?: number;
+  /**
+   * While no supervisor holds an application, its inputs are paced here: at most this many windows past
+   * the last done window the supervisor sent (the containers keep what they send since the commit, and
+   * commits wait for the supervisor), and none once half of `heldStoreBytes` is held. Default 200.
+   */
+  windowsWhileDown?: number;
   log?: (line: string) => void;
 };
 
@@ -72,6 +80,11 @@ type HostedApp = {
   dropped: WeakSet<PeerConnection>;
   /** Running on without a supervisor: stops the containers when it fires (not adopted in time). */
   grace?: NodeJS.Timeout;
+  /** Other nodes' data URLs (consumers' nodes of the app's streams): where window-log entries replicate. */
+  peers: Set<string>;
+  /** The last done window the supervisor sent; and the one this node sent its containers without one. */
+  appDone: number;
+  paced: number;
 };
 
 /**
@@ -101,15 +114,27 @@ export class ClusterNode {
   #at = 0;
   #watch: NodeJS.Timeout | undefined;
   readonly #held: HeldCalls;
+  /** Window-log entries cut while no supervisor holds their app: this node's and other nodes' replicas. */
+  readonly #heldLogs = new HeldWindowLogs();
+  readonly #replicas: ReplicaLinks;
   /** Containers started here (deploys), all applications: an adoption starts none. */
   containersStarted = 0;
 
   private constructor(options: NodeOptions) {
     this.#o = options;
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
-    this.#held = new HeldCalls(options.heldStoreBytes ?? 64 * 1024 * 1024, (app) => {
-      this.#log(`${app}: too many store calls held while the supervisor is away; containers stopped`);
-      void this.#terminate(app);
+    this.#held = new HeldCalls(
+      options.heldStoreBytes ?? 64 * 1024 * 1024,
+      (app) => {
+        this.#log(`${app}: too many store calls held while the supervisor is away; containers stopped`);
+        void this.#terminate(app);
+      },
+      (app, method, args) =>
+        method === 'store' && args[2] === 'appendWindowLog' ? this.#logHeld(app, args) : undefined,
+    );
+    this.#replicas = new ReplicaLinks(async (url) => {
+      const rpc = new Rpc(await joinCluster(url, { secret: this.#o.secret })).attach();
+      return rpc;
     });
   }
 
@@ -119,7 +144,7 @@ export class ClusterNode {
       host: options.dataHost ?? '127.0.0.1',
       port: options.dataPort ?? 0,
       secret: options.secret,
-      onPeer: (peer) => node.#links.admit(peer),
+      onPeer: (peer) => node.#links.admit(peer, (p, first) => node.#replicaPeer(p, first)),
     });
     const limit = options.heartbeatTimeoutMs ?? 3000;
     node.#watch = setInterval(() => node.#checkBeats(limit), Math.max(50, limit / 4));
@@ -184,7 +209,10 @@ export class ClusterNode {
       if (this.#stopping || this.#o.rejoin === false) return;
       this.#log(`lost the supervisor (${code}); containers stopped; rejoining`);
     } else {
-      for (const hosted of this.#apps.values()) this.#startGrace(hosted, grace);
+      for (const hosted of this.#apps.values()) {
+        this.#startGrace(hosted, grace);
+        this.#paceAlone(hosted);
+      }
       const n = [...this.#apps.values()].reduce((s, h) => s + h.handles.length, 0);
       this.#log(`lost the supervisor (${code}); ${n} containers run on for up to ${grace} ms; rejoining`);
     }
@@ -234,6 +262,11 @@ export class ClusterNode {
         return this.#tap(method, a);
       case 'adopt':
         return this.#adopt(a[0] as string, a[1] as number);
+      case 'heldLogs': {
+        const entries = this.#heldLogs.entries(a[0] as string);
+        if (entries.length > 0) this.#log(`${a[0]}: ${entries.length} held window-log entries sent`);
+        return entries;
+      }
       case 'terminate':
         if (this.#apps.has(a[0] as string)) this.#log(`${a[0]}: containers stopped (the supervisor's call)`);
         return this.#terminate(a[0] as string);
@@ -260,7 +293,11 @@ export class ClusterNode {
 
   #note(n: Record<string, unknown>): void {
     if (n.t !== 'notice') return;
-    for (const h of this.#current(n.app, n.epoch)) h.notify(n.n as MainNotice);
+    const notice = n.n as MainNotice;
+    const hosted = this.#apps.get(n.app as string);
+    if (hosted !== undefined && notice.t === 'done') hosted.appDone = hosted.paced = notice.window;
+    if (notice.t === 'commit') this.#heldLogs.committed(n.app as string, notice.window);
+    for (const h of this.#current(n.app, n.epoch)) h.notify(notice);
   }
 
   /** The app's containers deployed in `epoch` or before (those a partial restart kept run in older ones). */
@@ -296,8 +333,13 @@ export class ClusterNode {
       ends: new Map(),
       claims: new Map(),
       dropped: new WeakSet(),
+      peers: new Set(),
+      appDone: req.config.restoreWindow,
+      paced: req.config.restoreWindow,
     };
     hosted.epoch = Math.max(hosted.epoch, req.epoch);
+    this.#heldLogs.deployed(req.app, req.epoch);
+    for (const l of req.links) hosted.peers.add(l.toUrl);
     this.#apps.set(req.app, hosted);
     this.#held.open(req.app);
     const listener: HandleListener = {
@@ -305,6 +347,7 @@ export class ClusterNode {
         if (e.t === 'progress') {
           h.done = e.window;
           h.tuples = e.tuples;
+          this.#paceAlone(hosted);
         } else if (e.t === 'finished') h.finished = true;
         this.#report(
           hosted,
@@ -469,6 +512,7 @@ export class ClusterNode {
         if (end.container === container && end.channel === channel) this.#dropLink(hosted, peer);
       const pair = new MessageChannel();
       const stream = `${app}/${epoch}/${channel}`;
+      hosted.peers.add(toUrl);
       await this.#dial(toUrl, stream, pair.port2, hosted, { container, channel, stream });
       await h.api.rewire(channel, Comlink.transfer(pair.port1, [pair.port1]));
     }
@@ -618,11 +662,76 @@ export class ClusterNode {
     hosted.grace = undefined;
     const { calls, bytes } = this.#held.held;
     this.#held.open(app);
+    // Other nodes' entries replicated here after the supervisor collected them (it has ours already).
+    const store = this.#held.channel(app);
+    for (const e of this.#heldLogs.entries(app))
+      if (e[0] === epoch)
+        store.call('store', app, containerEpoch(hosted), 'appendWindowLog', ...e.slice(1)).catch(() => {});
     const states = hosted.handles.map((h) => containerState(hosted, h));
     this.#log(
       `adopted ${app} epoch ${epoch}: containers ${states.map((c) => `${c.c}@${c.done}`).join(',')}; ${calls} held store calls (${bytes} bytes) sent`,
     );
     return states;
+  }
+
+  /**
+   * While no supervisor holds `hosted`'s application, this node paces its inputs: done notices from its
+   * own containers' progress (the streams to other nodes' containers stay bounded by their credits), at
+   * most `windowsWhileDown` past the supervisor's last, none once half the held-bytes bound is held.
+   */
+  #paceAlone(hosted: HostedApp): void {
+    if (this.#held.live(hosted.app) || this.#apps.get(hosted.app) !== hosted) return;
+    if (this.#held.held.bytes * 2 > (this.#o.heldStoreBytes ?? 64 * 1024 * 1024)) return;
+    const running = hosted.handles.filter((h) => !h.ended);
+    if (running.length === 0) return;
+    const bound = hosted.appDone + (this.#o.windowsWhileDown ?? 200);
+    const done = Math.min(bound, ...running.map((h) => h.done));
+    if (done <= hosted.paced) return;
+    hosted.paced = done;
+    for (const h of running) h.notify({ t: 'done', window: done });
+  }
+
+  /**
+   * An input's window-log entry held while no supervisor holds its app: kept here and replicated to
+   * another node hosting the app at this epoch; true (the end marker may leave) once that node acks.
+   */
+  #logHeld(app: string, args: unknown[]): Promise<boolean> | undefined {
+    const hosted = this.#apps.get(app);
+    if (hosted === undefined) return undefined;
+    const [actorId, window, entry] = args.slice(3) as [string, number, { counts: number[] }];
+    const e = [hosted.epoch, actorId, window, entry] as const;
+    this.#heldLogs.add(app, e);
+    const peers = [...hosted.peers].filter((u) => u !== this.dataUrl);
+    return this.#replicas.replicate(peers, app, e);
+  }
+
+  /** A connection on the data port whose first frame is a call: another node's window-log replicas. */
+  #replicaPeer(peer: PeerConnection, first: ClusterFrame): boolean {
+    if (first.t !== 'call') return false;
+    const rpc = new Rpc(peer).attach();
+    rpc.onCall((m, a) => {
+      if (m !== 'replica') throw new ReplicaRefusedError(`no call ${m} on a data port`);
+      return this.#replica(a);
+    });
+    rpc.frame(first);
+    return true;
+  }
+
+  /**
+   * Holds another node's window-log entry, if this node hosts its app at the same epoch (else a stale
+   * or fenced writer's: refused). Adopted here already, the entry goes to the store before the ack.
+   */
+  async #replica(a: unknown[]): Promise<null> {
+    const { app, entry } = replicaArgs(a);
+    const hosted = this.#apps.get(app);
+    if (hosted === undefined || hosted.epoch !== entry[0])
+      throw new ReplicaRefusedError(`${app} epoch ${entry[0]} is not hosted here`);
+    this.#heldLogs.add(app, entry);
+    if (this.#held.live(app))
+      await this.#held
+        .channel(app)
+        .call('store', app, containerEpoch(hosted), 'appendWindowLog', ...entry.slice(1));
+    return null;
   }
 
   #log(line: string): void {
@@ -640,6 +749,7 @@ export class ClusterNode {
       void pool.close();
     }
     this.#spares.clear();
+    this.#replicas.close();
     this.#rpc?.peer.close('node stopping');
     await this.#data.close();
   }
@@ -660,6 +770,11 @@ const SPARES_AFTER_START_MS = 1000;
 const SPARES_IDLE_MS = 30_000;
 
 type LinkEnd = { container: number; channel: number; stream: string };
+
+/** An epoch a container of the app runs in here: the supervisor answers store calls tagged with it. */
+function containerEpoch(hosted: HostedApp): number {
+  return hosted.epochs.values().next().value ?? hosted.epoch;
+}
 
 function containerState(hosted: HostedApp, h: ContainerHandle): ContainerState {
   const epoch = hosted.epochs.get(h.container) ?? hosted.epoch;

@@ -12,11 +12,17 @@ import {
 
 /*
  * The supervisor SIGKILLed mid-run while two node processes run examples/running-sums across them. The
- * nodes keep their containers (grace), hold their store calls, and rejoin the supervisor started again
- * on the same store and address, which adopts the containers as they run — no relaunch, no replay —
- * or, when a node died meanwhile, relaunches from the committed checkpoint. Either way the window files
- * equal those of an undisturbed one-thread run (virtual time: windows cut by input calls, not the clock).
+ * nodes keep their containers (grace) and keep processing: each window-log entry of the input is held
+ * by its node and replicated to the other node (window-log-replicas.ts), snapshots and commits are held;
+ * they rejoin the supervisor started again on the same store and address, which writes the held entries
+ * and adopts the containers as they run — no relaunch, no replay — or, when a node died meanwhile,
+ * relaunches from the committed checkpoint, replaying the windows cut while it was down as they were cut.
+ * Either way the window files equal those of an undisturbed one-thread run (virtual time: windows cut by
+ * input calls, not the clock).
  */
+
+/** More than the windows in flight (pacing allows 4): windows that were cut while no supervisor ran. */
+const WHILE_DOWN = 10;
 describe('a supervisor killed and restarted while nodes run an application', { timeout: 120_000 }, () => {
   const fixture = clusterFixture('sluice-supervisor-restart-');
 
@@ -38,8 +44,8 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     await cluster.supervisor.exited;
     await cluster.nodes.get('n1')!.waitFor('stderr', /lost the supervisor .*containers run on/);
     const atKill = (await windowFiles(out)).size;
-    // Down for a while: the containers run on (what was in flight drains; inputs wait for their logs).
-    await new Promise((r) => setTimeout(r, 1500));
+    // Down for a while: the containers run on, windows still advance (paced by the nodes themselves).
+    await untilWindowFiles(out, atKill + WHILE_DOWN);
     const whileDown = (await windowFiles(out)).size;
     const restartedAt = performance.now();
     await cluster.restartSupervisor();
@@ -55,6 +61,7 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     expect([deploys(cluster, 'n1'), deploys(cluster, 'n2')]).toEqual([1, 1]);
     for (const n of ['n1', 'n2']) expect(cluster.nodes.get(n)!.stderr).toMatch(/adopted running-sums epoch/);
     expect(cluster.supervisor.stderr).not.toMatch(/not adopted/);
+    expect(whileDown - atKill).toBeGreaterThanOrEqual(WHILE_DOWN);
     const app = (await cluster.client.status()).apps[0]!;
     expect(app).toMatchObject({ state: 'running', restarts: 0 });
     expect(new Set(Object.values(app.placement))).toEqual(new Set(['n1', 'n2']));
@@ -76,22 +83,38 @@ describe('a supervisor killed and restarted while nodes run an application', { t
     await stopAndCompare(cluster.client, dir, out);
   });
 
-  it('relaunches from the commit when a node died while the supervisor was down, output unchanged', async () => {
+  it('relaunches when the input node died while the supervisor was down: windows cut meanwhile replay as cut, output unchanged', async () => {
     const { dir, out, cluster } = await setUp();
+    // Container 0 holds the input (numbers) and the sink (files); its node writes the window logs.
+    const writer = (await cluster.client.status()).apps[0]!.placement[0]!;
+    const other = writer === 'n1' ? 'n2' : 'n1';
     cluster.supervisor.child.kill('SIGKILL');
     await cluster.supervisor.exited;
-    const n1 = cluster.nodes.get('n1')!;
-    n1.child.kill('SIGKILL');
-    await n1.exited;
-    cluster.nodes.delete('n1');
-    // n2's streams from and to n1 broke while no supervisor had its containers: it stopped them.
-    await cluster.nodes.get('n2')!.waitFor('stderr', /containers stopped/);
+    const atKill = (await windowFiles(out)).size;
+    // Windows written while no supervisor runs: their cuts are held by the writer and, replicated, by the other.
+    await untilWindowFiles(out, atKill + WHILE_DOWN);
+    const w = cluster.nodes.get(writer)!;
+    w.child.kill('SIGKILL');
+    await w.exited;
+    cluster.nodes.delete(writer);
+    const atNodeKill = (await windowFiles(out)).size;
+    // The other node's streams from and to the writer broke while no supervisor had its containers: it
+    // stopped them (and kept the replicas).
+    await cluster.nodes.get(other)!.waitFor('stderr', /containers stopped/);
     await cluster.restartSupervisor();
     await cluster.supervisor.waitFor('stderr', /running-sums launched on/);
     expect(cluster.supervisor.stderr).not.toMatch(/adopted at epoch/);
-    expect(deploys(cluster, 'n2')).toBe(2);
-    await untilRunningPast(cluster.client, 25);
-    expect(Object.values((await cluster.client.status()).apps[0]!.placement)).toEqual(['n2', 'n2']);
+    // The replicas went into the store before the relaunch: at least every window written while it was down.
+    const sent = /(\d+) held window-log entries sent/.exec(cluster.nodes.get(other)!.stderr);
+    const written = /(\d+) window-log entries held by the nodes written/.exec(cluster.supervisor.stderr);
+    expect(Number(sent?.[1])).toBeGreaterThanOrEqual(atNodeKill - atKill);
+    expect(Number(written?.[1])).toBe(Number(sent?.[1]));
+    process.stderr.write(
+      `window files ${atKill} at the supervisor's kill, ${atNodeKill} at the node's; ${sent?.[1]} held entries written\n`,
+    );
+    expect(deploys(cluster, other)).toBe(2);
+    await untilRunningPast(cluster.client, atNodeKill + 5);
+    expect(Object.values((await cluster.client.status()).apps[0]!.placement)).toEqual([other, other]);
     await stopAndCompare(cluster.client, dir, out);
   });
 });
