@@ -27,6 +27,35 @@ export default application('outside', (dag) => {
 });
 `;
 
+/** An application printing one number a window with `prefix`; `stream` is what follows its stream. */
+const printingApp = (name: string, prefix: string, stream = '') => `import { application } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+export default application('${name}', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
+  const print = dag.add('print', ConsoleSink, { prefix: '${prefix}' });
+  dag.stream('numbers', numbers.out, print.in)${stream};
+});
+`;
+
+/** `sluice run` of the hello example in this thread, 20 ms windows, on `store`. */
+const helloIn = (store: string) => [
+  'run',
+  'examples/hello/app.ts',
+  '--containers',
+  '0',
+  '--window-ms',
+  '20',
+  '--store',
+  store,
+];
+
+/** The JSON log entries of a `--json` run's stderr. */
+const jsonLines = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 describe('sluice run', { timeout: 15_000 }, () => {
   // On the default: worker-thread containers on a machine of 2 or more cores (their start takes seconds when loaded).
   it('runs the hello example for 5 windows and exits 0', { timeout: 60_000 }, async () => {
@@ -74,17 +103,7 @@ describe('sluice run', { timeout: 15_000 }, () => {
   });
 
   it('runs a .js application outside the repository written with import/export default', async () => {
-    await tmp.write(
-      'plain.js',
-      `import { application } from 'sluice';
-import { ConsoleSink, SequenceSource } from 'sluice/actors';
-export default application('plain', (dag) => {
-  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
-  const print = dag.add('print', ConsoleSink, { prefix: 'js ' });
-  dag.stream('numbers', numbers.out, print.in);
-});
-`,
-    );
+    await tmp.write('plain.js', printingApp('plain', 'js '));
     const r = await sluice(
       ['run', 'plain.js', '--containers', '0', '--windows', '2', '--window-ms', '20', '--json'],
       tmp.dir,
@@ -92,25 +111,13 @@ export default application('plain', (dag) => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('js [1] 0\njs [2] 1\n');
     // --json: every stderr line is a JSON log entry; the default store is ./.sluice/<app name>
-    const entries = r.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const entries = jsonLines(r.stderr);
     expect(entries.find((e) => e.event === 'store').store).toBe(join(tmp.dir, '.sluice', 'plain'));
     expect(entries.find((e) => e.event === 'stopped')).toMatchObject({ window: 2, committed: 2 });
   });
 
   it('stops gracefully on SIGINT with a final checkpoint and exits 0', async () => {
-    const p = startSluice([
-      'run',
-      'examples/hello/app.ts',
-      '--containers',
-      '0',
-      '--window-ms',
-      '20',
-      '--store',
-      join(tmp.dir, 'sigint'),
-    ]);
+    const p = startSluice(helloIn(join(tmp.dir, 'sigint')));
     await p.waitFor('stdout', /hello \[2\]/);
     p.child.kill('SIGINT');
     const r = await p.exited;
@@ -155,16 +162,7 @@ export default application('slow', (dag) => {
 
   it('refuses a store in use by another run (SLUICE_STORE_LOCKED); the first still stops with 0', async () => {
     const store = join(tmp.dir, 'locked');
-    const hello = [
-      'run',
-      'examples/hello/app.ts',
-      '--containers',
-      '0',
-      '--window-ms',
-      '20',
-      '--store',
-      store,
-    ];
+    const hello = helloIn(store);
     const first = startSluice(hello);
     await first.waitFor('stderr', /started "hello"/);
     const second = await sluice(hello);
@@ -217,26 +215,12 @@ export default application('replanned', (dag) => {
     const run = (app: string, store: string) =>
       sluice(['run', app, '--windows', '2', '--window-ms', '20', '--json', '--store', store], tmp.dir);
     const containersOf = (stderr: string) =>
-      stderr
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .find((e) => e.event === 'containers')?.containers;
+      jsonLines(stderr).find((e) => e.event === 'containers')?.containers;
     const spread = await run(join(repoRoot, 'examples/hello/app.ts'), 'store-default');
     expect(spread.code, spread.stderr).toBe(0);
     expect(containersOf(spread.stderr)).toBe(expected);
     expect(spread.stdout).toContain('hello [2] 144\n');
-    await tmp.write(
-      'fused.ts',
-      `import { application } from 'sluice';
-import { ConsoleSink, SequenceSource } from 'sluice/actors';
-export default application('fused', (dag) => {
-  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
-  const print = dag.add('print', ConsoleSink, { prefix: 'fused ' });
-  dag.stream('numbers', numbers.out, print.in).locality('thread');
-});
-`,
-    );
+    await tmp.write('fused.ts', printingApp('fused', 'fused ', ".locality('thread')"));
     const fused = await run('fused.ts', 'store-fused');
     expect(fused.code, fused.stderr).toBe(0);
     expect(containersOf(fused.stderr)).toBe(0);
@@ -252,7 +236,7 @@ export default application('fused', (dag) => {
 
   it('relaunched on the same store, continues after the last committed window', async () => {
     const store = join(tmp.dir, 'relaunch');
-    const args = ['run', 'examples/hello/app.ts', '--containers', '0', '--window-ms', '20', '--store', store];
+    const args = helloIn(store);
     expect((await sluice([...args, '--windows', '2'])).code).toBe(0);
     const r = await sluice([...args, '--windows', '3']);
     expect(r.code, r.stderr).toBe(0);

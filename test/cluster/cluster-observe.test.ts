@@ -12,20 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheus, { type ParsedFamily } from 'parse-prometheus-text-format';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { repoRoot, sluice, startSluice } from '../cli/cli-process.ts';
+import { launchChromium } from '../setup/chromium.ts';
 import { type Cluster, SUMS_APP, startCluster, until } from './cluster-kit.ts';
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Sum of a family's samples whose labels include `labels`. */
 function value(families: ParsedFamily[], name: string, labels: Record<string, string> = {}): number {
@@ -139,7 +130,7 @@ describe('the cluster supervisor serves metrics, the console and taps', { timeou
 
   it('shows the operators in Chromium, and a killed node as a failure and a recovery on the timeline', async () => {
     onTestFailed(() => cluster?.dump());
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

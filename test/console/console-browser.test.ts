@@ -6,19 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, type SluiceProcess, startSluice, type TempDir, tempDir } from '../cli/cli-process.ts';
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium } from '../setup/chromium.ts';
 
 let tmp: TempDir;
 let app: SluiceProcess;
@@ -42,7 +33,7 @@ beforeAll(async () => {
     '127.0.0.1:0',
   ]);
   await app.waitFor('stderr', /console at http:\S+/);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
 }, 60_000);
 
