@@ -32,6 +32,7 @@ const partitions = Number(process.env.CONTAINERS_MD_PARTITIONS ?? '1');
 const readings = Number(process.env.CONTAINERS_MD_READINGS ?? '65536');
 const applicationWindowCount = Number(process.env.CONTAINERS_MD_APP_WINDOW ?? '10');
 const averagePartitions = Number(process.env.CONTAINERS_MD_AVERAGE_PARTITIONS ?? String(partitions));
+const partitionBy = process.env.CONTAINERS_MD_PARTITION_BY === 'sequence' ? 'sequence' : 'device';
 const sinkLocality = process.env.CONTAINERS_MD_SINKS_FUSED === '1' ? 'thread' : 'any';
 
 /**
@@ -108,7 +109,12 @@ export default application(
     const source = dag.add(
       'readings',
       DeviceReadings,
-      { seed: MD_SEED, readingsPerWindow: readings / partitions, timeOriginMs: MD_TIME_ORIGIN_MS },
+      {
+        seed: MD_SEED,
+        readingsPerWindow: readings / partitions,
+        timeOriginMs: MD_TIME_ORIGIN_MS,
+        partitionBy,
+      },
       { partitions },
     );
     const dims = dag.add('dimensions', GenerateDimensions);

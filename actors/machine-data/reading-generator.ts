@@ -44,6 +44,11 @@ export class ReadingGenerator {
     this.fixed = p.fixedDeviceConfiguration ?? false;
   }
 
+  /** The device of reading number `index`: what `at(index, …).device` is, for two hashes instead of twelve. */
+  deviceAt(index: number): number {
+    return pick(mix(mix(index ^ Math.imul(this.seed, 0x9e3779b9)) + 0x6d2b79f5), this.ranges.device);
+  }
+
   /** The reading with global number `index` (a pure function of the seed and the index). */
   at(index: number, minute: number, day: number): Reading {
     const g = this.ranges;

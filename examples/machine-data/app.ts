@@ -77,6 +77,9 @@ export default application(
           readingsPerWindow: c.readingsPerWindow,
           fixedDeviceConfiguration: true,
           hotDevices: c.hotDevices,
+          // Each partition emits the readings of its devices: the keys naming a device are summed in one
+          // partition only, so the SumPartials unifiers add up partials of the other keys alone.
+          partitionBy: 'device',
         },
         { partitions: c.partitions },
       );
