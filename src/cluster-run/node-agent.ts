@@ -9,6 +9,7 @@ import { ContainerHandle, type HandleListener, type ReusableWorker } from '../co
 import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
 import { SpareWorkers } from '../container/spare-workers.ts';
+import { CarriedReports } from '../metrics/carried-report.ts';
 import { appBuildHash, runtimeBuild } from './build-hash.ts';
 import { ClusterStoreClient } from './cluster-store.ts';
 import { HeldCalls } from './held-calls.ts';
@@ -119,10 +120,13 @@ export class ClusterNode {
   readonly #replicas: ReplicaLinks;
   /** Containers started here (deploys), all applications: an adoption starts none. */
   containersStarted = 0;
+  /** Containers' metrics, cumulative over the workers each had here (any supervisor reads them as they are). */
+  readonly #metrics: CarriedReports;
 
   private constructor(options: NodeOptions) {
     this.#o = options;
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
+    this.#metrics = new CarriedReports(this.nodeId);
     this.#held = new HeldCalls(
       options.heldStoreBytes ?? 64 * 1024 * 1024,
       (app) => {
@@ -349,9 +353,13 @@ export class ClusterNode {
           h.tuples = e.tuples;
           this.#paceAlone(hosted);
         } else if (e.t === 'finished') h.finished = true;
+        const ev =
+          e.t === 'beat' && e.metrics
+            ? { ...e, metrics: this.#metrics.carry(req.app, h.container, h, e.metrics) }
+            : e;
         this.#report(
           hosted,
-          { t: 'ev', app: req.app, epoch: req.epoch, c: h.container, e },
+          { t: 'ev', app: req.app, epoch: req.epoch, c: h.container, e: ev },
           e.t === 'failed',
         );
       },
@@ -667,7 +675,10 @@ export class ClusterNode {
     for (const e of this.#heldLogs.entries(app))
       if (e[0] === epoch)
         store.call('store', app, containerEpoch(hosted), 'appendWindowLog', ...e.slice(1)).catch(() => {});
-    const states = hosted.handles.map((h) => containerState(hosted, h));
+    const states = hosted.handles.map((h) => ({
+      ...containerState(hosted, h),
+      metrics: this.#metrics.last(app, h.container),
+    }));
     this.#log(
       `adopted ${app} epoch ${epoch}: containers ${states.map((c) => `${c.c}@${c.done}`).join(',')}; ${calls} held store calls (${bytes} bytes) sent`,
     );

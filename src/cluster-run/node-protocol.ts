@@ -1,4 +1,5 @@
 import type { ContainerEvent, DeployConfig } from '../container/protocol.ts';
+import type { MetricsReport } from '../metrics/worker-report.ts';
 
 /**
  * What the supervisor and a node say about an application's containers (bodies of call and note frames).
@@ -80,6 +81,8 @@ export type ContainerState = {
   readonly done: number;
   readonly tuples: number;
   readonly finished: boolean;
+  /** Its metrics as last reported (an adoption: the new supervisor's counters go on from them). */
+  readonly metrics?: MetricsReport;
 };
 
 /** An application whose containers run on a node, as the node announces it when it (re)joins. */

@@ -329,6 +329,7 @@ export class ContainerRuntime implements ActorHost {
       checkpointed(actorId, window) {
         const { ms, bytes } = runtime.lastCheckpoint;
         runtime.lastCheckpoint = {};
+        runtime.metrics?.checkpointed(actorId, ms, bytes);
         runtime.send({ t: 'checkpointed', actorId, window, ms, bytes });
         return undefined;
       },
