@@ -112,17 +112,20 @@ export async function cleanUp(
   await rm(dir, { recursive: true, force: true });
 }
 
-/** `rounds` rounds of both variants, the order alternating each round (each variant first as often). */
+/**
+ * `rounds` rounds of every variant, the order rotated each round (with two: alternating, each variant
+ * first as often).
+ */
 export async function interleaved<K extends string, T>(
   rounds: number,
-  variants: readonly [K, K],
+  variants: readonly K[],
   progress: (variant: K, round: number) => void,
   measure: (variant: K) => Promise<T>,
 ): Promise<Record<K, T[]>> {
-  const [a, b] = variants;
-  const times = { [a]: [], [b]: [] } as unknown as Record<K, T[]>;
+  const times = Object.fromEntries(variants.map((v) => [v, []])) as unknown as Record<K, T[]>;
   for (let r = 0; r < rounds; r++) {
-    for (const v of r % 2 === 0 ? [a, b] : [b, a]) {
+    const k = r % variants.length;
+    for (const v of [...variants.slice(k), ...variants.slice(0, k)]) {
       progress(v, r);
       times[v].push(await measure(v));
     }

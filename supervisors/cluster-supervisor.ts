@@ -318,7 +318,8 @@ export class ClusterSupervisor {
     const started = new Promise<void>((resolveStarted, reject) => {
       run.events.on('status', (e) => {
         this.#o.onStatus?.(app.name, e);
-        if (e.type === 'started') resolveStarted();
+        // Or its first start failed (while deploying) and a restart got it running.
+        if (e.type === 'started' || e.type === 'recovered') resolveStarted();
         if (e.type === 'warning') this.#o.log?.(`${app.name}: ${e.message}`);
         if (e.type === 'failure')
           this.#o.log?.(
