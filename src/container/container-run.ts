@@ -333,6 +333,9 @@ export class ContainerRun implements HandleListener {
     this.spares.fill();
     this.restoredAt(ids, r);
     this.doneWindow = Math.min(this.doneWindow, r);
+    // The replaced containers restored at r may be past the application's done window (a snapshot of an
+    // earlier life, newer than this life reached): no progress event would then move pacing on.
+    this.progressed();
     this.emit({ type: 'recovered', ...lists, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
