@@ -1,14 +1,13 @@
 import type { ContainerFailure } from '../src/container/errors.ts';
-import type { ContainerDecision, ContainerSupervision } from '../src/container/supervision.ts';
+import {
+  type ContainerDecision,
+  type ContainerSupervision,
+  DEFAULT_HEARTBEAT_TIMEOUT_MS,
+} from '../src/container/supervision.ts';
 import type { OperatorFailure } from '../src/engine/failure.ts';
 import { backoffDelay, RestartIntensity, RestartStrategy } from './restart-strategy.ts';
 
-/**
- * Default heartbeat limit: a container silent this long is stuck (an endless loop in an operator). Not
- * less: on a loaded 2-core machine an application window's end (the case study's 78,336 records) kept a
- * worker busy for over 3 s, and a container replaced for that is replaced again at the next one.
- */
-export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+export { DEFAULT_HEARTBEAT_TIMEOUT_MS };
 
 /**
  * Supervises the containers of an application (Apex's application master watching its containers): an

@@ -25,6 +25,7 @@ export type NodeCommandOptions = {
   dataHost?: string;
   supervisorGrace?: number;
   spares?: number;
+  heartbeatTimeout?: number;
   reuseWorkers?: boolean;
 };
 
@@ -103,6 +104,7 @@ export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {
     dataHost: opts.dataHost,
     supervisorGraceMs: opts.supervisorGrace,
     spares: opts.spares,
+    heartbeatTimeoutMs: opts.heartbeatTimeout,
     reuseWorkers: opts.reuseWorkers,
     log,
   });

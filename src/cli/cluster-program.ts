@@ -67,6 +67,11 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
       30_000,
     )
     .option(
+      '--heartbeat-timeout <ms>',
+      'a container silent this long (a synchronous endless loop) is replaced (default 10000)',
+      positiveInteger,
+    )
+    .option(
       '--spares <n>',
       'warm spare workers per application (default: the containers not hosted here, 1 to 4)',
       nonNegativeInteger,

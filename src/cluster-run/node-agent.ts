@@ -9,6 +9,7 @@ import { ContainerHandle, type HandleListener, type ReusableWorker } from '../co
 import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
 import { SpareWorkers } from '../container/spare-workers.ts';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../container/supervision.ts';
 import { CarriedReports } from '../metrics/carried-report.ts';
 import { appBuildHash, runtimeBuild } from './build-hash.ts';
 import { ClusterStoreClient } from './cluster-store.ts';
@@ -35,7 +36,7 @@ export type NodeOptions = {
   /** Where the node listens for other nodes' data links. Default 127.0.0.1 (port chosen by the OS). */
   dataHost?: string;
   dataPort?: number;
-  /** A container silent this long is hung and replaced. Default 3000 ms. */
+  /** A container silent this long is hung and replaced. Default 10 000 ms, as in one process. */
   heartbeatTimeoutMs?: number;
   /** Rejoin after the supervisor's connection is lost. Default true. */
   rejoin?: boolean;
@@ -150,7 +151,7 @@ export class ClusterNode {
       secret: options.secret,
       onPeer: (peer) => node.#links.admit(peer, (p, first) => node.#replicaPeer(p, first)),
     });
-    const limit = options.heartbeatTimeoutMs ?? 3000;
+    const limit = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
     node.#watch = setInterval(() => node.#checkBeats(limit), Math.max(50, limit / 4));
     await node.#join();
     return node;

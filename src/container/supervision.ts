@@ -1,6 +1,13 @@
 import type { OperatorFailure } from '../engine/failure.ts';
 import type { ContainerFailure } from './errors.ts';
 
+/**
+ * Default heartbeat limit: a container silent this long is stuck (an endless loop in an operator). Not
+ * less: on a loaded 2-core machine an application window's end (the case study's 78,336 records) kept a
+ * worker busy for over 3 s, and a container replaced for that is replaced again at the next one.
+ */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
 export type ContainerDecision =
   /** Restart every container from the committed checkpoint after `delayMs`. */
   | { action: 'restart'; delayMs: number; attempt: number }
