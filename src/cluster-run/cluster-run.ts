@@ -125,6 +125,11 @@ export class ClusterRun {
         if (p === undefined || !this.live) return;
         void this.nodes.call(p.node, method, this.app.name, this.epoch, ...args).catch(() => {});
       },
+      counts: {
+        load: () => this.store.getMeta('metricsCounts'),
+        save: (counts) => this.store.putMeta('metricsCounts', counts),
+      },
+      warn: (message) => this.emit({ type: 'warning', message }),
     });
   }
 
@@ -144,6 +149,7 @@ export class ClusterRun {
 
   async execute(): Promise<void> {
     let reason: 'windows' | 'stop' | 'failure' = 'windows';
+    await this.metrics.resume();
     this.metrics.start();
     try {
       let outcome = await this.attempt(true);
@@ -210,6 +216,9 @@ export class ClusterRun {
     const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
     if (first && this.options.adopt && (await this.adopt())) return outcome;
+    // The life this one replaces: what its nodes cut while none of them reached a supervisor (every
+    // connection cut, say) is written below, once nodes are back, before anything reads the window logs.
+    const ended = (await this.store.getMeta('epoch')) as number | undefined;
     const epochMs = await this.prepareStore();
     const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
     for (const message of warnings) this.emit({ type: 'warning', message });
@@ -223,6 +232,7 @@ export class ClusterRun {
     this.doneWindow = r;
     const nodes = await Promise.race([this.waitForNodes(), outcome]);
     if (!isNodeList(nodes)) return nodes;
+    if (ended !== undefined) await this.writeHeldLogs(ended);
     const where = first ? place(this.options.containers, nodes) : keptPlacement(before, nodes, this.options);
     this.placed = where.map((node, c) => ({
       container: c,
@@ -487,6 +497,8 @@ export class ClusterRun {
     // Progress events of the nodes that answered first may already have moved a container further.
     for (const s of states) {
       const p = this.placed.find((x) => x.container === s.c);
+      // Counters go on from the nodes' counts, before anything reads them.
+      if (p && s.metrics) this.metrics.beat(p, s.metrics);
       if (p === undefined || s.done < p.done) continue;
       Object.assign(p, { done: s.done, tuples: s.tuples, finished: p.finished || s.finished });
     }
@@ -506,7 +518,8 @@ export class ClusterRun {
 
   /**
    * The window-log entries the nodes held while no supervisor ran the application (windows cut
-   * meanwhile) go into the store first, whether it adopts or relaunches (adoption.ts, writeHeldLogs).
+   * meanwhile) go into the store first, whether it adopts or relaunches (adoption.ts, writeHeldLogs);
+   * `epoch` is the life they were cut in.
    */
   private async writeHeldLogs(epoch: number): Promise<void> {
     const nodes = await this.nodes.eligible(this.options.module, this.options.hash);
