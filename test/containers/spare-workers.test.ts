@@ -63,3 +63,22 @@ test('a module that fails to load stops the refills: take() then starts a fresh 
   fresh.on('error', () => {});
   expect(await exited).toBe(1);
 }, 120_000);
+
+test('hold() starts no more spares until the next fill(); resize() ends those over the new size', async () => {
+  const pool = new SpareWorkers({ module: SUMS, applicationName: 'sums', containers: 2 }, 3);
+  pools.push(pool);
+  pool.fill();
+  pool.hold(); // a deploy began: the spare loading finishes, no next one starts
+  await until(() => pool.readyCount === 1);
+  expect(pool.count).toBe(1);
+  pool.fill();
+  expect(pool.count).toBe(2);
+  await until(() => pool.readyCount === 3);
+  pool.resize(1);
+  expect([pool.size, pool.count]).toEqual([1, 1]);
+  const worker = pool.take();
+  const api = Comlink.wrap<ContainerApi>(nodeEndpoint(worker as never));
+  expect((await api.actorIds()).length).toBeGreaterThan(0); // the one kept still answers
+  api[Comlink.releaseProxy]();
+  await worker.terminate();
+}, 120_000);
