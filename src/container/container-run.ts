@@ -114,7 +114,7 @@ export class ContainerRun implements HandleListener {
     this.moduleUrl = m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href;
     this.spares = new SpareWorkers(
       { module: this.moduleUrl, applicationName: app.name, containers: options.containers },
-      Math.min(options.containers, MAX_SPARES),
+      options.spareWorkers ?? Math.min(options.containers, MAX_SPARES),
     );
     this.metrics =
       options.metrics === false

@@ -54,6 +54,12 @@ export interface LaunchOptions extends ApplicationAttributes {
    */
   containers?: number;
   /**
+   * Warm spare workers kept for container replacements (started 5 s after the run went live, ~1 s of CPU
+   * each to load). Default: one per container, at most 4. 0: a replacement starts a cold worker (benches
+   * that time a few seconds of work, where loading spares would be counted with it).
+   */
+  spareWorkers?: number;
+  /**
    * The application module (path or file URL) whose default export is this application: containers load
    * it by path (application code never travels between threads). `sluice run` passes APP.
    */

@@ -82,3 +82,16 @@ test('hold() starts no more spares until the next fill(); resize() ends those ov
   api[Comlink.releaseProxy]();
   await worker.terminate();
 }, 120_000);
+
+test('a pool of size 0 (launch option spareWorkers: 0) starts no worker on fill(); take() starts a fresh one', async () => {
+  const pool = new SpareWorkers({ module: SUMS, applicationName: 'sums', containers: 2 }, 0);
+  pools.push(pool);
+  pool.fill();
+  expect([pool.size, pool.count]).toEqual([0, 0]);
+  const fresh = pool.take();
+  expect(pool.count).toBe(0);
+  const api = Comlink.wrap<ContainerApi>(nodeEndpoint(fresh as never));
+  expect((await api.actorIds()).length).toBeGreaterThan(0);
+  api[Comlink.releaseProxy]();
+  await fresh.terminate();
+}, 120_000);
