@@ -3,10 +3,10 @@ import { hashKey } from '../core/hash.ts';
 /**
  * The engine's hook into a DurableMap (not public): told before a key changes or the map is cleared, so
  * that it can record which keys changed since the last checkpoint (and keep the value a checkpoint that
- * is still being encoded must see). `group` is the key's group (keyGroupOf).
+ * is still being encoded must see). `group` is the key's group and `hash` its hash (keyHashOf).
  */
 export interface MapChangeTracker<K, V> {
-  beforeChange(map: DurableMap<K, V>, key: K, group: number): void;
+  beforeChange(key: K, group: number, hash: number, deleting: boolean): void;
   beforeClear(map: DurableMap<K, V>): void;
 }
 
@@ -25,23 +25,32 @@ export const GROUPS: unique symbol = Symbol('sluice.DurableMap.groups');
 export const KEY_GROUPS = 840;
 
 /**
- * A key's group. Object keys (compared by identity, so no value of theirs may decide where they live:
- * a mutated object would be looked for in another group) all go to group 0.
+ * A key's hash, as an int32: hashKey's (src/core/hash.ts), so a key group is a partition's subset. Object
+ * keys (compared by identity, so no value of theirs may decide where they live: a mutated object would be
+ * looked for in another group) all hash to 0, so they go to group 0.
  */
-export function keyGroupOf(key: unknown): number {
-  let h: number;
+export function keyHashOf(key: unknown): number {
   if (typeof key === 'string') {
     // hashKey's FNV-1a, inlined: this runs on every get, set, has and delete.
-    h = 0x811c9dc5;
+    let h = 0x811c9dc5;
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  } else {
-    const t = typeof key;
-    if ((t === 'object' && key !== null) || t === 'function' || t === 'symbol') return 0;
-    h = hashKey(key);
+    return h;
   }
-  // (h >>> 0) % 840 without a float: h >>> 0 may exceed 2^31 (a heap number, and `%` on it a call into
-  // fmod); split it in 16-bit halves, 2^16 ≡ 16 (mod 840).
-  return (((h >>> 16) % KEY_GROUPS) * 16 + (h & 0xffff)) % KEY_GROUPS;
+  const t = typeof key;
+  if ((t === 'object' && key !== null) || t === 'function' || t === 'symbol') return 0;
+  return hashKey(key) | 0;
+}
+
+/** The group of a key of hash `h` (keyHashOf): `(h >>> 0) % KEY_GROUPS`. */
+export function groupOfHash(h: number): number {
+  // Without a float: h >>> 0 may exceed 2^31 (a heap number, and `%` on it a call into fmod); split it
+  // in 16-bit halves, 2^16 ≡ 16 (mod 840).
+  return ((((h >>> 16) % KEY_GROUPS) * 16 + (h & 0xffff)) % KEY_GROUPS) | 0;
+}
+
+/** A key's group: `hashKey(key) % KEY_GROUPS`, object keys in group 0. */
+export function keyGroupOf(key: unknown): number {
+  return groupOfHash(keyHashOf(key));
 }
 
 /** Builds a restored group (called once per group, on its first access or in the background). */
@@ -117,14 +126,14 @@ export class KeyGroups<K, V> {
   }
 
   setUntracked(key: K, value: V): void {
-    const m = this.group(keyGroupOf(key), true)!;
+    const m = this.group(groupOfHash(keyHashOf(key)), true)!;
     const n = m.size;
     m.set(key, value);
     this.size += m.size - n;
   }
 
   deleteUntracked(key: K): boolean {
-    const m = this.group(keyGroupOf(key), false);
+    const m = this.group(groupOfHash(keyHashOf(key)), false);
     if (m === undefined || !m.delete(key)) return false;
     this.size--;
     return true;
@@ -163,18 +172,20 @@ export class DurableMap<K, V> extends Map<K, V> {
   }
 
   override get(key: K): V | undefined {
-    return this[GROUPS].group(keyGroupOf(key), false)?.get(key);
+    return this[GROUPS].group(groupOfHash(keyHashOf(key)), false)?.get(key);
   }
 
   override has(key: K): boolean {
-    return this[GROUPS].group(keyGroupOf(key), false)?.has(key) ?? false;
+    return this[GROUPS].group(groupOfHash(keyHashOf(key)), false)?.has(key) ?? false;
   }
 
   override set(key: K, value: V): this {
     const groups = this[GROUPS];
-    const g = keyGroupOf(key);
+    const h = keyHashOf(key);
+    const g = groupOfHash(h);
     const m = groups.group(g, true)!;
-    this[CHANGE_TRACKER]?.beforeChange(this, key, g);
+    const tracker = this[CHANGE_TRACKER];
+    if (tracker !== undefined) tracker.beforeChange(key, g, h, false);
     const n = m.size;
     m.set(key, value);
     groups.size += m.size - n;
@@ -183,10 +194,11 @@ export class DurableMap<K, V> extends Map<K, V> {
 
   override delete(key: K): boolean {
     const groups = this[GROUPS];
-    const g = keyGroupOf(key);
+    const h = keyHashOf(key);
+    const g = groupOfHash(h);
     const m = groups.group(g, false);
     if (m === undefined || !m.has(key)) return false;
-    this[CHANGE_TRACKER]?.beforeChange(this, key, g);
+    this[CHANGE_TRACKER]?.beforeChange(key, g, h, true);
     m.delete(key);
     groups.size--;
     return true;

@@ -98,14 +98,15 @@ export class IncrementalCapture {
     const slot = this.parts.length;
     // A delta holds every key changed since the base: once the deltas written since the base add up to
     // more than the map, a base is the cheaper way on (as renting stops paying past the price).
+    const changed = t.changedEstimate(map.size);
     const canDelta =
       t.base !== undefined &&
       (t.copy !== undefined || t.baseSlices !== undefined) &&
-      t.changedSize <= map.size * this.options.baseFraction &&
-      t.written + t.changedSize <= map.size;
+      changed <= map.size * this.options.baseFraction &&
+      t.written + changed <= map.size;
     let part: MapPart;
     if (canDelta) {
-      t.written += t.changedSize;
+      t.written += changed;
       part = { slot, kind: 'delta', slices: [] };
       if (t.copy === undefined) {
         const copy = t.baseSlices!;
@@ -116,7 +117,7 @@ export class IncrementalCapture {
         t.baseSlices = undefined;
       }
     } else {
-      t.needBase();
+      t.needBase(map.size);
       t.base = [this.window, slot];
       part = { slot, kind: 'base', slices: [] };
     }

@@ -65,6 +65,8 @@ export async function restoreIncremental(
       if (part.kind === 'delta') apply(map, part.slices, corrupt);
       continue;
     }
+    const size = part.sizes.reduce((a, b) => a + b, 0);
+    tracker.resetChanges(size);
     let base: GroupedSlices;
     if (part.kind === 'base') {
       base = mine;
@@ -74,13 +76,12 @@ export async function restoreIncremental(
       const found = await baseSlices(load, ref, part, corrupt);
       if (found.groups === undefined) throw corrupt('its base is not in the key-group layout of its delta');
       base = found as GroupedSlices;
-      tracker.changedSize = mine.counts.reduce((a, b) => a + b, 0);
-      tracker.written = tracker.changedSize; // at least this one delta was written since the base
+      tracker.unbuiltChanged = mine.counts.reduce((a, b) => a + b, 0); // marked as groups are built
+      tracker.written = tracker.unbuiltChanged; // at least this one delta was written since the base
       tracker.base = ref.base;
       tracker.copy = ref.copy ?? [window, ref.slot];
     }
     const lazy = new LazyGroups(tracker, base, part.kind === 'delta' ? mine : undefined, part.sizes, corrupt);
-    const size = part.sizes.reduce((a, b) => a + b, 0);
     tracker.restoredSizes = part.sizes;
     tracker.decodedGeneration = tracker.generation;
     map[GROUPS].defer(lazy, lazy.groupsToBuild(), size);

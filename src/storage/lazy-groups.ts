@@ -1,4 +1,12 @@
-import { type DurableMap, GROUPS, type GroupLoader, KEY_GROUPS, keyGroupOf } from '../api/durable-map.ts';
+import {
+  type DurableMap,
+  GROUPS,
+  type GroupLoader,
+  groupOfHash,
+  KEY_GROUPS,
+  keyGroupOf,
+  keyHashOf,
+} from '../api/durable-map.ts';
 import { applySlice, checkSlice } from './map-slice.ts';
 import type { GroupedSlices, MapTracker, Slice, UnbuiltSource } from './map-tracker.ts';
 
@@ -60,21 +68,26 @@ export class LazyGroups<K, V> implements GroupLoader<K, V>, UnbuiltSource {
     this.apply(this.baseBy[g], set, (k) => m.delete(k as K));
     const delta = this.deltaBy[g];
     if (delta !== undefined) {
-      const track = this.tracker.generation === this.generation;
-      let changed = track ? this.tracker.changed[g] : undefined;
-      if (track && changed === undefined) this.tracker.changed[g] = changed = new Set();
+      const tracker = this.tracker.generation === this.generation ? this.tracker : undefined;
       this.apply(
         delta,
         (k, v) => {
-          set(k, v);
-          changed?.add(k as K);
+          const h = keyHashOf(k);
+          if (groupOfHash(h) !== g) misplaced(k);
+          m.set(k as K, v as V);
+          tracker?.dirty.mark(g, h);
         },
         (k) => {
-          if (keyGroupOf(k) !== g) misplaced(k);
+          const h = keyHashOf(k);
+          if (groupOfHash(h) !== g) misplaced(k);
           m.delete(k as K);
-          changed?.add(k as K);
+          if (tracker !== undefined) {
+            tracker.dirty.mark(g, h);
+            tracker.markDeleted(k as K, g);
+          }
         },
       );
+      if (tracker !== undefined) for (const c of delta.counts) tracker.unbuiltChanged -= c;
     }
     if (m.size !== this.sizes[g])
       throw this.corrupt(

@@ -4,8 +4,10 @@ import {
   GROUPS,
   KEY_GROUPS,
   type KeyGroups,
+  keyHashOf,
   type MapChangeTracker,
 } from '../api/durable-map.ts';
+import { DirtyBuckets } from './dirty-buckets.ts';
 import { encodeSlice } from './map-slice.ts';
 
 /** A stored piece of a map: `[sets, deletes]` (sets flat: k, v, k, v, …), encoded by map-slice.ts. */
@@ -31,16 +33,17 @@ type Before<K, V> = Map<K, V | typeof ABSENT>;
 
 /**
  * Encodes one checkpoint of a map, as of the moment it was captured, key group by key group, in slices
- * of at most `sliceEntries` entries (one group each) that may run in later turns while the actor goes on
- * changing the map: the first change of a key after the capture saves the key's captured value
+ * of at most `sliceEntries` entries walked (one group each) that may run in later turns while the actor
+ * goes on changing the map: the first change of a key after the capture saves the key's captured value
  * (copy-on-write, `before`), which the job then uses; groups already encoded need no saving.
  *
  * A base walks each group's live map: keys untouched since the capture still hold their captured value;
  * touched keys (including those deleted before the walk reached them) are taken from `before`, skipping
- * keys that did not exist at the capture. A delta walks, per group, the keys changed since the base (the
- * first `counts[g]` of the group's insertion-ordered set, as it was at the capture) and writes each key's
- * captured value, or a delete; a group still unbuilt since a restore copies its restored delta slices.
- * `sizes` are the groups' sizes at the capture (a lazy restore needs them before building a group).
+ * keys that did not exist at the capture. A delta does the same in the groups with a bucket changed since
+ * the base (DirtyBuckets, as captured), writing only keys of those buckets, then a delete for each key of
+ * them deleted since the base and absent at the capture; a group still unbuilt since a restore copies its
+ * restored delta slices. `sizes` are the groups' sizes at the capture (a lazy restore needs them before
+ * building a group).
  */
 export class EncodeJob<K, V> implements GroupedSlices {
   readonly slices: Slice[] = [];
@@ -50,14 +53,13 @@ export class EncodeJob<K, V> implements GroupedSlices {
   done = false;
   private readonly before: Array<Before<K, V> | undefined> = new Array(KEY_GROUPS).fill(undefined);
   private readonly keyGroups: KeyGroups<K, V>;
-  /** Delta: per group, the changed-key set and how many of its keys this delta writes. */
-  private readonly changedSets: Array<Set<K> | undefined> = [];
-  private readonly changedCounts: Int32Array | undefined;
+  /** Delta: the changed buckets as captured, and the tracker's deleted keys (read as described above). */
+  private readonly dirty: DirtyBuckets | undefined;
+  private readonly deleted: Array<Set<K> | undefined> = [];
   private readonly copied: Array<GroupedSlices | undefined> = [];
   /** The group being encoded (those below are done) and where the walk of it is. */
   private group = 0;
-  private walk: Iterator<[K, V]> | Iterator<K> | undefined;
-  private walkLeft = 0;
+  private walk: Iterator<[K, V]> | undefined;
   private left: number;
 
   constructor(
@@ -69,39 +71,38 @@ export class EncodeJob<K, V> implements GroupedSlices {
     const kg = map[GROUPS];
     this.keyGroups = kg;
     for (let g = 0; g < KEY_GROUPS; g++) this.sizes[g] = kg.maps[g]?.size ?? 0;
+    if (kg.unbuilt !== undefined) this.fillUnbuiltSizes(kg, tracker);
     if (base) {
       this.left = kg.size;
-      this.changedCounts = undefined;
-      // Unbuilt groups' sizes: the whole map's less the built ones'.
-      if (kg.unbuilt !== undefined) this.fillUnbuiltSizes(kg, tracker);
+      this.dirty = undefined;
       return;
     }
-    this.left = tracker.changedSize;
-    this.changedCounts = new Int32Array(KEY_GROUPS);
+    this.dirty = tracker.dirty.copy();
+    this.deleted = tracker.deleted;
     const source = kg.loader as unknown as UnbuiltSource | undefined;
+    this.left = 0;
     for (let g = 0; g < KEY_GROUPS; g++) {
-      const set = tracker.changed[g];
-      this.changedSets[g] = set;
-      this.changedCounts[g] = set?.size ?? 0;
       if (kg.isUnbuilt(g)) this.copied[g] = source?.deltaOf(g);
+      if (this.dirty.inGroup(g)) this.left += this.sizes[g]!;
     }
-    if (kg.unbuilt !== undefined) this.fillUnbuiltSizes(kg, tracker);
   }
 
   private fillUnbuiltSizes(kg: KeyGroups<K, V>, tracker: MapTracker<K, V>): void {
     for (let g = 0; g < KEY_GROUPS; g++) if (kg.isUnbuilt(g)) this.sizes[g] = tracker.unbuiltSize(g);
   }
 
-  /** Entries still to encode (an estimate for a base: keys added since are skipped). */
+  /** Entries still to walk (an estimate: keys added since are skipped). */
   get remaining(): number {
     return this.done ? 0 : Math.max(0, this.left);
   }
 
-  /** Records a key's captured value before its first change (the map calls this through the tracker). */
-  saveBefore(key: K, g: number): void {
+  /**
+   * Records a key's captured value before its first change (the map calls this through the tracker), if
+   * this job has yet to write the key's group and would write the key.
+   */
+  saveBefore(key: K, g: number, h: number): void {
     if (this.done || g < this.group) return;
-    if (this.changedCounts !== undefined && (this.changedCounts[g] === 0 || this.copied[g] !== undefined))
-      return;
+    if (this.dirty !== undefined && (this.copied[g] !== undefined || !this.dirty.has(g, h))) return;
     let before = this.before[g];
     if (before === undefined) this.before[g] = before = new Map();
     if (before.has(key)) return;
@@ -109,13 +110,11 @@ export class EncodeJob<K, V> implements GroupedSlices {
     before.set(key, m?.has(key) ? (m.get(key) as V) : ABSENT);
   }
 
-  /** Encodes slices of about `sliceEntries` entries in all; true when the job is complete. */
+  /** Encodes slices of about `sliceEntries` entries walked in all; true when the job is complete. */
   step(): boolean {
     if (this.done) return true;
     let n = 0;
-    while (n < this.sliceEntries && this.group < KEY_GROUPS) {
-      n += this.base ? this.baseStep(this.sliceEntries - n) : this.deltaStep(this.sliceEntries - n);
-    }
+    while (n < this.sliceEntries && this.group < KEY_GROUPS) n += this.groupStep(this.sliceEntries - n);
     this.left -= n;
     if (this.group >= KEY_GROUPS) {
       this.done = true;
@@ -130,70 +129,69 @@ export class EncodeJob<K, V> implements GroupedSlices {
   }
 
   /** Walks up to `budget` entries of the current group; returns the entries walked. */
-  private baseStep(budget: number): number {
+  private groupStep(budget: number): number {
     const g = this.group;
+    const dirty = this.dirty;
+    if (dirty !== undefined) {
+      const copied = this.copied[g];
+      if (copied !== undefined) return this.copy(g, copied);
+      if (!dirty.inGroup(g)) return this.nextGroup();
+    }
     const before = this.before[g];
     if (this.walk === undefined) {
-      // An unbuilt group is built now (a base writes every entry): its contents are those captured.
+      // An unbuilt group is built now (a base writes every entry; a dirty one is built, not copied, only
+      // when its restored delta is no longer this tracker's): its contents are those captured.
       const m = this.keyGroups.group(g, false);
-      if (m === undefined || (m.size === 0 && before === undefined)) return this.nextGroup();
+      if (m === undefined || (m.size === 0 && before === undefined && this.deleted[g] === undefined))
+        return this.nextGroup();
       this.walk = m.entries();
     }
-    const walk = this.walk as Iterator<[K, V]>;
+    const walk = this.walk;
     const sets: unknown[] = [];
     let n = 0;
     for (; n < budget; n++) {
       const e = walk.next();
       if (e.done) {
         // The keys changed before the walk reached them: their captured values, except keys added since.
-        if (before !== undefined) for (const [k, v] of before) if (v !== ABSENT) sets.push(k, v);
-        this.emit(g, sets, []);
+        if (before !== undefined)
+          for (const [k, v] of before)
+            if (v !== ABSENT && (dirty === undefined || dirty.has(g, keyHashOf(k)))) sets.push(k, v);
+        this.emit(g, sets, dirty === undefined ? [] : this.deletes(g, before));
         this.nextGroup();
         return n;
       }
       const [k, v] = e.value;
-      if (before === undefined || !before.has(k)) sets.push(k, v);
+      if ((before === undefined || !before.has(k)) && (dirty === undefined || dirty.has(g, keyHashOf(k))))
+        sets.push(k, v);
     }
     this.emit(g, sets, []);
     return n;
   }
 
-  private deltaStep(budget: number): number {
-    const g = this.group;
-    const copied = this.copied[g];
-    if (copied !== undefined) {
-      let n = 0;
-      for (let i = 0; i < copied.slices.length; i++) {
-        if (copied.groups[i] !== g) continue;
-        this.slices.push(copied.slices[i]!);
-        this.groups.push(g);
-        this.counts.push(copied.counts[i]!);
-        n += copied.counts[i]!;
-      }
-      this.nextGroup();
-      return n;
-    }
-    if (this.walk === undefined) {
-      if (this.changedCounts![g] === 0) return this.nextGroup();
-      this.walk = this.changedSets[g]!.keys();
-      this.walkLeft = this.changedCounts![g]!;
-    }
-    const walk = this.walk as Iterator<K>;
-    const before = this.before[g];
+  /** The keys of dirty buckets deleted since the base and absent at the capture. */
+  private deletes(g: number, before: Before<K, V> | undefined): unknown[] {
+    const deleted = this.deleted[g];
+    if (deleted === undefined) return [];
     const m = this.keyGroups.maps[g];
-    const sets: unknown[] = [];
-    const deletes: unknown[] = [];
-    let n = 0;
-    while (n < budget && this.walkLeft > 0) {
-      const k = walk.next().value as K;
-      this.walkLeft--;
-      n++;
-      const v = before?.has(k) ? before.get(k) : m?.has(k) ? m.get(k) : ABSENT;
-      if (v === ABSENT) deletes.push(k);
-      else sets.push(k, v);
+    const out: unknown[] = [];
+    for (const k of deleted) {
+      if (!this.dirty!.has(g, keyHashOf(k))) continue;
+      const absent = before?.has(k) ? before.get(k) === ABSENT : !(m?.has(k) ?? false);
+      if (absent) out.push(k);
     }
-    this.emit(g, sets, deletes);
-    if (this.walkLeft === 0) this.nextGroup();
+    return out;
+  }
+
+  private copy(g: number, copied: GroupedSlices): number {
+    let n = 0;
+    for (let i = 0; i < copied.slices.length; i++) {
+      if (copied.groups[i] !== g) continue;
+      this.slices.push(copied.slices[i]!);
+      this.groups.push(g);
+      this.counts.push(copied.counts[i]!);
+      n += copied.counts[i]!;
+    }
+    this.nextGroup();
     return n;
   }
 
@@ -214,15 +212,24 @@ export class EncodeJob<K, V> implements GroupedSlices {
 }
 
 /**
- * What the engine keeps for one DurableMap: the keys changed since its base (per key group), where the
- * base is, and the checkpoint encodings in progress, if any. Installed on the map at its first checkpoint
- * or restore.
+ * What the engine keeps for one DurableMap: which keys changed since its base (the buckets they hash to,
+ * and the keys deleted), where the base is, and the checkpoint encodings in progress, if any. Installed
+ * on the map at its first checkpoint or restore.
+ *
+ * Why buckets and not the changed keys themselves: a Set of changed keys costs every `set` a second
+ * hash-table insert, and keeps alive every fresh key string it is given (the scavenger then copies and
+ * promotes them): it doubled the CPU of a get/set loop on 1 M keys. Marking a bit costs next to nothing;
+ * the price is paid by the checkpoint (a delta walks the dirty groups and writes the other keys of a
+ * dirty bucket too: about 1 in 4 more, at the resolution DirtyBuckets picks).
  */
 export class MapTracker<K, V> implements MapChangeTracker<K, V> {
-  /** Per group, the keys set or deleted since the base (insertion-ordered: a delta reads a prefix). */
-  changed: Array<Set<K> | undefined> = new Array(KEY_GROUPS).fill(undefined);
-  /** How many keys changed since the base, in all groups (unbuilt ones included). */
-  changedSize = 0;
+  /** The buckets of the keys set or deleted since the base. */
+  dirty = new DirtyBuckets(0);
+  /** Per group, keys deleted since the base (some may have been set again since). */
+  deleted: Array<Set<K> | undefined> = new Array(KEY_GROUPS).fill(undefined);
+  deletedCount = 0;
+  /** Entries of a restored delta in groups not built yet (they are marked when built). */
+  unbuiltChanged = 0;
   /** Raised with every new base: a restored delta belongs to the generation it was restored in. */
   generation = 0;
   /** The base's part; undefined: the next checkpoint writes a base. */
@@ -236,8 +243,8 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
   /** Checkpoint encodings still running, oldest first (each keeps its captured values copy-on-write). */
   jobs: EncodeJob<K, V>[] = [];
   /**
-   * The generation in which every entry outside `changed` was decoded by a restore (a lazy restore sets
-   * it): the unrestorable-state walk then looks at the changed keys only.
+   * The generation in which every entry outside the dirty buckets was decoded by a restore (a lazy
+   * restore sets it): the unrestorable-state walk then looks at the keys of dirty buckets only.
    */
   decodedGeneration: number | undefined;
   /** A lazy restore's per-group sizes of the groups it left unbuilt. */
@@ -249,6 +256,12 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
     const tracker = new MapTracker<K, V>();
     map[CHANGE_TRACKER] = tracker;
     return tracker;
+  }
+
+  /** About how many entries a delta taken now would write, for a map of `size` entries. */
+  changedEstimate(size: number): number {
+    // A deleted key's bucket is dirty: the estimate counts it already.
+    return this.dirty.entriesEstimate(size) + this.unbuiltChanged;
   }
 
   /** The encodings of earlier checkpoints that are not finished. */
@@ -269,30 +282,44 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
     return this.restoredSizes?.[g] ?? 0;
   }
 
-  beforeChange(_map: DurableMap<K, V>, key: K, group: number): void {
+  beforeChange(key: K, group: number, hash: number, deleting: boolean): void {
     if (this.base !== undefined) {
-      let set = this.changed[group];
-      if (set === undefined) this.changed[group] = set = new Set();
-      const n = set.size;
-      set.add(key);
-      this.changedSize += set.size - n;
+      this.dirty.mark(group, hash);
+      if (deleting) this.markDeleted(key, group);
     }
-    for (const job of this.jobs) job.saveBefore(key, group);
+    const jobs = this.jobs;
+    for (let i = 0; i < jobs.length; i++) jobs[i]!.saveBefore(key, group, hash);
+  }
+
+  markDeleted(key: K, group: number): void {
+    let set = this.deleted[group];
+    if (set === undefined) this.deleted[group] = set = new Set();
+    const n = set.size;
+    set.add(key);
+    this.deletedCount += set.size - n;
   }
 
   beforeClear(): void {
     for (const job of this.jobs) job.finish();
     this.jobs = [];
-    this.needBase();
+    this.needBase(0);
   }
 
-  needBase(): void {
+  /** Forgets the base: the next checkpoint writes one (tracking at the resolution for `size` entries). */
+  needBase(size: number): void {
     this.base = undefined;
     this.copy = undefined;
     this.baseSlices = undefined;
-    this.changed = new Array(KEY_GROUPS).fill(undefined);
-    this.changedSize = 0;
+    this.resetChanges(size);
     this.written = 0;
     this.generation++;
+  }
+
+  /** Nothing changed since the base (a new one, or a restored one), a map of `size` entries. */
+  resetChanges(size: number): void {
+    this.dirty = new DirtyBuckets(size);
+    this.deleted = new Array(KEY_GROUPS).fill(undefined);
+    this.deletedCount = 0;
+    this.unbuiltChanged = 0;
   }
 }

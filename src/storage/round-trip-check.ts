@@ -1,4 +1,4 @@
-import { CHANGE_TRACKER, DurableMap, GROUPS } from '../api/durable-map.ts';
+import { CHANGE_TRACKER, DurableMap, GROUPS, keyHashOf } from '../api/durable-map.ts';
 import { MapTracker } from './map-tracker.ts';
 
 /*
@@ -39,8 +39,8 @@ const walkMap: Walk = (map: Map<unknown, unknown>, visit) => {
 
 /**
  * A DurableMap restored from key groups (and not given a new base since) holds, outside the keys its
- * tracker saw change, only what the codec decoded: those come back as they were, so only the changed
- * keys are walked (an unbuilt group is not built for it). Otherwise every built group is walked, with
+ * tracker saw change, only what the codec decoded: those come back as they were, so only the keys of
+ * changed buckets are walked (an unbuilt group is not built for it). Otherwise every built group is walked, with
  * the Maps' own iterators.
  */
 const walkDurableMap: Walk = (map: DurableMap<unknown, unknown>, visit) => {
@@ -48,13 +48,13 @@ const walkDurableMap: Walk = (map: DurableMap<unknown, unknown>, visit) => {
   const tracker = map[CHANGE_TRACKER];
   const groups = map[GROUPS].maps;
   if (tracker instanceof MapTracker && tracker.decodedGeneration === tracker.generation) {
+    const dirty = tracker.dirty;
     for (let g = 0; g < groups.length; g++) {
-      const changed = tracker.changed[g];
       const m = groups[g];
-      if (changed === undefined || m === undefined) continue;
-      for (const key of changed) {
-        if (!m.has(key)) continue;
-        if (!visit(key, 'key', undefined, index) || !visit(m.get(key), 'get', key, index)) return;
+      if (m === undefined || !dirty.inGroup(g)) continue;
+      for (const [key, value] of m) {
+        if (!dirty.has(g, keyHashOf(key))) continue;
+        if (!visit(key, 'key', undefined, index) || !visit(value, 'get', key, index)) return;
         index++;
       }
     }

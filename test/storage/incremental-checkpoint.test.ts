@@ -112,7 +112,7 @@ describe('incremental checkpoints of a DurableMap', () => {
     for (let w = 1; w <= 4; w++) expect(new Map((await restore(s, w)).state.m)).toEqual(expected[w - 1]);
   });
 
-  it('write only the keys changed since the base, with deletes, and keep the base window for cleanup', async () => {
+  it('write the keys changed since the base (and only keys sharing a bucket with one), with deletes, and keep the base window for cleanup', async () => {
     const s = await store();
     const m = new DurableMap<string, number>();
     for (let i = 0; i < 1000; i++) m.set(`k${i}`, i);
@@ -135,12 +135,12 @@ describe('incremental checkpoints of a DurableMap', () => {
       deletes.push(...d);
       for (const k of [...s.filter((_, j) => j % 2 === 0), ...d]) expect(keyGroupOf(k)).toBe(part.groups![i]);
     }
-    expect(sets).toEqual(
-      new Map<unknown, unknown>([
-        ['k1', -1],
-        ['new', 5],
-      ]),
-    );
+    // The changed keys, and at most a few others (unchanged, of a changed key's bucket): 1,000 keys in
+    // 6,720 buckets.
+    expect(sets.get('k1')).toBe(-1);
+    expect(sets.get('new')).toBe(5);
+    expect(sets.size).toBeLessThanOrEqual(4);
+    for (const [k, v] of sets) if (k !== 'k1' && k !== 'new') expect(v).toBe(Number(String(k).slice(1)));
     expect(deletes).toEqual(['k2']);
     expect(second.chainFrom).toBe(10);
     await save(s, 20, second);
