@@ -2,7 +2,12 @@
  * One timed run of the locality bench, in a fresh process:
  * `node --import tsx bench/locality-run.ts raw|thread|container|node|cpu|cpu1 WINDOWS` prints
  * `{ "ms": …, "tuples": …, "cpuMs": … }` — the wall time from the start of the first window (sluice: the
- * 'started' event, so worker start-up is not counted) to the end, and the process's CPU time meanwhile.
+ * 'started' event, so worker start-up is not counted) to the last tuple counted (raw: the consumer's
+ * report; sluice: the last window done, i.e. the sink has ended it), and the process's CPU time meanwhile;
+ * sluice adds `stopMs`, from there to `run.done` (stopping the containers: not stream throughput).
+ *
+ * sluice runs with its defaults: checkpoints every 10 windows (the default count) to a LevelSnapshotStore,
+ * here in a fresh directory in /tmp (LOCALITY_CHECKPOINTS=0 turns them off, for experiments).
  *
  * raw: two workers, the same encoded batches over a bare MessagePort. thread / container: source → sink
  * in this thread, fused or through a mailbox. node: source and sink on 2 containers (worker threads).
@@ -16,13 +21,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { MemorySnapshotStore } from '../src/index.ts';
+import { LevelSnapshotStore, MemorySnapshotStore } from '../src/index.ts';
 
 const [variant = 'node', windowsText = '80'] = process.argv.slice(2);
 const windows = Number(windowsText);
 const APP = new URL('./locality-app.ts', import.meta.url);
 
-async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number }> {
+async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number; stopMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-locality-'));
   process.env.LOCALITY_COUNT = join(dir, 'count');
   process.env.LOCALITY_STREAM =
@@ -31,29 +36,40 @@ async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number 
   const { launch } = await import('../src/index.ts');
   const { default: app } = await import(APP.href);
   const containers = variant === 'node' || variant === 'cpu' ? { containers: 2, module: APP } : {};
+  // The two-cores check keeps its old setting (no checkpoints): it compares CPU/wall, not with raw.
+  const checkpoints = variant.startsWith('cpu') || process.env.LOCALITY_CHECKPOINTS === '0' ? false : true;
   const run = await launch(app, {
     ...containers,
-    store: new MemorySnapshotStore(),
+    store: checkpoints ? new LevelSnapshotStore(join(dir, 'store')) : new MemorySnapshotStore(),
     windows,
     virtualTime: true,
-    checkpointWindowCount: 0,
+    ...(checkpoints ? {} : { checkpointWindowCount: 0 }),
     ...(process.env.LOCALITY_CAPACITY ? { mailboxCapacity: Number(process.env.LOCALITY_CAPACITY) } : {}),
   });
   let t0 = 0;
   let cpu0 = process.cpuUsage();
+  let t1 = 0;
+  let cpu1 = cpu0;
   run.on('status', (e) => {
-    if (e.type !== 'started') return;
-    t0 = performance.now();
-    cpu0 = process.cpuUsage();
+    if (e.type === 'started') {
+      t0 = performance.now();
+      cpu0 = process.cpuUsage();
+    } else if (e.type === 'window' && e.window === windows) {
+      t1 = performance.now();
+      cpu1 = process.cpuUsage();
+    }
   });
   await run.done;
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
+  const end = performance.now();
+  if (t1 === 0) throw new Error(`no event for window ${windows}`);
+  const ms = t1 - t0;
+  const cpu = { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system };
   const tuples = readdirSync(dir)
+    .filter((f) => f.startsWith('count.'))
     .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { n: number }).n)
     .reduce((a, b) => a + b, 0);
   rmSync(dir, { recursive: true, force: true });
-  return { ms, tuples, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { ms, tuples, cpuMs: (cpu.user + cpu.system) / 1000, stopMs: end - t1 };
 }
 
 const BOOTSTRAP = `

@@ -1,7 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
-import { type PortMessage, type PortPost, packPost, unpackPost } from '../container/port-channel.ts';
+import {
+  type PortMessage,
+  type PortPost,
+  packPost,
+  postLength,
+  unpackPost,
+} from '../container/port-channel.ts';
 import { DATA } from '../engine/messages.ts';
 
 /*
@@ -23,10 +29,17 @@ const MAX_POST_BYTES = 960 * 1024;
 
 /** Producer side: the port's far end is the producer container's PortChannelOut. */
 export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
-  const send = (buffer: ArrayBuffer) => peer.sendPost(buffer);
+  const send = (buffer: ArrayBuffer) => peer.sendPost(new Uint8Array(buffer, 0, postLength(buffer)));
+  // Once ws has written a post, its buffer goes back to the producer to be packed into again (as a
+  // consumer container does, PostBuffers): no fresh buffer per post on the producer's thread.
+  let open = true;
+  const giveBack = (buffer: ArrayBuffer) => () => {
+    if (open) port.postMessage({ credit: 0, buffers: [buffer] }, [buffer]);
+  };
   port.on('message', (m: PortPost) => {
     if (!(m instanceof ArrayBuffer)) return;
-    if (m.byteLength <= MAX_POST_BYTES) return send(m);
+    const length = postLength(m);
+    if (length <= MAX_POST_BYTES) return peer.sendPost(new Uint8Array(m, 0, length), giveBack(m));
     // Repacked in groups that fit (a single batch over the limit fails the frame's encode: too large).
     let group: PortMessage[] = [];
     let size = 8;
@@ -45,7 +58,10 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
   peer.onFrame((f) => {
     if (f.t === 'credit') port.postMessage({ credit: f.seq });
   });
-  void peer.closed.then(() => port.close());
+  void peer.closed.then(() => {
+    open = false;
+    port.close();
+  });
 }
 
 /**

@@ -105,9 +105,10 @@ export class PeerConnection {
   /**
    * Sends a packed post (port-channel.ts) as the binary message itself: no CBOR frame around it, so no
    * copy into an encoder's buffer here and no decode there (with a zero mask, ws writes these very bytes).
-   * Still bounded by maxPayload, which the receiving ws enforces too.
+   * Still bounded by maxPayload, which the receiving ws enforces too. `written` is called once ws is done
+   * with the bytes (written to the socket, or failed): the caller may then reuse them.
    */
-  sendPost(post: ArrayBuffer): void {
+  sendPost(post: ArrayBuffer | Uint8Array, written?: () => void): void {
     if (this.#state.state !== 'open') return;
     if (post.byteLength > this.#maxPayload) {
       throw new ClusterProtocolError(
@@ -115,9 +116,11 @@ export class PeerConnection {
         `a post of ${post.byteLength} bytes exceeds the ${this.#maxPayload}-byte limit: split it`,
       );
     }
-    if (post.byteLength < POST_MIN_BYTES || new Uint8Array(post, 0, 1)[0] !== POST_FIRST_BYTE)
+    const first = post instanceof Uint8Array ? post[0] : new Uint8Array(post, 0, 1)[0];
+    if (post.byteLength < POST_MIN_BYTES || first !== POST_FIRST_BYTE)
       throw new Error('internal: not a packed post');
-    this.ws.send(post);
+    if (written === undefined) this.ws.send(post);
+    else this.ws.send(post, () => written());
   }
 
   /** Closes normally (1000), telling the peer why. */

@@ -41,6 +41,11 @@ export class Channel {
   tuples = 0;
   /** A live sample of the batches written (src/metrics/taps.ts); null, one check per batch, when none. */
   tap: ((tuples: readonly unknown[], count: number) => void) | null = null;
+  /**
+   * True when `append` is done with a DATA message's tuple array once it returns (it encodes the batch
+   * and keeps only bytes: a channel to another thread), so the writer may fill the same array again.
+   */
+  readonly copiesOnAppend: boolean = false;
 
   constructor(
     readonly id: number,

@@ -64,7 +64,8 @@ export class ChannelWriter implements Outlet {
     ch.tuples += this.count;
     if (ch.tap !== null) ch.tap(tuples, this.count);
     ch.append({ kind: DATA, window: this.window, tuples });
-    this.pending = new Array(this.batchSize);
+    // A channel that encodes on append leaves the array to us: refilled, not one more 8 KB array per batch.
+    if (!ch.copiesOnAppend || tuples.length < this.batchSize) this.pending = new Array(this.batchSize);
     this.count = 0;
     if (this.overflow !== null && ch.backlog > ch.capacity) this.overflow();
   }
