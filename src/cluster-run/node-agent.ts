@@ -95,8 +95,10 @@ type HostedApp = {
  * (ContainerHandle, container-worker.ts), loading the application module from this node's disk; its
  * control calls, events and snapshot store are relayed over the node's one cluster connection, and its
  * streams to containers on other nodes go over node-to-node links (link-bridge.ts), never through the
- * supervisor. When the supervisor's connection is lost (or it declared this node dead) every container
- * here stops at once: they are fenced, their work is redone elsewhere.
+ * supervisor. When the supervisor's connection is lost (or it declared this node dead) the containers
+ * run on for a grace, their store calls held (HeldCalls), their inputs paced here and their window-log
+ * entries held by this node and one other (window-log-replicas.ts), until a supervisor adopts them;
+ * else they stop (fenced) and their work is redone from the commit, the held entries replayed.
  */
 export class ClusterNode {
   readonly nodeId: string;
