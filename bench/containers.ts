@@ -53,7 +53,7 @@ async function compare(
   const rate = (r: ContainersResult) => (readings * 1000) / r.ms;
   const lines = [
     `  ${w.windows} windows × ${w.readingsPerWindow.toLocaleString('en')} readings = ${readings.toLocaleString('en')} readings per run, 64 dimension tuples each; application windows of ${w.applicationWindowCount}`,
-    "  sluice: examples/machine-data's DAG and localities, LevelDB store, checkpoints every 10 windows, virtual time; timed from `started` (worker start-up apart)",
+    "  sluice: examples/machine-data's DAG and localities, LevelDB store, checkpoints every 10 windows, virtual time, readings partitioned by device, no warm spare workers; timed from `started` (worker start-up apart)",
     `  ${rounds} interleaved rounds, fresh processes; medians [min–max]; load average ${load.toFixed(2)} at the start`,
   ];
   const figures: Record<string, number> = {};
@@ -62,9 +62,12 @@ async function compare(
     const t = spread(rs.map(rate));
     const busy = spread(rs.map((r) => r.cpuMs / r.ms));
     const start = spread(rs.map((r) => r.startMs));
+    // CPU per reading (the process: every thread), steadier than wall time on a shared, loaded machine.
+    const perReading = spread(rs.map((r) => (r.cpuMs * 1000) / readings));
     lines.push(
       `  ${LABELS[v].padEnd(30)} ${formatRate(t.median).padStart(10)} [${formatRate(t.min)}–${formatRate(t.max)}]` +
         `   CPU/wall ${busy.median.toFixed(2)} [${busy.min.toFixed(2)}–${busy.max.toFixed(2)}]` +
+        `   CPU/reading ${perReading.median.toFixed(2)} µs [${perReading.min.toFixed(2)}–${perReading.max.toFixed(2)}]` +
         `   peak RSS ${Math.max(...rs.map((r) => r.peakRssMb))} MB` +
         (v === 'handLoop' ? '' : `   start-up ${Math.round(start.median)} ms`) +
         (rs.some((r) => r.restarts > 0)
@@ -73,6 +76,7 @@ async function compare(
     );
     figures[`${figure}_${v}MedianReadingsPerSec`] = Math.round(t.median);
     figures[`${figure}_${v}CpuPerWall`] = Math.round(busy.median * 100) / 100;
+    figures[`${figure}_${v}CpuMicrosPerReading`] = Math.round(perReading.median * 100) / 100;
   }
   const ratio = spread(runs.get(of)!.map((r, i) => rate(r) / rate(runs.get(to)![i]!)));
   lines.push(
@@ -90,6 +94,7 @@ async function compare(
     `  readings per CPU second, ${LABELS[of]} / ${LABELS[to]}: ${perCpu.median.toFixed(2)}× [${perCpu.min.toFixed(2)}–${perCpu.max.toFixed(2)}]`,
   );
   figures[`${figure}PerCpu`] = Math.round(perCpu.median * 100) / 100;
+  lines.splice(lines.length - 1, 0, `  load average ${loadavg()[0]!.toFixed(2)} at the end`);
   return { lines, figures };
 }
 
