@@ -8,7 +8,9 @@
 #
 # Settings: PORT (default 7400), WINDOWS (60), WINDOW_MS (100), WORK (a fresh temporary directory: the
 # store, the logs, and the outputs under $WORK/out), KILL_NODE (unset), CONSOLE and METRICS (unset: a
-# HOST:PORT where the supervisor serves the web console, Prometheus metrics). On a real cluster each of these
+# HOST:PORT where the supervisor serves the web console, Prometheus metrics), and the application's own
+# settings as variables (examples/machine-data/README.md), e.g. TIME_ORIGIN=2026-12-01T00:00:00Z: the
+# readings are stamped from that time, so this run's outputs equal another run's file for file. On a real cluster each of these
 # processes runs on its own machine (systemd, Kubernetes) with SLUICE_SECRET set; see docs/cluster.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

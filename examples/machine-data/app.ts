@@ -77,6 +77,7 @@ export default application(
           readingsPerWindow: c.readingsPerWindow,
           fixedDeviceConfiguration: true,
           hotDevices: c.hotDevices,
+          ...(c.timeOriginMs !== undefined ? { timeOriginMs: c.timeOriginMs } : {}),
           // Each partition emits the readings of its devices: the keys naming a device are summed in one
           // partition only, so the SumPartials unifiers add up partials of the other keys alone.
           partitionBy: 'device',

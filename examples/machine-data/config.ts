@@ -43,6 +43,11 @@ export interface MachineDataConfig {
   /** Devices of the generator that run hot (their cpu averages go above the alert threshold). */
   hotDevices: number[];
   seed: number;
+  /**
+   * Generator: window w's readings are stamped `timeOriginMs + (w − 1) · streamingWindowMs` (so two runs,
+   * e.g. one with failures and an undisturbed one, label the same minutes). Unset: each window's own start.
+   */
+  timeOriginMs?: number;
 }
 
 /** A bad setting (flag or variable); its message is one line naming it, the value and what it needs. */
@@ -74,6 +79,15 @@ const url = (schemes: string[], example: string) => (text: string) => {
   }
   if (!schemes.includes(scheme)) throw new InvalidArgumentError(`expected a URL like ${example}`);
 };
+/** Epoch milliseconds, or an ISO 8601 date and time (`2026-12-01T00:00:00Z`). */
+function parseTime(text: string): number {
+  const t = /^\s*\d+\s*$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(t) || t < 0) {
+    throw new InvalidArgumentError('expected epoch milliseconds or an ISO date like 2026-12-01T00:00:00Z');
+  }
+  return t;
+}
+
 const devices = (text: string) => {
   if (text !== 'none' && !/^\s*\d+\s*(,\s*\d+\s*)*$/.test(text)) {
     throw new InvalidArgumentError('expected device numbers separated by commas, or none');
@@ -161,6 +175,12 @@ export const SETTINGS: readonly Setting[] = [
     check: devices,
   },
   { env: 'SEED', flag: '--seed <n>', help: 'generator: its seed (default: 1)', check: integer(0) },
+  {
+    env: 'TIME_ORIGIN',
+    flag: '--time-origin <time>',
+    help: 'generator: stamp the first window at this time (epoch ms or ISO date), each next one a window later, so runs compare equal (default: each window’s own start)',
+    check: (text) => void parseTime(text),
+  },
 ];
 
 /** The commander option name of a setting (`--readings-stream <url>` → `readingsStream`). */
@@ -248,6 +268,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 /** The settings from `env` (after applyFlags, flags included); a bad value throws a ConfigError. */
 export function machineDataConfig(env: NodeJS.ProcessEnv = process.env): MachineDataConfig {
   const hot = set(env, 'HOT_DEVICES') ?? '7';
+  const timeOrigin = set(env, 'TIME_ORIGIN');
   return {
     readingsStream: set(env, 'READINGS_STREAM'),
     redisUrl: set(env, 'REDIS_URL'),
@@ -263,5 +284,6 @@ export function machineDataConfig(env: NodeJS.ProcessEnv = process.env): Machine
     valueCap: int(env, 'VALUE_CAP', 90),
     hotDevices: hot === 'none' ? [] : hot.split(',').map((d) => Number(d.trim())),
     seed: int(env, 'SEED', 1),
+    timeOriginMs: timeOrigin === undefined ? undefined : parseTime(timeOrigin),
   };
 }

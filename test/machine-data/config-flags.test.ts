@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -71,6 +71,32 @@ describe('flags through the commands', () => {
       'window-000000004.jsonl',
     ]);
     expect(existsSync(envOut)).toBe(false);
+  }, 90_000);
+
+  test('--time-origin: the readings are stamped from that time, whenever the run starts', async () => {
+    expect(machineDataConfig(applyFlags(['--time-origin', '2026-12-01T00:00:00Z'], {})).timeOriginMs).toBe(
+      Date.UTC(2026, 11, 1),
+    );
+    expect(machineDataConfig({ TIME_ORIGIN: '86400000' }).timeOriginMs).toBe(86_400_000);
+    expect(() => machineDataConfig({ TIME_ORIGIN: 'yesterday' })).toThrow(
+      'machine-data: TIME_ORIGIN=yesterday: expected epoch milliseconds or an ISO date like 2026-12-01T00:00:00Z',
+    );
+    const out = join(dir, 'origin-out');
+    const args = ['examples/machine-data/app.ts', '--windows', '4', '--window-ms', '50'];
+    args.push('--store', join(dir, 'origin-store'), '--containers', '0', '--');
+    args.push('--out', out, '--readings-per-window', '100', '--app-window', '2');
+    args.push('--time-origin', '2026-12-01T00:00:00Z');
+    const r = await exited(sluiceRun(args, {}));
+    expect(r.code, r.stderr).toBe(0);
+    const averages = readdirSync(join(out, 'averages')).filter((f) => f.endsWith('.jsonl'));
+    const keys = averages.flatMap((f) =>
+      readFileSync(join(out, 'averages', f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key.split('|').slice(1).join('|')),
+    );
+    // 2026-12-01 is day 20788 since the epoch; four windows of 50 ms from its midnight: minute 0.
+    expect(new Set(keys)).toEqual(new Set(['day=20788|minute=0']));
   }, 90_000);
 
   test('sluice run APP -- a bad value: one line naming the flag, exit code 2, nothing run', async () => {
