@@ -23,7 +23,13 @@ import type {
   RewireRequest,
 } from './node-protocol.ts';
 import { Rpc } from './rpc.ts';
-import { HeldWindowLogs, ReplicaLinks, ReplicaRefusedError, replicaArgs } from './window-log-replicas.ts';
+import {
+  doneWithoutSupervisor,
+  HeldWindowLogs,
+  ReplicaLinks,
+  ReplicaRefusedError,
+  replicaArgs,
+} from './window-log-replicas.ts';
 
 export type NodeOptions = {
   /** The supervisor's URL, ws://HOST:PORT; or several, comma-separated (the active one and standbys). */
@@ -695,12 +701,16 @@ export class ClusterNode {
    */
   #paceAlone(hosted: HostedApp): void {
     if (this.#held.live(hosted.app) || this.#apps.get(hosted.app) !== hosted) return;
-    if (this.#held.held.bytes * 2 > (this.#o.heldStoreBytes ?? 64 * 1024 * 1024)) return;
     const running = hosted.handles.filter((h) => !h.ended);
-    if (running.length === 0) return;
-    const bound = hosted.appDone + (this.#o.windowsWhileDown ?? 200);
-    const done = Math.min(bound, ...running.map((h) => h.done));
-    if (done <= hosted.paced) return;
+    const done = doneWithoutSupervisor({
+      dones: running.map((h) => h.done),
+      appDone: hosted.appDone,
+      paced: hosted.paced,
+      heldBytes: this.#held.held.bytes,
+      heldLimit: this.#o.heldStoreBytes ?? 64 * 1024 * 1024,
+      windowsWhileDown: this.#o.windowsWhileDown ?? 200,
+    });
+    if (done === undefined) return;
     hosted.paced = done;
     for (const h of running) h.notify({ t: 'done', window: done });
   }

@@ -71,6 +71,27 @@ export class HeldWindowLogs {
   }
 }
 
+/**
+ * The done window a node sends its containers while no supervisor holds their application (undefined:
+ * none, pacing stays where it is): its own containers' newest window all finished (the streams to other
+ * nodes' containers stay bounded by their credits), at most `windowsWhileDown` past the supervisor's
+ * last (`appDone`: what producers keep since the commit grows with every window, and commits wait),
+ * nothing once half the held-bytes bound is held (the snapshots held meanwhile), and never backwards.
+ */
+export function doneWithoutSupervisor(o: {
+  readonly dones: readonly number[];
+  readonly appDone: number;
+  /** The done window last sent (by the supervisor or this node). */
+  readonly paced: number;
+  readonly heldBytes: number;
+  readonly heldLimit: number;
+  readonly windowsWhileDown: number;
+}): number | undefined {
+  if (o.dones.length === 0 || o.heldBytes * 2 > o.heldLimit) return undefined;
+  const done = Math.min(o.appDone + o.windowsWhileDown, ...o.dones);
+  return done > o.paced ? done : undefined;
+}
+
 /** Checks a `replica` call's arguments from another node: (app, epoch, actorId, window, entry). */
 export function replicaArgs(a: readonly unknown[]): { app: string; entry: HeldLogEntry } {
   const [app, epoch, actorId, window, entry] = a;

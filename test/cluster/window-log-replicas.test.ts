@@ -6,6 +6,7 @@ import { HeldCalls } from '../../src/cluster-run/held-calls.ts';
 import { LinkRegistry } from '../../src/cluster-run/link-bridge.ts';
 import { Rpc } from '../../src/cluster-run/rpc.ts';
 import {
+  doneWithoutSupervisor,
   type HeldLogEntry,
   HeldWindowLogs,
   ReplicaLinks,
@@ -90,6 +91,16 @@ describe('window-log entries held by two nodes while the supervisor is down', ()
     expect(claimed.early).toEqual([]);
     link.close();
     replicas.close();
+  });
+
+  it('paces by the node own containers without a supervisor: bounded past its last done, stopped by held bytes, never backwards', () => {
+    const o = { dones: [12, 9], appDone: 5, paced: 5, heldBytes: 0, heldLimit: 100, windowsWhileDown: 200 };
+    expect(doneWithoutSupervisor(o)).toBe(9);
+    expect(doneWithoutSupervisor({ ...o, windowsWhileDown: 3 })).toBe(8);
+    expect(doneWithoutSupervisor({ ...o, paced: 9 })).toBeUndefined();
+    expect(doneWithoutSupervisor({ ...o, heldBytes: 50 })).toBe(9);
+    expect(doneWithoutSupervisor({ ...o, heldBytes: 51 })).toBeUndefined();
+    expect(doneWithoutSupervisor({ ...o, dones: [] })).toBeUndefined();
   });
 
   it('refuses a malformed replica', () => {
