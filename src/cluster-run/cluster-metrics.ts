@@ -12,8 +12,9 @@
  *
  * Counters outlive the supervisor. The nodes count per container, over every worker they ran for it
  * (carried-report.ts), so a restarted or standby supervisor takes their counts as they stand; what only
- * the supervisor counts (failures, restarts, recoveries) is kept in the application's store at each such
- * event (rare) and taken up again by the next supervisor on that store.
+ * the supervisor counts (failures, restarts, recoveries), and the last counts of node lives that no longer
+ * report for a container (it moved, or its node restarted), are kept in the application's store at each
+ * such event (rare) and taken up again by the next supervisor on that store.
  */
 import { ContainerMetrics } from '../container/container-metrics.ts';
 import type { StatusEvent } from '../engine/status.ts';
@@ -32,10 +33,13 @@ export interface ClusterMetricsAccess {
   /** A call to the node hosting `container` (current life), for taps; never throws. */
   callNode(container: number, method: string, ...args: unknown[]): void;
   /** Where the supervisor's own counts are kept between supervisors (the application's store). */
-  counts?: { load(): Promise<unknown>; save(counts: OwnCounts): Promise<void> };
+  counts?: { load(): Promise<unknown>; save(counts: StoredCounts): Promise<void> };
   /** A problem worth a warning (the counts could not be stored). */
   warn?(message: string): void;
 }
+
+/** What a supervisor keeps in the store for the next: its own counts, and the nodes' counts per node life. */
+export type StoredCounts = OwnCounts & { carried?: Record<string, Record<string, number>> };
 
 export class ClusterMetrics {
   private readonly inner: ContainerMetrics;
@@ -71,8 +75,9 @@ export class ClusterMetrics {
 
   /** Goes on from the counts a previous supervisor of this application stored (before start). */
   async resume(): Promise<void> {
-    const stored = (await this.access.counts?.load()) as OwnCounts | undefined;
+    const stored = (await this.access.counts?.load()) as StoredCounts | undefined;
     if (stored && typeof stored.failures === 'number') this.inner.collector.resumeCounts(stored);
+    if (stored?.carried) this.inner.seed(stored.carried);
   }
 
   stop(): void {
@@ -84,7 +89,9 @@ export class ClusterMetrics {
    * replaced), so that its counters carry on from its predecessor's.
    */
   beat(owner: object, report: MetricsReport): void {
-    this.inner.absorb(owner, report);
+    // A container now counted by another node life (it moved, or its node restarted): the counts of the
+    // one before are kept for the next supervisor, which would not hear of them from any node.
+    if (this.inner.absorb(owner, report)) this.save();
   }
 
   tap(tap: number, sample: TapSample): void {
@@ -98,14 +105,18 @@ export class ClusterMetrics {
 
   onStatus(e: StatusEvent): void {
     this.inner.onStatus(e);
+    if (e.type === 'failure' || e.type === 'restart' || e.type === 'recovered') this.save();
+  }
+
+  /** Stores the counts as they are now, after any store still under way. */
+  private save(): void {
     const counts = this.access.counts;
     if (counts === undefined) return;
-    if (e.type !== 'failure' && e.type !== 'restart' && e.type !== 'recovered') return;
-    const now = this.inner.collector.ownCounts();
+    const now: StoredCounts = { ...this.inner.collector.ownCounts(), carried: this.inner.carried() };
     this.saving = this.saving
       .then(() => counts.save(now))
       .catch((err: unknown) =>
-        this.access.warn?.(`metrics: the counts of failures and recoveries were not stored (${err})`),
+        this.access.warn?.(`metrics: the counts for the next supervisor were not stored (${err})`),
       );
   }
 }

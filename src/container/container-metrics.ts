@@ -64,9 +64,12 @@ export class ContainerMetrics implements TapOpener {
     this.collector.onStatus(e);
   }
 
-  /** A worker's heartbeat report; `owner` is that worker's handle (a new one for a replaced container). */
-  absorb(owner: object, r: MetricsReport): void {
-    this.source.absorb(owner, r);
+  /**
+   * A worker's heartbeat report; `owner` is that worker's handle (a new one for a replaced container).
+   * True when the report names another origin than the container's last one (RemoteMetricsSource).
+   */
+  absorb(owner: object, r: MetricsReport): boolean {
+    const moved = this.source.absorb(owner, r);
     const c = this.collector;
     for (const [w, at] of r.opened) c.windowOpened(w, at);
     if (this.pending.length > 0 || r.ended.length > 0) {
@@ -80,6 +83,16 @@ export class ContainerMetrics implements TapOpener {
       }
       if (this.pending.length > MAX_PENDING) this.pending = this.pending.slice(-MAX_PENDING);
     }
+    return moved;
+  }
+
+  /** The counts carried per origin, and taking them up again: see RemoteMetricsSource.carried. */
+  carried(): Record<string, Record<string, number>> {
+    return this.source.carried();
+  }
+
+  seed(saved: Record<string, Record<string, number>>): void {
+    this.source.seed(saved);
   }
 
   // ---- taps: opened where the port's channels are written -------------------------------------------

@@ -42,6 +42,19 @@ export class Carried {
     if (this.origins) for (const x of this.origins.values()) v += x;
     return v;
   }
+
+  /** The latest count of each origin (what a successor needs of origins that no longer report). */
+  byOrigin(): Record<string, number> {
+    return Object.fromEntries(this.origins ?? []);
+  }
+
+  /** Counts an earlier collector had of origins this one has not heard from (theirs are newer). */
+  seed(counts: Record<string, number>): void {
+    for (const [origin, value] of Object.entries(counts)) {
+      if (this.origins === undefined) this.origins = new Map();
+      if (!this.origins.has(origin)) this.origins.set(origin, value);
+    }
+  }
 }
 
 class RemoteActor implements SourceActor {
@@ -51,9 +64,22 @@ class RemoteActor implements SourceActor {
   private readonly blockedFor = new Carried();
   private readonly windows = new Carried();
   private readonly checkpoints = [new Carried(), new Carried(), new Carried()] as const;
-  private readonly counters = new Map<string, Carried>();
+  readonly counters = new Map<string, Carried>();
 
   constructor(readonly id: string) {}
+
+  /** Every count it carries, by name (see RemoteMetricsSource.carried). */
+  carried(): [string, Carried][] {
+    const named: [string, Carried][] = [
+      ['blocked', this.blockedFor],
+      ['windows', this.windows],
+      ['checkpoints', this.checkpoints[0]],
+      ['checkpointMs', this.checkpoints[1]],
+      ['checkpointBytes', this.checkpoints[2]],
+    ];
+    for (const [name, c] of this.counters) named.push([`metric ${name}`, c]);
+    return named;
+  }
 
   absorb(owner: object | string, a: MetricsReport['actors'][number]): void {
     this.lastEnded = a.lastEnded;
@@ -117,6 +143,9 @@ export class RemoteMetricsSource implements MetricsSource {
   private readonly channels = new Map<number, RemoteChannel>();
   private readonly fused = new Map<number, Carried>();
   private live = 0;
+  /** The origin each container's reports last came from (a cluster node's life). */
+  private readonly originOf = new Map<number, string>();
+  private readonly containerOf: Map<string, number>;
 
   constructor(
     readonly plan: PhysicalPlan,
@@ -124,6 +153,7 @@ export class RemoteMetricsSource implements MetricsSource {
   ) {
     for (const a of plan.actors) this.actorViews.set(a.id, new RemoteActor(a.id));
     const containerOf = new Map(plan.actors.map((a) => [a.id, a.container ?? 0]));
+    this.containerOf = containerOf;
     for (const c of plan.channels) {
       if (c.fused) continue;
       const crossing = containerOf.get(c.from.actor) !== containerOf.get(c.to.actor);
@@ -135,8 +165,15 @@ export class RemoteMetricsSource implements MetricsSource {
    * A worker's report; `owner` stands for that worker (a new one for a replaced container), unless the
    * report names its origin (counts cumulative over a node's workers): see Carried.
    */
-  absorb(worker: object, r: MetricsReport): void {
+  absorb(worker: object, r: MetricsReport): boolean {
     const owner = r.origin ?? worker;
+    let moved = false;
+    const container = this.containerOf.get(r.actors[0]?.id ?? '');
+    if (r.origin !== undefined && container !== undefined) {
+      const before = this.originOf.get(container);
+      moved = before !== undefined && before !== r.origin;
+      this.originOf.set(container, r.origin);
+    }
     if (r.liveWindow > this.live) this.live = r.liveWindow;
     for (const a of r.actors) this.actorViews.get(a.id)?.absorb(owner, a);
     for (const c of r.channels) {
@@ -157,6 +194,58 @@ export class RemoteMetricsSource implements MetricsSource {
       let c = this.fused.get(f.id);
       if (c === undefined) this.fused.set(f.id, (c = new Carried()));
       c.set(owner, f.tuples);
+    }
+    return moved;
+  }
+
+  /**
+   * Every count carried per origin, keyed by what it counts: plain data for the store, so that a later
+   * collector (a restarted supervisor) keeps the counts of nodes that no longer report for a container
+   * (it moved, or the node restarted). Only origins: a worker-owned count is this process's alone.
+   */
+  carried(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    const put = (key: string, c: Carried) => {
+      const counts = c.byOrigin();
+      if (Object.keys(counts).length > 0) out[key] = counts;
+    };
+    for (const a of this.actorViews.values()) for (const [name, c] of a.carried()) put(`${a.id} ${name}`, c);
+    for (const [id, ch] of this.channels) {
+      put(`channel ${id} tuples`, ch.carried);
+      put(`channel ${id} samples`, ch.samples);
+      put(`channel ${id} full`, ch.full);
+    }
+    for (const [id, c] of this.fused) put(`fused ${id}`, c);
+    return out;
+  }
+
+  /** Takes up what `carried()` gave an earlier collector of this application (before any report). */
+  seed(saved: Record<string, Record<string, number>>): void {
+    for (const a of this.actorViews.values()) {
+      for (const [name, c] of a.carried()) {
+        const counts = saved[`${a.id} ${name}`];
+        if (counts) c.seed(counts);
+      }
+      for (const key of Object.keys(saved)) {
+        const prefix = `${a.id} metric `;
+        if (!key.startsWith(prefix)) continue;
+        const name = key.slice(prefix.length);
+        let c = a.counters.get(name);
+        if (c === undefined) a.counters.set(name, (c = new Carried()));
+        c.seed(saved[key]!);
+      }
+    }
+    for (const [id, ch] of this.channels) {
+      ch.carried.seed(saved[`channel ${id} tuples`] ?? {});
+      ch.samples.seed(saved[`channel ${id} samples`] ?? {});
+      ch.full.seed(saved[`channel ${id} full`] ?? {});
+    }
+    for (const [key, counts] of Object.entries(saved)) {
+      if (!key.startsWith('fused ')) continue;
+      const id = Number(key.slice(6));
+      let c = this.fused.get(id);
+      if (c === undefined) this.fused.set(id, (c = new Carried()));
+      c.seed(counts);
     }
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CarriedReports } from '../../src/metrics/carried-report.ts';
-import { Carried } from '../../src/metrics/remote-source.ts';
+import { Carried, RemoteMetricsSource } from '../../src/metrics/remote-source.ts';
 import type { MetricsReport } from '../../src/metrics/worker-report.ts';
+import type { PhysicalPlan } from '../../src/plan/physical-plan.ts';
 
 /** A worker's report for one actor `a` writing channel 1 and fused channel 2, with counter `seen`. */
 function report(tuples: number, extra: Partial<MetricsReport> = {}): MetricsReport {
@@ -93,5 +94,41 @@ describe('Carried, on the supervisor', () => {
     const after = new Carried();
     after.set('n1#a', 520);
     expect(after.value).toBeGreaterThanOrEqual(before.value);
+  });
+});
+
+/** Actor `a` (container 0) writing queued channel 1 and fused channel 2. */
+const plan = {
+  applicationName: 'app',
+  actors: [{ id: 'a', operator: 'a', kind: 'operator', partition: 0, container: 0 }],
+  channels: [
+    { id: 1, stream: 's', from: { actor: 'a', port: 'out' }, to: { actor: 'b', port: 'in' }, fused: false },
+    { id: 2, stream: 'f', from: { actor: 'a', port: 'out' }, to: { actor: 'c', port: 'in' }, fused: true },
+  ],
+} as unknown as PhysicalPlan;
+const windows = { doneWindow: () => 0, committed: () => 0 };
+
+describe('the counts of node lives that no longer report, for the next supervisor', () => {
+  it('a container counted by another origin is a move; a seeded successor adds the earlier origin', () => {
+    const first = new RemoteMetricsSource(plan, windows);
+    expect(first.absorb({}, { ...report(1000), origin: 'n1#a' })).toBe(false);
+    expect(first.absorb({}, { ...report(1200), origin: 'n1#a' })).toBe(false);
+    expect(first.absorb({}, { ...report(100), origin: 'n2#b' })).toBe(true); // moved to n2
+    expect(first.channel(1)?.tuples).toBe(1300);
+    const saved = structuredClone(first.carried());
+    expect(saved['channel 1 tuples']).toEqual({ 'n1#a': 1200, 'n2#b': 100 });
+
+    const next = new RemoteMetricsSource(plan, windows); // a restarted supervisor: n1 reports no more
+    next.seed(saved);
+    next.absorb({}, { ...report(150), origin: 'n2#b' });
+    expect(next.channel(1)?.tuples).toBe(1350);
+    expect(next.fusedTuples(2)).toBe(2700);
+    const a = next.actors()[0]!;
+    expect(a.blockedMs?.()).toBe(135);
+    const counted = a.counted?.();
+    expect([counted?.windows, counted?.checkpoints.totalMs, counted?.checkpoints.totalBytes]).toEqual([
+      13.5, 10, 128,
+    ]);
+    expect(counted?.checkpoints.count).toBeCloseTo(1.35);
   });
 });
