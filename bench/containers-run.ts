@@ -35,6 +35,8 @@ export interface ContainersResult {
   readonly peakRssMb: number;
   /** Restarts during the run (a container replaced: killed, or a heartbeat missed on a loaded machine). */
   readonly restarts: number;
+  /** Minor page faults of the process (every thread) over the timed span: fresh memory touched. */
+  readonly pageFaults: number;
 }
 
 const APP = new URL('./containers-app.ts', import.meta.url);
@@ -54,6 +56,7 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
     const t0 = performance.now();
     let started = t0;
     let cpu0 = process.cpuUsage();
+    let faults0 = process.resourceUsage().minorPageFault;
     const run = await launch(app, {
       containers: 2,
       module: APP,
@@ -70,10 +73,12 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
       if (e.type !== 'started') return;
       started = performance.now();
       cpu0 = process.cpuUsage();
+      faults0 = process.resourceUsage().minorPageFault;
     });
     await run.done;
     const ms = performance.now() - started;
     const cpu = process.cpuUsage(cpu0);
+    const pageFaults = process.resourceUsage().minorPageFault - faults0;
     const sum = new RecordChecksum();
     for (const f of readdirSync(out)) sum.merge(JSON.parse(readFileSync(join(out, f), 'utf8')));
     return {
@@ -84,6 +89,7 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
       tuples: sum.tuples,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       restarts,
+      pageFaults,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -93,6 +99,7 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
 function runHandLoop(w: MdWorkload): ContainersResult {
   collectGarbage();
   const cpu0 = process.cpuUsage();
+  const faults0 = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
   const sum = runMachineDataHandLoop(w);
   const ms = performance.now() - t0;
@@ -105,6 +112,7 @@ function runHandLoop(w: MdWorkload): ContainersResult {
     tuples: sum.tuples,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     restarts: 0,
+    pageFaults: process.resourceUsage().minorPageFault - faults0,
   };
 }
 

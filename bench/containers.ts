@@ -69,6 +69,7 @@ async function compare(
         `   CPU/wall ${busy.median.toFixed(2)} [${busy.min.toFixed(2)}–${busy.max.toFixed(2)}]` +
         `   CPU/reading ${perReading.median.toFixed(2)} µs [${perReading.min.toFixed(2)}–${perReading.max.toFixed(2)}]` +
         `   peak RSS ${Math.max(...rs.map((r) => r.peakRssMb))} MB` +
+        `   page faults ${(spread(rs.map((r) => r.pageFaults ?? 0)).median / 1000).toFixed(1)} k` +
         (v === 'handLoop' ? '' : `   start-up ${Math.round(start.median)} ms`) +
         (rs.some((r) => r.restarts > 0)
           ? `   restarts ${rs.map((r) => r.restarts).join(', ')} (containers replaced: timed with their recovery)`
