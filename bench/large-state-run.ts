@@ -7,6 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SequenceSource } from '../actors/index.ts';
+import { GROUPS } from '../src/api/durable-map.ts';
 import { application, DurableMap, launch, Operator, type OperatorContext } from '../src/index.ts';
 
 export interface LargeStateJob {
@@ -19,6 +20,9 @@ export interface LargeStateJob {
   windowMs: number;
   /** The last window of this run (a relaunch runs one window past the store's last). */
   windows: number;
+  /** If set, every tuple of this run updates one of the keys k0 … k(hotKeys − 1) only (a first window
+   * after a relaunch that touches few keys). */
+  hotKeys?: number;
 }
 
 export interface LargeStateResult {
@@ -37,16 +41,22 @@ export interface LargeStateResult {
   restoredWindow: number;
   /** Sum of every count in the map at teardown: tuples the state has seen (a correctness check). */
   sum: number;
+  /** DurableMap: key groups still unbuilt at the end of the first window (after the teardown's sum: 0). */
+  unbuiltAfterFirstWindow: number;
 }
 
 /** A pseudo-random key per tuple (multiplicative hash), so that updates spread over the whole map. */
 const keyOf = (n: number, keys: number) => `k${(n * 2654435761) % keys}`;
 
 let sumAtTeardown = 0;
+let unbuiltAfterFirstWindow = -1;
 
-class BigState extends Operator<{ counts: Map<string, number> }, { keys: number; durable: boolean }> {
+class BigState extends Operator<
+  { counts: Map<string, number> },
+  { keys: number; durable: boolean; hotKeys: number }
+> {
   readonly in = this.input<number>((n) => {
-    const key = keyOf(n, this.props.keys);
+    const key = keyOf(n, this.props.hotKeys > 0 ? this.props.hotKeys : this.props.keys);
     const counts = this.state.counts;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
@@ -61,6 +71,12 @@ class BigState extends Operator<{ counts: Map<string, number> }, { keys: number;
     if (counts.size === 0) for (let i = 0; i < this.props.keys; i++) counts.set(`k${i}`, 0);
   }
 
+  override endWindow(): void {
+    const counts = this.state.counts;
+    if (unbuiltAfterFirstWindow < 0)
+      unbuiltAfterFirstWindow = counts instanceof DurableMap ? counts[GROUPS].unbuiltCount : 0;
+  }
+
   override teardown(): void {
     let sum = 0;
     for (const v of this.state.counts.values()) sum += v;
@@ -73,7 +89,11 @@ export async function runLargeState(job: LargeStateJob): Promise<LargeStateResul
     'large-state',
     (dag) => {
       const src = dag.add('src', SequenceSource, { tuplesPerWindow: job.perWindow, batch: 1024 });
-      const state = dag.add('state', BigState, { keys: job.keys, durable: job.durable });
+      const state = dag.add('state', BigState, {
+        keys: job.keys,
+        durable: job.durable,
+        hotKeys: job.hotKeys ?? 0,
+      });
       dag.stream('numbers', src.out, state.in);
     },
     { streamingWindowMs: job.windowMs, checkpointWindowCount: job.every },
@@ -117,6 +137,7 @@ export async function runLargeState(job: LargeStateJob): Promise<LargeStateResul
     checkpointMs,
     restoredWindow,
     sum: sumAtTeardown,
+    unbuiltAfterFirstWindow,
   };
 }
 

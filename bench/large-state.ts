@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { OpsJob, OpsResult } from './large-state-ops.ts';
 import type { LargeStateJob, LargeStateResult } from './large-state-run.ts';
 import { spread } from './measure.ts';
 import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
 
 const RUNNER = fileURLToPath(new URL('./large-state-run.ts', import.meta.url));
+const OPS = fileURLToPath(new URL('./large-state-ops.ts', import.meta.url));
+
+/** Keys the hot relaunch's tuples update (k0 … k63: at most 64 of the 840 key groups). */
+const HOT_KEYS = 64;
 
 /** The state and checkpoint cadence of each variant; `off` is the baseline (and the fresh-store launch). */
 const VARIANTS = [
@@ -22,14 +27,16 @@ const VARIANTS = [
 type Variant = (typeof VARIANTS)[number];
 
 async function runChild(job: LargeStateJob): Promise<LargeStateResult> {
+  return runScript(RUNNER, job) as Promise<LargeStateResult>;
+}
+
+async function runScript(script: string, job: unknown): Promise<unknown> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...process.execArgv, RUNNER, JSON.stringify(job)],
-    {
-      maxBuffer: 1 << 20,
-    },
+    [...process.execArgv, script, JSON.stringify(job)],
+    { maxBuffer: 1 << 20 },
   );
-  return JSON.parse(stdout) as LargeStateResult;
+  return JSON.parse(stdout);
 }
 
 function dirBytes(dir: string): number {
@@ -64,10 +71,22 @@ export const largeStateSection: Section = {
     const rounds = o.runs;
     const fresh = new Map<string, LargeStateResult[]>();
     const relaunched = new Map<string, LargeStateResult[]>();
+    const hot = new Map<string, LargeStateResult[]>();
+    const ops = new Map<string, OpsResult[]>();
+    const opsJob = { keys, ops: o.quick ? 500_000 : 2_000_000 };
     const bytes = new Map<string, number[]>();
     const load = loadavg()[0]!;
     for (let round = 0; round < rounds; round++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+      // The get/set loop alone, Map and DurableMap alternated (which goes first rotates with the round).
+      for (const durable of round % 2 === 0 ? [false, true] : [true, false]) {
+        o.progress(
+          `large state: round ${round + 1} of ${rounds}, get/set loop, ${durable ? 'DurableMap' : 'Map'}`,
+        );
+        const r = (await runScript(OPS, { ...opsJob, durable } satisfies OpsJob)) as OpsResult;
+        if (r.sum !== opsJob.ops) throw new BenchError(`get/set loop: counted ${r.sum}, not ${opsJob.ops}`);
+        push(ops, durable ? 'Durable' : 'Map', r);
+      }
       for (const v of order) {
         o.progress(`large state: round ${round + 1} of ${rounds}, ${v.label}`);
         const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-large-'));
@@ -86,6 +105,9 @@ export const largeStateSection: Section = {
           push(fresh, v.key, first);
           if (v.every === 0) continue;
           push(bytes, v.key, dirBytes(dir));
+          // The hot relaunch runs on a copy of the store as this run left it (a relaunch checkpoints the
+          // window it stops at).
+          if (v.every === 10) cpSync(dir, `${dir}-hot`, { recursive: true });
           const again = await runChild({ ...job, windows: windows + 1 });
           if (again.restoredWindow !== windows)
             throw new BenchError(
@@ -93,8 +115,16 @@ export const largeStateSection: Section = {
             );
           check(v, again, (windows + 1) * perWindow);
           push(relaunched, v.key, again);
+          if (v.every !== 10) continue;
+          // The same relaunch, its one window updating HOT_KEYS keys only.
+          const warm = await runChild({ ...job, dir: `${dir}-hot`, windows: windows + 1, hotKeys: HOT_KEYS });
+          if (warm.restoredWindow !== windows || warm.unbuiltAfterFirstWindow < 0)
+            throw new BenchError(`${v.label}: the hot relaunch restored window ${warm.restoredWindow}`);
+          check(v, warm, (windows + 1) * perWindow);
+          push(hot, v.key, warm);
         } finally {
           rmSync(dir, { recursive: true, force: true });
+          rmSync(`${dir}-hot`, { recursive: true, force: true });
         }
       }
     }
@@ -125,6 +155,7 @@ export const largeStateSection: Section = {
     for (const v of VARIANTS) {
       const runs = relaunched.get(v.key);
       if (!runs) continue;
+      const hotRuns = hot.get(v.key);
       const restored = range(runs.map((r) => r.startedMs));
       const first = range(runs.map((r) => r.firstWindowMs));
       const size = spread(bytes.get(v.key)!).median / 2 ** 20;
@@ -135,7 +166,29 @@ export const largeStateSection: Section = {
       lines.push(
         `  ${v.label.padEnd(30)} restored ${restored.text}, first window ${first.text} (×${(first.median / freshLaunch.median).toFixed(2)} of fresh); store ${size.toFixed(0)} MB`,
       );
+      if (hotRuns) {
+        const hotFirst = range(hotRuns.map((r) => r.firstWindowMs));
+        const built = hotRuns.map((r) => 840 - r.unbuiltAfterFirstWindow);
+        figures[`largeState${v.key}HotRelaunchMsMedian`] = hotFirst.median;
+        lines.push(
+          `  ${''.padEnd(30)} first window touching ${HOT_KEYS} keys: ${hotFirst.text}${v.durable ? `, key groups built in it ${built.join(', ')} of 840` : ''}`,
+        );
+      }
     }
+    const loopMap = ops.get('Map')!;
+    const loopDurable = ops.get('Durable')!;
+    const ratios = loopDurable.map((r, i) => r.loopCpuMs / loopMap[i]!.loopCpuMs);
+    const ratio = spread(ratios);
+    const loopM = range(loopMap.map((r) => r.loopCpuMs));
+    const loopD = range(loopDurable.map((r) => r.loopCpuMs));
+    const iterM = range(loopMap.map((r) => r.iterateCpuMs));
+    const iterD = range(loopDurable.map((r) => r.iterateCpuMs));
+    figures.largeStateGetSetCpuRatioMedian = ratio.median;
+    figures.largeStateGetSetCpuRatioMax = ratio.max;
+    lines.push(
+      `  get+set loop CPU (${opsJob.ops.toLocaleString('en')} pairs, random keys, DurableMap after a checkpoint): Map ${loopM.text}, DurableMap ${loopD.text}; ×${ratio.median.toFixed(2)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}) per round`,
+      `  one pass over the values, CPU: Map ${iterM.text}, DurableMap ${iterD.text}`,
+    );
     return { lines, figures };
   },
 };

@@ -14,9 +14,9 @@ import { MemorySnapshotStore } from '../src/storage/memory-snapshot-store.ts';
 import { propertySeed } from './cases.ts';
 
 /**
- * A restored DurableMap builds its key groups lazily (on first access, or in the background). Under
+ * A restored DurableMap builds its key groups lazily (on first access). Under
  * random sets, deletes, reads, clears, checkpoints encoded in slices while the map changes, relaunches
- * from the newest checkpoint, and scheduler turns (when the background builder runs), the lazily restored
+ * from the newest checkpoint, and scheduler turns (nothing may build groups in them), the lazily restored
  * map must hold exactly what a plain Map model holds, and what an eagerly built restore of the same
  * checkpoint holds; checkpoints taken while groups are still unbuilt must restore exactly too.
  *

@@ -53,7 +53,7 @@ export function keyGroupOf(key: unknown): number {
   return groupOfHash(keyHashOf(key));
 }
 
-/** Builds a restored group (called once per group, on its first access or in the background). */
+/** Builds a restored group (called once per group, on its first access). */
 export interface GroupLoader<K, V> {
   build(group: number): Map<K, V>;
 }
@@ -141,10 +141,12 @@ export class KeyGroups<K, V> {
 }
 
 /**
- * A Map for large keyed operator state: checkpointed incrementally. A checkpoint writes only the keys
- * set or deleted since the previous one (a delta), and now and then the whole map (a base); a restore
- * reads the base and the delta, and builds each key group's entries on its first access (or in the
- * background), not all before the operator starts. Put it in `this.state` as you would a Map; it
+ * A Map for large keyed operator state: checkpointed incrementally. A checkpoint writes the keys set or
+ * deleted since the last base (a delta: those keys, and the few that share a hash bucket with one), and
+ * now and then the whole map (a base); a restore reads the base and the delta, and builds each key
+ * group's entries on its first access (a key of it read or written, or an iteration reaching it), never
+ * all before the operator starts nor behind its back: a first window that touches few keys builds few
+ * groups. Put it in `this.state` as you would a Map; it
  * restores as a DurableMap.
  *
  * Changes are seen through `set`, `delete` and `clear`: a value object changed in place must be `set`
@@ -171,19 +173,27 @@ export class DurableMap<K, V> extends Map<K, V> {
     return this[GROUPS].size;
   }
 
+  // get, has and set read the group's Map straight from the array (the common case: built) and call
+  // group() only for a group that is unbuilt or has no Map yet.
   override get(key: K): V | undefined {
-    return this[GROUPS].group(groupOfHash(keyHashOf(key)), false)?.get(key);
+    const groups = this[GROUPS];
+    const g = groupOfHash(keyHashOf(key));
+    const m = groups.maps[g];
+    return m !== undefined ? m.get(key) : groups.group(g, false)?.get(key);
   }
 
   override has(key: K): boolean {
-    return this[GROUPS].group(groupOfHash(keyHashOf(key)), false)?.has(key) ?? false;
+    const groups = this[GROUPS];
+    const g = groupOfHash(keyHashOf(key));
+    const m = groups.maps[g];
+    return m !== undefined ? m.has(key) : (groups.group(g, false)?.has(key) ?? false);
   }
 
   override set(key: K, value: V): this {
     const groups = this[GROUPS];
     const h = keyHashOf(key);
     const g = groupOfHash(h);
-    const m = groups.group(g, true)!;
+    const m = groups.maps[g] ?? groups.group(g, true)!;
     const tracker = this[CHANGE_TRACKER];
     if (tracker !== undefined) tracker.beforeChange(key, g, h, false);
     const n = m.size;

@@ -9,7 +9,7 @@ import {
   type MapPart,
   readRecord,
 } from './incremental-record.ts';
-import { buildInBackground, LazyGroups } from './lazy-groups.ts';
+import { LazyGroups } from './lazy-groups.ts';
 import { applySlice } from './map-slice.ts';
 import { type GroupedSlices, MapTracker, type Slice } from './map-tracker.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
@@ -85,7 +85,6 @@ export async function restoreIncremental(
     tracker.restoredSizes = part.sizes;
     tracker.decodedGeneration = tracker.generation;
     map[GROUPS].defer(lazy, lazy.groupsToBuild(), size);
-    if (map[GROUPS].unbuiltCount > 0) buildInBackground(map);
   }
   return { snapshot, chainFrom: own.chainFrom };
 }

@@ -1,17 +1,6 @@
-import {
-  type DurableMap,
-  GROUPS,
-  type GroupLoader,
-  groupOfHash,
-  KEY_GROUPS,
-  keyGroupOf,
-  keyHashOf,
-} from '../api/durable-map.ts';
+import { type GroupLoader, groupOfHash, KEY_GROUPS, keyGroupOf, keyHashOf } from '../api/durable-map.ts';
 import { applySlice, checkSlice } from './map-slice.ts';
 import type { GroupedSlices, MapTracker, Slice, UnbuiltSource } from './map-tracker.ts';
-
-/** Entries built per scheduler turn in the background (about one checkpoint slice's worth). */
-const BACKGROUND_ENTRIES = 8_192;
 
 /** What a failed build reports (the restore's SnapshotCorruptError, made by its caller). */
 export type CorruptError = (reason: string, cause?: unknown) => Error;
@@ -19,8 +8,10 @@ export type CorruptError = (reason: string, cause?: unknown) => Error;
 /**
  * The groups of a restored DurableMap that are not built yet: each is built from its base slices and its
  * delta slices (every record with key groups writes a group's slices together, in group order) on its
- * first access, or in the background. While the tracker's base is still the restored one, building a
- * group records its delta's keys as changed (the next delta repeats them: deltas are cumulative), and a
+ * first access (a get, set, has or delete of one of its keys, an iteration reaching it, or a base
+ * checkpoint), and not before: a window that touches few keys builds few groups, and nothing builds the
+ * rest behind its back (a background builder did, and took the first windows' CPU). While the tracker's
+ * base is still the restored one, building a group marks its delta's keys as changed (the next delta repeats them: deltas are cumulative), and a
  * checkpoint taken before the group is built copies the group's delta slices as they are.
  */
 export class LazyGroups<K, V> implements GroupLoader<K, V>, UnbuiltSource {
@@ -131,21 +122,4 @@ function byGroup(s: GroupedSlices): Array<GroupedSlices | undefined> {
     mine.counts.push(s.counts[i]!);
   }
   return by;
-}
-
-/**
- * Builds a map's unbuilt groups a few per scheduler turn (about BACKGROUND_ENTRIES entries), so that
- * accesses after the first windows find them built. Stops once none is left, the map was cleared, or a
- * build failed (the group stays unbuilt: its next access fails with the same error, where it is seen).
- */
-export function buildInBackground(map: DurableMap<unknown, unknown>): void {
-  const groups = map[GROUPS];
-  const turn = () => {
-    try {
-      if (groups.buildSome(BACKGROUND_ENTRIES)) setImmediate(turn).unref();
-    } catch {
-      // Left to the access that needs the group.
-    }
-  };
-  setImmediate(turn).unref();
 }
