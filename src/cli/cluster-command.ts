@@ -24,6 +24,7 @@ export type NodeCommandOptions = {
   id?: string;
   dataHost?: string;
   supervisorGrace?: number;
+  windowsWhileDown?: number;
   spares?: number;
   heartbeatTimeout?: number;
   reuseWorkers?: boolean;
@@ -103,6 +104,7 @@ export async function nodeCommand(opts: NodeCommandOptions): Promise<number> {
     nodeId: opts.id,
     dataHost: opts.dataHost,
     supervisorGraceMs: opts.supervisorGrace,
+    windowsWhileDown: opts.windowsWhileDown,
     spares: opts.spares,
     heartbeatTimeoutMs: opts.heartbeatTimeout,
     reuseWorkers: opts.reuseWorkers,

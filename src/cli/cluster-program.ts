@@ -67,6 +67,11 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
       30_000,
     )
     .option(
+      '--windows-while-down <n>',
+      "how many windows the inputs here may run past the supervisor's last done window while it is away (default 200)",
+      nonNegativeInteger,
+    )
+    .option(
       '--heartbeat-timeout <ms>',
       'a container silent this long (a synchronous endless loop) is replaced (default 10000)',
       positiveInteger,
