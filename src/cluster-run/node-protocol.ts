@@ -11,9 +11,13 @@ import type { MetricsReport } from '../metrics/worker-report.ts';
  *   supervisor → node notes:  notice (done / commit, for every container of the app on that node)
  *                             adopt(app, epoch) → ContainerState[] (a restarted supervisor takes over
  *                             the running containers; their held store calls go out)
+ *                             heldLogs(app) → [epoch, actor, window, entry][] (window-log entries cut while
+ *                             no supervisor ran the app, written before adopting or relaunching)
  *   node → supervisor calls:  store(app, epoch, op, …args)  (refused unless a container of that node runs in that epoch)
  *   node → supervisor notes:  hello (data URL), ev (a container's event: its beats carry its metrics,
  *                             tap events the samples of an open tap), died, link-lost
+ *   node → node call (on the data port, instead of a link): replica(app, epoch, actor, window, entry)
+ *                             (a window-log entry held for its writer while no supervisor runs the app)
  */
 export type DeployRequest = {
   readonly app: string;
