@@ -75,10 +75,12 @@ export const metricsCostSection: Section = {
     for (const v of VARIANTS) {
       const rate = spread(runs.get(v.key)!.map((r) => (readings * 1000) / r.ms));
       figures[`metricsCost${v.key}MedianReadingsPerSec`] = Math.round(rate.median);
+      const gcs = runs.get(v.key)!.map((r) => r.scavenges);
       lines.push(
-        `  ${v.label.padEnd(36)} ${(rate.median / 1e6).toFixed(2)} M readings/s [${(rate.min / 1e6).toFixed(2)}–${(rate.max / 1e6).toFixed(2)}]`,
+        `  ${v.label.padEnd(36)} ${(rate.median / 1e6).toFixed(2)} M readings/s [${(rate.min / 1e6).toFixed(2)}–${(rate.max / 1e6).toFixed(2)}], scavenges ${gcs.join(' ')}`,
       );
     }
+    lines.push(...byJitMode(runs.get('FusedOff')!, runs.get('FusedOn')!, readings, figures));
     for (const c of COMPARE) {
       const on = runs.get(c.on)!;
       const off = runs.get(c.off)!;
@@ -97,6 +99,46 @@ export const metricsCostSection: Section = {
     return { lines, figures };
   },
 };
+
+/** A fused run whose chain TurboFan inlined whole allocates no tuples: (almost) no scavenges. */
+const INLINED_MAX_SCAVENGES = 10;
+
+/**
+ * The fused variants by JIT mode: whether TurboFan inlined the chain into the source is decided per
+ * process, metrics on or off, and the two modes differ by far more than a few percent, so a round pairing
+ * an inlined run with one that was not says nothing about metrics. Medians per mode, with their counts.
+ */
+function byJitMode(
+  off: readonly MetricsCostResult[],
+  on: readonly MetricsCostResult[],
+  readings: number,
+  figures: Record<string, number>,
+): string[] {
+  const lines: string[] = [];
+  for (const inlined of [true, false]) {
+    const mode = (r: MetricsCostResult) => r.scavenges <= INLINED_MAX_SCAVENGES === inlined;
+    const rate = (rs: readonly MetricsCostResult[]) => {
+      const kept = rs.filter(mode);
+      return kept.length === 0
+        ? undefined
+        : { n: kept.length, ...spread(kept.map((r) => (readings * 1000) / r.ms)) };
+    };
+    const a = rate(off);
+    const b = rate(on);
+    const show = (x: typeof a) => (x === undefined ? 'none' : `${(x.median / 1e6).toFixed(2)} M/s (${x.n})`);
+    let cost = '';
+    if (a !== undefined && b !== undefined) {
+      const percent = (a.median / b.median - 1) * 100;
+      figures[`metricsCostFused${inlined ? 'Inlined' : 'NotInlined'}SlowdownPercent`] =
+        Math.round(percent * 10) / 10;
+      cost = `: metrics on ${pct(percent)}`;
+    }
+    lines.push(
+      `  fused, chain ${inlined ? 'inlined' : 'not inlined'} (${inlined ? '≤' : '>'} ${INLINED_MAX_SCAVENGES} scavenges): off ${show(a)}, on ${show(b)}${cost}`,
+    );
+  }
+  return lines;
+}
 
 function pct(p: number): string {
   return `${p >= 0 ? '+' : ''}${p.toFixed(1)} %`;
