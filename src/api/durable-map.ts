@@ -154,9 +154,9 @@ export class KeyGroups<K, V> {
  * objects). Keys and values must round-trip through the state codec, as all state must.
  *
  * Iteration goes key group by key group (KEY_GROUPS), in insertion order within a group: deterministic
- * for a given sequence of changes, but not a Map's insertion order, and a restore keeps the order
- * within a group only up to keys deleted and set again since the last base (they come back where the
- * base had them).
+ * for a given sequence of changes (not a Map's insertion order), and a restore iterates exactly as the
+ * map did at its checkpoint (keys deleted and set again, or changed while the checkpoint was encoded,
+ * included), so a relaunched run iterates as an uninterrupted one.
  */
 export class DurableMap<K, V> extends Map<K, V> {
   /** Set by the engine at the map's first checkpoint or restore; until then nothing is tracked. */

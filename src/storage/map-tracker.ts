@@ -37,13 +37,16 @@ type Before<K, V> = Map<K, V | typeof ABSENT>;
  * goes on changing the map: the first change of a key after the capture saves the key's captured value
  * (copy-on-write, `before`), which the job then uses; groups already encoded need no saving.
  *
- * A base walks each group's live map: keys untouched since the capture still hold their captured value;
- * touched keys (including those deleted before the walk reached them) are taken from `before`, skipping
- * keys that did not exist at the capture. A delta does the same in the groups with a bucket changed since
- * the base (DirtyBuckets, as captured), writing only keys of those buckets, then a delete for each key of
- * them deleted since the base and absent at the capture; a group still unbuilt since a restore copies its
- * restored delta slices. `sizes` are the groups' sizes at the capture (a lazy restore needs them before
- * building a group).
+ * A base walks each group's live map in its order: keys untouched since the capture still hold their
+ * captured value, touched ones are taken from `before` (skipping keys added since). The walk writes the
+ * entries in the captured order, so that a restore iterates as the captured map did: a key changed
+ * in place keeps its position; the first delete in a group not yet written (which would lose a key's
+ * position) copies the rest of the group as captured (`frozen`) instead. A delta does the same in the
+ * groups with a bucket changed since the base (DirtyBuckets, as captured), writing only keys of those
+ * buckets, after a slice deleting the keys deleted since the base (at the capture): a key deleted and set
+ * again then comes back at the end of its group, where the live map has it. A group still unbuilt since
+ * a restore copies its restored delta slices. `sizes` are the groups' sizes at the capture (a lazy
+ * restore needs them before building a group).
  */
 export class EncodeJob<K, V> implements GroupedSlices {
   readonly slices: Slice[] = [];
@@ -52,14 +55,19 @@ export class EncodeJob<K, V> implements GroupedSlices {
   readonly sizes: number[] = new Array(KEY_GROUPS);
   done = false;
   private readonly before: Array<Before<K, V> | undefined> = new Array(KEY_GROUPS).fill(undefined);
+  /** A group's entries as captured, from where its walk was, copied at the first delete in it. */
+  private readonly frozen: Array<Array<[K, V]> | undefined> = new Array(KEY_GROUPS).fill(undefined);
   private readonly keyGroups: KeyGroups<K, V>;
   /** Delta: the changed buckets as captured, and the tracker's deleted keys (read as described above). */
   private readonly dirty: DirtyBuckets | undefined;
   private readonly deleted: Array<Set<K> | undefined> = [];
+  /** Delta: per group, how many keys its deleted set held at the capture (the sets only grow). */
+  private readonly deletedAtCapture: Int32Array | undefined;
   private readonly copied: Array<GroupedSlices | undefined> = [];
-  /** The group being encoded (those below are done) and where the walk of it is. */
+  /** The group being encoded (those below are done), the walk of it and the entries walked. */
   private group = 0;
   private walk: Iterator<[K, V]> | undefined;
+  private walked = 0;
   private left: number;
 
   constructor(
@@ -75,13 +83,16 @@ export class EncodeJob<K, V> implements GroupedSlices {
     if (base) {
       this.left = kg.size;
       this.dirty = undefined;
+      this.deletedAtCapture = undefined;
       return;
     }
     this.dirty = tracker.dirty.copy();
     this.deleted = tracker.deleted;
+    this.deletedAtCapture = new Int32Array(KEY_GROUPS);
     const source = kg.loader as unknown as UnbuiltSource | undefined;
     this.left = 0;
     for (let g = 0; g < KEY_GROUPS; g++) {
+      this.deletedAtCapture[g] = this.deleted[g]?.size ?? 0;
       if (kg.isUnbuilt(g)) this.copied[g] = source?.deltaOf(g);
       if (this.dirty.inGroup(g)) this.left += this.sizes[g]!;
     }
@@ -98,16 +109,45 @@ export class EncodeJob<K, V> implements GroupedSlices {
 
   /**
    * Records a key's captured value before its first change (the map calls this through the tracker), if
-   * this job has yet to write the key's group and would write the key.
+   * this job has yet to write the key's group and would write the key; before a delete, the group.
    */
-  saveBefore(key: K, g: number, h: number): void {
-    if (this.done || g < this.group) return;
+  saveBefore(key: K, g: number, h: number, deleting: boolean): void {
+    if (this.done || g < this.group || this.frozen[g] !== undefined) return;
     if (this.dirty !== undefined && (this.copied[g] !== undefined || !this.dirty.has(g, h))) return;
+    if (deleting) {
+      this.freeze(g);
+      return;
+    }
     let before = this.before[g];
     if (before === undefined) this.before[g] = before = new Map();
     if (before.has(key)) return;
     const m = this.keyGroups.maps[g];
     before.set(key, m?.has(key) ? (m.get(key) as V) : ABSENT);
+  }
+
+  /**
+   * Copies group g's entries as captured, in order, from where its walk is (until a delete, the live map
+   * holds the captured keys in the captured order, the keys added since at its end).
+   */
+  private freeze(g: number): void {
+    const m = this.keyGroups.maps[g];
+    const before = this.before[g];
+    const walking = g === this.group && this.walk !== undefined;
+    const skip = walking ? this.walked : 0;
+    const out: Array<[K, V]> = [];
+    let i = 0;
+    if (m !== undefined) {
+      for (const [k, v] of m) {
+        if (i++ < skip) continue;
+        if (before?.has(k)) {
+          const b = before.get(k)!;
+          if (b !== ABSENT) out.push([k, b]);
+        } else out.push([k, v]);
+      }
+    }
+    this.frozen[g] = out;
+    this.before[g] = undefined;
+    if (walking) this.walk = out[Symbol.iterator]();
   }
 
   /** Encodes slices of about `sliceEntries` entries walked in all; true when the job is complete. */
@@ -119,6 +159,7 @@ export class EncodeJob<K, V> implements GroupedSlices {
     if (this.group >= KEY_GROUPS) {
       this.done = true;
       this.before.fill(undefined);
+      this.frozen.fill(undefined);
     }
     return this.done;
   }
@@ -137,47 +178,45 @@ export class EncodeJob<K, V> implements GroupedSlices {
       if (copied !== undefined) return this.copy(g, copied);
       if (!dirty.inGroup(g)) return this.nextGroup();
     }
-    const before = this.before[g];
     if (this.walk === undefined) {
+      const frozen = this.frozen[g];
       // An unbuilt group is built now (a base writes every entry; a dirty one is built, not copied, only
       // when its restored delta is no longer this tracker's): its contents are those captured.
-      const m = this.keyGroups.group(g, false);
-      if (m === undefined || (m.size === 0 && before === undefined && this.deleted[g] === undefined))
-        return this.nextGroup();
-      this.walk = m.entries();
+      const m = frozen === undefined ? this.keyGroups.group(g, false) : undefined;
+      if (frozen === undefined && m === undefined) return this.nextGroup();
+      this.walk = frozen !== undefined ? frozen[Symbol.iterator]() : m!.entries();
+      this.walked = 0;
+      if (dirty !== undefined) this.emit(g, [], this.deletedBeforeCapture(g));
     }
     const walk = this.walk;
+    const before = this.frozen[g] === undefined ? this.before[g] : undefined;
     const sets: unknown[] = [];
     let n = 0;
     for (; n < budget; n++) {
       const e = walk.next();
       if (e.done) {
-        // The keys changed before the walk reached them: their captured values, except keys added since.
-        if (before !== undefined)
-          for (const [k, v] of before)
-            if (v !== ABSENT && (dirty === undefined || dirty.has(g, keyHashOf(k)))) sets.push(k, v);
-        this.emit(g, sets, dirty === undefined ? [] : this.deletes(g, before));
+        this.emit(g, sets, []);
         this.nextGroup();
         return n;
       }
-      const [k, v] = e.value;
-      if ((before === undefined || !before.has(k)) && (dirty === undefined || dirty.has(g, keyHashOf(k))))
-        sets.push(k, v);
+      this.walked++;
+      const k = e.value[0];
+      const v = before?.has(k) ? before.get(k)! : e.value[1];
+      if (v !== ABSENT && (dirty === undefined || dirty.has(g, keyHashOf(k)))) sets.push(k, v);
     }
     this.emit(g, sets, []);
     return n;
   }
 
-  /** The keys of dirty buckets deleted since the base and absent at the capture. */
-  private deletes(g: number, before: Before<K, V> | undefined): unknown[] {
+  /** The keys of group g deleted since the base, up to the capture (some may have been set again). */
+  private deletedBeforeCapture(g: number): unknown[] {
     const deleted = this.deleted[g];
-    if (deleted === undefined) return [];
-    const m = this.keyGroups.maps[g];
+    const n = this.deletedAtCapture![g]!;
+    if (deleted === undefined || n === 0) return [];
     const out: unknown[] = [];
     for (const k of deleted) {
-      if (!this.dirty!.has(g, keyHashOf(k))) continue;
-      const absent = before?.has(k) ? before.get(k) === ABSENT : !(m?.has(k) ?? false);
-      if (absent) out.push(k);
+      if (out.length === n) break;
+      out.push(k);
     }
     return out;
   }
@@ -205,6 +244,7 @@ export class EncodeJob<K, V> implements GroupedSlices {
   /** Done with the current group (skipping an empty group costs nothing of a step's budget). */
   private nextGroup(): number {
     this.before[this.group] = undefined;
+    this.frozen[this.group] = undefined;
     this.group++;
     this.walk = undefined;
     return 0;
@@ -288,7 +328,7 @@ export class MapTracker<K, V> implements MapChangeTracker<K, V> {
       if (deleting) this.markDeleted(key, group);
     }
     const jobs = this.jobs;
-    for (let i = 0; i < jobs.length; i++) jobs[i]!.saveBefore(key, group, hash);
+    for (let i = 0; i < jobs.length; i++) jobs[i]!.saveBefore(key, group, hash, deleting);
   }
 
   markDeleted(key: K, group: number): void {
