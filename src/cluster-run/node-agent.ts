@@ -93,6 +93,8 @@ type HostedApp = {
   /** The last done window the supervisor sent; and the one this node sent its containers without one. */
   appDone: number;
   paced: number;
+  /** Workers of containers a partial restart retired here: the next deploy here hosts its own in them. */
+  released: Reusable[];
 };
 
 /**
@@ -331,12 +333,15 @@ export class ClusterNode {
     had?.pool.hold();
     // A restart of every container (`recycle`): the workers of the ones here host the new ones.
     const reusable: Reusable[] = [];
-    if (kept)
+    if (kept) {
       await this.#retire(
         req.app,
         req.hosted.map((h) => h.container),
       );
-    else await this.#terminate(req.app, req.recycle && this.#o.reuseWorkers !== false ? reusable : undefined);
+      // Retired by the supervisor's `retire` call just before: their workers host the replacements.
+      reusable.push(...kept.released.splice(0));
+    } else
+      await this.#terminate(req.app, req.recycle && this.#o.reuseWorkers !== false ? reusable : undefined);
     const hosted: HostedApp = kept ?? {
       app: req.app,
       epoch: req.epoch,
@@ -349,6 +354,7 @@ export class ClusterNode {
       peers: new Set(),
       appDone: req.config.restoreWindow,
       paced: req.config.restoreWindow,
+      released: [],
     };
     hosted.epoch = Math.max(hosted.epoch, req.epoch);
     this.#heldLogs.deployed(req.app, req.epoch);
@@ -508,7 +514,16 @@ export class ClusterNode {
       hosted.claims.delete(stream);
       this.#links.forget(stream);
     }
-    await Promise.all(handles.map((h) => h.terminate()));
+    // Their workers (module loaded, code compiled) wait for the deploy that replaces them, as in a
+    // restart of every container; one that does not answer in time is terminated.
+    const reuse = this.#o.reuseWorkers !== false;
+    await Promise.all(
+      handles.map(async (h) => {
+        if (!reuse) return h.terminate();
+        const w = await h.release(RELEASE_MS);
+        if (w) hosted.released.push({ container: h.container, ...w });
+      }),
+    );
     return null;
   }
 
@@ -598,6 +613,10 @@ export class ClusterNode {
     if (hosted === undefined) return null;
     clearTimeout(hosted.grace);
     this.#apps.delete(app);
+    for (const w of hosted.released.splice(0)) {
+      if (reuse) reuse.push(w);
+      else void w.worker.terminate();
+    }
     for (const l of hosted.links) l.close('containers stopped');
     await Promise.all(
       hosted.handles.map(async (h) => {

@@ -63,6 +63,9 @@ describe('a node lost mid-run restarts only its containers and those downstream'
     expect((await c.client.status()).apps[0]!.placement).toEqual({ 0: 'n1', 1: 'n2', 2: 'n1' });
     await stopAndCompare(c.client, dir, out);
     expect(restarted(c)).toEqual(['sums#0, sums:unifier, files']);
+    // The replaced container restored in the worker it had (retired, then redeployed in place).
+    const deploys = [...c.nodes.get('n2')!.stderr.matchAll(/deployed running-sums epoch \d+: (.*)/g)];
+    expect(deploys.at(-1)?.[1]).toMatch(/^containers 1 in 1 reused workers, 0 spares, 0 new/);
   });
 
   it('a node hosting only a downstream container: only that container restarts, output unchanged', async () => {
