@@ -65,11 +65,25 @@ async function fire(cluster: FaultCluster, f: Fault): Promise<void> {
   else await cluster.dropConnection(cluster.nodeIds[f.node]!);
 }
 
+/**
+ * How long one step may wait for the application (a recovery included) before the case counts as
+ * stalled: it then fails with the supervisor's view and every process's log, instead of running into
+ * the test's timeout with neither.
+ */
+const STALL_MS = Number(process.env.SLUICE_CLUSTER_STALL_MS ?? 150_000);
+
 /** The application is running again, and past `window` (recovered from whatever came before). */
 async function progressedPast(cluster: FaultCluster, out: string, window: number): Promise<void> {
+  const deadline = performance.now() + STALL_MS;
   await until(async () => {
     const app = (await cluster.status()).apps[0];
-    return app?.state === 'running' && (await windowFiles(out)).size > window;
+    const files = (await windowFiles(out)).size;
+    if (app?.state === 'running' && files > window) return true;
+    if (performance.now() > deadline)
+      throw new Error(
+        `stalled: no window file past ${window} within ${STALL_MS} ms (${files} written); supervisor: ${JSON.stringify(app)}`,
+      );
+    return false;
   });
 }
 

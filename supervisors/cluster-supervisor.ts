@@ -367,6 +367,7 @@ export class ClusterSupervisor {
       committed: s.committed,
       restarts: s.restarts,
       placement: entry.run.placement,
+      containers: entry.run.progress,
       error: entry.error ?? null,
     };
   }

@@ -18,6 +18,7 @@ import { ClusterMetrics } from './cluster-metrics.ts';
 import { ClusterPlacementError } from './errors.ts';
 import type { ContainerState, DeployRequest, NodeEvent, RewireRequest } from './node-protocol.ts';
 import { place, placeReplacements } from './placement.ts';
+import type { ContainerProgress } from './supervisor-protocol.ts';
 
 /** A node the supervisor can place containers on. */
 export type NodeSlot = { readonly nodeId: string; readonly slots: number; readonly dataUrl: string };
@@ -145,6 +146,17 @@ export class ClusterRun {
   /** Container → node of the current life. */
   get placement(): Record<number, string> {
     return Object.fromEntries(this.placed.map((p) => [p.container, p.node]));
+  }
+
+  /** Where each container of the current life runs and how far it got (`sluice status --json`). */
+  get progress(): ContainerProgress[] {
+    return this.placed.map(({ container, node, epoch, done, finished }) => ({
+      container,
+      node,
+      epoch,
+      done,
+      finished,
+    }));
   }
 
   async execute(): Promise<void> {

@@ -721,16 +721,21 @@ export class ClusterNode {
   #paceAlone(hosted: HostedApp): void {
     if (this.#held.live(hosted.app) || this.#apps.get(hosted.app) !== hosted) return;
     const running = hosted.handles.filter((h) => !h.ended);
+    const windowsWhileDown = this.#o.windowsWhileDown ?? 200;
     const done = doneWithoutSupervisor({
       dones: running.map((h) => h.done),
       appDone: hosted.appDone,
       paced: hosted.paced,
       heldBytes: this.#held.held.bytes,
       heldLimit: this.#o.heldStoreBytes ?? 64 * 1024 * 1024,
-      windowsWhileDown: this.#o.windowsWhileDown ?? 200,
+      windowsWhileDown,
     });
     if (done === undefined) return;
     hosted.paced = done;
+    if (done === hosted.appDone + windowsWhileDown)
+      this.#log(
+        `${hosted.app}: paced alone to window ${done}, ${windowsWhileDown} past the supervisor's last; its inputs wait for a supervisor`,
+      );
     for (const h of running) h.notify({ t: 'done', window: done });
   }
 

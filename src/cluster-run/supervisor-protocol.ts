@@ -28,7 +28,17 @@ export type AppSummary = {
   readonly restarts: number;
   /** Container → node. */
   readonly placement: Record<number, string>;
+  /** Each container of the current life: where it runs, its epoch, the newest window it finished. */
+  readonly containers?: readonly ContainerProgress[];
   readonly error: string | null;
+};
+
+export type ContainerProgress = {
+  readonly container: number;
+  readonly node: string;
+  readonly epoch: number;
+  readonly done: number;
+  readonly finished: boolean;
 };
 
 export type ClusterStatus = {
