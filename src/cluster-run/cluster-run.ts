@@ -69,6 +69,11 @@ type Placed = {
   readonly epoch: number;
   /** Its node was asked to start it. */
   started: boolean;
+  /**
+   * Its node's connection closed (or the node was declared dead) since it was placed: the node stops it
+   * even if it rejoins at once (the supervisor fences what a rejoining node kept), so it is replaced.
+   */
+  lost?: boolean;
   done: number;
   tuples: number;
   finished: boolean;
@@ -313,7 +318,7 @@ export class ClusterRun {
     if (failed === undefined || this.killed || this.placed.length === 0) return undefined;
     const nodes = await this.nodes.eligible(this.options.module, this.options.hash);
     const alive = new Set(nodes.map((n) => n.nodeId));
-    const gone = this.placed.filter((p) => !alive.has(p.node)).map((p) => p.container);
+    const gone = this.placed.filter((p) => p.lost || !alive.has(p.node)).map((p) => p.container);
     const set = nodes.length > 0 ? replacementSet(this.links, [failed, ...gone], this.placed) : undefined;
     if (set === undefined || this.killed) return undefined;
     const started = performance.now();
@@ -337,7 +342,15 @@ export class ClusterRun {
     // The kept ones stay the same objects (a failure of theirs queued meanwhile still counts).
     this.placed = old.map((p) =>
       set.has(p.container)
-        ? { ...p, node: where.get(p.container)!, epoch: this.epoch, started: false, done: r, tuples: 0 }
+        ? {
+            ...p,
+            node: where.get(p.container)!,
+            epoch: this.epoch,
+            started: false,
+            lost: false,
+            done: r,
+            tuples: 0,
+          }
         : p,
     );
     const outcome = this.newLife();
@@ -609,10 +622,15 @@ export class ClusterRun {
     else this.event(p, e.e);
   }
 
-  /** A node left (closed, or declared dead after missed heartbeats): its containers failed. */
+  /**
+   * A node left (closed, or declared dead after missed heartbeats): every container of it failed, not
+   * only the one the failure names. A node back before the restart looks is eligible again, but what it
+   * ran is fenced (ClusterSupervisor.fenceStale): none of it can be kept.
+   */
   nodeLost(nodeId: string, why: string): void {
-    const p = this.placed.find((x) => x.node === nodeId);
-    if (p) this.failed(p, `node ${nodeId} was lost (${why})`);
+    const lost = this.placed.filter((x) => x.node === nodeId);
+    for (const p of lost) p.lost = true;
+    if (lost[0]) this.failed(lost[0], `node ${nodeId} was lost (${why})`);
   }
 
   /**

@@ -172,6 +172,7 @@ export class ContainerRuntime implements ActorHost {
 
   setFinalWindow(w: number): void {
     this.finalWindow = w;
+    for (const a of this.graph.actors) a.checkpointFinal(w);
     this.waker.wake();
   }
 

@@ -41,6 +41,7 @@ export abstract class Actor {
   window = 0;
   inWindow = false;
   lastEnded = 0;
+  private lastCheckpointed = -1;
   /** Waiting for an asynchronous lifecycle call (endWindow, a window log write, committed). */
   busy = false;
   /** Replaced by a fresh actor in a recovery: late callbacks of this one must do nothing. */
@@ -154,6 +155,17 @@ export abstract class Actor {
     if (fusedEnds.length > 0) return Promise.all(fusedEnds).then(() => undefined);
   }
 
+  /**
+   * A graceful stop's final window `w` learnt after this actor ended it (a container's stop notice can
+   * come after the window's end markers from another thread or node): its state is still that of the
+   * end of `w`, since no input opens a later window, so that checkpoint is taken now. Without it the
+   * final window is never committed and the stop never completes.
+   */
+  checkpointFinal(w: number): void {
+    if (this.disposed || this.inWindow || this.lastEnded !== w || this.lastCheckpointed === w) return;
+    if (this.host.checkpointWindowCount > 0) this.checkpoint(w);
+  }
+
   private checkpointDue(w: number): boolean {
     const every = this.host.checkpointWindowCount;
     return every > 0 && (w % every === 0 || w === this.host.finalWindow);
@@ -161,6 +173,7 @@ export abstract class Actor {
 
   /** The store encodes the snapshot before saveCheckpoint returns (taken synchronously), then writes it. */
   private checkpoint(w: number): void {
+    this.lastCheckpointed = w;
     const snapshot: ActorSnapshot = { state: this.operator.state };
     this.snapshotExtra(snapshot);
     const refused = this.unrestorable(snapshot.state, w);
