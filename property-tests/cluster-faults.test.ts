@@ -72,6 +72,17 @@ async function fire(cluster: FaultCluster, f: Fault): Promise<void> {
  */
 const STALL_MS = Number(process.env.SLUICE_CLUSTER_STALL_MS ?? 150_000);
 
+/** `p`, or a failure saying `why` once it took STALL_MS. */
+async function withinStall<T>(p: Promise<T>, why: () => Promise<string>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((r) => {
+    timer = setTimeout(() => r('stalled'), STALL_MS);
+  });
+  const first = await Promise.race([p, stalled]).finally(() => clearTimeout(timer));
+  if (first === 'stalled') throw new Error(`stalled: ${await why()}`);
+  return first;
+}
+
 /** The application is running again, and past `window` (recovered from whatever came before). */
 async function progressedPast(cluster: FaultCluster, out: string, window: number): Promise<void> {
   const deadline = performance.now() + STALL_MS;
@@ -120,7 +131,11 @@ test(`cluster output unchanged under generated node kills, supervisor kills and 
         }
         await progressedPast(c, out, written + 2);
         step('recovered');
-        const stopped = await c.withClient((cl) => cl.stop('running-sums'));
+        const stopped = await withinStall(
+          c.withClient((cl) => cl.stop('running-sums')),
+          async () =>
+            `the graceful stop did not complete; supervisor: ${JSON.stringify((await c.status()).apps[0])}`,
+        );
         step('stopped');
         if (stopped.state !== 'stopped') throw new Error(`under ${under}: ${JSON.stringify(stopped)}`);
         // A stop proposed while a restarted container replays may end below windows the sink applied
