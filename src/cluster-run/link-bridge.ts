@@ -4,6 +4,7 @@ import type { PeerConnection } from '../cluster/peer-connection.ts';
 import {
   type PortMessage,
   type PortPost,
+  PostBuffers,
   packPost,
   postLength,
   unpackPost,
@@ -93,6 +94,10 @@ export function bridgeIn(
   // seen, at most LINK_CREDIT_EVERY — is at most half of it: the producer always has room left to send
   // the messages that complete a batch, and what is withheld once it has sent them all is granted.
   let largest = 1;
+  // Post buffers the consumer read to the end come back with its credits: a post copied out of a socket
+  // read goes into one of them rather than a fresh (zeroed) ArrayBuffer each time, which the consumer's
+  // thread would otherwise have to collect (a sixth of its time in a profile of a fast stream).
+  const buffers = new PostBuffers();
   const grant = () => {
     const g = Math.min(count, read + extra) - granted;
     if (g > 0 && g >= Math.min(LINK_CREDIT_EVERY, 2 * largest)) {
@@ -110,7 +115,7 @@ export function bridgeIn(
     if (received.byteOffset === 0 && received.byteLength === received.buffer.byteLength)
       buffer = received.buffer as ArrayBuffer;
     else {
-      buffer = new ArrayBuffer(received.byteLength);
+      buffer = buffers.take(received.byteLength);
       new Uint8Array(buffer).set(received);
     }
     // The post's message count is its first float64 (packPost's layout).
@@ -124,6 +129,7 @@ export function bridgeIn(
   peer.onFrame(deliver);
   port.on('message', (m: PortPost) => {
     if (m instanceof ArrayBuffer) return;
+    if (m.buffers !== undefined) buffers.give(m.buffers);
     read += m.credit;
     grant();
   });
