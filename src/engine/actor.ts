@@ -42,6 +42,8 @@ export abstract class Actor {
   inWindow = false;
   lastEnded = 0;
   private lastCheckpointed = -1;
+  /** checkpointFinal's window, waiting for an asynchronous call to settle. */
+  private finalPending: number | undefined;
   /** Waiting for an asynchronous lifecycle call (endWindow, a window log write, committed). */
   busy = false;
   /** Replaced by a fresh actor in a recovery: late callbacks of this one must do nothing. */
@@ -163,7 +165,10 @@ export abstract class Actor {
    */
   checkpointFinal(w: number): void {
     if (this.disposed || this.inWindow || this.lastEnded !== w || this.lastCheckpointed === w) return;
-    if (this.host.checkpointWindowCount > 0) this.checkpoint(w);
+    if (this.host.checkpointWindowCount === 0) return;
+    // A hook still running (an output's `committed`) may be changing the state: once it settled.
+    if (this.busy) this.finalPending = w;
+    else this.checkpoint(w);
   }
 
   private checkpointDue(w: number): boolean {
@@ -229,6 +234,9 @@ export abstract class Actor {
         clearTimeout(timer);
         if (this.disposed) return;
         this.busy = false;
+        const final = this.finalPending;
+        this.finalPending = undefined;
+        if (final !== undefined) this.checkpointFinal(final);
         this.host.wake();
       },
       (e) => {
