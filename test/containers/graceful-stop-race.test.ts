@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { launch } from '../../src/index.ts';
-import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
+import { readWindowFiles, scratchDirs } from '../recovery/fixtures.ts';
 import chainApp from './apps/chain.ts';
 
 /*
@@ -19,16 +19,14 @@ const CHAIN = new URL('./apps/chain.ts', import.meta.url);
 const STOPS = 6;
 /** A stop that has not completed by then is the hang this test is about (the run is then killed). */
 const STALL_MS = 30_000;
-const dirs: string[] = [];
+const scratchDir = scratchDirs('stop-race');
 
 afterEach(() => {
   delete process.env.CHAIN_OUT;
-  for (const d of dirs.splice(0)) removeDir(d);
 });
 
 function scratch(): string {
-  const dir = tempDir('stop-race');
-  dirs.push(dir);
+  const dir = scratchDir();
   process.env.CHAIN_OUT = join(dir, 'out');
   return dir;
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { launch } from '../../src/index.ts';
 import { LevelSnapshotStore } from '../../src/storage/level-snapshot-store.ts';
-import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
+import { readWindowFiles, scratchDirs } from '../recovery/fixtures.ts';
 import chainApp from './apps/chain.ts';
 
 /*
@@ -16,18 +16,11 @@ import chainApp from './apps/chain.ts';
 const CHAIN = new URL('./apps/chain.ts', import.meta.url);
 const WINDOWS = 24;
 const STALE = 12;
-const dirs: string[] = [];
+const scratch = scratchDirs('stale-snapshot');
 
 afterEach(() => {
   delete process.env.CHAIN_OUT;
-  for (const d of dirs.splice(0)) removeDir(d);
 });
-
-function scratch(): string {
-  const dir = tempDir('stale-snapshot');
-  dirs.push(dir);
-  return dir;
-}
 
 async function run(dir: string, windows: number, options: Parameters<typeof launch>[1] = {}) {
   process.env.CHAIN_OUT = join(dir, 'out');

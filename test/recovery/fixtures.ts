@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { FileSink, SequenceSource } from '../../actors/index.ts';
 import { application, Operator } from '../../src/index.ts';
 
@@ -43,6 +44,22 @@ export function readWindowFiles(dir: string): Map<string, string> {
     .filter((f) => f.endsWith('.jsonl'))
     .sort();
   return new Map(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+/**
+ * Fresh temporary directories named `sluice-<prefix>-…`, one per call of the returned function, all
+ * removed after each test (call at the top level of a test file: it registers the afterEach).
+ */
+export function scratchDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return () => {
+    const dir = tempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 export function removeDir(dir: string): void {
