@@ -149,6 +149,7 @@ export class ContainerRuntime implements ActorHost {
     }
     await this.loop();
     this.metrics?.stop();
+    this.checkpoints.closeWindowLog();
     if (this.failed || this.killed) return;
     for (const a of this.graph.actors) {
       try {
@@ -214,6 +215,7 @@ export class ContainerRuntime implements ActorHost {
   async retire(timeoutMs: number): Promise<void> {
     this.kill();
     for (const a of this.graph.actors) a.dispose();
+    this.checkpoints.closeWindowLog();
     const ended = Promise.allSettled(this.graph.actors.map(async (a) => a.teardown()));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((r) => {
@@ -287,7 +289,7 @@ export class ContainerRuntime implements ActorHost {
     this.checkpoints.save(actor, window, snapshot);
   }
 
-  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void> {
+  appendWindowLog(actor: Actor, window: number, counts: number[]): void | Promise<void> {
     return this.checkpoints.appendWindowLog(actor, window, counts);
   }
 

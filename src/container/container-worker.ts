@@ -68,7 +68,7 @@ const api = {
     opened = [events, storePort, ...Object.values(ports.out), ...Object.values(ports.in)];
     const local = localPlan(plan, container);
     const server = Comlink.wrap<StoreServer>(nodeEndpoint(storePort));
-    const store = new RemoteSnapshotStore(await server.location(), server);
+    const store = new RemoteSnapshotStore(await server.location(), server, await server.windowLogDir());
     const send = (e: ContainerEvent) => events.postMessage(e);
     let mine: ContainerRuntime | undefined;
     const wake = () => mine?.wake();

@@ -8,6 +8,8 @@ import type { SnapshotStore, WindowLogEntry } from '../storage/snapshot-store.ts
  */
 export interface StoreServer {
   location(): Promise<string>;
+  /** The store's local window log directory, if it has one (SnapshotStore.windowLogDir). */
+  windowLogDir(): Promise<string | undefined>;
   saveFrame(actorId: string, window: number, frame: Uint8Array): Promise<void>;
   loadFrame(actorId: string, window: number): Promise<Uint8Array | undefined>;
   snapshotWindows(actorId: string): Promise<number[]>;
@@ -23,6 +25,7 @@ export interface StoreServer {
 export function storeServer(store: SnapshotStore): StoreServer {
   return {
     location: async () => store.location,
+    windowLogDir: async () => store.windowLogDir,
     saveFrame: (id, w, frame) => store.saveSnapshot(id, w, new SealedFrame(frame)),
     // Decoded here and sealed again: the store's public API is values, and restores are rare.
     loadFrame: async (id, w) => {
@@ -39,11 +42,15 @@ export function storeServer(store: SnapshotStore): StoreServer {
   };
 }
 
-/** A container's view of the shared store: every call goes to the main thread's StoreServer. */
+/**
+ * A container's view of the shared store: every call goes to the main thread's StoreServer, except the
+ * window log's appends where the store has a local directory for them (the container writes those).
+ */
 export class RemoteSnapshotStore implements SnapshotStore {
   constructor(
     readonly location: string,
     private readonly server: StoreServer,
+    readonly windowLogDir?: string,
   ) {}
 
   async open(): Promise<void> {}

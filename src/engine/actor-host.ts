@@ -22,8 +22,8 @@ export interface ActorHost {
   windowEnded(actor: Actor, window: number): void;
   /** Stores a snapshot taken at the end of window w (asynchronously). */
   saveCheckpoint(actor: Actor, window: number, snapshot: ActorSnapshot): void;
-  /** Persists an input operator's window log entry; the end marker waits for it. */
-  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void>;
+  /** Persists an input operator's window log entry; the end marker waits for it (if it is a promise). */
+  appendWindowLog(actor: Actor, window: number, counts: number[]): void | Promise<void>;
   /** Something asynchronous finished: the scheduler should look again. */
   wake(): void;
 }

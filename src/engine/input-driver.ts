@@ -10,6 +10,14 @@ import type { WindowGenerator } from './window-generator.ts';
 export const WINDOWS_IN_FLIGHT = 4;
 
 /**
+ * Most checkpoint intervals a live window may open past the committed window (where the runtime says
+ * so): the store's pace bounds how far the stream runs ahead of what a relaunch restores, and what
+ * replay buffers keep. On the real clock commits keep up anyway; on virtual time, with window log
+ * entries written without waiting for the store, windows could otherwise outrun every commit.
+ */
+export const CHECKPOINTS_AHEAD = 3;
+
+/**
  * Drives the input operators through windows. The live window is opened for all of them together and
  * closed when the window generator says every one of them is finished with it; an input operator
  * restored from a checkpoint first replays the windows its log holds, each cut at the logged count, then
@@ -28,6 +36,8 @@ export class InputDriver {
       inputs(): readonly InputActor[];
       /** The newest window every actor finished. */
       doneWindow(): number;
+      /** Windows a live window may open past this (committed window + limit); absent: no limit. */
+      commitHorizon?(): number;
     },
   ) {}
 
@@ -122,6 +132,7 @@ export class InputDriver {
     }
     if (this.liveWindow >= this.run.finalWindow()) return false;
     if (this.run.doneWindow() < this.liveWindow + 1 - WINDOWS_IN_FLIGHT) return false;
+    if (this.run.commitHorizon !== undefined && this.liveWindow + 1 > this.run.commitHorizon()) return false;
     if (!inputs.every((a) => a.window >= this.liveWindow && !a.inWindow && !a.busy)) return false;
     this.liveWindow++;
     this.liveOpen = true;

@@ -10,7 +10,7 @@ import type { ActorHost } from './actor-host.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { describe, OperatorFailure } from './failure.ts';
 import { InputActor } from './input-actor.ts';
-import { InputDriver } from './input-driver.ts';
+import { CHECKPOINTS_AHEAD, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { metricsSource } from './metrics-source.ts';
 import { OperatorActor } from './operator-actor.ts';
@@ -109,6 +109,10 @@ export class Runtime implements ActorHost {
       finalWindow: () => this.finalWindow,
       inputs: () => this.graph.inputActors,
       doneWindow: () => this.doneWindow,
+      commitHorizon: () =>
+        this.checkpointWindowCount > 0
+          ? this.supervision.committedWindow + CHECKPOINTS_AHEAD * this.checkpointWindowCount
+          : Number.POSITIVE_INFINITY,
     });
   }
 
@@ -134,6 +138,7 @@ export class Runtime implements ActorHost {
       throw e;
     } finally {
       this.metrics?.stop();
+      this.checkpoints.closeWindowLog();
       if (!this.killed) await this.teardownAll();
       this.emit({
         type: 'stopped',
@@ -223,7 +228,7 @@ export class Runtime implements ActorHost {
     this.checkpoints.save(actor, window, snapshot);
   }
 
-  appendWindowLog(actor: Actor, window: number, counts: number[]): Promise<void> {
+  appendWindowLog(actor: Actor, window: number, counts: number[]): void | Promise<void> {
     return this.checkpoints.appendWindowLog(actor, window, counts);
   }
 

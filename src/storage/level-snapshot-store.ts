@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { Level } from 'level';
 import { SnapshotCorruptError, StoreLockedError } from './errors.ts';
+import { FileWindowLog } from './file-window-log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
 import { storePathProblem } from './store-path.ts';
@@ -12,7 +14,8 @@ import { storePathProblem } from './store-path.ts';
  *   !snap!<actor>\0<window>  -> checksummed state frame (or, for a frame over CHUNK_BYTES, a chunk head)
  *   !mark!<actor>\0<window>  -> empty: the snapshot is complete
  *   !chnk!<actor>\0<window>\0<index> -> the index-th CHUNK_BYTES of a large frame
- *   !wlog!<actor>\0<window>  -> checksummed WindowLogEntry frame
+ *   !wlog!<actor>\0<window>  -> checksummed WindowLogEntry frame (stores written before the window log
+ *                              moved to files; still read, and deleted below the commit)
  *   !meta!<key>              -> checksummed value frame
  */
 export const LEVEL_SUBLEVELS = {
@@ -64,6 +67,11 @@ function sublevel(db: Db, name: string) {
 export class LevelSnapshotStore extends AbstractSnapshotStore {
   readonly #onWarning: (msg: string) => void;
   #handles: Handles | undefined;
+  /** The window log: files in the store's directory (src/storage/file-window-log.ts). */
+  readonly windowLogDir: string;
+  readonly #windowLog: FileWindowLog;
+  /** The store has window log entries in LevelDB (written by an older version). */
+  #legacyWindowLog = false;
 
   constructor(
     readonly dir: string,
@@ -71,6 +79,8 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
   ) {
     super(dir);
     this.#onWarning = options.onWarning ?? (() => {});
+    this.windowLogDir = join(dir, 'window-log');
+    this.#windowLog = new FileWindowLog(this.windowLogDir);
   }
 
   /** Set while open; the base class calls the `_methods` only then. */
@@ -99,11 +109,13 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       chunks: sublevel(db, LEVEL_SUBLEVELS.chunks),
       synced: new GroupCommit<BatchOp>((ops) => db.batch(ops, { sync: true })),
     };
+    this.#legacyWindowLog = (await this.#handles.windowLog.keys({ limit: 1 }).all()).length > 0;
   }
 
   protected async _close(): Promise<void> {
     const db = this.#handles?.db;
     this.#handles = undefined;
+    this.#windowLog.close();
     await db?.close();
   }
 
@@ -204,7 +216,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
   }
 
   protected async _appendWindowLog(actorId: string, window: number, frame: Uint8Array): Promise<void> {
-    await this.#s.windowLog.put(levelRecordKey(actorId, window), frame);
+    this.#windowLog.append(actorId, window, frame);
   }
 
   protected async _readWindowLog(
@@ -213,14 +225,19 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
     to: number,
   ): Promise<Array<[number, Uint8Array]>> {
     const range = { gte: levelRecordKey(actorId, from), lte: levelRecordKey(actorId, to) };
-    const entries: Array<[number, Uint8Array]> = [];
-    for await (const [key, frame] of this.#s.windowLog.iterator(range))
-      entries.push([windowOfKey(key), frame]);
-    return entries;
+    const entries = new Map<number, Uint8Array>();
+    if (this.#legacyWindowLog)
+      for await (const [key, frame] of this.#s.windowLog.iterator(range))
+        entries.set(windowOfKey(key), frame);
+    // The files are newer than any LevelDB entry: theirs win.
+    for (const [window, frame] of this.#windowLog.read(actorId, from, to)) entries.set(window, frame);
+    return [...entries].sort((a, b) => a[0] - b[0]);
   }
 
   protected async _deleteWindowLogBelow(actorId: string, w: number): Promise<void> {
-    await this.#s.windowLog.clear({ gte: actorStart(actorId), lt: levelRecordKey(actorId, w) });
+    this.#windowLog.deleteBelow(actorId, w);
+    if (this.#legacyWindowLog)
+      await this.#s.windowLog.clear({ gte: actorStart(actorId), lt: levelRecordKey(actorId, w) });
   }
 
   protected async _getMeta(key: string): Promise<Uint8Array | undefined> {

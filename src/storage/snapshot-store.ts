@@ -24,6 +24,12 @@ export interface SnapshotStore {
   snapshotWindows(actorId: string): Promise<number[]>;
   /** Deletes the actor's snapshots with window < w. */
   deleteSnapshotsBelow(actorId: string, w: number): Promise<void>;
+  /**
+   * A local directory where any thread of this process may append input operators' window log entries
+   * itself (src/storage/file-window-log.ts), without a round trip to the store's owner; readWindowLog and
+   * deleteWindowLogBelow see them. Stores without one (memory, Redis, a cluster's) take appendWindowLog.
+   */
+  readonly windowLogDir?: string;
   /** Input operators' window log: where window w ended (replaces an earlier entry). Not synced: LevelDB's unsynced writes survive a process kill. */
   appendWindowLog(actorId: string, window: number, entry: WindowLogEntry): Promise<void>;
   /** Entries with from <= window <= to, as a Map window -> entry (in ascending window order). */
