@@ -59,6 +59,8 @@ export class Runtime implements ActorHost {
    */
   epoch = 0;
   private doneWindow = 0;
+  /** The newest window a recovery restored at (see the input driver's commit horizon). */
+  private recoveredAt = 0;
   private restarts = 0;
   private tuples = 0;
   /** Failures waiting to be handled, one recovery at a time (a recovery makes those of its set moot). */
@@ -109,9 +111,12 @@ export class Runtime implements ActorHost {
       finalWindow: () => this.finalWindow,
       inputs: () => this.graph.inputActors,
       doneWindow: () => this.doneWindow,
+      // From the newest recovery window too: actors restored there (perhaps from an earlier life's
+      // snapshot, past this life's progress) checkpoint, and so commit, only at a later window.
       commitHorizon: () =>
         this.checkpointWindowCount > 0
-          ? this.supervision.committedWindow + CHECKPOINTS_AHEAD * this.checkpointWindowCount
+          ? Math.max(this.supervision.committedWindow, this.recoveredAt) +
+            CHECKPOINTS_AHEAD * this.checkpointWindowCount
           : Number.POSITIVE_INFINITY,
     });
   }
@@ -343,6 +348,7 @@ export class Runtime implements ActorHost {
     // Whatever else failed inside the set failed in instances that no longer exist.
     this.failures = this.failures.filter((f) => !set.has(f.actorId));
     this.doneWindow = Math.min(this.doneWindow, window);
+    this.recoveredAt = Math.max(this.recoveredAt, window);
     await this.setupAll(fresh);
     this.inputs.restartClock();
     const replaying = new Set(decision.replaying);
