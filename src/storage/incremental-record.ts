@@ -121,7 +121,9 @@ export function readRecord(record: IncrementalRecord): IncrementalCheckpoint {
       part.counts = layout(p.counts, p.slices);
       part.sizes = layout(p.sizes, KEY_GROUPS);
     }
-    if (p.copy > 0) {
+    // An empty base's copy has no slices, only its (empty) layout: still a copy, which a restore
+    // needs when that base is damaged.
+    if (p.copy > 0 || p.copyGroups !== undefined) {
       part.baseCopy = take(p.copy);
       if (grouped && p.copyGroups !== undefined) {
         part.copyGroups = layout(p.copyGroups, p.copy, KEY_GROUPS);
