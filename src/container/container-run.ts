@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Application } from '../api/application.ts';
 import { describe, type OperatorFailure } from '../engine/failure.ts';
+import { CHECKPOINTS_AHEAD } from '../engine/input-driver.ts';
 import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { RunStats, StatusEvent } from '../engine/status.ts';
@@ -330,6 +331,7 @@ export class ContainerRun implements HandleListener {
     if (ready !== true) return ready;
     this.live = true;
     for (const h of replaced) this.start(h);
+    for (const h of this.handles) if (!set.has(h.container)) h.notify({ t: 'restored', window: r });
     this.spares.fill();
     this.restoredAt(ids, r);
     this.doneWindow = Math.min(this.doneWindow, r);
@@ -412,6 +414,7 @@ export class ContainerRun implements HandleListener {
       epochMs,
       streamingWindowMs: o.streamingWindowMs,
       checkpointWindowCount: o.checkpointWindowCount,
+      checkpointsAhead: CHECKPOINTS_AHEAD,
       windows: Number.isFinite(this.finalWindow) ? this.finalWindow : undefined,
       virtualTime: typeof virtual === 'object' ? { callsPerWindow: virtual.callsPerWindow } : virtual,
       lifecycleTimeoutMs: o.lifecycleTimeoutMs,

@@ -57,6 +57,8 @@ export class ContainerRuntime implements ActorHost {
   /** The newest window every actor of the application finished (main thread's notice). */
   private applicationDone = 0;
   private committed = 0;
+  /** The newest window this container or another was restored at in this life (see commitHorizon). */
+  private restoredAt = 0;
   private tuples = 0;
   private failed = false;
   private killed = false;
@@ -114,6 +116,7 @@ export class ContainerRuntime implements ActorHost {
       finalWindow: () => this.finalWindow,
       inputs: () => this.graph.inputActors,
       doneWindow: () => Math.min(this.doneWindow, this.applicationDone),
+      commitHorizon: this.commitHorizon(config),
     });
   }
 
@@ -132,6 +135,7 @@ export class ContainerRuntime implements ActorHost {
     this.committed = this.config.committed;
     this.doneWindow = r;
     this.applicationDone = r;
+    this.restoredAt = Math.max(this.restoredAt, r);
     this.inputs.startAfter(Number.isFinite(lastLogged) ? lastLogged : r);
     return Number.isFinite(lastLogged) ? lastLogged : r;
   }
@@ -180,6 +184,24 @@ export class ContainerRuntime implements ActorHost {
   noteApplicationDone(w: number): void {
     this.applicationDone = w;
     this.waker.wake();
+  }
+
+  /** A partial restart restored containers at `w`: they commit only past it. */
+  noteRestored(w: number): void {
+    if (w <= this.restoredAt) return;
+    this.restoredAt = w;
+    this.waker.wake();
+  }
+
+  /**
+   * Live windows open at most `checkpointsAhead` checkpoint intervals past the commit, or past the newest
+   * restore window (containers restored there, perhaps from an earlier life's snapshot, commit only past
+   * it), so virtual-time windows cannot outrun the store (InputDriver, CHECKPOINTS_AHEAD).
+   */
+  private commitHorizon(config: DeployConfig): (() => number) | undefined {
+    const ahead = config.checkpointsAhead;
+    if (ahead === undefined || config.checkpointWindowCount === 0) return undefined;
+    return () => Math.max(this.committed, this.restoredAt) + ahead * config.checkpointWindowCount;
   }
 
   noteCommitted(w: number): void {

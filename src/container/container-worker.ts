@@ -94,7 +94,8 @@ const api = {
     // This deploy's runtime, not the module's current one: a recycled worker's next deploy has its own.
     events.on('message', (m: MainNotice) => {
       if (m.t === 'done') r.noteApplicationDone(m.window);
-      else r.noteCommitted(m.window);
+      else if (m.t === 'commit') r.noteCommitted(m.window);
+      else r.noteRestored(m.window);
     });
     beat = setInterval(
       () => send({ t: 'beat', operators: r.operatorStats(), metrics: r.metricsReport() }),

@@ -27,7 +27,9 @@ export type ContainerEvent =
 
 export type MainNotice =
   | { readonly t: 'done'; readonly window: number }
-  | { readonly t: 'commit'; readonly window: number };
+  | { readonly t: 'commit'; readonly window: number }
+  /** A partial restart restored some containers at `window` (the others' commit horizon counts from it). */
+  | { readonly t: 'restored'; readonly window: number };
 
 /** An OperatorFailure (or an error of the container's runtime) as it crosses threads: data only. */
 export interface FailureInfo {
@@ -54,6 +56,12 @@ export interface DeployConfig {
   readonly epochMs: number;
   readonly streamingWindowMs: number;
   readonly checkpointWindowCount: number;
+  /**
+   * Checkpoint intervals a live window may open past the committed window, or past the newest window a
+   * restart restored at (InputDriver's commit horizon); absent: no limit (a cluster's nodes go on while
+   * their supervisor is away).
+   */
+  readonly checkpointsAhead?: number;
   readonly windows?: number;
   readonly virtualTime?: boolean | { callsPerWindow?: number };
   readonly lifecycleTimeoutMs?: number;
