@@ -7,7 +7,7 @@ import type { Channel, ChannelSource } from '../engine/channel.ts';
 import { Checkpoints } from '../engine/checkpoints.ts';
 import { describe, OperatorFailure } from '../engine/failure.ts';
 import { InputActor } from '../engine/input-actor.ts';
-import { InputDriver } from '../engine/input-driver.ts';
+import { commitHorizon, InputDriver } from '../engine/input-driver.ts';
 import { isPromise } from '../engine/maybe-async.ts';
 import { metricsSource } from '../engine/metrics-source.ts';
 import { OperatorActor } from '../engine/operator-actor.ts';
@@ -201,7 +201,8 @@ export class ContainerRuntime implements ActorHost {
   private commitHorizon(config: DeployConfig): (() => number) | undefined {
     const ahead = config.checkpointsAhead;
     if (ahead === undefined || config.checkpointWindowCount === 0) return undefined;
-    return () => Math.max(this.committed, this.restoredAt) + ahead * config.checkpointWindowCount;
+    const every = config.checkpointWindowCount;
+    return () => commitHorizon(Math.max(this.committed, this.restoredAt), every, ahead);
   }
 
   noteCommitted(w: number): void {

@@ -18,6 +18,18 @@ export const WINDOWS_IN_FLIGHT = 4;
 export const CHECKPOINTS_AHEAD = 3;
 
 /**
+ * The newest live window that may open: `ahead` checkpoint intervals past `base`, the committed window or
+ * the newest window a restart restored at if later (actors restored there commit only past it).
+ */
+export function commitHorizon(
+  base: number,
+  checkpointWindowCount: number,
+  ahead = CHECKPOINTS_AHEAD,
+): number {
+  return base + ahead * checkpointWindowCount;
+}
+
+/**
  * Drives the input operators through windows. The live window is opened for all of them together and
  * closed when the window generator says every one of them is finished with it; an input operator
  * restored from a checkpoint first replays the windows its log holds, each cut at the logged count, then

@@ -10,7 +10,7 @@ import type { ActorHost } from './actor-host.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { describe, OperatorFailure } from './failure.ts';
 import { InputActor } from './input-actor.ts';
-import { CHECKPOINTS_AHEAD, InputDriver } from './input-driver.ts';
+import { commitHorizon, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { metricsSource } from './metrics-source.ts';
 import { OperatorActor } from './operator-actor.ts';
@@ -59,8 +59,8 @@ export class Runtime implements ActorHost {
    */
   epoch = 0;
   private doneWindow = 0;
-  /** The newest window a recovery restored at (see the input driver's commit horizon). */
-  private recoveredAt = 0;
+  /** The newest window a recovery restored at (see commitHorizon). */
+  private restoredAt = 0;
   private restarts = 0;
   private tuples = 0;
   /** Failures waiting to be handled, one recovery at a time (a recovery makes those of its set moot). */
@@ -115,8 +115,10 @@ export class Runtime implements ActorHost {
       // snapshot, past this life's progress) checkpoint, and so commit, only at a later window.
       commitHorizon: () =>
         this.checkpointWindowCount > 0
-          ? Math.max(this.supervision.committedWindow, this.recoveredAt) +
-            CHECKPOINTS_AHEAD * this.checkpointWindowCount
+          ? commitHorizon(
+              Math.max(this.supervision.committedWindow, this.restoredAt),
+              this.checkpointWindowCount,
+            )
           : Number.POSITIVE_INFINITY,
     });
   }
@@ -348,7 +350,7 @@ export class Runtime implements ActorHost {
     // Whatever else failed inside the set failed in instances that no longer exist.
     this.failures = this.failures.filter((f) => !set.has(f.actorId));
     this.doneWindow = Math.min(this.doneWindow, window);
-    this.recoveredAt = Math.max(this.recoveredAt, window);
+    this.restoredAt = Math.max(this.restoredAt, window);
     await this.setupAll(fresh);
     this.inputs.restartClock();
     const replaying = new Set(decision.replaying);
