@@ -26,13 +26,13 @@ export class ChannelWriter implements Outlet {
   private discarded = false;
 
   /**
-   * @param overflow called when a batch leaves the mailbox over its capacity (a burst the producer could
-   *   not be paused in): the consumer may run inline (ActorGraph.runInline). Null: the burst queues.
+   * @param runConsumer called after each batch written to a mailbox in this thread: the consumer may run
+   *   inline, at once (ActorGraph.runInline), while the batch is young and in cache. Null: it queues.
    */
   constructor(
     readonly channel: Channel,
     private readonly batchSize: number,
-    private readonly overflow: (() => void) | null = null,
+    private readonly runConsumer: (() => void) | null = null,
   ) {
     this.pending = new Array(batchSize);
   }
@@ -67,7 +67,7 @@ export class ChannelWriter implements Outlet {
     // A channel that encodes on append leaves the array to us: refilled, not one more 8 KB array per batch.
     if (!ch.copiesOnAppend || tuples.length < this.batchSize) this.pending = new Array(this.batchSize);
     this.count = 0;
-    if (this.overflow !== null && ch.backlog > ch.capacity) this.overflow();
+    if (this.runConsumer !== null) this.runConsumer();
   }
 
   /** After a failure: what was batched but not yet written belongs to a window that will be redone. */
