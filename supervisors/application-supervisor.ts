@@ -57,7 +57,7 @@ export class ApplicationSupervisor implements Supervision {
     // actor is rebuilt at the same checkpoint too, to recompute the windows the set needs again (the
     // input operators replay from their window logs): streams are deterministic, so they end up where
     // they were.
-    const actors = recoverySet(this.plan, [failure.actorId, ...unfinished]);
+    const actors = recoverySet(this.plan, [failure.actorId, ...unfinished], this.config.replayFrom);
     const replaying =
       this.config.replayFrom === 'sources'
         ? this.plan.actors.filter((a) => !actors.has(a.id)).map((a) => a.id)

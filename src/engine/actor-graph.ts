@@ -1,4 +1,5 @@
 import type { ChannelPlan, PhysicalPlan } from '../plan/physical-plan.ts';
+import { unbufferedChannels } from '../plan/replay-buffers.ts';
 import type { Actor } from './actor.ts';
 import type { ActorHost } from './actor-host.ts';
 import { Channel, type ChannelSource } from './channel.ts';
@@ -50,6 +51,7 @@ export class ActorGraph {
   ) {
     this.batchSize = options.batchSize ?? 1024;
     const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
+    const unbuffered = retain ? unbufferedChannels(plan) : new Set<number>();
     for (const ch of plan.channels) {
       if (ch.fused) {
         if (typeof options.metrics === 'object' && options.metrics.fusedTuples)
@@ -61,7 +63,10 @@ export class ActorGraph {
       const capacity = options.mailboxCapacity ?? 16;
       const crossing = options.channelFor?.(ch, capacity, source);
       if (!crossing) this.inThread.set(ch.id, ch.to.actor);
-      this.channels.set(ch.id, crossing ?? new Channel(ch.id, capacity, retain, source));
+      this.channels.set(
+        ch.id,
+        crossing ?? new Channel(ch.id, capacity, retain && !unbuffered.has(ch.id), source),
+      );
     }
   }
 

@@ -1,33 +1,51 @@
 import type { PhysicalPlan } from './physical-plan.ts';
+import { unbufferedChannels } from './replay-buffers.ts';
 
 /**
  * OTP's rest_for_one along the DAG: the failed actor, the actors fused into the same thread upstream of
- * it (they share its call stack, so they share its fate), and everything downstream of those.
+ * it (they share its call stack, so they share its fate), and everything downstream of those. With
+ * `replayFrom: 'buffers'`, any actor in the set also takes the producers of its streams that keep no
+ * buffer (stateless operators, replay-buffers.ts), and everything they feed: they are replayed from
+ * their own inputs' buffers.
  */
-export function recoverySet(plan: PhysicalPlan, failed: Iterable<string>): Set<string> {
-  const set = new Set<string>();
+export function recoverySet(
+  plan: PhysicalPlan,
+  failed: Iterable<string>,
+  replayFrom: 'buffers' | 'sources' = 'sources',
+): Set<string> {
+  const unbuffered = replayFrom === 'buffers' ? unbufferedChannels(plan) : new Set<number>();
   const fusedUpstream = new Map<string, string>();
+  const unbufferedUpstream = new Map<string, string[]>();
   const downstream = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, key: string, value: string) => {
+    const list = m.get(key) ?? [];
+    list.push(value);
+    m.set(key, list);
+  };
   for (const ch of plan.channels) {
     if (ch.fused) fusedUpstream.set(ch.to.actor, ch.from.actor);
-    const list = downstream.get(ch.from.actor) ?? [];
-    list.push(ch.to.actor);
-    downstream.set(ch.from.actor, list);
+    if (unbuffered.has(ch.id)) add(unbufferedUpstream, ch.to.actor, ch.from.actor);
+    add(downstream, ch.from.actor, ch.to.actor);
   }
-  const roots: string[] = [];
+  const stack: string[] = [];
   for (let id of failed) {
-    roots.push(id);
+    stack.push(id);
     while (fusedUpstream.has(id)) {
       id = fusedUpstream.get(id)!;
-      roots.push(id);
+      stack.push(id);
     }
   }
-  const stack = roots;
+  const set = new Set<string>();
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (set.has(id)) continue;
     set.add(id);
-    for (const next of downstream.get(id) ?? []) stack.push(next);
+    stack.push(...(downstream.get(id) ?? []), ...(unbufferedUpstream.get(id) ?? []));
+    // With buffers, a fused upstream of any actor in the set shares its call stack and replays nothing
+    // into it: it is rebuilt too. (Without buffers every other actor replays from the same checkpoint.)
+    if (replayFrom === 'buffers') {
+      for (let up = fusedUpstream.get(id); up !== undefined; up = fusedUpstream.get(up)) stack.push(up);
+    }
   }
   return set;
 }
