@@ -21,7 +21,8 @@ export interface LaunchOptions extends ApplicationAttributes {
    * keeps none on streams inside a container); the other actors are rebuilt at that checkpoint as well and
    * recompute the windows the set needs again, the input operators replaying their window logs: exact,
    * because every stream is deterministic. 'buffers': channels keep what they sent since the last commit
-   * (encoded), and only the recovery set is rebuilt; its upstreams replay from those buffers. Dearer to
+   * (encoded), and only the recovery set is rebuilt; its upstreams replay from those buffers (an operator
+   * without durable state keeps none: it is recovered with its consumer, src/plan/replay-buffers.ts). Dearer to
    * run, cheaper to recover a deep pipeline's tail. One thread only: on containers, streams across
    * containers keep what they sent since the commit and the rest recompute, so 'buffers' is refused there
    * (and keeps a launch without `containers` in this thread).
