@@ -43,9 +43,8 @@ export function recoverySet(
     stack.push(...(downstream.get(id) ?? []), ...(unbufferedUpstream.get(id) ?? []));
     // With buffers, a fused upstream of any actor in the set shares its call stack and replays nothing
     // into it: it is rebuilt too. (Without buffers every other actor replays from the same checkpoint.)
-    if (replayFrom === 'buffers') {
-      for (let up = fusedUpstream.get(id); up !== undefined; up = fusedUpstream.get(up)) stack.push(up);
-    }
+    const up = fusedUpstream.get(id);
+    if (replayFrom === 'buffers' && up !== undefined) stack.push(up);
   }
   return set;
 }
