@@ -19,6 +19,7 @@ const LABELS: Record<ContainersVariant, string> = {
  * alternates), each run in a fresh process (bench/containers-run.ts); the checksum of every run must be
  * the first one's. Figures: readings per second of wall time (the point of containers is wall time: more
  * cores on one job), medians [min–max]; the ratio `of / to` taken per round, its median and range.
+ * Against the hand loop, each round also times two hand loops at once: the ceiling two cores give.
  */
 async function compare(
   o: BenchOptions,
@@ -39,15 +40,23 @@ async function compare(
     [of, []],
   ]);
   let reference: string | undefined;
+  const checked = (r: ContainersResult, what: string): ContainersResult => {
+    if (r.tuples !== readings * MD_DIMENSIONS || (reference ??= r.checksum) !== r.checksum)
+      throw new BenchError(`${name} ${what}: checksum ${r.checksum} differs from ${reference}`);
+    return r;
+  };
+  // Against the hand loop, each round also runs two hand loops at once: what two cores give at best.
+  const pairs: ContainersResult[][] = [];
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [to, of] : [of, to];
     for (const v of order) {
       o.progress(`${name}: round ${i + 1} of ${rounds}, ${LABELS[v]}`);
       const job: ContainersJob = { variant: v, workload: w };
-      const r = await runInChild<ContainersResult>(RUNNER, job, `${name} ${v}`);
-      if (r.tuples !== readings * MD_DIMENSIONS || (reference ??= r.checksum) !== r.checksum)
-        throw new BenchError(`${name} ${v}: checksum ${r.checksum} differs from ${reference}`);
-      runs.get(v)!.push(r);
+      runs.get(v)!.push(checked(await runInChild<ContainersResult>(RUNNER, job, `${name} ${v}`), v));
+    }
+    if (to === 'handLoop') {
+      o.progress(`${name}: round ${i + 1} of ${rounds}, two hand-written loops at once`);
+      pairs.push(await twoHandLoops(w, (r) => checked(r, 'hand loop pair')));
     }
   }
   const rate = (r: ContainersResult) => (readings * 1000) / r.ms;
@@ -95,8 +104,36 @@ async function compare(
     `  readings per CPU second, ${LABELS[of]} / ${LABELS[to]}: ${perCpu.median.toFixed(2)}× [${perCpu.min.toFixed(2)}–${perCpu.max.toFixed(2)}]`,
   );
   figures[`${figure}PerCpu`] = Math.round(perCpu.median * 100) / 100;
+  if (pairs.length > 0) {
+    // Both loops' readings over the slower one's time, against one loop alone in the same round.
+    const hand = runs.get('handLoop')!;
+    const pairRate = (p: ContainersResult[]) => (2 * readings * 1000) / Math.max(...p.map((r) => r.ms));
+    const ceiling = spread(pairs.map((p, i) => pairRate(p) / rate(hand[i]!)));
+    const share = spread(pairs.map((p, i) => rate(runs.get(of)![i]!) / pairRate(p)));
+    lines.splice(
+      lines.length - 1,
+      0,
+      `  two hand-written loops at once (two processes): ${ceiling.median.toFixed(2)}× one loop [${ceiling.min.toFixed(2)}–${ceiling.max.toFixed(2)}], the most two cores give this work here;` +
+        ` ${LABELS[of]} reaches ${(share.median * 100).toFixed(0)} % of it [${(share.min * 100).toFixed(0)}–${(share.max * 100).toFixed(0)}]`,
+    );
+    figures[`${figure}TwoCoreCeiling`] = Math.round(ceiling.median * 100) / 100;
+    figures[`${figure}ShareOfCeiling`] = Math.round(share.median * 100) / 100;
+  }
   lines.splice(lines.length - 1, 0, `  load average ${loadavg()[0]!.toFixed(2)} at the end`);
   return { lines, figures };
+}
+
+/** Two hand loops in two fresh processes at the same time (each checked), both results. */
+function twoHandLoops(
+  w: MdWorkload,
+  check: (r: ContainersResult) => ContainersResult,
+): Promise<ContainersResult[]> {
+  const job: ContainersJob = { variant: 'handLoop', workload: w };
+  return Promise.all(
+    ['a', 'b'].map((which) =>
+      runInChild<ContainersResult>(RUNNER, job, `hand loop pair ${which}`).then(check),
+    ),
+  );
 }
 
 /** The case study's heavy stage at 1 and 2 partitions, both on 2 containers: does a second core help? */
