@@ -47,7 +47,8 @@ export const caseStudySection: Section = {
       ? { windows: 10, readingsPerWindow: 4096, applicationWindowCount: 10 }
       : { windows: 20, readingsPerWindow: 65_536, applicationWindowCount: 10 };
     const readings = mdReadings(w);
-    const results = new Map<MdVariant, MdJobResult[]>(VARIANTS.map((v) => [v.key, []]));
+    // Indexed by round (undefined: that round's run failed or was wrong), so ratios pair runs of a round.
+    const results = new Map<MdVariant, (MdJobResult | undefined)[]>(VARIANTS.map((v) => [v.key, []]));
     const failures: string[] = [];
     const wrong: string[] = [];
     let reference: string | undefined;
@@ -58,13 +59,14 @@ export const caseStudySection: Section = {
           `case study round ${round + 1}/${o.runs}: ${v.label}, ${readings.toLocaleString('en')} readings`,
         );
         const job: MdJob = { variant: v.key, workload: w };
+        results.get(v.key)![round] = undefined;
         try {
           const r = o.isolate ? await runMdIsolated(job) : await runMdJob(job);
           if (r.tuples !== readings * MD_DIMENSIONS) {
             wrong.push(`${v.key}: averaged ${r.tuples} dimension tuples, not ${readings * MD_DIMENSIONS}`);
           } else if ((reference ??= r.checksum) !== r.checksum) {
             wrong.push(`${v.key}: checksum ${r.checksum} differs from ${reference}`);
-          } else results.get(v.key)!.push(r);
+          } else results.get(v.key)![round] = r;
         } catch (e) {
           failures.push(`${v.key} (round ${round + 1}): ${e instanceof Error ? e.message : String(e)}`);
         }
@@ -84,7 +86,8 @@ interface Stats {
   readonly checkpoints: number;
 }
 
-function statsOf(readings: number, rs: readonly MdJobResult[]): Stats | undefined {
+function statsOf(readings: number, all: readonly (MdJobResult | undefined)[]): Stats | undefined {
+  const rs = all.filter((r) => r !== undefined);
   if (rs.length === 0) return undefined;
   const rates = (ms: number[]) => spread(ms.map((m) => (readings * 1000) / m));
   return {
@@ -105,7 +108,7 @@ function spread(values: number[]): [number, number, number] {
 
 function report(
   w: MdWorkload,
-  results: Map<MdVariant, MdJobResult[]>,
+  results: Map<MdVariant, (MdJobResult | undefined)[]>,
   failures: string[],
   wrong: string[],
   checksum: string | undefined,
@@ -144,21 +147,27 @@ function report(
       [`${v.key}PeakRssMb`]: s.peakRssMb,
     });
   }
-  lines.push('  ratios of per-core throughput (readings per CPU second; wall-time ratio in brackets):');
+  lines.push(
+    '  ratios of per-core throughput (readings per CPU second), taken per round, median [min–max]; wall-time ratio after:',
+  );
   for (const t of TARGETS) {
-    const a = stats.get(t.of);
-    const b = stats.get(t.to);
-    if (a === undefined || b === undefined) {
+    // Runs of the same round, a few seconds apart: a change of load on the machine hits both alike.
+    const a = results.get(t.of)!;
+    const b = results.get(t.to)!;
+    const rounds = a.flatMap((r, i) => (r !== undefined && b[i] !== undefined ? [[r, b[i]!] as const] : []));
+    if (rounds.length === 0) {
       lines.push(`  ${t.name.padEnd(26)}     n/a   (a variant failed)`);
       continue;
     }
-    const ratio = round3(a.perCore[0] / b.perCore[0]);
-    const wall = round3(a.wall[0] / b.wall[0]);
+    const perCore = spread(rounds.map(([x, y]) => y.cpuMs / x.cpuMs));
+    const wall = spread(rounds.map(([x, y]) => y.ms / x.ms));
+    const ratio = round3(perCore[0]);
     figures[t.name] = ratio;
-    figures[`${t.name}Wall`] = wall;
+    figures[`${t.name}Wall`] = round3(wall[0]);
     const verdict = ratio >= t.target ? 'met' : 'MISSED';
+    const range = (x: readonly number[]) => `${x[0]!.toFixed(3)} [${x[1]!.toFixed(2)}–${x[2]!.toFixed(2)}]`;
     lines.push(
-      `  ${t.name.padEnd(26)} ${ratio.toFixed(3).padStart(7)}   [${wall.toFixed(3)}]   target ≥ ${t.target}: ${verdict}`,
+      `  ${t.name.padEnd(26)} ${range(perCore).padEnd(22)} wall ${range(wall).padEnd(22)} target ≥ ${t.target}: ${verdict}`,
     );
   }
   for (const f of failures) lines.push(`  FAILED ${f}`);
