@@ -56,7 +56,7 @@ async function compare(
     }
     if (to === 'handLoop') {
       o.progress(`${name}: round ${i + 1} of ${rounds}, two hand-written loops at once`);
-      pairs.push(await twoHandLoops(w, (r) => checked(r, 'hand loop pair')));
+      pairs.push((await twoHandLoops(w)).map((r) => checked(r, 'hand loop pair')));
     }
   }
   const rate = (r: ContainersResult) => (readings * 1000) / r.ms;
@@ -123,16 +123,11 @@ async function compare(
   return { lines, figures };
 }
 
-/** Two hand loops in two fresh processes at the same time (each checked), both results. */
-function twoHandLoops(
-  w: MdWorkload,
-  check: (r: ContainersResult) => ContainersResult,
-): Promise<ContainersResult[]> {
+/** Two hand loops in two fresh processes at the same time; both results. */
+function twoHandLoops(w: MdWorkload): Promise<ContainersResult[]> {
   const job: ContainersJob = { variant: 'handLoop', workload: w };
   return Promise.all(
-    ['a', 'b'].map((which) =>
-      runInChild<ContainersResult>(RUNNER, job, `hand loop pair ${which}`).then(check),
-    ),
+    ['a', 'b'].map((which) => runInChild<ContainersResult>(RUNNER, job, `hand loop pair ${which}`)),
   );
 }
 
