@@ -24,6 +24,7 @@ import { partitionsSection } from './partitions.ts';
 import { recoveryTimeSection } from './recovery-time.ts';
 import { redisWritesSection } from './redis-writes.ts';
 import { replayBuffersSection } from './replay-buffers.ts';
+import { replayBuffersCaseStudySection } from './replay-buffers-case-study.ts';
 import type { BenchOptions, Section, SectionReport } from './section.ts';
 import { slowSinkSection } from './slow-sink.ts';
 
@@ -32,6 +33,7 @@ const SECTIONS: readonly Section[] = [
   mailboxHopSection,
   checkpointOverheadSection,
   replayBuffersSection,
+  replayBuffersCaseStudySection,
   partitionsSection,
   recoveryTimeSection,
   afterRecoverySection,

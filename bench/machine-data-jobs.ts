@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { runInChild } from './child-process.ts';
 import { runMachineDataHandLoop } from './machine-data-hand-loop.ts';
-import { type MdLayout, runMachineDataSluice } from './machine-data-pipeline.ts';
+import { type MdCheckpointing, type MdLayout, runMachineDataSluice } from './machine-data-pipeline.ts';
 import { runMachineDataStream } from './machine-data-stream.ts';
 import type { MdWorkload, RecordChecksum } from './machine-data-workload.ts';
 import { collectGarbage } from './measure.ts';
@@ -11,6 +11,8 @@ export type MdVariant = 'handLoop' | MdLayout | 'streamBatched' | 'streamObjects
 export interface MdJob {
   readonly variant: MdVariant;
   readonly workload: MdWorkload;
+  /** Sluice variants only; default: the product's default. */
+  readonly checkpointing?: MdCheckpointing;
 }
 
 export interface MdJobResult {
@@ -24,6 +26,8 @@ export interface MdJobResult {
   readonly tuples: number;
   readonly checkpoints: number;
   readonly peakRssMb: number;
+  /** Milliseconds the garbage collector held the main thread (sluice variants; 0 for the others). */
+  readonly gcMs: number;
 }
 
 /** Runs one variant in this process and times it (after a garbage collection). */
@@ -32,15 +36,17 @@ export async function runMdJob(job: MdJob): Promise<MdJobResult> {
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   let checkpoints = 0;
+  let gcMs = 0;
   let checksum: RecordChecksum;
   const v = job.variant;
   if (v === 'handLoop') checksum = runMachineDataHandLoop(job.workload);
   else if (v === 'streamBatched') checksum = await runMachineDataStream(job.workload, 'batch');
   else if (v === 'streamObjects') checksum = await runMachineDataStream(job.workload, 'object');
   else {
-    const r = await runMachineDataSluice(v, job.workload);
+    const r = await runMachineDataSluice(v, job.workload, job.checkpointing);
     checksum = r.checksum;
     checkpoints = r.checkpoints;
+    gcMs = r.gcMs;
   }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const used = process.cpuUsage(cpu);
@@ -51,6 +57,7 @@ export async function runMdJob(job: MdJob): Promise<MdJobResult> {
     tuples: checksum.tuples,
     checkpoints,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    gcMs,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   SumPartials,
 } from '../actors/index.ts';
 import { type Application, application, type Locality, launch, Operator } from '../src/index.ts';
+import { startGcClock } from './gc-clock.ts';
 import { MD_SEED, MD_TIME_ORIGIN_MS, type MdWorkload, RecordChecksum } from './machine-data-workload.ts';
 
 /**
@@ -100,25 +101,41 @@ export interface MdSluiceRun {
   readonly checksum: RecordChecksum;
   readonly checkpoints: number;
   readonly commits: number;
+  /** Milliseconds the garbage collector held the main thread during the run. */
+  readonly gcMs: number;
 }
 
 /**
- * Launches the case study on a LevelDB store in a fresh temporary directory (removed after), on virtual
- * time, with the product's default checkpointing (every 10 windows, `sync: true` writes). Timed from
- * launch() to `await run.done` (opening the store, the final checkpoint and commit included).
+ * How a run checkpoints: the product's default (every 10 windows, no replay buffers), `off`, or the
+ * default with `replayFrom: 'buffers'` (the queued channels keep what they sent since the commit).
  */
-export async function runMachineDataSluice(layout: MdLayout, w: MdWorkload): Promise<MdSluiceRun> {
+export type MdCheckpointing = 'default' | 'off' | 'buffers';
+
+/**
+ * Launches the case study on a LevelDB store in a fresh temporary directory (removed after), on virtual
+ * time, with the product's default checkpointing (every 10 windows, `sync: true` writes) unless told
+ * otherwise. Timed from launch() to `await run.done` (opening the store, the final checkpoint and commit
+ * included).
+ */
+export async function runMachineDataSluice(
+  layout: MdLayout,
+  w: MdWorkload,
+  checkpointing: MdCheckpointing = 'default',
+): Promise<MdSluiceRun> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-md-'));
   try {
     const into = new RecordChecksum();
     let checkpoints = 0;
     let commits = 0;
+    const gc = startGcClock();
     const start = process.hrtime.bigint();
     const run = await launch(machineDataBenchApp(layout, w, into), {
       store: join(dir, 'store'),
       // A window holds all its readings: up to 4,096 emitTuples() calls of 1,024 (virtual time's default, 64).
       virtualTime: { callsPerWindow: 4096 },
       windows: w.windows,
+      ...(checkpointing === 'off' ? { checkpointWindowCount: 0 } : {}),
+      ...(checkpointing === 'buffers' ? { replayFrom: 'buffers' as const } : {}),
     });
     run.on('status', (e) => {
       if (e.type === 'checkpoint') checkpoints++;
@@ -126,7 +143,7 @@ export async function runMachineDataSluice(layout: MdLayout, w: MdWorkload): Pro
     });
     await run.done;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    return { ms, checksum: into, checkpoints, commits };
+    return { ms, checksum: into, checkpoints, commits, gcMs: gc.stop() };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -14,11 +14,12 @@ import { Slab } from './slab.ts';
  *   | version | layout | flags  |   0    | count (u32 LE) | body
  *   +---------+--------+--------+--------+----------------+-- - -
  *
- * layout COLUMNS (every tuple a number, or a string, or a plain object with the same keys and a number or
- *   a string in each field): u32 LE length L of the names, L bytes of UTF-8 JSON (`null` for bare values,
- *   else the key array), one type byte per column (1 = int32, 2 = float64, 3 = strings), zero padding to
- *   a multiple of 8, then each column padded to 8: count × 4 or 8 bytes in the platform's byte order
- *   (flags bit 0: big-endian), or for strings a u32 LE length and the UTF-8 JSON array of the strings.
+ * layout COLUMNS (every tuple a number, or a string, or a plain object with the same keys and in each field
+ *   a number, a string or a plain object JSON keeps exactly): u32 LE length L of the names, L bytes of
+ *   UTF-8 JSON (`null` for bare values, else the key array), one type byte per column (1 = int32,
+ *   2 = float64, 3 = JSON), zero padding to a multiple of 8, then each column padded to 8: count × 4 or 8
+ *   bytes in the platform's byte order (flags bit 0: big-endian), or for JSON a u32 LE length and the
+ *   UTF-8 JSON array of the column's values (strings, or objects).
  * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
  *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
  */
@@ -27,7 +28,7 @@ const COLUMNS = 1;
 const CBOR = 2;
 const INT32 = 1;
 const FLOAT64 = 2;
-const STRINGS = 3;
+const JSON_VALUES = 3;
 const HEADER = 8;
 const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
 
@@ -54,7 +55,7 @@ export function encodeBatch(tuples: readonly unknown[], slab?: Slab): Uint8Array
 
 function encodeAs(shape: CompiledShape | undefined, tuples: readonly unknown[], slab?: Slab): Uint8Array {
   if (shape !== undefined) {
-    const bytes = shape.strings === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
+    const bytes = shape.jsonFields === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
     if (bytes) return bytes;
   }
   return packCbor(tuples, slab ? (size) => slab.take(size) : fresh);
@@ -74,7 +75,7 @@ export class BatchEncoder {
     const last = this.last;
     if (last !== undefined && tuples.length > 0) {
       const bytes =
-        last.strings === 0 ? packNumbers(last, tuples, this.slab) : packMixed(last, tuples, this.slab);
+        last.jsonFields === 0 ? packNumbers(last, tuples, this.slab) : packMixed(last, tuples, this.slab);
       if (bytes) return bytes;
     }
     const shape = tuples.length > 0 ? shapeOf(tuples[0]) : undefined;
@@ -105,9 +106,9 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   at = pad8(at + fields);
   const cols: ArrayLike<unknown>[] = [];
   for (let j = 0; j < fields; j++) {
-    if (types[j] === STRINGS) {
+    if (types[j] === JSON_VALUES) {
       const length = view.getUint32(at, true);
-      cols.push(JSON.parse(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length))) as string[]);
+      cols.push(JSON.parse(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length))) as unknown[]);
       at = pad8(at + 4 + length);
       continue;
     }
@@ -132,11 +133,11 @@ const offsets = new Int32Array(MAX_FIELDS);
 const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
 let scratch = new Uint8Array(64 * 1024);
 
-/** Lays out the number columns of `c` in field order (strings skipped); returns their bytes. */
+/** Lays out the number columns of `c` in field order (JSON columns skipped); returns their bytes. */
 function layNumbers(c: CompiledShape, n: number, mask: number): number {
   let size = 0;
   for (let j = 0; j < c.fields; j++) {
-    if (c.kinds[j] === 's') continue;
+    if (c.kinds[j] !== 'n') continue;
     const width = (mask >>> j) & 1 ? 8 : 4;
     offsets[j] = size;
     base[j] = size / width;
@@ -153,7 +154,7 @@ function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, mask: numbe
   view.setUint32(HEADER, c.names.length, true);
   bytes.set(c.names, HEADER + 4);
   for (let j = 0; j < c.fields; j++) {
-    bytes[typesAt + j] = c.kinds[j] === 's' ? STRINGS : (mask >>> j) & 1 ? FLOAT64 : INT32;
+    bytes[typesAt + j] = c.kinds[j] !== 'n' ? JSON_VALUES : (mask >>> j) & 1 ? FLOAT64 : INT32;
   }
   bytes.fill(0, typesAt + c.fields, columnsAt);
   return columnsAt;
@@ -211,8 +212,8 @@ function headerOf(c: CompiledShape, mask: number): Uint8Array {
 }
 
 /**
- * Some fields strings: numbers are gathered into scratch memory and strings into arrays, then the batch is
- * sized and written, column by column in field order.
+ * Some fields strings or objects: numbers are gathered into scratch memory and the rest into arrays, then
+ * the batch is sized and written, column by column in field order.
  */
 function packMixed(
   c: CompiledShape,
@@ -236,7 +237,7 @@ function packMixed(
       const json: (Uint8Array | undefined)[] = [];
       let size = columnsStart(c);
       for (let j = 0; j < c.fields; j++) {
-        if (c.kinds[j] === 's') {
+        if (c.kinds[j] !== 'n') {
           strs[j]!.length = n;
           const text = utf8.encode(JSON.stringify(strs[j]));
           json[j] = text;
@@ -264,7 +265,7 @@ function packMixed(
       return bytes;
     }
   } finally {
-    for (let j = 0; j < c.fields; j++) strs[j]!.length = 0; // hold no tuple's strings past the call
+    for (let j = 0; j < c.fields; j++) strs[j]!.length = 0; // hold no tuple's values past the call
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The fast path of the batch codec: a batch whose tuples are all numbers (or all strings), or all plain
- * objects with the same keys (in the same order) and a number or a string in each field (the same kind
- * in every tuple), becomes one column per field. A number column is an Int32Array where every value is a
- * 32-bit integer (not -0), else a Float64Array (-0 and NaN included: every number comes back as it was);
- * integer fields, the common case, take half the bytes. A string column is the JSON of the column's
- * strings (native, exact for every string, lone surrogates included).
+ * objects with the same keys (in the same order) and in each field a number, a string, or a small plain
+ * object that JSON gives back exactly (the same kind in every tuple), becomes one column per field. A
+ * number column is an Int32Array where every value is a 32-bit integer (not -0), else a Float64Array (-0
+ * and NaN included: every number comes back as it was); integer fields, the common case, take half the
+ * bytes. A string column, and a column of such objects, is the JSON of the column's values (native, exact
+ * for every string, lone surrogates included, and for the objects `isJsonExact` accepts).
  *
  * Which columns are float is guessed from the batches of the same shape seen before (`floatMask`, which
  * only grows): the batch is written in one pass straight into its final bytes, and only a batch that
@@ -19,7 +20,10 @@
 /** The keys of a batch's shape; `null` when every tuple is a bare number or string. */
 export type Shape = readonly string[] | null;
 
-/** The kind of each field, from the first tuple: 'n' (number) or 's' (string), one letter per field. */
+/**
+ * The kind of each field, from the first tuple, one letter per field: 'n' (number), 's' (string) or 'j' (a
+ * plain object that JSON gives back exactly, see isJsonExact). A bare tuple is 'n' or 's'.
+ */
 export type Kinds = string;
 
 /**
@@ -43,8 +47,8 @@ export interface CompiledShape {
   readonly shape: Shape;
   readonly kinds: Kinds;
   readonly fields: number;
-  /** How many fields are strings. */
-  readonly strings: number;
+  /** How many fields are written as JSON (strings and 'j' objects): none, and the batch is all numbers. */
+  readonly jsonFields: number;
   /** The JSON of the shape, UTF-8. */
   readonly names: Uint8Array;
   /** Columns (bits) written as float64; the rest as int32. */
@@ -80,7 +84,7 @@ export function shapeOf(first: unknown): CompiledShape | undefined {
   if (keys.length === 0 || keys.length > MAX_FIELDS || keys.includes('__proto__')) return undefined;
   let kinds = '';
   for (const k of keys) {
-    const kind = kindOf((first as Record<string, unknown>)[k]);
+    const kind = fieldKindOf((first as Record<string, unknown>)[k]);
     if (kind === undefined) return undefined;
     kinds += kind;
   }
@@ -108,6 +112,33 @@ function kindOf(v: unknown): 'n' | 's' | undefined {
   return typeof v === 'number' ? 'n' : typeof v === 'string' ? 's' : undefined;
 }
 
+function fieldKindOf(v: unknown): 'n' | 's' | 'j' | undefined {
+  return kindOf(v) ?? (isJsonExact(v) ? 'j' : undefined);
+}
+
+/** Nesting that isJsonExact follows (a deeper object, or a cycle, goes to the CBOR path). */
+const JSON_DEPTH = 4;
+
+/**
+ * True for a plain object that `JSON.parse(JSON.stringify(v))` gives back as it is: its values strings,
+ * booleans, null, finite numbers other than -0, or such plain objects (a few levels deep). Not arrays
+ * (holes and extra keys would need a walk of their own), nothing JSON would drop or change (undefined, a
+ * function, NaN, a Date).
+ */
+export function isJsonExact(v: unknown, depth = 0): boolean {
+  if (typeof v !== 'object' || v === null || depth === JSON_DEPTH) return false;
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) {
+    const e = (v as Record<string, unknown>)[k];
+    const t = typeof e;
+    if (t === 'string' || t === 'boolean' || e === null) continue;
+    if (t === 'number') {
+      if (!Number.isFinite(e) || Object.is(e, -0)) return false;
+    } else if (!isJsonExact(e, depth + 1)) return false;
+  }
+  return true;
+}
+
 function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
   const key = `${kinds}\u0000${shape === null ? '' : shape.join('\u0000')}`;
   let c = compiled.get(key);
@@ -117,7 +148,7 @@ function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
     c = {
       shape,
       kinds,
-      strings: kinds.split('s').length - 1,
+      jsonFields: kinds.length - (kinds.split('n').length - 1),
       fields: shape === null ? 1 : shape.length,
       names: utf8.encode(JSON.stringify(shape)),
       floatMask: 0,
@@ -148,26 +179,27 @@ export function scatterFor(shape: Shape): Scatter {
 
 function compileGather(shape: Shape, kinds: Kinds, mask: number): Gather {
   const fields = shape === null ? 1 : shape.length;
-  const type = (j: number) => (kinds[j] === 's' ? 'string' : 'number');
+  const check = (v: string, j: number) =>
+    kinds[j] === 'j' ? `!isJsonExact(${v})` : `typeof ${v} !== "${kinds[j] === 's' ? 'string' : 'number'}"`;
   const lines: string[] = ['let wide = 0;'];
   for (let j = 0; j < fields; j++) {
-    lines.push(kinds[j] === 's' ? `const s${j} = strs[${j}];` : `const b${j} = base[${j}];`);
+    lines.push(kinds[j] !== 'n' ? `const s${j} = strs[${j}];` : `const b${j} = base[${j}];`);
   }
   lines.push('for (let i = 0; i < n; i++) {');
   if (shape === null) {
-    lines.push(`  const v0 = tuples[i]; if (typeof v0 !== "${type(0)}") return i;`);
+    lines.push(`  const v0 = tuples[i]; if (${check('v0', 0)}) return i;`);
   } else {
     // A plain object like the first tuple, and no other keys: the columns would drop them.
     lines.push('  const t = tuples[i];');
     lines.push('  if (typeof t !== "object" || t === null || t.constructor !== Object) return i;');
     lines.push(`  let k = 0; for (const _ in t) k++; if (k !== ${fields}) return i;`);
     shape.forEach((name, j) => {
-      lines.push(`  const v${j} = t[${JSON.stringify(name)}]; if (typeof v${j} !== "${type(j)}") return i;`);
+      lines.push(`  const v${j} = t[${JSON.stringify(name)}]; if (${check(`v${j}`, j)}) return i;`);
     });
   }
   for (let j = 0; j < fields; j++) {
     const v = `v${j}`;
-    if (kinds[j] === 's') lines.push(`  s${j}[i] = ${v};`);
+    if (kinds[j] !== 'n') lines.push(`  s${j}[i] = ${v};`);
     else if ((mask >>> j) & 1) lines.push(`  f64[b${j} + i] = ${v};`);
     else {
       lines.push(`  i32[b${j} + i] = ${v};`);
@@ -177,7 +209,12 @@ function compileGather(shape: Shape, kinds: Kinds, mask: number): Gather {
   lines.push('}');
   lines.push(`base[${fields}] = wide;`);
   lines.push('return n;');
-  return new Function('tuples', 'n', 'f64', 'i32', 'base', 'strs', lines.join('\n')) as Gather;
+  const params = ['tuples', 'n', 'f64', 'i32', 'base', 'strs'];
+  const make = new Function(
+    'isJsonExact',
+    `return function (${params.join(', ')}) {\n${lines.join('\n')}\n};`,
+  );
+  return make(isJsonExact) as Gather;
 }
 
 function compileScatter(shape: Shape): Scatter {

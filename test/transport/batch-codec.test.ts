@@ -54,6 +54,58 @@ describe('encoded batches', () => {
     expect(roundTrip(strings)).toEqual(strings);
   });
 
+  it('give back records with a nested plain object as columns (the object as JSON), each exact', () => {
+    // The shape of an average record: a string key, a nested object whose keys vary, numbers.
+    const names = ['customer', 'os', 'device', '__proto__', '7', 'naïve \ud800'];
+    const tuples = Array.from({ length: 900 }, (_, i) => {
+      const fields: Record<string, unknown> = {};
+      names.forEach((name, j) => {
+        if (i & (1 << j))
+          Object.defineProperty(fields, name, {
+            value: j === 5 ? 'x' : i / 3,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+      });
+      if (i % 5 === 0) fields.deep = { ok: true, none: null, more: { n: 2 ** 60 } };
+      return { key: `k${i}`, fields, cpu: i * 0.25, count: i };
+    });
+    expect(layout(tuples)).toBe(COLUMNS);
+    const back = roundTrip(tuples, new Slab(4096)) as (typeof tuples)[number][];
+    expect(back).toEqual(tuples);
+    for (let i = 0; i < tuples.length; i++) {
+      expect(Object.keys(back[i]!.fields)).toEqual(Object.keys(tuples[i]!.fields));
+      expect(Object.getPrototypeOf(back[i]!.fields)).toBe(Object.prototype);
+    }
+  });
+
+  it('keep a nested object that JSON would change out of the columns (CBOR gives it back)', () => {
+    const changed: unknown[] = [
+      { n: Number.NaN },
+      { n: Number.POSITIVE_INFINITY },
+      { gone: undefined },
+      { list: [1, 2] },
+      { at: new Date(5) },
+      { a: { b: { c: { d: { e: 1 } } } } },
+    ];
+    for (const inner of changed) {
+      const tuples = [
+        { id: 1, inner: { ok: 1 } },
+        { id: 2, inner },
+      ];
+      expect(layout(tuples)).toBe(CBOR);
+      expect(roundTrip(tuples)).toEqual(tuples);
+    }
+    // -0 too (CBOR gives it back as 0, as the README says).
+    expect(
+      layout([
+        { id: 1, inner: { ok: 1 } },
+        { id: 2, inner: { n: -0 } },
+      ]),
+    ).toBe(CBOR);
+  });
+
   it('fall back to CBOR when a field changes kind within a batch', () => {
     const tuples = [
       { id: 'a', n: 1 },
