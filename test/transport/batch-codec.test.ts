@@ -54,6 +54,28 @@ describe('encoded batches', () => {
     expect(roundTrip(strings)).toEqual(strings);
   });
 
+  it('write a string column as UTF-8 text with lengths, or as JSON when a lone surrogate would not survive UTF-8', () => {
+    const TEXT = 4;
+    const JSON_VALUES = 3;
+    const columnTypes = (tuples: unknown[]) => {
+      const bytes = encodeBatch(tuples);
+      const names = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+      return [...bytes.subarray(12 + names, 12 + names + Object.keys(tuples[0] as object).length)];
+    };
+    const words = ['', 'word', 'naïve', '日本', '\ud83d\ude00', 'x'.repeat(5000), '"quoted"\n\u0000'];
+    const tuples = Array.from({ length: 700 }, (_, i) => ({ word: words[i % words.length]!, n: i }));
+    expect(columnTypes(tuples)).toEqual([TEXT, 1]);
+    expect(roundTrip(tuples, new Slab(4096))).toEqual(tuples);
+    // A surrogate pair split between two strings: each string alone is not well-formed, and each comes
+    // back as it was (the joined text is, and is cut where it was joined).
+    const split = [{ s: 'a\ud83d' }, { s: '\ude00b' }, { s: '' }];
+    expect(columnTypes(split)).toEqual([TEXT]);
+    expect(roundTrip(split)).toEqual(split);
+    const lone = [{ s: 'ok' }, { s: 'lone \ud800 surrogate' }];
+    expect(columnTypes(lone)).toEqual([JSON_VALUES]);
+    expect(roundTrip(lone)).toEqual(lone);
+  });
+
   it('give back records with a nested plain object as columns (the object as JSON), each exact', () => {
     // The shape of an average record: a string key, a nested object whose keys vary, numbers.
     const names = ['customer', 'os', 'device', '__proto__', '7', 'naïve \ud800'];
