@@ -19,9 +19,13 @@ export interface GenerateDimensionsProps {
  * the reading's minute and day, its values capped at `valueCap`. The tuples go out as columns — a
  * DimensionBatch of up to `batchReadings` readings holds, per reading, the six parts its integer keys are
  * sums of and its values, once — never as 64 objects per reading. Readings with missing or out-of-range fields go to `errors` (a
- * ReadingError) and are counted in `state.deadLetters`; they never fail the operator.
+ * ReadingError: connect it to a sink, the dead letters' record and count); they never fail the operator.
+ *
+ * It keeps no durable state: a pure function of its input, it is recomputed from its input when a recovery
+ * needs its output again, and with `replayFrom: 'buffers'` its stream keeps no buffer (a batch takes more
+ * bytes than the readings it came from).
  */
-export class GenerateDimensions extends Operator<{ deadLetters: number }, GenerateDimensionsProps> {
+export class GenerateDimensions extends Operator<{}, GenerateDimensionsProps> {
   readonly out = this.output<DimensionBatch>();
   readonly errors = this.output<ReadingError>();
   readonly in = this.input<Reading>((r) => this.add(r));
@@ -36,10 +40,6 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
   /** Per dimension field: min and weight, read on the hot path. */
   private mins = new Int32Array(6);
   private strides = new Int32Array(6);
-
-  override initialState() {
-    return { deadLetters: 0 };
-  }
 
   override setup(ctx: OperatorContext): void {
     this.ctx = ctx;
@@ -67,7 +67,6 @@ export class GenerateDimensions extends Operator<{ deadLetters: number }, Genera
   private add(r: Reading): void {
     if (!this.check.ok(r)) {
       const problem = readingProblem(r, this.space.ranges) ?? 'invalid';
-      this.state.deadLetters++;
       this.errors.emit({ window: this.ctx.windowId, reason: problem, reading: describeReading(r) });
       return;
     }

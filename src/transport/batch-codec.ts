@@ -277,7 +277,7 @@ function packMixed(
         const values = strs[j]!;
         values.length = n;
         const joined = c.kinds[j] === 's' ? (values as string[]).join('') : '';
-        asText[j] = c.kinds[j] === 's' && joined.isWellFormed();
+        asText[j] = c.kinds[j] === 's' && isWellFormed(joined);
         const text = utf8.encode(asText[j] ? joined : JSON.stringify(values));
         texts[j] = text;
         size = pad8(size + 4 + (asText[j] ? n * 4 : 0) + text.length);
@@ -349,6 +349,12 @@ function header(bytes: Uint8Array, view: DataView, layout: number, n: number): v
   bytes[2] = BIG_ENDIAN;
   view.setUint32(4, n, true);
 }
+
+/**
+ * String.prototype.isWellFormed (Node 20): no lone surrogate. Called through a cast because the
+ * projects that compile sluice's sources (`sluice new`) may target an ES2023 library without it.
+ */
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function pad8(x: number): number {
   return (x + 7) & ~7;
