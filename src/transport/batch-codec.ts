@@ -1,8 +1,16 @@
 import { Encoder } from 'cbor-x';
 import { TupleNotEncodableError } from './errors.ts';
-import { type CompiledShape, MAX_FIELDS, type Shape, scatterFor, shapeOf } from './numeric-columns.ts';
+import {
+  type CompiledShape,
+  MAX_FIELDS,
+  type Shape,
+  scatterFor,
+  shapeOf,
+  type Widths,
+  widen,
+} from './numeric-columns.ts';
 import { findNotPlainData } from './plain-data.ts';
-import { Slab } from './slab.ts';
+import { Slab, viewsOf } from './slab.ts';
 
 /*
  * An encoded batch: the tuples of one DATA message as one self-contained byte string. Channels keep their
@@ -17,8 +25,9 @@ import { Slab } from './slab.ts';
  * layout COLUMNS (every tuple a number, or a string, or a plain object with the same keys and in each field
  *   a number, a string or a plain object JSON keeps exactly): u32 LE length L of the names, L bytes of
  *   UTF-8 JSON (`null` for bare values, else the key array), one type byte per column (1 = int32,
- *   2 = float64, 3 = JSON, 4 = text), zero padding to a multiple of 8, then each column padded to 8:
- *   - int32, float64: count × 4 or 8 bytes in the platform's byte order (flags bit 0: big-endian);
+ *   2 = float64, 3 = JSON, 4 = text, 5 = int8, 6 = int16), zero padding to a multiple of 8, then each
+ *   column padded to 8:
+ *   - numbers: count × 1, 2, 4 or 8 bytes in the platform's byte order (flags bit 0: big-endian);
  *   - JSON: a u32 LE length and the UTF-8 JSON array of the column's values (objects, or strings);
  *   - text (strings): a u32 LE length T, count × u32 (platform order) the strings' lengths in UTF-16
  *     units, then T bytes: the strings joined, in UTF-8. Only when the joined text is well-formed UTF-16
@@ -34,6 +43,11 @@ const INT32 = 1;
 const FLOAT64 = 2;
 const JSON_VALUES = 3;
 const TEXT = 4;
+const INT8 = 5;
+const INT16 = 6;
+/** The type byte of a number column of each width. */
+const NUMBER_TYPES: Record<string, number> = { '1': INT8, '2': INT16, '4': INT32, '8': FLOAT64 };
+const WIDTH_OF_TYPE: Record<number, number> = { [INT8]: 1, [INT16]: 2, [INT32]: 4, [FLOAT64]: 8 };
 const HEADER = 8;
 const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
 
@@ -124,7 +138,9 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
       at = pad8(at + 4 + length);
       continue;
     }
-    const width = types[j] === INT32 ? 4 : 8;
+    const width = WIDTH_OF_TYPE[types[j]!];
+    if (width === undefined)
+      throw new Error(`internal: encoded batch with a column of unknown type ${types[j]}`);
     const raw = bytes.subarray(at, at + n * width);
     cols.push(column(types[j]!, raw, n));
     at = pad8(at + n * width);
@@ -137,10 +153,19 @@ const UINT32 = 0;
 
 function column(type: number, raw: Uint8Array, n: number): ArrayLike<number> {
   const aligned = raw.byteOffset % 8 === 0 ? raw : raw.slice();
-  if (type === UINT32) return new Uint32Array(aligned.buffer, aligned.byteOffset, n);
-  return type === INT32
-    ? new Int32Array(aligned.buffer, aligned.byteOffset, n)
-    : new Float64Array(aligned.buffer, aligned.byteOffset, n);
+  const { buffer, byteOffset } = aligned;
+  switch (type) {
+    case UINT32:
+      return new Uint32Array(buffer, byteOffset, n);
+    case INT8:
+      return new Int8Array(buffer, byteOffset, n);
+    case INT16:
+      return new Int16Array(buffer, byteOffset, n);
+    case INT32:
+      return new Int32Array(buffer, byteOffset, n);
+    default:
+      return new Float64Array(buffer, byteOffset, n);
+  }
 }
 
 /** The strings of a text column: `text` cut at the given lengths (UTF-16 units). */
@@ -161,13 +186,14 @@ const base = new Int32Array(MAX_FIELDS + 1);
 const offsets = new Int32Array(MAX_FIELDS);
 const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
 let scratch = new Uint8Array(64 * 1024);
+let scratchViews = viewsOf(scratch.buffer);
 
 /** Lays out the number columns of `c` in field order (JSON columns skipped); returns their bytes. */
-function layNumbers(c: CompiledShape, n: number, mask: number): number {
+function layNumbers(c: CompiledShape, n: number, widths: Widths): number {
   let size = 0;
   for (let j = 0; j < c.fields; j++) {
     if (c.kinds[j] !== 'n') continue;
-    const width = (mask >>> j) & 1 ? 8 : 4;
+    const width = Number(widths[j]);
     offsets[j] = size;
     base[j] = size / width;
     size = pad8(size + n * width);
@@ -175,7 +201,7 @@ function layNumbers(c: CompiledShape, n: number, mask: number): number {
   return size;
 }
 
-function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, mask: number): number {
+function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, widths: Widths): number {
   const typesAt = HEADER + 4 + c.names.length;
   const columnsAt = pad8(typesAt + c.fields);
   const view = new DataView(bytes.buffer, bytes.byteOffset, columnsAt);
@@ -184,8 +210,7 @@ function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, mask: numbe
   bytes.set(c.names, HEADER + 4);
   for (let j = 0; j < c.fields; j++) {
     const kind = c.kinds[j];
-    bytes[typesAt + j] =
-      kind === 's' ? TEXT : kind === 'j' ? JSON_VALUES : (mask >>> j) & 1 ? FLOAT64 : INT32;
+    bytes[typesAt + j] = kind === 's' ? TEXT : kind === 'j' ? JSON_VALUES : NUMBER_TYPES[widths[j]!]!;
   }
   bytes.fill(0, typesAt + c.fields, columnsAt);
   return columnsAt;
@@ -207,16 +232,15 @@ function packNumbers(
 ): Uint8Array | undefined {
   const n = tuples.length;
   for (;;) {
-    const mask = c.floatMask;
-    const head = headerOf(c, mask);
-    const room = layNumbers(c, n, mask);
+    const widths = c.widths;
+    const head = headerOf(c, widths);
+    const room = layNumbers(c, n, widths);
     const bytes = slab ? slab.take(head.length + room) : new Uint8Array(head.length + room);
-    const f64 = slab ? slab.f64 : new Float64Array(bytes.buffer);
-    const i32 = slab ? slab.i32 : new Int32Array(bytes.buffer);
+    const views = slab ? slab.views : viewsOf(bytes.buffer);
     // Column starts in elements of the whole buffer (the slab hands out multiples of 8 bytes).
     const start = bytes.byteOffset + head.length;
-    for (let j = 0; j < c.fields; j++) base[j] = (start >>> ((mask >>> j) & 1 ? 3 : 2)) + base[j]!;
-    const fit = c.gather(mask)(tuples, n, f64, i32, base, strs);
+    for (let j = 0; j < c.fields; j++) base[j] = start / Number(widths[j]) + base[j]!;
+    const fit = c.gather(widths)(tuples, n, views, base, strs);
     const wide = base[c.fields]!;
     if (fit === n && wide === 0) {
       bytes.set(head);
@@ -228,17 +252,17 @@ function packNumbers(
     }
     slab?.giveBack(bytes);
     if (fit !== n) return undefined;
-    c.floatMask = mask | wide; // a fraction in an int32 column: this shape's column is float from now on
+    c.widths = widen(c, tuples, wide); // this shape's columns are that wide from now on
   }
 }
 
-/** The bytes before the columns for this shape and float mask, count 0 (made once per shape and mask). */
-function headerOf(c: CompiledShape, mask: number): Uint8Array {
-  if (c.head !== undefined && c.headMask === mask) return c.head;
+/** The bytes before the columns for this shape and widths, count 0 (made once per shape and widths). */
+function headerOf(c: CompiledShape, widths: Widths): Uint8Array {
+  if (c.head !== undefined && c.headWidths === widths) return c.head;
   const head = new Uint8Array(columnsStart(c));
-  writeHeader(head, c, 0, mask);
+  writeHeader(head, c, 0, widths);
   c.head = head;
-  c.headMask = mask;
+  c.headWidths = widths;
   return head;
 }
 
@@ -254,15 +278,17 @@ function packMixed(
   const n = tuples.length;
   try {
     for (;;) {
-      const mask = c.floatMask;
-      const room = layNumbers(c, n, mask);
-      if (scratch.length < room) scratch = new Uint8Array(Math.max(room, scratch.length * 2));
-      const f64 = new Float64Array(scratch.buffer, 0, room >>> 3);
-      const fit = c.gather(mask)(tuples, n, f64, new Int32Array(scratch.buffer, 0, room >>> 2), base, strs);
+      const widths = c.widths;
+      const room = layNumbers(c, n, widths);
+      if (scratch.length < room) {
+        scratch = new Uint8Array(Math.max(room, scratch.length * 2));
+        scratchViews = viewsOf(scratch.buffer);
+      }
+      const fit = c.gather(widths)(tuples, n, scratchViews, base, strs);
       if (fit !== n) return undefined;
       const wide = base[c.fields]!;
       if (wide !== 0) {
-        c.floatMask = mask | wide;
+        c.widths = widen(c, tuples, wide);
         continue;
       }
       // Each string or object column as bytes: text where it can be, else JSON.
@@ -271,7 +297,7 @@ function packMixed(
       let size = columnsStart(c);
       for (let j = 0; j < c.fields; j++) {
         if (c.kinds[j] === 'n') {
-          size = pad8(size + n * ((mask >>> j) & 1 ? 8 : 4));
+          size = pad8(size + n * Number(widths[j]));
           continue;
         }
         const values = strs[j]!;
@@ -283,14 +309,14 @@ function packMixed(
         size = pad8(size + 4 + (asText[j] ? n * 4 : 0) + text.length);
       }
       const bytes = slab ? slab.take(size) : new Uint8Array(size);
-      let at = writeHeader(bytes, c, n, mask);
+      let at = writeHeader(bytes, c, n, widths);
       const typesAt = HEADER + 4 + c.names.length;
       const view = new DataView(bytes.buffer, bytes.byteOffset, size);
       for (let j = 0; j < c.fields; j++) {
         const text = texts[j];
         let end: number;
         if (text === undefined) {
-          const length = n * ((mask >>> j) & 1 ? 8 : 4);
+          const length = n * Number(widths[j]);
           bytes.set(scratch.subarray(offsets[j]!, offsets[j]! + length), at);
           end = at + length;
         } else {

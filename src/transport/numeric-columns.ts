@@ -2,17 +2,18 @@
  * The fast path of the batch codec: a batch whose tuples are all numbers (or all strings), or all plain
  * objects with the same keys (in the same order) and in each field a number, a string, or a small plain
  * object that JSON gives back exactly (the same kind in every tuple), becomes one column per field. A
- * number column is an Int32Array where every value is a 32-bit integer (not -0), else a Float64Array (-0
- * and NaN included: every number comes back as it was); integer fields, the common case, take half the
- * bytes. A string column, and a column of such objects, is the JSON of the column's values (native, exact
- * for every string, lone surrogates included, and for the objects `isJsonExact` accepts).
+ * number column is an Int8Array, Int16Array or Int32Array where every value is an integer that fits (not
+ * -0), else a Float64Array (-0 and NaN included: every number comes back as it was): ids, percentages and
+ * counts, the common fields, take one to four bytes instead of eight. A string column, and a column of
+ * such objects, is text or JSON (see batch-codec.ts).
  *
- * Which columns are float is guessed from the batches of the same shape seen before (`floatMask`, which
- * only grows): the batch is written in one pass straight into its final bytes, and only a batch that
- * proves a guess wrong (a fraction in an int32 column) is written again, wider.
+ * How wide each number column is, is guessed from the batches of the same shape seen before (`widths`,
+ * which only grow; a new shape starts at one byte): the batch is written in one pass straight into its
+ * final bytes, and only a batch that proves a guess wrong (a value that does not fit) is written again,
+ * as wide as its values need.
  *
  * Reading the fields of a thousand objects through a loop over their names would go through V8's
- * megamorphic property lookup; instead each shape (and float mask) gets a small function compiled once
+ * megamorphic property lookup; instead each shape (and column widths) gets a small function compiled once
  * (`new Function`) that reads `t.key`, `t.cpu`, … by name, as hand-written code would. The names are
  * embedded with JSON.stringify, so any string is a safe literal.
  */
@@ -26,16 +27,29 @@ export type Shape = readonly string[] | null;
  */
 export type Kinds = string;
 
+/** Views of the same bytes, one per width a number column may have. */
+export interface ColumnViews {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly i16: Int16Array;
+  readonly i8: Int8Array;
+}
+
 /**
- * Writes number field j of tuple i at `f64[base[j] + i]` or `i32[base[j] + i]` (both views of the same
- * bytes), string field j at `strs[j][i]`; returns how many tuples fit the shape and kinds (all of them:
- * `n`) and leaves in `base[fields]` the int32 columns that met a value that is not an int32 (as bits).
+ * Bytes per value of each field: '1', '2', '4' (integers) or '8' (float64) for a number field, '-' for a
+ * string or object field; one character per field.
+ */
+export type Widths = string;
+
+/**
+ * Writes number field j of tuple i at `base[j] + i` in the view of its width, string or object field j at
+ * `strs[j][i]`; returns how many tuples fit the shape and kinds (all of them: `n`) and leaves in
+ * `base[fields]` the integer columns that met a value that does not fit them (as bits).
  */
 export type Gather = (
   tuples: readonly unknown[],
   n: number,
-  f64: Float64Array,
-  i32: Int32Array,
+  views: ColumnViews,
   base: Int32Array,
   strs: unknown[][],
 ) => number;
@@ -51,15 +65,15 @@ export interface CompiledShape {
   readonly jsonFields: number;
   /** The JSON of the shape, UTF-8. */
   readonly names: Uint8Array;
-  /** Columns (bits) written as float64; the rest as int32. */
-  floatMask: number;
-  /** The batch header for `headMask` (see batch-codec.ts), kept for the next batch. */
+  /** How wide each number column is written (only grows: see the file comment). */
+  widths: Widths;
+  /** The batch header for `headWidths` (see batch-codec.ts), kept for the next batch. */
   head?: Uint8Array;
-  headMask?: number;
-  gather(mask: number): Gather;
+  headWidths?: Widths;
+  gather(widths: Widths): Gather;
 }
 
-/** More fields than this go to the CBOR path (one bit per field in a mask). */
+/** More fields than this go to the CBOR path (one bit per field in the mask of columns too narrow). */
 export const MAX_FIELDS = 31;
 
 /**
@@ -144,19 +158,19 @@ function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
   let c = compiled.get(key);
   if (!c) {
     if (compiled.size >= MAX_SHAPES) return undefined;
-    const gathers = new Map<number, Gather>();
+    const gathers = new Map<Widths, Gather>();
     c = {
       shape,
       kinds,
       jsonFields: kinds.length - (kinds.split('n').length - 1),
       fields: shape === null ? 1 : shape.length,
       names: utf8.encode(JSON.stringify(shape)),
-      floatMask: 0,
-      gather(mask) {
-        let g = gathers.get(mask);
+      widths: kinds.replace(/n/g, '1').replace(/[sj]/g, '-'),
+      gather(widths) {
+        let g = gathers.get(widths);
         if (!g) {
-          g = compileGather(shape, kinds, mask);
-          gathers.set(mask, g);
+          g = compileGather(shape, kinds, widths);
+          gathers.set(widths, g);
         }
         return g;
       },
@@ -177,11 +191,49 @@ export function scatterFor(shape: Shape): Scatter {
   return s;
 }
 
-function compileGather(shape: Shape, kinds: Kinds, mask: number): Gather {
+/**
+ * The widths the columns in `tooNarrow` (bits) need for every value of this batch (the others as they
+ * were): the smallest integer width that holds every value, or 8 for a fraction, -0, NaN, ±Infinity or an
+ * integer past int32.
+ */
+export function widen(c: CompiledShape, tuples: readonly unknown[], tooNarrow: number): Widths {
+  let widths = '';
+  for (let j = 0; j < c.fields; j++) {
+    let w = Number(c.widths[j]);
+    if (((tooNarrow >>> j) & 1) === 0 || Number.isNaN(w)) {
+      widths += c.widths[j];
+      continue;
+    }
+    const name = c.shape?.[j];
+    for (let i = 0; i < tuples.length && w < 8; i++) {
+      const t = tuples[i];
+      const v = (name === undefined ? t : (t as Record<string, unknown>)[name]) as number;
+      w = Math.max(w, widthOf(v));
+    }
+    widths += String(w);
+  }
+  return widths;
+}
+
+function widthOf(v: number): number {
+  if (!Number.isInteger(v) || Object.is(v, -0)) return 8;
+  if (v >= -128 && v <= 127) return 1;
+  if (v >= -32768 && v <= 32767) return 2;
+  return v >= -2147483648 && v <= 2147483647 ? 4 : 8;
+}
+
+/** Per integer width: its view, and the shift that keeps a value that fits as it is (`(v << s) >> s`). */
+const INTEGER_WIDTHS: Record<string, { view: string; shift: number }> = {
+  '1': { view: 'i8', shift: 24 },
+  '2': { view: 'i16', shift: 16 },
+  '4': { view: 'i32', shift: 0 },
+};
+
+function compileGather(shape: Shape, kinds: Kinds, widths: Widths): Gather {
   const fields = shape === null ? 1 : shape.length;
   const check = (v: string, j: number) =>
     kinds[j] === 'j' ? `!isJsonExact(${v})` : `typeof ${v} !== "${kinds[j] === 's' ? 'string' : 'number'}"`;
-  const lines: string[] = ['let wide = 0;'];
+  const lines: string[] = ['let wide = 0;', 'const { f64, i32, i16, i8 } = views;'];
   for (let j = 0; j < fields; j++) {
     lines.push(kinds[j] !== 'n' ? `const s${j} = strs[${j}];` : `const b${j} = base[${j}];`);
   }
@@ -199,17 +251,20 @@ function compileGather(shape: Shape, kinds: Kinds, mask: number): Gather {
   }
   for (let j = 0; j < fields; j++) {
     const v = `v${j}`;
+    const int = INTEGER_WIDTHS[widths[j]!];
     if (kinds[j] !== 'n') lines.push(`  s${j}[i] = ${v};`);
-    else if ((mask >>> j) & 1) lines.push(`  f64[b${j} + i] = ${v};`);
+    else if (int === undefined) lines.push(`  f64[b${j} + i] = ${v};`);
     else {
-      lines.push(`  i32[b${j} + i] = ${v};`);
-      lines.push(`  if ((${v} | 0) !== ${v} || (${v} === 0 && 1 / ${v} < 0)) wide |= ${1 << j};`);
+      // A fraction, NaN or a value out of range changes when cut to the width; -0 becomes 0.
+      const cut = int.shift === 0 ? `(${v} | 0)` : `((${v} << ${int.shift}) >> ${int.shift})`;
+      lines.push(`  ${int.view}[b${j} + i] = ${v};`);
+      lines.push(`  if (${cut} !== ${v} || (${v} === 0 && 1 / ${v} < 0)) wide |= ${1 << j};`);
     }
   }
   lines.push('}');
   lines.push(`base[${fields}] = wide;`);
   lines.push('return n;');
-  const params = ['tuples', 'n', 'f64', 'i32', 'base', 'strs'];
+  const params = ['tuples', 'n', 'views', 'base', 'strs'];
   const make = new Function(
     'isJsonExact',
     `return function (${params.join(', ')}) {\n${lines.join('\n')}\n};`,

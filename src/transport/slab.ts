@@ -1,3 +1,5 @@
+import type { ColumnViews } from './numeric-columns.ts';
+
 /**
  * Carves encoded batches out of larger buffers, and reuses a buffer once every batch in it is released.
  * A fresh ArrayBuffer per batch costs tens of microseconds (zeroed memory, external-memory accounting
@@ -25,8 +27,7 @@ export class Slab {
    * Views of the whole buffer the last `take` came from, made once per buffer: a batch codec writes its
    * columns through them at `(bytes.byteOffset + offset) / width` instead of making views per batch.
    */
-  f64: Float64Array = new Float64Array(0);
-  i32: Int32Array = new Int32Array(0);
+  views: ColumnViews = viewsOf(new ArrayBuffer(0));
 
   /** `size` bytes, starting at a multiple of 8 (typed-array views of any width fit). */
   take(size: number): Uint8Array {
@@ -36,8 +37,7 @@ export class Slab {
       const old = c;
       c = (size <= this.chunkBytes ? this.free.pop() : undefined) ?? chunk(Math.max(size, this.chunkBytes));
       this.current = c;
-      this.f64 = c.f64;
-      this.i32 = c.i32;
+      this.views = c.views;
       this.chunks.set(c.buffer, c);
       if (this.chunks.size > this.mostInUse) this.mostInUse = this.chunks.size;
       if (old && old.live === 0) this.recycle(old);
@@ -77,13 +77,22 @@ export class Slab {
 
 interface Chunk {
   readonly buffer: ArrayBuffer;
-  readonly f64: Float64Array;
-  readonly i32: Int32Array;
+  readonly views: ColumnViews;
   used: number;
   live: number;
 }
 
 function chunk(bytes: number): Chunk {
   const buffer = new ArrayBuffer((bytes + 7) & ~7);
-  return { buffer, f64: new Float64Array(buffer), i32: new Int32Array(buffer), used: 0, live: 0 };
+  return { buffer, views: viewsOf(buffer), used: 0, live: 0 };
+}
+
+/** A view of each width over the whole of `buffer` (its length a multiple of 8). */
+export function viewsOf(buffer: ArrayBufferLike): ColumnViews {
+  return {
+    f64: new Float64Array(buffer),
+    i32: new Int32Array(buffer),
+    i16: new Int16Array(buffer),
+    i8: new Int8Array(buffer),
+  };
 }

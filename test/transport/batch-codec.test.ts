@@ -7,6 +7,15 @@ const roundTrip = (tuples: unknown[], slab?: Slab) => decodeBatch(encodeBatch(tu
 const layout = (tuples: unknown[]) => encodeBatch(tuples)[1];
 const COLUMNS = 1;
 const CBOR = 2;
+const [INT32, FLOAT64, JSON_VALUES, TEXT, INT8, INT16] = [1, 2, 3, 4, 5, 6];
+/** The type byte of each column of an encoded COLUMNS batch. */
+const columnTypes = (tuples: unknown[]) => {
+  const bytes = encodeBatch(tuples);
+  const names = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const first = tuples[0];
+  const fields = typeof first === 'object' && first !== null ? Object.keys(first).length : 1;
+  return [...bytes.subarray(12 + names, 12 + names + fields)];
+};
 
 describe('encoded batches', () => {
   it('give back records of numbers as columns, every number exact (-0, NaN, fractions, large)', () => {
@@ -54,17 +63,36 @@ describe('encoded batches', () => {
     expect(roundTrip(strings)).toEqual(strings);
   });
 
-  it('write a string column as UTF-8 text with lengths, or as JSON when a lone surrogate would not survive UTF-8', () => {
-    const TEXT = 4;
-    const JSON_VALUES = 3;
-    const columnTypes = (tuples: unknown[]) => {
-      const bytes = encodeBatch(tuples);
-      const names = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
-      return [...bytes.subarray(12 + names, 12 + names + Object.keys(tuples[0] as object).length)];
+  it('write each integer column as narrow as its values allow, and widen it when a later batch needs it', () => {
+    const edges = {
+      i8: [127, -128, 0, 5],
+      i16: [128, -129, 32767, -32768],
+      i32: [32768, -32769, 2 ** 31 - 1, -(2 ** 31)],
+      f64: [2 ** 31, 0.5, -0, Number.NaN],
     };
+    const tuples = [0, 1, 2, 3].map((i) => ({
+      a: edges.i8[i]!,
+      b: edges.i16[i]!,
+      c: edges.i32[i]!,
+      d: edges.f64[i]!,
+    }));
+    expect(columnTypes(tuples)).toEqual([INT8, INT16, INT32, FLOAT64]);
+    const back = roundTrip(tuples) as (typeof tuples)[number][];
+    expect(back).toEqual(tuples);
+    expect(Object.is(back[2]!.d, -0)).toBe(true);
+    // A stream of small values, then one that needs more: that batch and later ones are wider, all exact.
+    const encoder = new BatchEncoder();
+    const small = Array.from({ length: 300 }, (_, i) => ({ n: i % 100 }));
+    const big = [...small, { n: 40_000 }];
+    for (const batch of [small, big, small]) expect(decodeBatch(encoder.encode(batch))).toEqual(batch);
+    // Widths are kept per shape (in this process): a shape no other test uses starts at one byte.
+    expect(columnTypes(Array.from({ length: 5 }, (_, i) => ({ onlyHere: i - 2 })))).toEqual([INT8]);
+  });
+
+  it('write a string column as UTF-8 text with lengths, or as JSON when a lone surrogate would not survive UTF-8', () => {
     const words = ['', 'word', 'naïve', '日本', '\ud83d\ude00', 'x'.repeat(5000), '"quoted"\n\u0000'];
     const tuples = Array.from({ length: 700 }, (_, i) => ({ word: words[i % words.length]!, n: i }));
-    expect(columnTypes(tuples)).toEqual([TEXT, 1]);
+    expect(columnTypes(tuples)).toEqual([TEXT, INT16]);
     expect(roundTrip(tuples, new Slab(4096))).toEqual(tuples);
     // A surrogate pair split between two strings: each string alone is not well-formed, and each comes
     // back as it was (the joined text is, and is cut where it was joined).
