@@ -187,6 +187,8 @@ const offsets = new Int32Array(MAX_FIELDS);
 const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
 let scratch = new Uint8Array(64 * 1024);
 let scratchViews = viewsOf(scratch.buffer);
+/** Where packMixed encodes its text and JSON columns before copying them into the batch. */
+let textScratch = new Uint8Array(64 * 1024);
 
 /** Lays out the number columns of `c` in field order (JSON columns skipped); returns their bytes. */
 function layNumbers(c: CompiledShape, n: number, widths: Widths): number {
@@ -291,22 +293,33 @@ function packMixed(
         c.widths = widen(c, tuples, wide);
         continue;
       }
-      // Each string or object column as bytes: text where it can be, else JSON.
-      const texts: (Uint8Array | undefined)[] = [];
+      // Each string or object column as bytes: text where it can be, else JSON. Encoded into scratch
+      // memory (UTF-8 takes at most 3 bytes per UTF-16 unit), not into a new buffer per column.
+      const sources: string[] = [];
       const asText: boolean[] = [];
+      let worst = 0;
+      for (let j = 0; j < c.fields; j++) {
+        if (c.kinds[j] === 'n') continue;
+        const values = strs[j]!;
+        values.length = n;
+        const joined = c.kinds[j] === 's' ? (values as string[]).join('') : '';
+        asText[j] = c.kinds[j] === 's' && isWellFormed(joined);
+        sources[j] = asText[j] ? joined : JSON.stringify(values);
+        worst += sources[j]!.length * 3;
+      }
+      if (textScratch.length < worst) textScratch = new Uint8Array(Math.max(worst, textScratch.length * 2));
+      const texts: (Uint8Array | undefined)[] = [];
+      let used = 0;
       let size = columnsStart(c);
       for (let j = 0; j < c.fields; j++) {
         if (c.kinds[j] === 'n') {
           size = pad8(size + n * Number(widths[j]));
           continue;
         }
-        const values = strs[j]!;
-        values.length = n;
-        const joined = c.kinds[j] === 's' ? (values as string[]).join('') : '';
-        asText[j] = c.kinds[j] === 's' && isWellFormed(joined);
-        const text = utf8.encode(asText[j] ? joined : JSON.stringify(values));
-        texts[j] = text;
-        size = pad8(size + 4 + (asText[j] ? n * 4 : 0) + text.length);
+        const { written } = utf8.encodeInto(sources[j]!, textScratch.subarray(used));
+        texts[j] = textScratch.subarray(used, used + written);
+        used += written;
+        size = pad8(size + 4 + (asText[j] ? n * 4 : 0) + written);
       }
       const bytes = slab ? slab.take(size) : new Uint8Array(size);
       let at = writeHeader(bytes, c, n, widths);
