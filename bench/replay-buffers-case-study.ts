@@ -3,11 +3,8 @@ import { type MdJob, type MdJobResult, runMdIsolated, runMdJob } from './machine
 import type { MdCheckpointing } from './machine-data-pipeline.ts';
 import { type MdWorkload, mdReadings } from './machine-data-workload.ts';
 import { perSecond, spread } from './measure.ts';
+import { TARGET_GC_PERCENT, TARGET_OVERHEAD_PERCENT, TARGET_RSS_RATIO } from './replay-buffers.ts';
 import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
-
-const TARGET_OVERHEAD_PERCENT = 10;
-const TARGET_RSS_RATIO = 1.5;
-const TARGET_GC_PERCENT = 15;
 
 interface Setting {
   readonly key: 'Off' | 'Buffers' | 'Default';
