@@ -11,6 +11,13 @@ import {
 } from './numeric-columns.ts';
 import { findNotPlainData } from './plain-data.ts';
 import { Slab, viewsOf } from './slab.ts';
+import {
+  beginColumns,
+  decodeValueColumn,
+  type EncodedColumn,
+  encodeValueColumn,
+  JSON_VALUES,
+} from './value-columns.ts';
 
 /*
  * An encoded batch: the tuples of one DATA message as one self-contained byte string. Channels keep their
@@ -25,14 +32,10 @@ import { Slab, viewsOf } from './slab.ts';
  * layout COLUMNS (every tuple a number, or a string, or a plain object with the same keys and in each field
  *   a number, a string or a plain object JSON keeps exactly): u32 LE length L of the names, L bytes of
  *   UTF-8 JSON (`null` for bare values, else the key array), one type byte per column (1 = int32,
- *   2 = float64, 3 = JSON, 4 = text, 5 = int8, 6 = int16), zero padding to a multiple of 8, then each
+ *   2 = float64, 5 = int8, 6 = int16, or a string or object type), zero padding to a multiple of 8, then each
  *   column padded to 8:
  *   - numbers: count × 1, 2, 4 or 8 bytes in the platform's byte order (flags bit 0: big-endian);
- *   - JSON: a u32 LE length and the UTF-8 JSON array of the column's values (objects, or strings);
- *   - text (strings): a u32 LE length T, count × u32 (platform order) the strings' lengths in UTF-16
- *     units, then T bytes: the strings joined, in UTF-8. Only when the joined text is well-formed UTF-16
- *     (no lone surrogate), so that UTF-8 gives it back exactly; else the column is JSON. Cheaper than
- *     JSON: no escaping, and one pass over each string.
+ *   - strings and objects: 3 = JSON, 4 = text, 7 = flat numbers, as value-columns.ts writes them.
  * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
  *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
  */
@@ -41,8 +44,6 @@ const COLUMNS = 1;
 const CBOR = 2;
 const INT32 = 1;
 const FLOAT64 = 2;
-const JSON_VALUES = 3;
-const TEXT = 4;
 const INT8 = 5;
 const INT16 = 6;
 /** The type byte of a number column of each width. */
@@ -57,7 +58,6 @@ const cbor = new Encoder({
   useTag259ForMaps: true,
   copyBuffers: true, // a decoded Uint8Array must not be a view into bytes a later replay decodes again
 } as ConstructorParameters<typeof Encoder>[0]);
-const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 /** Where encodeBatch takes its bytes from (a Slab, or a fresh buffer per batch). */
@@ -125,22 +125,15 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   at = pad8(at + fields);
   const cols: ArrayLike<unknown>[] = [];
   for (let j = 0; j < fields; j++) {
-    if (types[j] === TEXT) {
-      const length = view.getUint32(at, true);
-      const lengths = column(UINT32, bytes.subarray(at + 4, at + 4 + n * 4), n);
-      cols.push(splitText(fromUtf8.decode(bytes.subarray(at + 4 + n * 4, at + 4 + n * 4 + length)), lengths));
-      at = pad8(at + 4 + n * 4 + length);
-      continue;
-    }
-    if (types[j] === JSON_VALUES) {
-      const length = view.getUint32(at, true);
-      cols.push(JSON.parse(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length))) as unknown[]);
-      at = pad8(at + 4 + length);
-      continue;
-    }
     const width = WIDTH_OF_TYPE[types[j]!];
-    if (width === undefined)
-      throw new Error(`internal: encoded batch with a column of unknown type ${types[j]}`);
+    if (width === undefined) {
+      const { values, end } = decodeValueColumn(types[j]!, bytes, at, n, (type, raw, count) =>
+        column(type === 'u32' ? UINT32 : FLOAT64, raw, count),
+      );
+      cols.push(values);
+      at = pad8(end);
+      continue;
+    }
     const raw = bytes.subarray(at, at + n * width);
     cols.push(column(types[j]!, raw, n));
     at = pad8(at + n * width);
@@ -168,27 +161,12 @@ function column(type: number, raw: Uint8Array, n: number): ArrayLike<number> {
   }
 }
 
-/** The strings of a text column: `text` cut at the given lengths (UTF-16 units). */
-function splitText(text: string, lengths: ArrayLike<number>): string[] {
-  const out = new Array<string>(lengths.length);
-  let at = 0;
-  for (let i = 0; i < lengths.length; i++) {
-    const end = at + lengths[i]!;
-    out[i] = text.slice(at, end);
-    at = end;
-  }
-  if (at !== text.length) throw new Error('internal: a text column whose lengths do not add up');
-  return out;
-}
-
 const base = new Int32Array(MAX_FIELDS + 1);
 /** Where number column j starts among the number columns, in bytes. */
 const offsets = new Int32Array(MAX_FIELDS);
 const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
 let scratch = new Uint8Array(64 * 1024);
 let scratchViews = viewsOf(scratch.buffer);
-/** Where packMixed encodes its text and JSON columns before copying them into the batch. */
-let textScratch = new Uint8Array(64 * 1024);
 
 /** Lays out the number columns of `c` in field order (JSON columns skipped); returns their bytes. */
 function layNumbers(c: CompiledShape, n: number, widths: Widths): number {
@@ -212,7 +190,8 @@ function writeHeader(bytes: Uint8Array, c: CompiledShape, n: number, widths: Wid
   bytes.set(c.names, HEADER + 4);
   for (let j = 0; j < c.fields; j++) {
     const kind = c.kinds[j];
-    bytes[typesAt + j] = kind === 's' ? TEXT : kind === 'j' ? JSON_VALUES : NUMBER_TYPES[widths[j]!]!;
+    // A string or object column's type is chosen when it is written (packMixed).
+    bytes[typesAt + j] = kind === 'n' ? NUMBER_TYPES[widths[j]!]! : JSON_VALUES;
   }
   bytes.fill(0, typesAt + c.fields, columnsAt);
   return columnsAt;
@@ -293,57 +272,32 @@ function packMixed(
         c.widths = widen(c, tuples, wide);
         continue;
       }
-      // Each string or object column as bytes: text where it can be, else JSON. Encoded into scratch
-      // memory (UTF-8 takes at most 3 bytes per UTF-16 unit), not into a new buffer per column.
-      const sources: string[] = [];
-      const asText: boolean[] = [];
-      let worst = 0;
-      for (let j = 0; j < c.fields; j++) {
-        if (c.kinds[j] === 'n') continue;
-        const values = strs[j]!;
-        values.length = n;
-        const joined = c.kinds[j] === 's' ? (values as string[]).join('') : '';
-        asText[j] = c.kinds[j] === 's' && isWellFormed(joined);
-        sources[j] = asText[j] ? joined : JSON.stringify(values);
-        worst += sources[j]!.length * 3;
-      }
-      if (textScratch.length < worst) textScratch = new Uint8Array(Math.max(worst, textScratch.length * 2));
-      const texts: (Uint8Array | undefined)[] = [];
-      let used = 0;
+      beginColumns();
+      const encoded: (EncodedColumn | undefined)[] = [];
       let size = columnsStart(c);
       for (let j = 0; j < c.fields; j++) {
         if (c.kinds[j] === 'n') {
           size = pad8(size + n * Number(widths[j]));
           continue;
         }
-        const { written } = utf8.encodeInto(sources[j]!, textScratch.subarray(used));
-        texts[j] = textScratch.subarray(used, used + written);
-        used += written;
-        size = pad8(size + 4 + (asText[j] ? n * 4 : 0) + written);
+        strs[j]!.length = n;
+        encoded[j] = encodeValueColumn(c.kinds[j]!, strs[j]!, n);
+        size = pad8(size + encoded[j]!.bytes.length);
       }
       const bytes = slab ? slab.take(size) : new Uint8Array(size);
       let at = writeHeader(bytes, c, n, widths);
       const typesAt = HEADER + 4 + c.names.length;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, size);
       for (let j = 0; j < c.fields; j++) {
-        const text = texts[j];
+        const column = encoded[j];
         let end: number;
-        if (text === undefined) {
+        if (column === undefined) {
           const length = n * Number(widths[j]);
           bytes.set(scratch.subarray(offsets[j]!, offsets[j]! + length), at);
           end = at + length;
         } else {
-          view.setUint32(at, text.length, true);
-          let from = at + 4;
-          if (asText[j]) {
-            // Column starts are multiples of 8 (and so is bytes.byteOffset): the lengths are aligned.
-            const lengths = new Uint32Array(bytes.buffer, bytes.byteOffset + from, n);
-            const values = strs[j] as string[];
-            for (let i = 0; i < n; i++) lengths[i] = values[i]!.length;
-            from += n * 4;
-          } else bytes[typesAt + j] = JSON_VALUES;
-          bytes.set(text, from);
-          end = from + text.length;
+          bytes[typesAt + j] = column.type;
+          bytes.set(column.bytes, at);
+          end = at + column.bytes.length;
         }
         bytes.fill(0, end, pad8(end));
         at = pad8(end);
@@ -388,12 +342,6 @@ function header(bytes: Uint8Array, view: DataView, layout: number, n: number): v
   bytes[2] = BIG_ENDIAN;
   view.setUint32(4, n, true);
 }
-
-/**
- * String.prototype.isWellFormed (Node 20): no lone surrogate. Called through a cast because the
- * projects that compile sluice's sources (`sluice new`) may target an ES2023 library without it.
- */
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function pad8(x: number): number {
   return (x + 7) & ~7;

@@ -130,6 +130,38 @@ describe('encoded batches', () => {
     }
   });
 
+  it('write a column of objects of numbers as key ids and values, each object enumerating as it did', () => {
+    const FLAT_NUMBERS = 7;
+    const names = ['customer', 'os', '10', '7', 'device', 'naïve \ud83d\ude00'];
+    const tuples = Array.from({ length: 1000 }, (_, i) => {
+      const fields: Record<string, number> = {};
+      // Insertion orders differ from tuple to tuple; integer-like keys enumerate first whatever the order.
+      const order = i % 2 === 0 ? names : [...names].reverse();
+      order.forEach((name, j) => {
+        if ((i >> j) & 1) fields[name] = j === 4 ? i / 7 : i * 1000 + j;
+      });
+      return { key: `k${i}`, fields };
+    });
+    expect(columnTypes(tuples)).toEqual([TEXT, FLAT_NUMBERS]);
+    const back = roundTrip(tuples, new Slab(4096)) as (typeof tuples)[number][];
+    expect(back).toEqual(tuples);
+    for (let i = 0; i < tuples.length; i++) {
+      expect(Object.keys(back[i]!.fields)).toEqual(Object.keys(tuples[i]!.fields));
+    }
+    // A __proto__ key, a non-number value, or more than 255 keys: the column is JSON, still exact.
+    const proto = JSON.parse('[{"k":1,"o":{"__proto__":2}},{"k":2,"o":{"a":1}}]') as unknown[];
+    const mixed = [
+      { k: 1, o: { a: 1 } },
+      { k: 2, o: { a: 'x' } },
+    ];
+    const wide = [{ k: 1, o: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, i])) }];
+    for (const batch of [proto, mixed, wide]) {
+      expect(columnTypes(batch)).toEqual([INT8, JSON_VALUES]);
+      expect(roundTrip(batch)).toEqual(batch);
+    }
+    expect(Object.keys((roundTrip(proto)[0] as { o: object }).o)).toEqual(['__proto__']);
+  });
+
   it('keep a nested object that JSON would change out of the columns (CBOR gives it back)', () => {
     const changed: unknown[] = [
       { n: Number.NaN },
