@@ -74,7 +74,7 @@ export function encodeBatch(tuples: readonly unknown[], slab?: Slab): Uint8Array
 
 function encodeAs(shape: CompiledShape | undefined, tuples: readonly unknown[], slab?: Slab): Uint8Array {
   if (shape !== undefined) {
-    const bytes = shape.jsonFields === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
+    const bytes = shape.valueFields === 0 ? packNumbers(shape, tuples, slab) : packMixed(shape, tuples, slab);
     if (bytes) return bytes;
   }
   return packCbor(tuples, slab ? (size) => slab.take(size) : fresh);
@@ -94,7 +94,7 @@ export class BatchEncoder {
     const last = this.last;
     if (last !== undefined && tuples.length > 0) {
       const bytes =
-        last.jsonFields === 0 ? packNumbers(last, tuples, this.slab) : packMixed(last, tuples, this.slab);
+        last.valueFields === 0 ? packNumbers(last, tuples, this.slab) : packMixed(last, tuples, this.slab);
       if (bytes) return bytes;
     }
     const shape = tuples.length > 0 ? shapeOf(tuples[0]) : undefined;
@@ -127,9 +127,7 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   for (let j = 0; j < fields; j++) {
     const width = WIDTH_OF_TYPE[types[j]!];
     if (width === undefined) {
-      const { values, end } = decodeValueColumn(types[j]!, bytes, at, n, (type, raw, count) =>
-        column(type === 'u32' ? UINT32 : FLOAT64, raw, count),
-      );
+      const { values, end } = decodeValueColumn(types[j]!, bytes, at, n);
       cols.push(values);
       at = pad8(end);
       continue;
@@ -141,15 +139,10 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   return scatterFor(shape)(cols, n);
 }
 
-/** Not a column type on the wire: the lengths of a text column. */
-const UINT32 = 0;
-
 function column(type: number, raw: Uint8Array, n: number): ArrayLike<number> {
   const aligned = raw.byteOffset % 8 === 0 ? raw : raw.slice();
   const { buffer, byteOffset } = aligned;
   switch (type) {
-    case UINT32:
-      return new Uint32Array(buffer, byteOffset, n);
     case INT8:
       return new Int8Array(buffer, byteOffset, n);
     case INT16:
@@ -168,7 +161,7 @@ const strs: unknown[][] = Array.from({ length: MAX_FIELDS }, () => []);
 let scratch = new Uint8Array(64 * 1024);
 let scratchViews = viewsOf(scratch.buffer);
 
-/** Lays out the number columns of `c` in field order (JSON columns skipped); returns their bytes. */
+/** Lays out the number columns of `c` in field order (string and object columns skipped); returns their bytes. */
 function layNumbers(c: CompiledShape, n: number, widths: Widths): number {
   let size = 0;
   for (let j = 0; j < c.fields; j++) {

@@ -61,8 +61,8 @@ export interface CompiledShape {
   readonly shape: Shape;
   readonly kinds: Kinds;
   readonly fields: number;
-  /** How many fields are written as JSON (strings and 'j' objects): none, and the batch is all numbers. */
-  readonly jsonFields: number;
+  /** How many fields are strings or objects (value-columns.ts): none, and the batch is all numbers. */
+  readonly valueFields: number;
   /** The JSON of the shape, UTF-8. */
   readonly names: Uint8Array;
   /** How wide each number column is written (only grows: see the file comment). */
@@ -162,7 +162,7 @@ function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
     c = {
       shape,
       kinds,
-      jsonFields: kinds.length - (kinds.split('n').length - 1),
+      valueFields: kinds.length - (kinds.split('n').length - 1),
       fields: shape === null ? 1 : shape.length,
       names: utf8.encode(JSON.stringify(shape)),
       widths: kinds.replace(/n/g, '1').replace(/[sj]/g, '-'),

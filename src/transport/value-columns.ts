@@ -135,19 +135,18 @@ function grow<A extends Uint8Array | Float64Array>(from: A, to: A): A {
 
 /**
  * Decodes the column of `type` that starts at `at` in `bytes` (a multiple of 8 from the batch's start);
- * returns its values and where it ends (before padding). `column` makes an aligned typed view.
+ * returns its values and where it ends (before padding).
  */
 export function decodeValueColumn(
   type: number,
   bytes: Uint8Array,
   at: number,
   n: number,
-  column: (type: 'u32' | 'f64', raw: Uint8Array, count: number) => ArrayLike<number>,
 ): { values: unknown[]; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (type === TEXT) {
     const length = view.getUint32(at, true);
-    const lengths = column('u32', bytes.subarray(at + 4, at + 4 + n * 4), n);
+    const lengths = viewOf(Uint32Array, bytes.subarray(at + 4, at + 4 + n * 4));
     const textAt = at + pad8(4 + n * 4);
     const text = fromUtf8.decode(bytes.subarray(textAt, textAt + length));
     return { values: splitText(text, lengths), end: textAt + length };
@@ -160,7 +159,7 @@ export function decodeValueColumn(
     const perObject = bytes.subarray(at + 12 + nameLength, at + 12 + nameLength + n);
     const keys = bytes.subarray(at + 12 + nameLength + n, at + 12 + nameLength + n + m);
     const valuesAt = at + pad8(12 + nameLength + n + m);
-    const numbersOf = column('f64', bytes.subarray(valuesAt, valuesAt + m * 8), m);
+    const numbersOf = viewOf(Float64Array, bytes.subarray(valuesAt, valuesAt + m * 8));
     const values = new Array<unknown>(n);
     let k = 0;
     for (let i = 0; i < n; i++) {
@@ -174,6 +173,15 @@ export function decodeValueColumn(
   const length = view.getUint32(at, true);
   const values = JSON.parse(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length))) as unknown[];
   return { values, end: at + 4 + length };
+}
+
+/** `raw` as a typed view, copied first when it does not start at a multiple of 8 (as a view must). */
+function viewOf<T extends Uint32Array | Float64Array>(
+  make: { new (buffer: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+  raw: Uint8Array,
+): T {
+  const a = raw.byteOffset % 8 === 0 ? raw : raw.slice();
+  return new make(a.buffer, a.byteOffset, a.byteLength / make.BYTES_PER_ELEMENT);
 }
 
 /** The strings of a text column: `text` cut at the given lengths (UTF-16 units). */
