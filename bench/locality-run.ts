@@ -37,7 +37,7 @@ async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number;
   const { default: app } = await import(APP.href);
   const containers = variant === 'node' || variant === 'cpu' ? { containers: 2, module: APP } : {};
   // The two-cores check keeps its old setting (no checkpoints): it compares CPU/wall, not with raw.
-  const checkpoints = variant.startsWith('cpu') || process.env.LOCALITY_CHECKPOINTS === '0' ? false : true;
+  const checkpoints = !(variant.startsWith('cpu') || process.env.LOCALITY_CHECKPOINTS === '0');
   const run = await launch(app, {
     ...containers,
     store: checkpoints ? new LevelSnapshotStore(join(dir, 'store')) : new MemorySnapshotStore(),

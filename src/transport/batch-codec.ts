@@ -9,7 +9,7 @@ import {
   type Widths,
   widen,
 } from './numeric-columns.ts';
-import { findNotPlainData } from './plain-data.ts';
+import { findNotPlainData, hasNegativeZero } from './plain-data.ts';
 import { Slab, viewsOf } from './slab.ts';
 import {
   beginColumns,
@@ -37,7 +37,8 @@ import {
  *   - numbers: count × 1, 2, 4 or 8 bytes in the platform's byte order (flags bit 0: big-endian);
  *   - strings and objects: 3 = JSON, 4 = text, 7 = flat numbers, as value-columns.ts writes them.
  * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
- *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
+ *   extension on, each encoding carrying its own record definitions, so it needs no shared table; every
+ *   number a float64 when the batch holds a -0, which cbor-x would otherwise write as the integer 0).
  */
 const VERSION = 1;
 const COLUMNS = 1;
@@ -52,12 +53,17 @@ const WIDTH_OF_TYPE: Record<number, number> = { [INT8]: 1, [INT16]: 2, [INT32]: 
 const HEADER = 8;
 const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
 
-const cbor = new Encoder({
+const cborOptions = {
   useRecords: true,
   mapsAsObjects: true,
   useTag259ForMaps: true,
   copyBuffers: true, // a decoded Uint8Array must not be a view into bytes a later replay decodes again
-} as ConstructorParameters<typeof Encoder>[0]);
+};
+const cbor = new Encoder(cborOptions as ConstructorParameters<typeof Encoder>[0]);
+/** For a batch holding a -0 somewhere: every number a float64, as cbor-x writes -0 as 0 otherwise. */
+const cborFloats = new Encoder({ ...cborOptions, alwaysUseFloat: true } as ConstructorParameters<
+  typeof Encoder
+>[0]);
 const fromUtf8 = new TextDecoder();
 
 /** Where encodeBatch takes its bytes from (a Slab, or a fresh buffer per batch). */
@@ -309,7 +315,7 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   }
   let body: Uint8Array;
   try {
-    body = encodeReusing(tuples);
+    body = tuples.some(hasNegativeZero) ? cborFloats.encode(tuples) : encodeReusing(tuples);
   } catch (e) {
     throw new TupleNotEncodableError(-1, '', 'a value cbor-x cannot encode', { cause: e });
   }

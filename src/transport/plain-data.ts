@@ -101,3 +101,25 @@ function walk(v: unknown, path: string, ancestors: Set<object>): NotPlainData | 
   ancestors.delete(o);
   return inner;
 }
+
+/**
+ * True when a number in `value` (plain data, as findNotPlainData accepts) is -0: cbor-x writes -0 as the
+ * integer 0 unless told to write every number as a float.
+ */
+export function hasNegativeZero(value: unknown): boolean {
+  if (typeof value === 'number') return value === 0 && 1 / value < 0;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasNegativeZero);
+  if (value instanceof Map) {
+    for (const [k, e] of value) if (hasNegativeZero(k) || hasNegativeZero(e)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const e of value) if (hasNegativeZero(e)) return true;
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false; // typed arrays keep their bytes
+  for (const k of Object.keys(value)) if (hasNegativeZero((value as Record<string, unknown>)[k])) return true;
+  return false;
+}

@@ -263,7 +263,7 @@ describe('encoded batches', () => {
   });
 
   it('reuse a released chunk of the slab only when all of its batches are released', () => {
-    const slab = new Slab(1024);
+    const slab = new Slab(1024, 1024);
     const a = slab.take(400);
     const b = slab.take(400);
     const c = slab.take(400); // a new chunk
@@ -274,6 +274,53 @@ describe('encoded batches', () => {
     expect(d.buffer).not.toBe(b.buffer);
     slab.release(b);
     expect(slab.take(700).buffer).toBe(a.buffer);
+  });
+
+  it('grow the chunks of a slab with its batches, so that a chunk holds several of them', () => {
+    const slab = new Slab(1024);
+    const a = slab.take(100);
+    expect(a.buffer.byteLength).toBe(1024);
+    const big = slab.take(1000); // more than an eighth of a chunk: chunks of 8 KB from now on
+    expect(big.buffer.byteLength).toBe(8192);
+    const next = Array.from({ length: 7 }, () => slab.take(1000));
+    expect(next.every((b) => b.buffer === big.buffer)).toBe(true);
+    const capped = new Slab(1024, 4096);
+    expect(capped.take(1000).buffer.byteLength).toBe(4096);
+    expect(capped.take(5000).buffer.byteLength).toBe(5000); // larger than any chunk: one of its own
+  });
+
+  it('write a flat-numbers column as narrow as its values allow, and give every value back', () => {
+    const columns = (values: number[]) => values.map((v, i) => ({ key: `k${i}`, fields: { a: v, b: i } }));
+    for (const values of [
+      [1, -128, 127],
+      [300, -32768, 5],
+      [70000, -1, 2 ** 31 - 1],
+      [-0, 1, 2],
+      [0.5, 1, 2],
+      [Number.NaN, 1, Number.POSITIVE_INFINITY],
+      [2 ** 31, 1, -(2 ** 31) - 1],
+    ]) {
+      // -0 sends the batch to cbor-x (JSON would lose it), which must keep it too.
+      const tuples = columns(values);
+      const back = decodeBatch(encodeBatch(tuples)) as typeof tuples;
+      expect(back).toEqual(tuples);
+      expect(back.map((t) => Object.is(t.fields.a, -0))).toEqual(values.map((v) => Object.is(v, -0)));
+    }
+    const small = encodeBatch(columns(Array.from({ length: 1000 }, (_, i) => i % 100)));
+    const wide = encodeBatch(columns(Array.from({ length: 1000 }, (_, i) => i + 0.5)));
+    // Two values an object: int16 (b reaches 999) instead of float64, 6 bytes less each.
+    expect(wide.length - small.length).toBe(1000 * 2 * 6);
+  });
+
+  it('give back a -0 anywhere in a batch that goes to cbor-x', () => {
+    const tuples = [
+      { list: [1, -0], byKey: new Map([['a', -0]]), big: 2 ** 40 },
+      { list: [], byKey: new Map() },
+    ];
+    const back = decodeBatch(encodeBatch(tuples)) as typeof tuples;
+    expect(back).toEqual(tuples);
+    expect(Object.is(back[0]!.list[1], -0)).toBe(true);
+    expect(Object.is(back[0]!.byKey.get('a'), -0)).toBe(true);
   });
 
   it('keep every batch of a stream exact when its shape changes after the one it tried first', () => {
