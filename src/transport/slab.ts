@@ -30,7 +30,8 @@ export class Slab {
 
   constructor(
     chunkBytes = 256 * 1024,
-    private readonly maxChunkBytes = 8 * 1024 * 1024,
+    // Every slab keeps its current chunk while its stream lives: bounded, for applications of many streams.
+    private readonly maxChunkBytes = 2 * 1024 * 1024,
   ) {
     this.chunkBytes = chunkBytes;
   }
