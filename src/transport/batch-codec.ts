@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import { Encoder } from 'cbor-x';
 import { TupleNotEncodableError } from './errors.ts';
 import {
@@ -9,7 +10,7 @@ import {
   type Widths,
   widen,
 } from './numeric-columns.ts';
-import { findNotPlainData, hasNegativeZero } from './plain-data.ts';
+import { cborAlters, findNotPlainData } from './plain-data.ts';
 import { Slab, viewsOf } from './slab.ts';
 import {
   beginColumns,
@@ -37,12 +38,15 @@ import {
  *   - numbers: count × 1, 2, 4 or 8 bytes in the platform's byte order (flags bit 0: big-endian);
  *   - strings and objects: 3 = JSON, 4 = text, 7 = flat numbers, as value-columns.ts writes them.
  * layout CBOR (anything else that is plain data): the cbor-x encoding of the tuple array (record
- *   extension on, each encoding carrying its own record definitions, so it needs no shared table; every
- *   number a float64 when the batch holds a -0, which cbor-x would otherwise write as the integer 0).
+ *   extension on, each encoding carrying its own record definitions, so it needs no shared table).
+ * layout V8 (plain data cbor-x would give back altered: a -0, a lone surrogate in a string or key):
+ *   node:v8's serialization of the tuple array, which keeps both. Rare; the nodes of a cluster run one
+ *   build, so they read each other's.
  */
 const VERSION = 1;
 const COLUMNS = 1;
 const CBOR = 2;
+const V8 = 3;
 const INT32 = 1;
 const FLOAT64 = 2;
 const INT8 = 5;
@@ -53,17 +57,12 @@ const WIDTH_OF_TYPE: Record<number, number> = { [INT8]: 1, [INT16]: 2, [INT32]: 
 const HEADER = 8;
 const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0 ? 1 : 0;
 
-const cborOptions = {
+const cbor = new Encoder({
   useRecords: true,
   mapsAsObjects: true,
   useTag259ForMaps: true,
   copyBuffers: true, // a decoded Uint8Array must not be a view into bytes a later replay decodes again
-};
-const cbor = new Encoder(cborOptions as ConstructorParameters<typeof Encoder>[0]);
-/** For a batch holding a -0 somewhere: every number a float64, as cbor-x writes -0 as 0 otherwise. */
-const cborFloats = new Encoder({ ...cborOptions, alwaysUseFloat: true } as ConstructorParameters<
-  typeof Encoder
->[0]);
+} as ConstructorParameters<typeof Encoder>[0]);
 const fromUtf8 = new TextDecoder();
 
 /** Where encodeBatch takes its bytes from (a Slab, or a fresh buffer per batch). */
@@ -120,6 +119,8 @@ export function decodeBatch(bytes: Uint8Array): unknown[] {
   if (bytes[0] !== VERSION) throw new Error(`internal: encoded batch of unknown version ${bytes[0]}`);
   const n = view.getUint32(4, true);
   if (bytes[1] === CBOR) return cbor.decode(bytes.subarray(HEADER)) as unknown[];
+  if (bytes[1] === V8) return deserialize(bytes.subarray(HEADER)) as unknown[];
+  if (bytes[1] !== COLUMNS) throw new Error(`internal: encoded batch of unknown layout ${bytes[1]}`);
   if ((bytes[2]! & 1) !== BIG_ENDIAN) throw new Error('internal: encoded batch of the other byte order');
   const nameLength = view.getUint32(HEADER, true);
   let at = HEADER + 4;
@@ -313,14 +314,24 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
     const bad = findNotPlainData(tuples[i]);
     if (bad) throw new TupleNotEncodableError(i, bad.path, bad.found);
   }
+  if (tuples.some(cborAlters)) return packV8(tuples, allocate);
   let body: Uint8Array;
   try {
-    body = tuples.some(hasNegativeZero) ? cborFloats.encode(tuples) : encodeReusing(tuples);
+    body = encodeReusing(tuples);
   } catch (e) {
     throw new TupleNotEncodableError(-1, '', 'a value cbor-x cannot encode', { cause: e });
   }
   const bytes = allocate(HEADER + body.length);
   header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), CBOR, tuples.length);
+  bytes.set(body, HEADER);
+  return bytes;
+}
+
+/** A batch cbor-x would alter (cborAlters): V8's serializer keeps -0 and lone surrogates. */
+function packV8(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
+  const body = serialize(tuples);
+  const bytes = allocate(HEADER + body.length);
+  header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), V8, tuples.length);
   bytes.set(body, HEADER);
   return bytes;
 }

@@ -154,7 +154,8 @@ export function isJsonExact(v: unknown, depth = 0): boolean {
 }
 
 function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
-  const key = `${kinds}\u0000${shape === null ? '' : shape.join('\u0000')}`;
+  // JSON keeps shapes apart that a join would not: [""] and bare values, ["a\u0000b"] and ["a", "b"].
+  const key = `${kinds}|${JSON.stringify(shape)}`;
   let c = compiled.get(key);
   if (!c) {
     if (compiled.size >= MAX_SHAPES) return undefined;
@@ -181,7 +182,7 @@ function compiledShape(shape: Shape, kinds: Kinds): CompiledShape | undefined {
 }
 
 export function scatterFor(shape: Shape): Scatter {
-  const key = shape === null ? '' : shape.join('\u0000');
+  const key = JSON.stringify(shape);
   let s = scatters.get(key);
   if (!s) {
     if (scatters.size >= MAX_SHAPES) return scatterSlowly(shape);
@@ -241,10 +242,13 @@ function compileGather(shape: Shape, kinds: Kinds, widths: Widths): Gather {
   if (shape === null) {
     lines.push(`  const v0 = tuples[i]; if (${check('v0', 0)}) return i;`);
   } else {
-    // A plain object like the first tuple, and no other keys: the columns would drop them.
+    // A plain object like the first tuple: its keys and no others (the columns would drop them), in the
+    // same order (the decoded tuple is built in the shape's order, and a sink writing JSON would see it).
     lines.push('  const t = tuples[i];');
     lines.push('  if (typeof t !== "object" || t === null || t.constructor !== Object) return i;');
-    lines.push(`  let k = 0; for (const _ in t) k++; if (k !== ${fields}) return i;`);
+    lines.push(
+      `  let k = 0; for (const key in t) if (key !== names[k++]) return i; if (k !== ${fields}) return i;`,
+    );
     shape.forEach((name, j) => {
       lines.push(`  const v${j} = t[${JSON.stringify(name)}]; if (${check(`v${j}`, j)}) return i;`);
     });
@@ -267,9 +271,10 @@ function compileGather(shape: Shape, kinds: Kinds, widths: Widths): Gather {
   const params = ['tuples', 'n', 'views', 'base', 'strs'];
   const make = new Function(
     'isJsonExact',
+    'names',
     `return function (${params.join(', ')}) {\n${lines.join('\n')}\n};`,
   );
-  return make(isJsonExact) as Gather;
+  return make(isJsonExact, shape ?? []) as Gather;
 }
 
 function compileScatter(shape: Shape): Scatter {

@@ -103,23 +103,36 @@ function walk(v: unknown, path: string, ancestors: Set<object>): NotPlainData | 
 }
 
 /**
- * True when a number in `value` (plain data, as findNotPlainData accepts) is -0: cbor-x writes -0 as the
- * integer 0 unless told to write every number as a float.
+ * True when cbor-x would give `value` (plain data, as findNotPlainData accepts) back altered, though it
+ * encodes it without complaint: a -0 (written as the integer 0), a string, object key or Map key that is
+ * not well-formed UTF-16 (a lone surrogate: CBOR text is UTF-8, so it comes back as U+FFFD), or an own
+ * key `__proto__` (which cbor-x renames `__proto_`, against prototype pollution).
  */
-export function hasNegativeZero(value: unknown): boolean {
+export function cborAlters(value: unknown): boolean {
   if (typeof value === 'number') return value === 0 && 1 / value < 0;
+  if (typeof value === 'string') return !isWellFormed(value);
   if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(hasNegativeZero);
+  if (Array.isArray(value)) return value.some(cborAlters);
   if (value instanceof Map) {
-    for (const [k, e] of value) if (hasNegativeZero(k) || hasNegativeZero(e)) return true;
+    for (const [k, e] of value) if (cborAlters(k) || cborAlters(e)) return true;
     return false;
   }
   if (value instanceof Set) {
-    for (const e of value) if (hasNegativeZero(e)) return true;
+    for (const e of value) if (cborAlters(e)) return true;
     return false;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false; // typed arrays keep their bytes
-  for (const k of Object.keys(value)) if (hasNegativeZero((value as Record<string, unknown>)[k])) return true;
+  if (proto !== Object.prototype && proto !== null) return false; // typed arrays and Dates keep their bytes
+  for (const k of Object.keys(value)) {
+    if (k === '__proto__' || !isWellFormed(k) || cborAlters((value as Record<string, unknown>)[k]))
+      return true;
+  }
   return false;
 }
+
+/**
+ * String.prototype.isWellFormed (Node 20): no lone surrogate. Called through a cast because the
+ * projects that compile sluice's sources (`sluice new`) may target an ES2023 library without it.
+ */
+export const isWellFormed = (s: string): boolean =>
+  (s as unknown as { isWellFormed(): boolean }).isWellFormed();

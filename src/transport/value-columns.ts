@@ -1,3 +1,5 @@
+import { isWellFormed } from './plain-data.ts';
+
 /**
  * The string and object columns of an encoded batch (see batch-codec.ts for the batch around them). Each
  * column is written as the cheapest of these that gives every value back exactly:
@@ -226,12 +228,6 @@ function splitText(text: string, lengths: ArrayLike<number>): string[] {
   if (at !== text.length) throw new Error('internal: a text column whose lengths do not add up');
   return out;
 }
-
-/**
- * String.prototype.isWellFormed (Node 20): no lone surrogate. Called through a cast because the
- * projects that compile sluice's sources (`sluice new`) may target an ES2023 library without it.
- */
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function pad8(x: number): number {
   return (x + 7) & ~7;
