@@ -1,3 +1,4 @@
+import { isWellFormed } from '../core/strings.ts';
 import { decodeState, encodeState } from './codec.ts';
 
 /*
@@ -60,8 +61,8 @@ function encodeCompact(sets: readonly unknown[], deletes: readonly unknown[]): U
   }
   for (let i = 0; i < keys.length; i++) if (keys[i]!.length > longest) longest = keys[i]!.length;
   const joined = keys.join('');
-  // A lone surrogate would come back from UTF-8 as U+FFFD (String.prototype.isWellFormed: Node 20).
-  if (!(joined as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
+  // A lone surrogate would come back from UTF-8 as U+FFFD.
+  if (!isWellFormed(joined)) return undefined;
   const kind = !ints
     ? FLOAT64
     : low >= -128 && high <= 127

@@ -1,4 +1,5 @@
 import { CHANGE_TRACKER, DurableMap, GROUPS, keyHashOf } from '../api/durable-map.ts';
+import { isWellFormed } from '../core/strings.ts';
 import { MapTracker } from './map-tracker.ts';
 
 /*
@@ -228,6 +229,8 @@ class Walker {
     let n = 0;
     for (const key in value) {
       if (key === '__proto__') return 'has an own "__proto__" key (it would not come back)';
+      if (!isWellFormed(key))
+        return `has a key with a lone surrogate, ${JSON.stringify(key)} (it would come back mangled)`;
       if (n++ >= this.width || !this.visit((value as Record<string, unknown>)[key], 'prop', key, 0)) break;
     }
     return undefined;
@@ -245,8 +248,7 @@ class Walker {
 
 function primitiveProblem(value: unknown, type: string): string | undefined {
   if (type === 'string') {
-    // String.prototype.isWellFormed: Node 20, ES2024 (the lib here is ES2023).
-    return (value as { isWellFormed(): boolean }).isWellFormed()
+    return isWellFormed(value as string)
       ? undefined
       : 'is a string with a lone surrogate (it would come back mangled)';
   }

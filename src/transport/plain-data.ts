@@ -1,3 +1,5 @@
+import { isWellFormed } from '../core/strings.ts';
+
 /**
  * What a tuple (or a state value) may hold so that cbor-x gives it back as it was: plain objects, arrays,
  * Map, Set, Date, typed arrays, and primitives other than symbols. Anything else would be encoded as
@@ -129,10 +131,3 @@ export function cborAlters(value: unknown): boolean {
   }
   return false;
 }
-
-/**
- * String.prototype.isWellFormed (Node 20): no lone surrogate. Called through a cast because the
- * projects that compile sluice's sources (`sluice new`) may target an ES2023 library without it.
- */
-export const isWellFormed = (s: string): boolean =>
-  (s as unknown as { isWellFormed(): boolean }).isWellFormed();

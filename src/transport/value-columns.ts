@@ -1,4 +1,4 @@
-import { isWellFormed } from './plain-data.ts';
+import { isWellFormed } from '../core/strings.ts';
 
 /**
  * The string and object columns of an encoded batch (see batch-codec.ts for the batch around them). Each

@@ -1,44 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DurableMap } from '../../src/api/durable-map.ts';
 import { decodeState, encodeState } from '../../src/storage/codec.ts';
 import { findUnrestorable } from '../../src/storage/round-trip-check.ts';
-
-/**
- * Does the codec give back a value deep-equal to `value`, with the same prototype at every level, the
- * same accessors, and the same sharing (an object met twice in `value` is one object in the copy too)?
- */
-function roundTrips(value: unknown): boolean {
-  let back: unknown;
-  try {
-    back = decodeState(encodeState(value));
-  } catch {
-    return false;
-  }
-  return isDeepStrictEqual(value, back) && sameShape(value, back, new Map());
-}
-
-function sameShape(a: unknown, b: unknown, pairs: Map<object, unknown>): boolean {
-  if (typeof a !== 'object' || a === null) return true;
-  if (pairs.has(a)) return pairs.get(a) === b;
-  pairs.set(a, b);
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  if (a instanceof Map) {
-    const bs = [...(b as Map<unknown, unknown>).entries()];
-    return [...a.entries()].every(
-      ([k, v], i) => sameShape(k, bs[i]![0], pairs) && sameShape(v, bs[i]![1], pairs),
-    );
-  }
-  if (a instanceof Set) {
-    const bs = [...(b as Set<unknown>)];
-    return [...a].every((v, i) => sameShape(v, bs[i], pairs));
-  }
-  if (ArrayBuffer.isView(a)) return true;
-  return Object.keys(a).every((k) => {
-    const accessor = (o: object) => Object.getOwnPropertyDescriptor(o, k)?.get !== undefined;
-    return accessor(a) === accessor(b as object) && sameShape((a as any)[k], (b as any)[k], pairs);
-  });
-}
+import { roundTrips } from './same-shape.ts';
 
 class Counter {
   n = 0;
@@ -120,6 +84,7 @@ describe('findUnrestorable: what it refuses does not round-trip, and it names th
     ['a hole in an array', { slots: sparse }, 'state.slots', /hole at index 1/],
     ['a lone surrogate', { names: ['ok', 'bad \ud800'] }, 'state.names[1]', /lone surrogate/],
     ['a lone surrogate in a Map key', new Map([['\udc00', 1]]), '[...state.keys()][0]', /lone surrogate/],
+    ['a lone surrogate in an object key', { o: { ok: 1, '\ud800': 2 } }, 'state.o', /key with a lone surrogate/],
     ['a cycle', cyclic, 'state.inner.list[0]', /refers back to state.inner, which contains it/],
     ['an object in a Set', { s: new Set([1, { h: () => 0 }]) }, '[...state.s][1].h', /function/],
     ['an object-keyed Map value', new Map([[{ k: 1 }, new Counter()]]), '[...state.values()][0]', /Counter/],
