@@ -84,7 +84,12 @@ describe('findUnrestorable: what it refuses does not round-trip, and it names th
     ['a hole in an array', { slots: sparse }, 'state.slots', /hole at index 1/],
     ['a lone surrogate', { names: ['ok', 'bad \ud800'] }, 'state.names[1]', /lone surrogate/],
     ['a lone surrogate in a Map key', new Map([['\udc00', 1]]), '[...state.keys()][0]', /lone surrogate/],
-    ['a lone surrogate in an object key', { o: { ok: 1, '\ud800': 2 } }, 'state.o', /key with a lone surrogate/],
+    [
+      'a lone surrogate in an object key',
+      { o: { ok: 1, '\ud800': 2 } },
+      'state.o',
+      /key with a lone surrogate/,
+    ],
     ['a cycle', cyclic, 'state.inner.list[0]', /refers back to state.inner, which contains it/],
     ['an object in a Set', { s: new Set([1, { h: () => 0 }]) }, '[...state.s][1].h', /function/],
     ['an object-keyed Map value', new Map([[{ k: 1 }, new Counter()]]), '[...state.values()][0]', /Counter/],
