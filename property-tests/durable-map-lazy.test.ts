@@ -38,6 +38,8 @@ type Op =
 const keyArb: fc.Arbitrary<Key> = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 400 }).map((i) => `k${i}`) },
   { weight: 1, arbitrary: fc.integer({ min: -50, max: 50 }) },
+  // Keys that are data: empty, a name the prototype has, a NUL, characters past the BMP.
+  { weight: 1, arbitrary: fc.constantFrom('', '__proto__', 'constructor', 'a\u0000b', 'é😀', '0', '01') },
 );
 const valueArb = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: -40_000, max: 40_000 }) },
@@ -47,6 +49,7 @@ const valueArb = fc.oneof(
     arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
   },
   { weight: 1, arbitrary: fc.record({ x: fc.integer(), s: fc.string({ maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 4 }) },
 );
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 30, arbitrary: fc.record({ op: fc.constant('set' as const), key: keyArb, value: valueArb }) },
