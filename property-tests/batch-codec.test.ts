@@ -87,10 +87,14 @@ const streamArb: fc.Arbitrary<unknown[][]> = fc.oneof(
 function expectSameKeys(back: unknown, original: unknown, path = 'tuple'): void {
   if (typeof original !== 'object' || original === null) return;
   if (Array.isArray(original)) {
-    original.forEach((v, i) => expectSameKeys((back as unknown[])[i], v, `${path}[${i}]`));
+    original.forEach((v, i) => {
+      expectSameKeys((back as unknown[])[i], v, `${path}[${i}]`);
+    });
   } else if (original instanceof Map) {
     const values = [...(back as Map<unknown, unknown>).values()];
-    [...original.values()].forEach((v, i) => expectSameKeys(values[i], v, `${path}.get()`));
+    [...original.values()].forEach((v, i) => {
+      expectSameKeys(values[i], v, `${path}.get()`);
+    });
   } else {
     expect(Object.getPrototypeOf(back), path).toBe(Object.prototype);
     expect(Object.keys(back as object), path).toEqual(Object.keys(original));
@@ -107,7 +111,9 @@ function expectSameKeys(back: unknown, original: unknown, path = 'tuple'): void 
 function expectBack(bytes: Uint8Array, batch: unknown[]): void {
   const back = decodeBatch(bytes);
   expect(back).toEqual(batch);
-  batch.forEach((t, i) => expectSameKeys(back[i], t));
+  batch.forEach((t, i) => {
+    expectSameKeys(back[i], t);
+  });
 }
 
 test(`every batch of plain data comes back as it was, through a stream's encoder and slab (seed ${seed})`, () => {
@@ -117,7 +123,9 @@ test(`every batch of plain data comes back as it was, through a stream's encoder
       const slab = new Slab(chunkBytes, 4 * chunkBytes);
       const encoder = new BatchEncoder(slab);
       const kept = batches.map((b) => encoder.encode(b));
-      batches.forEach((b, i) => expectBack(kept[i]!, b));
+      batches.forEach((b, i) => {
+        expectBack(kept[i]!, b);
+      });
       // A commit releases the older half; the next batches reuse their chunks and must not touch the rest.
       const half = Math.floor(kept.length / 2);
       for (const bytes of kept.slice(0, half)) encoder.release(bytes);
