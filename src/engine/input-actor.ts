@@ -10,10 +10,19 @@ import type { InputProgress } from './window-generator.ts';
  * Replaying window w after a restore, the counts logged for w are the cut: tuples emitted past it are
  * carried into w+1, so every replayed window holds exactly what it held the first time.
  */
+/**
+ * One output port's count in the open window, its cut (a replayed window's logged count, else Infinity)
+ * and what was emitted past the cut. An object per port, read by the emit wrapper on every tuple: two
+ * field loads, where arrays indexed by port cost bounds checks and element loads.
+ */
+class PortGate {
+  count = 0;
+  limit = Number.POSITIVE_INFINITY;
+  carry: unknown[] = [];
+}
+
 export class InputActor extends Actor implements InputProgress {
-  private counts: number[] = [];
-  private limits: number[] = [];
-  private carry: unknown[][] = [];
+  private gates: PortGate[] = [];
   private portIndex = new Map<string, number>();
   /** Window log entries to replay, by window. */
   replayLog = new Map<number, number[]>();
@@ -34,34 +43,28 @@ export class InputActor extends Actor implements InputProgress {
   protected override wrapEmit(port: string, emit: (t: unknown) => void): (t: unknown) => void {
     const p = this.outputPorts.indexOf(port);
     this.portIndex.set(port, p);
-    const counts = this.counts;
-    const limits = this.limits;
-    const carry = this.carry;
+    const gate = this.gates[p]!;
     return (t) => {
-      if (counts[p]! < limits[p]!) {
-        counts[p]!++;
+      if (gate.count < gate.limit) {
+        gate.count++;
         emit(t);
-      } else carry[p]!.push(t);
+      } else gate.carry.push(t);
     };
   }
 
   override wireOutputs(outletOf: Parameters<Actor['wireOutputs']>[0]): void {
-    for (let p = 0; p < this.outputPorts.length; p++) {
-      this.counts.push(0);
-      this.limits.push(Number.POSITIVE_INFINITY);
-      this.carry.push([]);
-    }
+    for (let p = 0; p < this.outputPorts.length; p++) this.gates.push(new PortGate());
     super.wireOutputs(outletOf);
   }
 
   protected override snapshotExtra(snapshot: ActorSnapshot): void {
-    if (this.carry.some((c) => c.length > 0)) snapshot.carry = this.carry.map((c) => [...c]);
+    if (this.gates.some((g) => g.carry.length > 0)) snapshot.carry = this.gates.map((g) => [...g.carry]);
   }
 
   protected override restoreExtra(snapshot: ActorSnapshot): void {
     if (!snapshot.carry) return;
     snapshot.carry.forEach((c, p) => {
-      if (this.carry[p]) this.carry[p]!.push(...c);
+      this.gates[p]?.carry.push(...c);
     });
   }
 
@@ -69,9 +72,10 @@ export class InputActor extends Actor implements InputProgress {
   open(w: number): void {
     const cut = this.replayLog.get(w);
     this.replaying = cut !== undefined;
-    this.counts.fill(0);
-    for (let p = 0; p < this.limits.length; p++)
-      this.limits[p] = cut ? (cut[p] ?? 0) : Number.POSITIVE_INFINITY;
+    this.gates.forEach((g, p) => {
+      g.count = 0;
+      g.limit = cut ? (cut[p] ?? 0) : Number.POSITIVE_INFINITY;
+    });
     this.callsInWindow = 0;
     this.wentIdle = false;
     this.lastCallEmpty = false;
@@ -84,10 +88,10 @@ export class InputActor extends Actor implements InputProgress {
 
   /** Tuples carried over from the previous window go out first, in order. */
   private drainCarry(): void {
-    for (let p = 0; p < this.carry.length; p++) {
-      const pending = this.carry[p]!;
+    for (let p = 0; p < this.gates.length; p++) {
+      const pending = this.gates[p]!.carry;
       if (pending.length === 0) continue;
-      this.carry[p] = [];
+      this.gates[p]!.carry = [];
       const emit = (this.operator as any)[this.outputPorts[p]!].emit as (t: unknown) => void;
       for (const t of pending) emit(t);
     }
@@ -113,7 +117,7 @@ export class InputActor extends Actor implements InputProgress {
         throw this.tag(
           'emitTuples',
           new Error(
-            `replaying window ${this.window}, the source stopped short of the logged cut (${this.limits.join(',')} tuples): is it deterministic and replayable?`,
+            `replaying window ${this.window}, the source stopped short of the logged cut (${this.gates.map((g) => g.limit).join(',')} tuples): is it deterministic and replayable?`,
           ),
         );
       }
@@ -123,8 +127,7 @@ export class InputActor extends Actor implements InputProgress {
 
   /** A replayed window is complete once every port reached its logged count. */
   get cutReached(): boolean {
-    for (let p = 0; p < this.counts.length; p++) if (this.counts[p]! < this.limits[p]!) return false;
-    return true;
+    return this.gates.every((g) => g.count >= g.limit);
   }
 
   close(): void {
@@ -137,18 +140,22 @@ export class InputActor extends Actor implements InputProgress {
     this.emittedInWindow = this.emittedTotal();
     this.emitted += this.emittedInWindow;
     if (this.replaying) return;
-    return this.host.appendWindowLog(this, w, [...this.counts]);
+    return this.host.appendWindowLog(
+      this,
+      w,
+      this.gates.map((g) => g.count),
+    );
   }
 
   private emittedTotal(): number {
     let s = 0;
-    for (const c of this.counts) s += c;
+    for (const g of this.gates) s += g.count;
     return s;
   }
 
   private carryTotal(): number {
     let s = 0;
-    for (const c of this.carry) s += c.length;
+    for (const g of this.gates) s += g.carry.length;
     return s;
   }
 }
