@@ -10,7 +10,7 @@ import {
   type Widths,
   widen,
 } from './numeric-columns.ts';
-import { cborAlters, findNotPlainData } from './plain-data.ts';
+import { findNotPlainData } from './plain-data.ts';
 import { Slab, viewsOf } from './slab.ts';
 import {
   beginColumns,
@@ -310,11 +310,12 @@ function packMixed(
 }
 
 function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
+  const fidelity = { altered: false };
   for (let i = 0; i < tuples.length; i++) {
-    const bad = findNotPlainData(tuples[i]);
+    const bad = findNotPlainData(tuples[i], fidelity);
     if (bad) throw new TupleNotEncodableError(i, bad.path, bad.found);
   }
-  if (tuples.some(cborAlters)) return packV8(tuples, allocate);
+  if (fidelity.altered) return packV8(tuples, allocate);
   let body: Uint8Array;
   try {
     body = encodeReusing(tuples);
@@ -327,7 +328,7 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   return bytes;
 }
 
-/** A batch cbor-x would alter (cborAlters): V8's serializer keeps -0 and lone surrogates. */
+/** A batch cbor-x would give back altered (CborFidelity): V8's serializer keeps what it would change. */
 function packV8(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   const body = serialize(tuples);
   const bytes = allocate(HEADER + body.length);

@@ -30,17 +30,38 @@ export interface NotPlainData {
   readonly found: string;
 }
 
-/** Returns the first place in `value` that cbor-x would not give back as it is, or undefined. */
-export function findNotPlainData(value: unknown): NotPlainData | undefined {
+/**
+ * What the walk notes besides data that is not plain: plain data that cbor-x encodes without complaint
+ * but gives back altered, a -0 (written as the integer 0), a string, object key or Map key that is not
+ * well-formed UTF-16 (a lone surrogate: CBOR text is UTF-8, so it comes back as U+FFFD), or an own key
+ * `__proto__` (which cbor-x renames `__proto_`, against prototype pollution).
+ */
+export interface CborFidelity {
+  altered: boolean;
+}
+
+/**
+ * Returns the first place in `value` that cbor-x would not give back as it is, or undefined; with
+ * `fidelity`, also notes there whether plain data would come back altered (the same walk).
+ */
+export function findNotPlainData(value: unknown, fidelity?: CborFidelity): NotPlainData | undefined {
   // Nearly every value is plain: a check that builds no paths (a string per field) goes first, the walk
   // that names the place only when there is one to name.
-  if (isPlain(value, [])) return undefined;
+  if (isPlain(value, [], fidelity)) return undefined;
   return walk(value, '', new Set());
 }
 
 /** `walk` without the paths: true where walk finds nothing. `open` holds the objects being walked. */
-function isPlain(v: unknown, open: object[]): boolean {
+function isPlain(v: unknown, open: object[], fidelity: CborFidelity | undefined): boolean {
   const t = typeof v;
+  if (t === 'number') {
+    if (v === 0 && 1 / v < 0 && fidelity) fidelity.altered = true;
+    return true;
+  }
+  if (t === 'string') {
+    if (fidelity && !isWellFormed(v as string)) fidelity.altered = true;
+    return true;
+  }
   if (t === 'function' || t === 'symbol') return false;
   if (t !== 'object' || v === null) return true;
   const o = v as object;
@@ -50,18 +71,21 @@ function isPlain(v: unknown, open: object[]): boolean {
   open.push(o);
   if (proto === Object.prototype || proto === null) {
     const keys = Object.keys(o);
-    for (let i = 0; i < keys.length && plain; i++)
-      plain = isPlain((o as Record<string, unknown>)[keys[i]!], open);
+    for (let i = 0; i < keys.length && plain; i++) {
+      const k = keys[i]!;
+      if (fidelity && (k === '__proto__' || !isWellFormed(k))) fidelity.altered = true;
+      plain = isPlain((o as Record<string, unknown>)[k], open, fidelity);
+    }
   } else if (Array.isArray(o)) {
-    for (let i = 0; i < o.length && plain; i++) plain = isPlain(o[i], open);
+    for (let i = 0; i < o.length && plain; i++) plain = isPlain(o[i], open, fidelity);
   } else if (o instanceof Map) {
     for (const [k, e] of o) {
-      plain = isPlain(k, open) && isPlain(e, open);
+      plain = isPlain(k, open, fidelity) && isPlain(e, open, fidelity);
       if (!plain) break;
     }
   } else if (o instanceof Set) {
     for (const e of o) {
-      plain = isPlain(e, open);
+      plain = isPlain(e, open, fidelity);
       if (!plain) break;
     }
   } else plain = KEPT_CLASSES.some((c) => proto === c.prototype);
@@ -102,32 +126,4 @@ function walk(v: unknown, path: string, ancestors: Set<object>): NotPlainData | 
   }
   ancestors.delete(o);
   return inner;
-}
-
-/**
- * True when cbor-x would give `value` (plain data, as findNotPlainData accepts) back altered, though it
- * encodes it without complaint: a -0 (written as the integer 0), a string, object key or Map key that is
- * not well-formed UTF-16 (a lone surrogate: CBOR text is UTF-8, so it comes back as U+FFFD), or an own
- * key `__proto__` (which cbor-x renames `__proto_`, against prototype pollution).
- */
-export function cborAlters(value: unknown): boolean {
-  if (typeof value === 'number') return value === 0 && 1 / value < 0;
-  if (typeof value === 'string') return !isWellFormed(value);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(cborAlters);
-  if (value instanceof Map) {
-    for (const [k, e] of value) if (cborAlters(k) || cborAlters(e)) return true;
-    return false;
-  }
-  if (value instanceof Set) {
-    for (const e of value) if (cborAlters(e)) return true;
-    return false;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false; // typed arrays and Dates keep their bytes
-  for (const k of Object.keys(value)) {
-    if (k === '__proto__' || !isWellFormed(k) || cborAlters((value as Record<string, unknown>)[k]))
-      return true;
-  }
-  return false;
 }
