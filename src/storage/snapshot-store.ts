@@ -34,6 +34,11 @@ export interface SnapshotStore {
   appendWindowLog(actorId: string, window: number, entry: WindowLogEntry): Promise<void>;
   /** Entries with from <= window <= to, as a Map window -> entry (in ascending window order). */
   readWindowLog(actorId: string, from: number, to: number): Promise<Map<number, WindowLogEntry>>;
+  /**
+   * Deletes the entries below w (a commit). The engine never appends below a window it deleted below
+   * (replays start after a checkpoint at or above the commit), and a store may rely on it: the file
+   * window log keeps a floor, below which an entry appended later is not seen.
+   */
   deleteWindowLogBelow(actorId: string, w: number): Promise<void>;
   /** Small metadata values (committed window, last window id, application name, a plan fingerprint); putMeta is synced. */
   getMeta(key: string): Promise<unknown | undefined>;
