@@ -4,6 +4,7 @@ import {
   Operator as OperatorBase,
   type OperatorClass,
 } from '../api/operator.ts';
+import { isWellFormed } from '../core/strings.ts';
 import type { Locality, OperatorAttributes } from './attributes.ts';
 import { DagError } from './errors.ts';
 import type { InputHandle, OutputHandle, PortHandles } from './handles.ts';
@@ -60,9 +61,7 @@ export class DagBuilder {
     props?: PropsOf<C>,
     attrs: OperatorAttributes = {},
   ): PortHandles<InstanceType<C>> {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new DagError('SLUICE_INVALID_ATTRIBUTE', 'dag.add: an operator needs a non-empty name');
-    }
+    checkName('operator', name);
     if (this.operators.has(name)) {
       throw new DagError('SLUICE_DUPLICATE_NAME', `operator "${name}" is added twice; names must be unique`, {
         operator: name,
@@ -105,6 +104,7 @@ export class DagBuilder {
     from: OutputHandle<T>,
     to: InputHandle<NoInfer<T>> | readonly InputHandle<NoInfer<T>>[],
   ): StreamBuilder<T> {
+    checkName('stream', name);
     if (this.streams.some((s) => s.name === name)) {
       throw new DagError('SLUICE_DUPLICATE_NAME', `stream "${name}" is added twice; names must be unique`, {
         stream: name,
@@ -153,5 +153,28 @@ export class DagBuilder {
         { stream, operator: h?.operator },
       );
     }
+  }
+}
+
+/** Longest operator or stream name: names travel in cluster frames (text fields of at most 256). */
+const MAX_NAME = 200;
+
+/**
+ * A name becomes actor ids, store keys, metric labels and cluster frame fields: non-empty, of printable
+ * characters (no NUL: store keys use it as a separator), well-formed UTF-16 (it is written as UTF-8), and
+ * short enough for a frame.
+ */
+function checkName(kind: 'operator' | 'stream', name: unknown): void {
+  const what = kind === 'operator' ? 'dag.add: an operator' : 'dag.stream: a stream';
+  let why: string | undefined;
+  if (typeof name !== 'string' || name.length === 0) why = 'needs a non-empty name';
+  else if (name.length > MAX_NAME) why = `name is longer than ${MAX_NAME} characters`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+  else if (/[\u0000-\u001f\u007f]/.test(name)) why = `name ${JSON.stringify(name)} has a control character`;
+  else if (!isWellFormed(name)) why = `name ${JSON.stringify(name)} has a lone surrogate`;
+  if (why !== undefined) {
+    throw new DagError('SLUICE_INVALID_ATTRIBUTE', `${what} ${why}`, {
+      [kind]: typeof name === 'string' ? name : String(name),
+    });
   }
 }

@@ -24,6 +24,8 @@ export function planPhysical(dag: LogicalDag): PhysicalPlan {
   for (const op of order) {
     const n = partitions.get(op.name)!;
     for (let i = 0; i < n; i++) {
+      const taken = actors.get(actorId(op.name, i, n));
+      if (taken) throw sameActorId(actorId(op.name, i, n), `operator "${op.name}"`, taken.operator);
       actors.set(actorId(op.name, i, n), {
         id: actorId(op.name, i, n),
         operator: op.name,
@@ -109,11 +111,24 @@ export function planPhysical(dag: LogicalDag): PhysicalPlan {
     }
   }
 
+  for (const u of unifiers) {
+    const taken = actors.get(u.id);
+    if (taken) throw sameActorId(u.id, `a unifier of operator "${u.operator}"`, taken.operator);
+  }
   return {
     applicationName: dag.applicationName,
     actors: sortActors([...actors.values(), ...unifiers], channels),
     channels,
   };
+}
+
+/** Two actors would get one id (an operator named like another's partition, or like a stream's unifier). */
+function sameActorId(id: string, one: string, operator: string): DagError {
+  return new DagError(
+    'SLUICE_DUPLICATE_NAME',
+    `${one} and operator "${operator}" would both run as actor "${id}": rename one of them`,
+    { operator },
+  );
 }
 
 export function actorId(operator: string, partition: number, partitions: number): string {

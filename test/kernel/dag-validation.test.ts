@@ -199,6 +199,40 @@ describe('DAG validation', () => {
     expect(check(() => {}).code).toBe('SLUICE_NO_INPUT_OPERATOR');
   });
 
+  it.each([
+    ['an empty stream name', '', 'stream', /non-empty name/],
+    ['a NUL in an operator name', 'a\u0000b', 'operator', /control character/],
+    ['a newline in a stream name', 'a\nb', 'stream', /control character/],
+    ['a lone surrogate', 'a\ud800', 'operator', /lone surrogate/],
+    ['a name of 201 characters', 'n'.repeat(201), 'stream', /longer than 200/],
+  ])('rejects %s, naming it', (_what, name, kind, message) => {
+    const err = check((dag) => {
+      const src = dag.add(kind === 'operator' ? name : 'src', NumberSource);
+      const sink = dag.add('sink', Pass);
+      dag.stream(kind === 'stream' ? name : 'numbers', src.out, sink.in);
+    });
+    expect(err.code).toBe('SLUICE_INVALID_ATTRIBUTE');
+    expect(err.where).toEqual({ [kind]: name });
+    expect(err.message).toMatch(message);
+  });
+
+  it('rejects two operators that would run as one actor id (a partition, a unifier), naming both', () => {
+    const partition = check((dag) => {
+      const src = dag.add('src', NumberSource, undefined, { partitions: 2 });
+      const sink = dag.add('src#1', Pass);
+      dag.stream('numbers', src.out, sink.in);
+    });
+    expect(partition.code).toBe('SLUICE_DUPLICATE_NAME');
+    expect(partition.message).toMatch(/"src#1".*"src".*actor "src#1"|"src".*"src#1".*actor "src#1"/);
+    const unifier = check((dag) => {
+      const src = dag.add('src', NumberSource, undefined, { partitions: 2 });
+      dag.stream('numbers', src.out, dag.add('sink', Pass).in);
+      dag.stream('other', dag.add('src2', NumberSource).out, dag.add('numbers:unifier', Pass).in);
+    });
+    expectDagError(unifier, 'SLUICE_DUPLICATE_NAME', { operator: 'numbers:unifier' });
+    expect(unifier.message).toContain('a unifier of operator "src"');
+  });
+
   it.each([0, 1.5, -2])('rejects partitions: %s', (partitions) => {
     const err = check((dag) => {
       const src = dag.add('src', NumberSource);
