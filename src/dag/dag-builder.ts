@@ -53,7 +53,9 @@ export class DagBuilder {
   /** Handles this builder made: a handle of another DAG is refused even if its names match here. */
   private readonly issued = new WeakSet<object>();
 
-  constructor(readonly applicationName: string) {}
+  constructor(readonly applicationName: string) {
+    checkName('application', applicationName);
+  }
 
   add<C extends OperatorClass<Operator<any, any>>>(
     name: string,
@@ -160,12 +162,17 @@ export class DagBuilder {
 const MAX_NAME = 200;
 
 /**
- * A name becomes actor ids, store keys, metric labels and cluster frame fields: non-empty, of printable
+ * A name becomes actor ids, store keys, metric labels, Message-IDs and cluster frame fields: non-empty, of printable
  * characters (no NUL: store keys use it as a separator), well-formed UTF-16 (it is written as UTF-8), and
  * short enough for a frame.
  */
-function checkName(kind: 'operator' | 'stream', name: unknown): void {
-  const what = kind === 'operator' ? 'dag.add: an operator' : 'dag.stream: a stream';
+function checkName(kind: 'application' | 'operator' | 'stream', name: unknown): void {
+  const what =
+    kind === 'application'
+      ? 'application(): an application'
+      : kind === 'operator'
+        ? 'dag.add: an operator'
+        : 'dag.stream: a stream';
   let why: string | undefined;
   if (typeof name !== 'string' || name.length === 0) why = 'needs a non-empty name';
   else if (name.length > MAX_NAME) why = `name is longer than ${MAX_NAME} characters`;
@@ -173,8 +180,7 @@ function checkName(kind: 'operator' | 'stream', name: unknown): void {
   else if (/[\u0000-\u001f\u007f]/.test(name)) why = `name ${JSON.stringify(name)} has a control character`;
   else if (!isWellFormed(name)) why = `name ${JSON.stringify(name)} has a lone surrogate`;
   if (why !== undefined) {
-    throw new DagError('SLUICE_INVALID_ATTRIBUTE', `${what} ${why}`, {
-      [kind]: typeof name === 'string' ? name : String(name),
-    });
+    const where = kind === 'application' ? {} : { [kind]: typeof name === 'string' ? name : String(name) };
+    throw new DagError('SLUICE_INVALID_ATTRIBUTE', `${what} ${why}`, where);
   }
 }

@@ -216,6 +216,14 @@ describe('DAG validation', () => {
     expect(err.message).toMatch(message);
   });
 
+  it('rejects an application name that is empty or has a control character', () => {
+    for (const name of ['', 'app\r\nBcc: x']) {
+      const err = dagErrorOf(() => application(name, () => {}).dag());
+      expect(err.code).toBe('SLUICE_INVALID_ATTRIBUTE');
+      expect(err.message).toMatch(/application\(\): an application/);
+    }
+  });
+
   it('rejects two operators that would run as one actor id (a partition, a unifier), naming both', () => {
     const partition = check((dag) => {
       const src = dag.add('src', NumberSource, undefined, { partitions: 2 });
