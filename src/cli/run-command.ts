@@ -57,6 +57,8 @@ function containerCount(options: RunCommandOptions, plan: PhysicalPlan): number 
 /** Resolves with the exit code; throws (for errors.ts to explain) when the run cannot start or fails. */
 export async function runCommand(appPath: string, options: RunCommandOptions): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
+  // An empty path would resolve to the working directory: LevelDB's files among the user's own.
+  if (options.store?.trim() === '') throw new CliError('--store needs a directory or a redis:// URL, got ""');
   const app = await loadApp(appPath, cwd);
   const log = createLogger({ json: options.json });
   // --store redis://HOST:PORT[/DB] puts the snapshots in Redis (keys {APP name}:...); a killed run's store

@@ -149,6 +149,18 @@ describe('the Run API', () => {
     expect(store.data.locked).toBe(false);
   });
 
+  it.each([[''], ['  ']])(
+    'launch rejects an empty store path (%j): no LevelDB in the working directory',
+    async (path) => {
+      const err = await launch(numbers(new Collected()), { store: path, virtualTime: true, windows: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as SluiceError).code).toBe('SLUICE_INVALID_OPTION');
+      expect((err as SluiceError).message).toContain('store');
+    },
+  );
+
   it('launch rejects an invalid DAG with its DagError', async () => {
     const app = application('no-input', () => {});
     await expect(launch(app, { store: new MemorySnapshotStore(), virtualTime: true })).rejects.toBeInstanceOf(
