@@ -10,7 +10,7 @@ import type { Application } from './api/application.ts';
 import { defaultContainers } from './container/default-containers.ts';
 import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
-import { InvalidOptionError, type Run, startRun } from './engine/run.ts';
+import { invalidLaunchOption, type Run, startRun } from './engine/run.ts';
 
 export { type Application, application, isApplication } from './api/application.ts';
 export { applicationArgs } from './api/application-args.ts';
@@ -93,12 +93,8 @@ export interface LaunchOptionsWithSupervision extends LaunchOptions {
  * cores when `module` is given, see defaultContainers), or in this thread (`containers: 0`).
  */
 export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
-  // An empty path would resolve to the working directory: LevelDB's files among the user's own.
-  if (typeof options.store === 'string' && options.store.trim() === '') {
-    return Promise.reject(
-      new InvalidOptionError('launch option store is invalid (got ""): a directory, or a SnapshotStore'),
-    );
-  }
+  const invalid = invalidLaunchOption(options);
+  if (invalid) return Promise.reject(invalid);
   const containers = options.containers ?? defaultContainers(app, options);
   if (containers !== 0) {
     const supervision = new ContainerSupervisor(options.restart, options.heartbeatTimeoutMs);

@@ -128,6 +128,32 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
   return new LevelSnapshotStore(resolve(store ?? `.sluice/${name}`));
 }
 
+/**
+ * The options every launch checks first, in one thread or on containers (each path checks its own
+ * numbers as well): the error for the first one that is invalid, or undefined.
+ */
+export function invalidLaunchOption(
+  o: LaunchOptions & { heartbeatTimeoutMs?: number },
+): InvalidOptionError | undefined {
+  const bad = (what: string, v: unknown) =>
+    new InvalidOptionError(`launch option ${what} is invalid (got ${JSON.stringify(v) ?? String(v)})`);
+  // An empty path would resolve to the working directory: LevelDB's files among the user's own.
+  if (typeof o.store === 'string' && o.store.trim() === '')
+    return bad('store (a directory, or a SnapshotStore)', o.store);
+  const calls = typeof o.virtualTime === 'object' ? o.virtualTime.callsPerWindow : undefined;
+  if (calls !== undefined && (!Number.isSafeInteger(calls) || calls < 1)) {
+    return bad('virtualTime.callsPerWindow (an integer ≥ 1)', calls);
+  }
+  if (o.replayFrom !== undefined && o.replayFrom !== 'buffers' && o.replayFrom !== 'sources') {
+    return bad("replayFrom ('buffers' or 'sources')", o.replayFrom);
+  }
+  const hb = o.heartbeatTimeoutMs;
+  if (hb !== undefined && !(hb > 0 && hb < 2 ** 31)) {
+    return bad('heartbeatTimeoutMs (a number of milliseconds > 0 that a timer can hold)', hb);
+  }
+  return undefined;
+}
+
 function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
   const bad = (what: string, v: unknown) =>
     new InvalidOptionError(`launch option ${what} is invalid (got ${String(v)})`);

@@ -135,6 +135,9 @@ describe('the Run API', () => {
     ['lifecycleTimeoutMs: -1', { lifecycleTimeoutMs: -1 }, 'lifecycleTimeoutMs'],
     ['mailboxCapacity: 0', { mailboxCapacity: 0 }, 'mailboxCapacity'],
     ['batchSize: 1.5', { batchSize: 1.5 }, 'batchSize'],
+    ['virtualTime.callsPerWindow: 0', { virtualTime: { callsPerWindow: 0 } }, 'callsPerWindow'],
+    ['replayFrom: "bogus" (from JavaScript)', { replayFrom: 'bogus' as 'buffers' }, 'replayFrom'],
+    ['heartbeatTimeoutMs: -5', { heartbeatTimeoutMs: -5 }, 'heartbeatTimeoutMs'],
   ])('launch rejects a bad option (%s) with a clear error', async (_, option, name) => {
     const store = new MemorySnapshotStore();
     const launched = launch(numbers(new Collected()), { store, virtualTime: true, ...option });
