@@ -128,6 +128,11 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
   return new LevelSnapshotStore(resolve(store ?? `.sluice/${name}`));
 }
 
+function bad(what: string, v: unknown): InvalidOptionError {
+  const got = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return new InvalidOptionError(`launch option ${what} is invalid (got ${got})`);
+}
+
 /**
  * The options every launch checks first, in one thread or on containers (each path checks its own
  * numbers as well): the error for the first one that is invalid, or undefined.
@@ -135,8 +140,6 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
 export function invalidLaunchOption(
   o: LaunchOptions & { heartbeatTimeoutMs?: number },
 ): InvalidOptionError | undefined {
-  const bad = (what: string, v: unknown) =>
-    new InvalidOptionError(`launch option ${what} is invalid (got ${JSON.stringify(v) ?? String(v)})`);
   // An empty path would resolve to the working directory: LevelDB's files among the user's own.
   if (typeof o.store === 'string' && o.store.trim() === '')
     return bad('store (a directory, or a SnapshotStore)', o.store);
@@ -155,8 +158,6 @@ export function invalidLaunchOption(
 }
 
 function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
-  const bad = (what: string, v: unknown) =>
-    new InvalidOptionError(`launch option ${what} is invalid (got ${String(v)})`);
   // Timers are no finer than a millisecond: a shorter window is not one the runtime could keep.
   if (!(Number.isFinite(o.streamingWindowMs) && o.streamingWindowMs >= 1)) {
     throw bad('streamingWindowMs (a number of milliseconds ≥ 1)', o.streamingWindowMs);

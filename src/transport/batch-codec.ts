@@ -322,17 +322,18 @@ function packCbor(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
   } catch (e) {
     throw new TupleNotEncodableError(-1, '', 'a value cbor-x cannot encode', { cause: e });
   }
-  const bytes = allocate(HEADER + body.length);
-  header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), CBOR, tuples.length);
-  bytes.set(body, HEADER);
-  return bytes;
+  return framed(CBOR, body, tuples.length, allocate);
 }
 
 /** A batch cbor-x would give back altered (CborFidelity): V8's serializer keeps what it would change. */
 function packV8(tuples: readonly unknown[], allocate: Allocate): Uint8Array {
-  const body = serialize(tuples);
+  return framed(V8, serialize(tuples), tuples.length, allocate);
+}
+
+/** The header of `layout` and count `n`, then `body`, in bytes from `allocate`. */
+function framed(layout: number, body: Uint8Array, n: number, allocate: Allocate): Uint8Array {
   const bytes = allocate(HEADER + body.length);
-  header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), V8, tuples.length);
+  header(bytes, new DataView(bytes.buffer, bytes.byteOffset, HEADER), layout, n);
   bytes.set(body, HEADER);
   return bytes;
 }
