@@ -53,8 +53,9 @@ export class ClusterStoreClient implements SnapshotStore {
     await this.call('deleteWindowLogBelow', actorId, w);
   }
   async getMeta(key: string): Promise<unknown | undefined> {
-    const v = await this.call('getMeta', key);
-    return v === null ? undefined : v;
+    // An array of the value, empty when there is none: a stored null must not read back as absent.
+    const found = (await this.call('getMeta', key)) as unknown[];
+    return found.length === 0 ? undefined : found[0];
   }
   async putMeta(key: string, value: unknown): Promise<void> {
     await this.call('putMeta', key, value);
@@ -82,5 +83,6 @@ export async function serveStoreCall(store: SnapshotStore, op: string, args: unk
   const server = storeServer(store) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   const result = await server[op]!(...args);
   if (result instanceof Map) return [...result.entries()];
+  if (op === 'getMeta') return result === undefined ? [] : [result];
   return result;
 }
