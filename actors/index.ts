@@ -28,6 +28,7 @@ export {
 } from './redis/redis-stream-readings.ts';
 export {
   backoffMs,
+  RedisConfigError,
   type RedisRetryEvent,
   type RedisRetryListener,
   RedisUnavailableError,

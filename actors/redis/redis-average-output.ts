@@ -3,6 +3,7 @@ import { FencedOutputError, type OperatorContext, SluiceError, WindowFencedOutpu
 import type { AverageRecord } from '../machine-data/types.ts';
 import {
   type Backoff,
+  checkRedisUrl,
   operatorConnection,
   type RedisRetryListener,
   reportingTo,
@@ -79,6 +80,11 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
   private fenceKey = '';
   private windowKey = '';
   private closed = false;
+
+  constructor(props?: RedisAverageOutputProps) {
+    super(props);
+    checkRedisUrl('redis average output', this.props.url, 'redis://host:port/db');
+  }
 
   /** The key a record's averages are written to. */
   static recordKey(prefix: string, record: Pick<AverageRecord, 'key'>): string {

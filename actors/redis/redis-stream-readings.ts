@@ -4,7 +4,9 @@ import type { Reading } from '../machine-data/types.ts';
 import { parseReading } from './reading-fields.ts';
 import {
   type Backoff,
+  checkRedisUrl,
   operatorConnection,
+  RedisConfigError,
   type RedisRetryListener,
   reportingTo,
   splitStreamUrl,
@@ -109,6 +111,16 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   /** The last emitTuples() call found nothing read ahead: the next read to land wakes the scheduler. */
   private starved = false;
 
+  constructor(props?: RedisStreamReadingsProps) {
+    super(props);
+    checkRedisUrl('redis stream readings', this.props.url, 'redis://host:port/db#stream');
+    if (!(this.props.stream ?? splitStreamUrl(this.props.url).stream))
+      throw new RedisConfigError(
+        'redis stream readings',
+        'no stream: set props.stream or end the URL with #stream',
+      );
+  }
+
   override initialState(): RedisStreamReadingsState {
     return { lastId: this.props.startId ?? '0-0', owed: 0, entries: 0, rejected: 0 };
   }
@@ -116,10 +128,8 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   override async setup(ctx: OperatorContext): Promise<void> {
     const { url, stream } = splitStreamUrl(this.props.url);
     this.stream = this.props.stream ?? stream ?? '';
-    if (!this.stream)
-      throw new Error(`${ctx.actorId}: no stream: set props.stream or end the URL with #stream`);
     if (ctx.partitions > 1)
-      throw new Error(`${ctx.actorId}: one stream is one partition (got ${ctx.partitions})`);
+      throw new RedisConfigError(ctx.actorId, `one stream is one partition (got ${ctx.partitions})`);
     this.name = ctx.actorId;
     this.ctx = ctx;
     this.cursor = this.state.lastId;

@@ -13,6 +13,28 @@ export class RedisUnavailableError extends SluiceError {
   }
 }
 
+/**
+ * A Redis operator's props cannot work (a URL that is not redis:// or rediss://, a readings source with
+ * no stream). Thrown by the constructor, so `dag.add` fails before anything runs, or by setup where only
+ * the plan tells (partitions): not restartable, since a restart would meet the same props.
+ */
+export class RedisConfigError extends SluiceError {
+  readonly restartable = false;
+  constructor(operator: string, problem: string) {
+    super('SLUICE_REDIS_CONFIG', `${operator}: ${problem}`);
+  }
+}
+
+/** Refuses a URL ioredis could not use, naming `operator` and what was expected. */
+export function checkRedisUrl(operator: string, url: unknown, example: string): void {
+  // The scheme only: ioredis reads the rest leniently (an empty host is localhost).
+  if (typeof url !== 'string' || !/^rediss?:\/\//i.test(url))
+    throw new RedisConfigError(
+      operator,
+      `url ${JSON.stringify(redactUrl(String(url ?? '')))} is not usable: expected ${example}`,
+    );
+}
+
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
@@ -158,7 +180,14 @@ export async function withRetry<T>(
 export function splitStreamUrl(url: string): { url: string; stream: string | undefined } {
   const hash = url.indexOf('#');
   if (hash < 0) return { url, stream: undefined };
-  return { url: url.slice(0, hash), stream: decodeURIComponent(url.slice(hash + 1)) || undefined };
+  let stream: string;
+  try {
+    stream = decodeURIComponent(url.slice(hash + 1));
+  } catch {
+    // A lone '%' is not an escape: the fragment is the stream's name as written.
+    stream = url.slice(hash + 1);
+  }
+  return { url: url.slice(0, hash), stream: stream || undefined };
 }
 
 /**

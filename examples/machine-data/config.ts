@@ -100,7 +100,13 @@ export const SETTINGS: readonly Setting[] = [
     env: 'READINGS_STREAM',
     flag: '--readings-stream <url>',
     help: 'read the readings from this Redis stream, redis://HOST:PORT/DB#STREAM (default: the built-in generator)',
-    check: url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0#readings'),
+    check: (text) => {
+      url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0#readings')(text);
+      if (!/#./.test(text))
+        throw new InvalidArgumentError(
+          'expected the stream after #, as in redis://127.0.0.1:6379/0#readings',
+        );
+    },
   },
   {
     env: 'REDIS_URL',

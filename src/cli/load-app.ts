@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Application, isApplication } from '../api/application.ts';
+import { SluiceError } from '../core/errors.ts';
 import { DagError } from '../dag/errors.ts';
+import type { LogicalDag } from '../dag/logical-dag.ts';
 import { CliError, firstLine } from './errors.ts';
 
 export async function loadApp(appPath: string, cwd: string = process.cwd()): Promise<Application> {
@@ -29,6 +31,21 @@ export async function loadApp(appPath: string, cwd: string = process.cwd()): Pro
     );
   }
   return app;
+}
+
+/**
+ * The application's logical DAG, built as `run` and `plan` build it. An operator's constructor that
+ * refuses its props (AlertConfigError, RedisConfigError) is bad input like an invalid DAG: one line and
+ * exit 2, not a run failure.
+ */
+export function buildDag(app: Application, appPath: string): LogicalDag {
+  try {
+    return app.dag();
+  } catch (e) {
+    if (e instanceof DagError || !(e instanceof Error)) throw e;
+    const code = e instanceof SluiceError ? ` (${e.code})` : '';
+    throw new CliError(`cannot build the DAG of ${appPath}: ${e.message}${code}`);
+  }
 }
 
 async function checkFile(appPath: string, file: string): Promise<void> {

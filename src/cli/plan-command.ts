@@ -2,7 +2,7 @@
 import type { LogicalDag } from '../dag/logical-dag.ts';
 import { assignContainers, planPhysical } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
-import { loadApp } from './load-app.ts';
+import { buildDag, loadApp } from './load-app.ts';
 import { planJson, planText } from './plan-format.ts';
 
 export interface PlanCommandOptions {
@@ -16,7 +16,7 @@ export interface PlanCommandOptions {
 
 export async function planCommand(appPath: string, options: PlanCommandOptions): Promise<number> {
   const app = await loadApp(appPath, options.cwd);
-  const dag = app.dag();
+  const dag = buildDag(app, appPath);
   const { containers } = options;
   const plan = containers === undefined ? planPhysical(dag) : assignContainers(planPhysical(dag), containers);
   // Placed on containers, a 'node' stream is shown as it would cross: the note is about the unplaced plan.

@@ -13,7 +13,7 @@ import {
 } from '../index.ts';
 import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
 import { CliError, EXIT_OK } from './errors.ts';
-import { loadApp } from './load-app.ts';
+import { buildDag, loadApp } from './load-app.ts';
 import { createLogger } from './logger.ts';
 import { logWindows, type ObserveOptions, startObservers } from './observe.ts';
 import { startProgress } from './progress.ts';
@@ -69,7 +69,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${app.name}`);
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
-  const plan = planPhysical(app.dag());
+  const plan = planPhysical(buildDag(app, appPath));
   const containers = containerCount(options, plan);
   containerDrills(drills, containers);
   // Containers load the application module themselves, by its path (or the drills' module wrapping it).

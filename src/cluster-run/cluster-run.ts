@@ -201,7 +201,12 @@ export class ClusterRun {
 
   private decide(failure: OperatorFailure | ContainerFailure): number {
     this.emit(failureEvent(failure));
-    this.pendingRestart = restartOrThrow(this.supervision, failure, this.options.checkpointWindowCount > 0);
+    this.pendingRestart = restartOrThrow(
+      this.supervision,
+      failure,
+      this.options.checkpointWindowCount > 0,
+      this.stopRequested,
+    );
     this.restarts++;
     return this.pendingRestart.delayMs;
   }

@@ -180,7 +180,12 @@ export class ContainerRun implements HandleListener {
   private decide(failure: OperatorFailure | ContainerFailure): number {
     this.failure = failure;
     this.emit(failureEvent(failure));
-    this.pendingRestart = restartOrThrow(this.supervision, failure, this.options.checkpointWindowCount > 0);
+    this.pendingRestart = restartOrThrow(
+      this.supervision,
+      failure,
+      this.options.checkpointWindowCount > 0,
+      this.stopRequested,
+    );
     this.restarts++;
     return this.pendingRestart.delayMs;
   }

@@ -1,4 +1,4 @@
-import type { OperatorFailure } from '../engine/failure.ts';
+import { type OperatorFailure, STOPPING_REASON } from '../engine/failure.ts';
 import type { ContainerFailure } from './errors.ts';
 
 /**
@@ -27,16 +27,20 @@ export interface ContainerSupervision {
 
 /**
  * What ContainerRun and ClusterRun do with a failure: the restart's attempt and backoff, or the failure
- * thrown, its message saying why it was not restarted (always so with checkpointing off: nothing to replay).
+ * thrown, its message saying why it was not restarted (always so with checkpointing off: nothing to
+ * replay, and once a stop was requested: see STOPPING_REASON).
  */
 export function restartOrThrow(
   supervision: ContainerSupervision,
   failure: OperatorFailure | ContainerFailure,
   checkpointing: boolean,
+  stopping: boolean,
 ): { attempt: number; delayMs: number } {
-  const decision: ContainerDecision = checkpointing
-    ? supervision.failed(failure, Date.now())
-    : { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' };
+  const decision: ContainerDecision = !checkpointing
+    ? { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' }
+    : stopping
+      ? { action: 'escalate', reason: STOPPING_REASON }
+      : supervision.failed(failure, Date.now());
   if (decision.action === 'escalate') {
     failure.message += `; not restarted: ${decision.reason}`;
     throw failure;

@@ -52,3 +52,10 @@ function where(window: number, phase: FailurePhase): string {
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Why a failure after a graceful stop was asked for is not restarted: a restart could only finish the
+ * stop, and a failure that keeps coming back (a setup waiting on a server that is down) would make the
+ * stop wait for every restart the intensity allows, with its backoff. The store keeps the last commit.
+ */
+export const STOPPING_REASON = 'a stop was requested (the last commit is kept: a relaunch continues from it)';

@@ -8,7 +8,7 @@ import type { Actor, ActorSnapshot } from './actor.ts';
 import { ActorGraph } from './actor-graph.ts';
 import type { ActorHost } from './actor-host.ts';
 import { Checkpoints } from './checkpoints.ts';
-import { describe, OperatorFailure } from './failure.ts';
+import { describe, OperatorFailure, STOPPING_REASON } from './failure.ts';
 import { InputActor } from './input-actor.ts';
 import { commitHorizon, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
@@ -303,7 +303,10 @@ export class Runtime implements ActorHost {
     // Let checkpoint writes in flight land first: the recovery window is chosen on settled bookkeeping, so
     // no commit (and buffer purge) can overtake it.
     await this.checkpoints.settle();
-    const decision = this.supervision.failed(failure, Date.now(), this.unfinished);
+    const decision =
+      this.stopReason === 'stop'
+        ? { action: 'escalate' as const, reason: STOPPING_REASON }
+        : this.supervision.failed(failure, Date.now(), this.unfinished);
     if (decision.action === 'escalate') {
       failure.message += `; not restarted: ${decision.reason}`;
       throw failure;

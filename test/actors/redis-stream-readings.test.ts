@@ -6,6 +6,8 @@ import {
   type BadReading,
   Collected,
   CollectSink,
+  RedisAverageOutput,
+  RedisConfigError,
   type RedisRetryEvent,
   RedisStreamReadings,
   type RedisStreamReadingsProps,
@@ -273,4 +275,33 @@ test('Redis restarted mid-run: the source reports it, retries from the same id, 
 
   expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
   expect(events.some((e) => e.type === 'recovered' && e.operation === 'XREAD')).toBe(true);
+});
+
+test('props that cannot work are refused by dag.add, before anything runs (not restarted for minutes)', () => {
+  const add = (props: RedisStreamReadingsProps) =>
+    application('bad-redis-props', (dag) => {
+      dag.add('readings', RedisStreamReadings, props);
+    }).dag();
+  expect(() => add({ url: 'redis://127.0.0.1:6379/0' })).toThrow(RedisConfigError);
+  expect(() => add({ url: 'redis://127.0.0.1:6379/0' })).toThrow(/no stream/);
+  expect(() => add({ url: 'http://127.0.0.1:6379/0#readings' })).toThrow(
+    /expected redis:\/\/host:port\/db#stream/,
+  );
+  expect(() => add({ url: 'not a url#readings' })).toThrow(RedisConfigError);
+  // A stream named by props, or a fragment that is no valid escape, is fine.
+  expect(() => add({ url: 'redis://127.0.0.1:6379/0', stream: 'readings' })).not.toThrow();
+  expect(() => add({ url: 'redis://127.0.0.1:6379/0#r%' })).not.toThrow();
+  // The output's constructor is what dag.add calls (its input port wants a stream to be a DAG).
+  const out = (url: string) => new RedisAverageOutput({ url });
+  expect(() => out('http://x')).toThrow(RedisConfigError);
+  expect(() => out('redis://user:secret@:6379/1')).not.toThrow();
+  expect(() => out('redis://user:secret@x')).not.toThrow();
+  let message = '';
+  try {
+    out('http://user:secret@x');
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message).toContain('***');
+  expect(message).not.toContain('secret');
 });

@@ -11,6 +11,15 @@ beforeAll(async () => {
   );
   await tmp.write('no-default.ts', "export const app = 'nothing here';\n");
   await tmp.write('not-an-app.ts', 'export default { name: 42 };\n');
+  await tmp.write(
+    'bad-props.ts',
+    `import { application } from 'sluice';
+import { RedisStreamReadings } from 'sluice/actors';
+export default application('bad-props', (dag) => {
+  dag.add('readings', RedisStreamReadings, { url: 'redis://127.0.0.1:6379/0' });
+});
+`,
+  );
   await tmp.write('throws-on-load.ts', "throw new Error('no config found');\nexport default 1;\n");
   await tmp.write(
     'cycle.ts',
@@ -94,6 +103,16 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
     const r = await badRun('not-an-app.ts');
     expect(r.code).toBe(2);
     expect(r.line).toMatch(/^sluice: the default export of not-an-app\.ts is not an application/);
+  });
+
+  it("an operator's constructor refusing its props: bad input, with its code, for run and plan", async () => {
+    const r = await badRun('bad-props.ts');
+    expect(r.code).toBe(2);
+    expect(r.line).toMatch(
+      /^sluice: cannot build the DAG of bad-props\.ts: .*no stream.*\(SLUICE_REDIS_CONFIG\)$/,
+    );
+    const plan = await sluice(['plan', 'bad-props.ts'], tmp.dir);
+    expect(plan.code).toBe(2);
   });
 
   it('an invalid DAG, with its code', async () => {
