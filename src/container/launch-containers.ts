@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
@@ -54,7 +55,17 @@ export async function startContainerRun(
       );
     }
   }
-  const plan = assignContainers(planPhysical(app.dag()), containers);
+  const logical = planPhysical(app.dag());
+  // Each container is a worker thread that loads the application. A few hosting no actor are harmless
+  // (the property tests kill such ones too), but a count like 1000 ran the process out of memory instead
+  // of saying so: past one per actor and 4 per core, refused.
+  const most = Math.max(logical.actors.length, 4 * availableParallelism());
+  if (containers > most) {
+    throw new ContainerOptionError(
+      `${containers} containers is more than this plan can use (${logical.actors.length} actors, ${availableParallelism()} cores; each container is a worker thread): use at most ${most}`,
+    );
+  }
+  const plan = assignContainers(logical, containers);
   const checkpointWindowCount =
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
   const streamingWindowMs =

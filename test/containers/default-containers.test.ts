@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConsoleSink, SequenceSource } from '../../actors/index.ts';
 import hello from '../../examples/hello/app.ts';
@@ -52,5 +53,15 @@ describe('the default container count', () => {
     await expect(launch(hello, { containers: 2, module: 'hello.ts', replayFrom: 'buffers' })).rejects.toThrow(
       /replayFrom 'buffers' cannot be used with containers.*containers: 0/,
     );
+  });
+
+  it('refuses a count no plan here can use (each container a worker thread) instead of running out of memory', async () => {
+    const most = Math.max(planPhysical(hello.dag()).actors.length, 4 * availableParallelism());
+    await expect(
+      launch(hello, { containers: most + 1, module: 'hello.ts', store: new MemorySnapshotStore() }),
+    ).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_OPTION',
+      message: expect.stringContaining(`use at most ${most}`),
+    });
   });
 });
