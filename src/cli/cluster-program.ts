@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { NodeCommandOptions, SupervisorCommandOptions } from './cluster-command.ts';
 import type { LaunchCommandOptions } from './launch-command.ts';
-import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
+import { clusterUrls, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 
 const SECRET_HELP = 'file holding the cluster secret (default: SLUICE_SECRET; none: loopback only)';
 
@@ -56,6 +56,7 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
     .requiredOption(
       '--join <urls>',
       "the supervisor's ws://HOST:PORT (comma-separated: the active one and its standbys)",
+      clusterUrls,
     )
     .option('--containers <n>', 'container slots this node offers', positiveInteger, 2)
     .option('--id <name>', 'node id (default: hostname-pid)')
@@ -107,6 +108,7 @@ Each node loads an application's module from its own disk, at the path the launc
     .requiredOption(
       '--cluster <urls>',
       "the supervisor's ws://HOST:PORT (comma-separated: with its standbys)",
+      clusterUrls,
     )
     .option('--windows <n>', 'stop once window n is done and committed', positiveInteger)
     .option('--window-ms <ms>', 'streaming window length in milliseconds', windowMs)
@@ -126,7 +128,7 @@ Each node loads an application's module from its own disk, at the path the launc
   program
     .command('status')
     .description("a cluster's nodes and applications (window, committed window, restarts, placement)")
-    .requiredOption('--cluster <url>', "the supervisor's ws://HOST:PORT")
+    .requiredOption('--cluster <url>', "the supervisor's ws://HOST:PORT", clusterUrls)
     .option('--json', 'print JSON', false)
     .option('--secret-file <file>', SECRET_HELP)
     .action(async (opts: { cluster: string; json: boolean; secretFile?: string }) => {
@@ -138,7 +140,7 @@ Each node loads an application's module from its own disk, at the path the launc
     .command('kill')
     .description('kill an application on a cluster (its checkpoints are kept: a launch continues from them)')
     .argument('<name>', "the application's name")
-    .requiredOption('--cluster <url>', "the supervisor's ws://HOST:PORT")
+    .requiredOption('--cluster <url>', "the supervisor's ws://HOST:PORT", clusterUrls)
     .option('--secret-file <file>', SECRET_HELP)
     .action(async (name: string, opts: { cluster: string; secretFile?: string }) => {
       const { killCommand } = await import('./launch-command.ts');

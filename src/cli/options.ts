@@ -1,6 +1,22 @@
 /** Parsers for option values: a bad value is a usage error that names the option and what it needs. */
 import { InvalidArgumentError } from 'commander';
 
+/** One or more ws:// or wss:// URLs, comma-separated (`--join`, `--cluster`); returned as given. */
+export function clusterUrls(value: string): string {
+  for (const part of value.split(',')) {
+    let scheme = '';
+    try {
+      scheme = new URL(part.trim()).protocol;
+    } catch {
+      // not a URL: refused below
+    }
+    if (scheme !== 'ws:' && scheme !== 'wss:') {
+      throw new InvalidArgumentError('expected ws://HOST:PORT (or wss://), comma-separated for standbys.');
+    }
+  }
+  return value;
+}
+
 /** An integer ≥ 1 (`--windows`, `--runs`). */
 export function positiveInteger(value: string): number {
   const n = Number(value);

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { ConnectionState } from './connection-state.ts';
-import { ClusterProtocolError, REFUSALS as CODES } from './errors.ts';
+import { ClusterProtocolError, ClusterUnreachableError, REFUSALS as CODES } from './errors.ts';
 import { MAX_PAYLOAD } from './frames.ts';
 import { encodeResponse, parseChallenge, verifyAccept } from './handshake.ts';
 import { type ConnectionOptions, PeerConnection } from './peer-connection.ts';
@@ -58,9 +58,15 @@ export function joinCluster(url: string, options: JoinOptions = {}): Promise<Pee
         ),
       options.timeoutMs ?? 10_000,
     );
-    ws.on('error', (err) => {
+    ws.on('error', (err: Error & { code?: string }) => {
       if (peer) peer.refuse(socketErrorRefusal(err));
-      else fail(err);
+      // A socket that never opened: no server there (a system error code), said as such.
+      else
+        fail(
+          state.state === 'awaiting-challenge' && err.code?.startsWith('E')
+            ? new ClusterUnreachableError(url, err)
+            : err,
+        );
     });
     ws.on('close', (code, reason) => {
       const refusal = Object.entries(CODES).find(([, c]) => c === code)?.[0];

@@ -37,6 +37,18 @@ export class ClusterProtocolError extends SluiceError {
   }
 }
 
+/** Nothing answered at a cluster URL (refused, unknown host, unreachable): the socket's own error as cause. */
+export class ClusterUnreachableError extends SluiceError {
+  constructor(
+    readonly url: string,
+    cause: Error & { code?: string },
+  ) {
+    super('SLUICE_CLUSTER_UNREACHABLE', `cannot connect to ${url} (${cause.code ?? cause.message})`, {
+      cause,
+    });
+  }
+}
+
 /** The cluster would listen off loopback with no shared secret. */
 export class ClusterNoSecretError extends SluiceError {
   constructor(readonly host: string) {

@@ -3,6 +3,7 @@ import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
 import { shellWord } from '../../src/cli/chaos-command.ts';
 import { chaosProgress } from '../../src/cli/chaos-progress.ts';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorLine, explain } from '../../src/cli/errors.ts';
+import { clusterUrls } from '../../src/cli/options.ts';
 import { formatProgress, progressOf } from '../../src/cli/progress.ts';
 import { unifierTrees } from '../../src/cli/unifier-trees.ts';
 import { DagError } from '../../src/dag/errors.ts';
@@ -107,5 +108,15 @@ describe('chaos progress and replay words', () => {
     expect(shellWord('apps/my-app.ts')).toBe('apps/my-app.ts');
     expect(shellWord('my app.ts')).toBe("'my app.ts'");
     expect(shellWord("it's")).toBe("'it'\\''s'");
+  });
+});
+
+describe('clusterUrls (--join, --cluster)', () => {
+  it('takes ws:// and wss:// URLs, comma-separated, as given, and refuses anything else', () => {
+    expect(clusterUrls('ws://127.0.0.1:7400')).toBe('ws://127.0.0.1:7400');
+    expect(clusterUrls('ws://a:1, wss://b:2')).toBe('ws://a:1, wss://b:2');
+    for (const bad of ['nonsense', 'http://x:1', 'ws://a:1,', '127.0.0.1:7400', 'ws://a:1,redis://b:2']) {
+      expect(() => clusterUrls(bad), bad).toThrow(/expected ws:\/\/HOST:PORT/);
+    }
   });
 });

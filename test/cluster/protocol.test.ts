@@ -86,6 +86,20 @@ describe('cluster protocol over real WebSockets on 127.0.0.1', () => {
     expect(refusals(events)).toEqual([]);
   });
 
+  it('says plainly that nothing answers at a URL (a closed port, an unknown host)', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = await startServer();
+    const url = probe.url;
+    await probe.server.close();
+    await expect(joinCluster(url, { secret: SECRET })).rejects.toMatchObject({
+      code: 'SLUICE_CLUSTER_UNREACHABLE',
+      message: `cannot connect to ${url} (ECONNREFUSED)`,
+    });
+    await expect(joinCluster('ws://nohost.invalid:7400', { secret: SECRET })).rejects.toMatchObject({
+      code: 'SLUICE_CLUSTER_UNREACHABLE',
+    });
+  });
+
   it('refuses a node with the wrong secret at the handshake, and says so to both sides', async () => {
     const peers: PeerConnection[] = [];
     const { url, events } = await server({ onPeer: (p) => peers.push(p) });
