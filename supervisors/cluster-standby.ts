@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { SluiceError } from '../src/core/errors.ts';
+import { redactUrl } from '../src/core/redact-url.ts';
 import { type LeaseLostError, RedisLease } from './lease.ts';
 
 export type SupervisorLeaseOptions = {
@@ -22,6 +23,21 @@ export class LeaseHeldError extends SluiceError {
   }
 }
 
+/** The lease's Redis did not answer when the supervisor started. */
+export class LeaseUnreachableError extends SluiceError {
+  constructor(url: string, cause: unknown) {
+    const why =
+      (cause as { code?: string })?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(
+      'SLUICE_LEASE_UNREACHABLE',
+      `cannot reach the lease's Redis at ${redactUrl(url)} (${why}): is redis-server running there?`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
 /**
  * The active supervisor's Redis lease (supervisors/lease.ts): taken before the supervisor listens; a
  * standby waits for it and takes over, with a higher epoch, when the active one stops renewing it (dead,
@@ -32,12 +48,23 @@ export async function holdSupervisorLease(
   onLost: (err: LeaseLostError) => void,
 ): Promise<{ epoch: number; release(): Promise<void> }> {
   const redis = new Redis(options.url, { maxRetriesPerRequest: 2 });
+  // Without a listener ioredis prints every failed reconnect; renewal failures are logged below.
+  let lastError: unknown;
+  redis.on('error', (e) => {
+    lastError = e;
+  });
   const lease = new RedisLease(redis, {
     key: options.key ?? 'sluice:supervisor',
     holder: `${hostname()}:${process.pid}`,
     ttlMs: options.ttlMs ?? 3000,
   });
-  let epoch = await lease.tryAcquire();
+  let epoch: number | undefined;
+  try {
+    epoch = await lease.tryAcquire();
+  } catch (e) {
+    redis.disconnect();
+    throw new LeaseUnreachableError(options.url, lastError ?? e);
+  }
   if (epoch === undefined) {
     if (!options.standby) {
       redis.disconnect();

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactUrl } from '../../src/core/redact-url.ts';
 import { SluiceError } from '../../src/index.ts';
 
 /** Redis did not answer within the operator's connectTimeoutMs (a restartable setup failure). */
@@ -35,10 +36,7 @@ export function checkRedisUrl(operator: string, url: unknown, example: string): 
     );
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl };
 
 /**
  * Resolves once `client` is ready. ioredis reconnects by itself (retryStrategy), and its connect() may be

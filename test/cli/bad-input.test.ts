@@ -187,3 +187,48 @@ describe('sluice run: a failing operator', () => {
     expect(after[1]).toMatch(/^ {6}at .*always-fails\.ts:5:\d+\)?$/);
   }, 15_000);
 });
+
+describe('sluice supervisor: options it cannot work with get one line before anything opens', () => {
+  it.each([
+    [['--standby'], 2, /^sluice: --standby needs --lease/],
+    [['--lease', 'http://x'], 2, /^sluice: --lease http:\/\/x: expected redis:\/\/HOST:PORT/],
+  ])('%j', async (extra, code, line) => {
+    const r = await sluice(
+      ['supervisor', '--listen', '127.0.0.1:0', '--store', join(tmp.dir, 'sup'), ...extra],
+      tmp.dir,
+    );
+    expect(r.code).toBe(code);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)[0]).toMatch(line);
+  });
+
+  it('refuses a store that is a file, or empty', async () => {
+    const file = await tmp.write('a-file', 'not a directory');
+    for (const store of [file, '']) {
+      const r = await sluice(['supervisor', '--listen', '127.0.0.1:0', '--store', store], tmp.dir);
+      expect(r.code).toBe(2);
+      expect(errorLines(r.stderr)[0]).toMatch(/^sluice: --store /);
+    }
+  });
+
+  it("says once that the lease's Redis does not answer (no ioredis reconnect noise)", async () => {
+    const r = await sluice(
+      [
+        'supervisor',
+        '--listen',
+        '127.0.0.1:0',
+        '--store',
+        join(tmp.dir, 'sup'),
+        '--lease',
+        'redis://:pw@127.0.0.1:1',
+      ],
+      tmp.dir,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^sluice: cannot reach the lease's Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(ECONNREFUSED\).*\(SLUICE_LEASE_UNREACHABLE\)$/,
+      ),
+    ]);
+  });
+});
