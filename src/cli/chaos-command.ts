@@ -4,10 +4,12 @@
  * relaunch); every sink's per-window output must be what the fault-free run produced.
  */
 import { resolve } from 'node:path';
+import { checkContainerCount } from '../container/launch-containers.ts';
+import { planPhysical } from '../plan/planner.ts';
 import { chaos, describeVerdict } from '../testkit/index.ts';
 import { chaosProgress } from './chaos-progress.ts';
 import { EXIT_FAILED, EXIT_OK } from './errors.ts';
-import { loadApp } from './load-app.ts';
+import { buildDag, loadApp } from './load-app.ts';
 
 export interface ChaosCommandOptions {
   runs: number;
@@ -31,6 +33,9 @@ export async function chaosCommand(appPath: string, options: ChaosCommandOptions
   const app = await loadApp(appPath, options.cwd);
   const out = options.out ?? process.stdout;
   const key = options.key;
+  // An option no run could take is bad usage, not a failed schedule with a seed to replay.
+  if (options.containers !== undefined && options.containers > 0)
+    checkContainerCount(planPhysical(buildDag(app, appPath)), options.containers);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   out.write(`sluice chaos: ${app.name}, ${options.runs} fault schedules, seed ${seed}\n`);
   // The application's own console output would repeat once per run: keep it out of the verdict.

@@ -8,6 +8,7 @@ import { MetricsOffError, type Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
 import type { Supervision, SupervisionConfig } from '../engine/supervision.ts';
 import { assignContainers } from '../plan/containers.ts';
+import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
@@ -56,15 +57,7 @@ export async function startContainerRun(
     }
   }
   const logical = planPhysical(app.dag());
-  // Each container is a worker thread that loads the application. A few hosting no actor are harmless
-  // (the property tests kill such ones too), but a count like 1000 ran the process out of memory instead
-  // of saying so: past one per actor and 4 per core, refused.
-  const most = Math.max(logical.actors.length, 4 * availableParallelism());
-  if (containers > most) {
-    throw new ContainerOptionError(
-      `${containers} containers is more than this plan can use (${logical.actors.length} actors, ${availableParallelism()} cores; each container is a worker thread): use at most ${most}`,
-    );
-  }
+  checkContainerCount(logical, containers);
   const plan = assignContainers(logical, containers);
   const checkpointWindowCount =
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
@@ -119,4 +112,18 @@ export async function startContainerRun(
     failActor: (actorId: string, reason = 'failure drill') => runner.failActor(actorId, reason),
   };
   return run as Run;
+}
+
+/**
+ * Each container is a worker thread that loads the application. A few hosting no actor are harmless (the
+ * property tests kill such ones too), but a count like 1000 ran the process out of memory instead of
+ * saying so: past one per actor and 4 per core, refused.
+ */
+export function checkContainerCount(plan: PhysicalPlan, containers: number): void {
+  const most = Math.max(plan.actors.length, 4 * availableParallelism());
+  if (containers > most) {
+    throw new ContainerOptionError(
+      `${containers} containers is more than this plan can use (${plan.actors.length} actors, ${availableParallelism()} cores; each container is a worker thread): use at most ${most}`,
+    );
+  }
 }
