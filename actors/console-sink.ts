@@ -1,4 +1,5 @@
 import { Operator } from '../src/index.ts';
+import { checkProps } from './props.ts';
 
 export interface ConsoleSinkProps {
   /** Printed before each line. */
@@ -14,6 +15,11 @@ export class ConsoleSink<T> extends Operator<{}, ConsoleSinkProps> {
     const line = `${this.props.prefix ?? ''}[${this.window}] ${JSON.stringify(t)}\n`;
     (this.props.write ?? ((s: string) => process.stdout.write(s)))(line);
   });
+
+  constructor(props?: ConsoleSinkProps) {
+    super(props);
+    checkProps('ConsoleSink', this.props, { prefix: 'text', write: 'function' });
+  }
 
   override beginWindow(windowId: number): void {
     this.window = windowId;

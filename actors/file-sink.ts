@@ -3,6 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WindowFencedOutput } from '../src/index.ts';
 import { FileFence } from './file-fence.ts';
+import { checkProps } from './props.ts';
 
 export interface FileSinkProps {
   /** Directory for the window files (created if missing). */
@@ -32,6 +33,11 @@ const TEMP_FILE = /^window-\d+\.jsonl\.(\d+)\.tmp$/;
 export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {
   private dir = '';
   private fence!: FileFence;
+
+  constructor(props?: FileSinkProps) {
+    super(props);
+    checkProps('FileSink', this.props, { dir: 'path', format: 'function' }, ['dir']);
+  }
 
   protected override async open(): Promise<void> {
     this.dir = this.ctx.partitions > 1 ? join(this.props.dir, `p${this.ctx.partition}`) : this.props.dir;

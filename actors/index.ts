@@ -14,6 +14,7 @@ export {
 export { FilterOperator } from './filter.ts';
 export * from './machine-data/index.ts';
 export { MapOperator } from './map.ts';
+export { InvalidPropsError } from './props.ts';
 export { parseReading, READING_FIELDS, READING_RANGES, readingToFields } from './redis/reading-fields.ts';
 export {
   RedisApplyError,

@@ -1,4 +1,5 @@
 import { InputOperator, type OperatorContext } from '../src/index.ts';
+import { checkProps } from './props.ts';
 
 export interface SequenceSourceProps {
   /** Tuples each partition emits per streaming window. Default 1000. */
@@ -17,6 +18,11 @@ export class SequenceSource extends InputOperator<{ next: number; owed: number }
   readonly out = this.output<number>();
   private stride = 1;
   private offset = 0;
+
+  constructor(props?: SequenceSourceProps) {
+    super(props);
+    checkProps('SequenceSource', this.props, { tuplesPerWindow: 'count', batch: 'positive count' });
+  }
 
   override initialState() {
     return { next: 0, owed: 0 };

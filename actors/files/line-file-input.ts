@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { InputOperator, type OperatorContext } from '../../src/index.ts';
+import { checkProps } from '../props.ts';
 import { LineFileTruncatedError } from './errors.ts';
 import { LineReader } from './line-reader.ts';
 
@@ -65,6 +66,16 @@ export class LineFileInput<T = string> extends InputOperator<LineFileState, Line
   private fd = -1;
   private partition = 0;
   private partitions = 1;
+
+  constructor(props?: LineFileInputProps<T>) {
+    super(props);
+    checkProps(
+      'LineFileInput',
+      this.props,
+      { path: 'path', parse: 'function', linesPerCall: 'positive count', linesPerWindow: 'count' },
+      ['path'],
+    );
+  }
 
   override initialState(): LineFileState {
     return { offset: 0, line: 0, owed: 0, invalid: 0 };

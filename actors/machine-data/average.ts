@@ -1,5 +1,6 @@
 import { Operator, type OperatorContext } from '../../src/index.ts';
-import { DimensionSpace, dayOf, keyString, minuteOf } from './dimension-space.ts';
+import { checkProps } from '../props.ts';
+import { DimensionSpace, dayOf, keyString, minuteOf, resolveRanges } from './dimension-space.ts';
 import { newSumColumns, type SumColumns, SumIndex } from './keyed-sums.ts';
 import type { Alert, AverageRecord, PartialSum, ReadingRanges, Resource } from './types.ts';
 
@@ -27,6 +28,12 @@ export class Average extends Operator<{ sums: SumColumns }, AverageProps> {
   private index = new SumIndex();
   private space!: DimensionSpace;
   private ctx!: OperatorContext;
+
+  constructor(props?: AverageProps) {
+    super(props);
+    checkProps('Average', this.props, { alertThreshold: 'finite' });
+    resolveRanges(this.props.ranges);
+  }
 
   override initialState() {
     return { sums: newSumColumns() };

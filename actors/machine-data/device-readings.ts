@@ -1,4 +1,5 @@
 import { InputOperator, type OperatorContext } from '../../src/index.ts';
+import { checkProps } from '../props.ts';
 import { resolveRanges } from './dimension-space.ts';
 import { ReadingGenerator, type ReadingGeneratorProps } from './reading-generator.ts';
 import type { Reading } from './types.ts';
@@ -40,6 +41,19 @@ export class DeviceReadings extends InputOperator<{ next: number; owed: number }
   private ctx!: OperatorContext;
   private generator!: ReadingGenerator;
   private deviceMin = 1;
+
+  constructor(props?: DeviceReadingsProps) {
+    super(props);
+    checkProps('DeviceReadings', this.props, {
+      // A share: with partitionBy 'device' each partition scans readingsPerWindow · partitions numbers.
+      readingsPerWindow: 'non-negative',
+      batch: 'positive count',
+      timeOriginMs: 'finite',
+      seed: 'finite',
+      partitionBy: ['sequence', 'device'],
+    });
+    new ReadingGenerator(this.props); // checks the ranges and usages now, not at setup
+  }
 
   override initialState() {
     return { next: 0, owed: 0 };

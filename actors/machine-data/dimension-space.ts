@@ -20,6 +20,7 @@ export const ALL_COMBINATIONS: readonly number[] = Array.from(
 
 /** A property of a machine-data operator that cannot work (an empty range, an unknown field). */
 export class MachineDataConfigError extends SluiceError {
+  readonly restartable = false;
   constructor(message: string) {
     super('SLUICE_MACHINE_DATA_CONFIG', message);
   }

@@ -1,5 +1,6 @@
 import { Operator, type OperatorContext } from '../../src/index.ts';
-import { combinationMasks, DimensionSpace, timeOf } from './dimension-space.ts';
+import { checkProps } from '../props.ts';
+import { combinationMasks, DimensionSpace, resolveRanges, timeOf } from './dimension-space.ts';
 import { describeReading, ReadingCheck, readingProblem } from './reading-check.ts';
 import type { DimensionBatch, DimensionField, Reading, ReadingError, ReadingRanges } from './types.ts';
 
@@ -40,6 +41,13 @@ export class GenerateDimensions extends Operator<{}, GenerateDimensionsProps> {
   /** Per dimension field: min and weight, read on the hot path. */
   private mins = new Int32Array(6);
   private strides = new Int32Array(6);
+
+  constructor(props?: GenerateDimensionsProps) {
+    super(props);
+    checkProps('GenerateDimensions', this.props, { valueCap: 'finite', batchReadings: 'positive count' });
+    resolveRanges(this.props.ranges);
+    combinationMasks(this.props.combinations);
+  }
 
   override setup(ctx: OperatorContext): void {
     this.ctx = ctx;

@@ -1,5 +1,5 @@
 import { Operator } from '../../src/index.ts';
-import { DimensionSpace } from './dimension-space.ts';
+import { DimensionSpace, resolveRanges } from './dimension-space.ts';
 import { subsetKeys } from './generate-dimensions.ts';
 import type { DimensionBatch, PartialSum, ReadingRanges } from './types.ts';
 
@@ -38,6 +38,11 @@ export class PrereqAverage extends Operator<{ minutes: MinuteSums[] }, PrereqAve
   private keyCount = 0;
   private readonly keys = new Int32Array(64);
   private pool: MinuteSums[] = [];
+
+  constructor(props?: PrereqAverageProps) {
+    super(props);
+    resolveRanges(this.props.ranges);
+  }
 
   override initialState() {
     return { minutes: [] };
