@@ -10,7 +10,7 @@ import type { Application } from './api/application.ts';
 import { defaultContainers } from './container/default-containers.ts';
 import { startContainerRun } from './container/launch-containers.ts';
 import type { LaunchOptions } from './engine/launch-options.ts';
-import { invalidLaunchOption, type Run, startRun } from './engine/run.ts';
+import { InvalidOptionError, invalidLaunchOption, type Run, startRun } from './engine/run.ts';
 
 export { type Application, application, isApplication } from './api/application.ts';
 export { applicationArgs } from './api/application-args.ts';
@@ -93,7 +93,13 @@ export interface LaunchOptionsWithSupervision extends LaunchOptions {
  * cores when `module` is given, see defaultContainers), or in this thread (`containers: 0`).
  */
 export function launch(app: Application, options: LaunchOptionsWithSupervision = {}): Promise<Run> {
-  const invalid = invalidLaunchOption(options);
+  const invalid =
+    invalidLaunchOption(options) ??
+    (options.restart !== undefined && !isRestartStrategy(options.restart)
+      ? new InvalidOptionError(
+          'launch option restart must be a RestartStrategy (RestartStrategy.restart(), RestartStrategy.stop(), …)',
+        )
+      : undefined);
   if (invalid) return Promise.reject(invalid);
   const containers = options.containers ?? defaultContainers(app, options);
   if (containers !== 0) {
@@ -115,4 +121,16 @@ export function launch(app: Application, options: LaunchOptionsWithSupervision =
 export async function startClusterSupervisor(options: SupervisorOptions): Promise<ClusterSupervisor> {
   const { ClusterSupervisor } = await import('../supervisors/cluster-supervisor.ts');
   return ClusterSupervisor.start(options);
+}
+
+/** By shape, not instanceof: an application may import another copy of sluice than the command's. */
+function isRestartStrategy(v: unknown): v is RestartStrategy {
+  const r = v as Partial<RestartStrategy> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.maxRestarts === 'number' &&
+    typeof r.withinMs === 'number' &&
+    typeof r.backoff === 'object'
+  );
 }

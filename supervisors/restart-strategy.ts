@@ -27,10 +27,24 @@ export class RestartStrategy {
 
   /** Past `maxRestarts` restarts within `withinMs`, the failure escalates. */
   withLimit(maxRestarts: number, withinMs: number): RestartStrategy {
+    if (!(Number.isSafeInteger(maxRestarts) && maxRestarts >= 0))
+      throw new RangeError(
+        `RestartStrategy.withLimit: maxRestarts must be an integer ≥ 0 (got ${maxRestarts})`,
+      );
+    if (!(Number.isFinite(withinMs) && withinMs >= 0))
+      throw new RangeError(
+        `RestartStrategy.withLimit: withinMs must be a number of milliseconds ≥ 0 (got ${withinMs})`,
+      );
     return new RestartStrategy(maxRestarts, withinMs, this.backoff);
   }
 
   withBackoff(minMs: number, maxMs: number, factor = 2): RestartStrategy {
+    if (!(Number.isFinite(minMs) && minMs >= 0 && Number.isFinite(maxMs) && maxMs >= minMs))
+      throw new RangeError(
+        `RestartStrategy.withBackoff: expected 0 ≤ minMs ≤ maxMs (got ${minMs}, ${maxMs})`,
+      );
+    if (!(Number.isFinite(factor) && factor >= 1))
+      throw new RangeError(`RestartStrategy.withBackoff: factor must be ≥ 1 (got ${factor})`);
     return new RestartStrategy(this.maxRestarts, this.withinMs, { minMs, maxMs, factor });
   }
 }

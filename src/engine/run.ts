@@ -143,6 +143,14 @@ export function invalidLaunchOption(
   // An empty path would resolve to the working directory: LevelDB's files among the user's own.
   if (typeof o.store === 'string' && o.store.trim() === '')
     return bad('store (a directory, or a SnapshotStore)', o.store);
+  if (
+    o.store !== undefined &&
+    typeof o.store !== 'string' &&
+    typeof (o.store as { open?: unknown })?.open !== 'function'
+  )
+    return bad('store (a directory, or a SnapshotStore)', typeof o.store);
+  if (o.containers !== undefined && !(Number.isSafeInteger(o.containers) && o.containers >= 0))
+    return bad('containers (an integer ≥ 0; 0: this thread)', o.containers);
   const calls = typeof o.virtualTime === 'object' ? o.virtualTime.callsPerWindow : undefined;
   if (calls !== undefined && (!Number.isSafeInteger(calls) || calls < 1)) {
     return bad('virtualTime.callsPerWindow (an integer ≥ 1)', calls);

@@ -6,6 +6,7 @@ import {
   DagError,
   launch,
   MemorySnapshotStore,
+  RestartStrategy,
   SluiceError,
   type StatusEvent,
 } from '../../src/index.ts';
@@ -138,6 +139,9 @@ describe('the Run API', () => {
     ['virtualTime.callsPerWindow: 0', { virtualTime: { callsPerWindow: 0 } }, 'callsPerWindow'],
     ['replayFrom: "bogus" (from JavaScript)', { replayFrom: 'bogus' as 'buffers' }, 'replayFrom'],
     ['heartbeatTimeoutMs: -5', { heartbeatTimeoutMs: -5 }, 'heartbeatTimeoutMs'],
+    ['containers: -1', { containers: -1 }, 'containers'],
+    ['containers: 1.5', { containers: 1.5 }, 'containers'],
+    ['restart: "bogus" (from JavaScript)', { restart: 'bogus' as never }, 'RestartStrategy'],
   ])('launch rejects a bad option (%s) with a clear error', async (_, option, name) => {
     const store = new MemorySnapshotStore();
     const launched = launch(numbers(new Collected()), { store, virtualTime: true, ...option });
@@ -163,6 +167,24 @@ describe('the Run API', () => {
       expect((err as SluiceError).message).toContain('store');
     },
   );
+
+  it('launch rejects a store that is neither a path nor a SnapshotStore', async () => {
+    const err = await launch(numbers(new Collected()), { store: 5 as never, virtualTime: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as SluiceError).code).toBe('SLUICE_INVALID_OPTION');
+    expect((err as SluiceError).message).toMatch(/store \(a directory, or a SnapshotStore\)/);
+  });
+
+  it('RestartStrategy refuses limits and backoffs that cannot work', () => {
+    expect(() => RestartStrategy.restart().withLimit(-1, 1000)).toThrow(/maxRestarts must be an integer ≥ 0/);
+    expect(() => RestartStrategy.restart().withLimit(2.5, 1000)).toThrow(RangeError);
+    expect(() => RestartStrategy.restart().withLimit(3, Number.NaN)).toThrow(/withinMs/);
+    expect(() => RestartStrategy.restart().withBackoff(100, 10)).toThrow(/0 ≤ minMs ≤ maxMs/);
+    expect(() => RestartStrategy.restart().withBackoff(0, 10, 0.5)).toThrow(/factor must be ≥ 1/);
+    expect(RestartStrategy.restart().withLimit(0, 0).withBackoff(0, 0).maxRestarts).toBe(0);
+  });
 
   it('launch rejects an invalid DAG with its DagError', async () => {
     const app = application('no-input', () => {});
