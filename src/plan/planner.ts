@@ -237,16 +237,21 @@ function buildUnifierTree(
 function sortActors(actors: ActorPlan[], channels: readonly ChannelPlan[]): ActorPlan[] {
   const byId = new Map(actors.map((a) => [a.id, a]));
   const indegree = new Map(actors.map((a) => [a.id, a.inputs.length]));
-  const ready = actors.filter((a) => a.inputs.length === 0);
-  const order: ActorPlan[] = [];
-  while (ready.length > 0) {
-    const a = ready.shift()!;
-    order.push(a);
-    for (const ch of channels) {
-      if (ch.from.actor !== a.id) continue;
+  // Each actor's channels out, in channel order: one pass over the channels, not one per actor (6,000
+  // partitions took seconds to plan).
+  const out = new Map<string, ChannelPlan[]>();
+  for (const ch of channels) {
+    const list = out.get(ch.from.actor);
+    if (list) list.push(ch);
+    else out.set(ch.from.actor, [ch]);
+  }
+  const order: ActorPlan[] = actors.filter((a) => a.inputs.length === 0);
+  // `order` is also the queue (Kahn's algorithm): actors are appended when their last input is placed.
+  for (let next = 0; next < order.length; next++) {
+    for (const ch of out.get(order[next]!.id) ?? []) {
       const d = indegree.get(ch.to.actor)! - 1;
       indegree.set(ch.to.actor, d);
-      if (d === 0) ready.push(byId.get(ch.to.actor)!);
+      if (d === 0) order.push(byId.get(ch.to.actor)!);
     }
   }
   return order;
