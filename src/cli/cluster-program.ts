@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { NodeCommandOptions, SupervisorCommandOptions } from './cluster-command.ts';
 import type { LaunchCommandOptions } from './launch-command.ts';
-import { clusterUrls, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
+import { clusterUrls, hostName, nodeId, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 
 const SECRET_HELP = 'file holding the cluster secret (default: SLUICE_SECRET; none: loopback only)';
 
@@ -59,8 +59,12 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
       clusterUrls,
     )
     .option('--containers <n>', 'container slots this node offers', positiveInteger, 2)
-    .option('--id <name>', 'node id (default: hostname-pid)')
-    .option('--data-host <host>', 'address other nodes reach this one at for streams (default 127.0.0.1)')
+    .option('--id <name>', 'node id (default: hostname-pid)', nodeId)
+    .option(
+      '--data-host <host>',
+      'address other nodes reach this one at for streams (default 127.0.0.1)',
+      hostName,
+    )
     .option(
       '--supervisor-grace <ms>',
       'how long containers run on without the supervisor, to be adopted by a restarted one (0: stop at once)',

@@ -17,6 +17,22 @@ export function clusterUrls(value: string): string {
   return value;
 }
 
+/** A node id (`--id`): shown in logs, metrics labels and placement; 1–200 printable characters. */
+export function nodeId(value: string): string {
+  if (value.trim() === '' || value.length > 200 || /[\p{Cc}\s]/u.test(value)) {
+    throw new InvalidArgumentError('expected 1 to 200 characters, no spaces or control characters.');
+  }
+  return value;
+}
+
+/** A host name or address (`--data-host`): no spaces, not empty. */
+export function hostName(value: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s/[\]@:]+|[0-9a-fA-F:.]+)$/.test(value)) {
+    throw new InvalidArgumentError('expected a host name or an IP address (e.g. 10.0.0.7).');
+  }
+  return value;
+}
+
 /** An integer ≥ 1 (`--windows`, `--runs`). */
 export function positiveInteger(value: string): number {
   const n = Number(value);

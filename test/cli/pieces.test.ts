@@ -3,7 +3,7 @@ import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
 import { shellWord } from '../../src/cli/chaos-command.ts';
 import { chaosProgress } from '../../src/cli/chaos-progress.ts';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorLine, explain } from '../../src/cli/errors.ts';
-import { clusterUrls } from '../../src/cli/options.ts';
+import { clusterUrls, hostName, nodeId } from '../../src/cli/options.ts';
 import { formatProgress, progressOf } from '../../src/cli/progress.ts';
 import { unifierTrees } from '../../src/cli/unifier-trees.ts';
 import { DagError } from '../../src/dag/errors.ts';
@@ -118,5 +118,17 @@ describe('clusterUrls (--join, --cluster)', () => {
     for (const bad of ['nonsense', 'http://x:1', 'ws://a:1,', '127.0.0.1:7400', 'ws://a:1,redis://b:2']) {
       expect(() => clusterUrls(bad), bad).toThrow(/expected ws:\/\/HOST:PORT/);
     }
+  });
+});
+
+describe('nodeId and hostName (sluice node --id, --data-host)', () => {
+  it('take ordinary names and addresses, and refuse empty, spaced or control-character ones', () => {
+    for (const ok of ['node-1', 'a/b', 'host.example:7', 'ü']) expect(nodeId(ok)).toBe(ok);
+    for (const bad of ['', ' ', 'a b', 'a\nb', 'x'.repeat(201)])
+      expect(() => nodeId(bad), bad).toThrow(/expected 1 to 200/);
+    for (const ok of ['127.0.0.1', 'localhost', 'node-7.internal', '::1', '[::1]', 'fe80::1'])
+      expect(hostName(ok)).toBe(ok);
+    for (const bad of ['', 'a b', 'ws://x', 'a@b'])
+      expect(() => hostName(bad), bad).toThrow(/host name or an IP address/);
   });
 });
