@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchRequest } from '../src/cluster-run/supervisor-protocol.ts';
+import { isRedisUrl } from '../src/core/urls.ts';
 
 /**
  * The applications a supervisor runs, as their launch requests (the container count resolved), kept in
@@ -14,7 +15,7 @@ export class LaunchRegistry {
   #launched: Record<string, LaunchRequest>;
 
   constructor(store: string) {
-    const isDir = !/^rediss?:\/\//.test(store);
+    const isDir = !isRedisUrl(store);
     this.#file = isDir ? join(store, 'launched.json') : undefined;
     this.#launched = {};
     if (this.#file) {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { SluiceError } from '../src/core/errors.ts';
-import { redactUrl } from '../src/core/redact-url.ts';
+import { redactUrl } from '../src/core/urls.ts';
 import { type LeaseLostError, RedisLease } from './lease.ts';
 
 export type SupervisorLeaseOptions = {

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { redactUrl } from '../../src/core/redact-url.ts';
+import { isRedisUrl, redactUrl } from '../../src/core/urls.ts';
 import { SluiceError } from '../../src/index.ts';
 
 /** Redis did not answer within the operator's connectTimeoutMs (a restartable setup failure). */
@@ -29,7 +29,7 @@ export class RedisConfigError extends SluiceError {
 /** Refuses a URL ioredis could not use, naming `operator` and what was expected. */
 export function checkRedisUrl(operator: string, url: unknown, example: string): void {
   // The scheme only: ioredis reads the rest leniently (an empty host is localhost).
-  if (typeof url !== 'string' || !/^rediss?:\/\//i.test(url))
+  if (typeof url !== 'string' || !isRedisUrl(url))
     throw new RedisConfigError(
       operator,
       `url ${JSON.stringify(redactUrl(String(url ?? '')))} is not usable: expected ${example}`,

@@ -1,9 +1,11 @@
 /** `sluice supervisor` and `sluice node`: the two long-running processes of a cluster. */
+
 import { statSync } from 'node:fs';
 import { holdSupervisorLease } from '../../supervisors/cluster-standby.ts';
 import { ClusterSupervisor } from '../../supervisors/cluster-supervisor.ts';
 import { loadSecret } from '../cluster/secret.ts';
 import { ClusterNode } from '../cluster-run/node-agent.ts';
+import { isRedisUrl } from '../core/urls.ts';
 import { startClusterObservers } from './cluster-observe.ts';
 import { CliError } from './errors.ts';
 
@@ -57,14 +59,14 @@ function untilSignal(): Promise<string> {
 /** What the supervisor's options must hold before anything is opened (one line, exit 2 otherwise). */
 function checkSupervisorOptions(opts: SupervisorCommandOptions): void {
   if (opts.store.trim() === '') throw new CliError('--store needs a directory or a redis:// URL, got ""');
-  if (!/^rediss?:\/\//.test(opts.store)) {
+  if (!isRedisUrl(opts.store)) {
     const info = statSync(opts.store, { throwIfNoEntry: false });
     if (info !== undefined && !info.isDirectory())
       throw new CliError(
         `--store ${opts.store} is not a directory (the stores go under it, one per application)`,
       );
   }
-  if (opts.lease !== undefined && !/^rediss?:\/\//.test(opts.lease))
+  if (opts.lease !== undefined && !isRedisUrl(opts.lease))
     throw new CliError(`--lease ${opts.lease}: expected redis://HOST:PORT[/DB]`);
   if (opts.standby && opts.lease === undefined)
     throw new CliError('--standby needs --lease: a standby waits for the lease the active supervisor holds');

@@ -2,7 +2,9 @@
  * `sluice run APP`: loads the application, launches it on its store, logs its status and progress
  * until it is done (or stopped by Ctrl-C), and returns the exit code.
  */
+
 import { resolve } from 'node:path';
+import { isRedisUrl } from '../core/urls.ts';
 import {
   defaultContainers,
   launch,
@@ -63,7 +65,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const log = createLogger({ json: options.json });
   // --store redis://HOST:PORT[/DB] puts the snapshots in Redis (keys {APP name}:...); a killed run's store
   // lease runs out within 10 s, so a relaunch waits that long for it before reporting the store locked.
-  const redisStore = /^rediss?:\/\//.test(options.store ?? '')
+  const redisStore = isRedisUrl(options.store ?? '')
     ? new RedisSnapshotStore(options.store!, { name: app.name, leaseMs: 10_000, lockWaitMs: 11_000 })
     : undefined;
   const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${app.name}`);

@@ -56,9 +56,9 @@ export async function startContainerRun(
       );
     }
   }
-  const logical = planPhysical(app.dag());
-  checkContainerCount(logical, containers);
-  const plan = assignContainers(logical, containers);
+  const unplaced = planPhysical(app.dag());
+  checkContainerCount(unplaced, containers);
+  const plan = assignContainers(unplaced, containers);
   const checkpointWindowCount =
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
   const streamingWindowMs =
