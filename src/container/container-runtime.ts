@@ -300,8 +300,7 @@ export class ContainerRuntime implements ActorHost {
   windowEnded(actor: Actor, window: number): void {
     this.metrics?.windowEnded(actor.id, window);
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
-    let min = Number.POSITIVE_INFINITY;
-    for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
+    const min = this.graph.ends.ended(actor, window);
     if (min > this.doneWindow) {
       this.doneWindow = min;
       this.send({ t: 'progress', window: min, tuples: this.tuples });

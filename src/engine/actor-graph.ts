@@ -8,6 +8,7 @@ import { FusedLink } from './fused-link.ts';
 import { InputActor } from './input-actor.ts';
 import { OperatorActor } from './operator-actor.ts';
 import { ChannelWriter, type Outlet } from './outlets.ts';
+import { WindowEnds } from './window-ends.ts';
 
 /**
  * The live actors of a plan and the channels between them. Channels outlive actors: a recovery replaces
@@ -23,6 +24,8 @@ export class ActorGraph {
   inputActors: InputActor[] = [];
   /** Non-input actors in topological order (the scheduler walks it backwards). */
   operatorActors: OperatorActor[] = [];
+  /** The newest window every actor has ended (reset whenever actors are replaced). */
+  readonly ends = new WindowEnds();
   private readonly batchSize: number;
   /** Tuples across fused channels, by channel id (`metrics: { fusedTuples: true }`); outlives the actors. */
   readonly fusedCounts = new Map<number, { tuples: number }>();
@@ -32,6 +35,9 @@ export class ActorGraph {
   private readonly inline = new Set<string>();
   /** A consumer failed inline: none runs inline until the recovery has rebuilt the actors. */
   private inlineFailed = false;
+  /** The plan's channels by producer and by consumer, in plan order (looked up per actor, not scanned). */
+  private readonly planOut = new Map<string, ChannelPlan[]>();
+  private readonly planIn = new Map<string, ChannelPlan[]>();
 
   constructor(
     private readonly plan: PhysicalPlan,
@@ -52,13 +58,18 @@ export class ActorGraph {
     this.batchSize = options.batchSize ?? 1024;
     const retain = options.checkpointWindowCount > 0 && options.replayFrom !== 'sources';
     const unbuffered = retain ? unbufferedChannels(plan) : new Set<number>();
+    const operatorOf = new Map(plan.actors.map((a) => [a.id, a.operator]));
+    for (const ch of plan.channels) {
+      listed(this.planOut, ch.from.actor).push(ch);
+      listed(this.planIn, ch.to.actor).push(ch);
+    }
     for (const ch of plan.channels) {
       if (ch.fused) {
         if (typeof options.metrics === 'object' && options.metrics.fusedTuples)
           this.fusedCounts.set(ch.id, { tuples: 0 });
         continue;
       }
-      const operator = plan.actors.find((a) => a.id === ch.from.actor)?.operator ?? ch.from.actor;
+      const operator = operatorOf.get(ch.from.actor) ?? ch.from.actor;
       const source = { stream: ch.stream, actorId: ch.from.actor, operator };
       const capacity = options.mailboxCapacity ?? 16;
       const crossing = options.channelFor?.(ch, capacity, source);
@@ -123,18 +134,15 @@ export class ActorGraph {
     this.inputActors = this.actors.filter((a): a is InputActor => a instanceof InputActor);
     this.operatorActors = this.actors.filter((a): a is OperatorActor => a instanceof OperatorActor);
     this.computeGates();
+    this.ends.reset(this.actors);
   }
 
   channelsFrom(actorId: string): Channel[] {
-    return this.plan.channels
-      .filter((c) => c.from.actor === actorId && !c.fused)
-      .map((c) => this.channels.get(c.id)!);
+    return (this.planOut.get(actorId) ?? []).filter((c) => !c.fused).map((c) => this.channels.get(c.id)!);
   }
 
   channelsInto(actorId: string): Channel[] {
-    return this.plan.channels
-      .filter((c) => c.to.actor === actorId && !c.fused)
-      .map((c) => this.channels.get(c.id)!);
+    return (this.planIn.get(actorId) ?? []).filter((c) => !c.fused).map((c) => this.channels.get(c.id)!);
   }
 
   private wire(actor: Actor, ids: ReadonlySet<string>): void {
@@ -148,8 +156,7 @@ export class ActorGraph {
       }
     }
     const outlets = new Map<number, Outlet>();
-    for (const ch of this.plan.channels) {
-      if (ch.from.actor !== plan.id) continue;
+    for (const ch of this.planOut.get(plan.id) ?? []) {
       let outlet: Outlet;
       if (ch.fused) {
         // Both ends of a fused channel are always replaced together: the link is kept and rebound.
@@ -208,4 +215,10 @@ export class ActorGraph {
     }
     return progressed;
   }
+}
+
+function listed<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (list === undefined) map.set(key, (list = []));
+  return list;
 }

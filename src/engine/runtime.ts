@@ -223,8 +223,7 @@ export class Runtime implements ActorHost {
   windowEnded(actor: Actor, window: number): void {
     this.metrics?.windowEnded(actor.id, window);
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
-    let min = Number.POSITIVE_INFINITY;
-    for (const a of this.graph.actors) if (a.lastEnded < min) min = a.lastEnded;
+    const min = this.graph.ends.ended(actor, window);
     while (this.doneWindow < min) {
       this.doneWindow++;
       this.emit({ type: 'window', window: this.doneWindow, tuples: this.tuples });
