@@ -16,10 +16,13 @@ export interface Outlet {
 
 /**
  * Batches tuples into DATA messages on a channel; window markers flush first so order holds. A batch is
- * allocated at its full size and filled by index (growing an array by push costs more).
+ * allocated at its full size and filled by index (growing an array by push costs more), when its first
+ * tuple comes: an idle channel holds no batch (8 KB each: an application of thousands of channels held
+ * hundreds of megabytes of empty batches).
  */
 export class ChannelWriter implements Outlet {
-  private pending: unknown[];
+  /** The batch being filled; null until the next tuple (and for good once discarded). */
+  private pending: unknown[] | null = null;
   private count = 0;
   private window = 0;
   /** Its actor was replaced: whatever the old operator still emits (a late async endWindow) is dropped. */
@@ -33,13 +36,15 @@ export class ChannelWriter implements Outlet {
     readonly channel: Channel,
     private readonly batchSize: number,
     private readonly runConsumer: (() => void) | null = null,
-  ) {
-    this.pending = new Array(batchSize);
-  }
+  ) {}
 
   readonly push: Emit = (tuple) => {
-    if (this.discarded) return;
-    this.pending[this.count++] = tuple;
+    let pending = this.pending;
+    if (pending === null) {
+      if (this.discarded) return;
+      pending = this.pending = new Array(this.batchSize);
+    }
+    pending[this.count++] = tuple;
     if (this.count === this.batchSize) this.flush();
   };
 
@@ -58,14 +63,14 @@ export class ChannelWriter implements Outlet {
 
   flush(): void {
     if (this.count === 0 || this.discarded) return;
-    const tuples = this.pending;
+    const tuples = this.pending!;
     if (this.count < this.batchSize) tuples.length = this.count;
     const ch = this.channel;
     ch.tuples += this.count;
     if (ch.tap !== null) ch.tap(tuples, this.count);
     ch.append({ kind: DATA, window: this.window, tuples });
     // A channel that encodes on append leaves the array to us: refilled, not one more 8 KB array per batch.
-    if (!ch.copiesOnAppend || tuples.length < this.batchSize) this.pending = new Array(this.batchSize);
+    if (!ch.copiesOnAppend || tuples.length < this.batchSize) this.pending = null;
     this.count = 0;
     if (this.runConsumer !== null) this.runConsumer();
   }
@@ -73,7 +78,7 @@ export class ChannelWriter implements Outlet {
   /** After a failure: what was batched but not yet written belongs to a window that will be redone. */
   discard(): void {
     this.discarded = true;
-    this.pending = [];
+    this.pending = null;
     this.count = 0;
   }
 }
