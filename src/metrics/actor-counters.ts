@@ -3,13 +3,16 @@
  * go on). Updated once per window or per status event, and by the sampling timer; never per tuple.
  */
 import { metricsOf } from '../api/operator-metrics.ts';
-import { LatencyRecorder } from './latency.ts';
+import { type Histogram, LatencyRecorder, newHistogram } from './latency.ts';
 import type { CheckpointMetrics, CustomMetricValue } from './types.ts';
 
 export class ActorCounters {
-  readonly latency = new LatencyRecorder();
+  /** This actor's window latencies, in microseconds, since the run started. */
+  readonly latency: Histogram = newHistogram();
   windows = 0;
   blockedMs = 0;
+  /** When the collector last looked at whether this actor is blocked (0: not yet). */
+  sampledAt = 0;
   restarts = 0;
   readonly checkpoints: CheckpointMetrics = { count: 0, totalMs: 0, lastMs: 0, totalBytes: 0, lastBytes: 0 };
   /** Rates over the last second, set by the collector's tick. */
@@ -20,6 +23,18 @@ export class ActorCounters {
   /** Counters of the operator instances a recovery replaced: added so a counter never goes down. */
   private readonly customBase = new Map<string, number>();
   private instance: object | null = null;
+
+  constructor(
+    /**
+     * Shared by the actors of one operator (its partitions): each latency is recorded there too, so that
+     * reading an operator's quantiles never merges thousands of histograms.
+     */
+    readonly operatorLatency: LatencyRecorder = new LatencyRecorder(),
+  ) {}
+
+  recordLatency(ms: number): void {
+    this.latency.recordValue(this.operatorLatency.record(ms));
+  }
 
   checkpointed(ms: number | undefined, bytes: number | undefined): void {
     const c = this.checkpoints;

@@ -5,7 +5,7 @@
  */
 import type { ActorPlan, ChannelPlan } from '../plan/physical-plan.ts';
 import type { ActorCounters } from './actor-counters.ts';
-import { merged, summarize } from './latency.ts';
+import { summarize } from './latency.ts';
 import type { MetricsSource, SourceActor } from './source.ts';
 import type { ActorMetrics, CustomMetricValue, EdgeMetrics, OperatorMetrics } from './types.ts';
 
@@ -34,12 +34,7 @@ export function aggregate(
   source: MetricsSource,
 ): { actors: ActorMetrics[]; operators: OperatorMetrics[]; edges: EdgeMetrics[] } {
   const edges = edgeCounts.map((e) => edgeMetrics(e, source));
-  const tuplesIn = new Map<string, number>();
-  const tuplesOut = new Map<string, number>();
-  for (const e of edges) {
-    tuplesOut.set(e.from, (tuplesOut.get(e.from) ?? 0) + e.tuples);
-    tuplesIn.set(e.to, (tuplesIn.get(e.to) ?? 0) + e.tuples);
-  }
+  const { tuplesIn, tuplesOut } = actorTuples(edges);
   const gauges = new Map<string, string>();
   const actors = counts.map(({ plan, live, counters: c }): ActorMetrics => {
     const custom: Record<string, CustomMetricValue> = {};
@@ -62,7 +57,7 @@ export function aggregate(
       tuplesOut: tuplesOut.get(plan.id) ?? 0,
       inPerSecond: c.inPerSecond,
       outPerSecond: c.outPerSecond,
-      latency: summarize(c.latency.total),
+      latency: summarize(c.latency),
       mailbox: live?.mailbox() ?? 0,
       blockedMs: Math.round(c.blockedMs),
       checkpoints: { ...c.checkpoints, ...counted?.checkpoints },
@@ -96,7 +91,7 @@ export function aggregate(
       tuplesOut: sum((a) => a.tuplesOut),
       inPerSecond: sum((a) => a.inPerSecond),
       outPerSecond: sum((a) => a.outPerSecond),
-      latency: summarize(merged(indices.map((i) => counts[i]!.counters.latency.total))),
+      latency: summarize(counts[indices[0]!]!.counters.operatorLatency.total),
       mailbox: sum((a) => a.mailbox),
       blockedMs: sum((a) => a.blockedMs),
       checkpoints,
@@ -105,6 +100,20 @@ export function aggregate(
     });
   }
   return { actors, operators, edges };
+}
+
+/** Per actor, the tuples its input channels carried to it and its output channels from it. */
+export function actorTuples(edges: readonly { from: string; to: string; tuples: number }[]): {
+  tuplesIn: Map<string, number>;
+  tuplesOut: Map<string, number>;
+} {
+  const tuplesIn = new Map<string, number>();
+  const tuplesOut = new Map<string, number>();
+  for (const e of edges) {
+    tuplesOut.set(e.from, (tuplesOut.get(e.from) ?? 0) + e.tuples);
+    tuplesIn.set(e.to, (tuplesIn.get(e.to) ?? 0) + e.tuples);
+  }
+  return { tuplesIn, tuplesOut };
 }
 
 /** Unifiers are shown apart from the partitions they merge. */

@@ -1,9 +1,9 @@
 /**
- * Window latency of one actor: from the moment the input operators opened a window to the moment this
- * actor finished it (its end marker left). Recorded once per actor and window, in microseconds, into an
- * HDR histogram (2 significant digits: exact enough for a p99, a few KB per actor).
+ * Window latency: from the moment the input operators opened a window to the moment an actor finished it
+ * (its end marker left). Recorded once per actor and window, in microseconds, into HDR histograms (2
+ * significant digits: exact enough for a p99, a few KB each): the actor's own, and its operator's.
  *
- * Two histograms: `total` since the run started, `recent` since the last tick of the history (the
+ * An operator keeps two: `total` since the run started, `recent` since the last tick of the history (the
  * console's per-second chart), which the collector resets.
  */
 // The histogram class alone: the package's index also loads its WebAssembly and compressed-encoding
@@ -39,10 +39,12 @@ export class LatencyRecorder {
   readonly total = newHistogram();
   readonly recent = newHistogram();
 
-  record(ms: number): void {
+  /** Records `ms`; returns the value recorded, in microseconds. */
+  record(ms: number): number {
     const us = Math.min(HIGHEST_US, Math.max(0, Math.round(ms * 1000)));
     this.total.recordValue(us);
     this.recent.recordValue(us);
+    return us;
   }
 }
 
@@ -56,11 +58,4 @@ export function summarize(h: Histogram): LatencySummary {
     p99Ms: Math.min(max, h.getValueAtPercentile(99)) / 1000,
     maxMs: max / 1000,
   };
-}
-
-/** The union of several actors' histograms (an operator's partitions). */
-export function merged(histograms: readonly Histogram[]): Histogram {
-  const h = newHistogram();
-  for (const x of histograms) if (x.totalCount > 0) h.add(x);
-  return h;
 }

@@ -6,8 +6,8 @@
  */
 import type { StatusEvent } from '../engine/status.ts';
 import { ActorCounters } from './actor-counters.ts';
-import { type ActorCounts, aggregate, type EdgeCounts } from './aggregate.ts';
-import { merged, summarize } from './latency.ts';
+import { type ActorCounts, actorTuples, aggregate, type EdgeCounts, groupOf } from './aggregate.ts';
+import { LatencyRecorder, summarize } from './latency.ts';
 import type { MetricsSource } from './source.ts';
 import { type TapOpener, Taps } from './taps.ts';
 import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
@@ -15,6 +15,7 @@ import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
 /** Window start times kept: a window ended more than this many windows after it opened is not timed. */
 const RING = 256;
 const SAMPLE_MS = 20;
+const SAMPLE_BUDGET = 256;
 const TICK_MS = 1000;
 const HISTORY = 300;
 const TIMELINE = 500;
@@ -29,6 +30,8 @@ export interface OwnCounts {
 
 export class RunMetrics {
   private readonly counters = new Map<string, ActorCounters>();
+  /** Per operator (unifiers apart), shared by its actors' counters. */
+  private readonly operatorLatency = new Map<string, LatencyRecorder>();
   /** Live samples of the tuples crossing a port (the console, `sluice tap`). */
   readonly taps: TapOpener;
   private readonly startIds = new Float64Array(RING).fill(-1);
@@ -37,6 +40,8 @@ export class RunMetrics {
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private lastSample = 0;
+  private actorCursor = 0;
+  private edgeCursor = 0;
   private lastTick = 0;
   private readonly historyPoints: HistoryPoint[] = [];
   private readonly timelineEntries: TimelineEntry[] = [];
@@ -55,7 +60,12 @@ export class RunMetrics {
     taps?: TapOpener,
   ) {
     this.taps = taps ?? new Taps(source);
-    for (const a of source.plan.actors) this.counters.set(a.id, new ActorCounters());
+    for (const a of source.plan.actors) {
+      const group = groupOf(a);
+      let latency = this.operatorLatency.get(group);
+      if (latency === undefined) this.operatorLatency.set(group, (latency = new LatencyRecorder()));
+      this.counters.set(a.id, new ActorCounters(latency));
+    }
     this.edges = source.plan.channels.map((c) => ({
       plan: c,
       lastTuples: 0,
@@ -100,7 +110,7 @@ export class RunMetrics {
     if (c === undefined) return;
     c.windows++;
     const i = w % RING;
-    if (this.startIds[i] === w) c.latency.record(at - this.starts[i]!);
+    if (this.startIds[i] === w) c.recordLatency(at - this.starts[i]!);
   }
 
   /** Whether window w's start is known (a window ended in another thread waits for it to be reported). */
@@ -268,24 +278,29 @@ export class RunMetrics {
     }));
   }
 
-  /** Every SAMPLE_MS: who is blocked, which mailboxes are full; every TICK_MS a point of history. */
+  /**
+   * Every SAMPLE_MS: who is blocked, which mailboxes are full; every TICK_MS a point of history. At most
+   * SAMPLE_BUDGET actors and channels a sample, in turn: a plan of thousands is covered over a few samples
+   * instead of costing a few percent of a core.
+   */
   private sample(): void {
     const now = this.now();
-    const dt = now - this.lastSample;
-    this.lastSample = now;
-    for (const a of this.source.actors()) {
-      if (a.blockedMs) {
-        const c = this.counters.get(a.id);
-        if (c) c.blockedMs = a.blockedMs();
-      } else if (a.blocked()) {
-        const c = this.counters.get(a.id);
-        if (c) c.blockedMs += dt;
-      }
+    const actors = this.source.actors();
+    for (let k = Math.min(actors.length, SAMPLE_BUDGET); k > 0; k--) {
+      const a = actors[this.actorCursor++ % actors.length]!;
+      const c = this.counters.get(a.id);
+      if (c === undefined) continue;
+      if (a.blockedMs) c.blockedMs = a.blockedMs();
+      // Blocked now: counted as blocked since this actor was last looked at.
+      else if (a.blocked()) c.blockedMs += now - (c.sampledAt > 0 ? c.sampledAt : this.lastSample);
+      c.sampledAt = now;
     }
-    for (const e of this.edges) {
+    this.lastSample = now;
+    const edges = this.edges;
+    for (let k = Math.min(edges.length, SAMPLE_BUDGET); k > 0; k--) {
+      const e = edges[this.edgeCursor++ % edges.length]!;
       const ch = this.source.channel(e.plan.id);
-      if (ch === undefined) continue;
-      if (ch.sampled) continue;
+      if (ch === undefined || ch.sampled) continue;
       e.samples++;
       if (ch.backlog >= ch.capacity) e.full++;
     }
@@ -310,32 +325,43 @@ export class RunMetrics {
       } else e.fullRatio = e.samples > 0 ? e.full / e.samples : 0;
       e.samples = e.full = 0;
     }
-    const counts = this.actorCounts();
-    const { operators, actors } = aggregate(counts, this.edges, this.source);
-    for (const a of actors) {
-      const c = this.counters.get(a.actorId)!;
-      c.inPerSecond = Math.max(0, a.tuplesIn - c.lastIn) / seconds;
-      c.outPerSecond = Math.max(0, a.tuplesOut - c.lastOut) / seconds;
-      c.lastIn = a.tuplesIn;
-      c.lastOut = a.tuplesOut;
-    }
+    // Only rates here: the quantiles of every actor (what a snapshot adds) are not needed once a second.
+    const { tuplesIn, tuplesOut } = actorTuples(
+      this.edges.map((e) => ({ from: e.plan.from.actor, to: e.plan.to.actor, tuples: e.lastTuples })),
+    );
+    const live = new Map(this.source.actors().map((a) => [a.id, a]));
     const point: HistoryPoint = {
       atMs: Date.now(),
       window: this.source.doneWindow(),
       committed: this.source.committed(),
       operators: {},
     };
-    for (const o of operators) {
-      const group = counts.filter((x) => o.actors.includes(x.plan.id)).map((x) => x.counters);
-      const recent = summarize(merged(group.map((c) => c.latency.recent)));
-      point.operators[o.operator] = {
-        inPerSecond: group.reduce((s, c) => s + c.inPerSecond, 0),
-        outPerSecond: group.reduce((s, c) => s + c.outPerSecond, 0),
-        p99Ms: recent.p99Ms,
-        mailbox: o.mailbox,
-      };
+    for (const plan of this.source.plan.actors) {
+      const c = this.counters.get(plan.id)!;
+      const tuplesInNow = tuplesIn.get(plan.id) ?? 0;
+      const tuplesOutNow = tuplesOut.get(plan.id) ?? 0;
+      c.inPerSecond = Math.max(0, tuplesInNow - c.lastIn) / seconds;
+      c.outPerSecond = Math.max(0, tuplesOutNow - c.lastOut) / seconds;
+      c.lastIn = tuplesInNow;
+      c.lastOut = tuplesOutNow;
+      const group = groupOf(plan);
+      const o = point.operators[group];
+      const mailbox = live.get(plan.id)?.mailbox() ?? 0;
+      if (o === undefined) {
+        const recent = summarize(c.operatorLatency.recent);
+        point.operators[group] = {
+          inPerSecond: c.inPerSecond,
+          outPerSecond: c.outPerSecond,
+          p99Ms: recent.p99Ms,
+          mailbox,
+        };
+      } else {
+        o.inPerSecond += c.inPerSecond;
+        o.outPerSecond += c.outPerSecond;
+        o.mailbox += mailbox;
+      }
     }
-    for (const c of this.counters.values()) c.latency.recent.reset();
+    for (const latency of this.operatorLatency.values()) latency.recent.reset();
     this.historyPoints.push(point);
     if (this.historyPoints.length > HISTORY) this.historyPoints.shift();
     for (const l of this.listeners) l(point);
