@@ -8,10 +8,18 @@ export function describePlanChange(was: readonly string[], now: readonly string[
   const added = now.filter((id) => !before.has(id));
   const removed = was.filter((id) => !after.has(id));
   const parts: string[] = [];
-  if (added.length > 0) parts.push(`actors added: ${added.join(', ')}`);
-  if (removed.length > 0) parts.push(`actors removed: ${removed.join(', ')}`);
+  if (added.length > 0) parts.push(`actors added: ${listed(added)}`);
+  if (removed.length > 0) parts.push(`actors removed: ${listed(removed)}`);
   // The same actors planned in another order: the streams between them changed.
   if (parts.length === 0)
-    parts.push(`the same actors in another order (was ${was.join(', ')}; now ${now.join(', ')})`);
+    parts.push(`the same actors in another order (was ${listed(was)}; now ${listed(now)})`);
   return parts.join('; ');
+}
+
+/** Ids shown in a message: a plan of thousands of partitions must not fill the screen. */
+const SHOWN = 12;
+
+function listed(ids: readonly string[]): string {
+  if (ids.length <= SHOWN) return ids.join(', ');
+  return `${ids.slice(0, SHOWN).join(', ')} and ${(ids.length - SHOWN).toLocaleString('en')} more`;
 }

@@ -13,4 +13,9 @@ describe('describePlanChange: what a store plan mismatch reports', () => {
       'the same actors in another order (was a, b, c; now a, c, b)',
     );
   });
+  it('thousands of changed actors are named a dozen at a time, with a count of the rest', () => {
+    const now = Array.from({ length: 3000 }, (_, i) => `src#${i}`);
+    const message = describePlanChange(now.slice(0, 500), now);
+    expect(message).toBe(`actors added: ${now.slice(500, 512).join(', ')} and 2,488 more`);
+  });
 });
