@@ -15,6 +15,9 @@ import { describe } from './failure.ts';
 import type { StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
 
+/** Actors whose obsolete checkpoints a commit deletes at once. */
+const CLEANUP_LANES = 8;
+
 /**
  * The store side of checkpointing: snapshots and window-log entries go out asynchronously and are
  * tracked until they land; a durable snapshot is reported to the supervision, and when that advances the
@@ -200,11 +203,19 @@ export class Checkpoints {
       this.store.putMeta('replayableFrom', previous),
     ]).then(async () => {
       if (previous <= 0) return;
-      for (const a of this.plan.actors) {
-        const keepFrom = this.keepFrom(a.id, previous);
-        if (keepFrom !== undefined) await this.store.deleteSnapshotsBelow(a.id, keepFrom);
-        if (a.isInput) await this.store.deleteWindowLogBelow(a.id, previous + 1);
-      }
+      // A few actors at a time: one after the other, a commit of thousands of actors waited out a store
+      // round trip per delete (seconds, and a graceful stop waits for the last commit's cleanup).
+      const actors = this.plan.actors;
+      let next = 0;
+      const lane = async () => {
+        while (next < actors.length) {
+          const a = actors[next++]!;
+          const keepFrom = this.keepFrom(a.id, previous);
+          if (keepFrom !== undefined) await this.store.deleteSnapshotsBelow(a.id, keepFrom);
+          if (a.isInput) await this.store.deleteWindowLogBelow(a.id, previous + 1);
+        }
+      };
+      await Promise.all(Array.from({ length: CLEANUP_LANES }, lane));
     });
     this.track(
       cleanup.catch((e) => this.events.emit({ type: 'warning', message: `commit cleanup: ${describe(e)}` })),
