@@ -62,7 +62,9 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
   const members = new Map<number, ActorPlan[]>();
   plan.actors.forEach((a, i) => {
     const root = groups.find(i);
-    members.set(root, [...(members.get(root) ?? []), a]);
+    const list = members.get(root);
+    if (list === undefined) members.set(root, [a]);
+    else list.push(a);
   });
 
   const result = new Map<string, number>();
@@ -72,6 +74,18 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
   let cursor = 0;
   const unifierOnly: ActorPlan[][] = [];
   const groupOf = (id: string) => groups.find(index.get(id)!);
+  // Per group, the streams that cross its border, in plan order (looked up per group, not scanned).
+  const border = new Map<number, ChannelPlan[]>();
+  for (const ch of plan.channels) {
+    const from = groupOf(ch.from.actor);
+    const to = groupOf(ch.to.actor);
+    if (from === to) continue;
+    for (const g of [from, to]) {
+      const list = border.get(g);
+      if (list === undefined) border.set(g, [ch]);
+      else list.push(ch);
+    }
+  }
   for (const [root, group] of members) {
     if (group.every((a) => a.kind === 'unifier')) {
       unifierOnly.push(group);
@@ -89,7 +103,7 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
         bestKey = key;
       }
     }
-    const follow = upstreamContainer(plan, root, groupOf, result);
+    const follow = upstreamContainer(border.get(root) ?? [], root, groupOf, result);
     if (follow !== undefined && load.every((l) => l > 0)) {
       const crowding = ops.reduce((sum, op) => sum + (stages[follow]!.get(op) ?? 0), 0);
       if (crowding <= bestKey[0]) best = follow;
@@ -125,16 +139,14 @@ function place(plan: PhysicalPlan, containers: number): Map<string, number> {
  * stream leaves it) and all its upstream actors are placed; otherwise undefined.
  */
 function upstreamContainer(
-  plan: PhysicalPlan,
+  border: readonly ChannelPlan[],
   root: number,
   groupOf: (id: string) => number,
   placed: ReadonlyMap<string, number>,
 ): number | undefined {
   let from: number | undefined;
-  for (const ch of plan.channels) {
-    const inside = groupOf(ch.from.actor) === root;
-    if (inside === (groupOf(ch.to.actor) === root)) continue;
-    if (inside) return undefined; // a stream leaves the group: not terminal
+  for (const ch of border) {
+    if (groupOf(ch.from.actor) === root) return undefined; // a stream leaves the group: not terminal
     const c = placed.get(ch.from.actor);
     if (c === undefined || (from !== undefined && from !== c)) return undefined;
     from = c;
@@ -142,8 +154,13 @@ function upstreamContainer(
   return from;
 }
 
+/** Built once per plan: `channelTransport` is asked for every channel of a plan. */
+const byIdOf = new WeakMap<PhysicalPlan, Map<string, ActorPlan>>();
+
 function actorsById(plan: PhysicalPlan): Map<string, ActorPlan> {
-  return new Map(plan.actors.map((a) => [a.id, a]));
+  let byId = byIdOf.get(plan);
+  if (byId === undefined) byIdOf.set(plan, (byId = new Map(plan.actors.map((a) => [a.id, a]))));
+  return byId;
 }
 
 class UnionFind {
