@@ -18,6 +18,7 @@ import { containersPartitionsSection, containersVsHandLoopSection } from './cont
 import { largeStateSection } from './large-state.ts';
 import { localitySection } from './locality.ts';
 import { mailboxHopSection } from './mailbox-hop.ts';
+import { manyActorsSection } from './many-actors.ts';
 import { metricsCostSection } from './metrics-cost.ts';
 import { outputFencingSection } from './output-fencing.ts';
 import { partitionsSection } from './partitions.ts';
@@ -45,6 +46,7 @@ const SECTIONS: readonly Section[] = [
   clusterLinkSection,
   clusterStreamSection,
   largeStateSection,
+  manyActorsSection,
   redisWritesSection,
   metricsCostSection,
 ];
