@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Application } from '../api/application.ts';
+import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { cutArb, faultScheduleArb } from './arbitraries.ts';
@@ -77,6 +78,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const onContainers = containers > 1 ? { containers, module: options.module } : {};
   const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
   if (uncut.error) throw uncut.error;
+  if (options.keyOf) checkKeyOf(uncut.outputs, options.keyOf);
   // The reference of a schedule holds the same window boundaries: the same timing faults, no failures.
   // Shrinking tries many schedules with the same cuts: each reference is run once.
   const references = new Map<string, Awaited<ReturnType<typeof runWithFaults>>>();
@@ -185,4 +187,30 @@ export function describeVerdict(v: ChaosVerdict): string {
   }
   const faults = v.counterexample!.faults.map(describeFault).join('; ') || 'no faults';
   return `FAILED with seed ${v.seed}: ${v.counterexample!.problem}\n  smallest fault schedule: ${faults}`;
+}
+
+/**
+ * A key that no tuple has (a misspelt `--key`) would compare nothing per key, silently: every tuple would
+ * fall under one key, undefined. Refused once the fault-free run shows what the sinks receive.
+ */
+function checkKeyOf(outputs: SinkOutputs, keyOf: (tuple: any) => unknown): void {
+  let example: unknown;
+  for (const windows of outputs.values()) {
+    for (const tuples of windows.values()) {
+      for (const t of tuples) {
+        if (keyOf(t) !== undefined) return;
+        example ??= t;
+      }
+    }
+  }
+  if (example === undefined) return; // no tuple at all: nothing to compare either way
+  throw new SluiceError(
+    'SLUICE_INVALID_OPTION',
+    `the key to compare by (--key, keyOf) is undefined for every tuple the sinks received in the fault-free run; a tuple: ${preview(example)}`,
+  );
+}
+
+function preview(tuple: unknown): string {
+  const text = JSON.stringify(tuple) ?? String(tuple);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -53,6 +53,14 @@ describe.concurrent('sluice chaos', { timeout: 30_000 }, () => {
     );
   });
 
+  it('refuses a --key that no tuple of the sinks carries (exit 2) instead of comparing nothing per key', async () => {
+    const r = await sluice(['chaos', 'durable.ts', '--runs', '3', '--key', 'device'], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--key, keyOf\) is undefined for every tuple .*; a tuple: \d+ \(SLUICE_INVALID_OPTION\)/,
+    );
+  });
+
   it('prints a replay command that, run as printed, finds the same counterexample', async () => {
     // Every flag away from its default: a replay line that dropped one would run other schedules.
     const flags = [
