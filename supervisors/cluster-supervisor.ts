@@ -17,6 +17,7 @@ import type { HostedAnnounce, NodeEvent } from '../src/cluster-run/node-protocol
 import { ClusterCallError, Rpc } from '../src/cluster-run/rpc.ts';
 import type { AppSummary, ClusterStatus, LaunchRequest } from '../src/cluster-run/supervisor-protocol.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../src/dag/attributes.ts';
+import { checkRunNumbers } from '../src/engine/run.ts';
 import type { StatusEvent } from '../src/engine/status.ts';
 import { assignContainers } from '../src/plan/containers.ts';
 import { planPhysical } from '../src/plan/planner.ts';
@@ -286,6 +287,7 @@ export class ClusterSupervisor {
       req.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
     const streamingWindowMs =
       req.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
+    checkRunNumbers({ windows: req.windows, checkpointWindowCount, streamingWindowMs });
     const store = openStore(this.#o.store, app);
     await store.open();
     this.#registry.record(app.name, { ...req, containers });

@@ -1,7 +1,7 @@
 import type { ApplicationAttributes } from '../dag/attributes.ts';
 import { DagBuilder } from '../dag/dag-builder.ts';
 import type { LogicalDag } from '../dag/logical-dag.ts';
-import { validateDag } from '../dag/validate.ts';
+import { checkApplicationAttributes, validateDag } from '../dag/validate.ts';
 import { planPhysical } from '../plan/planner.ts';
 
 export interface Application {
@@ -21,6 +21,7 @@ export function application(
     name,
     attributes,
     dag() {
+      checkApplicationAttributes(name, attributes);
       const builder = new DagBuilder(name);
       build(builder);
       const dag = builder.build();

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
 import type { LaunchOptions } from '../engine/launch-options.ts';
-import { MetricsOffError, type Run } from '../engine/run.ts';
+import { checkRunNumbers, MetricsOffError, type Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
 import type { Supervision, SupervisionConfig } from '../engine/supervision.ts';
 import { assignContainers } from '../plan/containers.ts';
@@ -63,6 +63,7 @@ export async function startContainerRun(
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
   const streamingWindowMs =
     options.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
+  checkRunNumbers({ ...options, checkpointWindowCount, streamingWindowMs });
   const store: SnapshotStore =
     options.store !== undefined && typeof options.store !== 'string'
       ? options.store

@@ -1,3 +1,4 @@
+import type { ApplicationAttributes } from './attributes.ts';
 import { DagError } from './errors.ts';
 import type { LogicalDag, LogicalOperator } from './logical-dag.ts';
 
@@ -139,4 +140,19 @@ function findCycle(
   // walked[i] enters the operator first seen at step i; the cycle is the streams from there on, reversed
   // into the direction the tuples flow.
   return walked.slice(seen.get(at)).reverse();
+}
+
+/** The application's own attributes, checked with its DAG (`sluice plan` too), before any launch. */
+export function checkApplicationAttributes(name: string, attributes: ApplicationAttributes): void {
+  const bad = (key: string, what: string, v: unknown) =>
+    new DagError(
+      'SLUICE_INVALID_ATTRIBUTE',
+      `application "${name}": ${key} must be ${what} (got ${typeof v === 'string' ? JSON.stringify(v) : String(v)})`,
+    );
+  const { streamingWindowMs: ms, checkpointWindowCount: every } = attributes;
+  // Timers are no finer than a millisecond: a shorter window is not one the runtime could keep.
+  if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 1))
+    throw bad('streamingWindowMs', 'a number of milliseconds ≥ 1', ms);
+  if (every !== undefined && !(Number.isInteger(every) && every >= 0))
+    throw bad('checkpointWindowCount', 'an integer ≥ 0 (0: no checkpoints)', every);
 }

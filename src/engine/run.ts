@@ -47,7 +47,7 @@ export async function startRun(
     options.checkpointWindowCount ?? app.attributes.checkpointWindowCount ?? DEFAULT_CHECKPOINT_WINDOW_COUNT;
   const streamingWindowMs =
     options.streamingWindowMs ?? app.attributes.streamingWindowMs ?? DEFAULT_STREAMING_WINDOW_MS;
-  checkOptions({ ...options, checkpointWindowCount, streamingWindowMs });
+  checkRunNumbers({ ...options, checkpointWindowCount, streamingWindowMs });
   const store = openableStore(options.store, app.name);
   await store.open();
   const runtime = new Runtime({
@@ -165,7 +165,16 @@ export function invalidLaunchOption(
   return undefined;
 }
 
-function checkOptions(o: LaunchOptions & { checkpointWindowCount: number; streamingWindowMs: number }): void {
+/**
+ * The numbers of a run, once resolved from launch options and application attributes (an attribute is
+ * checked as the option would be): in one thread, on containers and on a cluster alike.
+ */
+export function checkRunNumbers(
+  o: Pick<LaunchOptions, 'lifecycleTimeoutMs' | 'mailboxCapacity' | 'batchSize' | 'windows'> & {
+    checkpointWindowCount: number;
+    streamingWindowMs: number;
+  },
+): void {
   // Timers are no finer than a millisecond: a shorter window is not one the runtime could keep.
   if (!(Number.isFinite(o.streamingWindowMs) && o.streamingWindowMs >= 1)) {
     throw bad('streamingWindowMs (a number of milliseconds ≥ 1)', o.streamingWindowMs);

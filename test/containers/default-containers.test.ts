@@ -64,4 +64,18 @@ describe('the default container count', () => {
       message: expect.stringContaining(`use at most ${most}`),
     });
   });
+
+  it.each([
+    ['streamingWindowMs: 0', { streamingWindowMs: 0 }],
+    ['checkpointWindowCount: -1', { checkpointWindowCount: -1 }],
+    ['windows: 1.5', { windows: 1.5 }],
+  ])('on containers too, launch refuses a bad number (%s) before a worker starts', async (_, option) => {
+    const store = new MemorySnapshotStore();
+    await expect(
+      launch(hello, { containers: 2, module: 'hello.ts', store, ...option }),
+    ).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_OPTION',
+    });
+    expect(store.data.locked).toBe(false);
+  });
 });

@@ -156,6 +156,39 @@ describe('the Run API', () => {
     expect(store.data.locked).toBe(false);
   });
 
+  it.each([
+    ['streamingWindowMs: 0', { streamingWindowMs: 0 }, 'streamingWindowMs'],
+    [
+      'streamingWindowMs: "100" (from JavaScript)',
+      { streamingWindowMs: '100' as never },
+      'streamingWindowMs',
+    ],
+    ['checkpointWindowCount: 0.5', { checkpointWindowCount: 0.5 }, 'checkpointWindowCount'],
+  ])(
+    'an application whose own attribute is bad (%s) is refused with its DAG',
+    async (_, attributes, name) => {
+      const into = new Collected<number>();
+      const bad = application(
+        'bad-attributes',
+        (dag) => {
+          const src = dag.add('src', SequenceSource, {});
+          const sink = dag.add('sink', CollectSink<number>, { into });
+          dag.stream('numbers', src.out, sink.in);
+        },
+        attributes,
+      );
+      expect(() => bad.dag()).toThrow(name);
+      const err = await launch(bad, { store: new MemorySnapshotStore(), virtualTime: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as SluiceError).code).toBe('SLUICE_INVALID_ATTRIBUTE');
+      expect((err as SluiceError).message).toMatch(
+        new RegExp(`application "bad-attributes": ${name} must be`),
+      );
+    },
+  );
+
   it.each([[''], ['  ']])(
     'launch rejects an empty store path (%j): no LevelDB in the working directory',
     async (path) => {
