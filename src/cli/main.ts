@@ -7,11 +7,12 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { setApplicationArgs } from '../api/application-args.ts';
+import { MAX_SAMPLE } from '../metrics/taps.ts';
 import type { ChaosCommandOptions } from './chaos-command.ts';
 import { addClusterCommands } from './cluster-program.ts';
 import { collectDrill } from './drills.ts';
 import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
-import { nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
+import { integerUpTo, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import type { RunCommandOptions } from './run-command.ts';
 import { indent } from './stack.ts';
 import type { TapCommandOptions } from './tap-command.ts';
@@ -156,7 +157,7 @@ trace, debug, info (default), warn, error, fatal or silent. Exit codes: 0 done o
     .requiredOption('--port <operator.port>', 'the port to sample, as OPERATOR.PORT (e.g. count.out)')
     .requiredOption('--console <host:port>', "the running application's --console address")
     .option('--console-token <token>', 'the console token (default: SLUICE_SECRET)')
-    .option('--sample <n>', 'most tuples per second (1 to 1000)', positiveInteger, 10)
+    .option('--sample <n>', `most tuples per second (1 to ${MAX_SAMPLE})`, integerUpTo(MAX_SAMPLE), 10)
     .option(
       '--limit <n>',
       'stop after printing n tuples (default: until the application stops or Ctrl-C)',

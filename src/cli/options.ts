@@ -42,6 +42,15 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** An integer from 1 to `most` (`--sample`, which the console takes up to MAX_SAMPLE). */
+export function integerUpTo(most: number): (value: string) => number {
+  return (value) => {
+    const n = positiveInteger(value);
+    if (n > most) throw new InvalidArgumentError(`expected an integer from 1 to ${most}.`);
+    return n;
+  };
+}
+
 /** An integer ≥ 0 (`--checkpoint-every`, where 0 turns checkpoints off; `--seed`). */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);

@@ -38,7 +38,11 @@ export async function tapCommand(appPath: string, options: TapCommandOptions): P
   });
   let printed = 0;
   let failure: CliError | undefined;
-  const stop = () => ws.close(1000, 'done');
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    ws.close(1000, 'done');
+  };
   process.once('SIGINT', stop);
   try {
     await new Promise<void>((resolve) => {
@@ -53,7 +57,16 @@ export async function tapCommand(appPath: string, options: TapCommandOptions): P
         failure ??= new CliError(`cannot reach the console at ${options.console}: ${e.message}`, EXIT_FAILED);
         resolve();
       });
-      ws.on('close', () => resolve());
+      ws.on('close', (code, reason) => {
+        // Closed by the console, not by us (a stop, the limit, Ctrl-C): say why instead of exiting 0.
+        if (!stopped && failure === undefined && code !== 1000 && code !== 1001) {
+          failure = new CliError(
+            `the console at ${options.console} closed the tap (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`,
+            EXIT_FAILED,
+          );
+        }
+        resolve();
+      });
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as Record<string, any>;
         if (m.type === 'hello') {

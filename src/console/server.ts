@@ -134,12 +134,29 @@ export async function serveConsole(
   return {
     address: bound,
     close: async () => {
+      // Going away (1001), so that `sluice tap` following the run to its end exits as done, not on an
+      // abnormal closure; a client that does not answer within CLOSE_GRACE_MS is cut off.
+      const closed = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.close(1001, 'the application stopped');
+          }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      await Promise.race([Promise.all(closed), grace]);
+      clearTimeout(timer);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await closeServer(server);
     },
   };
 }
+
+const CLOSE_GRACE_MS = 250;
 
 /** A Host header naming a loopback address (DNS rebinding gives another name). */
 function loopbackHost(host: string | undefined): boolean {

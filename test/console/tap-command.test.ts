@@ -68,6 +68,43 @@ describe('sluice tap', () => {
   });
 });
 
+describe('sluice tap to the end of a run', () => {
+  it('exits 0 when the application stops (the console says it is going away), and refuses --sample over 1000', async () => {
+    const short = startSluice([
+      'run',
+      'examples/max-cpu/app.ts',
+      '--containers',
+      '0',
+      '--store',
+      join(tmp.dir, 'short'),
+      '--window-ms',
+      '50',
+      '--windows',
+      '40',
+      '--console',
+      '127.0.0.1:0',
+    ]);
+    await short.waitFor('stderr', /console at http:\/\/\S+\//);
+    const at = /console at http:\/\/(\S+)\//.exec(short.stderr)![1]!;
+    const r = await sluice(['tap', 'examples/max-cpu/app.ts', '--port', 'readings.out', '--console', at]);
+    expect((await short.exited).code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
+    const tooMany = await sluice([
+      'tap',
+      'examples/max-cpu/app.ts',
+      '--port',
+      'readings.out',
+      '--console',
+      address,
+      '--sample',
+      '5000',
+    ]);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/expected an integer from 1 to 1000/);
+  }, 60_000);
+});
+
 describe('sluice run --containers 2 --console, and sluice tap on it', () => {
   it('serves the DAG with each actor in its container, live rates, and taps a port written in two workers', async () => {
     const p = startSluice([
