@@ -1,7 +1,7 @@
 import { linkSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WindowFencedOutput } from '../src/index.ts';
+import { SluiceError, WindowFencedOutput } from '../src/index.ts';
 import { FileFence } from './file-fence.ts';
 import { checkProps } from './props.ts';
 
@@ -10,6 +10,31 @@ export interface FileSinkProps {
   dir: string;
   /** Formats one tuple as a line (default JSON). */
   format?: (tuple: unknown) => string;
+}
+
+/**
+ * A tuple the default format cannot write as a line of JSON (a BigInt, a cycle, a function, undefined):
+ * a replay brings the same tuple again, so a restart cannot help; the message says to give `format`.
+ */
+export class TupleNotJsonError extends SluiceError {
+  readonly restartable = false;
+  constructor(actorId: string, window: number, reason: string) {
+    super(
+      'SLUICE_TUPLE_NOT_JSON',
+      `FileSink ${actorId}: a tuple of window ${window} cannot be written as a line of JSON (${reason}); give the sink a format prop that turns such tuples into text`,
+    );
+  }
+}
+
+function jsonLine(t: unknown, actorId: string, window: number): string {
+  let line: string | undefined;
+  try {
+    line = JSON.stringify(t);
+  } catch (e) {
+    throw new TupleNotJsonError(actorId, window, (e as Error).message);
+  }
+  if (line === undefined) throw new TupleNotJsonError(actorId, window, `the tuple is ${typeof t}`);
+  return line;
 }
 
 const WINDOW_FILE = /^window-(\d+)\.jsonl$/;
@@ -64,7 +89,7 @@ export class FileSink<T> extends WindowFencedOutput<T, {}, FileSinkProps> {
   }
 
   protected async applyWindow(window: number, tuples: T[], epoch: number): Promise<void> {
-    const format = this.props.format ?? ((t: unknown) => JSON.stringify(t));
+    const format = this.props.format ?? ((t: unknown) => jsonLine(t, this.ctx.actorId, window));
     const body = tuples.map((t) => `${format(t)}\n`).join('');
     const file = join(this.dir, `window-${String(window).padStart(9, '0')}.jsonl`);
     const temp = `${file}.${epoch}.tmp`;

@@ -75,3 +75,49 @@ test('the file sink writes each window to its own file and skips windows already
   expect(readFileSync(join(dir, 'window-000000001.jsonl'), 'utf8')).toBe('old\n');
   expect(readFileSync(join(dir, 'window-000000003.jsonl'), 'utf8')).toBe('4\n5\n');
 });
+
+test('the console sink prints what JSON cannot (a BigInt, a cycle, a function) instead of failing', async () => {
+  const lines: string[] = [];
+  const cycle: Record<string, unknown> = { n: 1 };
+  cycle.self = cycle;
+  const values: unknown[] = [10n, cycle, () => 1];
+  await run(
+    application('odd', (dag) => {
+      const src = dag.add('src', SequenceSource, { tuplesPerWindow: 3 });
+      const odd = dag.add('odd', MapOperator<number, unknown>, { fn: (n) => values[n] });
+      const out = dag.add('out', ConsoleSink<unknown>, { write: (l) => lines.push(l) });
+      dag.stream('a', src.out, odd.in).locality('thread');
+      dag.stream('b', odd.out, out.in).locality('thread');
+    }),
+    1,
+  );
+  expect(lines).toEqual([
+    '[1] 10n\n',
+    '[1] <ref *1> { n: 1, self: [Circular *1] }\n',
+    '[1] [Function (anonymous)]\n',
+  ]);
+});
+
+test('the file sink refuses a tuple that is no line of JSON, once and naming the window, without a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-file-sink-'));
+  dirs.push(dir);
+  const app = application('not-json', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 2 });
+    const big = dag.add('big', MapOperator<number, unknown>, { fn: (n) => (n === 3 ? BigInt(n) : n) });
+    const sink = dag.add('sink', FileSink, { dir });
+    dag.stream('s', src.out, big.in).locality('thread');
+    dag.stream('b', big.out, sink.in);
+  });
+  const r = await launch(app, { store: new MemorySnapshotStore(), windows: 3, virtualTime: true });
+  const restarts: unknown[] = [];
+  r.on('status', (e) => {
+    if (e.type === 'restart') restarts.push(e);
+  });
+  const error = await r.done.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(error?.message).toMatch(/FileSink sink: a tuple of window 2 cannot be written as a line of JSON/);
+  expect(restarts).toEqual([]);
+  expect(readFileSync(join(dir, 'window-000000001.jsonl'), 'utf8')).toBe('0\n1\n');
+});

@@ -131,6 +131,16 @@ describe('a tuple that cannot be kept for replay, in a run', () => {
     expect(error!.message).toContain('an instance of Money');
   });
 
+  it('is not restarted: a replay would send the same tuple again', async () => {
+    const { run, events } = await start(app, { windows: 4, checkpointWindowCount: 2, replayFrom: 'buffers' });
+    const error = await run.done.then(
+      () => undefined,
+      (e: unknown) => e as OperatorFailure,
+    );
+    expect((error!.cause as TupleNotEncodableError).code).toBe('SLUICE_TUPLE_NOT_ENCODABLE');
+    expect(eventsOf(events, 'restart')).toEqual([]);
+  });
+
   it("runs by default (replayFrom: 'sources'), where nothing is kept", async () => {
     const { run, events } = await start(app, { windows: 4, checkpointWindowCount: 2 });
     await run.done;
