@@ -8,7 +8,13 @@ import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
 import { andThen, isPromise } from './maybe-async.ts';
 import { MutableOperatorContext } from './operator-context.ts';
-import { buildEmit, type ChannelWriter, type Outlet, type WindowReset } from './outlets.ts';
+import {
+  buildEmit,
+  type ChannelWriter,
+  EmittedBetweenWindowsError,
+  type Outlet,
+  type WindowReset,
+} from './outlets.ts';
 
 /** After the first checkpoint, a state's top is sampled: at most this many values, 16 children each. */
 const STATE_SAMPLE = { budget: 1000, width: 16 };
@@ -113,6 +119,12 @@ export abstract class Actor {
   }
 
   protected startWindow(w: number): void {
+    for (const writer of this.writers) {
+      if (writer.strays > 0) {
+        const error = new EmittedBetweenWindowsError(writer.strays, w);
+        throw new OperatorFailure(this.id, this.plan.operator, w, 'beginWindow', error);
+      }
+    }
     this.window = w;
     this.inWindow = true;
     this.ctx.windowId = w;
@@ -154,6 +166,9 @@ export abstract class Actor {
     this.lastEnded = w;
     if (this.checkpointDue(w)) this.checkpoint(w);
     this.host.windowEnded(this, w);
+    // Between windows now: an actor fed BEGIN right after END (a batch from another thread holds both)
+    // never waited between windows where the scheduler runs hooks, so its committed() came only at the end.
+    if (this.pendingHooks.length > 0) this.runHooks();
     if (fusedEnds.length > 0) return Promise.all(fusedEnds).then(() => undefined);
   }
 

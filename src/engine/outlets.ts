@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.ts';
 import { partitionOf } from '../core/hash.ts';
 import type { RoutePlan } from '../plan/physical-plan.ts';
 import type { Channel } from './channel.ts';
@@ -37,6 +38,11 @@ export class ChannelWriter implements Outlet {
     private readonly batchSize: number,
     private readonly runConsumer: (() => void) | null = null,
   ) {}
+
+  /** Tuples emitted since the last flush: at a window's start, any is a stray (EmittedBetweenWindowsError). */
+  get strays(): number {
+    return this.count;
+  }
 
   readonly push: Emit = (tuple) => {
     let pending = this.pending;
@@ -80,6 +86,24 @@ export class ChannelWriter implements Outlet {
     this.discarded = true;
     this.pending = null;
     this.count = 0;
+  }
+}
+
+/**
+ * An operator emitted between windows: in setup(), in a hook (checkpointed, committed), or from a timer or
+ * callback of its own. Such tuples belong to no window: they would land in whichever window came next, and
+ * a replay would not emit them again. Found at the next window's start, once per window and writer (no
+ * cost per tuple); a code error that a restart would repeat.
+ */
+export class EmittedBetweenWindowsError extends SluiceError {
+  readonly restartable = false;
+  constructor(tuples: number, window: number) {
+    super(
+      'SLUICE_EMIT_OUTSIDE_WINDOW',
+      `${tuples} tuple${tuples === 1 ? ' was' : 's were'} emitted between windows (before window ${window}): in setup(), ` +
+        'a hook (checkpointed, committed), or a timer or callback of the operator. Emit only from the calls of a ' +
+        'window: input handlers, beginWindow, endWindow, emitTuples (an async one until its promise settles).',
+    );
   }
 }
 

@@ -1,0 +1,46 @@
+import { expect, it } from 'vitest';
+import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
+import { application, Operator, type OperatorFailure } from '../../src/index.ts';
+import { eventsOf, start } from './kit.ts';
+
+/** Passes its input on; emits one more tuple where `where` says, outside any window. */
+class Leaky extends Operator<{}, { where: 'setup' | 'committed' }> {
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => this.out.emit(n));
+  override setup(): void {
+    if (this.props.where === 'setup') this.out.emit(-1);
+  }
+  override committed(): void {
+    if (this.props.where === 'committed') this.out.emit(-2);
+  }
+}
+
+const leaky = (where: 'setup' | 'committed') =>
+  application('leaky', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 3 });
+    const leak = dag.add('leak', Leaky, { where });
+    const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+    dag.stream('numbers', src.out, leak.in);
+    dag.stream('out', leak.out, sink.in);
+  });
+
+it.each([
+  ['setup', 1],
+  ['committed', 3],
+] as const)(
+  'a tuple emitted in %s (between windows) fails the run at the next window, not restarted',
+  async (where, window) => {
+    const { run, events } = await start(leaky(where), { windows: 6, checkpointWindowCount: 2 });
+    const error = await run.done.then(
+      () => undefined,
+      (e: unknown) => e as OperatorFailure,
+    );
+    expect([error?.actorId, error?.window, error?.code]).toEqual([
+      'leak',
+      window,
+      'SLUICE_EMIT_OUTSIDE_WINDOW',
+    ]);
+    expect(error?.message).toMatch(/1 tuple was emitted between windows \(before window \d+\)/);
+    expect(eventsOf(events, 'restart')).toEqual([]);
+  },
+);
