@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { Collected, CollectSink, SequenceSource } from '../../actors/index.ts';
-import { application, Operator, type OperatorFailure } from '../../src/index.ts';
+import { application, InputOperator, Operator, type OperatorFailure } from '../../src/index.ts';
 import { eventsOf, start } from './kit.ts';
 
 /** Passes its input on; emits one more tuple where `where` says, outside any window. */
@@ -44,3 +44,27 @@ it.each([
     expect(eventsOf(events, 'restart')).toEqual([]);
   },
 );
+
+it('an emitTuples() that returns a promise fails the run with what to do instead, not restarted', async () => {
+  class AsyncSource extends InputOperator {
+    readonly out = this.output<number>();
+    // @ts-expect-error what a JavaScript user can write: TypeScript refuses an async emitTuples
+    async emitTuples(): Promise<void> {
+      await Promise.resolve();
+      this.out.emit(1);
+    }
+  }
+  const app = application('async-source', (dag) => {
+    const src = dag.add('src', AsyncSource);
+    const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+    dag.stream('numbers', src.out, sink.in);
+  });
+  const { run, events } = await start(app, { windows: 3 });
+  const error = await run.done.then(
+    () => undefined,
+    (e: unknown) => e as OperatorFailure,
+  );
+  expect([error?.actorId, error?.code]).toEqual(['src', 'SLUICE_ASYNC_EMIT_TUPLES']);
+  expect(error?.message).toMatch(/emitTuples\(\) returned a promise: it must emit synchronously/);
+  expect(eventsOf(events, 'restart')).toEqual([]);
+});
