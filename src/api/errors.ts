@@ -26,3 +26,20 @@ export class FencedOutputError extends SluiceError {
     );
   }
 }
+
+/**
+ * An input handler declared `async`: the runtime does not wait for it, so what it emits after an await
+ * lands outside its window (or in another) and a rejection escapes every supervisor. Refused when the
+ * operator is built (`dag.add`), before anything runs.
+ */
+export class AsyncHandlerError extends SluiceError {
+  readonly restartable = false;
+  constructor(operator: string) {
+    super(
+      'SLUICE_ASYNC_HANDLER',
+      `${operator}: an input handler is an async function, which the runtime would not wait for. Handle ` +
+        'tuples synchronously; do asynchronous work in endWindow(), which may return a promise (or in a ' +
+        'WindowFencedOutput).',
+    );
+  }
+}

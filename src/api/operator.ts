@@ -1,4 +1,5 @@
 import type { OperatorContext } from './context.ts';
+import { AsyncHandlerError } from './errors.ts';
 import {
   declareMetric,
   type GaugeAggregate,
@@ -6,6 +7,9 @@ import {
   type MetricGauge,
 } from './operator-metrics.ts';
 import { InputPort, OutputPort } from './ports.ts';
+
+/** The class of `async` functions (not a global): an input handler of this class is refused. */
+const AsyncFunction = (async () => {}).constructor;
 
 /**
  * An operator: input ports, output ports and durable state. One instance of the class is one physical
@@ -26,6 +30,7 @@ export abstract class Operator<State = {}, Props = {}> {
 
   /** Declares an input port; assign it to a readonly field (the field name is the port name). */
   protected input<T>(handler: (tuple: T) => void): InputPort<T> {
+    if (handler instanceof AsyncFunction) throw new AsyncHandlerError(this.constructor.name);
     return new InputPort<T>(handler);
   }
 

@@ -68,3 +68,19 @@ it('an emitTuples() that returns a promise fails the run with what to do instead
   expect(error?.message).toMatch(/emitTuples\(\) returned a promise: it must emit synchronously/);
   expect(eventsOf(events, 'restart')).toEqual([]);
 });
+
+it('an async input handler is refused when the operator is built, before anything runs', () => {
+  class AsyncHandler extends Operator {
+    readonly out = this.output<number>();
+    readonly in = this.input<number>(async (n) => {
+      await Promise.resolve();
+      this.out.emit(n);
+    });
+  }
+  const app = application('async-handler', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 3 });
+    const slow = dag.add('slow', AsyncHandler);
+    dag.stream('numbers', src.out, slow.in);
+  });
+  expect(() => app.dag()).toThrow(/AsyncHandler: an input handler is an async function/);
+});
