@@ -43,3 +43,18 @@ export class AsyncHandlerError extends SluiceError {
     );
   }
 }
+
+/**
+ * beginWindow() returned a promise: the window's tuples would not wait for it (a fused upstream calls
+ * into the operator directly), and a rejection would escape every supervisor. A code error: not restarted.
+ */
+export class AsyncBeginWindowError extends SluiceError {
+  readonly restartable = false;
+  constructor() {
+    super(
+      'SLUICE_ASYNC_BEGIN_WINDOW',
+      'beginWindow() returned a promise: it must be synchronous. Do asynchronous work in setup() (before the ' +
+        'first window) or endWindow(), which may return a promise.',
+    );
+  }
+}

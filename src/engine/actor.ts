@@ -1,3 +1,4 @@
+import { AsyncBeginWindowError } from '../api/errors.ts';
 import type { Operator } from '../api/operator.ts';
 import { discoverPorts } from '../dag/logical-dag.ts';
 import type { ActorPlan } from '../plan/physical-plan.ts';
@@ -130,8 +131,13 @@ export abstract class Actor {
     this.ctx.windowId = w;
     for (const r of this.resets) r.reset();
     for (const o of this.outlets) o.begin(w);
-    if ((w - 1) % this.plan.applicationWindowCount === 0)
-      this.call('beginWindow', () => this.operator.beginWindow(w));
+    if ((w - 1) % this.plan.applicationWindowCount === 0) {
+      const r: unknown = this.call('beginWindow', () => this.operator.beginWindow(w));
+      if (isPromise(r)) {
+        r.catch(() => {}); // reported below, once: not as an unhandled rejection as well
+        throw new OperatorFailure(this.id, this.plan.operator, w, 'beginWindow', new AsyncBeginWindowError());
+      }
+    }
   }
 
   /** endWindow → end markers out → checkpoint. Returns a promise only if something was asynchronous. */

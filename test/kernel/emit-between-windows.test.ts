@@ -84,3 +84,27 @@ it('an async input handler is refused when the operator is built, before anythin
   });
   expect(() => app.dag()).toThrow(/AsyncHandler: an input handler is an async function/);
 });
+
+it('a beginWindow() that returns a promise fails the run at its first window, not restarted', async () => {
+  class AsyncBegin extends Operator {
+    readonly out = this.output<number>();
+    readonly in = this.input<number>((n) => this.out.emit(n));
+    override async beginWindow(): Promise<void> {
+      await Promise.resolve();
+    }
+  }
+  const app = application('async-begin', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 3 });
+    const begin = dag.add('begin', AsyncBegin);
+    const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+    dag.stream('numbers', src.out, begin.in);
+    dag.stream('out', begin.out, sink.in);
+  });
+  const { run, events } = await start(app, { windows: 3 });
+  const error = await run.done.then(
+    () => undefined,
+    (e: unknown) => e as OperatorFailure,
+  );
+  expect([error?.actorId, error?.window, error?.code]).toEqual(['begin', 1, 'SLUICE_ASYNC_BEGIN_WINDOW']);
+  expect(eventsOf(events, 'restart')).toEqual([]);
+});
