@@ -36,6 +36,21 @@ export interface Explained {
   stack?: string;
 }
 
+/** Codes raised only for what the user gave (options, files, configuration): exit 2, not 1. */
+const BAD_INPUT = new Set([
+  'SLUICE_INVALID_OPTION',
+  'SLUICE_INVALID_ATTRIBUTE',
+  'SLUICE_INVALID_PROPS',
+  'SLUICE_STORE_PLAN_MISMATCH',
+  'SLUICE_CLUSTER_SECRET',
+  'SLUICE_CLUSTER_NO_SECRET',
+  'SLUICE_SECRET',
+  'SLUICE_LISTEN_ADDRESS',
+  'SLUICE_REDIS_CONFIG',
+  'SLUICE_ALERT_CONFIG',
+  'SLUICE_MACHINE_DATA_CONFIG',
+]);
+
 export function explain(error: unknown): Explained {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof DagError) {
@@ -52,7 +67,7 @@ export function explain(error: unknown): Explained {
     return { message, exitCode: EXIT_FAILED, stack: causeStack(error) };
   }
   if (error instanceof SluiceError) {
-    const badInput = ['SLUICE_INVALID_OPTION', 'SLUICE_STORE_PLAN_MISMATCH'].includes(error.code);
+    const badInput = BAD_INPUT.has(error.code);
     const exitCode = badInput ? EXIT_USAGE : EXIT_FAILED;
     return { message: `${error.message} (${error.code})`, exitCode };
   }

@@ -211,6 +211,26 @@ describe('sluice supervisor: options it cannot work with get one line before any
     }
   });
 
+  it('a secret file that is missing or too short is bad input (exit 2), for a supervisor and a node', async () => {
+    const short = await tmp.write('short-secret', 'short');
+    for (const args of [
+      [
+        'supervisor',
+        '--listen',
+        '127.0.0.1:0',
+        '--store',
+        join(tmp.dir, 'sup'),
+        '--secret-file',
+        'no-such-file',
+      ],
+      ['node', '--join', 'ws://127.0.0.1:1', '--secret-file', short],
+    ]) {
+      const r = await sluice(args, tmp.dir);
+      expect(r.code, r.stderr).toBe(2);
+      expect(errorLines(r.stderr)[0]).toMatch(/^sluice: .*cluster secret.*\(SLUICE_CLUSTER_SECRET\)$/);
+    }
+  });
+
   it("says once that the lease's Redis does not answer (no ioredis reconnect noise)", async () => {
     const r = await sluice(
       [
