@@ -7,22 +7,20 @@ let tmp: TempDir;
 let app: SluiceProcess;
 let address: string;
 
+/** `sluice run` of the max-cpu example with a console on a free port, and that console's address. */
+async function runWithConsole(
+  store: string,
+  ...extra: string[]
+): Promise<{ run: SluiceProcess; at: string }> {
+  const args = ['run', 'examples/max-cpu/app.ts', '--store', join(tmp.dir, store), '--window-ms', '50'];
+  const run = startSluice([...args, '--console', '127.0.0.1:0', ...extra]);
+  await run.waitFor('stderr', /console at http:\/\/\S+\//);
+  return { run, at: /console at http:\/\/(\S+)\//.exec(run.stderr)![1]! };
+}
+
 beforeAll(async () => {
   tmp = await tempDir();
-  app = startSluice([
-    'run',
-    'examples/max-cpu/app.ts',
-    '--containers',
-    '0',
-    '--store',
-    join(tmp.dir, 'store'),
-    '--window-ms',
-    '50',
-    '--console',
-    '127.0.0.1:0',
-  ]);
-  await app.waitFor('stderr', /console at http:\/\/\S+\//);
-  address = /console at http:\/\/(\S+)\//.exec(app.stderr)![1]!;
+  ({ run: app, at: address } = await runWithConsole('store', '--containers', '0'));
 }, 60_000);
 
 afterAll(async () => {
@@ -70,22 +68,7 @@ describe('sluice tap', () => {
 
 describe('sluice tap to the end of a run', () => {
   it('exits 0 when the application stops (the console says it is going away), and refuses --sample over 1000', async () => {
-    const short = startSluice([
-      'run',
-      'examples/max-cpu/app.ts',
-      '--containers',
-      '0',
-      '--store',
-      join(tmp.dir, 'short'),
-      '--window-ms',
-      '50',
-      '--windows',
-      '40',
-      '--console',
-      '127.0.0.1:0',
-    ]);
-    await short.waitFor('stderr', /console at http:\/\/\S+\//);
-    const at = /console at http:\/\/(\S+)\//.exec(short.stderr)![1]!;
+    const { run: short, at } = await runWithConsole('short', '--containers', '0', '--windows', '40');
     const r = await sluice(['tap', 'examples/max-cpu/app.ts', '--port', 'readings.out', '--console', at]);
     expect((await short.exited).code).toBe(0);
     expect(r.code, r.stderr).toBe(0);
@@ -107,21 +90,8 @@ describe('sluice tap to the end of a run', () => {
 
 describe('sluice run --containers 2 --console, and sluice tap on it', () => {
   it('serves the DAG with each actor in its container, live rates, and taps a port written in two workers', async () => {
-    const p = startSluice([
-      'run',
-      'examples/max-cpu/app.ts',
-      '--store',
-      join(tmp.dir, 'containers'),
-      '--window-ms',
-      '50',
-      '--containers',
-      '2',
-      '--console',
-      '127.0.0.1:0',
-    ]);
+    const { run: p, at } = await runWithConsole('containers', '--containers', '2');
     try {
-      await p.waitFor('stderr', /console at http:\/\/\S+\//);
-      const at = /console at http:\/\/(\S+)\//.exec(p.stderr)![1]!;
       await p.waitFor('stderr', /started "max-cpu"/);
       // The max partitions are spread over both containers: a tap on max.out opens in both workers.
       let state: any;
