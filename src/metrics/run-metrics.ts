@@ -8,14 +8,13 @@ import type { StatusEvent } from '../engine/status.ts';
 import { ActorCounters } from './actor-counters.ts';
 import { type ActorCounts, actorTuples, aggregate, type EdgeCounts, groupOf } from './aggregate.ts';
 import { LatencyRecorder, summarize } from './latency.ts';
+import { SAMPLE_BUDGET, SAMPLE_MS } from './sampling.ts';
 import type { MetricsSource } from './source.ts';
 import { type TapOpener, Taps } from './taps.ts';
 import type { HistoryPoint, MetricsSnapshot, TimelineEntry } from './types.ts';
 
 /** Window start times kept: a window ended more than this many windows after it opened is not timed. */
 const RING = 256;
-const SAMPLE_MS = 20;
-const SAMPLE_BUDGET = 256;
 const TICK_MS = 1000;
 const HISTORY = 300;
 const TIMELINE = 500;

@@ -6,9 +6,8 @@
  * by all threads, from which the main thread times windows across containers.
  */
 import { metricsOf } from '../api/operator-metrics.ts';
+import { SAMPLE_BUDGET, SAMPLE_MS } from './sampling.ts';
 import type { MetricsSource } from './source.ts';
-
-const SAMPLE_MS = 20;
 
 /** One operator metric: name, kind, value, and how a gauge combines across partitions. */
 export type ReportedMetric = readonly [
@@ -72,6 +71,9 @@ export class WorkerMetrics {
   private ended: [string, number, number][] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSample = 0;
+  private readonly sampledAt = new Map<string, number>();
+  private actorCursor = 0;
+  private writeCursor = 0;
   /** The newest window each input opened, so a replayed or second input's opening is sent once. */
   private lastOpened = 0;
   private readonly writes: readonly number[];
@@ -165,14 +167,21 @@ export class WorkerMetrics {
     return report;
   }
 
+  /** As RunMetrics.sample: at most SAMPLE_BUDGET actors and channels a sample, in turn. */
   private sample(): void {
     const now = performance.now();
-    const dt = now - this.lastSample;
-    this.lastSample = now;
-    for (const a of this.source.actors()) {
-      if (a.blocked()) this.blocked.set(a.id, (this.blocked.get(a.id) ?? 0) + dt);
+    const actors = this.source.actors();
+    for (let k = Math.min(actors.length, SAMPLE_BUDGET); k > 0; k--) {
+      const a = actors[this.actorCursor++ % actors.length]!;
+      // Blocked now: counted as blocked since this actor was last looked at.
+      const since = this.sampledAt.get(a.id) ?? this.lastSample;
+      if (a.blocked()) this.blocked.set(a.id, (this.blocked.get(a.id) ?? 0) + now - since);
+      this.sampledAt.set(a.id, now);
     }
-    for (const id of this.writes) {
+    this.lastSample = now;
+    const writes = this.writes;
+    for (let k = Math.min(writes.length, SAMPLE_BUDGET); k > 0; k--) {
+      const id = writes[this.writeCursor++ % writes.length]!;
       const ch = this.source.channel(id);
       if (ch === undefined) continue;
       let f = this.fullness.get(id);

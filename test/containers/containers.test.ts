@@ -99,7 +99,10 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   const dir = scratch();
   process.env.SUMS_OUT = join(dir, 'out');
   process.env.SUMS_HANG = join(dir, 'hang-marker');
-  process.env.SUMS_DRILL_WINDOW = '8';
+  // The hang comes well after the kill: windows in flight are bounded (WINDOWS_IN_FLIGHT, 4), so no sums
+  // actor reaches window 10 before container 1 reaches window 2. (With the hang at 8 and the kill at 3, a
+  // fast sums container could hang first, and the kill's restart replaced it before its heartbeat was due.)
+  process.env.SUMS_DRILL_WINDOW = '10';
   const failures: string[] = [];
   const run = await launch(sumsApp, {
     containers: 3,
@@ -108,7 +111,7 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
     windows: WINDOWS,
     virtualTime: true,
     heartbeatTimeoutMs: 1500,
-    faults: [{ kind: 'container', container: 1, window: 3 }],
+    faults: [{ kind: 'container', container: 1, window: 2 }],
   });
   run.on('status', (e) => {
     if (e.type === 'failure') failures.push(e.error.message);
@@ -118,7 +121,7 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   // Both drills show up (a loaded machine may add a late heartbeat: one more restart, the same output).
   expect(failures).toContainEqual(
     expect.stringMatching(
-      /^container 1 \(actors .+\) failed after window \d+: killed by the drill container:1@3/,
+      /^container 1 \(actors .+\) failed after window \d+: killed by the drill container:1@2/,
     ),
   );
   expect(failures).toContainEqual(expect.stringMatching(/sent no heartbeat for \d+ ms \(limit 1500 ms\)/));
