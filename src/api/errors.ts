@@ -58,3 +58,18 @@ export class AsyncBeginWindowError extends SluiceError {
     );
   }
 }
+
+/**
+ * emitTuples() returned a promise: what it emits after an await lands in whichever window is open then,
+ * and a replay cannot cut it where the first pass did. A code error: not restarted.
+ */
+export class AsyncEmitTuplesError extends SluiceError {
+  readonly restartable = false;
+  constructor() {
+    super(
+      'SLUICE_ASYNC_EMIT_TUPLES',
+      'emitTuples() returned a promise: it must emit synchronously. For asynchronous reads keep a read-ahead ' +
+        'buffer filled in the background, emit from it, and return false while it is empty (docs/operators.md).',
+    );
+  }
+}

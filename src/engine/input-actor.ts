@@ -1,5 +1,5 @@
+import { AsyncEmitTuplesError } from '../api/errors.ts';
 import type { InputOperator } from '../api/operator.ts';
-import { SluiceError } from '../core/errors.ts';
 import { Actor, type ActorSnapshot } from './actor.ts';
 import { isPromise } from './maybe-async.ts';
 import type { InputProgress } from './window-generator.ts';
@@ -108,7 +108,10 @@ export class InputActor extends Actor implements InputProgress {
     } catch (e) {
       throw this.tag('emitTuples', e);
     }
-    if (isPromise(r)) throw this.tag('emitTuples', new AsyncEmitTuplesError());
+    if (isPromise(r)) {
+      r.catch(() => {}); // reported below, once: not as an unhandled rejection as well
+      throw this.tag('emitTuples', new AsyncEmitTuplesError());
+    }
     this.waiting = r === false;
     this.flushOutlets();
     const n = this.emittedTotal() - before;
@@ -161,20 +164,5 @@ export class InputActor extends Actor implements InputProgress {
     let s = 0;
     for (const g of this.gates) s += g.carry.length;
     return s;
-  }
-}
-
-/**
- * emitTuples() returned a promise: what it emits after an await lands in whichever window is open then,
- * and a replay cannot cut it where the first pass did. A code error: not restarted.
- */
-export class AsyncEmitTuplesError extends SluiceError {
-  readonly restartable = false;
-  constructor() {
-    super(
-      'SLUICE_ASYNC_EMIT_TUPLES',
-      'emitTuples() returned a promise: it must emit synchronously. For asynchronous reads keep a read-ahead ' +
-        'buffer filled in the background, emit from it, and return false while it is empty (docs/operators.md).',
-    );
   }
 }
