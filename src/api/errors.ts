@@ -73,3 +73,21 @@ export class AsyncEmitTuplesError extends SluiceError {
     );
   }
 }
+
+/**
+ * An operator emitted between windows: in setup(), in a hook (checkpointed, committed), or from a timer or
+ * callback of its own. Such tuples belong to no window: they would land in whichever window came next, and
+ * a replay would not emit them again. Found at the next window's start, once per window and writer (no
+ * cost per tuple); a code error that a restart would repeat.
+ */
+export class EmittedBetweenWindowsError extends SluiceError {
+  readonly restartable = false;
+  constructor(tuples: number, window: number) {
+    super(
+      'SLUICE_EMIT_OUTSIDE_WINDOW',
+      `${tuples} tuple${tuples === 1 ? ' was' : 's were'} emitted between windows (before window ${window}): in setup(), ` +
+        'a hook (checkpointed, committed), or a timer or callback of the operator. Emit only from the calls of a ' +
+        'window: input handlers, beginWindow, endWindow, emitTuples (an async one until its promise settles).',
+    );
+  }
+}

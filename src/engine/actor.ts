@@ -1,4 +1,4 @@
-import { AsyncBeginWindowError } from '../api/errors.ts';
+import { AsyncBeginWindowError, EmittedBetweenWindowsError } from '../api/errors.ts';
 import type { Operator } from '../api/operator.ts';
 import { discoverPorts } from '../dag/logical-dag.ts';
 import type { ActorPlan } from '../plan/physical-plan.ts';
@@ -9,13 +9,7 @@ import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
 import { andThen, isPromise } from './maybe-async.ts';
 import { MutableOperatorContext } from './operator-context.ts';
-import {
-  buildEmit,
-  type ChannelWriter,
-  EmittedBetweenWindowsError,
-  type Outlet,
-  type WindowReset,
-} from './outlets.ts';
+import { buildEmit, type ChannelWriter, type Outlet, type WindowReset } from './outlets.ts';
 
 /** After the first checkpoint, a state's top is sampled: at most this many values, 16 children each. */
 const STATE_SAMPLE = { budget: 1000, width: 16 };

@@ -1,4 +1,3 @@
-import { SluiceError } from '../core/errors.ts';
 import { partitionOf } from '../core/hash.ts';
 import type { RoutePlan } from '../plan/physical-plan.ts';
 import type { Channel } from './channel.ts';
@@ -39,7 +38,7 @@ export class ChannelWriter implements Outlet {
     private readonly runConsumer: (() => void) | null = null,
   ) {}
 
-  /** Tuples emitted since the last flush: at a window's start, any is a stray (EmittedBetweenWindowsError). */
+  /** Tuples emitted since the last flush: at a window's start, any is a stray (api/errors.ts). */
   get strays(): number {
     return this.count;
   }
@@ -86,24 +85,6 @@ export class ChannelWriter implements Outlet {
     this.discarded = true;
     this.pending = null;
     this.count = 0;
-  }
-}
-
-/**
- * An operator emitted between windows: in setup(), in a hook (checkpointed, committed), or from a timer or
- * callback of its own. Such tuples belong to no window: they would land in whichever window came next, and
- * a replay would not emit them again. Found at the next window's start, once per window and writer (no
- * cost per tuple); a code error that a restart would repeat.
- */
-export class EmittedBetweenWindowsError extends SluiceError {
-  readonly restartable = false;
-  constructor(tuples: number, window: number) {
-    super(
-      'SLUICE_EMIT_OUTSIDE_WINDOW',
-      `${tuples} tuple${tuples === 1 ? ' was' : 's were'} emitted between windows (before window ${window}): in setup(), ` +
-        'a hook (checkpointed, committed), or a timer or callback of the operator. Emit only from the calls of a ' +
-        'window: input handlers, beginWindow, endWindow, emitTuples (an async one until its promise settles).',
-    );
   }
 }
 

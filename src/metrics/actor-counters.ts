@@ -3,7 +3,7 @@
  * go on). Updated once per window or per status event, and by the sampling timer; never per tuple.
  */
 import { metricsOf } from '../api/operator-metrics.ts';
-import { type Histogram, LatencyRecorder, newHistogram } from './latency.ts';
+import { type Histogram, type LatencyRecorder, newHistogram } from './latency.ts';
 import type { CheckpointMetrics, CustomMetricValue } from './types.ts';
 
 export class ActorCounters {
@@ -29,7 +29,7 @@ export class ActorCounters {
      * Shared by the actors of one operator (its partitions): each latency is recorded there too, so that
      * reading an operator's quantiles never merges thousands of histograms.
      */
-    readonly operatorLatency: LatencyRecorder = new LatencyRecorder(),
+    readonly operatorLatency: LatencyRecorder,
   ) {}
 
   recordLatency(ms: number): void {
