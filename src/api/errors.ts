@@ -87,7 +87,27 @@ export class EmittedBetweenWindowsError extends SluiceError {
       'SLUICE_EMIT_OUTSIDE_WINDOW',
       `${tuples} tuple${tuples === 1 ? ' was' : 's were'} emitted between windows (before window ${window}): in setup(), ` +
         'a hook (checkpointed, committed), or a timer or callback of the operator. Emit only from the calls of a ' +
-        'window: input handlers, beginWindow, endWindow, emitTuples (an async one until its promise settles).',
+        'window: input handlers, beginWindow, endWindow (an async one until its promise settles), emitTuples.',
+    );
+  }
+}
+
+/**
+ * An operator emitted while a window was open, but from none of the runtime's calls: a timer, an event
+ * handler or a promise callback of its own. The tuples landed in whichever window happened to be open, and
+ * a replay would not emit them again. Noted per batch (no cost per tuple), raised before the window ends,
+ * so no sink applies it; a code error that a restart would repeat.
+ */
+export class EmittedOutsideCallsError extends SluiceError {
+  readonly restartable = false;
+  constructor(window: number) {
+    super(
+      'SLUICE_EMIT_OUTSIDE_CALL',
+      `tuples were emitted in window ${window} from outside the runtime's calls (a timer, an event handler or a ` +
+        "promise callback of this operator, or of one that feeds it through a 'thread' stream): they would not " +
+        'be replayed. Emit only from input handlers, beginWindow, endWindow (an async one until its promise ' +
+        'settles) and emitTuples; a source fed by callbacks keeps what arrives in a buffer, emits it from ' +
+        'emitTuples() and calls ctx.wake().',
     );
   }
 }

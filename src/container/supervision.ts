@@ -1,4 +1,4 @@
-import { type OperatorFailure, STOPPING_REASON } from '../engine/failure.ts';
+import { markNotRestarted, type OperatorFailure, STOPPING_REASON } from '../engine/failure.ts';
 import type { ContainerFailure } from './errors.ts';
 
 /**
@@ -42,7 +42,7 @@ export function restartOrThrow(
       ? { action: 'escalate', reason: STOPPING_REASON }
       : supervision.failed(failure, Date.now());
   if (decision.action === 'escalate') {
-    failure.message += `; not restarted: ${decision.reason}`;
+    markNotRestarted(failure, decision.reason);
     throw failure;
   }
   return { attempt: decision.attempt, delayMs: decision.delayMs };

@@ -1,10 +1,15 @@
-import { AsyncBeginWindowError, EmittedBetweenWindowsError } from '../api/errors.ts';
+import {
+  AsyncBeginWindowError,
+  EmittedBetweenWindowsError,
+  EmittedOutsideCallsError,
+} from '../api/errors.ts';
 import type { Operator } from '../api/operator.ts';
 import { discoverPorts } from '../dag/logical-dag.ts';
 import type { ActorPlan } from '../plan/physical-plan.ts';
 import { StateNotRestorableError } from '../storage/errors.ts';
 import { findUnrestorable } from '../storage/round-trip-check.ts';
 import type { ActorHost } from './actor-host.ts';
+import { asCall, startAwaiting, stopAwaiting } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
 import { andThen, isPromise } from './maybe-async.ts';
@@ -139,6 +144,12 @@ export abstract class Actor {
     // In-process fence: a replaced instance never starts an output's apply (its late ones are refused by
     // the epoch the output hands to the external system).
     if (this.disposed) return;
+    for (const writer of this.writers) {
+      if (writer.emittedOutsideCalls > 0) {
+        const error = new EmittedOutsideCallsError(w);
+        throw new OperatorFailure(this.id, this.plan.operator, w, 'endWindow', error);
+      }
+    }
     this.inWindow = false;
     // Only whole application windows end: a run that stops mid-application-window (a graceful stop,
     // `windows: N`) checkpoints the partial one, and the relaunch finishes it as an uninterrupted run would.
@@ -146,11 +157,19 @@ export abstract class Actor {
       w % this.plan.applicationWindowCount === 0
         ? this.call('endWindow', () => this.operator.endWindow())
         : undefined;
-    // A replaced actor whose endWindow finishes late must not write a marker, log or snapshot.
+    if (isPromise(ending)) {
+      // Until it settles, what the operator emits (after its awaits) belongs to this window.
+      startAwaiting();
+      ending.then(stopAwaiting, stopAwaiting);
+    }
+    // A replaced actor whose endWindow finishes late must not write a marker, log or snapshot. The rest runs
+    // as a call of the runtime's even when it resumes after an await: a fused downstream's endWindow emits.
     return andThen(ending, () =>
       this.disposed
         ? undefined
-        : andThen(this.beforeEndMarker(w), () => (this.disposed ? undefined : this.afterEnd(w))),
+        : andThen(this.beforeEndMarker(w), () =>
+            this.disposed ? undefined : asCall(() => this.afterEnd(w)),
+          ),
     );
   }
 

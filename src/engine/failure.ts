@@ -35,7 +35,7 @@ export class OperatorFailure extends SluiceError {
     options: { restartable?: boolean } = {},
   ) {
     const restartable = options.restartable ?? (cause as { restartable?: unknown })?.restartable !== false;
-    const code = !restartable && cause instanceof SluiceError ? cause.code : 'SLUICE_OPERATOR_FAILED';
+    const code = (!restartable && sluiceCodeOf(cause)) || 'SLUICE_OPERATOR_FAILED';
     super(code, `operator "${operator}" (${actorId}) failed ${where(window, phase)}: ${describe(cause)}`, {
       cause,
     });
@@ -43,10 +43,22 @@ export class OperatorFailure extends SluiceError {
   }
 }
 
+/** A SluiceError's code, also on a cause rebuilt from what a container or node sent (a plain Error). */
+function sluiceCodeOf(cause: unknown): string | undefined {
+  if (cause instanceof SluiceError) return cause.code;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SLUICE_') ? code : undefined;
+}
+
 function where(window: number, phase: FailurePhase): string {
   if (!BEFORE_WINDOWS.has(phase)) return `in window ${window} during ${phase}`;
   const from = window === 0 ? 'starting from scratch' : `from the checkpoint of window ${window}`;
   return `during ${phase}, before window ${window + 1} (${from})`;
+}
+
+/** Says why a failure escalates instead of restarting, after its cause's own sentence. */
+export function markNotRestarted(failure: Error, reason: string): void {
+  failure.message = `${failure.message.replace(/\.$/, '')}; not restarted: ${reason}`;
 }
 
 export function describe(error: unknown): string {

@@ -1,6 +1,7 @@
 import { AsyncEmitTuplesError } from '../api/errors.ts';
 import type { InputOperator } from '../api/operator.ts';
 import { Actor, type ActorSnapshot } from './actor.ts';
+import { enterCall, leaveCall } from './call-scope.ts';
 import { isPromise } from './maybe-async.ts';
 import type { InputProgress } from './window-generator.ts';
 
@@ -71,6 +72,15 @@ export class InputActor extends Actor implements InputProgress {
 
   /** Opens window w: live, or replayed up to its logged cut. */
   open(w: number): void {
+    enterCall();
+    try {
+      this.openWindow(w);
+    } finally {
+      leaveCall();
+    }
+  }
+
+  private openWindow(w: number): void {
     const cut = this.replayLog.get(w);
     this.replaying = cut !== undefined;
     this.gates.forEach((g, p) => {
@@ -103,17 +113,20 @@ export class InputActor extends Actor implements InputProgress {
   emitOnce(): number {
     const before = this.emittedTotal();
     let r: unknown;
+    enterCall();
     try {
       r = (this.operator as InputOperator<any, any>).emitTuples();
+      this.flushOutlets();
     } catch (e) {
       throw this.tag('emitTuples', e);
+    } finally {
+      leaveCall();
     }
     if (isPromise(r)) {
       r.catch(() => {}); // reported below, once: not as an unhandled rejection as well
       throw this.tag('emitTuples', new AsyncEmitTuplesError());
     }
     this.waiting = r === false;
-    this.flushOutlets();
     const n = this.emittedTotal() - before;
     this.callsInWindow++;
     this.lastCallEmpty = n === 0;
@@ -138,8 +151,13 @@ export class InputActor extends Actor implements InputProgress {
   }
 
   close(): void {
-    const r = this.finishWindow(this.window);
-    if (isPromise(r)) this.await(r, 'endWindow');
+    enterCall();
+    try {
+      const r = this.finishWindow(this.window);
+      if (isPromise(r)) this.await(r, 'endWindow');
+    } finally {
+      leaveCall();
+    }
   }
 
   /** The window log entry goes to the store before the end marker leaves (docs/guarantees.md, Windows). */

@@ -1,5 +1,6 @@
 import type { InputPort } from '../api/ports.ts';
 import { Actor } from './actor.ts';
+import { enterCall, leaveCall } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { Inlet } from './inlet.ts';
 import { isPromise } from './maybe-async.ts';
@@ -76,19 +77,24 @@ export class OperatorActor extends Actor {
   /** Handles up to `budget` messages (or chunks of one); returns how many. Throws OperatorFailure. */
   step(budget: number): number {
     let done = 0;
-    while (done < budget && !this.busy && this.gateOpen()) {
-      const inlet = this.inlets[this.turn];
-      if (inlet === undefined) break;
-      if (inlet.inBatch) this.handOver(inlet);
-      else {
-        const m = inlet.takeHeld() ?? (inlet.readable ? this.read(inlet) : undefined);
-        if (m === undefined) {
-          if (!this.readAhead()) break;
-        } else if (m !== null) this.accept(inlet, m);
+    enterCall();
+    try {
+      while (done < budget && !this.busy && this.gateOpen()) {
+        const inlet = this.inlets[this.turn];
+        if (inlet === undefined) break;
+        if (inlet.inBatch) this.handOver(inlet);
+        else {
+          const m = inlet.takeHeld() ?? (inlet.readable ? this.read(inlet) : undefined);
+          if (m === undefined) {
+            if (!this.readAhead()) break;
+          } else if (m !== null) this.accept(inlet, m);
+        }
+        done++;
       }
-      done++;
+      this.flushOutlets();
+    } finally {
+      leaveCall();
     }
-    this.flushOutlets();
     return done;
   }
 

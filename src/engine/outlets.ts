@@ -1,5 +1,6 @@
 import { partitionOf } from '../core/hash.ts';
 import type { RoutePlan } from '../plan/physical-plan.ts';
+import { insideCall } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { BEGIN, DATA, END } from './messages.ts';
 
@@ -43,15 +44,26 @@ export class ChannelWriter implements Outlet {
     return this.count;
   }
 
+  /** Tuples that came while no call of the runtime's was running (see call-scope.ts), noted per batch. */
+  emittedOutsideCalls = 0;
+
   readonly push: Emit = (tuple) => {
-    let pending = this.pending;
-    if (pending === null) {
-      if (this.discarded) return;
-      pending = this.pending = new Array(this.batchSize);
-    }
-    pending[this.count++] = tuple;
+    if (this.count === 0 && !this.startBatch()) return;
+    this.pending![this.count++] = tuple;
     if (this.count === this.batchSize) this.flush();
   };
+
+  /**
+   * A batch's first tuple: allocates the batch unless one is kept for refilling. Every call of the runtime
+   * ends with a flush, so a tuple from outside any call starts a batch, and noting it here costs nothing
+   * per tuple. Returns false once discarded.
+   */
+  private startBatch(): boolean {
+    if (this.discarded) return false;
+    if (!insideCall()) this.emittedOutsideCalls++;
+    if (this.pending === null) this.pending = new Array(this.batchSize);
+    return true;
+  }
 
   begin(window: number): void {
     if (this.discarded) return;

@@ -8,7 +8,7 @@ import type { Actor, ActorSnapshot } from './actor.ts';
 import { ActorGraph } from './actor-graph.ts';
 import type { ActorHost } from './actor-host.ts';
 import { Checkpoints } from './checkpoints.ts';
-import { describe, OperatorFailure, STOPPING_REASON } from './failure.ts';
+import { describe, markNotRestarted, OperatorFailure, STOPPING_REASON } from './failure.ts';
 import { InputActor } from './input-actor.ts';
 import { commitHorizon, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
@@ -307,7 +307,7 @@ export class Runtime implements ActorHost {
         ? { action: 'escalate' as const, reason: STOPPING_REASON }
         : this.supervision.failed(failure, Date.now(), this.unfinished);
     if (decision.action === 'escalate') {
-      failure.message += `; not restarted: ${decision.reason}`;
+      markNotRestarted(failure, decision.reason);
       throw failure;
     }
     this.restarts++;

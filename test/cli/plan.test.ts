@@ -33,7 +33,7 @@ export default application('node-local', (dag) => {
 });
 afterAll(() => tmp.cleanup());
 
-describe.concurrent('sluice plan', { timeout: 15_000 }, () => {
+describe.concurrent('sluice plan', { timeout: 60_000 }, () => {
   it('shows the unifier that merges 4 partitions into one downstream, and the fused channel', async () => {
     const r = await sluice(['plan', 'fan-in.ts'], tmp.dir);
     expect(r.code, r.stderr).toBe(0);

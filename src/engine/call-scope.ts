@@ -1,0 +1,40 @@
+/**
+ * Whether this thread is inside a call the runtime made into operator code (a batch of tuples, a window's
+ * start or end, an emitTuples() call) or waiting for one that returned a promise (an asynchronous
+ * endWindow). A tuple emitted at any other time came from a timer, a callback or a promise of the
+ * operator's own: it lands in whatever window happens to be open, and a replay would not emit it again.
+ * Per thread (each worker has its own copy of this module); read once per batch, never per tuple.
+ */
+let depth = 0;
+let awaiting = 0;
+
+export function enterCall(): void {
+  depth++;
+}
+
+export function leaveCall(): void {
+  depth--;
+}
+
+/** An asynchronous endWindow started: until it settles, what it emits belongs to its window. */
+export function startAwaiting(): void {
+  awaiting++;
+}
+
+export function stopAwaiting(): void {
+  awaiting--;
+}
+
+/** Runs `fn` as a call of the runtime's (a continuation that resumed after an await). */
+export function asCall<T>(fn: () => T): T {
+  depth++;
+  try {
+    return fn();
+  } finally {
+    depth--;
+  }
+}
+
+export function insideCall(): boolean {
+  return depth > 0 || awaiting > 0;
+}
