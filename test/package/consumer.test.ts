@@ -142,6 +142,28 @@ describe('the packed package', { timeout: 60_000 }, () => {
       'ts-consumer [3] {"n":4,"doubled":8}',
       'ts-consumer [3] {"n":5,"doubled":10}',
     ]);
+    // On worker-thread containers, a drill's recovery included (the workers load modules of the build: a
+    // module only loaded by URL was missing from the package). ConsoleSink is at-least-once: a replayed
+    // window prints again.
+    const drilled = await ok(
+      'npx',
+      [
+        'sluice',
+        'run',
+        'app.ts',
+        '--windows',
+        '3',
+        '--containers',
+        '2',
+        '--fault',
+        'actor:double@2',
+        '--store',
+        '.sluice/drilled',
+      ],
+      esm.dir,
+    );
+    expect(new Set(drilled.stdout.trim().split('\n'))).toEqual(new Set(ts.stdout.trim().split('\n')));
+    expect(drilled.stderr).toMatch(/recovered double, print from window 0/);
     const js = await ok('npx', ['sluice', 'run', 'app.js', '--windows', '2'], esm.dir);
     expect(js.stdout.trim().split('\n')).toEqual([
       'js-consumer [1] 0',

@@ -98,7 +98,9 @@ export async function newProject(
 ): Promise<Ran> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return ok('npm', ['install', ...packages, '--prefer-offline', '--no-audit', '--no-fund'], dir);
+  // Not --prefer-offline: a user gets the newest versions in range of sluice's dependencies, and so must
+  // this test (ioredis 6.1.0's declarations needed @types/redis-errors, which a cached 6.0.0 hid).
+  return ok('npm', ['install', ...packages, '--no-audit', '--no-fund'], dir);
 }
 
 /** npm's warnings in what it printed, but for its advice on install scripts (README, "Installing"). */
