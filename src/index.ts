@@ -68,6 +68,7 @@ export { planPhysical } from './plan/planner.ts';
 export {
   SnapshotCorruptError,
   StateNotRestorableError,
+  StoreDamagedError,
   StoreLockedError,
   StorePathError,
 } from './storage/errors.ts';

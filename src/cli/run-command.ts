@@ -97,8 +97,10 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   observers.attach(run);
   if (options.json) run.on('status', logWindows(log, run));
   let stopProgress = () => {};
+  let started = false;
   run.on('status', (e) => {
     if (e.type === 'started') {
+      started = true;
       log.info({ event: 'store', store }, `store ${store}`);
       log.info(
         { event: 'containers', containers: containers ?? 0 },
@@ -131,9 +133,14 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     const { restarts, committed } = run.stats();
     const error = e instanceof Error ? { code: (e as { code?: unknown }).code, message: e.message } : {};
     const entry = { event: 'failed', restarts, committed, store, error: { ...error, stack: causeStack(e) } };
-    if (e instanceof StorePlanMismatchError) {
-      // Refused before the first window: the store's own commits are untouched (the error says how far).
-      log.error({ ...entry, committed: e.committed }, `the run did not start; ${store} is left as it was`);
+    if (e instanceof StorePlanMismatchError || !started) {
+      // Refused before the first window (a plan mismatch, a damaged store): the store's own commits are
+      // untouched, and "nothing was committed" would be false (the error says how far it got).
+      const committedBefore = e instanceof StorePlanMismatchError ? e.committed : undefined;
+      log.error(
+        { ...entry, committed: committedBefore },
+        `the run did not start; ${store} is left as it was`,
+      );
     } else {
       const next =
         committed > 0

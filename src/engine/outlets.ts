@@ -39,13 +39,17 @@ export class ChannelWriter implements Outlet {
     private readonly runConsumer: (() => void) | null = null,
   ) {}
 
-  /** Tuples emitted since the last flush: at a window's start, any is a stray (api/errors.ts). */
-  get strays(): number {
-    return this.count;
-  }
-
-  /** Tuples that came while no call of the runtime's was running (see call-scope.ts), noted per batch. */
+  /** Between its window's END and the next BEGIN: a tuple then belongs to no window. */
+  private betweenWindows = true;
+  /** Tuples emitted between windows, dropped at flush: the actor's next window start fails the run. */
+  private strayTuples = 0;
+  /** Batches begun while a window was open but no call of the runtime's was running (see call-scope.ts). */
   emittedOutsideCalls = 0;
+
+  /** Tuples emitted between windows (in setup, a hook, a timer): at a window's start, any fails the run. */
+  get strays(): number {
+    return this.strayTuples + (this.betweenWindows ? this.count : 0);
+  }
 
   readonly push: Emit = (tuple) => {
     if (this.count === 0 && !this.startBatch()) return;
@@ -60,7 +64,7 @@ export class ChannelWriter implements Outlet {
    */
   private startBatch(): boolean {
     if (this.discarded) return false;
-    if (!insideCall()) this.emittedOutsideCalls++;
+    if (!this.betweenWindows && !insideCall()) this.emittedOutsideCalls++;
     if (this.pending === null) this.pending = new Array(this.batchSize);
     return true;
   }
@@ -68,6 +72,7 @@ export class ChannelWriter implements Outlet {
   begin(window: number): void {
     if (this.discarded) return;
     this.flush();
+    this.betweenWindows = false;
     this.window = window;
     this.channel.append({ kind: BEGIN, window });
   }
@@ -75,11 +80,18 @@ export class ChannelWriter implements Outlet {
   end(window: number): void {
     if (this.discarded) return;
     this.flush();
+    this.betweenWindows = true;
     this.channel.append({ kind: END, window });
   }
 
   flush(): void {
     if (this.count === 0 || this.discarded) return;
+    if (this.betweenWindows) {
+      // Never sent: a tuple of no window would reach the consumer after END or before BEGIN.
+      this.strayTuples += this.count;
+      this.count = 0;
+      return;
+    }
     const tuples = this.pending!;
     if (this.count < this.batchSize) tuples.length = this.count;
     const ch = this.channel;

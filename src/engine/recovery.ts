@@ -3,7 +3,7 @@ import type { Actor, ActorSnapshot } from './actor.ts';
 import type { ActorGraph } from './actor-graph.ts';
 import { OperatorFailure } from './failure.ts';
 import { OperatorActor } from './operator-actor.ts';
-import { loadSnapshots } from './restore.ts';
+import { checkContiguous, loadSnapshots } from './restore.ts';
 
 /**
  * Puts actors back at a checkpoint (docs/guarantees.md, Recovery): the recovery set is rebuilt from its
@@ -47,6 +47,7 @@ export class Recovery {
     for (const a of this.graph.inputActors) {
       if (!set.has(a.id)) continue;
       const entries = await this.store.readWindowLog(a.id, r + 1, Number.MAX_SAFE_INTEGER);
+      checkContiguous(this.store.location, a.id, r, [...entries.keys()]);
       a.replayLog = new Map([...entries].map(([w, e]) => [w, e.counts]));
     }
   }

@@ -1,7 +1,7 @@
 import { SluiceError } from '../core/errors.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { describePlanChange } from '../plan/plan-change.ts';
-import { SnapshotCorruptError } from '../storage/errors.ts';
+import { SnapshotCorruptError, StoreDamagedError } from '../storage/errors.ts';
 import { isIncrementalRecord } from '../storage/incremental-record.ts';
 import { restoreIncremental } from '../storage/incremental-restore.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
@@ -56,6 +56,13 @@ export async function findRestoreWindow(
     const committed = ((await store.getMeta('committed')) as number | undefined) ?? 0;
     throw new NoValidCheckpointError(store.location, committed);
   }
+  // Refused here, before anything is deployed (a container would fail to restore, again at each restart).
+  for (const a of plan.actors) {
+    if (!a.isInput) continue;
+    const logged = await store.readWindowLog(a.id, found.window + 1, Number.MAX_SAFE_INTEGER);
+    checkContiguous(store.location, a.id, found.window, [...logged.keys()]);
+  }
+  found.warnings.unshift(...(store.openWarnings ?? []));
   return found;
 }
 
@@ -125,4 +132,22 @@ async function checkPlan(store: SnapshotStore, plan: PhysicalPlan): Promise<void
     const change = describePlanChange(stored.actors, fingerprint.actors);
     throw new StorePlanMismatchError(store.location, `of "${stored.application}": ${change}`, committed);
   }
+}
+
+/**
+ * An input operator restored at window r replays windows r+1, r+2, … from its log, each cut where it was:
+ * the log must hold them without a gap. A commit deletes only entries its checkpoints no longer need, so a
+ * gap means the store lost data (a damaged LevelDB log dropped the newer commits, or files were removed).
+ */
+export function checkContiguous(location: string, actorId: string, r: number, windows: number[]): void {
+  windows.sort((a, b) => a - b);
+  const missing = windows.findIndex((w, i) => w !== r + 1 + i);
+  if (missing < 0) return;
+  const expected = r + 1 + missing;
+  throw new StoreDamagedError(
+    location,
+    `the window log of input operator "${actorId}" lacks window ${expected} (it holds windows ${windows[missing]}` +
+      `${windows.length > missing + 1 ? `–${windows[windows.length - 1]}` : ''}), but its checkpoints restore window ${r}: ` +
+      `windows from ${expected} on cannot be replayed as they were`,
+  );
 }

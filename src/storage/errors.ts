@@ -103,3 +103,24 @@ export class StorePathError extends SluiceError {
     );
   }
 }
+
+/**
+ * The store cannot be read as it was written: LevelDB refuses to open it, or what it holds contradicts
+ * itself (an input operator's window log does not reach back to the checkpoint it would replay from).
+ * Continuing would replay windows differently from their first pass, or from nothing at all.
+ */
+export class StoreDamagedError extends SluiceError {
+  readonly restartable = false;
+  constructor(
+    readonly location: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'SLUICE_STORE_DAMAGED',
+      `the snapshot store ${location} is damaged: ${problem}. Restore it from a backup, or move it aside ` +
+        'to start over on a fresh store (which reprocesses the source from its start)',
+      options,
+    );
+  }
+}

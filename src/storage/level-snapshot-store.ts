@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { SnapshotCorruptError, StoreLockedError } from './errors.ts';
+import { SnapshotCorruptError, StoreDamagedError, StoreLockedError } from './errors.ts';
 import { FileWindowLog } from './file-window-log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
@@ -83,6 +84,13 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
     this.#windowLog = new FileWindowLog(this.windowLogDir);
   }
 
+  readonly openWarnings: string[] = [];
+
+  #warn(message: string): void {
+    this.openWarnings.push(message);
+    this.#onWarning(message);
+  }
+
   /** Set while open; the base class calls the `_methods` only then. */
   get #s(): Handles {
     return this.#handles!;
@@ -98,8 +106,12 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       if ((err as { cause?: { code?: unknown } }).cause?.code === 'LEVEL_LOCKED') {
         throw new StoreLockedError(this.dir, { cause: err });
       }
-      throw (await storePathProblem(this.dir, err)) ?? err;
+      throw (
+        (await storePathProblem(this.dir, err)) ??
+        new StoreDamagedError(this.dir, levelProblem(err), { cause: err })
+      );
     }
+    await this.#warnOfDroppedLog();
     this.#handles = {
       db,
       snapshots: sublevel(db, LEVEL_SUBLEVELS.snapshots),
@@ -109,7 +121,41 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
       chunks: sublevel(db, LEVEL_SUBLEVELS.chunks),
       synced: new GroupCommit<BatchOp>((ops) => db.batch(ops, { sync: true })),
     };
-    this.#legacyWindowLog = (await this.#handles.windowLog.keys({ limit: 1 }).all()).length > 0;
+    try {
+      this.#legacyWindowLog = (await this.#handles.windowLog.keys({ limit: 1 }).all()).length > 0;
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw this._explain(err);
+    }
+  }
+
+  /**
+   * LevelDB recovers a damaged write-ahead log by dropping what fails its checksum and says so only in
+   * its LOG file: what this open dropped is said here (the window log's consistency check at restore then
+   * refuses a store that can no longer replay exactly).
+   */
+  async #warnOfDroppedLog(): Promise<void> {
+    let log: string;
+    try {
+      log = await readFile(join(this.dir, 'LOG'), 'utf8');
+    } catch {
+      return;
+    }
+    const dropped = log.split('\n').filter((line) => /dropping \d+ bytes/.test(line));
+    if (dropped.length === 0) return;
+    const what = dropped.map((line) => line.replace(/^.*?(Log #|\S+\.log)/, '$1').trim()).join('; ');
+    this.#warn(
+      `${this.dir}: LevelDB found its log damaged when opening the store and dropped what failed its checksum (${what}); what was written there before the last stop may be lost`,
+    );
+  }
+
+  /* LevelDB's checksums caught damage in a table or log block while reading: named as the store's. */
+  protected override readonly _explains = true;
+  protected override _explain(err: unknown): unknown {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (code !== 'LEVEL_CORRUPTION' && code !== 'LEVEL_IO_ERROR') return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new StoreDamagedError(this.dir, `LevelDB cannot read it (${message})`, { cause: err });
   }
 
   protected async _close(): Promise<void> {
@@ -265,4 +311,11 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
     }
     return ids;
   }
+}
+
+/** LevelDB's own words for why it cannot open a store ("Corruption: bad entry in block", "IO error: …"). */
+function levelProblem(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+  return `LevelDB cannot open it (${message})`;
 }

@@ -7,6 +7,8 @@ export type WindowLogEntry = { counts: number[]; offset?: unknown };
 export interface SnapshotStore {
   /** Names the store in messages (a directory, or "memory"). */
   readonly location: string;
+  /** What opening the store found wrong but survivable (a recovered LevelDB log): said at restore. */
+  readonly openWarnings?: readonly string[];
   /** Takes exclusive use of the store; a store used by another open (this or another process) => StoreLockedError. */
   open(): Promise<void>;
   /** Waits for the operations in flight, then releases the store. Operations after close => StoreClosedError. */
@@ -193,13 +195,23 @@ export abstract class AbstractSnapshotStore implements SnapshotStore {
     let promise: Promise<T>;
     try {
       promise = operation();
+      if (this._explains) promise = promise.catch((err: unknown) => Promise.reject(this._explain(err)));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(this._explain(err));
     }
     this.#inFlight.add(promise);
     const settle = () => this.#inFlight.delete(promise);
     promise.then(settle, settle);
     return promise;
+  }
+
+  /**
+   * The error an operation failed with, as the user should read it (a backend's damage named as such).
+   * Only stores that set `_explains` are asked: the others keep their operations' timing exactly.
+   */
+  protected readonly _explains: boolean = false;
+  protected _explain(err: unknown): unknown {
+    return err;
   }
 
   /** Acquires the backing storage; throws StoreLockedError if another open holds it. */

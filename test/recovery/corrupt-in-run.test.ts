@@ -43,12 +43,11 @@ test('a recovery that finds its checkpoint corrupt falls back to an older one fo
   const store = new MemorySnapshotStore();
   const run = await launch(app(actual), { store, windows: 12, virtualTime: true, checkpointWindowCount: 3 });
   const events: StatusEvent[] = [];
+  failAt.window = 7; // sums fails in window 7
   run.on('status', (e) => {
     events.push(e);
-    if (e.type === 'commit' && e.window === 6) {
-      store.corrupt('sums', 6); // the disk damages the checkpoint a recovery is about to need
-      failAt.window = 7; // and sums fails in window 7
-    }
+    // The disk damages the checkpoint the recovery is about to read (heard before it chooses its window).
+    if (e.type === 'failure') store.corrupt('sums', 6);
   });
   await run.done;
   const warnings = events

@@ -124,14 +124,18 @@ describe('LevelSnapshotStore', () => {
     expect(fs.existsSync(location)).toBe(true);
   });
 
-  it('passes other open failures through unchanged (a store path that is a file: store-path.test.ts)', async () => {
+  it('names a database LevelDB cannot open as a damaged store, with LevelDB’s words and its error as the cause', async () => {
     // A damaged database: CURRENT names a manifest that is not there.
     const location = dir();
     fs.mkdirSync(location, { recursive: true });
     fs.writeFileSync(path.join(location, 'CURRENT'), 'MANIFEST-000099\n');
     const error = await new LevelSnapshotStore(location).open().catch((err: unknown) => err);
     expect(error).not.toBeInstanceOf(StoreLockedError);
-    expect(error).toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+    expect(error).toMatchObject({
+      code: 'SLUICE_STORE_DAMAGED',
+      cause: { code: 'LEVEL_DATABASE_NOT_OPEN' },
+    });
+    expect((error as Error).message).toMatch(/is damaged: LevelDB cannot open it \(.*MANIFEST-000099/);
   });
 
   it('ignores snapshot data that has no completion marker, with a warning', async () => {
