@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { confirmDatabase, redisDatabaseOf } from '../../src/core/redis-database.ts';
 import { isRedisUrl, redactUrl } from '../../src/core/urls.ts';
 import { SluiceError } from '../../src/index.ts';
 
@@ -33,6 +34,11 @@ export function checkRedisUrl(operator: string, url: unknown, example: string): 
     throw new RedisConfigError(
       operator,
       `url ${JSON.stringify(redactUrl(String(url ?? '')))} is not usable: expected ${example}`,
+    );
+  if (redisDatabaseOf(url.split('#')[0]!) === undefined)
+    throw new RedisConfigError(
+      operator,
+      `url ${JSON.stringify(redactUrl(url))} names no database: after host:port comes a database number (${example})`,
     );
 }
 
@@ -75,6 +81,13 @@ export async function whenConnected(
         resolve();
       };
       client.once('ready', ready);
+    });
+    await confirmDatabase(client, redisDatabaseOf(o.url) ?? 0).catch((e: unknown) => {
+      client.disconnect();
+      throw new RedisConfigError(
+        o.operator,
+        `database ${redisDatabaseOf(o.url)} of ${redactUrl(o.url)} cannot be selected (${e instanceof Error ? e.message : String(e)}): the server has fewer databases`,
+      );
     });
     if (attempts > 0)
       o.onRetry({ type: 'recovered', operator: o.operator, operation: 'connect', attempts: attempts + 1 });
@@ -165,6 +178,9 @@ export async function withRetry<T>(
       return r;
     } catch (e) {
       if (o.fatal?.(e) || o.stopped?.()) throw e;
+      // A key of another type (a string where a stream or hash is kept) stays so: a retry would wait forever.
+      if (e instanceof Error && e.message.startsWith('WRONGTYPE'))
+        throw new RedisConfigError(o.operator, `${o.operation} failed: ${e.message}`);
       const delayMs = backoffMs(attempt, o.backoff);
       if (Date.now() + delayMs > deadline) throw e;
       const error = e instanceof Error ? e : new Error(String(e));

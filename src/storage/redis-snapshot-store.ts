@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { SluiceError } from '../core/errors.ts';
+import { confirmDatabase, redisDatabaseOf } from '../core/redis-database.ts';
 import { SnapshotCorruptError } from './errors.ts';
 import { isLeaseLost, LEASE_CHECK, RedisStoreLock, StoreLeaseLostError } from './redis-store-lock.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
@@ -131,8 +132,13 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
       this.#onWarning(`${this.location}: ${err.message}`);
     });
     try {
+      const db = redisDatabaseOf(url.toString());
+      if (db === undefined) throw databaseProblem(this.location, 'names no database (redis://host:port/0)');
       await redis.connect().catch((err: unknown) => {
         throw new StoreUnreachableError(this.location, lastError ?? err);
+      });
+      await confirmDatabase(redis, db).catch((err: unknown) => {
+        throw databaseProblem(this.location, `cannot select database ${db} (${describeError(err)})`);
       });
       const lock = new RedisStoreLock(redis, this.keys.lock, this.location, this.#leaseMs, this.#onWarning);
       await lock.acquire(this.#lockWaitMs);
@@ -248,4 +254,13 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
   protected async _actorIds(): Promise<string[]> {
     return this.#r.smembers(this.keys.actors);
   }
+}
+
+/** A store URL whose database cannot be used: a configuration error, not an outage to wait out. */
+function databaseProblem(location: string, problem: string): SluiceError {
+  return new SluiceError('SLUICE_REDIS_CONFIG', `the snapshot store ${location} ${problem}`);
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -15,7 +15,7 @@ import {
 } from '../../actors/index.ts';
 import type { Reading } from '../../actors/machine-data/types.ts';
 import { application, launch, Operator } from '../../src/index.ts';
-import { freshDatabase, openDatabase } from '../setup/redis.ts';
+import { freshDatabase, openDatabase, testRedis } from '../setup/redis.ts';
 import { startRedisProcess } from '../setup/redis-process.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -304,4 +304,56 @@ test('props that cannot work are refused by dag.add, before anything runs (not r
   }
   expect(message).toContain('***');
   expect(message).not.toContain('secret');
+});
+
+test('a URL whose path is no database number is refused by dag.add', () => {
+  const out = (url: string) => () => new RedisAverageOutput({ url });
+  expect(out('redis://127.0.0.1:6379/abc')).toThrow(
+    /names no database: after host:port comes a database number/,
+  );
+  expect(out('redis://127.0.0.1:6379/1/2')).toThrow(RedisConfigError);
+  expect(() => new RedisStreamReadings({ url: 'redis://127.0.0.1:6379/x#readings' })).toThrow(
+    /names no database/,
+  );
+  expect(out('redis://127.0.0.1:6379')).not.toThrow();
+  expect(out('redis://127.0.0.1:6379/')).not.toThrow();
+});
+
+test('a database the server does not have (it has 1,024 here) fails the run at once, and nothing lands in database 0', async () => {
+  const { url } = testRedis();
+  const zero = await openDatabase(`${url}/0`, 0);
+  cleanups.push(() => zero.close());
+  await zero.client.del('past-the-end');
+  const into = new Collected<Reading>();
+  const run = await launch(readingsApp({ url: `${url}/4000#past-the-end` }, into), {
+    store: join(tempDir('bad-db'), 'store'),
+    windows: 3,
+  });
+  const error = await run.done.then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
+  expect(error?.code).toBe('SLUICE_REDIS_CONFIG');
+  expect(error?.message).toMatch(
+    /database 4000 of redis:\/\/.*cannot be selected \(ERR DB index is out of range\)/,
+  );
+  expect(await zero.client.exists('past-the-end')).toBe(0);
+});
+
+test('a stream key that holds another type fails the run at once with the reply, not after retrying for minutes', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  await db.client.set('not-a-stream', 'x');
+  const run = await launch(readingsApp({ url: `${db.url}#not-a-stream` }, new Collected<Reading>()), {
+    store: join(tempDir('wrongtype'), 'store'),
+    windows: 3,
+  });
+  const started = Date.now();
+  const error = await run.done.then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
+  expect(error?.code).toBe('SLUICE_REDIS_CONFIG');
+  expect(error?.message).toMatch(/XREAD failed: WRONGTYPE/);
+  expect(Date.now() - started).toBeLessThan(10_000); // no restarts: a retry meets the same key
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError } from '../../src/storage/errors.ts';
 import { RedisSnapshotStore } from '../../src/storage/redis-snapshot-store.ts';
-import { freshDatabase, type TestDatabase } from '../setup/redis.ts';
+import { freshDatabase, type TestDatabase, testRedis } from '../setup/redis.ts';
 import { snapshotStoreConformance } from './snapshot-store.conformance.ts';
 
 // The same suite as LevelDB and memory, against the run's real redis-server (a fresh database per test).
@@ -112,5 +112,22 @@ describe('RedisSnapshotStore', () => {
     await b.saveSnapshot('op', 1, 'b');
     expect(await a.loadSnapshot('op', 1)).toBe('a');
     expect(await b.loadSnapshot('op', 1)).toBe('b');
+  });
+});
+
+describe('RedisSnapshotStore database', () => {
+  it('refuses a database the server does not have, or a path that names none, instead of using database 0', async () => {
+    const { url } = testRedis();
+    for (const [path, problem] of [
+      ['/4000', /cannot select database 4000 \(ERR DB index is out of range\)/],
+      ['/abc', /names no database/],
+    ] as const) {
+      const error = await new RedisSnapshotStore(`${url}${path}`).open().then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(error?.code).toBe('SLUICE_REDIS_CONFIG');
+      expect(error?.message).toMatch(problem);
+    }
   });
 });
