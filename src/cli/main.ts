@@ -187,8 +187,8 @@ thread-local (fused) stream cannot be tapped: tap the one before or after it. Ex
     .option('--json', 'print the plan as JSON', false)
     .option(
       '--containers <n>',
-      "place the actors on n containers: each actor's container, each channel's transport",
-      positiveInteger,
+      "place the actors on n containers: each actor's container, each channel's transport; 0: this thread",
+      nonNegativeInteger,
     )
     .addHelpText(
       'after',

@@ -2,7 +2,7 @@
  * `sluice new NAME`: scaffolds an application folder (scaffold-files.ts) and says what to run next. It
  * never writes into a directory that holds anything.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -27,6 +27,9 @@ export async function newCommand(name: string, options: NewCommandOptions): Prom
   }
   const cwd = options.cwd ?? process.cwd();
   const dir = resolve(cwd, name);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new CliError(`${relative(cwd, dir) || dir} already exists and is a file: choose another name`);
+  }
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new CliError(`${relative(cwd, dir) || dir} already exists and is not empty: choose another name`);
   }

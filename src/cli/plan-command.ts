@@ -1,4 +1,6 @@
 /** `sluice plan APP`: prints the physical plan of an application without running it. */
+
+import { checkContainerCount } from '../container/launch-containers.ts';
 import type { LogicalDag } from '../dag/logical-dag.ts';
 import { assignContainers, planPhysical } from '../index.ts';
 import { EXIT_OK } from './errors.ts';
@@ -17,8 +19,11 @@ export interface PlanCommandOptions {
 export async function planCommand(appPath: string, options: PlanCommandOptions): Promise<number> {
   const app = await loadApp(appPath, options.cwd);
   const dag = buildDag(app, appPath);
-  const { containers } = options;
-  const plan = containers === undefined ? planPhysical(dag) : assignContainers(planPhysical(dag), containers);
+  // 0 is `sluice run --containers 0`: every actor in this thread, the plan without containers.
+  const containers = options.containers === 0 ? undefined : options.containers;
+  const unplaced = planPhysical(dag);
+  if (containers !== undefined) checkContainerCount(unplaced, containers);
+  const plan = containers === undefined ? unplaced : assignContainers(unplaced, containers);
   // Placed on containers, a 'node' stream is shown as it would cross: the note is about the unplaced plan.
   const notes = containers === undefined ? localityNotes(dag).map((n) => `note: ${n}\n`) : [];
   (options.out ?? process.stdout).write(

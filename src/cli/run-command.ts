@@ -98,6 +98,7 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   if (options.json) run.on('status', logWindows(log, run));
   let stopProgress = () => {};
   let started = false;
+  const firedContainerDrills = new Set<string>();
   run.on('status', (e) => {
     if (e.type === 'started') {
       started = true;
@@ -110,6 +111,13 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
       );
       stopProgress = startProgress(() => run.stats(), log);
     }
+    // A container drill fires as that container's failure (ContainerRun names the drill in it).
+    if (e.type === 'failure' && e.phase === 'container') {
+      const killed = /killed by the drill (container:\d+@\d+)/.exec(
+        String((e.error as Error)?.message ?? e.error),
+      );
+      if (killed) firedContainerDrills.add(killed[1]!);
+    }
     logStatus(log, e);
   });
   const removeSignalHandlers = handleStopSignals(() => {
@@ -117,9 +125,14 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   }, log);
   const unfired = () => {
     const fired = actorDrill?.fired() ?? [];
-    for (const d of drills.filter((d) => d.kind === 'actor')) {
-      if (fired.some((f) => f.kind === 'throw' && f.actor === d.actor && f.window === d.window)) continue;
+    for (const d of drills) {
+      if (
+        d.kind === 'actor' &&
+        fired.some((f) => f.kind === 'throw' && f.actor === d.actor && f.window === d.window)
+      )
+        continue;
       const drill = describeDrill(d);
+      if (d.kind !== 'actor' && firedContainerDrills.has(drill)) continue;
       log.warn(
         { event: 'drill', drill, fired: false },
         `--fault ${drill} did not fire: this run did not start window ${d.window}`,

@@ -176,6 +176,30 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain('--fault actor:source#1@9 did not fire: this run did not start window 9');
   });
 
+  it('warns about a container drill that never fired, and not about one that did', async () => {
+    const r = await sluice(
+      [
+        'run',
+        'drill.ts',
+        '--containers',
+        '2',
+        '--windows',
+        '4',
+        '--store',
+        'store-late-container',
+        '--fault',
+        'container:1@9',
+        '--fault',
+        'container:0@2',
+      ],
+      tmp.dir,
+      { DRILL_OUT: join(tmp.dir, 'late-container') },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--fault container:1@9 did not fire: this run did not start window 9');
+    expect(r.stderr).not.toContain('--fault container:0@2 did not fire');
+  });
+
   it('refuses an actor the plan does not have, naming the actors, before anything runs', async () => {
     const r = await sluice(
       ['run', 'drill.ts', '--containers', '0', '--store', 'store-typo', '--fault', 'actor:dobule@2'],

@@ -5,7 +5,7 @@
  * repository (an ignored .scaffold-check/) so that vitest, typescript and @types/node resolve to ours.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,10 @@ describe('sluice new', { timeout: 120_000 }, () => {
     const again = await sluice(['new', 'orders'], base);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe('sluice: orders already exists and is not empty: choose another name\n');
+    writeFileSync(join(base, 'a-file'), '');
+    const file = await sluice(['new', 'a-file'], base);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toBe('sluice: a-file already exists and is a file: choose another name\n');
     const bad = await sluice(['new', 'My App'], base);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^sluice: "My App" cannot name an application folder and package/);
