@@ -95,7 +95,7 @@ const timer = setInterval(() => {
       : '';
   process.stderr.write(
     `window ${s.window} · in ${rate(now.readings, last.readings)} readings/s · out ${rate(now.out, last.out)} records/s · ` +
-      `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')} · dead letters ${sumOf(s, 'errors')}` +
+      `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')} · dead letters ${sumOf(s, 'errors') + sumOf(s, 'bad_entries')}` +
       `${s.restarts > 0 ? ` · restarts ${s.restarts}` : ''}${outage}\n`,
   );
   last = now;

@@ -10,8 +10,19 @@ import { causeStack, indent } from './stack.ts';
 export function logStatus(log: Logger, e: StatusEvent): void {
   switch (e.type) {
     case 'started': {
+      const r = e.restoredWindow;
+      const replayed =
+        e.firstWindow > r + 2
+          ? `windows ${r + 1}–${e.firstWindow - 1} replay from the window log`
+          : e.firstWindow === r + 2
+            ? `window ${r + 1} replays from the window log`
+            : undefined;
       const from =
-        e.restoredWindow > 0 ? `restored from the checkpoint of window ${e.restoredWindow}` : 'fresh store';
+        r > 0
+          ? `restored from the checkpoint of window ${r}${replayed ? `; ${replayed}` : ''}`
+          : replayed
+            ? `no checkpoint yet: ${replayed}`
+            : 'fresh store';
       log.info(
         {
           event: e.type,

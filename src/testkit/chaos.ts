@@ -179,7 +179,7 @@ async function boundaryCheck(
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
     const note = v.boundaryDependence
-      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates, and of merged partitions unless compared per key (--key); otherwise check that its input operators keep what they owe in state`
+      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates, of merged partitions unless compared per key (--key), and of joins whose result depends on how their inputs interleave; otherwise check that its input operators keep what they owe in state`
       : '';
     const containers =
       v.containerFaultsFired === undefined ? '' : ` (${v.containerFaultsFired} container kills or hangs)`;

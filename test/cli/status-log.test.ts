@@ -1,0 +1,24 @@
+import { expect, it } from 'vitest';
+import type { Logger } from '../../src/cli/logger.ts';
+import { logStatus } from '../../src/cli/status-log.ts';
+
+/** The line `sluice run` prints when a run starts. */
+function startedLine(restoredWindow: number, firstWindow: number): string {
+  const lines: string[] = [];
+  const log = { info: (_: unknown, line: string) => lines.push(line) } as unknown as Logger;
+  logStatus(log, { type: 'started', application: 'app', actors: 3, firstWindow, restoredWindow });
+  return lines[0]!;
+}
+
+it('says which windows a start replays from the window log, and calls a store fresh only when it is', () => {
+  expect(startedLine(0, 1)).toBe('started "app": 3 actors, first window 1 (fresh store)');
+  expect(startedLine(20, 21)).toBe(
+    'started "app": 3 actors, first window 21 (restored from the checkpoint of window 20)',
+  );
+  expect(startedLine(0, 7)).toBe(
+    'started "app": 3 actors, first window 7 (no checkpoint yet: windows 1–6 replay from the window log)',
+  );
+  expect(startedLine(20, 22)).toBe(
+    'started "app": 3 actors, first window 22 (restored from the checkpoint of window 20; window 21 replays from the window log)',
+  );
+});
