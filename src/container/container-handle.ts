@@ -32,6 +32,8 @@ export class ContainerHandle {
   /** Its actors were set up and scheduled (start() was called). */
   started = false;
   lastBeat = Number.POSITIVE_INFINITY;
+  /** Where the worker says which actor it is calling (DeployConfig.callSite). */
+  readonly callSite = new SharedArrayBuffer(8);
   operators: OperatorStats[] = [];
   private events: MessagePort | undefined;
   private store: MessagePort | undefined;
@@ -96,13 +98,21 @@ export class ContainerHandle {
       ...Object.values(ports.out),
       ...Object.values(ports.in),
     ];
+    Atomics.store(new Int32Array(this.callSite), 0, 0);
     return this.api.deploy(
-      config,
+      { ...config, callSite: this.callSite },
       Comlink.transfer(events.port2, transfer),
       storeChannel.port2,
       ports,
       this.container,
     );
+  }
+
+  /** The actor the worker is calling now, by plan index, and its window; undefined between calls. */
+  callingNow(): { index: number; window: number } | undefined {
+    const site = new Int32Array(this.callSite);
+    const index = Atomics.load(site, 0) - 1;
+    return index < 0 ? undefined : { index, window: Atomics.load(site, 1) };
   }
 
   /** terminate() was called: whatever it reports now is moot. */

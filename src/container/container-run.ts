@@ -510,11 +510,12 @@ export class ContainerRun implements HandleListener {
       if (now - h.lastBeat <= limit) continue;
       // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
       const silent = Math.round(now - h.lastBeat);
+      const stuck = h.callingNow();
+      const where = stuck
+        ? `actor ${this.plan.actors[stuck.index]?.id ?? '?'} (or one fused into it) is stuck in synchronous code in window ${stuck.window}`
+        : 'an operator is stuck in synchronous code';
       void h.terminate();
-      this.died(
-        h,
-        `sent no heartbeat for ${silent} ms (limit ${limit} ms): an operator is stuck in synchronous code`,
-      );
+      this.died(h, `sent no heartbeat for ${silent} ms (limit ${limit} ms): ${where}`);
       return;
     }
   }

@@ -9,6 +9,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { isApplication } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
+import { recordCalls } from '../engine/call-scope.ts';
 import type { Channel } from '../engine/channel.ts';
 import type { MetricsReport } from '../metrics/worker-report.ts';
 import { assignContainers } from '../plan/containers.ts';
@@ -88,6 +89,17 @@ const api = {
       if (inbound) return new PortChannelIn(ch.id, capacity, inbound, wake, capacity * PORT_CREDIT_FACTOR);
       return undefined;
     };
+    if (config.callSite) {
+      const site = new Int32Array(config.callSite);
+      const indexOf = new Map(plan.actors.map((a, i) => [a.id, i]));
+      recordCalls((owner) => {
+        if (owner === null) Atomics.store(site, 0, 0);
+        else {
+          Atomics.store(site, 1, owner.window);
+          Atomics.store(site, 0, (indexOf.get(owner.id) ?? -1) + 1);
+        }
+      });
+    }
     const r = new ContainerRuntime(local, store, config, send, channelFor);
     runtime = r;
     mine = r;

@@ -9,7 +9,7 @@ import type { ActorPlan } from '../plan/physical-plan.ts';
 import { StateNotRestorableError } from '../storage/errors.ts';
 import { findUnrestorable } from '../storage/round-trip-check.ts';
 import type { ActorHost } from './actor-host.ts';
-import { asCall, startAwaiting, stopAwaiting } from './call-scope.ts';
+import { asCall, startAwaiting, stopAwaiting, windowOpened } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { type FailurePhase, OperatorFailure } from './failure.ts';
 import { andThen, isPromise } from './maybe-async.ts';
@@ -128,6 +128,7 @@ export abstract class Actor {
     this.window = w;
     this.inWindow = true;
     this.ctx.windowId = w;
+    windowOpened(this);
     for (const r of this.resets) r.reset();
     for (const o of this.outlets) o.begin(w);
     if ((w - 1) % this.plan.applicationWindowCount === 0) {

@@ -8,12 +8,30 @@
 let depth = 0;
 let awaiting = 0;
 
-export function enterCall(): void {
-  depth++;
+/** Who is being called: an actor, named by id, in its open window. */
+export interface CallOwner {
+  readonly id: string;
+  readonly window: number;
+}
+
+/** A container's worker tells its supervisor here which actor it is in (read once its heartbeat stops). */
+let onCall: ((owner: CallOwner | null) => void) | null = null;
+
+export function recordCalls(record: ((owner: CallOwner | null) => void) | null): void {
+  onCall = record;
+}
+
+export function enterCall(owner: CallOwner): void {
+  if (depth++ === 0 && onCall !== null) onCall(owner);
+}
+
+/** The actor being called opened a window: the recorded window follows. */
+export function windowOpened(owner: CallOwner): void {
+  if (onCall !== null && depth > 0) onCall(owner);
 }
 
 export function leaveCall(): void {
-  depth--;
+  if (--depth === 0 && onCall !== null) onCall(null);
 }
 
 /** An asynchronous endWindow started: until it settles, what it emits belongs to its window. */

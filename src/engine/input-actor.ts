@@ -72,7 +72,7 @@ export class InputActor extends Actor implements InputProgress {
 
   /** Opens window w: live, or replayed up to its logged cut. */
   open(w: number): void {
-    enterCall();
+    enterCall(this);
     try {
       this.openWindow(w);
     } finally {
@@ -113,7 +113,7 @@ export class InputActor extends Actor implements InputProgress {
   emitOnce(): number {
     const before = this.emittedTotal();
     let r: unknown;
-    enterCall();
+    enterCall(this);
     try {
       r = (this.operator as InputOperator<any, any>).emitTuples();
       this.flushOutlets();
@@ -151,7 +151,7 @@ export class InputActor extends Actor implements InputProgress {
   }
 
   close(): void {
-    enterCall();
+    enterCall(this);
     try {
       const r = this.finishWindow(this.window);
       if (isPromise(r)) this.await(r, 'endWindow');

@@ -77,7 +77,7 @@ export class OperatorActor extends Actor {
   /** Handles up to `budget` messages (or chunks of one); returns how many. Throws OperatorFailure. */
   step(budget: number): number {
     let done = 0;
-    enterCall();
+    enterCall(this);
     try {
       while (done < budget && !this.busy && this.gateOpen()) {
         const inlet = this.inlets[this.turn];

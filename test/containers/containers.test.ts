@@ -124,7 +124,12 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
       /^container 1 \(actors .+\) failed after window \d+: killed by the drill container:1@2/,
     ),
   );
-  expect(failures).toContainEqual(expect.stringMatching(/sent no heartbeat for \d+ ms \(limit 1500 ms\)/));
+  // The worker told which actor it was calling, in which window (the loop is in window 10).
+  expect(failures).toContainEqual(
+    expect.stringMatching(
+      /sent no heartbeat for \d+ ms \(limit 1500 ms\): actor \S+ \(or one fused into it\) is stuck in synchronous code in window 10$/,
+    ),
+  );
   expect(run.stats().restarts).toBe(failures.length);
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
 }, 180_000);
