@@ -15,6 +15,9 @@ import {
 import { AlertConfigError } from './errors.ts';
 import { syncDir } from './outbox.ts';
 
+/** Alert files written at once (each write waits for its fsync). */
+const WRITES_AT_ONCE = 32;
+
 export interface MailboxAlertProps extends AlertMessageProps {
   /** The mailbox folder: one `<id>.eml` per alert (created if missing). */
   dir: string;
@@ -68,21 +71,35 @@ export class MailboxAlert extends WindowFencedOutput<Alert, {}, MailboxAlertProp
   }
 
   protected override async applyWindow(_window: number, alerts: Alert[], epoch: number): Promise<void> {
-    const app = this.ctx.applicationName;
-    let wrote = false;
+    // One file per alert id (the first alert of an id, as when they were written one after the other).
+    const byFile = new Map<string, Alert>();
     for (const alert of alerts) {
-      const file = join(this.props.dir, `${alertId(app, alert)}.eml`);
-      if (existsSync(file)) continue;
-      const mail = alertMail(app, alert, this.addressing);
-      const body = await new MailComposer(mail).compile().build();
-      const temp = `${file}.${epoch}.tmp`;
-      await writeFile(temp, body, { flush: true });
-      if (this.commit(temp, file, epoch)) {
-        wrote = true;
-        this.props.onSent?.(mail.messageId!);
-      }
+      const file = join(this.props.dir, `${alertId(this.ctx.applicationName, alert)}.eml`);
+      if (!byFile.has(file)) byFile.set(file, alert);
+    }
+    const files = [...byFile];
+    let wrote = false;
+    // A few files at a time: one after the other, each write waited out its own fsync (a window of tens
+    // of thousands of alerts outlasted lifecycleTimeoutMs).
+    for (let i = 0; i < files.length; i += WRITES_AT_ONCE) {
+      const written = await Promise.all(
+        files.slice(i, i + WRITES_AT_ONCE).map(([file, alert]) => this.writeAlert(file, alert, epoch)),
+      );
+      if (written.includes(true)) wrote = true;
     }
     if (wrote) syncDir(this.props.dir);
+  }
+
+  /** Writes one alert's file unless it is there already; true if this call wrote it. */
+  private async writeAlert(file: string, alert: Alert, epoch: number): Promise<boolean> {
+    if (existsSync(file)) return false;
+    const mail = alertMail(this.ctx.applicationName, alert, this.addressing);
+    const body = await new MailComposer(mail).compile().build();
+    const temp = `${file}.${epoch}.tmp`;
+    await writeFile(temp, body, { flush: true });
+    if (!this.commit(temp, file, epoch)) return false;
+    this.props.onSent?.(mail.messageId!);
+    return true;
   }
 
   /** Check and link in one synchronous step (as FileSink's commit); false if the file was there already. */

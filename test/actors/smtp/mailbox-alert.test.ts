@@ -30,6 +30,22 @@ function expectedFiles(n: number): string[] {
 }
 
 describe('MailboxAlert', () => {
+  it('files a window of thousands of alerts, each once, writing several at a time', async () => {
+    const mailbox = tempDir();
+    const sent: string[] = [];
+    const run = await launch(
+      mailboxAlertApp(
+        { dir: mailbox, to: 'ops@example.test', onSent: (id) => sent.push(id) },
+        { perWindow: 1500 },
+      ),
+      { store: new MemorySnapshotStore(), virtualTime: { callsPerWindow: 1000 }, windows: 2 },
+    );
+    await run.done;
+    expect(emlFiles(mailbox)).toEqual(expectedFiles(3000));
+    expect(new Set(sent).size).toBe(3000);
+    expect(sent).toHaveLength(3000);
+  });
+
   it('files every alert once as an RFC 5322 message with the Message-ID and headers SmtpAlert sends', async () => {
     const mailbox = tempDir();
     const run = await launch(mailboxAlertApp({ dir: mailbox, to: 'ops@example.test' }), {
