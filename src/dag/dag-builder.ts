@@ -12,6 +12,15 @@ import { discoverPorts, type LogicalDag, type LogicalOperator, type LogicalStrea
 
 type PropsOf<C> = C extends new (props?: infer P) => any ? P : never;
 
+/**
+ * dag.add's arguments after the class: props may be left out only when the class's props have no
+ * required field (a source that needs `perWindow` would otherwise run on `undefined`, without a word).
+ */
+type AddArgs<C> =
+  {} extends NonNullable<PropsOf<C>>
+    ? [props?: PropsOf<C>, attrs?: OperatorAttributes]
+    : [props: PropsOf<C>, attrs?: OperatorAttributes];
+
 /** Fluent settings of one stream. */
 export class StreamBuilder<T> {
   constructor(private readonly stream: LogicalStream) {}
@@ -60,8 +69,7 @@ export class DagBuilder {
   add<C extends OperatorClass<Operator<any, any>>>(
     name: string,
     cls: C,
-    props?: PropsOf<C>,
-    attrs: OperatorAttributes = {},
+    ...[props, attrs = {}]: AddArgs<C>
   ): PortHandles<InstanceType<C>> {
     checkName('operator', name);
     if (this.operators.has(name)) {

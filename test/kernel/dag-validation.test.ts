@@ -183,7 +183,7 @@ describe('DAG validation', () => {
     }
     const err = check((dag) => {
       dag.add('src', NumberSource);
-      dag.add('imposter', NotAnOperator as never);
+      dag.add('imposter', NotAnOperator as unknown as typeof Pass);
     });
     expectDagError(err, 'SLUICE_NOT_AN_OPERATOR', { operator: 'imposter' });
   });
