@@ -73,6 +73,12 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   const drills = options.fault ?? [];
   const plan = planPhysical(buildDag(app, appPath));
   const containers = containerCount(options, plan);
+  if (containers === undefined && options.heartbeatTimeout !== undefined) {
+    log.warn(
+      { event: 'option', option: 'heartbeat-timeout', effective: false },
+      '--heartbeat-timeout has no effect: every actor runs in this thread (heartbeats are for containers)',
+    );
+  }
   containerDrills(drills, containers);
   // Containers load the application module themselves, by its path (or the drills' module wrapping it).
   const appFile = containers === undefined ? undefined : resolve(cwd, appPath);

@@ -234,6 +234,18 @@ export default application('replanned', (dag) => {
     ]);
   });
 
+  it('says that --heartbeat-timeout does nothing when every actor runs in this thread', async () => {
+    const r = await sluice([
+      ...helloIn(join(tmp.dir, 'heartbeat')), // --containers 0
+      '--windows',
+      '1',
+      '--heartbeat-timeout',
+      '3000',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--heartbeat-timeout has no effect: every actor runs in this thread');
+  });
+
   it('relaunched on the same store, continues after the last committed window', async () => {
     const store = join(tmp.dir, 'relaunch');
     const args = helloIn(store);
