@@ -633,9 +633,8 @@ export class ClusterNode {
     for (const [app, hosted] of this.#apps) {
       for (const h of hosted.handles) {
         if (h.ended || now - h.lastBeat <= limit) continue;
-        const silent = Math.round(now - h.lastBeat);
+        const reason = h.describeHang(Math.round(now - h.lastBeat), limit);
         void h.terminate();
-        const reason = `sent no heartbeat for ${silent} ms (limit ${limit} ms): an operator is stuck in synchronous code`;
         const epoch = hosted.epochs.get(h.container) ?? hosted.epoch;
         this.#report(hosted, { t: 'died', app, epoch, c: h.container, reason }, true);
       }

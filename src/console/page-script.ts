@@ -307,7 +307,12 @@ export const SCRIPT = String.raw`'use strict';
     if (t.type === 'failure') return '✗ ' + t.actorId + ' (' + t.operator + ') failed in window ' + t.window + ' during ' + t.phase + ': ' + t.message;
     if (t.type === 'restart') return '↻ restart #' + t.attempt + ': rebuilding ' + list(t.actors) + ' from the checkpoint of window ' + t.window + (t.delayMs ? ' after ' + t.delayMs + ' ms' : '');
     if (t.type === 'recovered') return '✓ recovered: ' + t.actors.length + ' actor' + (t.actors.length === 1 ? '' : 's') + ' rebuilt (' + list(t.actors) + ') from window ' + t.window + ', ' + t.replayed + ' window' + (t.replayed === 1 ? '' : 's') + ' replayed, in ' + ms(t.ms);
-    if (t.type === 'started') return '▶ started at window ' + t.firstWindow + (t.restoredWindow ? ' (restored from the checkpoint of window ' + t.restoredWindow + ')' : ' (fresh store)');
+    if (t.type === 'started') {
+      var r = t.restoredWindow || 0;
+      var replay = t.firstWindow > r + 1 ? 'windows ' + (r + 1) + '–' + (t.firstWindow - 1) + ' replay from the window log' : '';
+      var from = r ? 'restored from the checkpoint of window ' + r + (replay ? '; ' + replay : '') : replay ? 'no checkpoint yet: ' + replay : 'fresh store';
+      return '▶ started at window ' + t.firstWindow + ' (' + from + ')';
+    }
     if (t.type === 'stopped') return '■ stopped after window ' + t.window + ', committed ' + t.committed + ' (' + t.reason + ')';
     return t.type;
   }

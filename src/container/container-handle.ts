@@ -108,11 +108,20 @@ export class ContainerHandle {
     );
   }
 
-  /** The actor the worker is calling now, by plan index, and its window; undefined between calls. */
-  callingNow(): { index: number; window: number } | undefined {
+  /** The actor the worker is calling now and its window; undefined between calls. */
+  callingNow(): { actor: string; window: number } | undefined {
     const site = new Int32Array(this.callSite);
-    const index = Atomics.load(site, 0) - 1;
-    return index < 0 ? undefined : { index, window: Atomics.load(site, 1) };
+    const actor = this.actors[Atomics.load(site, 0) - 1];
+    return actor === undefined ? undefined : { actor, window: Atomics.load(site, 1) };
+  }
+
+  /** Why its heartbeat stopped, as far as the worker said: the actor it is stuck in, if any. */
+  describeHang(silentMs: number, limitMs: number): string {
+    const stuck = this.callingNow();
+    const where = stuck
+      ? `actor ${stuck.actor} (or one fused into it) is stuck in synchronous code in window ${stuck.window}`
+      : 'an operator is stuck in synchronous code';
+    return `sent no heartbeat for ${silentMs} ms (limit ${limitMs} ms): ${where}`;
   }
 
   /** terminate() was called: whatever it reports now is moot. */

@@ -509,13 +509,9 @@ export class ContainerRun implements HandleListener {
     for (const h of this.handles) {
       if (now - h.lastBeat <= limit) continue;
       // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
-      const silent = Math.round(now - h.lastBeat);
-      const stuck = h.callingNow();
-      const where = stuck
-        ? `actor ${this.plan.actors[stuck.index]?.id ?? '?'} (or one fused into it) is stuck in synchronous code in window ${stuck.window}`
-        : 'an operator is stuck in synchronous code';
+      const reason = h.describeHang(Math.round(now - h.lastBeat), limit);
       void h.terminate();
-      this.died(h, `sent no heartbeat for ${silent} ms (limit ${limit} ms): ${where}`);
+      this.died(h, reason);
       return;
     }
   }

@@ -91,7 +91,7 @@ const api = {
     };
     if (config.callSite) {
       const site = new Int32Array(config.callSite);
-      const indexOf = new Map(plan.actors.map((a, i) => [a.id, i]));
+      const indexOf = new Map(local.actors.map((a, i) => [a.id, i]));
       recordCalls((owner) => {
         if (owner === null) Atomics.store(site, 0, 0);
         else {

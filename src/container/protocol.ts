@@ -69,8 +69,8 @@ export interface DeployConfig {
   readonly batchSize?: number;
   readonly heartbeatMs: number;
   /**
-   * Two int32s the worker keeps up to date: 1 + the plan index of the actor it is calling (0: none) and
-   * that actor's window. A container whose heartbeat stops is reported with the actor it is stuck in.
+   * Two int32s the worker keeps up to date: 1 + the index among this container's actors (in plan order,
+   * as ContainerHandle.actors lists them) of the actor it is calling (0: none), and that actor's window. A container whose heartbeat stops is reported with the actor it is stuck in.
    */
   readonly callSite?: SharedArrayBuffer;
   /**
