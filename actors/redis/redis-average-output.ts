@@ -51,8 +51,9 @@ class WatchConflict extends Error {}
  *     P:last-window:A      string  the newest window this partition applied
  *     P:fence:A            string  the newest epoch that claimed this partition (fencing, below)
  *
- * One HSET per record key, all of a window's pipelined in its transaction: few, wide commands. A key
- * written again in a later window is overwritten (the newest average of that minute and dimension).
+ * One HSET per record key, all of a window's in its transaction, a thousand of them in one EVAL (few, wide
+ * commands). A key written again in a later window is overwritten (the newest average of that minute and
+ * dimension).
  *
  * Fencing (WindowFencedOutput): setup claims `P:fence:A` for `ctx.epoch` with a Lua script (raise,
  * never lower; refuse if newer), then reads `P:last-window:A`. An apply is
@@ -60,7 +61,7 @@ class WatchConflict extends Error {}
  *     WATCH fence last-window; MGET fence last-window
  *       fence > epoch          → FencedOutputError (a newer instance took over; write nothing)
  *       last-window ≥ window   → done (an earlier attempt's EXEC landed; its reply was lost)
- *       else MULTI; HSET …; SET last-window window; EXEC   (nil: someone moved them; start over)
+ *       else MULTI; EVAL (HSET …)…; SET last-window window; EXEC   (nil: someone moved them; start over)
  *
  * Redis down: the apply retries with backoff (`onRetry`) until it succeeds or the runtime's lifecycle
  * timeout fails the operator (restarted from its checkpoint, still exactly once). The connection never
@@ -161,20 +162,21 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
       return;
     }
     const m = c.multi();
-    for (const r of records) {
-      m.hset(
-        RedisAverageOutput.recordKey(this.prefix, r),
-        'cpu',
-        String(r.cpu),
-        'ram',
-        String(r.ram),
-        'hdd',
-        String(r.hdd),
-        'count',
-        String(r.count),
-        'window',
-        String(r.window),
-      );
+    // The HSETs of HSETS_PER_SCRIPT keys in one EVAL: one queued command (and promise) per chunk, not per
+    // key. A window of 200,000 keys made as many ioredis commands, and their garbage stalled the thread.
+    for (let from = 0; from < records.length; from += HSETS_PER_SCRIPT) {
+      const chunk = records.slice(from, from + HSETS_PER_SCRIPT);
+      const args: string[] = new Array(chunk.length * 6);
+      chunk.forEach((r, i) => {
+        args[i] = RedisAverageOutput.recordKey(this.prefix, r);
+        const a = chunk.length + i * 5;
+        args[a] = String(r.cpu);
+        args[a + 1] = String(r.ram);
+        args[a + 2] = String(r.hdd);
+        args[a + 3] = String(r.count);
+        args[a + 4] = String(r.window);
+      });
+      m.eval(HSET_RECORDS, chunk.length, ...args);
     }
     m.set(this.windowKey, String(window));
     const replies = await m.exec();
@@ -182,9 +184,10 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
       throw new WatchConflict(`window ${window}: ${this.fenceKey} or ${this.windowKey} moved`);
     const failed = replies.findIndex(([e]) => e);
     if (failed >= 0) {
+      const chunks = Math.ceil(records.length / HSETS_PER_SCRIPT);
       const key =
-        failed < records.length
-          ? RedisAverageOutput.recordKey(this.prefix, records[failed]!)
+        failed < chunks
+          ? `${RedisAverageOutput.recordKey(this.prefix, records[failed * HSETS_PER_SCRIPT]!)} (or one of the ${HSETS_PER_SCRIPT - 1} keys after it)`
           : this.windowKey;
       throw new RedisApplyError(key, replies[failed]![0]!);
     }
@@ -207,6 +210,18 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
 }
 
 /** Raises the fence to ARGV[1] unless it is higher already; returns the fence. */
+/** Record keys written by one EVAL of HSET_RECORDS. */
+const HSETS_PER_SCRIPT = 1000;
+
+/** KEYS: the record keys; ARGV: cpu, ram, hdd, count, window of each key in turn. */
+const HSET_RECORDS = `
+for i = 1, #KEYS do
+  local a = (i - 1) * 5
+  redis.call('HSET', KEYS[i], 'cpu', ARGV[a + 1], 'ram', ARGV[a + 2], 'hdd', ARGV[a + 3], 'count', ARGV[a + 4], 'window', ARGV[a + 5])
+end
+return #KEYS
+`;
+
 const CLAIM = `
 local f = redis.call('GET', KEYS[1])
 if f and tonumber(f) > tonumber(ARGV[1]) then return f end

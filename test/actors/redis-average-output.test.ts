@@ -72,6 +72,25 @@ test('an instance of an older epoch is refused once a newer one claimed the outp
   await expect(startOutput({ url: db.url, prefix: 'f' }, 4)).rejects.toBeInstanceOf(FencedOutputError);
 });
 
+test('a window of thousands of keys lands whole, every hash as written (a thousand keys to a script)', async () => {
+  const db = await database();
+  const out = await startOutput({ url: db.url, prefix: 'w' }, 7);
+  const records = Array.from({ length: 2_345 }, (_, i) => record(`k${i}`, 1, i % 101));
+  await out.window(1, records);
+  await out.op.teardown();
+  expect(await db.client.dbsize()).toBe(2_345 + 2); // the hashes, the last window, the fence
+  for (const i of [0, 999, 1_000, 1_001, 2_344]) {
+    expect(await db.client.hgetall(`w:avg:k${i}`)).toEqual({
+      cpu: String(i % 101),
+      ram: String((i % 101) / 2),
+      hdd: '10',
+      count: '3',
+      window: '1',
+    });
+  }
+  expect(await db.client.get('w:last-window:averages-out')).toBe('1');
+});
+
 test('windows without records write nothing, not even their id', async () => {
   const db = await database();
   const out = await startOutput({ url: db.url, prefix: 'e' }, 1);
