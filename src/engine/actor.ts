@@ -169,7 +169,7 @@ export abstract class Actor {
       this.disposed
         ? undefined
         : andThen(this.beforeEndMarker(w), () =>
-            this.disposed ? undefined : asCall(() => this.afterEnd(w)),
+            this.disposed ? undefined : asCall(this, () => this.afterEnd(w)),
           ),
     );
   }

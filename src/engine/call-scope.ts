@@ -43,13 +43,13 @@ export function stopAwaiting(): void {
   awaiting--;
 }
 
-/** Runs `fn` as a call of the runtime's (a continuation that resumed after an await). */
-export function asCall<T>(fn: () => T): T {
-  depth++;
+/** Runs `fn` as a call of the runtime's into `owner` (a continuation that resumed after an await). */
+export function asCall<T>(owner: CallOwner, fn: () => T): T {
+  enterCall(owner);
   try {
     return fn();
   } finally {
-    depth--;
+    leaveCall();
   }
 }
 
