@@ -632,8 +632,8 @@ export class ClusterNode {
     const now = performance.now();
     for (const [app, hosted] of this.#apps) {
       for (const h of hosted.handles) {
-        if (h.ended || now - h.lastBeat <= limit) continue;
-        const reason = h.describeHang(Math.round(now - h.lastBeat), limit);
+        const reason = h.ended ? undefined : h.hangReport(now, limit);
+        if (reason === undefined) continue;
         void h.terminate();
         const epoch = hosted.epochs.get(h.container) ?? hosted.epoch;
         this.#report(hosted, { t: 'died', app, epoch, c: h.container, reason }, true);

@@ -9,6 +9,13 @@ import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } fr
 import { storeServer } from './remote-store.ts';
 import { startContainerWorker } from './worker-bootstrap.ts';
 
+/**
+ * How much longer than the heartbeat limit a synchronous call may run while it still writes batches. A
+ * long call is legitimate (a window's end over a very large key space); one that emits without end is
+ * still stopped, and would exhaust the worker's memory soon after anyway.
+ */
+export const BUSY_CALL_LIMIT_FACTOR = 6;
+
 /** What a handle reports to the run that owns it. */
 export interface HandleListener {
   event(handle: ContainerHandle, event: ContainerEvent): void;
@@ -33,7 +40,10 @@ export class ContainerHandle {
   started = false;
   lastBeat = Number.POSITIVE_INFINITY;
   /** Where the worker says which actor it is calling (DeployConfig.callSite). */
-  readonly callSite = new SharedArrayBuffer(8);
+  readonly callSite = new SharedArrayBuffer(12);
+  /** The batch count last read from callSite, and when it last moved (hangReport). */
+  private progressSeen = 0;
+  private progressAt = Number.NEGATIVE_INFINITY;
   operators: OperatorStats[] = [];
   private events: MessagePort | undefined;
   private store: MessagePort | undefined;
@@ -99,6 +109,7 @@ export class ContainerHandle {
       ...Object.values(ports.in),
     ];
     Atomics.store(new Int32Array(this.callSite), 0, 0);
+    this.progressAt = Number.NEGATIVE_INFINITY;
     return this.api.deploy(
       { ...config, callSite: this.callSite },
       Comlink.transfer(events.port2, transfer),
@@ -115,13 +126,30 @@ export class ContainerHandle {
     return actor === undefined ? undefined : { actor, window: Atomics.load(site, 1) };
   }
 
-  /** Why its heartbeat stopped, as far as the worker said: the actor it is stuck in, if any. */
-  describeHang(silentMs: number, limitMs: number): string {
+  /**
+   * Why this container counts as hung at `now`, or undefined while it is not: its heartbeat came within
+   * `limitMs`, or it is busy in one long synchronous call that still writes batches (an application
+   * window's end emitting hundreds of thousands of records), up to BUSY_CALL_LIMIT_FACTOR × `limitMs`.
+   * An endless loop writes nothing and is caught at `limitMs`; one that emits forever at the longer bound.
+   * Called every quarter of `limitMs`, so a moving count is seen.
+   */
+  hangReport(now: number, limitMs: number): string | undefined {
+    const count = Atomics.load(new Int32Array(this.callSite), 2);
+    if (count !== this.progressSeen) {
+      this.progressSeen = count;
+      this.progressAt = now;
+    }
+    const silent = now - this.lastBeat;
+    if (silent <= limitMs) return undefined;
+    const busyLimit = limitMs * BUSY_CALL_LIMIT_FACTOR;
+    if (now - this.progressAt <= limitMs && silent <= busyLimit) return undefined;
     const stuck = this.callingNow();
     const where = stuck
       ? `actor ${stuck.actor} (or one fused into it) is stuck in synchronous code in window ${stuck.window}`
       : 'an operator is stuck in synchronous code';
-    return `sent no heartbeat for ${silentMs} ms (limit ${limitMs} ms): ${where}`;
+    return silent > busyLimit
+      ? `sent no heartbeat for ${Math.round(silent)} ms while still emitting (limit for a long call ${busyLimit} ms): ${where}`
+      : `sent no heartbeat for ${Math.round(silent)} ms (limit ${limitMs} ms): ${where}`;
   }
 
   /** terminate() was called: whatever it reports now is moot. */

@@ -507,9 +507,9 @@ export class ContainerRun implements HandleListener {
     const now = performance.now();
     const limit = this.supervision.heartbeatTimeoutMs;
     for (const h of this.handles) {
-      if (now - h.lastBeat <= limit) continue;
+      const reason = h.hangReport(now, limit);
+      if (reason === undefined) continue;
       // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
-      const reason = h.describeHang(Math.round(now - h.lastBeat), limit);
       void h.terminate();
       this.died(h, reason);
       return;

@@ -92,13 +92,16 @@ const api = {
     if (config.callSite) {
       const site = new Int32Array(config.callSite);
       const indexOf = new Map(local.actors.map((a, i) => [a.id, i]));
-      recordCalls((owner) => {
-        if (owner === null) Atomics.store(site, 0, 0);
-        else {
-          Atomics.store(site, 1, owner.window);
-          Atomics.store(site, 0, (indexOf.get(owner.id) ?? -1) + 1);
-        }
-      });
+      recordCalls(
+        (owner) => {
+          if (owner === null) Atomics.store(site, 0, 0);
+          else {
+            Atomics.store(site, 1, owner.window);
+            Atomics.store(site, 0, (indexOf.get(owner.id) ?? -1) + 1);
+          }
+        },
+        () => Atomics.add(site, 2, 1),
+      );
     }
     const r = new ContainerRuntime(local, store, config, send, channelFor);
     runtime = r;

@@ -69,8 +69,10 @@ export interface DeployConfig {
   readonly batchSize?: number;
   readonly heartbeatMs: number;
   /**
-   * Two int32s the worker keeps up to date: 1 + the index among this container's actors (in plan order,
-   * as ContainerHandle.actors lists them) of the actor it is calling (0: none), and that actor's window. A container whose heartbeat stops is reported with the actor it is stuck in.
+   * Three int32s the worker keeps up to date: 1 + the index among this container's actors (in plan order,
+   * as ContainerHandle.actors lists them) of the actor it is calling (0: none), that actor's window, and
+   * a count of the batches written. A container whose heartbeat stops is reported with the actor it is
+   * stuck in; one whose count still moves is busy in a long call, not stuck (ContainerHandle.hangReport).
    */
   readonly callSite?: SharedArrayBuffer;
   /**

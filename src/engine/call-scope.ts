@@ -17,8 +17,20 @@ export interface CallOwner {
 /** A container's worker tells its supervisor here which actor it is in (read once its heartbeat stops). */
 let onCall: ((owner: CallOwner | null) => void) | null = null;
 
-export function recordCalls(record: ((owner: CallOwner | null) => void) | null): void {
+/** …and counts here the batches a call writes, so that a long call that makes progress is not taken for a hang. */
+let onProgress: (() => void) | null = null;
+
+export function recordCalls(
+  record: ((owner: CallOwner | null) => void) | null,
+  progress: (() => void) | null = null,
+): void {
   onCall = record;
+  onProgress = progress;
+}
+
+/** A batch was written (once per batch, never per tuple). */
+export function noteProgress(): void {
+  if (onProgress !== null) onProgress();
 }
 
 export function enterCall(owner: CallOwner): void {

@@ -1,6 +1,6 @@
 import { partitionOf } from '../core/hash.ts';
 import type { RoutePlan } from '../plan/physical-plan.ts';
-import { insideCall } from './call-scope.ts';
+import { insideCall, noteProgress } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { BEGIN, DATA, END } from './messages.ts';
 
@@ -65,6 +65,7 @@ export class ChannelWriter implements Outlet {
   private startBatch(): boolean {
     if (this.discarded) return false;
     if (!this.betweenWindows && !insideCall()) this.emittedOutsideCalls++;
+    noteProgress();
     if (this.pending === null) this.pending = new Array(this.batchSize);
     return true;
   }

@@ -4,6 +4,7 @@ import { afterEach, expect, test } from 'vitest';
 import { PORT_CREDIT_FACTOR } from '../../src/container/port-channel.ts';
 import { launch, OperatorFailure, RestartStrategy } from '../../src/index.ts';
 import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
+import busyApp, { BUSY_TUPLES } from './apps/busy.ts';
 import chainApp from './apps/chain.ts';
 import slowApp from './apps/slow.ts';
 import sumsApp from './apps/sums.ts';
@@ -17,8 +18,8 @@ const WINDOWS = 12;
 const dirs: string[] = [];
 
 afterEach(() => {
-  // The apps' settings and drills (SUMS_*, CHAIN_*, SLOW_*): workers copy the environment when they start.
-  for (const v of Object.keys(process.env)) if (/^(SUMS|CHAIN|SLOW)_/.test(v)) delete process.env[v];
+  // The apps' settings and drills (SUMS_*, CHAIN_*, SLOW_*, BUSY_*): workers copy the environment when they start.
+  for (const v of Object.keys(process.env)) if (/^(SUMS|CHAIN|SLOW|BUSY)_/.test(v)) delete process.env[v];
   for (const d of dirs.splice(0)) removeDir(d);
 });
 
@@ -133,6 +134,31 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   expect(run.stats().restarts).toBe(failures.length);
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
 }, 180_000);
+
+test('a call that outlasts the heartbeat limit while it writes batches is busy, not hung: no restart', async () => {
+  const dir = scratch();
+  process.env.BUSY_OUT = join(dir, 'out');
+  const failures: string[] = [];
+  const run = await launch(busyApp, {
+    containers: 2,
+    module: new URL('./apps/busy.ts', import.meta.url),
+    store: join(dir, 'store'),
+    windows: 4,
+    virtualTime: true,
+    heartbeatTimeoutMs: 1500,
+  });
+  run.on('status', (e) => {
+    if (e.type === 'failure') failures.push(e.error.message);
+  });
+  const started = performance.now();
+  await run.done;
+  // Busy's window-3 end ran ~4.5 s in one synchronous call, three times the limit.
+  expect(performance.now() - started).toBeGreaterThan(4500);
+  expect(failures).toEqual([]);
+  expect(run.stats().restarts).toBe(0);
+  const window3 = readWindowFiles(join(dir, 'out')).get('window-000000003.jsonl');
+  expect(window3?.trim().split('\n')).toHaveLength(10 + BUSY_TUPLES);
+}, 120_000);
 
 test('a killed container is replaced alone with those downstream of it; live upstream containers replay into it', async () => {
   const CHAIN = new URL('./apps/chain.ts', import.meta.url);

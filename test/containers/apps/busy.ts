@@ -1,0 +1,41 @@
+/**
+ * A long synchronous call that makes progress: at window BUSY_WINDOW (default 3) Busy's endWindow emits
+ * 45,000 numbers, pausing 100 ms of busy CPU after every thousand (~4.5 s in one call, never yielding).
+ * BUSY_OUT names the output directory of the window files.
+ */
+import { application, Operator, type OperatorContext } from 'sluice';
+import { FileSink } from '../../../actors/file-sink.ts';
+import { SequenceSource } from '../../../actors/sequence-source.ts';
+
+export const BUSY_TUPLES = 45_000;
+
+export class Busy extends Operator {
+  private ctx!: OperatorContext;
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => this.out.emit(n));
+  override setup(ctx: OperatorContext) {
+    this.ctx = ctx;
+  }
+  override endWindow(): void {
+    if (this.ctx.windowId !== Number(process.env.BUSY_WINDOW ?? 3)) return;
+    for (let i = 0; i < BUSY_TUPLES; i++) {
+      this.out.emit(-i);
+      if (i % 1000 === 999) {
+        const until = performance.now() + 100;
+        while (performance.now() < until) {}
+      }
+    }
+  }
+}
+
+export default application(
+  'busy',
+  (dag) => {
+    const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 10, batch: 10 });
+    const busy = dag.add('busy', Busy);
+    const files = dag.add('files', FileSink, { dir: process.env.BUSY_OUT ?? 'out/busy' });
+    dag.stream('numbers', numbers.out, busy.in);
+    dag.stream('busy', busy.out, files.in);
+  },
+  { streamingWindowMs: 20, checkpointWindowCount: 2 },
+);
