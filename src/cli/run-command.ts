@@ -11,12 +11,13 @@ import {
   type PhysicalPlan,
   planPhysical,
   RedisSnapshotStore,
+  type Run,
   StorePlanMismatchError,
 } from '../index.ts';
 import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
 import { CliError, EXIT_OK } from './errors.ts';
 import { buildDag, loadApp } from './load-app.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { logWindows, type ObserveOptions, startObservers } from './observe.ts';
 import { startProgress } from './progress.ts';
 import { handleStopSignals } from './signals.ts';
@@ -58,11 +59,36 @@ function containerCount(options: RunCommandOptions, plan: PhysicalPlan): number 
 
 /** Resolves with the exit code; throws (for errors.ts to explain) when the run cannot start or fails. */
 export async function runCommand(appPath: string, options: RunCommandOptions): Promise<number> {
+  const log = createLogger({ json: options.json });
+  // Ctrl-C is heard from the start: while the application loads and launches (seconds on containers), a
+  // stop asked for is carried out once the run exists, after its first window, never a silent exit.
+  const stop: StopRequest = { run: undefined, asked: false };
+  const removeSignalHandlers = handleStopSignals(() => {
+    stop.asked = true;
+    stop.run?.stop().catch(() => {}); // a failure surfaces through run.done
+  }, log);
+  try {
+    return await runUntilDone(appPath, options, log, stop);
+  } finally {
+    removeSignalHandlers();
+  }
+}
+
+interface StopRequest {
+  run: Run | undefined;
+  asked: boolean;
+}
+
+async function runUntilDone(
+  appPath: string,
+  options: RunCommandOptions,
+  log: Logger,
+  stop: StopRequest,
+): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   // An empty path would resolve to the working directory: LevelDB's files among the user's own.
   if (options.store?.trim() === '') throw new CliError('--store needs a directory or a redis:// URL, got ""');
   const app = await loadApp(appPath, cwd);
-  const log = createLogger({ json: options.json });
   // --store redis://HOST:PORT[/DB] puts the snapshots in Redis (keys {APP name}:...); a killed run's store
   // lease runs out within 10 s, so a relaunch waits that long for it before reporting the store locked.
   const redisStore = isRedisUrl(options.store ?? '')
@@ -126,9 +152,8 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     }
     logStatus(log, e);
   });
-  const removeSignalHandlers = handleStopSignals(() => {
-    run.stop().catch(() => {}); // a failure surfaces through run.done below
-  }, log);
+  stop.run = run;
+  if (stop.asked) run.stop().catch(() => {});
   const unfired = () => {
     const fired = actorDrill?.fired() ?? [];
     for (const d of drills) {
@@ -170,7 +195,6 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
     throw e;
   } finally {
     stopProgress();
-    removeSignalHandlers();
     actorDrill?.close();
     await observers.close();
   }

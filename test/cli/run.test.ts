@@ -128,6 +128,33 @@ describe('sluice run', { timeout: 15_000 }, () => {
     expect(errorLines(r.stderr)).toEqual([]);
   });
 
+  it('hears a SIGINT while the application is still loading: the run stops after its first window, exit 0', async () => {
+    await tmp.write(
+      'late.ts',
+      `import { application } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+process.stderr.write('loading late.ts\\n');
+await new Promise((resolve) => setTimeout(resolve, 1500));
+export default application('late', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 1 });
+  const print = dag.add('print', ConsoleSink, { prefix: 'late' });
+  dag.stream('numbers', numbers.out, print.in);
+});
+`,
+    );
+    const p = startSluice(
+      ['run', 'late.ts', '--containers', '0', '--window-ms', '20', '--store', 'store-late'],
+      tmp.dir,
+    );
+    await p.waitFor('stderr', /loading late\.ts/);
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGINT: stopping/);
+    expect(r.stderr, r.stderr).toMatch(/stopped after window \d+, committed \d+ \(stop requested\)/);
+    expect(errorLines(r.stderr)).toEqual([]);
+  });
+
   it('exits at once with 130 on a second SIGINT while stopping', async () => {
     await tmp.write(
       'slow.ts',
