@@ -4,6 +4,7 @@
  */
 
 import { resolve } from 'node:path';
+import { ContainerFailure } from '../container/errors.ts';
 import { isRedisUrl } from '../core/urls.ts';
 import {
   defaultContainers,
@@ -143,12 +144,9 @@ async function runUntilDone(
       );
       stopProgress = startProgress(() => run.stats(), log);
     }
-    // A container drill fires as that container's failure (ContainerRun names the drill in it).
-    if (e.type === 'failure' && e.phase === 'container') {
-      const killed = /killed by the drill (container:\d+@\d+)/.exec(
-        String((e.error as Error)?.message ?? e.error),
-      );
-      if (killed) firedContainerDrills.add(killed[1]!);
+    // A container drill fires as that container's failure, which names the drill.
+    if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill !== undefined) {
+      firedContainerDrills.add(e.error.drill);
     }
     logStatus(log, e);
   });

@@ -469,11 +469,11 @@ export class ContainerRun implements HandleListener {
     }
   }
 
-  died(h: ContainerHandle, reason: string, cause?: unknown): void {
+  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string): void {
     if (!this.handles.includes(h) || this.retiring.has(h)) return;
     this.failedIn(h, {
       kind: 'failed',
-      failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause),
+      failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause, drill),
     });
   }
 
@@ -495,9 +495,8 @@ export class ContainerRun implements HandleListener {
       if (this.fired.has(fault) || fault.container !== h.container || h.done < fault.window) continue;
       this.fired.add(fault);
       // A hard kill, as a crash would be: the worker is gone without a word.
-      void h
-        .terminate()
-        .then(() => this.died(h, `killed by the drill container:${fault.container}@${fault.window}`));
+      const drill = `container:${fault.container}@${fault.window}`;
+      void h.terminate().then(() => this.died(h, `killed by the drill ${drill}`, undefined, drill));
     }
   }
 

@@ -12,6 +12,8 @@ export class ContainerFailure extends SluiceError {
     readonly window: number,
     readonly reason: string,
     cause?: unknown,
+    /** The drill that killed it (`container:N@W`), when it was one. */
+    readonly drill?: string,
   ) {
     const shown = actors.length > 6 ? `${actors.slice(0, 6).join(', ')}, …` : actors.join(', ');
     super(
