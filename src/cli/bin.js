@@ -10,6 +10,15 @@ import { existsSync } from 'node:fs';
 import { register as registerHooks } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 
+// A reader that goes away (`sluice help run | head -1`) ends the command quietly, as it would a Unix
+// tool, instead of a stack trace of the unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 registerTsx();
 // Registered after tsx, so these hooks run first and can hand their answers to tsx's.
 registerHooks('./sluice-resolve-hooks.mjs', import.meta.url);

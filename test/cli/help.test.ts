@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, sluice } from './cli-process.ts';
+import { repoRoot, sluice, startSluice } from './cli-process.ts';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 /** README's command reference (in its Running section): from its heading to the next section. */
@@ -54,4 +54,14 @@ describe.concurrent('sluice --help and the README reference', { timeout: 15_000 
       expect(r.stdout).toMatch(new RegExp(`^ {2}sluice ${command} `, 'm'));
     }
   });
+});
+
+it('ends quietly when the reader of its output goes away (sluice help run | head -1)', async () => {
+  const p = startSluice(['help', 'run']);
+  // What `head -1` does: read the first line, then close the pipe.
+  await p.waitFor('stdout', /\n/);
+  p.child.stdout!.destroy();
+  const r = await p.exited;
+  expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+  expect(r.code).toBe(0);
 });
