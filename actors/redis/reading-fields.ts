@@ -39,6 +39,9 @@ export const READING_RANGES: Readonly<Record<keyof Reading, Range>> = {
   day: { min: 0, max: 1_000_000, integer: true },
 };
 
+/** A decimal number as a producer writes one: `71.5`, `-0`, `12`, `3.`, `.5`, `1e-3`. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /** The flat field list for `XADD stream * ...fields`. */
 export function readingToFields(r: Reading): string[] {
   const out: string[] = [];
@@ -58,7 +61,8 @@ export function parseReading(fields: readonly string[]): Reading | string {
     const range = READING_RANGES[name];
     if (range === undefined) continue;
     const text = fields[i + 1]!;
-    const v = text.trim() === '' ? Number.NaN : Number(text);
+    // Decimal only: Number() would also take "0x10", "0b1", "1e2" with spaces around, and "Infinity".
+    const v = DECIMAL.test(text) ? Number(text) : Number.NaN;
     if (!Number.isFinite(v)) return `${name}: not a number (${JSON.stringify(text.slice(0, 40))})`;
     if (v < range.min || v > range.max || (range.integer && !Number.isInteger(v))) {
       return `${name}: ${v} outside ${range.min}–${range.max}${range.integer ? ' (an integer)' : ''}`;
