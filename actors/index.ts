@@ -33,6 +33,7 @@ export {
   type RedisRetryEvent,
   type RedisRetryListener,
   RedisUnavailableError,
+  stderrRetryListener,
 } from './redis/retry.ts';
 export { SequenceSource, type SequenceSourceProps } from './sequence-source.ts';
 export { type AlertMessageProps, alertMessageId, headerValue } from './smtp/alert-message.ts';

@@ -137,6 +137,7 @@ export function backoffMs(attempt: number, b: Backoff = {}): number {
   return Math.min(max, base * 2 ** Math.min(30, Math.max(0, attempt - 1)));
 }
 
+/** The default RedisRetryListener: one stderr line when an outage starts, one when it ends. */
 export function stderrRetryListener(event: RedisRetryEvent): void {
   if (event.type === 'retrying' && event.attempt === 1) {
     process.stderr.write(

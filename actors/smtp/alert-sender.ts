@@ -17,6 +17,8 @@ export interface AlertSenderOptions {
   retry: { initialMs: number; maxMs: number };
   onRetry?: (e: { messageId: string; attempt: number; delayMs: number; error: Error }) => void;
   onSent?: (messageId: string) => void;
+  /** Where the outage lines go (one when sending starts failing, one when it works again). */
+  report: (line: string) => void;
 }
 
 /**
@@ -40,6 +42,8 @@ export class AlertSender {
   private readonly stopSignal: Promise<void>;
   private signalStop!: () => void;
   private running?: Promise<void>;
+  /** Failed attempts since the last acknowledged alert: an outage in progress when > 0. */
+  private failing = 0;
 
   constructor(private readonly o: AlertSenderOptions) {
     this.stopSignal = new Promise((resolve) => {
@@ -112,12 +116,23 @@ export class AlertSender {
       this.o.outbox.fence.check(this.o.epoch);
       try {
         await this.o.transport.sendMail(mail);
+        if (this.failing > 0) {
+          this.o.report(
+            `SMTP is back: sent ${messageId} after ${this.failing} failed attempts; ${this.o.outbox.size - 1} more alerts queued`,
+          );
+          this.failing = 0;
+        }
         return messageId;
       } catch (e) {
         const error = e as Error & { responseCode?: number; response?: string };
         const code = error.responseCode;
         if (code !== undefined && code >= 500 && code < 600) {
           throw new SmtpRejectedError(messageId, code, error.response ?? error.message, error);
+        }
+        if (this.failing++ === 0) {
+          this.o.report(
+            `SMTP send failed (${error.message}); retrying with backoff, ${this.o.outbox.size} alerts queued in the outbox`,
+          );
         }
         this.o.onRetry?.({ messageId, attempt, delayMs: delay, error });
         await Promise.race([this.o.clock.sleep(delay), this.stopSignal]);

@@ -30,7 +30,10 @@ export interface SmtpAlertProps extends AlertMessageProps {
    * outbox for the next instance or run.
    */
   drainMs?: number;
-  /** Called before each wait for a retry (for a progress line: "SMTP down, retrying"). */
+  /**
+   * Called before each wait for a retry (for a progress line: "SMTP down, retrying"). Either way the
+   * operator writes one stderr line when sending starts failing and one when it works again.
+   */
   onRetry?: (e: { messageId: string; attempt: number; delayMs: number; error: Error }) => void;
   /** Called once an alert's acknowledgement is durable in the outbox. */
   onSent?: (messageId: string) => void;
@@ -110,6 +113,7 @@ export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
       retry: { initialMs: this.props.retry?.initialMs ?? 100, maxMs: this.props.retry?.maxMs ?? 5_000 },
       onRetry: this.props.onRetry,
       onSent: this.props.onSent,
+      report: (line) => process.stderr.write(`sluice: ${this.ctx.actorId}: ${line}\n`),
     });
     this.sender.start();
   }
@@ -127,6 +131,12 @@ export class SmtpAlert extends WindowFencedOutput<Alert, {}, SmtpAlertProps> {
   protected override async close(): Promise<void> {
     await this.sender?.drain(this.props.drainMs ?? 5_000);
     this.transport?.close();
+    const left = this.outbox?.size ?? 0;
+    if (left > 0 && !this.sender?.failure) {
+      process.stderr.write(
+        `sluice: ${this.ctx.actorId}: ${left} alerts not sent yet stay in the outbox ${this.outbox.dir}; the next run sends them\n`,
+      );
+    }
     // A graceful stop after a refusal: the run reports it (a warning) rather than end as if all was sent.
     if (this.sender?.failure) throw this.sender.failure;
   }

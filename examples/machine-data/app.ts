@@ -28,6 +28,7 @@ import {
   RedisStreamReadings,
   SmtpAlert,
   SumPartials,
+  stderrRetryListener,
 } from 'sluice/actors';
 import { applyFlags, machineDataConfig } from './config.ts';
 
@@ -41,6 +42,7 @@ export const health = { redisRetrying: false, smtpRetrying: false, retries: 0 };
 function redisRetry(e: RedisRetryEvent): void {
   health.redisRetrying = e.type === 'retrying';
   if (health.redisRetrying) health.retries++;
+  stderrRetryListener(e); // and the default's line when an outage starts and ends (under `sluice run` too)
 }
 
 function smtpRetry(): void {

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertMessageId } from '../../../actors/smtp/alert-message.ts';
 import type { AlertClock } from '../../../actors/smtp/rate-limiter.ts';
 import type { SmtpAlertProps } from '../../../actors/smtp/smtp-alert.ts';
@@ -25,6 +25,17 @@ async function smtpServer(port?: number): Promise<TestSmtpServer> {
   const s = await startSmtpServer({ port });
   cleanup.push(() => s.stop());
   return s;
+}
+
+/** What the operators write to stderr from now on (the outage lines), as lines mentioning SMTP or the outbox. */
+function stderrLines(): () => string[] {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  cleanup.push(() => spy.mockRestore());
+  return () => lines.filter((l) => /SMTP|outbox/.test(l));
 }
 
 function tempDir(): string {
@@ -207,6 +218,7 @@ describe('SmtpAlert', () => {
     await probe.stop(); // down: connections are refused
     let retries = 0;
     let smtp: TestSmtpServer | undefined;
+    const printed = stderrLines();
     const run = await launch(
       smtpAlertApp({
         url: `smtp://127.0.0.1:${port}`,
@@ -230,6 +242,15 @@ describe('SmtpAlert', () => {
     expect(retries).toBeGreaterThanOrEqual(5);
     expect(smtp!.messages.map((m) => m.messageId)).toEqual(ids(12));
     expect(run.stats().restarts).toBe(0);
+    // One line when the outage starts, one when it ends, whatever onRetry does.
+    expect(printed()).toEqual([
+      expect.stringMatching(
+        /^sluice: mail: SMTP send failed \(.+\); retrying with backoff, \d+ alerts queued in the outbox\n$/,
+      ),
+      expect.stringMatching(
+        /^sluice: mail: SMTP is back: sent <.+> after \d+ failed attempts; \d+ more alerts queued\n$/,
+      ),
+    ]);
   });
 
   it('what a run could not send stays in the outbox, and the next run on it sends it, once', async () => {
@@ -244,8 +265,12 @@ describe('SmtpAlert', () => {
       retry: { initialMs: 10, maxMs: 20 },
     };
     // A graceful stop drains for 50 ms only: the server is down, the 12 alerts stay queued.
+    const printed = stderrLines();
     const down = await runAlerts({ ...props, drainMs: 50 }, 4, new LevelSnapshotStore(storeDir));
     expect(down.stats().window).toBe(4);
+    expect(printed().at(-1)).toBe(
+      `sluice: mail: 12 alerts not sent yet stay in the outbox ${outbox}; the next run sends them\n`,
+    );
 
     const smtp = await smtpServer(port);
     await runAlerts(props, 6, new LevelSnapshotStore(storeDir));
