@@ -54,9 +54,10 @@ export function logStatus(log: Logger, e: StatusEvent): void {
           replaying: e.replaying ?? [],
           window: e.window,
           attempt: e.attempt,
+          restarts: e.restarts,
           delayMs: e.delayMs,
         },
-        `restart #${e.attempt} in ${e.delayMs} ms: ${list(e.actors)} from the checkpoint of window ${e.window}${recomputing(e.replaying)}`,
+        `restart #${e.restarts} in ${e.delayMs} ms: ${list(e.actors)} from the checkpoint of window ${e.window}${recomputing(e.replaying)}`,
       );
       return;
     case 'recovered':

@@ -248,7 +248,14 @@ export class ClusterRun {
     if (!first) {
       const p = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
       const actors = this.plan.actors.map((a) => a.id);
-      this.emit({ type: 'restart', actors, window: r, attempt: p.attempt, delayMs: p.delayMs });
+      this.emit({
+        type: 'restart',
+        actors,
+        window: r,
+        attempt: p.attempt,
+        restarts: this.restarts,
+        delayMs: p.delayMs,
+      });
     }
     this.commits.start(this.plan, r);
     this.doneWindow = r;
@@ -342,7 +349,14 @@ export class ClusterRun {
     const committed = this.commits.committedWindow;
     if (r < committed) return undefined; // a damaged snapshot: only a restart of everything can fall back
     const p0 = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
-    this.emit({ type: 'restart', actors: ids, window: r, attempt: p0.attempt, delayMs: p0.delayMs });
+    this.emit({
+      type: 'restart',
+      actors: ids,
+      window: r,
+      attempt: p0.attempt,
+      restarts: this.restarts,
+      delayMs: p0.delayMs,
+    });
     const where = placeReplacements(old, set, nodes);
     // The kept ones stay the same objects (a failure of theirs queued meanwhile still counts).
     this.placed = old.map((p) =>

@@ -229,7 +229,14 @@ export class ContainerRun implements HandleListener {
         ? { actors: rebuilt, replaying: [] }
         : { actors: [...set], replaying: rebuilt.filter((id) => !set.has(id)) };
     const p = this.pendingRestart ?? { attempt: 0, delayMs: 0 };
-    this.emit({ type: 'restart', ...lists, window, attempt: p.attempt, delayMs: p.delayMs });
+    this.emit({
+      type: 'restart',
+      ...lists,
+      window,
+      attempt: p.attempt,
+      restarts: this.restarts,
+      delayMs: p.delayMs,
+    });
     return lists;
   }
 

@@ -317,6 +317,7 @@ export class Runtime implements ActorHost {
       replaying: decision.replaying,
       window: decision.window,
       attempt: decision.attempt,
+      restarts: this.restarts,
       delayMs: decision.delayMs,
     });
     const started = this.now();
@@ -353,7 +354,8 @@ export class Runtime implements ActorHost {
     this.failures = this.failures.filter((f) => !set.has(f.actorId));
     this.doneWindow = Math.min(this.doneWindow, window);
     this.restoredAt = Math.max(this.restoredAt, window);
-    await this.setupAll(fresh);
+    // A setup that failed again (its database still down) is the next restart's, not a recovery.
+    if (!(await this.setupAll(fresh))) return;
     this.inputs.restartClock();
     const replaying = new Set(decision.replaying);
     this.emit({
@@ -411,15 +413,19 @@ export class Runtime implements ActorHost {
   }
 
   /** A setup() that throws or rejects is a failure like any other: restarted within the intensity. */
-  private async setupAll(actors: readonly Actor[]): Promise<void> {
+  /** Sets up each actor; a failure is recorded for the run loop. Returns whether all of them succeeded. */
+  private async setupAll(actors: readonly Actor[]): Promise<boolean> {
+    let ok = true;
     for (const a of actors) {
       try {
         const r = a.setup();
         if (isPromise(r)) await r;
       } catch (e) {
         this.fail(a.tag('setup', e));
+        ok = false;
       }
     }
+    return ok;
   }
 
   private async teardownAll(): Promise<void> {

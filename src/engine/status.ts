@@ -16,7 +16,10 @@ export type StatusEvent =
       actors: readonly string[];
       replaying?: readonly string[];
       window: number;
+      /** The restart's number within the restart intensity's period (what its backoff grows with). */
       attempt: number;
+      /** Restarts of this run so far, this one included. */
+      restarts: number;
       delayMs: number;
     }
   | {

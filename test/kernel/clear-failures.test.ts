@@ -160,7 +160,12 @@ describe('a setup() that fails', () => {
       ['tuple', 5],
       ['setup', 4],
     ]);
-    expect(eventsOf(events, 'recovered').map((r) => r.window)).toEqual([4, 4]);
+    // The restart whose setup failed again did not recover: one recovered event, after the second restart.
+    expect(eventsOf(events, 'restart').map((r) => [r.restarts, r.window])).toEqual([
+      [1, 4],
+      [2, 4],
+    ]);
+    expect(eventsOf(events, 'recovered').map((r) => r.window)).toEqual([4]);
     expect(out.windows).toEqual(expected.windows);
   });
 });
