@@ -476,12 +476,14 @@ export class ContainerRun implements HandleListener {
     }
   }
 
-  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string): void {
-    if (!this.handles.includes(h) || this.retiring.has(h)) return;
+  /** Returns false when `h` was already replaced or being replaced: its death changes nothing. */
+  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string): boolean {
+    if (!this.handles.includes(h) || this.retiring.has(h)) return false;
     this.failedIn(h, {
       kind: 'failed',
       failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause, drill),
     });
+    return true;
   }
 
   /** The application's done window: the oldest of the containers that host actors. */
@@ -503,7 +505,10 @@ export class ContainerRun implements HandleListener {
       this.fired.add(fault);
       // A hard kill, as a crash would be: the worker is gone without a word.
       const drill = `container:${fault.container}@${fault.window}`;
-      void h.terminate().then(() => this.died(h, `killed by the drill ${drill}`, undefined, drill));
+      void h.terminate().then(() => {
+        // Killed while another failure's restart was replacing it: the drill fires on its replacement.
+        if (!this.died(h, `killed by the drill ${drill}`, undefined, drill)) this.fired.delete(fault);
+      });
     }
   }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
+import { ContainerFailure } from '../../src/container/errors.ts';
 import { PORT_CREDIT_FACTOR } from '../../src/container/port-channel.ts';
 import { launch, OperatorFailure, RestartStrategy } from '../../src/index.ts';
 import { readWindowFiles, removeDir, tempDir } from '../recovery/fixtures.ts';
@@ -132,6 +133,28 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
     ),
   );
   expect(run.stats().restarts).toBe(failures.length);
+  expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
+}, 180_000);
+
+test('drills on every container at the same window all fire, one on a container already being replaced too', async () => {
+  const expected = await reference();
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  const drills: string[] = [];
+  const run = await launch(sumsApp, {
+    containers: 3,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    faults: [0, 1, 2].map((container) => ({ kind: 'container' as const, container, window: 1 })),
+  });
+  run.on('status', (e) => {
+    if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill)
+      drills.push(e.error.drill);
+  });
+  await run.done;
+  expect(drills.sort()).toEqual(['container:0@1', 'container:1@1', 'container:2@1']);
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
 }, 180_000);
 
