@@ -87,6 +87,14 @@ export { RestartStrategy };
 export interface LaunchOptionsWithSupervision extends LaunchOptions {
   /** What to do when an operator fails. Default: RestartStrategy.restart() (5 within 60 s). */
   restart?: RestartStrategy;
+  /**
+   * Launch on the cluster whose supervisor listens here (`ws://HOST:PORT`; several, comma-separated)
+   * instead of in this process, as `sluice launch APP --cluster URL` does; needs `module`. The
+   * supervisor's own options (restart strategy, stores) apply there.
+   */
+  cluster?: string;
+  /** The cluster secret for `cluster`; default SLUICE_SECRET from the environment. */
+  secret?: Buffer | string;
 }
 
 /**
@@ -102,6 +110,13 @@ export function launch(app: Application, options: LaunchOptionsWithSupervision =
         )
       : undefined);
   if (invalid) return Promise.reject(invalid);
+  if (options.cluster !== undefined) {
+    const cluster = options.cluster;
+    // Imported when asked for: an application module imports 'sluice' and must not load ws for that.
+    return import('./cluster-run/launched-run.ts').then((m) =>
+      m.launchOnCluster(app, { ...options, cluster }),
+    );
+  }
   const containers = options.containers ?? defaultContainers(app, options);
   if (containers !== 0) {
     const supervision = new ContainerSupervisor(options.restart, options.heartbeatTimeoutMs);
