@@ -47,14 +47,19 @@ export function checkSample(sample: number): void {
   }
 }
 
-/** The channels a tap on OPERATOR.PORT sees: the port's outputs, else its inputs; refused if fused. */
+/**
+ * The channels a tap on OPERATOR.PORT (or ACTOR.PORT, an actor of `sluice plan`) sees: the port's outputs,
+ * else its inputs; refused if fused.
+ */
 export function channelsOfPort(plan: PhysicalPlan, spec: string): ChannelPlan[] {
   const dot = spec.lastIndexOf('.');
   if (dot <= 0 || dot === spec.length - 1)
     throw new TapError(`--port ${spec}: expected OPERATOR.PORT (e.g. count.out)`);
   const operator = spec.slice(0, dot);
   const port = spec.slice(dot + 1);
-  const members = new Set(plan.actors.filter((a) => groupOf(a) === operator).map((a) => a.id));
+  let members = new Set(plan.actors.filter((a) => groupOf(a) === operator).map((a) => a.id));
+  // Or one actor, named as `sluice plan` names it (`name#1`, `stream:unifier`, a layer `stream:unifier[0.1]`).
+  if (members.size === 0 && plan.actors.some((a) => a.id === operator)) members = new Set([operator]);
   if (members.size === 0) {
     const names = [...new Set(plan.actors.map(groupOf))].join(', ');
     throw new TapError(`no operator "${operator}" in "${plan.applicationName}" (operators: ${names})`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { launch, MemorySnapshotStore } from '../../src/index.ts';
+import { launch, MemorySnapshotStore, planPhysical } from '../../src/index.ts';
 import type { TapSample } from '../../src/metrics/taps.ts';
-import { renderTuple, TapError } from '../../src/metrics/taps.ts';
+import { channelsOfPort, renderTuple, TapError } from '../../src/metrics/taps.ts';
 import { Collected, countingApp } from './apps.ts';
 
 describe('taps', () => {
@@ -30,6 +30,16 @@ describe('taps', () => {
     expect(() => taps.open('count.out', 0, () => {})).toThrow(TapError);
     expect(() => taps.open('count', 10, () => {})).toThrow(/expected OPERATOR\.PORT/);
     await run.stop();
+  });
+
+  it('take an operator (count:unifier, as metrics group it) or one actor as `sluice plan` names it (counted:unifier, count#1)', () => {
+    const plan = planPhysical(countingApp(new Collected<number>()).dag());
+    const unifierOut = channelsOfPort(plan, 'count:unifier.out');
+    expect(unifierOut.map((c) => c.from.actor)).toEqual(['counted:unifier']);
+    expect(channelsOfPort(plan, 'counted:unifier.out')).toEqual(unifierOut);
+    expect(channelsOfPort(plan, 'count#1.out').map((c) => c.from.actor)).toEqual(['count#1']);
+    expect(channelsOfPort(plan, 'count.out').map((c) => c.from.actor)).toEqual(['count#0', 'count#1']);
+    expect(() => channelsOfPort(plan, 'nothing.out')).toThrow(/no operator "nothing"/);
   });
 
   it('renders any tuple as bounded JSON', () => {
