@@ -46,12 +46,9 @@ export class ApplicationSupervisor implements Supervision {
     // A failed setup() is restarted like any other failure (a resource that was not ready yet): the restart
     // intensity bounds one that always fails. Teardown only runs when the application stops.
     if (failure.phase === 'teardown') return { action: 'escalate', reason: 'teardown failed' };
-    const attempt = this.intensity.admit(nowMs);
+    const attempt = this.intensity.admit(nowMs, this.tracker.committed);
     if (attempt === undefined) {
-      return {
-        action: 'escalate',
-        reason: `more than ${this.strategy.maxRestarts} restarts within ${this.strategy.withinMs} ms`,
-      };
+      return { action: 'escalate', reason: this.intensity.refusal };
     }
     // The recovery set is the failed actors and what is downstream of them. Without buffers, every other
     // actor is rebuilt at the same checkpoint too, to recompute the windows the set needs again (the

@@ -25,18 +25,15 @@ export class ContainerSupervisor implements ContainerSupervision {
     this.intensity = new RestartIntensity(strategy);
   }
 
-  failed(failure: OperatorFailure | ContainerFailure, nowMs: number): ContainerDecision {
+  failed(failure: OperatorFailure | ContainerFailure, nowMs: number, committed?: number): ContainerDecision {
     if ('restartable' in failure && !failure.restartable) {
       return { action: 'escalate', reason: 'restarting cannot fix it' };
     }
     if ('phase' in failure && failure.phase === 'teardown')
       return { action: 'escalate', reason: 'teardown failed' };
-    const attempt = this.intensity.admit(nowMs);
+    const attempt = this.intensity.admit(nowMs, committed);
     if (attempt === undefined) {
-      return {
-        action: 'escalate',
-        reason: `more than ${this.strategy.maxRestarts} restarts within ${this.strategy.withinMs} ms`,
-      };
+      return { action: 'escalate', reason: this.intensity.refusal };
     }
     return { action: 'restart', delayMs: backoffDelay(this.strategy.backoff, attempt), attempt };
   }

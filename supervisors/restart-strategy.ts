@@ -56,18 +56,43 @@ export function backoffDelay(backoff: Backoff, attempt: number): number {
 
 /**
  * Restart intensity: the restarts that happened within the last `withinMs`. A restart is allowed while
- * fewer than `maxRestarts` fall in that sliding period.
+ * fewer than `maxRestarts` fall in that sliding period, and while fewer than `maxRestarts` came in a row
+ * with no progress in between (no newer committed window). The second rule is for failures slower than
+ * the period allows: a hang found after a 10 s heartbeat timeout, or a setup that waits 30 s for a
+ * database that is not there, recurs every 10–30 s after each restart and would never fill the period.
  */
 export class RestartIntensity {
   private readonly times: number[] = [];
+  private lastProgress: number | undefined;
+  /** Restarts since the progress mark last moved. */
+  private inARow = 0;
+  /** Why the last refused restart was refused. */
+  refusal = '';
 
   constructor(private readonly strategy: RestartStrategy) {}
 
-  /** Records a restart at `now` if allowed; returns its attempt number, or undefined to escalate. */
-  admit(now: number): number | undefined {
+  /**
+   * Records a restart at `now` if allowed; returns its attempt number (what the backoff grows with), or
+   * undefined to escalate (`refusal` says why). `progress`: the committed window at the failure.
+   */
+  admit(now: number, progress?: number): number | undefined {
+    const max = this.strategy.maxRestarts;
+    if (progress !== undefined) {
+      const moved = this.lastProgress === undefined || progress > this.lastProgress;
+      this.inARow = moved ? 0 : this.inARow;
+      this.lastProgress = progress;
+      if (this.inARow >= max) {
+        this.refusal = `more than ${max} restarts in a row with no window committed in between (the failure recurs)`;
+        return undefined;
+      }
+    }
     while (this.times.length > 0 && now - this.times[0]! > this.strategy.withinMs) this.times.shift();
-    if (this.times.length >= this.strategy.maxRestarts) return undefined;
+    if (this.times.length >= max) {
+      this.refusal = `more than ${max} restarts within ${this.strategy.withinMs} ms`;
+      return undefined;
+    }
     this.times.push(now);
-    return this.times.length;
+    if (progress !== undefined) this.inARow++;
+    return Math.max(this.times.length, this.inARow);
   }
 }

@@ -206,6 +206,7 @@ export class ClusterRun {
       failure,
       this.options.checkpointWindowCount > 0,
       this.stopRequested,
+      this.commits.committedWindow,
     );
     this.restarts++;
     return this.pendingRestart.delayMs;

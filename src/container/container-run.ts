@@ -185,6 +185,7 @@ export class ContainerRun implements HandleListener {
       failure,
       this.options.checkpointWindowCount > 0,
       this.stopRequested,
+      this.commits.committedWindow,
     );
     this.restarts++;
     return this.pendingRestart.delayMs;

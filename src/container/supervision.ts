@@ -22,7 +22,8 @@ export type ContainerDecision =
 export interface ContainerSupervision {
   /** A container silent for this long is hung (an endless synchronous loop): it is replaced. */
   readonly heartbeatTimeoutMs: number;
-  failed(failure: OperatorFailure | ContainerFailure, nowMs: number): ContainerDecision;
+  /** `committed`: the application's committed window at the failure (restarts with no progress add up). */
+  failed(failure: OperatorFailure | ContainerFailure, nowMs: number, committed?: number): ContainerDecision;
 }
 
 /**
@@ -35,12 +36,13 @@ export function restartOrThrow(
   failure: OperatorFailure | ContainerFailure,
   checkpointing: boolean,
   stopping: boolean,
+  committed: number,
 ): { attempt: number; delayMs: number } {
   const decision: ContainerDecision = !checkpointing
     ? { action: 'escalate', reason: 'checkpointing is off, so nothing can be replayed' }
     : stopping
       ? { action: 'escalate', reason: STOPPING_REASON }
-      : supervision.failed(failure, Date.now());
+      : supervision.failed(failure, Date.now(), committed);
   if (decision.action === 'escalate') {
     markNotRestarted(failure, decision.reason);
     throw failure;

@@ -158,6 +158,28 @@ test('drills on every container at the same window all fire, one on a container 
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
 }, 180_000);
 
+test('a hang that recurs after every restart ends the run: restarts in a row with no commit escalate, however slow', async () => {
+  const dir = scratch();
+  process.env.SUMS_OUT = join(dir, 'out');
+  process.env.SUMS_HANG = join(dir, 'hang-marker');
+  process.env.SUMS_ALWAYS = '1';
+  process.env.SUMS_DRILL_WINDOW = '4';
+  const run = await launch(sumsApp, {
+    containers: 2,
+    module: SUMS,
+    store: join(dir, 'store'),
+    windows: WINDOWS,
+    virtualTime: true,
+    heartbeatTimeoutMs: 1000,
+    // A period far shorter than a hang takes to be found: only the restarts in a row can end it.
+    restart: RestartStrategy.restart().withLimit(2, 200),
+  });
+  await expect(run.done).rejects.toThrow(
+    /stuck in synchronous code in window 4; not restarted: more than 2 restarts in a row with no window committed in between/,
+  );
+  expect(run.stats().restarts).toBe(2);
+}, 120_000);
+
 test('a call that outlasts the heartbeat limit while it writes batches is busy, not hung: no restart', async () => {
   const dir = scratch();
   process.env.BUSY_OUT = join(dir, 'out');

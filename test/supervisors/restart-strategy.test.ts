@@ -24,6 +24,17 @@ describe('restart strategies are values', () => {
     expect(intensity.admit(1050)).toBe(2); // the restart at 0 fell out of the period
   });
 
+  test('restarts with no window committed in between escalate past N however far apart they come', () => {
+    const intensity = new RestartIntensity(RestartStrategy.restart().withLimit(3, 60_000));
+    // A hang found after a 10 s heartbeat timeout, at the same committed window each time: 15 s apart.
+    expect([0, 15_000, 30_000].map((t) => intensity.admit(t, 4))).toEqual([1, 2, 3]);
+    expect(intensity.admit(61_000, 4)).toBeUndefined();
+    expect(intensity.refusal).toMatch(/^more than 3 restarts in a row with no window committed in between/);
+    // Progress resets the run: a failure after a newer commit is a first one again (the period still counts).
+    const flaky = new RestartIntensity(RestartStrategy.restart().withLimit(3, 60_000));
+    expect([0, 31_000, 62_000, 93_000, 124_000].map((t, i) => flaky.admit(t, i * 10))).toEqual([1, 2, 2, 2, 2]);
+  });
+
   test('stop() never restarts', () => {
     expect(new RestartIntensity(RestartStrategy.stop()).admit(0)).toBeUndefined();
   });

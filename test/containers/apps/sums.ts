@@ -3,7 +3,8 @@
  * an application whose stages spread over containers. SUMS_OUT names the output directory; SUMS_HANG a
  * marker file: the first sums actor to reach window SUMS_HANG_WINDOW (default 6) creates it and spins
  * forever (once across restarts): an operator stuck in synchronous code. SUMS_THROW likewise throws,
- * SUMS_EXIT exits the worker (code 7), SUMS_UNCAUGHT throws outside any operator call (uncaught).
+ * SUMS_EXIT exits the worker (code 7), SUMS_UNCAUGHT throws outside any operator call (uncaught);
+ * SUMS_ALWAYS=1 makes a drill fire on every pass.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
@@ -60,7 +61,8 @@ export class Sums extends Operator<{ sums: Record<string, number> }> {
       ],
     ] as const) {
       const marker = process.env[variable];
-      if (marker && !existsSync(marker)) {
+      // SUMS_ALWAYS: the drill fires on every pass (a deterministic bug), not once.
+      if (marker && (!existsSync(marker) || process.env.SUMS_ALWAYS === '1')) {
         writeFileSync(marker, `${this.ctx.actorId}\n`);
         act();
       }
