@@ -81,14 +81,14 @@ export class RestartIntensity {
       const moved = this.lastProgress === undefined || progress > this.lastProgress;
       this.inARow = moved ? 0 : this.inARow;
       this.lastProgress = progress;
-      if (this.inARow >= max) {
-        this.refusal = `more than ${max} restarts in a row with no window committed in between (the failure recurs)`;
-        return undefined;
-      }
     }
     while (this.times.length > 0 && now - this.times[0]! > this.strategy.withinMs) this.times.shift();
     if (this.times.length >= max) {
       this.refusal = `more than ${max} restarts within ${this.strategy.withinMs} ms`;
+      return undefined;
+    }
+    if (this.inARow >= max) {
+      this.refusal = `more than ${max} restarts in a row with no window committed in between (the failure recurs)`;
       return undefined;
     }
     this.times.push(now);

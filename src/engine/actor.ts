@@ -104,7 +104,8 @@ export abstract class Actor {
   /** Called once before the first window (after restore). */
   setup(): void | Promise<void> {
     return andThen(
-      this.call('setup', () => this.operator.setup(this.ctx)),
+      // As a call of the runtime's: a setup stuck in a loop is reported with its actor.
+      this.call('setup', () => asCall(this, () => this.operator.setup(this.ctx))),
       () => {
         this.isSetUp = true;
       },

@@ -26,6 +26,7 @@ export function recordCalls(
 ): void {
   onCall = record;
   onProgress = progress;
+  owners.length = 0;
 }
 
 /** A batch was written (once per batch, never per tuple). */
@@ -33,17 +34,34 @@ export function noteProgress(): void {
   if (onProgress !== null) onProgress();
 }
 
+/**
+ * The actors being called, outermost first, while a recorder listens: a consumer run inline inside its
+ * producer's emit is a nested call, and a hang there is the consumer's, not the producer's.
+ */
+const owners: CallOwner[] = [];
+
 export function enterCall(owner: CallOwner): void {
-  if (depth++ === 0 && onCall !== null) onCall(owner);
+  depth++;
+  if (onCall !== null) {
+    owners.push(owner);
+    onCall(owner);
+  }
 }
 
 /** The actor being called opened a window: the recorded window follows. */
 export function windowOpened(owner: CallOwner): void {
-  if (onCall !== null && depth > 0) onCall(owner);
+  if (onCall !== null && depth > 0) {
+    owners[owners.length - 1] = owner;
+    onCall(owner);
+  }
 }
 
 export function leaveCall(): void {
-  if (--depth === 0 && onCall !== null) onCall(null);
+  depth--;
+  if (onCall !== null) {
+    owners.pop();
+    onCall(owners.at(-1) ?? null);
+  }
 }
 
 /** An asynchronous endWindow started: until it settles, what it emits belongs to its window. */
