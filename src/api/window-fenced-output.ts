@@ -37,6 +37,9 @@ import { Operator } from './operator.ts';
  * window after its replacement did (an appending or transactional sink then holds it twice). The runtime
  * never *starts* an apply in a replaced instance; only the external system can refuse a late one.
  */
+/** Where the open application window's tuples are kept in `this.state` (see WindowFencedOutput.durable). */
+const PENDING = '~openApplicationWindow';
+
 export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Operator<State, Props> {
   readonly in = this.input<T>((t) => this.pending.push(t));
   protected ctx!: OperatorContext;
@@ -61,19 +64,39 @@ export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Oper
 
   override async setup(ctx: OperatorContext): Promise<void> {
     this.ctx = ctx;
+    // Restored inside an application window: what arrived before the checkpoint is in the state.
+    if (ctx.applicationWindowCount > 1) this.pending = (this.durable()[PENDING] as T[] | undefined) ?? [];
     await this.open();
     await this.claim(ctx.epoch);
     this.lastApplied = await this.lastAppliedWindow();
   }
 
+  /**
+   * With application windows of n > 1 streaming windows, checkpoints (every checkpointWindowCount, and a
+   * graceful stop's) fall inside one: the tuples gathered so far are state, or a restore would apply the
+   * application window without them. They live in `this.state` under PENDING (by reference: a checkpoint
+   * encodes what has arrived by then).
+   */
+  private durable(): Record<string, unknown> {
+    const state = this.state as unknown;
+    if (typeof state !== 'object' || state === null || Array.isArray(state) || state instanceof Map) {
+      throw new TypeError(
+        `${this.constructor.name}: a window-fenced output with applicationWindowCount > 1 keeps its open application window in this.state, which must be a plain object`,
+      );
+    }
+    return state as Record<string, unknown>;
+  }
+
   override beginWindow(): void {
     this.pending = [];
+    if (this.ctx.applicationWindowCount > 1) this.durable()[PENDING] = this.pending;
   }
 
   override endWindow(): void | Promise<void> {
     const w = this.ctx.windowId;
     const tuples = this.pending;
     this.pending = [];
+    if (this.ctx.applicationWindowCount > 1) delete this.durable()[PENDING];
     if (w <= this.lastApplied) return;
     const applied = this.applyWindow(w, tuples, this.ctx.epoch);
     if (applied instanceof Promise) return applied.then(() => void (this.lastApplied = w));

@@ -108,3 +108,32 @@ test('a graceful stop in window 8 (mid application window), then a relaunch: the
   await (await launch(app(out), { store, windows: 15 })).done;
   expect(readWindowFiles(out)).toEqual(expected);
 });
+
+/** The sink itself over application windows of 3: a window-fenced output gathers them in its state. */
+const sinkApp = (dir: string) =>
+  application(
+    'sink-app-windows',
+    (dag) => {
+      const src = dag.add('src', Numbers, {});
+      const sink = dag.add('sink', FileSink, { dir }, { applicationWindowCount: 3 });
+      dag.stream('numbers', src.out, sink.in);
+    },
+    { streamingWindowMs: 15, checkpointWindowCount: 2 },
+  );
+
+test.each([7, 10, 11])(
+  'a FileSink with application windows of 3, --windows %i, then a relaunch: nothing of the open application window is lost',
+  async (stopAt) => {
+    const work = tempDir('sink-appwin');
+    dirs.push(work);
+    await (await launch(sinkApp(join(work, 'out-ref')), { store: join(work, 'store-ref'), windows: 18 }))
+      .done;
+    const expected = readWindowFiles(join(work, 'out-ref'));
+    expect([...expected.values()].join('').trim().split('\n')).toHaveLength(18 * 8);
+    const out = join(work, 'out');
+    const store = join(work, 'store');
+    await (await launch(sinkApp(out), { store, windows: stopAt })).done;
+    await (await launch(sinkApp(out), { store, windows: 18 })).done;
+    expect(readWindowFiles(out)).toEqual(expected);
+  },
+);

@@ -32,7 +32,9 @@ describe('restart strategies are values', () => {
     expect(intensity.refusal).toMatch(/^more than 3 restarts in a row with no window committed in between/);
     // Progress resets the run: a failure after a newer commit is a first one again (the period still counts).
     const flaky = new RestartIntensity(RestartStrategy.restart().withLimit(3, 60_000));
-    expect([0, 31_000, 62_000, 93_000, 124_000].map((t, i) => flaky.admit(t, i * 10))).toEqual([1, 2, 2, 2, 2]);
+    expect([0, 31_000, 62_000, 93_000, 124_000].map((t, i) => flaky.admit(t, i * 10))).toEqual([
+      1, 2, 2, 2, 2,
+    ]);
   });
 
   test('stop() never restarts', () => {
