@@ -74,14 +74,22 @@ export class ContainerHandle {
   }
 
   private readonly onError = (e: unknown) => {
-    if (!this.terminating)
-      this.listener.died(this, `threw an uncaught error: ${String((e as Error)?.message ?? e)}`, e);
+    this.reportDeath(`threw an uncaught error: ${String((e as Error)?.message ?? e)}`, e);
   };
 
   private readonly onExit = (code: number) => {
     this.exited = true;
-    if (!this.terminating) this.listener.died(this, `its worker exited with code ${code}`);
+    this.reportDeath(`its worker exited with code ${code}`);
   };
+
+  /** An uncaught error is followed by the worker's exit: one death, reported with its first cause. */
+  private deathReported = false;
+
+  private reportDeath(reason: string, cause?: unknown): void {
+    if (this.terminating || this.deathReported) return;
+    this.deathReported = true;
+    this.listener.died(this, reason, cause);
+  }
 
   /** Builds and restores its actors; resolves with its input operators' last logged window. */
   async deploy(
