@@ -163,7 +163,7 @@ class ClusterLaunchedRun extends EventEmitter implements Run {
 
   async stop(): Promise<void> {
     await this.client.stop(this.application).catch(() => {});
-    await this.done;
+    await this.done.catch(() => {});
   }
 
   async kill(): Promise<void> {

@@ -98,7 +98,7 @@ export async function startContainerRun(
     },
     async stop() {
       await runner.stop();
-      await done;
+      await done.catch(() => {});
     },
     async kill() {
       runner.kill();

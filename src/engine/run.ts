@@ -22,7 +22,11 @@ export interface Run {
   readonly done: Promise<void>;
   on(event: 'status', listener: (e: StatusEvent) => void): this;
   off(event: 'status', listener: (e: StatusEvent) => void): this;
-  /** Graceful stop: closes the open window, checkpoints, commits; resolves with `done`. */
+  /**
+   * Graceful stop: closes the open window, checkpoints, commits; resolves once the run has ended, also
+   * when it ended in a failure (that is `done`'s to report: a stop called and not awaited, in a signal
+   * handler, never becomes an unhandled rejection).
+   */
   stop(): Promise<void>;
   /** Abrupt stop, as if the process died: no final checkpoint (for fault tests). */
   kill(): Promise<void>;
@@ -89,7 +93,7 @@ export async function startRun(
     },
     async stop() {
       runtime.stop();
-      await done;
+      await done.catch(() => {});
     },
     async kill() {
       runtime.kill();

@@ -6,6 +6,7 @@ import {
   DagError,
   launch,
   MemorySnapshotStore,
+  Operator,
   RestartStrategy,
   SluiceError,
   type StatusEvent,
@@ -61,6 +62,33 @@ describe('the Run API', () => {
     await Promise.all([run.stop(), run.stop()]);
     await expect(run.done).resolves.toBeUndefined();
     await expect(run.stop()).resolves.toBeUndefined();
+  });
+
+  it('stop() resolves also when the run then fails: the failure is done’s, never an unhandled rejection', async () => {
+    class FailsAtEnd extends Operator {
+      readonly in = this.input<number>(() => {});
+      override endWindow(): void {
+        throw new Error('fails at every window end');
+      }
+    }
+    const app = application('fails', (dag) => {
+      const src = dag.add('src', SequenceSource, { tuplesPerWindow: 3 });
+      const sink = dag.add('sink', FailsAtEnd);
+      dag.stream('numbers', src.out, sink.in);
+    });
+    const run = await launch(app, { store: new MemorySnapshotStore(), virtualTime: true });
+    const done = run.done.then(
+      () => 'done',
+      (e: Error) => e.message,
+    );
+    // Called once window 1 is open, not awaited and not caught, as in a signal handler: it must not reject.
+    let stopping: Promise<void> | undefined;
+    run.on('status', (e) => {
+      if (e.type === 'failure') stopping ??= run.stop();
+    });
+    await done;
+    await expect(stopping).resolves.toBeUndefined();
+    expect(await done).toMatch(/fails at every window end; not restarted/);
   });
 
   it('stats() counts windows, commits and tuples per operator', async () => {
