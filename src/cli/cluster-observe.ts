@@ -7,7 +7,7 @@
  * token, by default the cluster secret, so the page cannot drive an application without it.
  */
 import type { ConsoleTarget } from '../console/target.ts';
-import { ListenAddressError } from '../metrics/http.ts';
+import { ListenAddressError, tokenFor } from '../metrics/http.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
 import { CliError } from './errors.ts';
 import { hostForUrl } from './observe.ts';
@@ -54,7 +54,7 @@ export async function startClusterObservers(
         options.metrics,
         'cluster',
         snapshots,
-        options.metricsToken ?? clusterToken,
+        tokenFor(options.metrics, '--metrics', options.metricsToken, clusterToken),
       );
       closers.push(() => m.close());
       const url = `http://${hostForUrl(m.address.host)}:${m.address.port}`;
@@ -65,7 +65,7 @@ export async function startClusterObservers(
       const c = await serveConsole(
         options.console,
         (name) => pickApp(apps(), name),
-        options.consoleToken ?? clusterToken,
+        tokenFor(options.console, '--console', options.consoleToken, clusterToken),
         () => apps().map((a) => a.name),
       );
       closers.push(() => c.close());

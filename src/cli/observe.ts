@@ -5,7 +5,7 @@
  */
 import type { Run } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
-import { ListenAddressError } from '../metrics/http.ts';
+import { ListenAddressError, tokenFor } from '../metrics/http.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
 import { CliError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -36,7 +36,8 @@ export async function startObservers(
     if (options.metrics !== undefined) {
       // Loaded only when asked for: prom-client costs every other run its startup time.
       const { serveMetrics } = await import('../metrics/endpoint.ts');
-      const m = await serveMetrics(options.metrics, application, snapshot, options.metricsToken ?? secret);
+      const token = tokenFor(options.metrics, '--metrics', options.metricsToken, secret);
+      const m = await serveMetrics(options.metrics, application, snapshot, token);
       closers.push(() => m.close());
       const url = `http://${hostForUrl(m.address.host)}:${m.address.port}`;
       log.info(
@@ -46,7 +47,8 @@ export async function startObservers(
     }
     if (options.console !== undefined) {
       const { serveConsole } = await import('../console/server.ts');
-      const c = await serveConsole(options.console, () => run, options.consoleToken ?? secret);
+      const token = tokenFor(options.console, '--console', options.consoleToken, secret);
+      const c = await serveConsole(options.console, () => run, token);
       closers.push(() => c.close());
       // The token is not logged: whoever has it gives it in the address (?token=…).
       const url = `http://${hostForUrl(c.address.host)}:${c.address.port}/`;

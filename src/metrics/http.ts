@@ -63,6 +63,20 @@ export function requiredToken(
   return token;
 }
 
+/**
+ * The token for a server at `address`: the one given, else the cluster secret, but only off loopback.
+ * On loopback nothing is needed unless a token is given (DESIGN §7), whether or not a secret is set.
+ */
+export function tokenFor(
+  address: string,
+  flag: string,
+  given: string | undefined,
+  secret: string | undefined,
+): string | undefined {
+  if (given !== undefined) return given;
+  return isLoopback(parseListenAddress(address, flag).host) ? undefined : secret;
+}
+
 /** The token of a request: `Authorization: Bearer T`, or `?token=T` (a browser's first page load). */
 export function tokenOf(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
