@@ -24,6 +24,7 @@ import { planPhysical } from '../src/plan/planner.ts';
 import { LevelSnapshotStore } from '../src/storage/level-snapshot-store.ts';
 import { RedisSnapshotStore } from '../src/storage/redis-snapshot-store.ts';
 import type { SnapshotStore } from '../src/storage/snapshot-store.ts';
+import { storeDirName } from '../src/storage/store-dir.ts';
 import { ApplicationSupervisor } from './application-supervisor.ts';
 import { ClusterMembership } from './cluster-membership.ts';
 import { LaunchRegistry } from './cluster-registry.ts';
@@ -434,5 +435,5 @@ export class ClusterSupervisor {
 function openStore(store: string, app: Application): SnapshotStore {
   if (store.startsWith('redis://') || store.startsWith('rediss://'))
     return new RedisSnapshotStore(store, { name: app.name, lockWaitMs: 11_000 });
-  return new LevelSnapshotStore(resolve(joinPath(store, app.name)));
+  return new LevelSnapshotStore(resolve(joinPath(store, storeDirName(app.name))));
 }
