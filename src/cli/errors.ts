@@ -43,6 +43,8 @@ const BAD_INPUT = new Set([
   'SLUICE_INVALID_PROPS',
   'SLUICE_STORE_PLAN_MISMATCH',
   'SLUICE_STORE_DAMAGED',
+  // A --store redis:// nobody answers at: the run never started, as with a store path that is a file.
+  'SLUICE_STORE_UNREACHABLE',
   'SLUICE_CLUSTER_SECRET',
   'SLUICE_CLUSTER_NO_SECRET',
   'SLUICE_SECRET',

@@ -33,4 +33,21 @@ describe('sluice run --store redis://…', { timeout: 30_000 }, () => {
     expect(second.stdout).not.toContain('hello [1] ');
     expect(second.stdout).toContain('hello [6] ');
   });
+
+  it('a store nobody answers at is bad input: one line, exit 2, the run never started', async () => {
+    const r = await sluice([
+      'run',
+      'examples/hello/app.ts',
+      '--containers',
+      '0',
+      '--store',
+      'redis://127.0.0.1:1/0',
+      '--windows',
+      '2',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(errorLines(r.stderr).at(-1)).toMatch(
+      /SLUICE_STORE_UNREACHABLE|Cannot connect to the Redis snapshot store/,
+    );
+  });
 });
