@@ -1,7 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { confirmDatabase, redisDatabaseOf } from '../../src/core/redis-database.ts';
-import { isRedisUrl, redactUrl } from '../../src/core/urls.ts';
-import { SluiceError } from '../../src/index.ts';
+import { confirmDatabase, isRedisUrl, redactUrl, redisDatabaseOf, SluiceError } from '../../src/index.ts';
 
 /** Redis did not answer within the operator's connectTimeoutMs (a restartable setup failure). */
 export class RedisUnavailableError extends SluiceError {
