@@ -69,6 +69,10 @@ const loaded = await import('./app.ts').catch((e: unknown) => {
 const { default: app, config, health } = loaded;
 
 const run = await launch(app, { store, windows });
+// Warnings (an output that already holds this run's windows, a damaged store recovered): said at once.
+run.on('status', (e) => {
+  if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
+});
 const where = config.smtpUrl ?? join(config.out, 'mailbox');
 const source = config.readingsStream ?? `generator, ${config.partitions} partitions`;
 const averagesTo = config.redisUrl ?? join(config.out, 'averages');

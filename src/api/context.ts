@@ -32,3 +32,14 @@ export interface OperatorContext {
    */
   wake(): void;
 }
+
+/**
+ * What the runtime's own context offers besides OperatorContext, for the library's window-fenced outputs
+ * (not exported: a hand-made context in a test may lack it).
+ */
+export interface RuntimeContext extends OperatorContext {
+  /** No window was ever logged or checkpointed in this launch's store. */
+  readonly storeUntouched?: boolean;
+  /** A warning for the run's log. */
+  warn?(message: string): void;
+}

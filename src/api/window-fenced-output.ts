@@ -1,4 +1,4 @@
-import type { OperatorContext } from './context.ts';
+import type { OperatorContext, RuntimeContext } from './context.ts';
 import { Operator } from './operator.ts';
 
 /**
@@ -69,6 +69,14 @@ export abstract class WindowFencedOutput<T, State = {}, Props = {}> extends Oper
     await this.open();
     await this.claim(ctx.epoch);
     this.lastApplied = await this.lastAppliedWindow();
+    const runtime = ctx as RuntimeContext;
+    if (runtime.storeUntouched && this.lastApplied > 0) {
+      // Every window up to lastApplied counts as applied: this run, on a store that never applied one,
+      // would skip them all as replays. Said out loud, not silently.
+      runtime.warn?.(
+        `${ctx.actorId}: its output already holds windows up to ${this.lastApplied}, applied from another store; this run's store has applied nothing, so its windows 1–${this.lastApplied} are skipped as already applied. Give it an empty output (another directory, database or key prefix) to write them, or relaunch on the store that wrote it`,
+      );
+    }
   }
 
   /**

@@ -243,7 +243,8 @@ export class ClusterRun {
     // connection cut, say) is written below, once nodes are back, before anything reads the window logs.
     const ended = (await this.store.getMeta('epoch')) as number | undefined;
     const epochMs = await this.prepareStore();
-    const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
+    const { window: r, warnings, untouched } = await findRestoreWindow(this.store, this.plan);
+    this.storeUntouched = untouched;
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
     if (!first) {
@@ -609,10 +610,14 @@ export class ClusterRun {
     return epochMs;
   }
 
+  /** Set by each attempt from its store (findRestoreWindow): handed to the containers it deploys. */
+  private storeUntouched = false;
+
   private deployConfig(r: number, committed: number, replayableFrom: number, epochMs: number): DeployConfig {
     const o = this.options;
     return {
       restoreWindow: r,
+      storeUntouched: this.storeUntouched,
       committed,
       replayableFrom,
       epoch: this.epoch,
@@ -730,6 +735,7 @@ export class ClusterRun {
       if (p.actors.length > 0 && p.done < min) min = p.done;
     }
     if (!(min > this.doneWindow) || !Number.isFinite(min)) return;
+    this.storeUntouched = false; // windows of this store are done: a later deploy restarts on them
     while (this.doneWindow < min) this.emit({ type: 'window', window: ++this.doneWindow, tuples });
     this.notice({ t: 'done', window: min });
   }

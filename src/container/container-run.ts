@@ -247,7 +247,8 @@ export class ContainerRun implements HandleListener {
     const outcome = this.newLife();
     if (this.killed) return { kind: 'killed' };
     // The plan is checked first: a store of another plan is refused untouched (as in one thread).
-    const { window: r, warnings } = await findRestoreWindow(this.store, this.plan);
+    const { window: r, warnings, untouched } = await findRestoreWindow(this.store, this.plan);
+    this.storeUntouched = untouched;
     const epochMs = await this.prepareStore();
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
@@ -416,11 +417,15 @@ export class ContainerRun implements HandleListener {
     });
   }
 
+  /** Set by each attempt from its store (findRestoreWindow): handed to the containers it deploys. */
+  private storeUntouched = false;
+
   private deployConfig(r: number, committed: number, replayableFrom: number, epochMs: number): DeployConfig {
     const o = this.options;
     const virtual = o.virtualTime;
     return {
       restoreWindow: r,
+      storeUntouched: this.storeUntouched,
       committed,
       replayableFrom,
       epoch: this.epoch,
@@ -496,6 +501,7 @@ export class ContainerRun implements HandleListener {
       if (h.actors.length > 0 && h.done < min) min = h.done;
     }
     if (!(min > this.doneWindow) || !Number.isFinite(min)) return;
+    this.storeUntouched = false; // windows of this store are done: a later deploy restarts on them
     while (this.doneWindow < min) this.emit({ type: 'window', window: ++this.doneWindow, tuples });
     for (const h of this.handles) h.notify({ t: 'done', window: min });
   }

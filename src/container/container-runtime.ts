@@ -277,6 +277,14 @@ export class ContainerRuntime implements ActorHost {
 
   // ---- ActorHost -------------------------------------------------------------------------------
 
+  get storeUntouched(): boolean {
+    return this.config.storeUntouched ?? false;
+  }
+
+  warn(message: string): void {
+    this.emit({ type: 'warning', message });
+  }
+
   windowStartMs(window: number): number {
     return this.config.epochMs + (window - 1) * this.streamingWindowMs;
   }

@@ -49,6 +49,8 @@ export interface FailureInfo {
 /** What a container needs to host its part of the plan (everything but the ports is plain data). */
 export interface DeployConfig {
   readonly restoreWindow: number;
+  /** No window was ever logged or checkpointed in the store (ActorHost.storeUntouched). */
+  readonly storeUntouched?: boolean;
   /** The application's committed window (≤ restoreWindow). */
   readonly committed: number;
   readonly replayableFrom: number;

@@ -13,6 +13,14 @@ export interface ActorHost {
   readonly finalWindow: number;
   /** The current fencing epoch: actors built now carry it (OperatorContext.epoch). */
   readonly epoch: number;
+  /**
+   * This launch began on a store in which no window was ever logged or checkpointed: whatever an output
+   * already holds was applied from another store (a window-fenced output warns: it would skip those
+   * windows as replays).
+   */
+  readonly storeUntouched: boolean;
+  /** A warning for the run's log (a status event of type warning). */
+  warn(message: string): void;
   /** Start time of a window, for OperatorContext.windowStartMs. */
   windowStartMs(window: number): number;
   fail(failure: OperatorFailure): void;

@@ -35,4 +35,13 @@ export class MutableOperatorContext implements OperatorContext {
   wake(): void {
     this.host.wake();
   }
+
+  /** Not part of OperatorContext: for the library's window-fenced outputs (see RuntimeContext). */
+  get storeUntouched(): boolean {
+    return this.host.storeUntouched;
+  }
+
+  warn(message: string): void {
+    this.host.warn(message);
+  }
 }

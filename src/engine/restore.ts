@@ -45,7 +45,13 @@ export class NoValidCheckpointError extends SluiceError {
 export async function findRestoreWindow(
   store: SnapshotStore,
   plan: PhysicalPlan,
-): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
+): Promise<{
+  window: number;
+  snapshots: Map<string, ActorSnapshot>;
+  warnings: string[];
+  /** No window was ever logged or checkpointed in this store: nothing of this application was applied from it. */
+  untouched: boolean;
+}> {
   await checkPlan(store, plan);
   const found = await newestValidCheckpoint(
     store,
@@ -57,13 +63,15 @@ export async function findRestoreWindow(
     throw new NoValidCheckpointError(store.location, committed);
   }
   // Refused here, before anything is deployed (a container would fail to restore, again at each restart).
+  let untouched = found.window === 0;
   for (const a of plan.actors) {
     if (!a.isInput) continue;
     const logged = await store.readWindowLog(a.id, found.window + 1, Number.MAX_SAFE_INTEGER);
     checkContiguous(store.location, a.id, found.window, [...logged.keys()]);
+    if (logged.size > 0) untouched = false;
   }
   found.warnings.unshift(...(store.openWarnings ?? []));
-  return found;
+  return { ...found, untouched };
 }
 
 /**

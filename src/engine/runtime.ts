@@ -203,6 +203,13 @@ export class Runtime implements ActorHost {
 
   // ---- ActorHost -------------------------------------------------------------------------------
 
+  /** Until restore() read the store; a recovery within the run finds windows logged (false from then on). */
+  storeUntouched = false;
+
+  warn(message: string): void {
+    this.emit({ type: 'warning', message });
+  }
+
   windowStartMs(window: number): number {
     return this.epochMs + (window - 1) * this.streamingWindowMs;
   }
@@ -322,6 +329,8 @@ export class Runtime implements ActorHost {
     });
     const started = this.now();
     if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+    // Windows of this store were logged by now: what an output holds is (also) this run's.
+    this.storeUntouched = false;
     let set = new Set([...decision.actors, ...decision.replaying]);
     let window = decision.window;
     let fresh: Actor[];
@@ -373,7 +382,8 @@ export class Runtime implements ActorHost {
     this.epochMs = storedEpoch ?? this.options.epochMs ?? Date.now();
     if (storedEpoch === undefined) await this.store.putMeta('epochMs', this.epochMs);
     await this.raiseEpoch();
-    const { window: r, snapshots, warnings } = await findRestoreWindow(this.store, this.plan);
+    const { window: r, snapshots, warnings, untouched } = await findRestoreWindow(this.store, this.plan);
+    this.storeUntouched = untouched;
     for (const message of warnings) this.emit({ type: 'warning', message });
     await this.recovery.restore(new Set(this.plan.actors.map((a) => a.id)), r, snapshots);
     let lastLogged = Number.POSITIVE_INFINITY;
