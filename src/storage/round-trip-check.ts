@@ -14,10 +14,10 @@ import { MapTracker } from './map-tracker.ts';
  * Accepted: plain objects (prototype Object.prototype or null: the latter comes back as the former),
  * arrays without holes, the classes in CONTAINERS and LEAVES, strings that are
  * well-formed UTF-16, numbers (NaN and ±Infinity included; -0 comes back as 0), bigints, booleans, null
- * and undefined. Not refused, for speed: an object reachable twice (not in a cycle) comes back as two
- * equal copies, as codec.ts says (finding one would take a Set of every object, ~1.3 s per million); a
- * getter is stored as its value; a non-enumerable property, or a named property of an array, is not
- * stored (finding one in an array means listing all its indexes).
+ * and undefined. An object reachable twice (not only in a cycle) is refused too: it would come back as two
+ * copies that no longer change together (a Set of the objects walked; the whole walk runs once per
+ * instance). Not refused, for speed: a getter is stored as its value; a non-enumerable property, or a
+ * named property of an array, is not stored (finding one in an array means listing all its indexes).
  *
  * Depth first and allocation-free per value: the path is kept on a stack and printed only when something
  * is wrong; a cycle is an object that is its own ancestor on that stack.
@@ -99,7 +99,6 @@ const LEAVES = new Set<Function>([
   Float64Array,
   BigInt64Array,
   BigUint64Array,
-  Buffer,
 ]);
 
 /** The first value that would not come back as it was: where, and what is wrong with it. */
@@ -142,6 +141,8 @@ class Walker {
   private readonly keys: unknown[] = [];
   private readonly indexes: number[] = [];
   private depth = 0;
+  /** Every object met so far: one met twice is shared. */
+  private readonly seen = new Set<object>();
 
   constructor(options: FindOptions) {
     this.root = options.root ?? 'state';
@@ -166,7 +167,10 @@ class Walker {
     const problem =
       ancestor >= 0
         ? `refers back to ${this.pathTo(ancestor + 1)}, which contains it (a cycle cannot be stored)`
-        : this.objectProblem(object);
+        : this.seen.has(object)
+          ? 'is the same object as one met earlier in the state (a shared reference comes back as two separate copies, and a change to one no longer shows in the other): keep one and refer to it by a key'
+          : this.objectProblem(object);
+    this.seen.add(object);
     if (problem !== undefined) this.report(problem);
     this.depth--;
     return this.found === undefined;
@@ -266,6 +270,7 @@ function describeClass(value: object, ctor: unknown): string {
     if (value instanceof base) return `a ${name ?? 'subclass'} (a subclass of ${base.name})`;
   }
   if (typeof (value as { then?: unknown }).then === 'function') return 'a promise';
+  if (Buffer.isBuffer(value)) return 'a Buffer (it comes back as a plain Uint8Array: store a Uint8Array)';
   return name ? `an instance of class ${name}` : 'an object with a custom prototype';
 }
 

@@ -37,7 +37,6 @@ describe('findUnrestorable: what it accepts round-trips through the state codec'
       'more typed arrays',
       [new Uint8ClampedArray([3]), new Uint16Array([4]), new Float32Array([0.5]), new BigUint64Array([9n])],
     ],
-    ['a Buffer', Buffer.from([1, 2, 3])],
     ['undefined in arrays and fields', { u: undefined, list: [undefined, 1] }],
     ['a DurableMap', new DurableMap([['d7', { seen: 3 }]])],
     ['astral characters', 'emoji \u{1F600} and a pair \ud83d\ude00'],
@@ -102,11 +101,23 @@ describe('findUnrestorable: what it refuses does not round-trip, and it names th
     expect(roundTrips(value)).toBe(false);
   });
 
-  it('an object reachable twice is accepted: it comes back as two equal copies (codec.ts says so)', () => {
-    expect(findUnrestorable({ a: shared, b: new Map([[1, shared]]) })).toBeUndefined();
+  it('an object reachable twice is refused: it would come back as two copies that no longer change together', () => {
+    expect(findUnrestorable({ a: shared, b: new Map([[1, shared]]) })).toMatchObject({
+      path: 'state.b.get(1)',
+      problem: expect.stringMatching(/same object as one met earlier.*shared reference/),
+    });
     const back = decodeState(encodeState({ a: shared, b: shared })) as { a: object; b: object };
     expect(back.a).toEqual(back.b);
     expect(back.a).not.toBe(back.b);
+  });
+
+  it('a Buffer is refused: from a store it comes back as a plain Uint8Array', () => {
+    expect(findUnrestorable({ raw: Buffer.from([1, 2, 3]) })).toMatchObject({
+      path: 'state.raw',
+      problem: expect.stringMatching(/a Buffer \(it comes back as a plain Uint8Array/),
+    });
+    const stored = new Uint8Array(encodeState({ raw: Buffer.from([1]) }));
+    expect((decodeState(stored) as { raw: Uint8Array }).raw.constructor).toBe(Uint8Array);
   });
 
   it('a null-prototype object is accepted: it comes back with the same properties, as a plain object', () => {
