@@ -10,7 +10,7 @@ import { CliError, EXIT_OK } from './errors.ts';
 import { scaffoldFiles } from './scaffold-files.ts';
 
 export interface NewCommandOptions {
-  /** Where package.json takes sluice from (default: ^ this version). */
+  /** Where package.json takes sluice from (default: this sluice's own folder, `file:…`). */
   sluice?: string;
   cwd?: string;
   out?: NodeJS.WritableStream;
@@ -33,14 +33,17 @@ export async function newCommand(name: string, options: NewCommandOptions): Prom
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new CliError(`${relative(cwd, dir) || dir} already exists and is not empty: choose another name`);
   }
-  const own = createRequire(import.meta.url)('sluice/package.json') as {
+  const require = createRequire(import.meta.url);
+  const own = require('sluice/package.json') as {
     version: string;
     devDependencies: Record<string, string>;
   };
+  // sluice is not on the npm registry: by default the new package takes this very sluice, from its folder.
+  const ownRoot = dirname(require.resolve('sluice/package.json'));
   const tools = ['@types/node', 'typescript', 'vitest'];
   const files = scaffoldFiles({
     name,
-    sluice: options.sluice ?? `^${own.version}`,
+    sluice: options.sluice ?? `file:${ownRoot}`,
     devDependencies: Object.fromEntries(tools.map((t) => [t, own.devDependencies[t] ?? 'latest'])),
   });
   for (const [file, text] of Object.entries(files)) {
@@ -49,6 +52,9 @@ export async function newCommand(name: string, options: NewCommandOptions): Prom
   }
   const out = options.out ?? process.stdout;
   out.write(`created ${name}/: ${Object.keys(files).join(', ')}\n`);
+  if (options.sluice === undefined && !existsSync(join(ownRoot, 'dist'))) {
+    out.write(`first: npm run build in ${ownRoot} (the new package imports its compiled dist/)\n`);
+  }
   out.write(`next: cd ${name} && npm install && npm test && npm start\n`);
   return EXIT_OK;
 }

@@ -45,7 +45,12 @@ describe('sluice new', { timeout: 120_000 }, () => {
       ].sort(),
     );
     const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ name: 'orders', type: 'module', dependencies: { sluice: `^${version}` } });
+    // sluice is not on the npm registry: the package takes this sluice from its folder.
+    expect(pkg).toMatchObject({
+      name: 'orders',
+      type: 'module',
+      dependencies: { sluice: `file:${repoRoot.replace(/\/$/, '')}` },
+    });
     expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@types/node', 'typescript', 'vitest']);
     expect(pkg.scripts.test).toBe('vitest run');
     const source = readFileSync(join(app, 'src', 'app.ts'), 'utf8');
