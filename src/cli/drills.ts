@@ -102,23 +102,30 @@ export function actorDrills(
 }
 
 /**
- * The container drills, checked against the run's container count: a container kill needs a run on
- * worker-thread containers (`--containers N`, N ≥ 2) and a container that exists.
+ * The container drills, checked against the run's containers: a container kill needs a run on
+ * worker-thread containers (`--containers N`, N ≥ 1) and a container that exists and hosts actors
+ * (`hosting`, from the placement: an empty one never reaches a window).
  */
 export function containerDrills(
   drills: readonly Drill[],
   containers: number | undefined,
+  hosting?: ReadonlySet<number>,
 ): { container: number; window: number }[] {
   const kills = drills.filter((d) => d.kind === 'container');
   for (const d of kills) {
-    if (containers === undefined || containers < 2) {
+    if (containers === undefined || containers < 1) {
       throw new CliError(
-        `--fault ${describeDrill(d)} needs a run on worker-thread containers: add --containers N (N ≥ 2)`,
+        `--fault ${describeDrill(d)} needs a run on worker-thread containers: add --containers N`,
       );
     }
     if (d.container >= containers) {
       throw new CliError(
         `--fault ${describeDrill(d)}: there is no container ${d.container} in a run on ${containers} containers (0 to ${containers - 1})`,
+      );
+    }
+    if (hosting !== undefined && !hosting.has(d.container)) {
+      throw new CliError(
+        `--fault ${describeDrill(d)}: container ${d.container} hosts no actors in a run on ${containers} containers (sluice plan APP --containers ${containers} shows the placement), so it never reaches a window`,
       );
     }
   }

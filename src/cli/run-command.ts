@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ContainerFailure } from '../container/errors.ts';
 import { isRedisUrl } from '../core/urls.ts';
 import {
+  assignContainers,
   defaultContainers,
   launch,
   type PhysicalPlan,
@@ -107,7 +108,11 @@ async function runUntilDone(
       '--heartbeat-timeout has no effect: every actor runs in this thread (heartbeats are for containers)',
     );
   }
-  containerDrills(drills, containers);
+  const hosting =
+    containers === undefined
+      ? undefined
+      : new Set(assignContainers(plan, containers).actors.map((a) => a.container ?? 0));
+  containerDrills(drills, containers, hosting);
   // Containers load the application module themselves, by its path (or the drills' module wrapping it).
   const appFile = containers === undefined ? undefined : resolve(cwd, appPath);
   const actorDrill = drills.length > 0 ? actorDrills(drills, plan, appFile) : undefined;

@@ -3,6 +3,8 @@
  * recoveries, warnings and the stop. Windows, checkpoints and commits go to the debug level (the
  * progress line sums them up once a second).
  */
+
+import { ContainerFailure } from '../container/errors.ts';
 import type { StatusEvent } from '../engine/status.ts';
 import type { Logger } from './logger.ts';
 import { causeStack, indent } from './stack.ts';
@@ -40,10 +42,12 @@ export function logStatus(log: Logger, e: StatusEvent): void {
       const stack = causeStack(e.error);
       const text =
         stack && log.isLevelEnabled('debug') ? `${e.error.message}\n${indent(stack)}` : e.error.message;
-      log.error(
-        { event: e.type, actorId: e.actorId, operator: e.operator, window: e.window, phase: e.phase, stack },
-        text,
-      );
+      // A container's failure: its number and actors as fields of their own, not squeezed into actorId.
+      const where =
+        e.error instanceof ContainerFailure
+          ? { container: e.error.container, actors: e.error.actors }
+          : { actorId: e.actorId, operator: e.operator };
+      log.error({ event: e.type, ...where, window: e.window, phase: e.phase, stack }, text);
       return;
     }
     case 'restart':

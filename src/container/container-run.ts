@@ -85,6 +85,8 @@ export class ContainerRun implements HandleListener {
   private announced = false;
   private settle: ((o: Outcome) => void) | undefined;
   private readonly fired = new Set<ContainerFault>();
+  /** The window this launch restored (its first attempt's): a drill at or below it was another run's. */
+  private launchedAt: number | undefined;
   private readonly moduleUrl: string;
   private readonly links: CrossLink[];
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
@@ -249,6 +251,7 @@ export class ContainerRun implements HandleListener {
     // The plan is checked first: a store of another plan is refused untouched (as in one thread).
     const { window: r, warnings, untouched } = await findRestoreWindow(this.store, this.plan);
     this.storeUntouched = untouched;
+    this.launchedAt ??= r;
     const epochMs = await this.prepareStore();
     for (const message of warnings) this.emit({ type: 'warning', message });
     const replayableFrom = Math.min(r, ((await this.store.getMeta('replayableFrom')) as number) ?? 0);
@@ -509,6 +512,8 @@ export class ContainerRun implements HandleListener {
   private fireFaults(h: ContainerHandle): void {
     for (const fault of this.options.faults ?? []) {
       if (this.fired.has(fault) || fault.container !== h.container || h.done < fault.window) continue;
+      // A relaunch that restored past the drill's window never starts it: the drill does not fire.
+      if (fault.window <= (this.launchedAt ?? 0)) continue;
       this.fired.add(fault);
       // A hard kill, as a crash would be: the worker is gone without a word.
       const drill = `container:${fault.container}@${fault.window}`;

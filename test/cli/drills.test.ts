@@ -71,6 +71,11 @@ describe('--fault drills: parsing', () => {
     expect(() => containerDrills(drills, undefined)).toThrow(CliError);
     expect(() => containerDrills([parseDrill('container:3@4')], 3)).toThrow(/no container 3 .*\(0 to 2\)/);
     expect(containerDrills([parseDrill('actor:a@2')], undefined)).toEqual([]);
+    // One container is a run on containers too; a container that hosts no actor never reaches a window.
+    expect(containerDrills([parseDrill('container:0@4')], 1)).toEqual([{ container: 0, window: 4 }]);
+    expect(() => containerDrills([parseDrill('container:2@4')], 3, new Set([0, 1]))).toThrow(
+      /container 2 hosts no actors/,
+    );
   });
 });
 
@@ -231,7 +236,7 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'sluice: --fault container:1@4 needs a run on worker-thread containers: add --containers N (N ≥ 2)',
+      'sluice: --fault container:1@4 needs a run on worker-thread containers: add --containers N',
     ]);
   });
 });

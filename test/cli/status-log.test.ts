@@ -22,3 +22,27 @@ it('says which windows a start replays from the window log, and calls a store fr
     'started "app": 3 actors, first window 22 (restored from the checkpoint of window 20; window 21 replays from the window log)',
   );
 });
+
+it('logs a container failure with its container and actors as fields of their own (--json)', async () => {
+  const { ContainerFailure } = await import('../../src/container/errors.ts');
+  const { failureEvent } = await import('../../src/container/failures.ts');
+  const entries: Record<string, unknown>[] = [];
+  const log = {
+    error: (fields: Record<string, unknown>) => entries.push(fields),
+    isLevelEnabled: () => false,
+  } as unknown as Logger;
+  logStatus(
+    log,
+    failureEvent(new ContainerFailure(2, ['agg#0', 'sink'], 8, 'killed by the drill container:2@8')),
+  );
+  expect(entries).toEqual([
+    expect.objectContaining({
+      event: 'failure',
+      container: 2,
+      actors: ['agg#0', 'sink'],
+      window: 8,
+      phase: 'container',
+    }),
+  ]);
+  expect(entries[0]).not.toHaveProperty('actorId');
+});
