@@ -5,7 +5,7 @@ import { SnapshotCorruptError, StoreDamagedError, StoreLockedError } from './err
 import { FileWindowLog } from './file-window-log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
-import { storePathProblem } from './store-path.ts';
+import { makeStoreDir, storePathProblem } from './store-path.ts';
 
 /*
  * Layout: four sublevels, keyed `${actorId}\0${window as 16 zero-padded digits}` so that an actor's keys
@@ -97,6 +97,7 @@ export class LevelSnapshotStore extends AbstractSnapshotStore {
   }
 
   protected async _open(): Promise<void> {
+    await makeStoreDir(this.dir);
     const db: Db = new Level<string, Uint8Array>(this.dir, { valueEncoding: 'view' });
     try {
       await db.open();

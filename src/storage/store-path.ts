@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorePathError } from './errors.ts';
 
@@ -42,6 +42,36 @@ async function nearestExisting(path: string): Promise<{ path: string; isDirector
       if (code === 'ENOTDIR') continue; // a parent is a file: keep going up until stat finds it
       if (code !== 'ENOENT') return undefined;
       if (dirname(p) === p) return undefined;
+    }
+  }
+}
+
+/**
+ * Creates a store directory's missing folders one at a time (LevelDB would ask for them all at once, and
+ * Node's recursive mkdir spins forever where a folder can never be made, as under /proc). A folder that
+ * cannot be made is a StorePathError naming it; anything else is left for LevelDB's open to report.
+ */
+export async function makeStoreDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      await stat(p);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) return;
+      missing.push(p);
+    }
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      await mkdir(folder);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return; // said at open
+      throw new StorePathError(dir, `cannot be created: making ${folder} failed (${code ?? String(e)})`, {
+        cause: e,
+      });
     }
   }
 }

@@ -85,6 +85,15 @@ describe('sluice run: a store path that cannot hold a store is one line and exit
     );
   });
 
+  it('a folder that can never be made (under /proc, where a recursive mkdir spins forever)', async () => {
+    const line = oneLine(
+      await sluice(['run', 'app.ts', '--containers', '0', '--store', '/proc/sluice-store/x'], tmp.dir),
+    );
+    expect(line).toMatch(
+      /^sluice: bad store \(SLUICE_STORE_PATH\): .*\/proc\/sluice-store\/x cannot be created: making \/proc\/sluice-store failed \(ENOENT\)/,
+    );
+  });
+
   it('a directory that is not writable, and one that cannot be created in it', async () => {
     const existing = oneLine(await runAsOtherUser('locked'));
     expect(existing).toMatch(
