@@ -7,7 +7,7 @@ import { cutArb, faultScheduleArb } from './arbitraries.ts';
 import { type CompareOptions, describeDifference, firstDifference, streamOf } from './compare.ts';
 import { describeFault, type Fault, isContainerFault, isCut } from './faults.ts';
 import type { SinkOutputs } from './output-recorder.ts';
-import { runWithFaults, type TestRunOptions } from './run-with-faults.ts';
+import { runWithFaults, type TestRunOptions, type WindowBoundaries } from './run-with-faults.ts';
 
 export interface ChaosOptions extends CompareOptions {
   runs?: number;
@@ -59,7 +59,7 @@ export interface ChaosVerdict {
    * Set when windows cut early changed a sink's stream (its windows joined): expected of per-window
    * aggregates; a source that forgets what it owed when a window closed shows here too.
    */
-  boundaryDependence?: { faults: Fault[]; difference: string };
+  boundaryDependence?: { faults: Fault[]; difference: string; behind?: string };
 }
 
 /**
@@ -132,7 +132,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
     }),
   );
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
-  const boundaryDependence = await boundaryCheck(app, uncut.outputs, plan, { ...base, seed, options });
+  const boundaryDependence = await boundaryCheck(app, uncut, plan, { ...base, seed, options });
   const onThreads = containers > 1 ? { containerFaultsFired } : {};
   const tally = { seed, runs, restoredRuns, faultsFired, ...onThreads, boundaryDependence };
   if (!details.failed) {
@@ -151,7 +151,7 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
 /** Windows cut early (never in the last three, so sources can catch up): is each sink's stream the same? */
 async function boundaryCheck(
   app: Application,
-  uncut: SinkOutputs,
+  uncut: { outputs: SinkOutputs; boundaries: WindowBoundaries },
   plan: PhysicalPlan,
   o: { windows: number; checkpointWindowCount: number; seed: number; options: ChaosOptions },
 ): Promise<ChaosVerdict['boundaryDependence']> {
@@ -170,16 +170,34 @@ async function boundaryCheck(
       faults,
     });
     if (cut.error) return { faults, difference: `the run failed: ${cut.error.message}` };
-    const d = firstDifference(streamOf(uncut), streamOf(cut.outputs), o.options);
-    if (d) return { faults, difference: describeDifference(d).replace(', window 0', '') };
+    const d = firstDifference(streamOf(uncut.outputs), streamOf(cut.outputs), o.options);
+    if (d) {
+      const difference = describeDifference(d).replace(', window 0', '');
+      return { faults, difference, behind: sourcesBehind(uncut.boundaries, cut.boundaries) };
+    }
   }
   return undefined;
 }
 
+/** Input operators that emitted fewer tuples over the run in `cut` than in `uncut` (from the window logs). */
+function sourcesBehind(uncut: WindowBoundaries, cut: WindowBoundaries): string | undefined {
+  const total = (windows: Map<number, number[]> | undefined) =>
+    [...(windows?.values() ?? [])].reduce((n, counts) => n + counts.reduce((a, b) => a + b, 0), 0);
+  const behind = [...uncut].flatMap(([actor, windows]) => {
+    const missing = total(windows) - total(cut.get(actor));
+    return missing > 0 ? [`${actor} emitted ${missing} fewer tuples`] : [];
+  });
+  return behind.length > 0 ? behind.join(', ') : undefined;
+}
+
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
-    const note = v.boundaryDependence
-      ? `\n  note: the output depends on window boundaries (${v.boundaryDependence.difference} when ${v.boundaryDependence.faults.map(describeFault).join('; ')}): expected of per-window aggregates, of merged partitions unless compared per key (--key), and of joins whose result depends on how their inputs interleave; otherwise check that its input operators keep what they owe in state`
+    const b = v.boundaryDependence;
+    const behind = b?.behind
+      ? `\n  WARNING: over the same windows ${b.behind} when a window was cut: a source that owes a number of tuples per window dropped what it owed at the cut (keep what it still owes in this.state, not in a field reset in beginWindow); one that emits as fast as it is called only lags`
+      : '';
+    const note = b
+      ? `\n  note: the output depends on window boundaries (${b.difference} when ${b.faults.map(describeFault).join('; ')}): expected of per-window aggregates, of merged partitions unless compared per key (--key), and of joins whose result depends on how their inputs interleave; otherwise check that its input operators keep what they owe in state${behind}`
       : '';
     const containers =
       v.containerFaultsFired === undefined ? '' : ` (${v.containerFaultsFired} container kills or hangs)`;
