@@ -22,17 +22,8 @@ function line(s: AppSummary): string {
 }
 
 /** Connects to the first of the comma-separated supervisor URLs that answers (the active one of several). */
-async function connect(urls: string, secretFile?: string): Promise<ClusterClient> {
-  const secret = loadSecret({ secretFile });
-  let error: unknown;
-  for (const url of urls.split(',').map((u) => u.trim())) {
-    try {
-      return await ClusterClient.connect(url, { secret });
-    } catch (e) {
-      error = e;
-    }
-  }
-  throw error;
+function connect(urls: string, secretFile?: string): Promise<ClusterClient> {
+  return ClusterClient.connectFirst(urls, { secret: loadSecret({ secretFile }) });
 }
 
 /** How long `launch` keeps reconnecting to a supervisor that went away (restarted, or a standby taking over). */

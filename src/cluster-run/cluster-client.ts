@@ -23,6 +23,19 @@ export class ClusterClient {
     return new ClusterClient(rpc);
   }
 
+  /** Connects to the first of comma-separated supervisor URLs that answers (the active one of several). */
+  static async connectFirst(urls: string, options: ClusterClientOptions = {}): Promise<ClusterClient> {
+    let error: unknown;
+    for (const url of urls.split(',').map((u) => u.trim())) {
+      try {
+        return await ClusterClient.connect(url, options);
+      } catch (e) {
+        error = e;
+      }
+    }
+    throw error;
+  }
+
   /** Launches the application module at `appPath` (resolved here); resolves once it has started. */
   launch(appPath: string, options: Omit<LaunchRequest, 'module' | 'hash'> = {}): Promise<AppSummary> {
     const module = pathToFileURL(resolve(appPath)).href;

@@ -33,15 +33,11 @@ export async function launchOnCluster(app: Application, options: ClusterLaunchOp
       'launch option cluster needs module (the application module’s path or file URL, as the nodes load it from their own disks): launch(app, { cluster, module: new URL(import.meta.url) })',
     );
   }
-  const path =
-    options.module instanceof URL
-      ? fileURLToPath(options.module)
-      : options.module.startsWith('file:')
-        ? fileURLToPath(options.module)
-        : options.module;
+  const module = String(options.module);
+  const path = module.startsWith('file:') ? fileURLToPath(module) : module;
   const secret =
     typeof options.secret === 'string' ? Buffer.from(options.secret) : (options.secret ?? loadSecret());
-  const client = await connectFirst(options.cluster, secret);
+  const client = await ClusterClient.connectFirst(options.cluster, { secret });
   try {
     const started = await client.launch(path, {
       windows: options.windows,
@@ -55,18 +51,6 @@ export async function launchOnCluster(app: Application, options: ClusterLaunchOp
     client.close();
     throw e;
   }
-}
-
-async function connectFirst(urls: string, secret: Buffer | undefined): Promise<ClusterClient> {
-  let error: unknown;
-  for (const url of urls.split(',').map((u) => u.trim())) {
-    try {
-      return await ClusterClient.connect(url, { secret });
-    } catch (e) {
-      error = e;
-    }
-  }
-  throw error;
 }
 
 class ClusterLaunchedRun extends EventEmitter implements Run {
