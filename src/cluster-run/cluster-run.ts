@@ -220,9 +220,10 @@ export class ClusterRun {
         resolve(o);
       };
       // A container of this life that failed while no life was pending (replaced ones are not in it).
-      const queued = this.queued.find((q) => this.placed.includes(q.p));
-      this.queued = [];
-      if (queued) this.settle({ kind: 'failed', failure: queued.failure });
+      // The first settles this life at once; the others of this life wait for the next.
+      const live = this.queued.filter((q) => this.placed.includes(q.p));
+      this.queued = live.slice(1);
+      if (live[0]) this.settle({ kind: 'failed', failure: live[0].failure });
     });
   }
 

@@ -92,7 +92,8 @@ export class ContainerRun implements HandleListener {
   private pendingRestart: { attempt: number; delayMs: number } | undefined;
   /** The failure being recovered from (it names the restart line's recovery set). */
   private failure: OperatorFailure | ContainerFailure | undefined;
-  private queued: { handle: ContainerHandle; outcome: Outcome }[] = [];
+  /** Failures heard while no life was pending; `dropped` is told when its container was replaced anyway. */
+  private queued: { handle: ContainerHandle; outcome: Outcome; dropped?: () => void }[] = [];
   /** Workers of replaced containers still winding down (awaited when the run ends). */
   private readonly exiting: Promise<void>[] = [];
   /** Containers being replaced, asked for their last metrics report: nothing else they say counts. */
@@ -208,15 +209,17 @@ export class ContainerRun implements HandleListener {
           this.handles.includes(q.handle) &&
           (!q.handle.ended || (q.outcome.kind === 'failed' && q.outcome.failure instanceof ContainerFailure)),
       );
-      this.queued = [];
+      for (const q of this.queued) if (!queued.includes(q)) q.dropped?.();
+      // The first settles this life at once; the others wait for the next (or are dropped with their containers).
+      this.queued = queued.slice(1);
       if (queued.length > 0) this.settle(queued[0]!.outcome);
     });
   }
 
   /** Settles the pending life with a failure of `handle`, or keeps it for the next life. */
-  private failedIn(handle: ContainerHandle, outcome: Outcome): void {
+  private failedIn(handle: ContainerHandle, outcome: Outcome, dropped?: () => void): void {
     if (this.settle) this.settle(outcome);
-    else this.queued.push({ handle, outcome });
+    else this.queued.push({ handle, outcome, dropped });
   }
 
   /**
@@ -449,8 +452,9 @@ export class ContainerRun implements HandleListener {
   // ---- what containers report ---------------------------------------------------------------------
 
   event(h: ContainerHandle, e: ContainerEvent): void {
-    // A late message of a replaced container, or of one being replaced.
-    if (!this.handles.includes(h) || this.retiring.has(h)) return;
+    // A late message of a replaced container, of one being replaced, or of one being killed (a drill at
+    // the last window: its `finished` must not end the run before its death is heard).
+    if (!this.handles.includes(h) || this.retiring.has(h) || h.ended) return;
     switch (e.t) {
       case 'progress':
         h.done = e.window;
@@ -485,13 +489,20 @@ export class ContainerRun implements HandleListener {
     }
   }
 
-  /** Returns false when `h` was already replaced or being replaced: its death changes nothing. */
-  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string): boolean {
+  /**
+   * Returns false when `h` was already replaced or being replaced: its death changes nothing. `dropped`:
+   * told if the failure, heard during a restart, is dropped because that restart replaces `h` anyway.
+   */
+  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string, dropped?: () => void): boolean {
     if (!this.handles.includes(h) || this.retiring.has(h)) return false;
-    this.failedIn(h, {
-      kind: 'failed',
-      failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause, drill),
-    });
+    this.failedIn(
+      h,
+      {
+        kind: 'failed',
+        failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause, drill),
+      },
+      dropped,
+    );
     return true;
   }
 
@@ -517,9 +528,10 @@ export class ContainerRun implements HandleListener {
       this.fired.add(fault);
       // A hard kill, as a crash would be: the worker is gone without a word.
       const drill = `container:${fault.container}@${fault.window}`;
+      // Killed while another failure's restart was replacing it: the drill fires on its replacement.
+      const again = () => this.fired.delete(fault);
       void h.terminate().then(() => {
-        // Killed while another failure's restart was replacing it: the drill fires on its replacement.
-        if (!this.died(h, `killed by the drill ${drill}`, undefined, drill)) this.fired.delete(fault);
+        if (!this.died(h, `killed by the drill ${drill}`, undefined, drill, again)) again();
       });
     }
   }
