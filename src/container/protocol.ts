@@ -73,7 +73,7 @@ export interface DeployConfig {
   /**
    * Three int32s the worker keeps up to date: 1 + the index among this container's actors (in plan order,
    * as ContainerHandle.actors lists them) of the actor it is calling (0: none), that actor's window, and
-   * a count of the batches written. A container whose heartbeat stops is reported with the actor it is
+   * a count of the batches written (and of every 64 tuples). A container whose heartbeat stops is reported with the actor it is
    * stuck in; one whose count still moves is busy in a long call, not stuck (ContainerHandle.hangReport).
    */
   readonly callSite?: SharedArrayBuffer;

@@ -55,6 +55,8 @@ export class ChannelWriter implements Outlet {
     if (this.count === 0 && !this.startBatch()) return;
     this.pending![this.count++] = tuple;
     if (this.count === this.batchSize) this.flush();
+    // A long call that emits slowly fills no batch for seconds: every 64 tuples count as progress too.
+    else if ((this.count & 63) === 0) noteProgress();
   };
 
   /**

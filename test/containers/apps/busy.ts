@@ -1,6 +1,7 @@
 /**
  * A long synchronous call that makes progress: at window BUSY_WINDOW (default 3) Busy's endWindow emits
- * 45,000 numbers, pausing 100 ms of busy CPU after every thousand (~4.5 s in one call, never yielding).
+ * 45,000 numbers, pausing 100 ms of busy CPU after every thousand (~4.5 s in one call, never yielding);
+ * with BUSY_SLOW=1, 450 numbers 10 ms apart (as long, and no batch of 1,024 ever fills).
  * BUSY_OUT names the output directory of the window files.
  */
 import { application, Operator, type OperatorContext } from 'sluice';
@@ -8,6 +9,7 @@ import { FileSink } from '../../../actors/file-sink.ts';
 import { SequenceSource } from '../../../actors/sequence-source.ts';
 
 export const BUSY_TUPLES = 45_000;
+export const BUSY_SLOW_TUPLES = 450;
 
 export class Busy extends Operator {
   private ctx!: OperatorContext;
@@ -18,10 +20,13 @@ export class Busy extends Operator {
   }
   override endWindow(): void {
     if (this.ctx.windowId !== Number(process.env.BUSY_WINDOW ?? 3)) return;
-    for (let i = 0; i < BUSY_TUPLES; i++) {
+    // BUSY_SLOW: one tuple every 10 ms (no batch fills in the whole call), else a thousand per 100 ms.
+    const slow = process.env.BUSY_SLOW === '1';
+    const tuples = slow ? BUSY_SLOW_TUPLES : BUSY_TUPLES;
+    for (let i = 0; i < tuples; i++) {
       this.out.emit(-i);
-      if (i % 1000 === 999) {
-        const until = performance.now() + 100;
+      if (slow || i % 1000 === 999) {
+        const until = performance.now() + (slow ? 10 : 100);
         while (performance.now() < until) {}
       }
     }
