@@ -115,6 +115,12 @@ process.on('SIGINT', () => {
 
 try {
   await run.done;
+} catch (e) {
+  // As `sluice run` says it: one line (the code, the operator, the window, the cause), not a raw stack.
+  const err = e as Error & { code?: string };
+  process.stderr.write(`sluice: run failed${err.code ? ` (${err.code})` : ''}: ${err.message}\n`);
+  // A configuration the outputs refused (a Redis database out of range) is bad input, as for sluice run.
+  process.exitCode = /_CONFIG$/.test(err.code ?? '') ? EXIT_USAGE : 1;
 } finally {
   clearInterval(timer);
 }
