@@ -55,6 +55,9 @@ export async function whenConnected(
   let attempts = 0;
   const onError = (e: Error) => {
     last = e;
+    // A database the server does not have: ioredis still becomes ready, and confirmDatabase below says
+    // so as a configuration error. Not an outage to announce as "retrying".
+    if (/DB index is out of range/.test(e.message)) return;
     attempts++;
     o.onRetry({
       type: 'retrying',

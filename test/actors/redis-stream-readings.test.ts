@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import {
   type BadReading,
   Collected,
@@ -325,6 +325,12 @@ test('a database the server does not have (it has 1,024 here) fails the run at o
   cleanups.push(() => zero.close());
   await zero.client.del('past-the-end');
   const into = new Collected<Reading>();
+  const printed: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  cleanups.push(() => spy.mockRestore());
   const run = await launch(readingsApp({ url: `${url}/4000#past-the-end` }, into), {
     store: join(tempDir('bad-db'), 'store'),
     windows: 3,
@@ -338,6 +344,8 @@ test('a database the server does not have (it has 1,024 here) fails the run at o
     /database 4000 of redis:\/\/.*cannot be selected \(ERR DB index is out of range\)/,
   );
   expect(await zero.client.exists('past-the-end')).toBe(0);
+  // A configuration error, not an outage: no "retrying with backoff" line first.
+  expect(printed.filter((l) => /retrying/.test(l))).toEqual([]);
 });
 
 test('a stream key that holds another type fails the run at once with the reply, not after retrying for minutes', async () => {
