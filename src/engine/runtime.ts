@@ -230,7 +230,11 @@ export class Runtime implements ActorHost {
   windowEnded(actor: Actor, window: number): void {
     this.metrics?.windowEnded(actor.id, window);
     if (actor instanceof InputActor) this.tuples += actor.emittedInWindow;
-    const min = this.graph.ends.ended(actor, window);
+    this.advanceDone(this.graph.ends.ended(actor, window));
+  }
+
+  /** The newest window every actor has ended is `min`: the windows up to it are done. */
+  private advanceDone(min: number): void {
     while (this.doneWindow < min) {
       this.doneWindow++;
       this.emit({ type: 'window', window: this.doneWindow, tuples: this.tuples });
@@ -374,6 +378,9 @@ export class Runtime implements ActorHost {
       window,
       ms: this.now() - started,
     });
+    // The set may have been restored at a window every other actor had ended already (a second failure
+    // while the first recovery replayed its last window): nobody ends it again, so it is done now.
+    this.advanceDone(this.graph.ends.min);
   }
 
   /** On launch: the newest checkpoint every actor has, and where each input operator's log ends. */
