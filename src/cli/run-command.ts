@@ -16,7 +16,7 @@ import {
   type Run,
   StorePlanMismatchError,
 } from '../index.ts';
-import { storeDirName } from '../storage/store-dir.ts';
+import { defaultStoreDir } from '../storage/store-dir.ts';
 import { actorDrills, containerDrills, type Drill, describeDrill } from './drills.ts';
 import { CliError, EXIT_OK } from './errors.ts';
 import { buildDag, loadApp } from './load-app.ts';
@@ -97,7 +97,7 @@ async function runUntilDone(
   const redisStore = isRedisUrl(options.store ?? '')
     ? new RedisSnapshotStore(options.store!, { name: app.name, leaseMs: 10_000, lockWaitMs: 11_000 })
     : undefined;
-  const store = redisStore?.location ?? resolve(cwd, options.store ?? `.sluice/${storeDirName(app.name)}`);
+  const store = redisStore?.location ?? resolve(cwd, options.store ?? defaultStoreDir(app.name));
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.
   const drills = options.fault ?? [];
   const plan = planPhysical(buildDag(app, appPath));

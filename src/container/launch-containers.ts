@@ -12,7 +12,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
-import { storeDirName } from '../storage/store-dir.ts';
+import { defaultStoreDir } from '../storage/store-dir.ts';
 import { ContainerRun } from './container-run.ts';
 import { ContainerOptionError } from './errors.ts';
 import type { ContainerSupervision } from './supervision.ts';
@@ -68,7 +68,7 @@ export async function startContainerRun(
   const store: SnapshotStore =
     options.store !== undefined && typeof options.store !== 'string'
       ? options.store
-      : new LevelSnapshotStore(resolve(options.store ?? `.sluice/${storeDirName(app.name)}`));
+      : new LevelSnapshotStore(resolve(options.store ?? defaultStoreDir(app.name)));
   await store.open();
   const commits = makeSupervision({ checkpointing: checkpointWindowCount > 0, replayFrom: 'sources' });
   const runner = new ContainerRun(

@@ -17,7 +17,7 @@ export interface CallOwner {
 /** A container's worker tells its supervisor here which actor it is in (read once its heartbeat stops). */
 let onCall: ((owner: CallOwner | null) => void) | null = null;
 
-/** …and counts here the batches a call writes, so that a long call that makes progress is not taken for a hang. */
+/** …and counts here what a call emits, so that a long call that makes progress is not taken for a hang. */
 let onProgress: (() => void) | null = null;
 
 export function recordCalls(
@@ -29,7 +29,7 @@ export function recordCalls(
   owners.length = 0;
 }
 
-/** A batch was written (once per batch, never per tuple). */
+/** A batch was started, or 64 more tuples emitted (ChannelWriter): never once per tuple. */
 export function noteProgress(): void {
   if (onProgress !== null) onProgress();
 }

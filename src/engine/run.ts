@@ -9,7 +9,7 @@ import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
-import { storeDirName } from '../storage/store-dir.ts';
+import { defaultStoreDir } from '../storage/store-dir.ts';
 import { DEFAULT_REPLAY_FROM, type LaunchOptions } from './launch-options.ts';
 import { Runtime } from './runtime.ts';
 import type { RunStats, StatusEvent } from './status.ts';
@@ -130,7 +130,7 @@ export class MetricsOffError extends SluiceError {
 
 function openableStore(store: LaunchOptions['store'], name: string): SnapshotStore {
   if (store !== undefined && typeof store !== 'string') return store;
-  return new LevelSnapshotStore(resolve(store ?? `.sluice/${storeDirName(name)}`));
+  return new LevelSnapshotStore(resolve(store ?? defaultStoreDir(name)));
 }
 
 function bad(what: string, v: unknown): InvalidOptionError {

@@ -9,3 +9,8 @@ export function storeDirName(applicationName: string): string {
   const escaped = applicationName.replace(/[%/\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return escaped === '.' || escaped === '..' ? escaped.replaceAll('.', '%2E') : escaped;
 }
+
+/** The store an application gets without --store: `.sluice/<app name>`, relative to the working directory. */
+export function defaultStoreDir(applicationName: string): string {
+  return `.sluice/${storeDirName(applicationName)}`;
+}
