@@ -181,7 +181,10 @@ test('a hang that recurs after every restart ends the run: restarts in a row wit
   await expect(run.done).rejects.toThrow(
     /stuck in synchronous code in window 4; not restarted: more than 2 restarts in a row with no window committed in between/,
   );
-  expect(run.stats().restarts).toBe(2);
+  // Two in a row after the last commit; on a loaded machine the commit may still move from 0 to 2 between
+  // the first restarts (checkpoints every 2 windows, the hang in window 4), which starts the count again.
+  expect(run.stats().restarts).toBeGreaterThanOrEqual(2);
+  expect(run.stats().restarts).toBeLessThanOrEqual(4);
 }, 120_000);
 
 test.each([
