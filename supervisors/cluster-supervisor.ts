@@ -369,6 +369,8 @@ export class ClusterSupervisor {
       window: s.window,
       committed: s.committed,
       restarts: s.restarts,
+      tuples: s.tuples,
+      operators: s.operators,
       placement: entry.run.placement,
       containers: entry.run.progress,
       error: entry.error ?? null,

@@ -2,8 +2,8 @@
  * `launch(app, { cluster: URL, module })`: the application launched on a cluster from code, as
  * `sluice launch APP --cluster URL` does, behind the same Run interface as a run in this process. The
  * supervisor runs it; this end asks the supervisor how it is doing (twice a second) and turns that into
- * status events: started, window, commit, restart, stopped. Operator metrics, taps and failure drills live
- * with the supervisor (`sluice supervisor --metrics/--console`).
+ * status events: started, window, commit, restart, stopped, and `stats()` (the supervisor's counters, as of
+ * the last answer). Operator metrics, taps and failure drills live with the supervisor (`sluice supervisor --metrics/--console`).
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +119,7 @@ class ClusterLaunchedRun extends EventEmitter implements Run {
       });
     }
     for (let w = before.window + 1; w <= now.window; w++)
-      this.emitStatus({ type: 'window', window: w, tuples: 0 });
+      this.emitStatus({ type: 'window', window: w, tuples: now.tuples ?? 0 });
     if (now.committed > before.committed) this.emitStatus({ type: 'commit', window: now.committed });
   }
 
@@ -157,7 +157,13 @@ class ClusterLaunchedRun extends EventEmitter implements Run {
 
   stats(): RunStats {
     const s = this.last;
-    return { window: s.window, committed: s.committed, restarts: s.restarts, tuples: 0, operators: [] };
+    return {
+      window: s.window,
+      committed: s.committed,
+      restarts: s.restarts,
+      tuples: s.tuples ?? 0,
+      operators: (s.operators ?? []).map((o) => ({ ...o })),
+    };
   }
 
   metrics(): MetricsSnapshot {

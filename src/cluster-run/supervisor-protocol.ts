@@ -5,6 +5,8 @@
  *   launch(LaunchRequest) → AppSummary (once started)   wait(name) → AppSummary (once ended)
  *   status() → ClusterStatus                            kill(name), stop(name) → AppSummary
  */
+import type { OperatorStats } from '../engine/status.ts';
+
 export type LaunchRequest = {
   /** File URL of the application module: the supervisor and every node load it from their own disk. */
   readonly module: string;
@@ -26,6 +28,10 @@ export type AppSummary = {
   readonly window: number;
   readonly committed: number;
   readonly restarts: number;
+  /** Tuples the input operators emitted so far (absent from a supervisor before this field). */
+  readonly tuples?: number;
+  /** Each actor's counters, as `run.stats().operators` in one process (absent from older supervisors). */
+  readonly operators?: readonly OperatorStats[];
   /** Container → node. */
   readonly placement: Record<number, string>;
   /** Each container of the current life: where it runs, its epoch, the newest window it finished. */

@@ -21,11 +21,16 @@ describe('launch(app, { cluster, module })', { timeout: 120_000 }, () => {
     run.on('status', (e) => events.push(e));
     await run.done;
     expect(run.application).toBe('running-sums');
-    expect(run.stats()).toMatchObject({ window: 30, committed: 30, restarts: 0 });
+    const stats = run.stats();
+    expect(stats).toMatchObject({ window: 30, committed: 30, restarts: 0 });
+    expect(stats.tuples).toBeGreaterThan(0);
+    expect(stats.operators.map((o) => o.actorId).sort()).toEqual(run.plan.actors.map((a) => a.id).sort());
     expect(events[0]).toMatchObject({ type: 'started', application: 'running-sums' });
     const windows = events.flatMap((e) => (e.type === 'window' ? [e.window] : []));
     expect(windows).toEqual(Array.from({ length: windows.length }, (_, i) => 30 - windows.length + 1 + i));
     expect(windows.at(-1)).toBe(30);
+    const counted = events.flatMap((e) => (e.type === 'window' ? [e.tuples] : []));
+    expect(counted.at(-1)).toBe(stats.tuples);
     expect(events.at(-1)).toEqual({ type: 'stopped', window: 30, committed: 30, reason: 'windows' });
     await expectReferenceOutput(dir, out, 30);
   });
