@@ -11,8 +11,8 @@ import { MapTracker } from './map-tracker.ts';
  * JavaScript expression (`state.byDevice.get("d7").handler`), before anything is written.
  *
  * Checked against the codec (test/storage/round-trip-check.test.ts): what is accepted below round-trips.
- * Accepted: plain objects (prototype Object.prototype or null: the latter comes back as the former),
- * arrays without holes, the classes in CONTAINERS and LEAVES, strings that are
+ * Accepted: plain objects (prototype Object.prototype; a null-prototype one is refused: it would come back
+ * with Object.prototype, where a key such as "toString" reads an inherited function), arrays without holes, the classes in CONTAINERS and LEAVES, strings that are
  * well-formed UTF-16, numbers (NaN and ±Infinity included; -0 comes back as 0), bigints, booleans, null
  * and undefined. An object reachable twice (not only in a cycle) is refused too: it would come back as two
  * copies that no longer change together (a Set of the objects walked; the whole walk runs once per
@@ -203,7 +203,10 @@ class Walker {
 
   private objectProblem(value: object): string | undefined {
     const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) return this.plainObjectProblem(value);
+    if (proto === Object.prototype) return this.plainObjectProblem(value);
+    if (proto === null) {
+      return 'is an object with a null prototype (Object.create(null)): it would come back as an ordinary object, whose inherited keys ("toString", "constructor") then read as present; keep such a dictionary in a Map';
+    }
     if (proto === Array.prototype && Array.isArray(value)) return this.arrayProblem(value);
     const ctor: unknown = proto?.constructor;
     if (typeof ctor === 'function') {

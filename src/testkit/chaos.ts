@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Application } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
+import { DEFAULT_MAX_CALLS } from '../engine/window-generator.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
 import { cutArb, faultScheduleArb } from './arbitraries.ts';
@@ -59,7 +60,7 @@ export interface ChaosVerdict {
    * Set when windows cut early changed a sink's stream (its windows joined): expected of per-window
    * aggregates; a source that forgets what it owed when a window closed shows here too.
    */
-  boundaryDependence?: { faults: Fault[]; difference: string; behind?: string };
+  boundaryDependence?: { faults: Fault[]; difference: string; behind?: string; dropsOwed?: string };
 }
 
 /**
@@ -136,6 +137,10 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const onThreads = containers > 1 ? { containerFaultsFired } : {};
   const tally = { seed, runs, restoredRuns, faultsFired, ...onThreads, boundaryDependence };
   if (!details.failed) {
+    if (boundaryDependence?.dropsOwed) {
+      const problem = `${boundaryDependence.dropsOwed}: a window cut early lost tuples (${boundaryDependence.difference})`;
+      return { ok: false, ...tally, counterexample: { faults: boundaryDependence.faults, problem } };
+    }
     if (boundaryDependence && options.boundaryIndependent) {
       const problem = `the output depends on window boundaries: ${boundaryDependence.difference}`;
       return { ok: false, ...tally, counterexample: { faults: boundaryDependence.faults, problem } };
@@ -173,28 +178,72 @@ async function boundaryCheck(
     const d = firstDifference(streamOf(uncut.outputs), streamOf(cut.outputs), o.options);
     if (d) {
       const difference = describeDifference(d).replace(', window 0', '');
-      return { faults, difference, behind: sourcesBehind(uncut.boundaries, cut.boundaries) };
+      const behind = sourcesBehind(uncut.boundaries, cut.boundaries);
+      const dropsOwed = behind.length > 0 ? await quotaSourcesBehind(app, uncut, faults, behind, o) : [];
+      return {
+        faults,
+        difference,
+        ...(behind.length > 0 ? { behind: behind.map((b) => b.text).join(', ') } : {}),
+        ...(dropsOwed.length > 0 ? { dropsOwed: describeDropsOwed(dropsOwed) } : {}),
+      };
     }
   }
   return undefined;
 }
 
-/** Input operators that emitted fewer tuples over the run in `cut` than in `uncut` (from the window logs). */
-function sourcesBehind(uncut: WindowBoundaries, cut: WindowBoundaries): string | undefined {
-  const total = (windows: Map<number, number[]> | undefined) =>
-    [...(windows?.values() ?? [])].reduce((n, counts) => n + counts.reduce((a, b) => a + b, 0), 0);
-  const behind = [...uncut].flatMap(([actor, windows]) => {
-    const missing = total(windows) - total(cut.get(actor));
-    return missing > 0 ? [`${actor} emitted ${missing} fewer tuples`] : [];
+/**
+ * Of the input operators behind after an early cut, those that are behind for good: the same windows cut
+ * late instead (twice the calls a window gets) gave them no more tuples than the uncut run. Such an operator
+ * emits a fixed number per window and forgot, at the early cut, what it still owed (one that emits as fast
+ * as it is called emits more in a longer window: it only lags, and catches up when called more).
+ */
+async function quotaSourcesBehind(
+  app: Application,
+  uncut: { boundaries: WindowBoundaries },
+  earlyCuts: Fault[],
+  behind: readonly SourceBehind[],
+  o: { windows: number; checkpointWindowCount: number },
+): Promise<SourceBehind[]> {
+  const late = earlyCuts.map((f) => ({ ...f, calls: DEFAULT_MAX_CALLS * 2 }));
+  const run = await runWithFaults(app, {
+    windows: o.windows,
+    checkpointWindowCount: o.checkpointWindowCount,
+    faults: late,
   });
-  return behind.length > 0 ? behind.join(', ') : undefined;
+  if (run.error) return [];
+  return behind.filter(
+    (b) => emittedBy(run.boundaries.get(b.actor)) <= emittedBy(uncut.boundaries.get(b.actor)),
+  );
+}
+
+function describeDropsOwed(sources: readonly SourceBehind[]): string {
+  const names = sources.map((s) => s.actor).join(', ');
+  return `input operator ${names} drops what it owes when a window is cut early (${sources.map((s) => s.text).join(', ')} over the same windows, and no more when windows were cut late: a fixed number per window): keep what it still owes in this.state, not in a field reset in beginWindow (docs/operators.md, Determinism)`;
+}
+
+interface SourceBehind {
+  actor: string;
+  text: string;
+}
+
+/** Tuples an input operator emitted over a run, from its window log. */
+function emittedBy(windows: Map<number, number[]> | undefined): number {
+  return [...(windows?.values() ?? [])].reduce((n, counts) => n + counts.reduce((a, b) => a + b, 0), 0);
+}
+
+/** Input operators that emitted fewer tuples over the run in `cut` than in `uncut` (from the window logs). */
+function sourcesBehind(uncut: WindowBoundaries, cut: WindowBoundaries): SourceBehind[] {
+  return [...uncut].flatMap(([actor, windows]) => {
+    const missing = emittedBy(windows) - emittedBy(cut.get(actor));
+    return missing > 0 ? [{ actor, text: `${actor} emitted ${missing} fewer tuples` }] : [];
+  });
 }
 
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
     const b = v.boundaryDependence;
     const behind = b?.behind
-      ? `\n  WARNING: over the same windows ${b.behind} when a window was cut: a source that owes a number of tuples per window dropped what it owed at the cut (keep what it still owes in this.state, not in a field reset in beginWindow); one that emits as fast as it is called only lags`
+      ? `\n  (over the same windows ${b.behind} when a window was cut early, and more when cut late: it emits as fast as it is called, so it lags, and catches up when called more)`
       : '';
     const note = b
       ? `\n  note: the output depends on window boundaries (${b.difference} when ${b.faults.map(describeFault).join('; ')}): expected of per-window aggregates, of merged partitions unless compared per key (--key), and of joins whose result depends on how their inputs interleave; otherwise check that its input operators keep what they owe in state${behind}`

@@ -83,9 +83,11 @@ export function wrapOperatorClass(
       return super.setup(ctx);
     }
 
-    override beginWindow(w: number): void {
+    // What the operator's calls return is handed back as is: the runtime refuses a promise from
+    // beginWindow or emitTuples, and reads emitTuples' `false` (waiting on I/O), as it does unwrapped.
+    override beginWindow(w: number): unknown {
       faults.check(idOf(this.#ctx), w, 'beginWindow');
-      super.beginWindow(w);
+      return super.beginWindow(w);
     }
 
     override committed(w: number) {
@@ -115,9 +117,9 @@ export function wrapOperatorClass(
   if (!(base.prototype instanceof InputOperator)) return wrapped;
   const emitTuples = (base.prototype as InputOperator<any, any>).emitTuples;
   return class extends wrapped {
-    emitTuples(): void {
+    emitTuples(): unknown {
       faults.check(this.actorUnderTest, this.windowUnderTest, 'emitTuples');
-      emitTuples.call(this);
+      return emitTuples.call(this);
     }
   };
 }
