@@ -1,5 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ClusterProtocolError } from '../cluster/errors.ts';
 import type { ClusterFrame } from '../cluster/frames.ts';
+import { DEFAULT_PART_LIMITS, MAX_MESSAGE, PartAssembler, splitBody } from '../cluster/parts.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import {
   type PortMessage,
@@ -28,12 +30,30 @@ import { DATA } from '../engine/messages.ts';
 /** A packed post larger than this is split before it goes into a frame (frames are ≤ 1 MiB). */
 const MAX_POST_BYTES = 960 * 1024;
 
+/**
+ * A single message larger than a frame (a batch holding a tuple of several MiB) crosses as `part` frames
+ * (parts.ts), reassembled and checked by the consumer's node, up to MAX_MESSAGE. A larger one cannot
+ * cross: the link is closed with the reason (the stream's containers fail and restart, and the run
+ * ends at the restart intensity with that reason), rather than an exception that ends the node.
+ */
+function sendInParts(peer: PeerConnection, id: number, post: ArrayBuffer): void {
+  const bytes = new Uint8Array(post, 0, postLength(post));
+  if (bytes.byteLength > MAX_MESSAGE) {
+    const reason = `a batch of ${bytes.byteLength} bytes on this stream exceeds the ${MAX_MESSAGE}-byte limit of a node-to-node message: emit smaller tuples`;
+    process.stderr.write(`sluice: ${reason}\n`);
+    peer.close(reason);
+    return;
+  }
+  for (const part of splitBody('post', id, bytes)) peer.send(part);
+}
+
 /** Producer side: the port's far end is the producer container's PortChannelOut. */
 export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
   const send = (buffer: ArrayBuffer) => peer.sendPost(new Uint8Array(buffer, 0, postLength(buffer)));
   // Once ws has written a post, its buffer goes back to the producer to be packed into again (as a
   // consumer container does, PostBuffers): no fresh buffer per post on the producer's thread.
   let open = true;
+  let partsSent = 0;
   const giveBack = (buffer: ArrayBuffer) => () => {
     if (open) port.postMessage({ credit: 0, buffers: [buffer] }, [buffer]);
   };
@@ -44,17 +64,20 @@ export function bridgeOut(port: MessagePort, peer: PeerConnection): void {
     // Repacked in groups that fit (a single batch over the limit fails the frame's encode: too large).
     let group: PortMessage[] = [];
     let size = 8;
+    const flush = () => {
+      const packed = packPost(group);
+      if (size > MAX_POST_BYTES) sendInParts(peer, ++partsSent, packed);
+      else send(packed);
+      group = [];
+      size = 8;
+    };
     for (const msg of unpackPost(m)) {
       const bytes = 24 + (msg.k === DATA ? msg.b.byteLength + 8 : 0);
-      if (group.length > 0 && size + bytes > MAX_POST_BYTES) {
-        send(packPost(group));
-        group = [];
-        size = 8;
-      }
+      if (group.length > 0 && size + bytes > MAX_POST_BYTES) flush();
       group.push(msg);
       size += bytes;
     }
-    if (group.length > 0) send(packPost(group));
+    if (group.length > 0) flush();
   });
   peer.onFrame((f) => {
     if (f.t === 'credit') port.postMessage({ credit: f.seq });
@@ -105,7 +128,20 @@ export function bridgeIn(
       peer.send({ t: 'credit', seq: g });
     }
   };
-  const deliver = (f: ClusterFrame) => {
+  const parts = new PartAssembler(DEFAULT_PART_LIMITS, ['post']);
+  const deliver = (frame: ClusterFrame) => {
+    let f = frame;
+    if (f.t === 'part') {
+      let whole: ReturnType<PartAssembler['accept']>;
+      try {
+        whole = parts.accept(f);
+      } catch (e) {
+        peer.refuse(e as ClusterProtocolError);
+        return;
+      }
+      if (whole === undefined) return;
+      f = { t: 'post', bytes: whole.body };
+    }
     if (f.t !== 'post') return;
     // Moved to the consumer's container as is when the message owns its whole ArrayBuffer (ws
     // assembled it from several socket reads into a buffer of its own; nothing else views it), else

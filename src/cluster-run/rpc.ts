@@ -105,7 +105,7 @@ export class Rpc {
   }
 
   /** One frame when the body fits, else its parts back to back (never interleaved with another body's). */
-  #send(of: PartOf, id: number, body: Uint8Array): void {
+  #send(of: Exclude<PartOf, 'post'>, id: number, body: Uint8Array): void {
     if (body.length <= this.#limits.partBytes) {
       this.peer.send({ t: of, id, body });
       return;
@@ -128,7 +128,8 @@ export class Rpc {
         return;
       }
       if (whole === undefined) return;
-      frame = { t: whole.of, id: whole.id, body: whole.body };
+      // This connection's assembler takes calls and replies only (PartAssembler's default kinds).
+      frame = { t: whole.of as Exclude<PartOf, 'post'>, id: whole.id, body: whole.body };
     }
     try {
       if (frame.t === 'call') this.#answer(frame.id, decodeBody(frame.body) as { m: string; a: unknown[] });

@@ -21,7 +21,8 @@ import { type ClusterFrame, MAX_PAYLOAD } from './frames.ts';
  * the last one is in, so a peer announcing 64 MiB and sending 1 KiB costs 1 KiB.
  */
 export type PartFrame = Extract<ClusterFrame, { t: 'part' }>;
-export type PartOf = 'call' | 'reply';
+/** What the parts make up: an RPC call or reply (rpc.ts), or a stream's post too large for one frame (link-bridge.ts). */
+export type PartOf = 'call' | 'reply' | 'post';
 
 /** Room left in a frame for the part's other fields (their CBOR is under 100 bytes). */
 const PART_HEADROOM = 1024;
@@ -52,7 +53,11 @@ export class PartAssembler {
   #open: Assembly | undefined;
   #pieces: Uint8Array[] = [];
 
-  constructor(private readonly limits: PartLimits = DEFAULT_PART_LIMITS) {}
+  constructor(
+    private readonly limits: PartLimits = DEFAULT_PART_LIMITS,
+    /** The bodies this connection carries in parts: any other is refused. */
+    private readonly kinds: readonly PartOf[] = ['call', 'reply'],
+  ) {}
 
   /** Bytes held for the body being assembled (tests check the bound). */
   get held(): number {
@@ -71,8 +76,9 @@ export class PartAssembler {
   }
 
   #accept(part: PartFrame): { of: PartOf; id: number; body: Uint8Array } | undefined {
-    const { of, id, index, total, sum, bytes } = part;
-    if (of !== 'call' && of !== 'reply') throw bad(`a part of a ${JSON.stringify(of).slice(0, 40)}`);
+    const { id, index, total, sum, bytes } = part;
+    const of = part.of as PartOf;
+    if (!this.kinds.includes(of as PartOf)) throw bad(`a part of a ${JSON.stringify(of).slice(0, 40)}`);
     if (bytes.length === 0 || bytes.length > this.limits.partBytes)
       throw bad(`a part of ${bytes.length} bytes (1 to ${this.limits.partBytes})`);
     let a = this.#open;

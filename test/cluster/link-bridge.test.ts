@@ -81,3 +81,26 @@ describe('a port channel bridged between two nodes over an authenticated WebSock
     });
   }
 });
+
+describe('a batch larger than a frame between two nodes', () => {
+  it('crosses in parts, reassembled in order between the batches around it (a tuple of 3 MB)', async () => {
+    const { out, inn, onWakeIn } = await bridged(16);
+    const got: Message[] = [];
+    onWakeIn(() =>
+      setImmediate(() => {
+        while (inn.backlog > 0) got.push(inn.read());
+      }),
+    );
+    const big = 'x'.repeat(3_000_000);
+    out.append({ kind: DATA, window: 1, tuples: [1, 2] });
+    out.append({ kind: DATA, window: 1, tuples: [{ big }] });
+    out.append({ kind: DATA, window: 1, tuples: [3] });
+    out.append({ kind: END, window: 1 });
+    await until(() => got.length === 4);
+    const data = got.filter((m) => m.kind === DATA) as Array<{ tuples: unknown[] }>;
+    expect(data.map((m) => m.tuples.length)).toEqual([2, 1, 1]);
+    expect((data[1]!.tuples[0] as { big: string }).big).toBe(big);
+    expect(data[2]!.tuples).toEqual([3]);
+    expect(got.at(-1)).toEqual({ kind: END, window: 1 });
+  });
+});
