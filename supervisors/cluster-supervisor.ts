@@ -257,7 +257,7 @@ export class ClusterSupervisor {
     const launched = this.#registry.all();
     if (launched.length === 0) return;
     // Loaded while the nodes rejoin (seconds on a loaded machine), not after: launch finds them cached.
-    for (const req of launched) import(req.module).catch(() => {});
+    for (const req of launched) importBuild(req).catch(() => {});
     while (this.#nodes.size === 0 && !this.#closing) await new Promise((r) => setTimeout(r, 100));
     for (const req of launched) {
       if (this.#closing) return;
@@ -273,7 +273,7 @@ export class ClusterSupervisor {
    * `resumed`: it ran under a previous supervisor on this store (adopt its running containers if any).
    */
   async launch(req: LaunchRequest, resumed = false): Promise<AppSummary> {
-    const mod = (await import(req.module)) as { default?: unknown };
+    const mod = (await importBuild(req)) as { default?: unknown };
     const app = mod.default;
     if (!isApplication(app))
       throw new ClusterRequestError(`${req.module} does not export an application by default`);
@@ -438,4 +438,16 @@ function openStore(store: string, app: Application): SnapshotStore {
   if (store.startsWith('redis://') || store.startsWith('rediss://'))
     return new RedisSnapshotStore(store, { name: app.name, lockWaitMs: 11_000 });
   return new LevelSnapshotStore(resolve(joinPath(store, storeDirName(app.name))));
+}
+
+/**
+ * The application module as this build of it: imported under its build hash, so a module edited since an
+ * earlier launch on this supervisor is loaded again (an import is cached by URL for the process's life,
+ * and the supervisor would plan the old DAG while the nodes' fresh workers load the new file). Modules it
+ * imports in turn are cached by their own URLs: an edit there needs a supervisor restart.
+ */
+function importBuild(req: LaunchRequest): Promise<unknown> {
+  const url = new URL(req.module);
+  url.searchParams.set('sluice-build', req.hash);
+  return import(url.href);
 }
