@@ -6,6 +6,7 @@ import { crossLinks } from '../container/links.ts';
 import type { ContainerEvent, DeployConfig, MainNotice } from '../container/protocol.ts';
 import { countRestored, replacementSet } from '../container/replacement.ts';
 import { type ContainerSupervision, restartOrThrow } from '../container/supervision.ts';
+import { TupleTally } from '../container/tuple-tally.ts';
 import { describe, type OperatorFailure } from '../engine/failure.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
@@ -100,6 +101,7 @@ export class ClusterRun {
   private finalWindow: number;
   private doneWindow = 0;
   private restarts = 0;
+  private readonly tuples = new TupleTally();
   private stopRequested = false;
   private killed = false;
   private live = false;
@@ -547,7 +549,8 @@ export class ClusterRun {
       // Counters go on from the nodes' counts, before anything reads them.
       if (p && s.metrics) this.metrics.beat(p, s.metrics);
       if (p === undefined || s.done < p.done) continue;
-      Object.assign(p, { done: s.done, tuples: s.tuples, finished: p.finished || s.finished });
+      Object.assign(p, { done: s.done, finished: p.finished || s.finished });
+      this.tuples.report(p, s.tuples);
     }
     this.adopted = true;
     this.live = true;
@@ -699,7 +702,7 @@ export class ClusterRun {
         return;
       case 'progress':
         p.done = e.window;
-        p.tuples = e.tuples;
+        this.tuples.report(p, e.tuples);
         this.progressed();
         return;
       case 'checkpointed': {
@@ -730,13 +733,10 @@ export class ClusterRun {
 
   private progressed(): void {
     let min = Number.POSITIVE_INFINITY;
-    let tuples = 0;
-    for (const p of this.placed) {
-      tuples += p.tuples;
-      if (p.actors.length > 0 && p.done < min) min = p.done;
-    }
+    for (const p of this.placed) if (p.actors.length > 0 && p.done < min) min = p.done;
     if (!(min > this.doneWindow) || !Number.isFinite(min)) return;
     this.storeUntouched = false; // windows of this store are done: a later deploy restarts on them
+    const tuples = this.tuples.total;
     while (this.doneWindow < min) this.emit({ type: 'window', window: ++this.doneWindow, tuples });
     this.notice({ t: 'done', window: min });
   }
@@ -784,7 +784,7 @@ export class ClusterRun {
       window: this.doneWindow,
       committed: this.commits.committedWindow,
       restarts: this.restarts,
-      tuples: this.placed.reduce((s, p) => s + p.tuples, 0),
+      tuples: this.tuples.total,
       operators: this.placed.flatMap((p) => p.operators),
     };
   }

@@ -1,4 +1,5 @@
 /// <reference path="./comlink.d.ts" />
+
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
@@ -22,6 +23,7 @@ import type { ContainerEvent, DeployConfig } from './protocol.ts';
 import { countRestored, replacementSet } from './replacement.ts';
 import { SpareWorkers } from './spare-workers.ts';
 import { type ContainerSupervision, restartOrThrow } from './supervision.ts';
+import { TupleTally } from './tuple-tally.ts';
 
 /** The launch options a container run has resolved (the rest as LaunchOptions). */
 export interface ContainerRunOptions extends LaunchOptions {
@@ -85,6 +87,7 @@ export class ContainerRun implements HandleListener {
   private announced = false;
   private settle: ((o: Outcome) => void) | undefined;
   private readonly fired = new Set<ContainerFault>();
+  private readonly tuples = new TupleTally();
   /** The window this launch restored (its first attempt's): a drill at or below it was another run's. */
   private launchedAt: number | undefined;
   private readonly moduleUrl: string;
@@ -458,7 +461,7 @@ export class ContainerRun implements HandleListener {
     switch (e.t) {
       case 'progress':
         h.done = e.window;
-        h.tuples = e.tuples;
+        this.tuples.report(h, e.tuples);
         this.progressed();
         this.fireFaults(h);
         return;
@@ -509,13 +512,10 @@ export class ContainerRun implements HandleListener {
   /** The application's done window: the oldest of the containers that host actors. */
   private progressed(): void {
     let min = Number.POSITIVE_INFINITY;
-    let tuples = 0;
-    for (const h of this.handles) {
-      tuples += h.tuples;
-      if (h.actors.length > 0 && h.done < min) min = h.done;
-    }
+    for (const h of this.handles) if (h.actors.length > 0 && h.done < min) min = h.done;
     if (!(min > this.doneWindow) || !Number.isFinite(min)) return;
     this.storeUntouched = false; // windows of this store are done: a later deploy restarts on them
+    const tuples = this.tuples.total;
     while (this.doneWindow < min) this.emit({ type: 'window', window: ++this.doneWindow, tuples });
     for (const h of this.handles) h.notify({ t: 'done', window: min });
   }
@@ -590,7 +590,7 @@ export class ContainerRun implements HandleListener {
       window: this.doneWindow,
       committed: this.commits.committedWindow,
       restarts: this.restarts,
-      tuples: this.handles.reduce((s, h) => s + h.tuples, 0),
+      tuples: this.tuples.total,
       operators: this.handles.flatMap((h) => h.operators),
     };
   }

@@ -106,6 +106,7 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   // fast sums container could hang first, and the kill's restart replaced it before its heartbeat was due.)
   process.env.SUMS_DRILL_WINDOW = '10';
   const failures: string[] = [];
+  const counted: number[] = [];
   const run = await launch(sumsApp, {
     containers: 3,
     module: SUMS,
@@ -117,6 +118,7 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   });
   run.on('status', (e) => {
     if (e.type === 'failure') failures.push(e.error.message);
+    if (e.type === 'window') counted.push(e.tuples);
   });
   await run.done;
   expect(existsSync(process.env.SUMS_HANG)).toBe(true);
@@ -133,6 +135,9 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
     ),
   );
   expect(run.stats().restarts).toBe(failures.length);
+  // Tuples emitted so far: replaced containers count from 0 again, the run's count only grows.
+  expect(counted.every((n, i) => i === 0 || n >= counted[i - 1]!)).toBe(true);
+  expect(run.stats().tuples).toBeGreaterThanOrEqual(counted.at(-1)!);
   expect(readWindowFiles(join(dir, 'out'))).toEqual(expected);
 }, 180_000);
 
