@@ -1,6 +1,7 @@
 import type { OperatorContext } from '../api/context.ts';
 import { InputOperator, type Operator, type OperatorClass } from '../api/operator.ts';
 import { InputPort } from '../api/ports.ts';
+import { WindowFencedOutput } from '../api/window-fenced-output.ts';
 import type { ActorPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { FaultInjector } from './faults.ts';
 import type { OutputRecorder } from './output-recorder.ts';
@@ -36,7 +37,7 @@ export function wrapOperatorClass(
   base: OperatorClass<Operator<any, any>>,
   actorId: string | undefined,
   faults: Pick<FaultInjector, 'check'>,
-  recorder?: Pick<OutputRecorder, 'apply'>,
+  recorder?: Pick<OutputRecorder, 'apply'> & Partial<Pick<OutputRecorder, 'applied'>>,
 ): OperatorClass<Operator<any, any>> {
   const idOf = (ctx: OperatorContext | undefined) => actorId ?? ctx?.actorId ?? '';
   const Base = base as new (props?: unknown) => Operator<any, any>;
@@ -114,6 +115,23 @@ export function wrapOperatorClass(
       return super.endWindow();
     }
   };
+  const applied = recorder?.applied?.bind(recorder);
+  if (applied && base.prototype instanceof WindowFencedOutput) {
+    const applyWindow = (base.prototype as any).applyWindow as (
+      w: number,
+      tuples: unknown[],
+      epoch: number,
+    ) => unknown;
+    return class extends wrapped {
+      applyWindow(window: number, tuples: unknown[], epoch: number): unknown {
+        const done = () => applied(this.actorUnderTest, window, epoch);
+        const r = applyWindow.call(this, window, tuples, epoch);
+        if (r instanceof Promise) return r.then(done);
+        done();
+        return r;
+      }
+    };
+  }
   if (!(base.prototype instanceof InputOperator)) return wrapped;
   const emitTuples = (base.prototype as InputOperator<any, any>).emitTuples;
   return class extends wrapped {

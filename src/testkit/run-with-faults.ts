@@ -7,6 +7,7 @@ import { ContainerSupervisor } from '../../supervisors/container-supervisor.ts';
 import { RestartStrategy } from '../../supervisors/restart-strategy.ts';
 import type { Application } from '../api/application.ts';
 import { startContainerRun } from '../container/launch-containers.ts';
+import { SluiceError } from '../core/errors.ts';
 import type { LaunchOptions } from '../engine/launch-options.ts';
 import { type Run, startRun } from '../engine/run.ts';
 import type { StatusEvent } from '../engine/status.ts';
@@ -72,7 +73,11 @@ export interface TestRunResult {
   relaunches: number;
   /** Where each input operator's windows ended (first pass; a replay is cut at the same place). */
   boundaries: WindowBoundaries;
-  /** Set when the run stopped with an error (a failure that escalated). */
+  /**
+   * Set when the run stopped with an error (a failure that escalated), or when an exactly-once output
+   * (WindowFencedOutput) applied a window twice (SLUICE_DUPLICATE_APPLY: its lastAppliedWindow or claim
+   * does not hold what it applied).
+   */
   error?: Error;
 }
 
@@ -94,6 +99,7 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
   const threads = (options.containers ?? 1) > 1 ? containerLaunch(app, options) : undefined;
   let reached = 0; // the newest window done in any launch (container kills up to it have fired)
   for (;;) {
+    recorder.newLaunch();
     const relaunch = injector.nextRelaunch();
     const shared = {
       store: new FaultyStore(data, injector, boundaries),
@@ -169,6 +175,9 @@ export async function runWithFaults(app: Application, options: TestRunOptions): 
     relaunches++;
   }
   const faultsFired = threads ? threads.finish(recorder, injector.fired, reached) : injector.fired;
+  if (error === undefined && recorder.duplicateApplies.length > 0) {
+    error = new SluiceError('SLUICE_DUPLICATE_APPLY', recorder.duplicateApplies[0]!);
+  }
   return {
     outputs: recorder.outputs,
     replayMismatches: recorder.replayMismatches,
