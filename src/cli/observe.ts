@@ -75,11 +75,11 @@ export function hostForUrl(host: string): string {
 
 /**
  * With --json, one line per window and per commit (the window-level happenings), with the figures a
- * dashboard wants; text logs keep them at debug level (the progress line sums them up).
+ * dashboard wants, at every log level; text logs keep them at debug level (logStatus; the progress line
+ * sums them up).
  */
 export function logWindows(log: Logger, run: Run): (e: StatusEvent) => void {
   return (e) => {
-    if (log.isLevelEnabled('debug')) return; // logStatus already logs them at debug
     if (e.type === 'window') {
       const w = run.collector?.windows();
       log.info(

@@ -154,7 +154,7 @@ async function runUntilDone(
     if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill !== undefined) {
       firedContainerDrills.add(e.error.drill);
     }
-    logStatus(log, e);
+    logStatus(log, e, options.json);
   });
   stop.run = run;
   if (stop.asked) run.stop().catch(() => {});

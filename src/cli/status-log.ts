@@ -9,7 +9,12 @@ import type { StatusEvent } from '../engine/status.ts';
 import type { Logger } from './logger.ts';
 import { causeStack, indent } from './stack.ts';
 
-export function logStatus(log: Logger, e: StatusEvent): void {
+export function logStatus(
+  log: Logger,
+  e: StatusEvent,
+  /** --json logs windows and commits at info already (logWindows, with the commit lag). */
+  windowsLogged = false,
+): void {
   switch (e.type) {
     case 'started': {
       const r = e.restoredWindow;
@@ -85,8 +90,26 @@ export function logStatus(log: Logger, e: StatusEvent): void {
         `stopped after window ${e.window}, committed ${e.committed} (${stopReason(e.reason)})`,
       );
       return;
-    default:
-      log.debug({ event: e.type, ...e }, e.type);
+    case 'window':
+      if (!windowsLogged) {
+        log.debug(
+          { event: e.type, window: e.window, tuples: e.tuples },
+          `window ${e.window} done by every actor (${e.tuples} tuples in so far)`,
+        );
+      }
+      return;
+    case 'commit':
+      if (!windowsLogged) log.debug({ event: e.type, window: e.window }, `committed window ${e.window}`);
+      return;
+    case 'checkpoint': {
+      const took = e.ms === undefined ? '' : ` in ${Math.round(e.ms)} ms`;
+      const size = e.bytes === undefined ? '' : `, ${e.bytes} bytes`;
+      log.debug(
+        { event: e.type, actorId: e.actorId, window: e.window, ms: e.ms, bytes: e.bytes },
+        `checkpoint of ${e.actorId} at window ${e.window}${took}${size}`,
+      );
+      return;
+    }
   }
 }
 

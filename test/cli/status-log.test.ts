@@ -46,3 +46,23 @@ it('logs a container failure with its container and actors as fields of their ow
   ]);
   expect(entries[0]).not.toHaveProperty('actorId');
 });
+
+it('says at debug level which window, actor and commit a line is about; --json leaves windows to its own lines', () => {
+  const lines: [Record<string, unknown>, string][] = [];
+  const log = { debug: (fields: Record<string, unknown>, line: string) => lines.push([fields, line]) };
+  const events = [
+    { type: 'window', window: 4, tuples: 120 },
+    { type: 'checkpoint', actorId: 'sums#1', window: 4, ms: 3.4, bytes: 512 },
+    { type: 'commit', window: 4 },
+  ] as const;
+  for (const e of events) logStatus(log as unknown as Logger, e);
+  expect(lines.map(([, line]) => line)).toEqual([
+    'window 4 done by every actor (120 tuples in so far)',
+    'checkpoint of sums#1 at window 4 in 3 ms, 512 bytes',
+    'committed window 4',
+  ]);
+  expect(lines[1]![0]).toMatchObject({ event: 'checkpoint', actorId: 'sums#1', window: 4, bytes: 512 });
+  lines.length = 0;
+  for (const e of events) logStatus(log as unknown as Logger, e, true);
+  expect(lines.map(([, line]) => line)).toEqual(['checkpoint of sums#1 at window 4 in 3 ms, 512 bytes']);
+});
