@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import { joinCluster } from '../cluster/client.ts';
+import { REFUSALS } from '../cluster/errors.ts';
 import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { ClusterServer } from '../cluster/server.ts';
@@ -121,6 +122,8 @@ export class ClusterNode {
   #data!: ClusterServer;
   #rpc: Rpc | undefined;
   #stopping = false;
+  /** Refusals in a row (another build, an id in use): the rejoin waits longer after each. */
+  #refusals = 0;
   #joined: Promise<void> | undefined;
   /** Which of the `join` URLs answered last. */
   #at = 0;
@@ -207,7 +210,7 @@ export class ClusterNode {
     this.#log(
       `joined ${url} as ${this.nodeId} (${this.#o.containers ?? 2} containers, data ${this.dataUrl})`,
     );
-    void peer.closed.then((code) => this.#lost(code));
+    void peer.closed.then((code) => this.#lost(code, peer.closedReason));
   }
 
   /**
@@ -215,8 +218,14 @@ export class ClusterNode {
    * store calls held, see HeldCalls) while the node rejoins; adopted by the supervisor it rejoins, they
    * carry on; else they stop (fenced). Without a grace, or not rejoining, they stop at once.
    */
-  async #lost(code: number): Promise<void> {
+  async #lost(code: number, reason?: string): Promise<void> {
     this.#rpc = undefined;
+    // Refused for what this node is (another runtime build, an id in use): said once per attempt, and
+    // tried again slowly (the supervisor may be upgraded, the other node may leave).
+    const refused =
+      code === REFUSALS.SLUICE_CLUSTER_BUILD_MISMATCH || code === REFUSALS.SLUICE_CLUSTER_DUPLICATE_NODE;
+    if (refused && !this.#stopping)
+      this.#log(`refused by the supervisor (${code}): ${reason ?? 'no reason given'}`);
     this.#held.connected(undefined);
     const grace = this.#o.supervisorGraceMs ?? 30_000;
     if (this.#stopping || this.#o.rejoin === false || grace <= 0 || this.#apps.size === 0) {
@@ -231,16 +240,20 @@ export class ClusterNode {
       const n = [...this.#apps.values()].reduce((s, h) => s + h.handles.length, 0);
       this.#log(`lost the supervisor (${code}); ${n} containers run on for up to ${grace} ms; rejoining`);
     }
-    let delay = 200;
+    if (refused) this.#refusals++;
+    else this.#refusals = 0;
+    let delay = refused ? Math.min(REFUSED_RETRY_MS * 2 ** (this.#refusals - 1), REFUSED_RETRY_MAX_MS) : 200;
     while (!this.#stopping) {
       await new Promise((r) => setTimeout(r, delay));
+      if (this.#stopping) return;
       try {
         this.#joined = this.#join();
         await this.#joined;
         return;
       } catch (e) {
+        if (this.#stopping) return; // the node is closing: its data server with it
         this.#log(`rejoin failed: ${(e as Error).message}`);
-        delay = Math.min(delay * 2, 2000);
+        delay = Math.min(delay * 2, Math.max(delay, 2000));
       }
     }
   }
@@ -807,6 +820,10 @@ export class ClusterNode {
  * worker) before it is terminated instead: one stuck in a loop never answers.
  */
 const RELEASE_MS = 3000;
+
+/** A node refused for what it is tries again after this long, doubling up to the maximum. */
+const REFUSED_RETRY_MS = 2000;
+const REFUSED_RETRY_MAX_MS = 60_000;
 
 type Reusable = ReusableWorker & { readonly container: number };
 

@@ -45,6 +45,11 @@ export class PeerConnection {
   /** Resolves with the close code once the socket is closed, whoever closed it. */
   readonly closed: Promise<number>;
 
+  /** Why the connection closed (the peer's close reason, or this end's), once it has. */
+  get closedReason(): string | undefined {
+    return this.#state.state === 'closed' ? this.#state.reason : undefined;
+  }
+
   constructor(
     private readonly ws: WebSocket,
     readonly remote: string,
