@@ -802,6 +802,10 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#watch);
+    // The supervisor hears first that this node leaves, and moves its containers once, to other nodes.
+    // Stopped first, their broken streams failed the application, whose restart put containers back on
+    // this node (still a member), and its leaving then restarted the application a second time.
+    this.#rpc?.peer.close('node stopping');
     await Promise.all([...this.#apps.keys()].map((app) => this.#terminate(app)));
     for (const { pool, idle, refill } of this.#spares.values()) {
       clearTimeout(idle);
@@ -810,7 +814,6 @@ export class ClusterNode {
     }
     this.#spares.clear();
     this.#replicas.close();
-    this.#rpc?.peer.close('node stopping');
     await this.#data.close();
   }
 }

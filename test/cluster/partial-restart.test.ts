@@ -83,4 +83,21 @@ describe('a node lost mid-run restarts only its containers and those downstream'
     const deploys = [...c.nodes.get('n2')!.stderr.matchAll(/deployed running-sums epoch \d+: (.*)/g)];
     expect(deploys.at(-1)?.[1]).toMatch(/^containers 0,1,2 in 1 reused workers, \d spares, \d new/);
   });
+
+  it('a node stopped with SIGTERM: its containers move once, to the other node, output unchanged', async () => {
+    const { dir, out, c } = await launchOnTwoNodes();
+    await untilWindowFiles(out, 20);
+    const n2 = c.nodes.get('n2')!;
+    n2.child.kill('SIGTERM');
+    expect((await n2.exited).code).toBe(0);
+    await untilRecovered(c.client, 5);
+    const app = (await c.client.status()).apps[0]!;
+    expect(app.placement).toEqual({ 0: 'n1', 1: 'n1', 2: 'n1' });
+    // Leaving, it told the supervisor first: no restart put containers back on it, one restart in all.
+    const leaving = n2.stderr.indexOf('SIGTERM: node n2 leaving');
+    expect(leaving).toBeGreaterThan(-1);
+    expect(n2.stderr.slice(leaving)).not.toMatch(/deployed running-sums/);
+    expect(app.restarts).toBe(1);
+    await stopAndCompare(c.client, dir, out);
+  });
 });
