@@ -36,6 +36,11 @@ export class LaunchRegistry {
     return Object.values(this.#launched);
   }
 
+  /** Application name → its launch request. */
+  entries(): [string, LaunchRequest][] {
+    return Object.entries(this.#launched);
+  }
+
   record(name: string, req: LaunchRequest): void {
     this.#launched[name] = req;
     this.#save();

@@ -73,6 +73,12 @@ export class ClusterSupervisor {
   readonly #apps = new Map<string, AppEntry>();
   readonly #membership: ClusterMembership;
   readonly #registry: LaunchRegistry;
+  /**
+   * Applications of the registry this supervisor is still to resume (it waits for a node to join),
+   * each settled once it is running here or could not be resumed: a call naming one (status, kill,
+   * stop, wait) in that gap is answered for it rather than "no application".
+   */
+  readonly #resuming = new Map<string, { settled: Promise<void>; settle: () => void; launching: boolean }>();
   #closing = false;
   readonly #started = performance.now();
 
@@ -81,6 +87,11 @@ export class ClusterSupervisor {
     this.#membership = membership;
     this.#o = options;
     this.#registry = new LaunchRegistry(options.store);
+    for (const [name] of this.#registry.entries()) {
+      let settle!: () => void;
+      const settled = new Promise<void>((r) => (settle = r));
+      this.#resuming.set(name, { settled, settle, launching: false });
+    }
   }
 
   static async start(options: SupervisorOptions): Promise<ClusterSupervisor> {
@@ -254,18 +265,29 @@ export class ClusterSupervisor {
    * first node joined (nodes rejoin about together), so the containers spread as before.
    */
   private async resume(): Promise<void> {
-    const launched = this.#registry.all();
+    const launched = this.#registry.entries();
     if (launched.length === 0) return;
     // Loaded while the nodes rejoin (seconds on a loaded machine), not after: launch finds them cached.
-    for (const req of launched) importBuild(req).catch(() => {});
+    for (const [, req] of launched) importBuild(req).catch(() => {});
     while (this.#nodes.size === 0 && !this.#closing) await new Promise((r) => setTimeout(r, 100));
-    for (const req of launched) {
+    for (const [name, req] of launched) {
       if (this.#closing) return;
+      const pending = this.#resuming.get(name);
+      if (pending === undefined) continue; // killed while it waited
+      pending.launching = true;
       this.#o.log?.(`resuming ${req.module} from its store`);
-      this.launch(req, true).catch((e: unknown) =>
-        this.#o.log?.(`could not resume ${req.module}: ${String((e as Error)?.message ?? e)}`),
-      );
+      this.launch(req, true)
+        .catch((e: unknown) =>
+          this.#o.log?.(`could not resume ${req.module}: ${String((e as Error)?.message ?? e)}`),
+        )
+        .finally(() => this.#resumed(name));
     }
+  }
+
+  /** `name` runs here now, or will not be resumed: calls waiting on it go on. */
+  #resumed(name: string): void {
+    this.#resuming.get(name)?.settle();
+    this.#resuming.delete(name);
   }
 
   /**
@@ -280,6 +302,10 @@ export class ClusterSupervisor {
     const existing = this.#apps.get(app.name);
     if (existing && LIVE.includes(existing.run.state))
       throw new ClusterRequestError(`${app.name} is already running on this cluster`);
+    if (!resumed && this.#resuming.has(app.name))
+      throw new ClusterRequestError(
+        `${app.name} ran under the previous supervisor and is being resumed from its store once a node joins: wait for it (sluice status), or kill it first`,
+      );
     const slots = [...this.#nodes.values()].reduce((s, n) => s + n.slots, 0);
     const physical = planPhysical(app.dag());
     const containers = Math.max(1, Math.min(req.containers ?? slots, physical.actors.length));
@@ -349,6 +375,7 @@ export class ClusterSupervisor {
           }),
       };
       this.#apps.set(app.name, entry);
+      this.#resumed(app.name);
       void entry.done.then(() => resolveStarted());
     });
     await started;
@@ -377,7 +404,10 @@ export class ClusterSupervisor {
     };
   }
 
-  private entry(name: string): AppEntry {
+  /** The application `name`, once resumed if it is still to be (see #resuming). */
+  private async entry(name: string): Promise<AppEntry> {
+    const pending = this.#resuming.get(name);
+    if (pending !== undefined && !this.#apps.has(name)) await pending.settled;
     const entry = this.#apps.get(name);
     if (entry === undefined) throw new ClusterRequestError(`no application ${name} on this cluster`);
     return entry;
@@ -385,19 +415,27 @@ export class ClusterSupervisor {
 
   /** Resolves when the application ends (done, stopped, killed or failed). */
   async wait(name: string): Promise<AppSummary> {
-    await this.entry(name).done;
+    await (await this.entry(name)).done;
     return this.summary(name);
   }
 
+  /** Killed before it was resumed, it is not resumed at all (the registry forgets it). */
   async kill(name: string): Promise<AppSummary> {
-    const entry = this.entry(name);
+    const pending = this.#resuming.get(name);
+    if (pending !== undefined && !pending.launching) {
+      this.#o.log?.(`${name} killed before it was resumed: not resumed`);
+      this.#registry.forget(name);
+      this.#resumed(name);
+      return notResumed(name);
+    }
+    const entry = await this.entry(name);
     entry.run.kill();
     await entry.done;
     return this.summary(name);
   }
 
   async stopApp(name: string): Promise<AppSummary> {
-    const entry = this.entry(name);
+    const entry = await this.entry(name);
     await entry.run.stop();
     await entry.done;
     return this.summary(name);
@@ -421,7 +459,10 @@ export class ClusterSupervisor {
           .filter(([, e]) => LIVE.includes(e.run.state) && e.run.placedOn(n.nodeId))
           .map(([name]) => name),
       })),
-      apps: [...this.#apps.keys()].map((name) => this.summary(name)),
+      apps: [
+        ...[...this.#resuming.keys()].filter((name) => !this.#apps.has(name)).map(resuming),
+        ...[...this.#apps.keys()].map((name) => this.summary(name)),
+      ],
     };
   }
 
@@ -432,6 +473,16 @@ export class ClusterSupervisor {
     await Promise.all([...this.#apps.values()].map((e) => e.done));
     await this.#server.close();
   }
+}
+
+/** An application of the registry waiting for a node to join before it is resumed. */
+function resuming(name: string): AppSummary {
+  return { name, state: 'resuming', window: 0, committed: 0, restarts: 0, placement: {}, error: null };
+}
+
+/** An application killed while it waited to be resumed: it never ran under this supervisor. */
+function notResumed(name: string): AppSummary {
+  return { name, state: 'killed', window: 0, committed: 0, restarts: 0, placement: {}, error: null };
 }
 
 function openStore(store: string, app: Application): SnapshotStore {

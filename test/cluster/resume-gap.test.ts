@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { clusterFixture, SUMS_APP, until, untilWindowFiles } from './cluster-kit.ts';
+
+/**
+ * A restarted supervisor resumes what the previous one ran once a node joins. Until then the
+ * application is listed as resuming, a kill means it is not resumed at all, and a launch of it says why
+ * it cannot start (it was "no application" for status and kill, and a store lock for launch).
+ */
+describe('between a supervisor restart and the resume', { timeout: 120_000 }, () => {
+  const fixture = clusterFixture('sluice-resume-gap-');
+
+  it('lists the application as resuming, refuses a second launch, and a kill keeps it from resuming', async () => {
+    const { out, cluster: c } = await fixture.start(['n1']);
+    await c.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    await untilWindowFiles(out, 5);
+    const n1 = c.nodes.get('n1')!;
+    n1.child.kill('SIGKILL');
+    await n1.exited;
+    await c.restartSupervisor();
+    expect((await c.client.status()).apps).toEqual([
+      expect.objectContaining({ name: 'running-sums', state: 'resuming' }),
+    ]);
+    await expect(c.client.launch(SUMS_APP, { virtualTime: true })).rejects.toThrow(
+      /running-sums ran under the previous supervisor and is being resumed/,
+    );
+    expect(await c.client.kill('running-sums')).toMatchObject({ name: 'running-sums', state: 'killed' });
+    await c.startNode('n1');
+    await until(async () => (await c.client.status()).nodes.length === 1);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await c.client.status()).apps).toEqual([]);
+    expect(c.supervisor.stderr).toMatch(/running-sums killed before it was resumed: not resumed/);
+    expect(c.supervisor.stderr).not.toMatch(/resuming .* from its store/);
+  });
+});
