@@ -4,7 +4,7 @@ import type { ClusterEvent } from '../src/cluster/connection-state.ts';
 import type { ClusterFrame } from '../src/cluster/frames.ts';
 import type { PeerConnection } from '../src/cluster/peer-connection.ts';
 import { ClusterServer } from '../src/cluster/server.ts';
-import { runtimeBuild } from '../src/cluster-run/build-hash.ts';
+import { appBuildHash, runtimeBuild } from '../src/cluster-run/build-hash.ts';
 import {
   ClusterRun,
   type ClusterRunOptions,
@@ -265,7 +265,11 @@ export class ClusterSupervisor {
    * first node joined (nodes rejoin about together), so the containers spread as before.
    */
   private async resume(): Promise<void> {
-    const launched = this.#registry.entries();
+    // The build as it is on disk now, not as it was launched: the nodes hash the folder as it is (a file
+    // added beside the module since, an npm install) and would refuse the launcher's old hash for good.
+    const launched = this.#registry
+      .entries()
+      .map(([name, req]): [string, LaunchRequest] => [name, rehashed(req)]);
     if (launched.length === 0) return;
     // Loaded while the nodes rejoin (seconds on a loaded machine), not after: launch finds them cached.
     for (const [, req] of launched) importBuild(req).catch(() => {});
@@ -472,6 +476,15 @@ export class ClusterSupervisor {
     for (const { run } of this.#apps.values()) run.kill();
     await Promise.all([...this.#apps.values()].map((e) => e.done));
     await this.#server.close();
+  }
+}
+
+/** `req` with the build hash of its module's folder as it is now (kept as launched if it cannot be read). */
+function rehashed(req: LaunchRequest): LaunchRequest {
+  try {
+    return { ...req, hash: appBuildHash(req.module) };
+  } catch {
+    return req;
   }
 }
 

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { clusterFixture, SUMS_APP, until, untilWindowFiles } from './cluster-kit.ts';
 
 /**
@@ -30,5 +32,25 @@ describe('between a supervisor restart and the resume', { timeout: 120_000 }, ()
     expect((await c.client.status()).apps).toEqual([]);
     expect(c.supervisor.stderr).toMatch(/running-sums killed before it was resumed: not resumed/);
     expect(c.supervisor.stderr).not.toMatch(/resuming .* from its store/);
+  });
+
+  it('resumes the application as its folder is now: a file added beside it since the launch changes nothing', async () => {
+    const { out, cluster: c } = await fixture.start(['n1']);
+    await c.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
+    await untilWindowFiles(out, 5);
+    const n1 = c.nodes.get('n1')!;
+    n1.child.kill('SIGKILL');
+    await n1.exited;
+    // The build hash covers the sources beside the module: the nodes now hash another build.
+    const added = join(dirname(SUMS_APP), `added-${process.pid}.json`);
+    onTestFinished(() => rm(added, { force: true }));
+    await writeFile(added, '{}\n');
+    await c.restartSupervisor();
+    await c.startNode('n1');
+    await until(async () => {
+      const app = (await c.client.status()).apps[0];
+      return app?.state === 'running' && app.window > 10;
+    });
+    expect(c.supervisor.stderr).not.toMatch(/refused for this application/);
   });
 });
