@@ -25,6 +25,12 @@ const { version } = createRequire(import.meta.url)('sluice/package.json') as { v
 export async function main(argv: readonly string[]): Promise<number> {
   const outcome = { exitCode: EXIT_OK, json: false };
   const program = buildProgram(outcome);
+  const [first, topic] = argv.slice(2);
+  // Commander answers `help NAME` for an unknown NAME with the general help and no word of why.
+  if (first === 'help' && topic !== undefined && !program.commands.some((c) => c.name() === topic)) {
+    process.stderr.write(errorLine(`unknown command '${topic}' (sluice help lists the commands)`));
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
     return outcome.exitCode;
@@ -114,12 +120,12 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
     .option(
       '--metrics-token <token>',
-      'the token /metrics needs (default: SLUICE_SECRET; required off loopback)',
+      'the token /metrics needs (required off loopback, where SLUICE_SECRET is the default; on loopback none unless given)',
     )
     .option('--console <host:port>', 'serve the web console (DAG, rates, commits, recoveries, taps) here')
     .option(
       '--console-token <token>',
-      'the token the console needs (default: SLUICE_SECRET; required off loopback)',
+      'the token the console needs (required off loopback, where SLUICE_SECRET is the default; on loopback none unless given)',
     )
     .addHelpText(
       'after',
@@ -253,7 +259,7 @@ to stdout. Exit codes: 0 ok, 1 a fault changed the output (or the run failed), 2
     .argument('<name>', 'the folder, package and application name (lower-case letters, digits, - . _)')
     .option(
       '--sluice <spec>',
-      `where package.json takes sluice from (default: ^${version}; a path or file: URL of a tarball)`,
+      'where package.json takes sluice from (default: this sluice’s own folder; a path from here, a file: spec read from the new folder, or a version range)',
     )
     .addHelpText(
       'after',

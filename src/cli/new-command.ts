@@ -43,7 +43,7 @@ export async function newCommand(name: string, options: NewCommandOptions): Prom
   const tools = ['@types/node', 'typescript', 'vitest'];
   const files = scaffoldFiles({
     name,
-    sluice: options.sluice ?? `file:${ownRoot}`,
+    sluice: options.sluice === undefined ? `file:${ownRoot}` : sluiceSpec(options.sluice, cwd, dir),
     devDependencies: Object.fromEntries(tools.map((t) => [t, own.devDependencies[t] ?? 'latest'])),
   });
   for (const [file, text] of Object.entries(files)) {
@@ -57,4 +57,29 @@ export async function newCommand(name: string, options: NewCommandOptions): Prom
   }
   out.write(`next: cd ${name} && npm install && npm test && npm start\n`);
   return EXIT_OK;
+}
+
+/**
+ * What the new package.json names as sluice. A path (`./x.tgz`, `../x`, `/x`, or one that exists from
+ * here) is taken from where the command runs, as a shell user means it, and written as an absolute
+ * `file:` (npm reads a relative one from the new folder, and `dir/x.tgz` as a GitHub repository); a
+ * `file:` spec is npm's, relative to the new folder. Either must exist. Anything else (a version range,
+ * a git URL) is written as given.
+ */
+function sluiceSpec(spec: string, cwd: string, dir: string): string {
+  if (spec.startsWith('file:')) {
+    const target = spec.slice('file:'.length);
+    if (!existsSync(resolve(dir, target))) {
+      throw new CliError(
+        `--sluice ${spec}: nothing at ${resolve(dir, target)} (a file: path is read from the new folder)`,
+      );
+    }
+    return spec;
+  }
+  const looksLikePath =
+    /^(\.{1,2}[\\/]|[\\/])/.test(spec) || spec.endsWith('.tgz') || existsSync(resolve(cwd, spec));
+  if (!looksLikePath) return spec;
+  const target = resolve(cwd, spec);
+  if (!existsSync(target)) throw new CliError(`--sluice ${spec}: nothing at ${target}`);
+  return `file:${target}`;
 }

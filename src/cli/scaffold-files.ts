@@ -158,7 +158,7 @@ test('random fault schedules change nothing in the output', { timeout: 120_000 }
 
 const readme = (name: string) => `# ${name}
 
-A [sluice](https://www.npmjs.com/package/sluice) application: \`src/app.ts\` (orders in, a running total
+A sluice application: \`src/app.ts\` (orders in, a running total
 per customer out, one file per window in \`out/\`, exactly once).
 
 \`\`\`sh

@@ -80,7 +80,8 @@ export function tokenFor(
 /** The token of a request: `Authorization: Bearer T`, or `?token=T` (a browser's first page load). */
 export function tokenOf(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  // The scheme is case-insensitive (RFC 7235, section 2.1): some clients send "bearer".
+  if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim();
   const url = new URL(req.url ?? '/', 'http://x');
   return url.searchParams.get('token') ?? undefined;
 }

@@ -46,6 +46,15 @@ describe.concurrent('sluice --help and the README reference', { timeout: 15_000 
     expect(reference).toContain('`--json`');
   });
 
+  it('help for a command that does not exist says so', async () => {
+    const r = await sluice(['help', 'bogus']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      "sluice: unknown command 'bogus' (sluice help lists the commands)\n",
+    ]);
+  });
+
   it('the top-level help lists the commands with examples', async () => {
     const r = await sluice(['--help']);
     expect(r.code).toBe(0);

@@ -90,10 +90,29 @@ describe('sluice new', { timeout: 120_000 }, () => {
   });
 
   it('takes sluice from where --sluice says, and refuses a bad name or a folder that is not empty', async () => {
+    writeFileSync(join(base, `sluice-${version}.tgz`), ''); // stands for a packed tarball
     const r = await sluice(['new', 'from-tarball', '--sluice', `file:../sluice-${version}.tgz`], base);
     expect(r.code, r.stderr).toBe(0);
     const pkg = JSON.parse(readFileSync(join(base, 'from-tarball', 'package.json'), 'utf8'));
     expect(pkg.dependencies).toEqual({ sluice: `file:../sluice-${version}.tgz` });
+    // A path as a shell user types it, from where the command runs: written as an absolute file: spec
+    // (npm would read a relative one from the new folder, and `dir/x.tgz` as a GitHub repository).
+    await mkdir(join(base, 'packed'));
+    writeFileSync(join(base, 'packed', `sluice-${version}.tgz`), '');
+    for (const [folder, spec] of [
+      ['from-path', `./packed/sluice-${version}.tgz`],
+      ['from-bare-path', `packed/sluice-${version}.tgz`],
+    ]) {
+      const made = await sluice(['new', folder!, '--sluice', spec!], base);
+      expect(made.code, made.stderr).toBe(0);
+      const deps = JSON.parse(readFileSync(join(base, folder!, 'package.json'), 'utf8')).dependencies;
+      expect(deps).toEqual({ sluice: `file:${join(base, 'packed', `sluice-${version}.tgz`)}` });
+    }
+    const missing = await sluice(['new', 'from-nothing', '--sluice', './nowhere/sluice.tgz'], base);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `sluice: --sluice ./nowhere/sluice.tgz: nothing at ${join(base, 'nowhere', 'sluice.tgz')}\n`,
+    );
     const again = await sluice(['new', 'orders'], base);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe('sluice: orders already exists and is not empty: choose another name\n');

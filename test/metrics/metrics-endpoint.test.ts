@@ -229,6 +229,11 @@ describe('sluice run --metrics', () => {
         status = (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status;
       }
       expect(status).toBe(200);
+      // The scheme is case-insensitive (RFC 7235).
+      for (const scheme of ['bearer', 'BEARER']) {
+        const auth = { authorization: `${scheme} ${token}` };
+        expect((await fetch(`${url}/metrics`, { headers: auth })).status).toBe(200);
+      }
     } finally {
       p.child.kill('SIGINT');
       await p.exited;
