@@ -149,6 +149,13 @@ async function runUntilDone(
           : `on ${containers} worker-thread containers (--containers 0: every actor in this thread)`,
       );
       stopProgress = startProgress(() => run.stats(), log);
+      const last = e.firstWindow - 1;
+      if (options.windows !== undefined && options.windows <= last) {
+        log.warn(
+          { event: 'warning' },
+          `--windows ${options.windows} is at or before window ${last}, where this store already is: nothing to run (--windows is the last window's id, not a count: --windows ${last + options.windows} runs ${options.windows} more)`,
+        );
+      }
     }
     // A container drill fires as that container's failure, which names the drill.
     if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill !== undefined) {

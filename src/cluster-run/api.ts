@@ -13,11 +13,15 @@ export async function startClusterNode(options: NodeOptions): Promise<ClusterNod
   return ClusterNode.start(options);
 }
 
-/** Connects to a supervisor as a launcher: launch, wait, status, stop, kill. */
+/**
+ * Connects to a supervisor as a launcher: launch, wait, status, stop, kill. The secret: `options.secret`,
+ * else SLUICE_SECRET from the environment, as the CLI and `launch(app, { cluster })` take it.
+ */
 export async function connectCluster(
   url: string,
   options: ClusterClientOptions = {},
 ): Promise<ClusterClient> {
   const { ClusterClient } = await import('./cluster-client.ts');
-  return ClusterClient.connect(url, options);
+  const { loadSecret } = await import('../cluster/secret.ts');
+  return ClusterClient.connect(url, { ...options, secret: options.secret ?? loadSecret() });
 }

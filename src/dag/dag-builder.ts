@@ -156,10 +156,18 @@ export class DagBuilder {
     const op = h?.operator === undefined ? undefined : this.operators.get(h.operator);
     const ports = direction === 'input' ? op?.inputPorts : op?.outputPorts;
     if (!h || h.direction !== direction || !op || !h.port || !ports?.includes(h.port)) {
+      const side = direction === 'input' ? 'sink' : 'source';
+      // Say what was given: `undefined` is a misspelt port (`op.inn`), a port of the other direction
+      // is a swapped pair.
+      const given =
+        h === undefined || h === null
+          ? ` (it is ${String(h)}: a misspelt port name?)`
+          : h.operator
+            ? ` ("${h.operator}.${String(h.port)}"${h.direction && h.direction !== direction ? `, an ${h.direction} port` : ''}${op && ports ? `; ${h.operator}'s ${direction} ports: ${ports.join(', ') || 'none'}` : ''})`
+            : '';
       throw new DagError(
         'SLUICE_UNKNOWN_PORT',
-        `stream "${stream}": the ${direction === 'input' ? 'sink' : 'source'} is not an ${direction} port of an operator of this DAG` +
-          (h?.operator ? ` ("${h.operator}.${String(h.port)}")` : ''),
+        `stream "${stream}": the ${side} is not an ${direction} port of an operator of this DAG${given}`,
         { stream, operator: h?.operator },
       );
     }

@@ -78,7 +78,18 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const containers = options.containers ?? 1;
   const onContainers = containers > 1 ? { containers, module: options.module } : {};
   const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
-  if (uncut.error) throw uncut.error;
+  if (uncut.error) {
+    // Nothing to compare with: the verdict says so (a failure with no fault, seed and all), not a throw.
+    const problem = `the application fails without any fault: ${uncut.error.message}`;
+    return {
+      ok: false,
+      seed,
+      runs: 0,
+      restoredRuns: 0,
+      faultsFired: 0,
+      counterexample: { faults: [], problem },
+    };
+  }
   if (options.keyOf) checkKeyOf(uncut.outputs, options.keyOf);
   // The reference of a schedule holds the same window boundaries: the same timing faults, no failures.
   // Shrinking tries many schedules with the same cuts: each reference is run once.
@@ -252,8 +263,14 @@ export function describeVerdict(v: ChaosVerdict): string {
       v.containerFaultsFired === undefined ? '' : ` (${v.containerFaultsFired} container kills or hangs)`;
     return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired${containers}, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
   }
-  const faults = v.counterexample!.faults.map(describeFault).join('; ') || 'no faults';
-  return `FAILED with seed ${v.seed}: ${v.counterexample!.problem}\n  smallest fault schedule: ${faults}`;
+  const { faults, problem } = v.counterexample!;
+  const schedule = faults.map(describeFault).join('; ') || 'no faults';
+  // Output that differs with no fault at all: two fault-free runs of the application differ.
+  const hint =
+    faults.length === 0 && v.runs > 0
+      ? '\n  no fault was needed: runs without faults differ, so the application is not deterministic (the wall clock, unseeded randomness, a timer or callback emitting, or the order of something unordered; docs/operators.md, Determinism)'
+      : '';
+  return `FAILED with seed ${v.seed}: ${problem}\n  smallest fault schedule: ${schedule}${hint}`;
 }
 
 /**

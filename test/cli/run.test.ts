@@ -287,5 +287,12 @@ export default application('replanned', (dag) => {
       'hello [3] 676',
       'hello [3] 784',
     ]);
+    // --windows is a window id: at or before where the store is, nothing runs, and it says so.
+    const none = await sluice([...args, '--windows', '2']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(
+      /--windows 2 is at or before window 3, where this store already is: nothing to run \(--windows is the last window's id, not a count: --windows 5 runs 2 more\)/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { application } from '../../src/api/application.ts';
 import { InputOperator, Operator } from '../../src/api/operator.ts';
 import type { DagBuilder } from '../../src/dag/dag-builder.ts';
 import { DagError } from '../../src/dag/errors.ts';
-import type { OutputHandle } from '../../src/dag/handles.ts';
+import type { InputHandle, OutputHandle } from '../../src/dag/handles.ts';
 import { planPhysical } from '../../src/plan/planner.ts';
 import { dagErrorOf, expectDagError } from './dag-errors.ts';
 
@@ -111,6 +111,25 @@ describe('DAG validation', () => {
       });
       expectDagError(err, 'SLUICE_UNKNOWN_PORT', { stream: 'numbers' });
     }
+  });
+
+  it('says what was given instead of a port: undefined (a misspelt name), or a port of the other direction', () => {
+    const misspelt = check((dag) => {
+      const src = dag.add('src', NumberSource);
+      const sink = dag.add('sink', Pass);
+      dag.stream('numbers', src.out, (sink as unknown as { inn: InputHandle<number> }).inn);
+    });
+    expect(misspelt.message).toBe(
+      'stream "numbers": the sink is not an input port of an operator of this DAG (it is undefined: a misspelt port name?)',
+    );
+    const swapped = check((dag) => {
+      const src = dag.add('src', NumberSource);
+      const sink = dag.add('sink', Pass);
+      dag.stream('numbers', src.out, sink.out as unknown as InputHandle<number>);
+    });
+    expect(swapped.message).toBe(
+      'stream "numbers": the sink is not an input port of an operator of this DAG ("sink.out", an output port; sink\'s input ports: in)',
+    );
   });
 
   it('rejects an input port that no stream feeds', () => {

@@ -66,3 +66,35 @@ test('runWithFaults relaunches after a kill and records every window exactly onc
   expect(faulty.restoredAt.filter((w) => w > 0).length).toBe(2);
   expect(faulty.outputs).toEqual(clean.outputs);
 });
+
+test('chaos gives a verdict for an application that fails without faults, and names non-determinism', async () => {
+  class AlwaysFails extends Operator {
+    readonly out = this.output<number>();
+    readonly in = this.input<number>((n) => {
+      if (n > 20) throw new Error('boom');
+      this.out.emit(n);
+    });
+  }
+  class Noisy extends Operator {
+    readonly out = this.output<number>();
+    readonly in = this.input<number>((n) => this.out.emit(n + Math.floor(Math.random() * 1000) * 1000));
+  }
+  const pipe = (op: typeof AlwaysFails | typeof Noisy) =>
+    application('pipe', (dag) => {
+      const src = dag.add('src', SequenceSource, { tuplesPerWindow: 6, batch: 4 });
+      const mid = dag.add('mid', op);
+      const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+      dag.stream('numbers', src.out, mid.in);
+      dag.stream('out', mid.out, sink.in);
+    });
+  const failing = await chaos(pipe(AlwaysFails), { runs: 5, seed: 1 });
+  expect(failing.ok).toBe(false);
+  expect(describeVerdict(failing)).toMatch(
+    /^FAILED with seed 1: the application fails without any fault: .*boom/,
+  );
+  const noisy = await chaos(pipe(Noisy), { runs: 5, seed: 1 });
+  expect(noisy.ok).toBe(false);
+  expect(describeVerdict(noisy)).toMatch(
+    /smallest fault schedule: no faults\n {2}no fault was needed: runs without faults differ, so the application is not deterministic/,
+  );
+});
