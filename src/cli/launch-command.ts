@@ -1,8 +1,11 @@
 /** `sluice launch`, `sluice status --cluster`, `sluice kill --cluster`: requests to a cluster supervisor. */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadSecret } from '../cluster/secret.ts';
 import { ClusterClient } from '../cluster-run/cluster-client.ts';
 import { ClusterCallError } from '../cluster-run/rpc.ts';
 import type { AppSummary } from '../cluster-run/supervisor-protocol.ts';
+import { CliError, EXIT_INTERRUPTED } from './errors.ts';
 
 export type LaunchCommandOptions = {
   cluster: string;
@@ -76,6 +79,9 @@ async function waitThrough(
 }
 
 export async function launchCommand(app: string, opts: LaunchCommandOptions): Promise<number> {
+  // Bad input before the supervisor is asked (it would answer with its own module loader's error).
+  const file = resolve(app);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no application module at ${file}`);
   const client = await connect(opts.cluster, opts.secretFile);
   try {
     const started = await client.launch(app, {
@@ -86,7 +92,15 @@ export async function launchCommand(app: string, opts: LaunchCommandOptions): Pr
     });
     process.stderr.write(`launched ${line(started)}\n`);
     if (opts.detach) return 0;
-    const ended = await waitThrough(client, started.name, opts);
+    // Ctrl-C leaves the launcher, not the application: said, so that 130 is not taken for a stop.
+    const leave = () => {
+      process.stderr.write(
+        `sluice: ${started.name} is still running on the cluster (sluice status, sluice kill ${started.name} --cluster ${opts.cluster})\n`,
+      );
+      process.exit(EXIT_INTERRUPTED);
+    };
+    process.once('SIGINT', leave);
+    const ended = await waitThrough(client, started.name, opts).finally(() => process.off('SIGINT', leave));
     process.stdout.write(`${line(ended)}\n`);
     return ended.state === 'done' || ended.state === 'stopped' ? 0 : 1;
   } finally {

@@ -161,6 +161,14 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
     );
   });
 
+  it('sluice launch of a module that does not exist, before asking a supervisor', async () => {
+    const r = await sluice(['launch', 'nowhere.ts', '--cluster', 'ws://127.0.0.1:1'], tmp.dir);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `sluice: no application module at ${join(tmp.dir, 'nowhere.ts')}\n`,
+    ]);
+  });
+
   it('an unknown command', async () => {
     const r = await sluice(['frobnicate']);
     expect(r.code).toBe(2);
