@@ -673,7 +673,11 @@ export class ClusterRun {
     const [here, there] = e.side === 'out' ? [link.from, link.to] : [link.to, link.from];
     const blamed = this.placed[there];
     if (this.placed[here]?.node !== nodeId || blamed === undefined) return;
-    this.failed(blamed, `its stream ${e.channel} to node ${nodeId} closed (${e.remote})`);
+    // The blamed container is at the far end: its node is the one named (the reporter only saw it go).
+    this.failed(
+      blamed,
+      `node ${nodeId} lost its stream ${e.channel} to this container on node ${blamed.node} (${e.remote})`,
+    );
   }
 
   /** Whether a container of `nodeId` runs in `epoch` (its store calls are answered; others are fenced). */

@@ -48,6 +48,9 @@ describe('a node lost mid-run restarts only its containers and those downstream'
     c.nodes.get(victim)!.child.kill('SIGKILL');
     await untilRecovered(c.client, 5);
     const survivor = victim === 'n1' ? 'n2' : 'n1';
+    // A stream the survivor lost blames a container on the node that died, and names that node.
+    for (const m of c.supervisor.stderr.matchAll(/lost its stream \d+ to this container on node (\S+) /g))
+      expect(m[1]).toBe(victim);
     expect((await c.client.status()).apps[0]!.placement).toEqual({ 0: survivor, 1: survivor, 2: survivor });
     await stopAndCompare(c.client, dir, out);
     return { restarts: restarted(c), c };
