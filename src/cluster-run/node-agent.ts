@@ -163,6 +163,10 @@ export class ClusterNode {
       port: options.dataPort ?? 0,
       secret: options.secret,
       onPeer: (peer) => node.#links.admit(peer, (p, first) => node.#replicaPeer(p, first)),
+      // A peer refused on the data port (a wrong secret, a bad frame) leaves a line, as on the supervisor.
+      onEvent: (e) => {
+        if (e.event === 'refused') node.#log(`data port refused ${e.remote}: ${e.code} ${e.reason}`);
+      },
     });
     const limit = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
     node.#watch = setInterval(() => node.#checkBeats(limit), Math.max(50, limit / 4));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { joinCluster } from '../../src/cluster/client.ts';
 import { repoRoot, startSluice } from '../cli/cli-process.ts';
 import { clusterFixture, until } from './cluster-kit.ts';
 
@@ -26,5 +27,14 @@ describe('a node refused by the supervisor', { timeout: 120_000 }, () => {
     } finally {
       if (twin.child.exitCode === null) twin.child.kill('SIGKILL');
     }
+  });
+
+  it("logs a peer refused on a node's data port (a wrong secret)", async () => {
+    const { cluster: c } = await fixture.start(['n1']);
+    const dataUrl = (await c.client.status()).nodes[0]!.dataUrl!;
+    await expect(
+      joinCluster(dataUrl, { secret: Buffer.from('not-the-secret-of-this-cluster') }),
+    ).rejects.toThrow();
+    await c.nodes.get('n1')!.waitFor('stderr', /data port refused \S+: SLUICE_CLUSTER_AUTH_FAILED/);
   });
 });
