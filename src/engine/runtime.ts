@@ -171,6 +171,9 @@ export class Runtime implements ActorHost {
   /** Abrupt stop, as a process kill would be: no final checkpoint, no teardown (test kit). */
   kill(): void {
     this.killed = true;
+    // As with kill -9, no operator code runs after this: a continuation of an awaited endWindow or
+    // window-log write would otherwise end windows, run consumers inline and apply outputs.
+    for (const a of this.graph.actors) a.dispose();
     this.waker.wake();
   }
 
@@ -313,6 +316,7 @@ export class Runtime implements ActorHost {
     // Let checkpoint writes in flight land first: the recovery window is chosen on settled bookkeeping, so
     // no commit (and buffer purge) can overtake it.
     await this.checkpoints.settle();
+    if (this.killed) return; // killed meanwhile (as with kill -9): no recovery, no operator code
     const decision =
       this.stopReason === 'stop'
         ? { action: 'escalate' as const, reason: STOPPING_REASON }
@@ -338,6 +342,7 @@ export class Runtime implements ActorHost {
     let set = new Set([...decision.actors, ...decision.replaying]);
     let window = decision.window;
     let fresh: Actor[];
+    if (this.killed) return;
     await this.raiseEpoch();
     try {
       fresh = await this.recovery.recover(set, window, this.checkpoints.committed);
@@ -361,6 +366,10 @@ export class Runtime implements ActorHost {
         if (isConstructFailure(e2)) return this.recoveryCutShort(e2, set);
         throw e2;
       }
+    }
+    if (this.killed) {
+      for (const a of fresh) a.dispose();
+      return;
     }
     this.unfinished = [];
     // Whatever else failed inside the set failed in instances that no longer exist.

@@ -42,18 +42,11 @@ export class OutputRecorder {
 
   /**
    * A relaunch builds the application again (`app.dag()`): an output's "external system" may be built
-   * with it (a `Collected` made in the DAG builder), so its windows are checked within one launch only,
-   * and only in the first: after a relaunch the kit's killed runtime was seen to complete an apply (with
-   * its own epoch) once the next launch had begun (the exactly-once property, seed 1 at 1,000 cases),
-   * which a real kill -9 cannot do; until that is understood, a relaunched run is not checked.
+   * with it (a `Collected` made in the DAG builder), so its windows are checked within one launch only.
    */
   newLaunch(): void {
     this.appliedBy.clear();
-    this.launches++;
   }
-
-  /** Launches of this run so far (relaunch faults start new ones). */
-  private launches = 0;
 
   /**
    * A WindowFencedOutput's own `applyWindow` completed `window` (the kit fences what sinks receive
@@ -62,7 +55,6 @@ export class OutputRecorder {
    * thread only (on containers a replaced worker builds the application again).
    */
   applied(output: string, window: number, epoch: number): void {
-    if (this.launches > 1) return;
     let windows = this.appliedBy.get(output);
     if (!windows) this.appliedBy.set(output, (windows = new Map()));
     const first = windows.get(window);
