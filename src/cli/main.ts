@@ -38,6 +38,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Commander has already printed its own message (through outputError below) or the help.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const { message, exitCode: code, stack } = explain(e);
+    if (outcome.json) {
+      // One JSON object per line, this last one too (pino's fields: level 50 is error).
+      const errorCode = (e as { code?: unknown })?.code;
+      const entry = {
+        level: 50,
+        time: Date.now(),
+        event: 'exit',
+        exitCode: code,
+        code: errorCode,
+        msg: message,
+      };
+      process.stderr.write(`${JSON.stringify(entry)}\n`);
+      return code;
+    }
     process.stderr.write(errorLine(message));
     // With --json the stack is a field of the run's 'failed' entry (run-command.ts).
     if (stack !== undefined && !outcome.json) process.stderr.write(`${indent(stack)}\n`);

@@ -105,8 +105,10 @@ describe('an operator failure shows its cause stack, the operator frames first',
     const r = await sluiceAt('info', failing('store-json', '--json'));
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(/^sluice: run failed \(SLUICE_OPERATOR_FAILED\)/);
-    const entries = lines.slice(0, -1).map((l) => JSON.parse(l) as Record<string, any>);
+    // Every line is JSON, the last (what the exit says) too.
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    expect(entries.at(-1)).toMatchObject({ event: 'exit', exitCode: 1, code: 'SLUICE_OPERATOR_FAILED' });
+    expect(entries.at(-1)!.msg).toMatch(/^run failed \(SLUICE_OPERATOR_FAILED\)/);
     const failed = entries.find((e) => e.event === 'failed')!;
     expect(failed.error.code).toBe('SLUICE_OPERATOR_FAILED');
     expect(failed.error.stack).toMatch(/^Error: cannot take 0\n {4}at .*fails\.ts:5:\d+/);
