@@ -122,20 +122,30 @@ export class Taps implements TapOpener {
     let taken = 0;
     let skipped = 0;
     let pending: string[] = [];
+    // Each batch gives its share of the slot's budget, at the rate the slot before crossed the port (one
+    // tuple a batch until then): the first batches of a slot — one channel's, always starting with the
+    // same tuples — must not take it all, or a partitioned port shows one partition's keys only.
+    let seen = 0;
+    let rate = 0;
+    let batches = 0;
     const hook = (tuples: readonly unknown[], count: number) => {
       const s = Math.floor(Date.now() / 200);
       if (s !== slot) {
         slot = s;
+        rate = seen > 0 ? perSlot / seen : 0;
+        seen = 0;
         taken = 0;
       }
+      seen += count;
       const room = perSlot - taken;
-      if (room <= 0) {
+      if (room <= 0 || count === 0) {
         skipped += count;
         return;
       }
-      const take = Math.min(room, count);
+      const take = Math.min(room, count, rate > 0 ? Math.max(1, Math.round(count * rate)) : 1);
       const stride = count / take;
-      for (let i = 0; i < take; i++) pending.push(renderTuple(tuples[Math.floor(i * stride)]));
+      const offset = (batches++ * 7) % Math.max(1, Math.floor(stride)); // not always the batch's first
+      for (let i = 0; i < take; i++) pending.push(renderTuple(tuples[Math.floor(i * stride) + offset]));
       taken += take;
       skipped += count - take;
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { launch, MemorySnapshotStore, planPhysical } from '../../src/index.ts';
 import type { TapSample } from '../../src/metrics/taps.ts';
-import { channelsOfPort, renderTuple, TapError } from '../../src/metrics/taps.ts';
+import { channelsOfPort, renderTuple, TapError, Taps } from '../../src/metrics/taps.ts';
 import { Collected, countingApp } from './apps.ts';
 
 describe('taps', () => {
@@ -40,6 +40,32 @@ describe('taps', () => {
     expect(channelsOfPort(plan, 'count#1.out').map((c) => c.from.actor)).toEqual(['count#1']);
     expect(channelsOfPort(plan, 'count.out').map((c) => c.from.actor)).toEqual(['count#0', 'count#1']);
     expect(() => channelsOfPort(plan, 'nothing.out')).toThrow(/no operator "nothing"/);
+  });
+
+  it('spread a sample over the channels and batches of a port, not the first batches of each slot', async () => {
+    const channels = [
+      { tap: null as null | ((t: readonly unknown[], n: number) => void) },
+      { tap: null as any },
+    ];
+    const taps = new Taps({ channel: (id: number) => channels[id] } as any);
+    const samples: TapSample[] = [];
+    const tap = taps.openChannels('readings.out', [0, 1], 10, (s) => samples.push(s));
+    // Every 5 ms for a second, a batch of 64 on channel 0 then one on channel 1, as a partitioned
+    // writer flushes them (the budget is 2 a slot: the first batch of a slot could take it all).
+    for (let b = 0; b < 200; b++) {
+      for (const ch of [0, 1])
+        channels[ch]!.tap!(
+          Array.from({ length: 64 }, (_, i) => ({ ch, i })),
+          64,
+        );
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 250));
+    tap.close();
+    const taken = samples.flatMap((s) => s.tuples.map((t) => JSON.parse(t) as { ch: number; i: number }));
+    expect(taken.length).toBeGreaterThan(4);
+    expect(new Set(taken.map((t) => t.ch))).toEqual(new Set([0, 1]));
+    expect(new Set(taken.map((t) => t.i)).size).toBeGreaterThan(1);
   });
 
   it('renders any tuple as bounded JSON', () => {
