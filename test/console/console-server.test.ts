@@ -88,12 +88,14 @@ describe('the console server', () => {
     const ws = live(served.url);
     await nextMessage(ws, 'hello');
     ws.send(JSON.stringify({ type: 'tap', port: 'count.out', sample: 5 }));
+    const openedAt = Date.now();
     const opened = await nextMessage(ws, 'tap-opened');
     expect(opened).toMatchObject({ port: 'count.out', channels: 2 });
     const sample = await nextMessage(ws, 'tap');
-    // 5 per second is 1 per 200 ms slot: each delivery holds what a slot or two took.
+    // 5 per second is 1 per 200 ms slot: a delivery holds what the slots since the tap opened took (a
+    // late timer on a loaded machine delivers several slots at once), never more.
     expect(sample.tuples.length).toBeGreaterThan(0);
-    expect(sample.tuples.length).toBeLessThanOrEqual(2);
+    expect(sample.tuples.length).toBeLessThanOrEqual(Math.ceil((Date.now() - openedAt) / 200) + 1);
     expect(Number.isInteger(JSON.parse(sample.tuples[0]))).toBe(true);
     ws.send(JSON.stringify({ type: 'untap', tap: opened.tap }));
     await nextMessage(ws, 'tap-closed');
