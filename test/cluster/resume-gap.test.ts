@@ -11,13 +11,19 @@ import { clusterFixture, SUMS_APP, until, untilWindowFiles } from './cluster-kit
 describe('between a supervisor restart and the resume', { timeout: 120_000 }, () => {
   const fixture = clusterFixture('sluice-resume-gap-');
 
-  it('lists the application as resuming, refuses a second launch, and a kill keeps it from resuming', async () => {
+  /** running-sums launched on n1, a few windows done, then n1 SIGKILLed: no node is left. */
+  async function launchThenLoseTheNode() {
     const { out, cluster: c } = await fixture.start(['n1']);
     await c.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
     await untilWindowFiles(out, 5);
     const n1 = c.nodes.get('n1')!;
     n1.child.kill('SIGKILL');
     await n1.exited;
+    return c;
+  }
+
+  it('lists the application as resuming, refuses a second launch, and a kill keeps it from resuming', async () => {
+    const c = await launchThenLoseTheNode();
     await c.restartSupervisor();
     expect((await c.client.status()).apps).toEqual([
       expect.objectContaining({ name: 'running-sums', state: 'resuming' }),
@@ -35,12 +41,7 @@ describe('between a supervisor restart and the resume', { timeout: 120_000 }, ()
   });
 
   it('resumes the application as its folder is now: a file added beside it since the launch changes nothing', async () => {
-    const { out, cluster: c } = await fixture.start(['n1']);
-    await c.client.launch(SUMS_APP, { virtualTime: true, containers: 2 });
-    await untilWindowFiles(out, 5);
-    const n1 = c.nodes.get('n1')!;
-    n1.child.kill('SIGKILL');
-    await n1.exited;
+    const c = await launchThenLoseTheNode();
     // The build hash covers the sources beside the module: the nodes now hash another build.
     const added = join(dirname(SUMS_APP), `added-${process.pid}.json`);
     onTestFinished(() => rm(added, { force: true }));
