@@ -2,6 +2,7 @@ import type { OperatorContext } from '../api/context.ts';
 import { InputOperator, type Operator, type OperatorClass } from '../api/operator.ts';
 import { InputPort } from '../api/ports.ts';
 import { WindowFencedOutput } from '../api/window-fenced-output.ts';
+import { isPromise } from '../engine/maybe-async.ts';
 import type { ActorPlan, PhysicalPlan } from '../plan/physical-plan.ts';
 import type { FaultInjector } from './faults.ts';
 import type { OutputRecorder } from './output-recorder.ts';
@@ -126,7 +127,7 @@ export function wrapOperatorClass(
       applyWindow(window: number, tuples: unknown[], epoch: number): unknown {
         const done = () => applied(this.actorUnderTest, window, epoch);
         const r = applyWindow.call(this, window, tuples, epoch);
-        if (r instanceof Promise) return r.then(done);
+        if (isPromise(r)) return r.then(done);
         done();
         return r;
       }
