@@ -1,6 +1,7 @@
 import { join as joinPath, resolve } from 'node:path';
 import { type Application, isApplication } from '../src/api/application.ts';
 import type { ClusterEvent } from '../src/cluster/connection-state.ts';
+import { ClusterProtocolError } from '../src/cluster/errors.ts';
 import type { ClusterFrame } from '../src/cluster/frames.ts';
 import type { PeerConnection } from '../src/cluster/peer-connection.ts';
 import { ClusterServer } from '../src/cluster/server.ts';
@@ -47,6 +48,9 @@ export type SupervisorOptions = {
   /** The containers' metrics, for every application (default on; `--metrics`, `--console`: fused counted). */
   metrics?: ClusterRunOptions['metrics'];
 };
+
+/** How long an authenticated connection has to say what it is (a node's join, a launcher's call). */
+const ADMIT_MS = 5000;
 
 const LIVE: readonly string[] = ['starting', 'running', 'recovering'];
 
@@ -127,7 +131,9 @@ export class ClusterSupervisor {
 
   /** A connection's first frame says what it is: a node's join, or a launcher's call. */
   private admit(peer: PeerConnection): void {
-    const timer = setTimeout(() => peer.close('no frame in time after the handshake'), 5000);
+    const refuse = (reason: string) =>
+      peer.refuse(new ClusterProtocolError('SLUICE_CLUSTER_NOT_JOINED', reason));
+    const timer = setTimeout(() => refuse('no join or call frame in time after the handshake'), ADMIT_MS);
     void peer.closed.then(() => clearTimeout(timer));
     peer.onFrame((f) => {
       clearTimeout(timer);
@@ -136,7 +142,7 @@ export class ClusterSupervisor {
       } else if (f.t === 'call') {
         const rpc = new Rpc(peer).attach().onCall((m, a) => this.clientCall(m, a));
         rpc.frame(f);
-      } else peer.close(`a ${f.t} frame before join or call`);
+      } else refuse(`a ${f.t} frame before join or call`);
     });
   }
 
