@@ -21,6 +21,9 @@ export interface AlertSenderOptions {
   report: (line: string) => void;
 }
 
+/** The longest a drain keeps sending, however steadily the server acknowledges. */
+export const DRAIN_CAP_MS = 120_000;
+
 /**
  * Drains an AlertOutbox in the background, one message at a time, oldest first:
  *
@@ -29,7 +32,8 @@ export interface AlertSenderOptions {
  *                          │ 5xx (or onSent throws): stop; `failure` is set (SmtpAlert fails its
  *                          │   next window with it, and reports it at teardown)
  *                          │ fence moved (a newer instance): stop quietly
- *     drain(ms): send until the outbox is empty or ms passed; stop(): at once (a wait is cut short)
+ *     drain(idleMs): send until the outbox is empty, or until idleMs pass with attempts failing and
+ *       none acknowledged (the server down), or DRAIN_CAP_MS in all; stop(): at once (a wait is cut short)
  *
  * The pipeline never waits for the mail server: a window is done once its alerts are in the outbox.
  */
@@ -44,6 +48,8 @@ export class AlertSender {
   private running?: Promise<void>;
   /** Failed attempts since the last acknowledged alert: an outage in progress when > 0. */
   private failing = 0;
+  /** Alerts acknowledged by this sender (drain watches it move). */
+  private acknowledged = 0;
 
   constructor(private readonly o: AlertSenderOptions) {
     this.stopSignal = new Promise((resolve) => {
@@ -60,13 +66,26 @@ export class AlertSender {
     this.wake?.();
   }
 
-  /** Sends what is queued for up to `ms` (wall clock), then stops. */
-  async drain(ms: number): Promise<void> {
+  /**
+   * Sends what is queued, then stops: until the outbox is empty, as long as acknowledgements keep coming
+   * (a queue longer than the rate limit sends in `idleMs` is still sent whole); it gives up once `idleMs`
+   * pass without one while attempts fail (the server down), or after DRAIN_CAP_MS.
+   */
+  async drain(idleMs: number): Promise<void> {
     this.draining = true;
     this.notify();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.running, new Promise((r) => (timer = setTimeout(r, ms)))]);
-    clearTimeout(timer);
+    let done = false;
+    void this.running?.then(() => (done = true));
+    const started = Date.now();
+    for (;;) {
+      const before = this.acknowledged;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.running, new Promise((r) => (timer = setTimeout(r, idleMs)))]);
+      clearTimeout(timer);
+      // No acknowledgement in a whole slice: give up if attempts are failing (not when the rate limit waits).
+      const stuck = this.acknowledged === before && this.failing > 0;
+      if (done || stuck || Date.now() - started >= DRAIN_CAP_MS) break;
+    }
     await this.stop();
   }
 
@@ -96,6 +115,7 @@ export class AlertSender {
         return;
       }
       this.o.outbox.acknowledge(q);
+      this.acknowledged++;
       try {
         this.o.onSent?.(messageId);
       } catch (e) {

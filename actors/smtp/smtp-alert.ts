@@ -25,8 +25,9 @@ export interface SmtpAlertProps extends AlertMessageProps {
   /** Connection, greeting and socket timeout (ms). Default 10,000. */
   timeoutMs?: number;
   /**
-   * How long teardown keeps sending what is queued (ms, wall clock): at a graceful stop, and when a
-   * recovery replaces the instance (the recovery waits for it). Default 5,000. What is left stays in the
+   * Teardown (a graceful stop, or a recovery replacing the instance, which waits for it) sends what is
+   * queued until the outbox is empty, giving up once this long passes with attempts failing and none
+   * acknowledged (the server down: ms, wall clock), or after 2 minutes in all. Default 5,000. What is left stays in the
    * outbox for the next instance or run.
    */
   drainMs?: number;

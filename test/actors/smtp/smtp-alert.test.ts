@@ -277,6 +277,14 @@ describe('SmtpAlert', () => {
     expect(smtp.messages.map((m) => m.messageId)).toEqual(ids(18));
   });
 
+  it('a graceful stop sends the whole queue, however long the rate limit makes that take', async () => {
+    const smtp = await smtpServer();
+    // 24 alerts queued at once (virtual time), 10 a second: ~2.3 s of sending against a 300 ms drainMs,
+    // which bounds only the time with attempts failing (a stop used to give up after drainMs in all).
+    await runAlerts({ url: smtp.url, outbox: tempDir(), maxPerSecond: 10, drainMs: 300 }, 8);
+    expect(smtp.messages.map((m) => m.messageId)).toEqual(ids(24));
+  });
+
   it('a 5xx answer fails the run with SmtpRejectedError, without retrying', async () => {
     const smtp = await smtpServer();
     smtp.refuseNext(1, 550);
