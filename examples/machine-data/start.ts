@@ -2,7 +2,7 @@
  * `npm start`: runs the machine-data application in this process and prints, every second, readings/s in,
  * records/s out (averages and alerts), the last finished and committed windows and the alerts so far.
  *
- *   node --conditions=sluice-source --import tsx examples/machine-data/start.ts [--demo] [WINDOWS] [STORE] [--SETTING VALUE…]
+ *   node --conditions=sluice-source --import tsx examples/machine-data/start.ts [--demo] [--fresh] [WINDOWS] [STORE] [--SETTING VALUE…]
  *   npm start -- --redis-url redis://127.0.0.1:6379/1 --partitions 4
  *
  * WINDOWS (default: run until Ctrl-C) stops cleanly once that window is done and committed. STORE is the
@@ -12,13 +12,15 @@
  * about 15 s. The settings' flags (config.ts; `--help` lists them) override their environment variables.
  * A bad flag or value: one `machine-data: …` line on stderr and exit code 2.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { launch, type RunStats } from 'sluice';
 import { addSettingOptions, ConfigError, settingsIntoEnv } from './config.ts';
 
 const EXIT_USAGE = 2;
+/** The output folder when MACHINE_DATA_OUT does not say (config.ts). */
+const DEFAULT_OUT = 'out/machine-data';
 
 function windowCount(text: string): number {
   const n = Number(text);
@@ -33,7 +35,8 @@ const command = addSettingOptions(
     .description('Run the machine-data case study with a progress line a second.')
     .argument('[windows]', 'stop once this window is done and committed (default: until Ctrl-C)', windowCount)
     .argument('[store]', 'the snapshot store directory', '.sluice/machine-data')
-    .option('--demo', '30 windows of 500 ms in application windows of 5 (what npm start runs)'),
+    .option('--demo', '30 windows of 500 ms in application windows of 5 (what npm start runs)')
+    .option('--fresh', `start over: delete STORE and ${DEFAULT_OUT} first (what npm start runs)`),
 )
   .exitOverride()
   .configureOutput({
@@ -51,7 +54,7 @@ try {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
   throw e;
 }
-const opts = command.opts<{ demo?: boolean }>();
+const opts = command.opts<{ demo?: boolean; fresh?: boolean }>();
 // Flags over the environment, then the demo's defaults under both.
 settingsIntoEnv(opts);
 if (opts.demo) {
@@ -59,6 +62,9 @@ if (opts.demo) {
   process.env.APP_WINDOW ||= '5';
 }
 const [windowsArg, store] = command.processedArgs as [number | undefined, string];
+// After parsing, so that `--help` or a bad flag deletes nothing; only the default output folder, never
+// one a setting names.
+if (opts.fresh) for (const d of [store, DEFAULT_OUT]) rmSync(d, { recursive: true, force: true });
 const windows = windowsArg ?? (opts.demo ? 30 : undefined);
 // The application reads its settings when it loads: after the flags and the demo's defaults are in place.
 const loaded = await import('./app.ts').catch((e: unknown) => {

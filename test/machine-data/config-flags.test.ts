@@ -122,4 +122,19 @@ describe('flags through the commands', () => {
       "machine-data: option '--smtp-url <url>' argument 'mail.example.com' is invalid. expected a URL like smtp://127.0.0.1:2525",
     ]);
   }, 60_000);
+
+  test('npm start -- --help (start.ts --fresh): prints the help and deletes nothing', async () => {
+    const script = ['--conditions=sluice-source', '--import', 'tsx', 'examples/machine-data/start.ts'];
+    const store = mkdtempSync(join(dir, 'kept-store-'));
+    const child = spawn(process.execPath, [...script, '--demo', '--fresh', '30', store, '--help'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const r = await exited(child);
+    expect(r.code).toBe(0);
+    expect(stdout).toContain('--fresh');
+    expect(existsSync(store)).toBe(true);
+  }, 60_000);
 });
