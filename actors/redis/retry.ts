@@ -138,11 +138,19 @@ export function backoffMs(attempt: number, b: Backoff = {}): number {
   return Math.min(max, base * 2 ** Math.min(30, Math.max(0, attempt - 1)));
 }
 
+/**
+ * What went wrong, in the user's words: with maxRetriesPerRequest 0 (ours: the operators retry whole
+ * operations themselves), a command on a lost connection fails with ioredis's note about that setting.
+ */
+export function outageReason(error: Error): string {
+  return /max retries per request/i.test(error.message) ? 'connection lost' : error.message;
+}
+
 /** The default RedisRetryListener: one stderr line when an outage starts, one when it ends. */
 export function stderrRetryListener(event: RedisRetryEvent): void {
   if (event.type === 'retrying' && event.attempt === 1) {
     process.stderr.write(
-      `sluice: ${event.operator}: Redis ${event.operation} failed (${event.error.message}); retrying with backoff\n`,
+      `sluice: ${event.operator}: Redis ${event.operation} failed (${outageReason(event.error)}); retrying with backoff\n`,
     );
   } else if (event.type === 'recovered') {
     process.stderr.write(
