@@ -542,6 +542,9 @@ export class ContainerRun implements HandleListener {
     const now = performance.now();
     const limit = this.supervision.heartbeatTimeoutMs;
     for (const h of this.handles) {
+      // One we ended ourselves (a drill, a hang found before, a replacement) is silent because it is
+      // dead, and whoever ended it reports that death: reporting it again here cost a second restart.
+      if (h.ended || this.retiring.has(h)) continue;
       const reason = h.hangReport(now, limit);
       if (reason === undefined) continue;
       // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
