@@ -1,7 +1,7 @@
 /**
  * `sluice run APP --fault …`: failure drills on a user's own application. `actor:ID@W` fails actor ID
- * (its beginWindow throws) when it reaches window W; `container:N@W` hard-kills container N's worker when
- * it reaches window W. Each fires once, whatever restarts follow, so a drill shows one recovery.
+ * (its beginWindow throws) when it reaches window W; `container:N@W` hard-kills container N's worker once
+ * it has finished window W (the main thread hears of it while the worker is on the next). Each fires once, whatever restarts follow, so a drill shows one recovery.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

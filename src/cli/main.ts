@@ -118,7 +118,7 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     .option('--json', 'log JSON lines instead of text', false)
     .option(
       '--fault <drill>',
-      'a failure drill, repeatable: actor:ID@W fails actor ID at window W; container:N@W kills container N',
+      'a failure drill, repeatable: actor:ID@W fails actor ID at window W; container:N@W kills container N once it finished window W',
       collectDrill,
     )
     .option(
