@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Application } from '../api/application.ts';
+import { WindowFencedOutput } from '../api/window-fenced-output.ts';
 import { SluiceError } from '../core/errors.ts';
 import { DEFAULT_MAX_CALLS } from '../engine/window-generator.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
@@ -61,6 +62,11 @@ export interface ChaosVerdict {
    * aggregates; a source that forgets what it owed when a window closed shows here too.
    */
   boundaryDependence?: { faults: Fault[]; difference: string; behind?: string; dropsOwed?: string };
+  /**
+   * Sinks that are not WindowFencedOutputs: the kit checks what they receive, which is exactly once, but
+   * not what they write elsewhere, which a replayed window writes again unless they fence it themselves.
+   */
+  unfencedSinks?: string[];
 }
 
 /**
@@ -146,7 +152,16 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
   const boundaryDependence = await boundaryCheck(app, uncut, plan, { ...base, seed, options });
   const onThreads = containers > 1 ? { containerFaultsFired } : {};
-  const tally = { seed, runs, restoredRuns, faultsFired, ...onThreads, boundaryDependence };
+  const unfenced = unfencedSinks(app);
+  const tally = {
+    seed,
+    runs,
+    restoredRuns,
+    faultsFired,
+    ...onThreads,
+    boundaryDependence,
+    ...(unfenced.length > 0 ? { unfencedSinks: unfenced } : {}),
+  };
   if (!details.failed) {
     if (boundaryDependence?.dropsOwed) {
       const problem = `${boundaryDependence.dropsOwed}: a window cut early lost tuples (${boundaryDependence.difference})`;
@@ -250,8 +265,25 @@ function sourcesBehind(uncut: WindowBoundaries, cut: WindowBoundaries): SourceBe
   });
 }
 
+/** The application's sinks (operators no stream leaves) that are not WindowFencedOutputs. */
+function unfencedSinks(app: Application): string[] {
+  const dag = app.dag();
+  const writers = new Set(dag.streams.map((s) => s.from.operator));
+  return [...dag.operators]
+    .filter(
+      ([name, op]) => !op.isInput && !writers.has(name) && !(op.cls.prototype instanceof WindowFencedOutput),
+    )
+    .map(([name]) => name);
+}
+
 export function describeVerdict(v: ChaosVerdict): string {
   if (v.ok) {
+    const sinks = v.unfencedSinks ?? [];
+    const one = sinks.length === 1;
+    const unfenced =
+      sinks.length > 0
+        ? `\n  note: ${sinks.join(', ')} ${one ? 'is a sink' : 'are sinks'} but no WindowFencedOutput: the tuples ${one ? 'it receives' : 'they receive'} are exactly once (checked here), but anything ${one ? 'it writes' : 'they write'} elsewhere (a file, a database) is written again when a recovery replays a window, unless ${one ? 'it fences its windows itself' : 'they fence their windows themselves'} (docs/operators.md, WindowFencedOutput)`
+        : '';
     const b = v.boundaryDependence;
     const behind = b?.behind
       ? `\n  (over the same windows ${b.behind} when a window was cut early, and more when cut late: it emits as fast as it is called, so it lags, and catches up when called more)`
@@ -261,7 +293,7 @@ export function describeVerdict(v: ChaosVerdict): string {
       : '';
     const containers =
       v.containerFaultsFired === undefined ? '' : ` (${v.containerFaultsFired} container kills or hangs)`;
-    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired${containers}, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}`;
+    return `ok: ${v.runs} fault schedules (${v.faultsFired} faults fired${containers}, ${v.restoredRuns} runs restored from a checkpoint), output identical to the fault-free run with the same window boundaries; seed ${v.seed}${note}${unfenced}`;
   }
   const { faults, problem } = v.counterexample!;
   const schedule = faults.map(describeFault).join('; ') || 'no faults';

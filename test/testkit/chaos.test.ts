@@ -38,6 +38,32 @@ test('chaos passes an application that keeps its state in this.state, and restor
   expect(describeVerdict(verdict)).toContain('seed 1234');
 });
 
+/** A sink written as a plain operator: appends each window's tuples "elsewhere" at endWindow, unfenced. */
+class AppendingSink extends Operator<{}, { lines: string[] }> {
+  private window: unknown[] = [];
+  readonly in = this.input<unknown>((t) => this.window.push(t));
+  override endWindow(): void {
+    this.props.lines.push(JSON.stringify(this.window));
+    this.window = [];
+  }
+}
+
+test('chaos passes a plain-operator sink but says it is no WindowFencedOutput (its own writes repeat on replay)', async () => {
+  const app = application('appending', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 6, batch: 4 });
+    const sink = dag.add('appender', AppendingSink, { lines: [] });
+    dag.stream('numbers', src.out, sink.in);
+  });
+  const verdict = await chaos(app, { runs: 5, seed: 3 });
+  expect(verdict.ok, describeVerdict(verdict)).toBe(true);
+  expect(verdict.unfencedSinks).toEqual(['appender']);
+  expect(describeVerdict(verdict)).toContain(
+    'note: appender is a sink but no WindowFencedOutput: the tuples it receives are exactly once (checked here), but anything it writes elsewhere',
+  );
+  const fencedOnly = await chaos(sums(KeyedSum), { runs: 2, seed: 1 });
+  expect(fencedOnly.unfencedSinks).toBeUndefined();
+});
+
 test('chaos catches state kept outside this.state, names the seed and a small fault schedule', async () => {
   const verdict = await chaos(sums(ForgetfulSum), { runs: 40, seed: 99 });
   expect(verdict.ok).toBe(false);
