@@ -25,17 +25,18 @@ export async function planCommand(appPath: string, options: PlanCommandOptions):
   if (containers !== undefined) checkContainerCount(unplaced, containers);
   const plan = containers === undefined ? unplaced : assignContainers(unplaced, containers);
   // Placed on containers, a 'node' stream is shown as it would cross: the note is about the unplaced plan.
-  const notes = containers === undefined ? localityNotes(dag).map((n) => `note: ${n}\n`) : [];
+  const notes = containers === undefined ? localityNotes(dag) : [];
+  const noteLines = notes.map((n) => `note: ${n}\n`).join('');
   (options.out ?? process.stdout).write(
     options.json
-      ? planJson(plan)
-      : `${planText(plan, containers)}${notes.length > 0 ? `\n${notes.join('')}` : ''}`,
+      ? planJson(plan, notes)
+      : `${planText(plan, containers)}${noteLines ? `\n${noteLines}` : ''}`,
   );
   return EXIT_OK;
 }
 
 /**
- * `node` locality asks for another worker thread or process; a plan on no containers (`sluice plan`
+ * `node` locality allows another worker thread or process; a plan on no containers (`sluice plan`
  * without `--containers`, a run in this thread) has such a stream as `container` (a queued channel).
  * Said here, not left silent.
  */
@@ -44,6 +45,6 @@ export function localityNotes(dag: LogicalDag): string[] {
   if (node.length === 0) return [];
   const streams = `${node.length === 1 ? 'stream' : 'streams'} ${node.join(', ')}`;
   return [
-    `${streams}: locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it crosses between worker threads (see sluice plan --containers N)`,
+    `${streams}: locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it may cross between worker threads, where the placement allows (see sluice plan --containers N)`,
   ];
 }

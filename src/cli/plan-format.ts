@@ -92,7 +92,8 @@ function routeText(route: RoutePlan, channels: Map<number, ChannelPlan>, transpo
 }
 
 /** Every actor has its `container` (0 when the plan was not placed) and every channel its `transport`. */
-export function planJson(plan: PhysicalPlan): string {
+/** `notes`: what the text plan prints after it (`note: …` lines), each a sentence. */
+export function planJson(plan: PhysicalPlan, notes: readonly string[] = []): string {
   const json = {
     application: plan.applicationName,
     actors: plan.actors.map((a) => ({
@@ -115,6 +116,7 @@ export function planJson(plan: PhysicalPlan): string {
     })),
     channels: plan.channels.map((c) => ({ ...c, transport: channelTransport(plan, c) })),
     unifierTrees: unifierTrees(plan),
+    notes,
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }

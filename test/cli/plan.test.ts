@@ -54,10 +54,14 @@ describe.concurrent('sluice plan', { timeout: 60_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^plan of "node-local": 3 actors, 2 channels \(0 fused\)/);
     expect(r.stdout).toContain(
-      `\nnote: streams "numbers", "doubled": locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it crosses between worker threads (see sluice plan --containers N)\n`,
+      `\nnote: streams "numbers", "doubled": locality 'node' is planned as 'container' (a queued channel) in one thread; on containers it may cross between worker threads, where the placement allows (see sluice plan --containers N)\n`,
     );
     const plain = await sluice(['plan', 'fan-in.ts'], tmp.dir);
     expect(plain.stdout).not.toContain('note:');
+    const json = JSON.parse((await sluice(['plan', 'node-local.ts', '--json'], tmp.dir)).stdout);
+    expect(json.notes).toEqual([
+      expect.stringMatching(/^streams "numbers", "doubled": locality 'node' is planned as 'container'/),
+    ]);
   });
 
   it("--containers N names each actor's container and each channel's transport", async () => {
