@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --json] [-- --quick] [-- --runs N] [-- --keys typed|map] [-- --in-process]
- * [-- --only TITLE]` (the sections whose title starts with TITLE, any case): prints
+ * [-- --only TITLE] [-- --pin-cpu N]` (the sections whose title starts with TITLE, any case; one-thread runs
+ * on CPU N only): prints
  * figures, never passes or fails on time. It exits non-zero only when a result is wrong (the variants
  * disagree on the checksum, a recovery changes the output).
  *
@@ -12,6 +13,7 @@ import { afterRecoverySection } from './after-recovery.ts';
 import { caseStudySection } from './case-study.ts';
 import { KEY_ENCODINGS } from './case-study-workload.ts';
 import { checkpointOverheadSection } from './checkpoint-overhead.ts';
+import { pin } from './child-process.ts';
 import { clusterLinkSection } from './cluster-link.ts';
 import { clusterStreamSection } from './cluster-stream.ts';
 import { containersPartitionsSection, containersVsHandLoopSection } from './containers.ts';
@@ -60,8 +62,15 @@ async function main(): Promise<void> {
       keys: { type: 'string', default: 'typed' },
       'in-process': { type: 'boolean', default: false },
       only: { type: 'string' },
+      'pin-cpu': { type: 'string' },
     },
   });
+  if (values['pin-cpu'] !== undefined) {
+    const cpu = Number(values['pin-cpu']);
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= cpus().length)
+      throw new Error(`--pin-cpu must be a CPU number 0–${cpus().length - 1} (got ${values['pin-cpu']})`);
+    pin.cpu = cpu;
+  }
   const keys = KEY_ENCODINGS.find((k) => k === values.keys);
   if (keys === undefined)
     throw new Error(`--keys must be one of ${KEY_ENCODINGS.join(', ')} (got ${values.keys})`);
@@ -89,11 +98,13 @@ async function main(): Promise<void> {
       : 'one fresh process per throughput run (case study, mailbox hop, checkpoint overhead)',
     statistic: 'best of the measured runs',
     gcBetweenRuns: typeof (globalThis as { gc?: unknown }).gc === 'function',
+    /** One-thread runs all on this CPU (`--pin-cpu`), or wherever the scheduler put each. */
+    pinnedCpu: pin.cpu ?? 'none',
   };
   const figures: Record<string, number | string | boolean> = { ...environment };
   if (!values.json) {
     console.log(
-      `sluice bench: node ${environment.node}, ${environment.platform}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadAverageAtStart}`,
+      `sluice bench: node ${environment.node}, ${environment.platform}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadAverageAtStart}${pin.cpu === undefined ? '' : `, one-thread runs pinned to CPU ${pin.cpu}`}`,
     );
     const isolation = values['in-process']
       ? 'all in this process, after a warm-up run'

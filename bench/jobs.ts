@@ -99,5 +99,5 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
  * The child times the job itself: process start and module loading are not counted.
  */
 export function runIsolated(job: Job): Promise<JobResult> {
-  return runInChild<JobResult>(CHILD, job, `bench child for ${JSON.stringify(job)}`);
+  return runInChild<JobResult>(CHILD, job, `bench child for ${JSON.stringify(job)}`, true);
 }

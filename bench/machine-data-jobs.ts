@@ -65,5 +65,5 @@ const CHILD = fileURLToPath(new URL('./machine-data-child.ts', import.meta.url))
 
 /** Runs one variant in a fresh node process (same flags as this one); the child times itself. */
 export function runMdIsolated(job: MdJob): Promise<MdJobResult> {
-  return runInChild<MdJobResult>(CHILD, job, job.variant);
+  return runInChild<MdJobResult>(CHILD, job, job.variant, true);
 }
