@@ -25,6 +25,15 @@ export interface RedisStreamReadingsProps {
    * holds the same entries in every run, killed or not.
    */
   readingsPerWindow?: number;
+  /**
+   * With `readingsPerWindow`: count windows. A window does not close until it took its entries, waiting
+   * for the stream when the producers are behind, so every window holds exactly `readingsPerWindow`
+   * entries at any producer rate and two copies of an application on one stream compute the same
+   * windows (the lunch test). While the stream delivers nothing the application's windows wait with it;
+   * a graceful stop waits two window lengths at most, then the window closes short (its rest is owed to
+   * the next). Default false: a window takes what arrived while it was open.
+   */
+  countWindows?: boolean;
   /** Most entries per emitTuples() call. Default 1024. */
   batch?: number;
   /** XREAD COUNT: entries per round trip. Default 2048. */
@@ -114,6 +123,11 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   constructor(props?: RedisStreamReadingsProps) {
     super(props);
     checkRedisUrl('redis stream readings', this.props.url, 'redis://host:port/db#stream');
+    if (this.props.countWindows && this.props.readingsPerWindow === undefined)
+      throw new RedisConfigError(
+        'redis stream readings',
+        'countWindows needs readingsPerWindow (entries a window holds)',
+      );
     if (!(this.props.stream ?? splitStreamUrl(this.props.url).stream))
       throw new RedisConfigError(
         'redis stream readings',
@@ -165,6 +179,13 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   override beginWindow(): void {
     const quota = this.props.readingsPerWindow;
     if (quota !== undefined) this.state.owed += quota;
+  }
+
+  /** Count windows: the window stays open until it took its quota. */
+  override holdsWindow(): boolean {
+    return (
+      this.props.countWindows === true && this.props.readingsPerWindow !== undefined && this.state.owed > 0
+    );
   }
 
   /** Returns false when nothing is read ahead: waiting on the next read, which wakes the scheduler. */

@@ -65,6 +65,7 @@ export default application(
       const readings = dag.add('readings', RedisStreamReadings, {
         url: c.readingsStream,
         readingsPerWindow: c.readingsPerWindow,
+        countWindows: c.streamWindows === 'count',
         onRetry: redisRetry,
       });
       dag.stream('generate_dimension', readings.out, dimensions.in).locality('container').roundRobin();

@@ -34,6 +34,11 @@ export interface MachineDataConfig {
   averagePartitions: number;
   /** Readings per streaming window, per partition (generator) or in all (Redis stream). */
   readingsPerWindow: number;
+  /**
+   * Redis stream: `count` (each window waits until it holds `readingsPerWindow` entries, so copies on one
+   * stream agree at any producer rate) or `time` (a window takes what arrived while it was open).
+   */
+  streamWindows: 'count' | 'time';
   /** Streaming windows per application window (the case study: 10). */
   applicationWindowCount: number;
   /** Streaming window length, ms (the case study: 1000). */
@@ -149,6 +154,14 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--readings-per-window <n>',
     help: 'readings per streaming window: per partition (generator), in all (stream); default 5000',
     check: integer(1),
+  },
+  {
+    env: 'STREAM_WINDOWS',
+    flag: '--stream-windows <kind>',
+    help: 'Redis stream: count (a window waits for its readings; copies agree at any producer rate) or time (a window takes what arrived); default count',
+    check: (text) => {
+      if (text !== 'count' && text !== 'time') throw new InvalidArgumentError('expected count or time');
+    },
   },
   {
     env: 'APP_WINDOW',
@@ -284,6 +297,7 @@ export function machineDataConfig(env: NodeJS.ProcessEnv = process.env): Machine
     partitions: int(env, 'PARTITIONS', 2),
     averagePartitions: int(env, 'AVERAGE_PARTITIONS', 1),
     readingsPerWindow: int(env, 'READINGS_PER_WINDOW', 5000),
+    streamWindows: set(env, 'STREAM_WINDOWS') === 'time' ? 'time' : 'count',
     applicationWindowCount: int(env, 'APP_WINDOW', 10),
     streamingWindowMs: int(env, 'WINDOW_MS', 1000),
     alertThreshold: int(env, 'ALERT_THRESHOLD', 70),

@@ -81,6 +81,19 @@ export abstract class Operator<State = {}, Props = {}> {
 export abstract class InputOperator<State = {}, Props = {}> extends Operator<State, Props> {
   // biome-ignore lint/suspicious/noConfusingVoidType: void keeps every `emitTuples(): void` an override.
   abstract emitTuples(): void | boolean;
+
+  /**
+   * Count windows: return true while the live window must stay open for this operator's next tuples
+   * (it owes the window entries its source has not delivered yet). Asked after beginWindow() and after
+   * every emitTuples() call; while it holds, the window does not close on the clock, so its boundaries
+   * depend on the data alone and two runs over the same source cut the same windows at any producer
+   * rate. The cost: a source that stops delivering stops the application's windows with it. A graceful
+   * stop honours a hold for two window lengths, then cuts the window (what it still owes carries over).
+   * Default: never holds (processing-time windows, as in Apex).
+   */
+  holdsWindow(): boolean {
+    return false;
+  }
 }
 
 export type OperatorClass<O extends Operator<any, any> = Operator<any, any>> = new (props?: any) => O;

@@ -170,7 +170,7 @@ export class ContainerRuntime implements ActorHost {
   /** A graceful stop's last window as this container sees it (its live window); opens no later one. */
   proposeStop(): number | undefined {
     if (!this.hasInputs) return undefined;
-    const w = this.inputs.stopWindow();
+    const w = this.inputs.beginStop();
     this.finalWindow = Math.min(this.finalWindow, w);
     return w;
   }

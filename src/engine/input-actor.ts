@@ -37,6 +37,8 @@ export class InputActor extends Actor implements InputProgress {
   /** Its latest emitTuples() call returned false: waiting on I/O, it calls ctx.wake() when data lands. */
   waiting = false;
   callsAtTimeUp = -1;
+  /** The operator holds the live window open (holdsWindow() after its latest call). */
+  holding = false;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
   emitted = 0;
@@ -95,6 +97,11 @@ export class InputActor extends Actor implements InputProgress {
     this.host.windowOpened?.(w);
     this.startWindow(w);
     this.drainCarry();
+    this.holding = this.call('beginWindow', () => this.askHolds());
+  }
+
+  private askHolds(): boolean {
+    return (this.operator as InputOperator<any, any>).holdsWindow() === true;
   }
 
   /** Tuples carried over from the previous window go out first, in order. */
@@ -117,6 +124,7 @@ export class InputActor extends Actor implements InputProgress {
     try {
       r = (this.operator as InputOperator<any, any>).emitTuples();
       this.flushOutlets();
+      this.holding = this.askHolds();
     } catch (e) {
       throw this.tag('emitTuples', e);
     } finally {

@@ -39,6 +39,8 @@ export class InputDriver {
   /** The newest window the generator opened (or, after a restore, the last one every input logged). */
   liveWindow = 0;
   liveOpen = false;
+  /** When a graceful stop began (holds on the live window lapse `holdOnStopMs` after it). */
+  private stopAt: number | undefined;
 
   constructor(
     private readonly generator: WindowGenerator,
@@ -64,11 +66,13 @@ export class InputDriver {
   }
 
   /**
-   * The last window of a graceful stop: the open one, or the next one. It closes as any window does,
-   * so it holds what it would have held had the application gone on (a relaunch then continues the
-   * same output).
+   * A graceful stop begins; returns its last window: the open one, or the next one. It closes as any
+   * window does, so it holds what it would have held had the application gone on (a relaunch then
+   * continues the same output) — except that an input operator's hold on it (count windows) is
+   * honoured for `holdOnStopMs` only, so a source that delivers no more cannot keep the stop waiting.
    */
-  stopWindow(): number {
+  beginStop(): number {
+    this.stopAt ??= this.now();
     return this.liveOpen ? this.liveWindow : this.liveWindow + 1;
   }
 
@@ -82,7 +86,23 @@ export class InputDriver {
   /** How long the scheduler may sleep when nothing can progress. */
   idleWait(maxMs: number): number {
     if (!this.liveOpen || this.generator.virtual) return maxMs;
-    return Math.max(1, Math.min(maxMs, this.generator.msUntilDue(this.now())));
+    const now = this.now();
+    // Held open by an input waiting for its source: its ctx.wake() ends the sleep, not the clock.
+    if (this.run.inputs().some((a) => a.inWindow && this.holds(a, now) && a.waiting)) {
+      return this.stopAt === undefined ? maxMs : Math.max(1, Math.min(maxMs, this.holdLapsesIn(now)));
+    }
+    return Math.max(1, Math.min(maxMs, this.generator.msUntilDue(now)));
+  }
+
+  /** Does this input operator's hold keep the live window open? */
+  private holds(a: InputActor, now: number): boolean {
+    return a.holding && (this.stopAt === undefined || this.holdLapsesIn(now) > 0);
+  }
+
+  private holdLapsesIn(now: number): number {
+    return this.stopAt === undefined
+      ? Number.POSITIVE_INFINITY
+      : this.stopAt + this.generator.holdOnStopMs - now;
   }
 
   /** One round over the input operators: open, emit, close. Returns whether anything happened. */
@@ -126,6 +146,7 @@ export class InputDriver {
   /** May the live window close on this input operator (and must it not be called again in it)? */
   private finished(a: InputActor, now: number): boolean {
     if (a.callsAtTimeUp < 0 && this.generator.timeUp(now)) a.callsAtTimeUp = a.callsInWindow;
+    if (this.holds(a, now)) return false;
     return this.generator.finished(a, this.liveWindow, now);
   }
 

@@ -164,7 +164,7 @@ export class Runtime implements ActorHost {
     }
     if (this.finalWindow <= this.inputs.liveWindow) return;
     this.stopReason = 'stop';
-    this.finalWindow = this.inputs.stopWindow();
+    this.finalWindow = this.inputs.beginStop();
     this.waker.wake();
   }
 

@@ -9,6 +9,8 @@ export interface InputProgress {
   readonly lastCallEmpty: boolean;
   /** Calls it had made when the window's time was up (-1: not up yet). */
   readonly callsAtTimeUp: number;
+  /** It holds the live window open (InputOperator.holdsWindow(): a count window not yet full). */
+  readonly holding: boolean;
 }
 
 /**
@@ -25,6 +27,10 @@ export interface InputProgress {
  * Virtual time (the test kit): finished once it went idle or made `maxCalls` calls, so windows advance
  * without sleeping and a window holds the same tuples however the scheduler interleaves the operators;
  * `cutAt` moves that cut (what load does on the real clock) to test that nothing depends on it.
+ *
+ * An input operator that holds the window (`holdsWindow()`, count windows) is never finished while it
+ * holds, on either clock and whatever `cutAt` says: its windows' boundaries are its own. The InputDriver
+ * applies that rule before asking the generator, and lifts it `holdOnStopMs` after a graceful stop.
  */
 export interface WindowGenerator {
   readonly virtual: boolean;
@@ -34,6 +40,8 @@ export interface WindowGenerator {
   finished(input: InputProgress, window: number, now: number): boolean;
   /** How long the scheduler may sleep before the time is up. */
   msUntilDue(now: number): number;
+  /** How long a graceful stop still honours an input operator's hold on the open window. */
+  readonly holdOnStopMs: number;
 }
 
 /** Calls a never-pausing input operator gets once the window's time is up (and per window, virtual). */
@@ -42,10 +50,14 @@ export const DEFAULT_MAX_CALLS = 64;
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
   private openedAt = 0;
+  /** Two window lengths: a producer that is still writing fills the window; a stopped one never will. */
+  readonly holdOnStopMs: number;
   constructor(
     private readonly windowMs: number,
     private readonly maxCalls = DEFAULT_MAX_CALLS,
-  ) {}
+  ) {
+    this.holdOnStopMs = 2 * windowMs;
+  }
   opened(now: number): void {
     this.openedAt = now;
   }
@@ -66,6 +78,8 @@ export type WindowCuts = (actorId: string, window: number) => number | undefined
 
 export class VirtualTimeWindows implements WindowGenerator {
   readonly virtual = true;
+  /** No clock to wait on: a stop cuts a held window at once. */
+  readonly holdOnStopMs = 0;
   constructor(
     private readonly maxCalls = DEFAULT_MAX_CALLS,
     private readonly cutAt?: WindowCuts,

@@ -16,9 +16,11 @@ import { append, growStream, reading, repoRoot, startApp, whenKeyReaches, workDi
  * the expected ones, the undisturbed copy's once each, the killed copy's once each but for at most the one
  * alert in flight at each kill (SMTP's window, see SmtpAlert), which comes twice under the same Message-ID.
  *
- * Why the copies agree although windows are cut by the clock: the source takes a fixed number of entries
- * per window (readingsPerWindow, owed in state) from a stream that stays ahead of it, so every window
- * holds the same entries in both copies, killed or not (docs/redis.md, "Deterministic windows").
+ * Why the copies agree although windows are cut by the clock: the app's stream input uses count windows
+ * (STREAM_WINDOWS=count, its default): a window holds exactly readingsPerWindow entries, waiting for the
+ * stream when the producer is behind, so every window holds the same entries in both copies, killed or
+ * not, at any producer rate (docs/redis.md, "The rate, and deterministic windows"). The second schedule
+ * writes slower than the copies read, where windows cut by the clock alone differ between the copies.
  */
 export interface KillStep {
   /** Kill once the copy has applied this window (its last-window key reached it). */
@@ -73,16 +75,28 @@ async function database(): Promise<TestDatabase> {
   return db;
 }
 
-function lunchTest(name: string, schedule: KillStep[], app: AppUnderTest = caseStudy): void {
+/** How the writer feeds the stream: entries before the copies start, then `perTick` every 20 ms. */
+interface Producer {
+  prefill: number;
+  perTick: number;
+}
+
+/** 25 windows' worth first, then ~2,500 a second (the copies take 1,000 a second each): always ahead. */
+const AHEAD: Producer = { prefill: 1000, perTick: 50 };
+
+function lunchTest(
+  name: string,
+  schedule: KillStep[],
+  app: AppUnderTest = caseStudy,
+  producer: Producer = AHEAD,
+): void {
   const LAST_WINDOW_KEY = app.lastWindowKey;
   test(`lunch test, ${name}: the killed copy's Redis database equals the undisturbed copy's, key for key`, async () => {
     const work = workDir('redis-lunch');
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const [source, a, b] = [await database(), await database(), await database()];
-    // 25 windows' worth before the start, then 2,500 a second (the copies take 1,000 a second each):
-    // the stream stays ahead of both, so each window holds its 40 readings in both copies.
-    await append(source.client, 'readings', 0, 1000);
-    const writer = growStream(source.client, 'readings', 1000, 50);
+    await append(source.client, 'readings', 0, producer.prefill);
+    const writer = growStream(source.client, 'readings', producer.prefill, producer.perTick);
     cleanups.push(async () => void (await writer.stop()));
     const smtp = await startSmtpServer();
     cleanups.push(() => smtp.stop());
@@ -155,3 +169,10 @@ function isFence(key: string): boolean {
 
 // Reading 500 (hot) is in window 13: the kill comes as application window 13–15 is written and alerted.
 lunchTest('killed once mid-run', [{ atWindow: 15, pauseMs: 700 }]);
+
+// A producer slower than the copies' windows (~250 readings a second against 40 per 40 ms window): each
+// window waits for its readings; the killed copy catches up on the backlog in windows of the same 40.
+lunchTest('killed once, the producer behind the readers', [{ atWindow: 15, pauseMs: 1500 }], caseStudy, {
+  prefill: 100,
+  perTick: 5,
+});
