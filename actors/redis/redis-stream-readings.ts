@@ -34,6 +34,14 @@ export interface RedisStreamReadingsProps {
    * the next). Default false: a window takes what arrived while it was open.
    */
   countWindows?: boolean;
+  /**
+   * Count windows: once the stream has brought nothing for this long (and nothing is read ahead), the
+   * window stops waiting and closes on the clock with what it has, as do the windows after it until
+   * entries come again; so the end of a finite stream ends its windows (`--windows N`). A producer that
+   * pauses longer than this cuts a short window (copies may then differ there). Default: the larger of
+   * 10 streaming windows and 5 s.
+   */
+  countWindowsIdleMs?: number;
   /** Most entries per emitTuples() call. Default 1024. */
   batch?: number;
   /** XREAD COUNT: entries per round trip. Default 2048. */
@@ -119,6 +127,9 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   private ctx: OperatorContext | undefined;
   /** The last emitTuples() call found nothing read ahead: the next read to land wakes the scheduler. */
   private starved = false;
+  /** When a read last brought entries (performance.now()), and how long count windows wait past it. */
+  private lastEntriesAt = 0;
+  private idleMs = 5000;
 
   constructor(props?: RedisStreamReadingsProps) {
     super(props);
@@ -146,6 +157,8 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       throw new RedisConfigError(ctx.actorId, `one stream is one partition (got ${ctx.partitions})`);
     this.name = ctx.actorId;
     this.ctx = ctx;
+    this.idleMs = this.props.countWindowsIdleMs ?? Math.max(10 * ctx.streamingWindowMs, 5000);
+    this.lastEntriesAt = performance.now();
     this.cursor = this.state.lastId;
     this.client = operatorConnection(url, `sluice:${ctx.applicationName}:${ctx.actorId}`);
     const client = this.client;
@@ -181,11 +194,10 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
     if (quota !== undefined) this.state.owed += quota;
   }
 
-  /** Count windows: the window stays open until it took its quota. */
+  /** Count windows: the window stays open until it took its quota, unless the stream went idle. */
   override holdsWindow(): boolean {
-    return (
-      this.props.countWindows === true && this.props.readingsPerWindow !== undefined && this.state.owed > 0
-    );
+    if (this.props.countWindows !== true || this.state.owed <= 0) return false;
+    return this.buffered() > 0 || performance.now() - this.lastEntriesAt < this.idleMs;
   }
 
   /** Returns false when nothing is read ahead: waiting on the next read, which wakes the scheduler. */
@@ -271,6 +283,7 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
       this.bodies.push(body);
     }
     if (entries.length === 0) return;
+    this.lastEntriesAt = performance.now();
     this.cursor = entries[entries.length - 1]![0];
     if (this.starved) {
       this.starved = false;

@@ -113,6 +113,41 @@ test('a relaunch on the same store reads on from the stored offset: nothing twic
   expect(into.all()).toEqual(Array.from({ length: 400 }, (_, i) => reading(i)));
 });
 
+test('countWindows: each window waits for its readingsPerWindow entries from a stream written slower than the windows; the end of the stream ends the windows', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  // 30 entries a window of 20 ms, written 10 every 40 ms (a window's worth every 120 ms), 300 in all.
+  let written = 0;
+  const writer = (async () => {
+    while (written < 300) {
+      await append(db.client, 'slow', written, written + 10);
+      written += 10;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  })();
+  const into = new Collected<Reading>();
+  const props = {
+    url: `${db.url}#slow`,
+    readingsPerWindow: 30,
+    countWindows: true,
+    countWindowsIdleMs: 1000,
+  };
+  // 13 windows: 10 full ones, then the stream has ended: windows 11–13 close on the clock once it was
+  // idle for a second (without that, a finite stream would hold window 11 for ever).
+  const run = await launch(readingsApp(props, into), {
+    store: join(tempDir('count-windows'), 'store'),
+    streamingWindowMs: 20,
+    windows: 13,
+  });
+  await run.done;
+  await writer;
+  expect(into.all()).toEqual(Array.from({ length: 300 }, (_, i) => reading(i)));
+  for (let w = 1; w <= 10; w++) expect(into.windows.get(w)?.length, `window ${w}`).toBe(30);
+  expect(() => new RedisStreamReadings({ url: `${db.url}#slow`, countWindows: true })).toThrow(
+    /countWindows needs readingsPerWindow/,
+  );
+});
+
 test('nothing read ahead: emitTuples() says it is waiting, and the read that lands wakes the scheduler', async () => {
   const db = await freshDatabase();
   cleanups.push(() => db.close());
