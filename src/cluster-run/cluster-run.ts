@@ -686,7 +686,10 @@ export class ClusterRun {
   }
 
   private failed(p: Placed, reason: string): void {
-    this.failWith(p, new ContainerFailure(p.container, p.actors, this.doneWindow, reason));
+    // Its own progress when it is ahead of the application's (the slowest container's): the window it
+    // had surely finished, consistent with the window a hang report names.
+    const window = Math.max(this.doneWindow, p.done);
+    this.failWith(p, new ContainerFailure(p.container, p.actors, window, reason));
   }
 
   /** Settles the pending life with a failure of `p`, or keeps it for the next life. */

@@ -496,13 +496,23 @@ export class ContainerRun implements HandleListener {
    * Returns false when `h` was already replaced or being replaced: its death changes nothing. `dropped`:
    * told if the failure, heard during a restart, is dropped because that restart replaces `h` anyway.
    */
-  died(h: ContainerHandle, reason: string, cause?: unknown, drill?: string, dropped?: () => void): boolean {
+  died(
+    h: ContainerHandle,
+    reason: string,
+    cause?: unknown,
+    drill?: string,
+    dropped?: () => void,
+    inWindow?: number,
+  ): boolean {
     if (!this.handles.includes(h) || this.retiring.has(h)) return false;
+    // Its own progress when it is ahead of the application's (the slowest container's): the window it
+    // had surely finished, consistent with the window a hang report names.
+    const window = Math.max(this.doneWindow, h.done);
     this.failedIn(
       h,
       {
         kind: 'failed',
-        failure: new ContainerFailure(h.container, h.actors, this.doneWindow, reason, cause, drill),
+        failure: new ContainerFailure(h.container, h.actors, window, reason, cause, drill, inWindow),
       },
       dropped,
     );
@@ -548,8 +558,9 @@ export class ContainerRun implements HandleListener {
       const reason = h.hangReport(now, limit);
       if (reason === undefined) continue;
       // Stuck in synchronous code (an endless loop in an operator): only terminate() ends it.
+      const stuck = h.callingNow();
       void h.terminate();
-      this.died(h, reason);
+      this.died(h, reason, undefined, undefined, undefined, stuck?.window);
       return;
     }
   }

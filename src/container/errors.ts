@@ -14,12 +14,20 @@ export class ContainerFailure extends SluiceError {
     cause?: unknown,
     /** The drill that killed it (`container:N@W`), when it was one. */
     readonly drill?: string,
+    /**
+     * The window its stuck call was in (a hang): known even when the worker, looping since, never got
+     * to report the windows it had finished before.
+     */
+    readonly inWindow?: number,
   ) {
     const shown = actors.length > 6 ? `${actors.slice(0, 6).join(', ')}, …` : actors.join(', ');
+    const when = inWindow === undefined ? `after window ${window}` : `in window ${inWindow}`;
     super(
       'SLUICE_CONTAINER_FAILED',
-      `container ${container} (actors ${shown || 'none'}) failed after window ${window}: ${reason}`,
-      { cause },
+      `container ${container} (actors ${shown || 'none'}) failed ${when}: ${reason}`,
+      {
+        cause,
+      },
     );
   }
 }

@@ -40,7 +40,7 @@ export function failureEvent(f: OperatorFailure | ContainerFailure): StatusEvent
     type: 'failure',
     actorId: `container ${f.container}`,
     operator: f.actors.join(', '),
-    window: f.window,
+    window: f.inWindow ?? f.window,
     phase: 'container',
     error: f,
   };

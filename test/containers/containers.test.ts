@@ -128,10 +128,12 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
       /^container 1 \(actors .+\) failed after window \d+: killed by the drill container:1@2/,
     ),
   );
-  // The worker told which actor it was calling, in which window (the loop is in window 10).
+  // The worker told which actor it was calling, in which window (the loop is in window 10), and the
+  // headline names that window too (it said "after window 0" when the worker had looped before
+  // reporting the windows it finished since a restart).
   expect(failures).toContainEqual(
     expect.stringMatching(
-      /sent no heartbeat for \d+ ms \(limit 1500 ms\): actor \S+ \(or one fused into it\) is stuck in synchronous code in window 10$/,
+      /^container \d \(actors .+\) failed in window 10: sent no heartbeat for \d+ ms \(limit 1500 ms\): actor \S+ \(or one fused into it\) is stuck in synchronous code in window 10$/,
     ),
   );
   expect(run.stats().restarts).toBe(failures.length);
