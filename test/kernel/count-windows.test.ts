@@ -8,6 +8,7 @@ import {
   Operator,
   type OperatorContext,
 } from '../../src/index.ts';
+import { TimedReads } from './operators.ts';
 
 interface Feed {
   /** Numbers a read brings, and how long it takes. */
@@ -24,19 +25,14 @@ interface Feed {
  */
 class CountedNumbers extends InputOperator<{ next: number; owed: number }, Feed & { perWindow: number }> {
   readonly out = this.output<number>();
-  private ctx!: OperatorContext;
-  private buffer: number[] = [];
-  private reading = false;
-  private readFrom = 0;
-  private stopped = false;
+  private reads!: TimedReads;
 
   override initialState() {
     return { next: 0, owed: 0 };
   }
 
   override setup(ctx: OperatorContext): void {
-    this.ctx = ctx;
-    this.readFrom = this.state.next;
+    this.reads = new TimedReads(this.state.next, this.props, () => ctx.wake());
   }
 
   override beginWindow(): void {
@@ -48,12 +44,13 @@ class CountedNumbers extends InputOperator<{ next: number; owed: number }, Feed 
   }
 
   emitTuples(): boolean {
-    if (this.buffer.length === 0) {
-      this.startRead();
+    const buffer = this.reads.buffer;
+    if (buffer.length === 0) {
+      this.reads.start();
       return false;
     }
     const s = this.state;
-    for (const n of this.buffer.splice(0, Math.min(8, s.owed))) {
+    for (const n of buffer.splice(0, Math.min(8, s.owed))) {
       s.next = n + 1;
       s.owed--;
       this.out.emit(n);
@@ -62,21 +59,7 @@ class CountedNumbers extends InputOperator<{ next: number; owed: number }, Feed 
   }
 
   override teardown(): void {
-    this.stopped = true;
-  }
-
-  private startRead(): void {
-    if (this.reading || this.stopped) return;
-    this.reading = true;
-    const from = this.readFrom;
-    setTimeout(() => {
-      this.reading = false;
-      if (this.stopped) return;
-      const to = Math.min(from + this.props.chunk, this.props.total);
-      for (let i = from; i < to; i++) this.buffer.push(i);
-      this.readFrom = to;
-      if (to > from) this.ctx.wake();
-    }, this.props.delayMs);
+    this.reads.stop();
   }
 }
 

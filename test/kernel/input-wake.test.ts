@@ -8,6 +8,7 @@ import {
   Operator,
   type OperatorContext,
 } from '../../src/index.ts';
+import { TimedReads } from './operators.ts';
 
 /**
  * An input whose reads are asynchronous, as a Redis or Kafka reader's are: a read brings the next
@@ -17,53 +18,38 @@ import {
  */
 class AsyncNumbers extends InputOperator<{ next: number }, { chunk: number; delayMs: number; log: Log }> {
   readonly out = this.output<number>();
-  private ctx!: OperatorContext;
-  private buffer: number[] = [];
-  private reading = false;
-  private readFrom = 0;
-  private stopped = false;
+  private reads!: TimedReads;
 
   override initialState() {
     return { next: 0 };
   }
 
   override setup(ctx: OperatorContext): void {
-    this.ctx = ctx;
-    this.readFrom = this.state.next;
+    this.reads = new TimedReads(this.state.next, this.props, () => {
+      this.props.log.sinceWake = 0;
+      ctx.wake();
+    });
   }
 
   emitTuples(): boolean {
-    if (this.buffer.length === 0) {
+    const buffer = this.reads.buffer;
+    if (buffer.length === 0) {
       const log = this.props.log;
       log.sinceWake++;
       log.mostBetweenWakes = Math.max(log.mostBetweenWakes, log.sinceWake);
-      this.startRead();
+      this.reads.start();
       return false;
     }
-    for (const n of this.buffer.splice(0, 8)) {
+    for (const n of buffer.splice(0, 8)) {
       this.state.next = n + 1;
       this.out.emit(n);
     }
-    if (this.buffer.length === 0) this.startRead();
+    if (buffer.length === 0) this.reads.start();
     return true;
   }
 
   override teardown(): void {
-    this.stopped = true;
-  }
-
-  private startRead(): void {
-    if (this.reading || this.stopped) return;
-    this.reading = true;
-    const from = this.readFrom;
-    setTimeout(() => {
-      this.reading = false;
-      if (this.stopped) return;
-      for (let i = 0; i < this.props.chunk; i++) this.buffer.push(from + i);
-      this.readFrom = from + this.props.chunk;
-      this.props.log.sinceWake = 0;
-      this.ctx.wake();
-    }, this.props.delayMs);
+    this.reads.stop();
   }
 }
 

@@ -153,3 +153,38 @@ export class ListSource<T> extends InputOperator<{ next: number }, ListSourcePro
     this.left -= n;
   }
 }
+
+/**
+ * The reads of an asynchronous source (a Redis or Kafka client's, as the tests stand them in): each read
+ * brings the next `chunk` numbers after `delayMs`, up to `total`, into `buffer`, then calls `landed`
+ * (where the source calls ctx.wake()). One read at a time; none after stop().
+ */
+export class TimedReads {
+  readonly buffer: number[] = [];
+  private reading = false;
+  private stopped = false;
+
+  constructor(
+    private next: number,
+    private readonly feed: { chunk: number; delayMs: number; total?: number },
+    private readonly landed: () => void,
+  ) {}
+
+  start(): void {
+    if (this.reading || this.stopped) return;
+    this.reading = true;
+    setTimeout(() => {
+      this.reading = false;
+      if (this.stopped) return;
+      const to = Math.min(this.next + this.feed.chunk, this.feed.total ?? Number.POSITIVE_INFINITY);
+      for (let i = this.next; i < to; i++) this.buffer.push(i);
+      if (to === this.next) return;
+      this.next = to;
+      this.landed();
+    }, this.feed.delayMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
