@@ -5,10 +5,9 @@ import {
   InputOperator,
   launch,
   MemorySnapshotStore,
-  Operator,
   type OperatorContext,
 } from '../../src/index.ts';
-import { TimedReads } from './operators.ts';
+import { FailOnce, TimedReads } from './operators.ts';
 
 interface Feed {
   /** Numbers a read brings, and how long it takes. */
@@ -63,24 +62,12 @@ class CountedNumbers extends InputOperator<{ next: number; owed: number }, Feed 
   }
 }
 
-/** Passes numbers on; fails once, as window `failAt` begins (downstream of the input: it replays). */
-class FailOnce extends Operator<{}, { failAt: number; failed: { yes: boolean } }> {
-  readonly out = this.output<number>();
-  readonly in = this.input<number>((n) => this.out.emit(n));
-
-  override beginWindow(w: number): void {
-    if (w !== this.props.failAt || this.props.failed.yes) return;
-    this.props.failed.yes = true;
-    throw new Error(`injected in window ${w}`);
-  }
-}
-
 function countApp(feed: Feed & { perWindow: number }, into: Collected<number>, failAt = 0) {
   return application(
     'count-windows',
     (dag) => {
       const src = dag.add('src', CountedNumbers, feed);
-      const pass = dag.add('pass', FailOnce, { failAt, failed: { yes: false } });
+      const pass = dag.add('pass', FailOnce, { failAt, log: { failed: false } });
       const sink = dag.add('sink', CollectSink<number>, { into });
       dag.stream('numbers', src.out, pass.in);
       dag.stream('passed', pass.out, sink.in);

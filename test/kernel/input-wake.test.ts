@@ -5,10 +5,9 @@ import {
   InputOperator,
   launch,
   MemorySnapshotStore,
-  Operator,
   type OperatorContext,
 } from '../../src/index.ts';
-import { TimedReads } from './operators.ts';
+import { FailOnce, TimedReads } from './operators.ts';
 
 /**
  * An input whose reads are asynchronous, as a Redis or Kafka reader's are: a read brings the next
@@ -58,18 +57,6 @@ interface Log {
   sinceWake: number;
   mostBetweenWakes: number;
   failed: boolean;
-}
-
-/** Passes numbers on; fails once, as window `failAt` begins (downstream of the input: it replays). */
-class FailOnce extends Operator<{}, { failAt: number; log: Log }> {
-  readonly out = this.output<number>();
-  readonly in = this.input<number>((n) => this.out.emit(n));
-
-  override beginWindow(w: number): void {
-    if (w !== this.props.failAt || this.props.log.failed) return;
-    this.props.log.failed = true;
-    throw new Error(`injected in window ${w}`);
-  }
 }
 
 test('an input waiting on I/O sleeps until ctx.wake(), in a replay too: every number once, no empty calls in a loop', async () => {

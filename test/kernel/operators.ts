@@ -188,3 +188,15 @@ export class TimedReads {
     this.stopped = true;
   }
 }
+
+/** Passes numbers on; fails once, as window `failAt` begins (downstream of the input: it replays). */
+export class FailOnce extends Operator<{}, { failAt: number; log: { failed: boolean } }> {
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => this.out.emit(n));
+
+  override beginWindow(w: number): void {
+    if (w !== this.props.failAt || this.props.log.failed) return;
+    this.props.log.failed = true;
+    throw new Error(`injected in window ${w}`);
+  }
+}
