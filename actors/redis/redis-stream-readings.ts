@@ -29,17 +29,21 @@ export interface RedisStreamReadingsProps {
    * With `readingsPerWindow`: count windows. A window does not close until it took its entries, waiting
    * for the stream when the producers are behind, so every window holds exactly `readingsPerWindow`
    * entries at any producer rate and two copies of an application on one stream compute the same
-   * windows (the lunch test). While the stream delivers nothing the application's windows wait with it;
-   * a graceful stop waits two window lengths at most, then the window closes short (its rest is owed to
-   * the next). Default false: a window takes what arrived while it was open.
+   * windows (the lunch test). While the stream delivers nothing the application's windows wait with it
+   * (before its first entry, for ever: copies started before the producer agree too). A graceful stop
+   * waits while entries still come (30 window lengths at most) and two window lengths for a dry stream,
+   * then closes the window short (its rest is owed to the next). Default false: a window takes what
+   * arrived while it was open.
    */
   countWindows?: boolean;
   /**
-   * Count windows: once the stream has brought nothing for this long (and nothing is read ahead), the
-   * window stops waiting and closes on the clock with what it has, as do the windows after it until
-   * entries come again; so the end of a finite stream ends its windows (`--windows N`). A producer that
-   * pauses longer than this cuts a short window (copies may then differ there). Default: the larger of
-   * 10 streaming windows and 5 s.
+   * Count windows: once the stream, after its first entry, has brought nothing for this long (and
+   * nothing is read ahead), the window stops waiting and closes on the clock with what it has, as do the
+   * windows after it until entries come again; so the end of a finite stream ends its windows
+   * (`--windows N`). A window that closed so with no entry owes nothing onward: after an idle spell the
+   * next window takes `readingsPerWindow` again, not a share for every idle window. A producer that
+   * pauses longer than this mid-stream cuts a short window (copies may then differ there). Default: the
+   * larger of 10 streaming windows and 5 s.
    */
   countWindowsIdleMs?: number;
   /** Most entries per emitTuples() call. Default 1024. */
@@ -79,6 +83,8 @@ export interface RedisStreamReadingsState {
   /** Entries emitted, good and bad. */
   entries: number;
   rejected: number;
+  /** Entries emitted in the current window (count windows; absent in stores written before it). */
+  taken?: number;
 }
 
 /**
@@ -190,14 +196,25 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
   }
 
   override beginWindow(): void {
+    const s = this.state;
     const quota = this.props.readingsPerWindow;
-    if (quota !== undefined) this.state.owed += quota;
+    if (quota === undefined) return;
+    // Count windows: a window that closed owing without taking anything closed on an idle stream (or a
+    // stop on a dry one): it owes nothing onward, so an idle spell does not pile quota onto one window.
+    // State only, so a replay decides the same.
+    if (this.props.countWindows === true && (s.taken ?? 0) === 0) s.owed = 0;
+    s.taken = 0;
+    s.owed += quota;
   }
 
-  /** Count windows: the window stays open until it took its quota, unless the stream went idle. */
+  /**
+   * Count windows: the window stays open until it took its quota — for ever before the stream's first
+   * entry, and after it until the stream has been idle for `countWindowsIdleMs`.
+   */
   override holdsWindow(): boolean {
-    if (this.props.countWindows !== true || this.state.owed <= 0) return false;
-    return this.buffered() > 0 || performance.now() - this.lastEntriesAt < this.idleMs;
+    const s = this.state;
+    if (this.props.countWindows !== true || s.owed <= 0) return false;
+    return this.buffered() > 0 || s.entries === 0 || performance.now() - this.lastEntriesAt < this.idleMs;
   }
 
   /** Returns false when nothing is read ahead: waiting on the next read, which wakes the scheduler. */
@@ -223,7 +240,10 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
         this.errors.emit({ stream: this.stream, id, reason: r, fields: toRecord(body) });
       } else this.out.emit(r);
     }
-    if (quota) s.owed -= n;
+    if (quota) {
+      s.owed -= n;
+      s.taken = (s.taken ?? 0) + n;
+    }
     if (this.head >= 4096 && this.head * 2 >= this.ids.length) {
       this.ids.splice(0, this.head);
       this.bodies.splice(0, this.head);

@@ -39,6 +39,8 @@ export class InputActor extends Actor implements InputProgress {
   callsAtTimeUp = -1;
   /** The operator holds the live window open (holdsWindow() after its latest call). */
   holding = false;
+  /** When its latest live call emitted something (the InputDriver's clock): a stop's hold lapses on it. */
+  emittedAt = Number.NEGATIVE_INFINITY;
   private idleReplayCalls = 0;
   /** Tuples emitted in all windows so far, and in the window that just closed. */
   emitted = 0;

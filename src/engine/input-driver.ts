@@ -39,7 +39,7 @@ export class InputDriver {
   /** The newest window the generator opened (or, after a restore, the last one every input logged). */
   liveWindow = 0;
   liveOpen = false;
-  /** When a graceful stop began (holds on the live window lapse `holdOnStopMs` after it). */
+  /** When a graceful stop began (holds lapse after it: WindowGenerator.holdOnStopIdleMs, …MaxMs). */
   private stopAt: number | undefined;
 
   constructor(
@@ -68,8 +68,9 @@ export class InputDriver {
   /**
    * A graceful stop begins; returns its last window: the open one, or the next one. It closes as any
    * window does, so it holds what it would have held had the application gone on (a relaunch then
-   * continues the same output) — except that an input operator's hold on it (count windows) is
-   * honoured for `holdOnStopMs` only, so a source that delivers no more cannot keep the stop waiting.
+   * continues the same output). An input operator's hold on it (count windows) is honoured while the
+   * operator still emits, within bounds (WindowGenerator), so a live source fills its window (two copies
+   * on one stream stay equal across a stop) and a dry one cannot keep the stop waiting.
    */
   beginStop(): number {
     this.stopAt ??= this.now();
@@ -89,20 +90,25 @@ export class InputDriver {
     const now = this.now();
     // Held open by an input waiting for its source: its ctx.wake() ends the sleep, not the clock.
     if (this.run.inputs().some((a) => a.inWindow && this.holds(a, now) && a.waiting)) {
-      return this.stopAt === undefined ? maxMs : Math.max(1, Math.min(maxMs, this.holdLapsesIn(now)));
+      if (this.stopAt === undefined) return maxMs;
+      let lapse = maxMs;
+      for (const a of this.run.inputs()) if (a.holding) lapse = Math.min(lapse, this.holdLapsesIn(a, now));
+      return Math.max(1, lapse);
     }
     return Math.max(1, Math.min(maxMs, this.generator.msUntilDue(now)));
   }
 
   /** Does this input operator's hold keep the live window open? */
   private holds(a: InputActor, now: number): boolean {
-    return a.holding && (this.stopAt === undefined || this.holdLapsesIn(now) > 0);
+    return a.holding && (this.stopAt === undefined || this.holdLapsesIn(a, now) > 0);
   }
 
-  private holdLapsesIn(now: number): number {
-    return this.stopAt === undefined
-      ? Number.POSITIVE_INFINITY
-      : this.stopAt + this.generator.holdOnStopMs - now;
+  /** After a stop: how long `a`'s hold still counts (it lapses when `a` stops emitting, or at the cap). */
+  private holdLapsesIn(a: InputActor, now: number): number {
+    if (this.stopAt === undefined) return Number.POSITIVE_INFINITY;
+    const g = this.generator;
+    const idleSince = Math.max(this.stopAt, a.emittedAt);
+    return Math.min(this.stopAt + g.holdOnStopMaxMs, idleSince + g.holdOnStopIdleMs) - now;
   }
 
   /** One round over the input operators: open, emit, close. Returns whether anything happened. */
@@ -131,7 +137,10 @@ export class InputDriver {
         progressed = true;
       } else if (!this.finished(a, now)) {
         // On virtual time an empty call is progress too: it counts towards the window's cut.
-        if (a.emitOnce() > 0 || this.generator.virtual) progressed = true;
+        if (a.emitOnce() > 0) {
+          a.emittedAt = now;
+          progressed = true;
+        } else if (this.generator.virtual) progressed = true;
       }
     }
     return this.advance() || progressed;

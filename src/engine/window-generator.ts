@@ -30,7 +30,9 @@ export interface InputProgress {
  *
  * An input operator that holds the window (`holdsWindow()`, count windows) is never finished while it
  * holds, on either clock and whatever `cutAt` says: its windows' boundaries are its own. The InputDriver
- * applies that rule before asking the generator, and lifts it `holdOnStopMs` after a graceful stop.
+ * applies that rule before asking the generator. After a graceful stop it honours a hold while the
+ * operator still emits (a live source fills its window) but lifts it once the operator emitted nothing
+ * for `holdOnStopIdleMs`, and in any case `holdOnStopMaxMs` after the stop.
  */
 export interface WindowGenerator {
   readonly virtual: boolean;
@@ -40,8 +42,10 @@ export interface WindowGenerator {
   finished(input: InputProgress, window: number, now: number): boolean;
   /** How long the scheduler may sleep before the time is up. */
   msUntilDue(now: number): number;
-  /** How long a graceful stop still honours an input operator's hold on the open window. */
-  readonly holdOnStopMs: number;
+  /** After a graceful stop: a hold lapses once its operator emitted nothing for this long… */
+  readonly holdOnStopIdleMs: number;
+  /** …and this long after the stop whatever it emits. */
+  readonly holdOnStopMaxMs: number;
 }
 
 /** Calls a never-pausing input operator gets once the window's time is up (and per window, virtual). */
@@ -50,13 +54,19 @@ export const DEFAULT_MAX_CALLS = 64;
 export class RealTimeWindows implements WindowGenerator {
   readonly virtual = false;
   private openedAt = 0;
-  /** Two window lengths: a producer that is still writing fills the window; a stopped one never will. */
-  readonly holdOnStopMs: number;
+  /**
+   * Two window lengths (at least 500 ms) without a tuple: a source that is still delivering fills the
+   * window (its reads may come less often than the windows), a dry one never will.
+   */
+  readonly holdOnStopIdleMs: number;
+  /** Thirty window lengths (at least 5 s): a trickle cannot keep the stop waiting for ever. */
+  readonly holdOnStopMaxMs: number;
   constructor(
     private readonly windowMs: number,
     private readonly maxCalls = DEFAULT_MAX_CALLS,
   ) {
-    this.holdOnStopMs = 2 * windowMs;
+    this.holdOnStopIdleMs = Math.max(2 * windowMs, 500);
+    this.holdOnStopMaxMs = Math.max(30 * windowMs, 5000);
   }
   opened(now: number): void {
     this.openedAt = now;
@@ -79,7 +89,8 @@ export type WindowCuts = (actorId: string, window: number) => number | undefined
 export class VirtualTimeWindows implements WindowGenerator {
   readonly virtual = true;
   /** No clock to wait on: a stop cuts a held window at once. */
-  readonly holdOnStopMs = 0;
+  readonly holdOnStopIdleMs = 0;
+  readonly holdOnStopMaxMs = 0;
   constructor(
     private readonly maxCalls = DEFAULT_MAX_CALLS,
     private readonly cutAt?: WindowCuts,

@@ -148,6 +148,38 @@ test('countWindows: each window waits for its readingsPerWindow entries from a s
   );
 });
 
+test('countWindows: windows wait for the first entry however long; after an idle spell the next window takes its quota, not a share for every idle window', async () => {
+  const db = await freshDatabase();
+  cleanups.push(() => db.close());
+  const into = new Collected<Reading>();
+  const props = {
+    url: `${db.url}#later`,
+    readingsPerWindow: 30,
+    countWindows: true,
+    countWindowsIdleMs: 300,
+  };
+  const run = await launch(readingsApp(props, into), {
+    store: join(tempDir('count-idle'), 'store'),
+    streamingWindowMs: 20,
+  });
+  // Nothing in the stream for 3 idle bounds: window 1 waits (copies started before the producer agree).
+  await new Promise((r) => setTimeout(r, 900));
+  expect(into.lastWindow).toBe(0);
+  await append(db.client, 'later', 0, 90);
+  await until(() => into.all().length === 90, '90 readings');
+  expect([...into.windows.values()].map((t) => t.length)).toEqual([30, 30, 30]);
+  // Idle past the bound: windows close on the clock, empty; then 60 more arrive: two windows of 30.
+  await new Promise((r) => setTimeout(r, 900));
+  const idleWindows = into.lastWindow;
+  await append(db.client, 'later', 90, 150);
+  await until(() => into.all().length === 150, '150 readings');
+  run.stop();
+  await run.done;
+  expect(into.all()).toEqual(Array.from({ length: 150 }, (_, i) => reading(i)));
+  expect([...into.windows.values()].map((t) => t.length)).toEqual([30, 30, 30, 30, 30]);
+  expect(idleWindows).toBeGreaterThanOrEqual(3);
+});
+
 test('nothing read ahead: emitTuples() says it is waiting, and the read that lands wakes the scheduler', async () => {
   const db = await freshDatabase();
   cleanups.push(() => db.close());

@@ -101,10 +101,30 @@ test('a graceful stop does not wait for a held window that its source never fill
   await new Promise((r) => setTimeout(r, 500));
   expect(into.lastWindow).toBe(2);
   run.stop();
-  // The hold is honoured for two window lengths (100 ms) after the stop; without that bound the stop
-  // would wait for ever (the test's own timeout).
+  // The hold lapses once the source emitted nothing for two window lengths (at least 500 ms) after the
+  // stop; without that bound the stop would wait for ever (the test's own timeout).
   await run.done;
   expect(into.lastWindow).toBe(3);
   expect(into.windows.get(3)).toEqual(Array.from({ length: 10 }, (_, i) => 40 + i));
   expect(into.all()).toEqual(Array.from({ length: 50 }, (_, i) => i));
+});
+
+test('a graceful stop waits for a held window while its source still delivers: the last window is whole', async () => {
+  // Reads of 3 every 30 ms against 20 owed to each 10 ms window: a window takes ~200 ms; the stop lands
+  // mid-window and must not cut it short while the reads keep landing (a stop cut it at once before).
+  for (const stopAfterMs of [130, 270]) {
+    const into = new Collected<number>();
+    const app = countApp({ chunk: 3, delayMs: 30, total: 1_000_000, perWindow: 20 }, into);
+    const run = await launch(app, { store: new MemorySnapshotStore(), streamingWindowMs: 10 });
+    await new Promise((r) => setTimeout(r, stopAfterMs));
+    run.stop();
+    await run.done;
+    const windows = [...into.windows.keys()];
+    expect(windows.length).toBeGreaterThan(0);
+    for (const w of windows) {
+      expect(into.windows.get(w), `window ${w}`).toEqual(
+        Array.from({ length: 20 }, (_, i) => (w - 1) * 20 + i),
+      );
+    }
+  }
 });
