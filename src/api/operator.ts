@@ -88,7 +88,9 @@ export abstract class InputOperator<State = {}, Props = {}> extends Operator<Sta
    * every emitTuples() call; while it holds, the window does not close on the clock, so its boundaries
    * depend on the data alone and two runs over the same source cut the same windows at any producer
    * rate. The cost: a source that stops delivering stops the application's windows with it. A graceful
-   * stop honours a hold for two window lengths, then cuts the window (what it still owes carries over).
+   * stop honours a hold while the operator still emits (two window lengths without a tuple, 30 in all,
+   * at most), then cuts the window (what it still owes carries over). On containers a hold holds the
+   * input operators of its own container.
    * Default: never holds (processing-time windows, as in Apex).
    */
   holdsWindow(): boolean {
