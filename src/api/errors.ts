@@ -63,6 +63,17 @@ export class AsyncBeginWindowError extends SluiceError {
  * emitTuples() returned a promise: what it emits after an await lands in whichever window is open then,
  * and a replay cannot cut it where the first pass did. A code error: not restarted.
  */
+/** holdsWindow() returned a promise: whether the window may close is needed at once. */
+export class AsyncHoldsWindowError extends SluiceError {
+  readonly restartable = false;
+  constructor() {
+    super(
+      'SLUICE_ASYNC_HOLDS_WINDOW',
+      'holdsWindow() returned a promise: it must answer synchronously, true or false, from state the operator already has (docs/operators.md).',
+    );
+  }
+}
+
 export class AsyncEmitTuplesError extends SluiceError {
   readonly restartable = false;
   constructor() {

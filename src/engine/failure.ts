@@ -7,6 +7,8 @@ export type FailurePhase =
   | 'beginWindow'
   | 'tuple'
   | 'emitTuples'
+  /** InputOperator.holdsWindow(), asked after beginWindow and after every emitTuples() call. */
+  | 'holdsWindow'
   | 'endWindow'
   | 'checkpoint'
   | 'checkpointed'

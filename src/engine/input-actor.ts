@@ -1,4 +1,4 @@
-import { AsyncEmitTuplesError } from '../api/errors.ts';
+import { AsyncEmitTuplesError, AsyncHoldsWindowError } from '../api/errors.ts';
 import type { InputOperator } from '../api/operator.ts';
 import { Actor, type ActorSnapshot } from './actor.ts';
 import { enterCall, leaveCall } from './call-scope.ts';
@@ -99,11 +99,25 @@ export class InputActor extends Actor implements InputProgress {
     this.host.windowOpened?.(w);
     this.startWindow(w);
     this.drainCarry();
-    this.holding = this.call('beginWindow', () => this.askHolds());
+    this.holding = this.askHolds();
   }
 
+  /** Asks the operator's holdsWindow(); a truthy answer holds (JavaScript users return counts too). */
   private askHolds(): boolean {
-    return (this.operator as InputOperator<any, any>).holdsWindow() === true;
+    let r: unknown;
+    enterCall(this);
+    try {
+      r = (this.operator as InputOperator<any, any>).holdsWindow();
+    } catch (e) {
+      throw this.tag('holdsWindow', e);
+    } finally {
+      leaveCall();
+    }
+    if (isPromise(r)) {
+      r.catch(() => {});
+      throw this.tag('holdsWindow', new AsyncHoldsWindowError());
+    }
+    return Boolean(r);
   }
 
   /** Tuples carried over from the previous window go out first, in order. */
@@ -126,7 +140,6 @@ export class InputActor extends Actor implements InputProgress {
     try {
       r = (this.operator as InputOperator<any, any>).emitTuples();
       this.flushOutlets();
-      this.holding = this.askHolds();
     } catch (e) {
       throw this.tag('emitTuples', e);
     } finally {
@@ -136,6 +149,7 @@ export class InputActor extends Actor implements InputProgress {
       r.catch(() => {}); // reported below, once: not as an unhandled rejection as well
       throw this.tag('emitTuples', new AsyncEmitTuplesError());
     }
+    this.holding = this.askHolds();
     this.waiting = r === false;
     const n = this.emittedTotal() - before;
     this.callsInWindow++;

@@ -98,6 +98,11 @@ export class InputDriver {
     return Math.max(1, Math.min(maxMs, this.generator.msUntilDue(now)));
   }
 
+  /** An input holds the live window while it waits on I/O: the scheduler waits for its wake, not stalled. */
+  waitingOnHold(): boolean {
+    return this.liveOpen && this.run.inputs().some((a) => a.inWindow && a.holding && a.waiting);
+  }
+
   /** Does this input operator's hold keep the live window open? */
   private holds(a: InputActor, now: number): boolean {
     return a.holding && (this.stopAt === undefined || this.holdLapsesIn(a, now) > 0);
@@ -140,7 +145,9 @@ export class InputDriver {
         if (a.emitOnce() > 0) {
           a.emittedAt = now;
           progressed = true;
-        } else if (this.generator.virtual) progressed = true;
+        } else if (this.generator.virtual && !(a.holding && a.waiting)) progressed = true;
+        // (A held input waiting on I/O is no progress on virtual time either: the scheduler sleeps until
+        // its ctx.wake() instead of spinning on empty calls.)
       }
     }
     return this.advance() || progressed;

@@ -284,6 +284,7 @@ export class Runtime implements ActorHost {
     return (
       this.inputs.virtual &&
       !this.checkpoints.writing &&
+      !this.inputs.waitingOnHold() &&
       !this.graph.actors.some((a) => a.busy || a.hasPendingHooks) &&
       !this.finished()
     );
