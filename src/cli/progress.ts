@@ -16,6 +16,8 @@ export interface Progress {
   tuplesPerSecond: number;
   committed: number;
   restarts: number;
+  /** Input operators holding their open window (count windows), as `window 7 of readings`. */
+  holding: string[];
 }
 
 export function progressOf(stats: RunStats, previous: ProgressSample, now: ProgressSample): Progress {
@@ -26,13 +28,21 @@ export function progressOf(stats: RunStats, previous: ProgressSample, now: Progr
     tuplesPerSecond: seconds > 0 ? Math.round(tuples / seconds) : 0,
     committed: stats.committed,
     restarts: stats.restarts,
+    holding: stats.operators
+      .filter((o) => o.holding !== undefined)
+      .map((o) => `window ${o.holding} of ${o.actorId}`),
   };
 }
 
 export function formatProgress(p: Progress): string {
+  // Only when nothing moved: a count window is held most of the time while the data flows too.
+  const held =
+    p.tuplesPerSecond === 0 && p.holding.length > 0
+      ? ` · ${p.holding.join(', ')} held open, waiting for its source (count window)`
+      : '';
   return (
     `window ${p.window} · ${p.tuplesPerSecond.toLocaleString('en-US')} tuples/s · ` +
-    `committed ${p.committed} · restarts ${p.restarts}`
+    `committed ${p.committed} · restarts ${p.restarts}${held}`
   );
 }
 

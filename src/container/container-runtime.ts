@@ -10,7 +10,7 @@ import { InputActor } from '../engine/input-actor.ts';
 import { commitHorizon, InputDriver } from '../engine/input-driver.ts';
 import { isPromise } from '../engine/maybe-async.ts';
 import { metricsSource } from '../engine/metrics-source.ts';
-import { OperatorActor } from '../engine/operator-actor.ts';
+import { operatorStats } from '../engine/operator-stats.ts';
 import { Recovery } from '../engine/recovery.ts';
 import { loadSnapshots } from '../engine/restore.ts';
 import type { OperatorStats, StatusEvent } from '../engine/status.ts';
@@ -266,13 +266,7 @@ export class ContainerRuntime implements ActorHost {
   }
 
   operatorStats(): OperatorStats[] {
-    return this.graph.actors.map((a) => ({
-      actorId: a.id,
-      operator: a.plan.operator,
-      tuples: a instanceof InputActor ? a.emitted : a.tuplesIn,
-      queued: a instanceof OperatorActor ? a.queuedBatches : 0,
-      window: a.lastEnded,
-    }));
+    return operatorStats(this.graph.actors);
   }
 
   // ---- ActorHost -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { InputActor } from './input-actor.ts';
 import { commitHorizon, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
 import { metricsSource } from './metrics-source.ts';
-import { OperatorActor } from './operator-actor.ts';
+import { operatorStats } from './operator-stats.ts';
 import { Recovery } from './recovery.ts';
 import { findRestoreWindow, NoValidCheckpointError, newestValidCheckpoint } from './restore.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
@@ -194,13 +194,7 @@ export class Runtime implements ActorHost {
       committed: this.supervision.committedWindow,
       restarts: this.restarts,
       tuples: this.tuples,
-      operators: this.graph.actors.map((a) => ({
-        actorId: a.id,
-        operator: a.plan.operator,
-        tuples: a instanceof InputActor ? a.emitted : a.tuplesIn,
-        queued: a instanceof OperatorActor ? a.queuedBatches : 0,
-        window: a.lastEnded,
-      })),
+      operators: operatorStats(this.graph.actors),
     };
   }
 

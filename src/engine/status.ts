@@ -41,6 +41,8 @@ export interface OperatorStats {
   queued: number;
   /** Last window this actor finished. */
   window: number;
+  /** An input operator holding its open window (count windows, `holdsWindow()`): that window. */
+  holding?: number;
 }
 
 export interface RunStats {

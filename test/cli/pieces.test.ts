@@ -53,8 +53,24 @@ describe('progress', () => {
 
   it('computes tuples per second over the last interval', () => {
     const p = progressOf(stats(3500), { atMs: 1000, tuples: 1000 }, { atMs: 1500, tuples: 3500 });
-    expect(p).toEqual({ window: 12, tuplesPerSecond: 5000, committed: 10, restarts: 1 });
+    expect(p).toEqual({ window: 12, tuplesPerSecond: 5000, committed: 10, restarts: 1, holding: [] });
     expect(formatProgress(p)).toBe('window 12 · 5,000 tuples/s · committed 10 · restarts 1');
+  });
+
+  it('names an input operator holding its window open (count windows) when nothing moved', () => {
+    const held: RunStats = {
+      ...stats(700),
+      operators: [
+        { actorId: 'readings', operator: 'readings', tuples: 700, queued: 0, window: 12, holding: 13 },
+        { actorId: 'sink', operator: 'sink', tuples: 700, queued: 0, window: 12 },
+      ],
+    };
+    const still = progressOf(held, { atMs: 0, tuples: 700 }, { atMs: 1000, tuples: 700 });
+    expect(formatProgress(still)).toBe(
+      'window 12 · 0 tuples/s · committed 10 · restarts 1 · window 13 of readings held open, waiting for its source (count window)',
+    );
+    const moving = progressOf(held, { atMs: 0, tuples: 100 }, { atMs: 1000, tuples: 700 });
+    expect(formatProgress(moving)).toBe('window 12 · 600 tuples/s · committed 10 · restarts 1');
   });
 
   it('never reports a negative rate', () => {
