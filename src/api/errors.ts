@@ -59,10 +59,6 @@ export class AsyncBeginWindowError extends SluiceError {
   }
 }
 
-/**
- * emitTuples() returned a promise: what it emits after an await lands in whichever window is open then,
- * and a replay cannot cut it where the first pass did. A code error: not restarted.
- */
 /** holdsWindow() returned a promise: whether the window may close is needed at once. */
 export class AsyncHoldsWindowError extends SluiceError {
   readonly restartable = false;
@@ -74,6 +70,10 @@ export class AsyncHoldsWindowError extends SluiceError {
   }
 }
 
+/**
+ * emitTuples() returned a promise: what it emits after an await lands in whichever window is open then,
+ * and a replay cannot cut it where the first pass did. A code error: not restarted.
+ */
 export class AsyncEmitTuplesError extends SluiceError {
   readonly restartable = false;
   constructor() {

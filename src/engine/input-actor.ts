@@ -1,5 +1,5 @@
 import { AsyncEmitTuplesError, AsyncHoldsWindowError } from '../api/errors.ts';
-import type { InputOperator } from '../api/operator.ts';
+import { InputOperator } from '../api/operator.ts';
 import { Actor, type ActorSnapshot } from './actor.ts';
 import { enterCall, leaveCall } from './call-scope.ts';
 import { isPromise } from './maybe-async.ts';
@@ -104,10 +104,13 @@ export class InputActor extends Actor implements InputProgress {
 
   /** Asks the operator's holdsWindow(); a truthy answer holds (JavaScript users return counts too). */
   private askHolds(): boolean {
+    const op = this.operator as InputOperator<any, any>;
+    // Most inputs never hold: no call (and no call-site record in a container) after each emitTuples().
+    if (op.holdsWindow === InputOperator.prototype.holdsWindow) return false;
     let r: unknown;
     enterCall(this);
     try {
-      r = (this.operator as InputOperator<any, any>).holdsWindow();
+      r = op.holdsWindow();
     } catch (e) {
       throw this.tag('holdsWindow', e);
     } finally {

@@ -9,8 +9,6 @@ export interface InputProgress {
   readonly lastCallEmpty: boolean;
   /** Calls it had made when the window's time was up (-1: not up yet). */
   readonly callsAtTimeUp: number;
-  /** It holds the live window open (InputOperator.holdsWindow(): a count window not yet full). */
-  readonly holding: boolean;
 }
 
 /**
