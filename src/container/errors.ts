@@ -20,7 +20,11 @@ export class ContainerFailure extends SluiceError {
      */
     readonly inWindow?: number,
   ) {
-    const shown = actors.length > 6 ? `${actors.slice(0, 6).join(', ')}, …` : actors.join(', ');
+    // How many were left out, as the restart line says it: a bare "…" read as the whole list.
+    const shown =
+      actors.length > 6
+        ? `${actors.slice(0, 6).join(', ')} and ${actors.length - 6} more`
+        : actors.join(', ');
     const when = inWindow === undefined ? `after window ${window}` : `in window ${inWindow}`;
     super(
       'SLUICE_CONTAINER_FAILED',

@@ -66,3 +66,12 @@ it('says at debug level which window, actor and commit a line is about; --json l
   for (const e of events) logStatus(log as unknown as Logger, e, true);
   expect(lines.map(([, line]) => line)).toEqual(['checkpoint of sums#1 at window 4 in 3 ms, 512 bytes']);
 });
+
+it('a container failure with many actors says how many its message leaves out', async () => {
+  const { ContainerFailure } = await import('../../src/container/errors.ts');
+  const actors = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const e = new ContainerFailure(1, actors, 20, 'sent no heartbeat');
+  expect(e.message).toBe(
+    'container 1 (actors a, b, c, d, e, f and 2 more) failed after window 20: sent no heartbeat',
+  );
+});
