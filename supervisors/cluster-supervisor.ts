@@ -410,6 +410,7 @@ export class ClusterSupervisor {
       operators: s.operators,
       placement: entry.run.placement,
       containers: entry.run.progress,
+      ...(entry.run.unfinishedWindow !== undefined ? { unfinished: entry.run.unfinishedWindow } : {}),
       error: entry.error ?? null,
     };
   }

@@ -32,7 +32,7 @@ export interface RedisStreamReadingsProps {
    * windows (the lunch test). While the stream delivers nothing the application's windows wait with it
    * (before its first entry, for ever: copies started before the producer agree too). A graceful stop
    * waits while entries still come (30 window lengths at most) and two window lengths for a dry stream,
-   * then closes the window short (its rest is owed to the next). Default false: a window takes what
+   * then leaves the window unfinished: the relaunch reads it again whole. Default false: a window takes what
    * arrived while it was open.
    */
   countWindows?: boolean;

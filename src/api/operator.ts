@@ -89,8 +89,8 @@ export abstract class InputOperator<State = {}, Props = {}> extends Operator<Sta
    * depend on the data alone and two runs over the same source cut the same windows at any producer
    * rate. The cost: a source that stops delivering stops the application's windows with it. A graceful
    * stop honours a hold while the operator still emits (two window lengths without a tuple, 30 in all,
-   * at most), then cuts the window (what it still owes carries over). On containers a hold holds the
-   * input operators of its own container.
+   * at most), then leaves the window unfinished: nothing of it is applied, and the relaunch reads it
+   * again whole. On containers a hold holds the input operators of its own container.
    * Default: never holds (processing-time windows, as in Apex).
    */
   holdsWindow(): boolean {

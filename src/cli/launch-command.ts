@@ -21,7 +21,8 @@ function line(s: AppSummary): string {
   const placement = Object.entries(s.placement)
     .map(([c, n]) => `${c}→${n}`)
     .join(' ');
-  return `${s.name}: ${s.state}, window ${s.window}, committed ${s.committed}, restarts ${s.restarts}${placement ? `, containers ${placement}` : ''}${s.error ? `, error: ${s.error}` : ''}`;
+  const left = s.unfinished === undefined ? '' : `, window ${s.unfinished} left for the relaunch`;
+  return `${s.name}: ${s.state}, window ${s.window}, committed ${s.committed}, restarts ${s.restarts}${left}${placement ? `, containers ${placement}` : ''}${s.error ? `, error: ${s.error}` : ''}`;
 }
 
 /** Connects to the first of the comma-separated supervisor URLs that answers (the active one of several). */

@@ -86,8 +86,16 @@ export function logStatus(
       return;
     case 'stopped':
       log[e.reason === 'failure' ? 'warn' : 'info'](
-        { event: e.type, window: e.window, committed: e.committed, reason: e.reason },
-        `stopped after window ${e.window}, committed ${e.committed} (${stopReason(e.reason)})`,
+        {
+          event: e.type,
+          window: e.window,
+          committed: e.committed,
+          reason: e.reason,
+          unfinished: e.unfinished,
+        },
+        `stopped after window ${e.window}, committed ${e.committed} (${stopReason(e.reason)}${
+          e.unfinished === undefined ? '' : `; window ${e.unfinished} left for the relaunch`
+        })`,
       );
       return;
     case 'window':

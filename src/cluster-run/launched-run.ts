@@ -134,6 +134,7 @@ class ClusterLaunchedRun extends EventEmitter implements Run {
       window: summary.window,
       committed: summary.committed,
       reason: ok ? (summary.state === 'done' ? 'windows' : 'stop') : 'failure',
+      ...(summary.unfinished !== undefined ? { unfinished: summary.unfinished } : {}),
     });
     if (!ok)
       throw new Error(

@@ -285,6 +285,9 @@ export class ClusterNode {
       case 'setFinalWindow':
         for (const h of this.#current(a[0], a[1])) void h.api.setFinalWindow(a[2] as number);
         return null;
+      case 'abandon':
+        for (const h of this.#current(a[0], a[1])) void h.api.abandon(a[2] as number).catch(() => {});
+        return null;
       case 'failActor':
         for (const h of this.#current(a[0], a[1]))
           if (h.actors.includes(a[2] as string)) void h.api.failActor(a[2] as string, a[3] as string);

@@ -5,7 +5,8 @@ import type { MetricsReport } from '../metrics/worker-report.ts';
  * What the supervisor and a node say about an application's containers (bodies of call and note frames).
  *
  *   supervisor → node calls:  prepare(module) → {hash}, deploy(DeployRequest) → last logged window,
- *                             start, proposeStop → windows, setFinalWindow, failActor, terminate(app),
+ *                             start, proposeStop → windows, setFinalWindow, abandon (a stop leaves a held
+ *                             window unfinished), failActor, terminate(app),
  *                             openTap(app, epoch, c, tap, port, channels, sample), closeTap(app, epoch, c, tap),
  *                             retire(app, containers), rewire(app, epoch, RewireRequest[])  (a partial restart)
  *   supervisor → node notes:  notice (done / commit, for every container of the app on that node)

@@ -36,6 +36,8 @@ export type AppSummary = {
   readonly placement: Record<number, string>;
   /** Each container of the current life: where it runs, its epoch, the newest window it finished. */
   readonly containers?: readonly ContainerProgress[];
+  /** A graceful stop left this window unfinished (a count window's source was dry): the relaunch reads it. */
+  readonly unfinished?: number;
   readonly error: string | null;
 };
 

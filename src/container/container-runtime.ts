@@ -62,6 +62,8 @@ export class ContainerRuntime implements ActorHost {
   private tuples = 0;
   private failed = false;
   private killed = false;
+  /** The main thread heard that this container leaves a window unfinished (InputDriver.abandoned). */
+  private toldUnfinished = false;
   private hasInputs = false;
   /** Null with `metrics: false`; else reported with each heartbeat. */
   private readonly metrics: WorkerMetrics | null = null;
@@ -173,6 +175,16 @@ export class ContainerRuntime implements ActorHost {
     const w = this.inputs.beginStop();
     this.finalWindow = Math.min(this.finalWindow, w);
     return w;
+  }
+
+  /**
+   * The application leaves window `w` unfinished (a stop outlasted a count window's hold, here or in
+   * another container): nothing more goes into it; this container ends once the windows before it are
+   * done, with no checkpoint at the stop, so a relaunch reads `w` again.
+   */
+  abandon(w: number): void {
+    this.inputs.abandoned = Math.min(this.inputs.abandoned ?? w, w);
+    this.waker.wake();
   }
 
   setFinalWindow(w: number): void {
@@ -342,6 +354,15 @@ export class ContainerRuntime implements ActorHost {
   }
 
   private finished(): boolean {
+    const left = this.inputs.abandoned;
+    if (left !== undefined) {
+      if (!this.toldUnfinished) {
+        this.toldUnfinished = true;
+        this.send({ t: 'unfinished', window: left, holding: this.inputs.holdingInputs() });
+      }
+      if (this.doneWindow < left - 1 || this.checkpoints.writing) return false;
+      return !this.graph.actors.some((a) => a.busy || a.hasPendingHooks);
+    }
     if (!Number.isFinite(this.finalWindow)) return false;
     if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;
     if (this.graph.actors.some((a) => a.busy || a.hasPendingHooks)) return false;

@@ -151,6 +151,10 @@ const api = {
     runtime?.setFinalWindow(w);
   },
 
+  abandon(w: number): void {
+    runtime?.abandon(w);
+  },
+
   /** The consumer of channel `channelId` was replaced: replay what is kept into its new port. */
   rewire(channelId: number, port: MessagePort): void {
     runtime?.rewire(channelId, port);

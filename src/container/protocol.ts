@@ -7,7 +7,8 @@ import type { MetricsReport } from '../metrics/worker-report.ts';
  * port (plain messages: cheap, ordered, nothing to await).
  *
  *   container → main: beat (heartbeat + stats + metrics), progress (its done window), checkpointed, status,
- *                     failed, finished, tap (a sample of an open tap)
+ *                     failed, finished, tap (a sample of an open tap), unfinished (a stop left a held
+ *                     window unfinished)
  *   main → container: done (the application's done window, for pacing), commit (the committed window)
  */
 export type ContainerEvent =
@@ -23,7 +24,12 @@ export type ContainerEvent =
   | { readonly t: 'tap'; readonly tap: number; readonly sample: TapSample }
   | { readonly t: 'status'; readonly event: StatusEvent }
   | { readonly t: 'failed'; readonly failure: FailureInfo }
-  | { readonly t: 'finished' };
+  | { readonly t: 'finished' }
+  /**
+   * A graceful stop outlasted the hold of `holding` (count windows) on `window`: the application leaves
+   * that window unfinished (InputDriver.abandoned).
+   */
+  | { readonly t: 'unfinished'; readonly window: number; readonly holding: readonly string[] };
 
 export type MainNotice =
   | { readonly t: 'done'; readonly window: number }

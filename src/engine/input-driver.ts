@@ -41,6 +41,13 @@ export class InputDriver {
   liveOpen = false;
   /** When a graceful stop began (holds lapse after it: WindowGenerator.holdOnStopIdleMs, …MaxMs). */
   private stopAt: number | undefined;
+  /**
+   * The live window a graceful stop left unfinished: an input operator still held it when its hold
+   * lapsed (its source dry). Closing it short would move that window's boundary, and every later one's
+   * results with it; left open, nothing of it is applied and the relaunch reads it again from the last
+   * checkpoint and the window log, as after a kill, so it holds what an uninterrupted run's does.
+   */
+  abandoned: number | undefined;
 
   constructor(
     private readonly generator: WindowGenerator,
@@ -75,6 +82,14 @@ export class InputDriver {
   beginStop(): number {
     this.stopAt ??= this.now();
     return this.liveOpen ? this.liveWindow : this.liveWindow + 1;
+  }
+
+  /** The input operators whose hold the stop outlasted (named when the window is left unfinished). */
+  holdingInputs(): string[] {
+    return this.run
+      .inputs()
+      .filter((a) => a.holding)
+      .map((a) => a.id);
   }
 
   /** The clock stood still for the application (a recovery): the open window gets its full length. */
@@ -123,6 +138,8 @@ export class InputDriver {
     for (const a of this.run.inputs()) {
       if (a.hasPendingHooks) a.runHooks();
       if (a.busy) continue;
+      // Left unfinished: nothing more is emitted into it (earlier windows still replay and close).
+      if (this.abandoned !== undefined && !a.replaying && a.window >= this.abandoned) continue;
       if (!a.inWindow) {
         if (!this.mayOpen(a, a.window + 1)) continue;
         a.open(a.window + 1);
@@ -163,6 +180,11 @@ export class InputDriver {
   private finished(a: InputActor, now: number): boolean {
     if (a.callsAtTimeUp < 0 && this.generator.timeUp(now)) a.callsAtTimeUp = a.callsInWindow;
     if (this.holds(a, now)) return false;
+    if (a.holding && this.stopAt !== undefined) {
+      // The stop outlasted the hold: the window is left unfinished, never closed short.
+      this.abandoned ??= this.liveWindow;
+      return false;
+    }
     return this.generator.finished(a, this.liveWindow, now);
   }
 

@@ -19,6 +19,7 @@ import { findRestoreWindow, NoValidCheckpointError, newestValidCheckpoint } from
 import type { RuntimeOptions } from './runtime-options.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
+import { leftUnfinished } from './unfinished-window.ts';
 import { Waker, yieldToEventLoop } from './waker.ts';
 import { RealTimeWindows, VirtualTimeWindows } from './window-generator.ts';
 
@@ -147,11 +148,16 @@ export class Runtime implements ActorHost {
       this.metrics?.stop();
       this.checkpoints.closeWindowLog();
       if (!this.killed) await this.teardownAll();
+      const left = this.inputs.abandoned;
+      if (left !== undefined && reason === 'stop') {
+        this.emit({ type: 'warning', message: leftUnfinished(left, this.inputs.holdingInputs()) });
+      }
       this.emit({
         type: 'stopped',
         window: this.doneWindow,
         committed: this.supervision.committedWindow,
         reason,
+        ...(left !== undefined && reason === 'stop' ? { unfinished: left } : {}),
       });
     }
   }
@@ -290,6 +296,12 @@ export class Runtime implements ActorHost {
   }
 
   private finished(): boolean {
+    const left = this.inputs.abandoned;
+    if (left !== undefined) {
+      // The windows before it are finished; no checkpoint at the stop (the actors hold part of `left`).
+      if (this.doneWindow < left - 1 || this.checkpoints.writing) return false;
+      return !this.graph.actors.some((a) => a.busy || a.hasPendingHooks);
+    }
     if (!Number.isFinite(this.finalWindow)) return false;
     if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;
     if (this.graph.actors.some((a) => a.busy || a.hasPendingHooks)) return false;

@@ -30,7 +30,17 @@ export type StatusEvent =
       ms: number;
     }
   | { type: 'warning'; message: string }
-  | { type: 'stopped'; window: number; committed: number; reason: 'windows' | 'stop' | 'failure' };
+  | {
+      type: 'stopped';
+      window: number;
+      committed: number;
+      reason: 'windows' | 'stop' | 'failure';
+      /**
+       * A graceful stop left this live window unfinished: an input operator held it (count windows) and
+       * its source stayed dry after the stop. Nothing of it was applied; the relaunch reads it again.
+       */
+      unfinished?: number;
+    };
 
 export interface OperatorStats {
   actorId: string;

@@ -1,4 +1,5 @@
 /** Small operators the kernel tests wire into applications. */
+import { readFileSync } from 'node:fs';
 import { InputOperator, Operator, type OperatorContext } from '../../src/index.ts';
 
 /** A tuple that remembers who emitted it, in which window, and its place in the source's sequence. */
@@ -198,5 +199,69 @@ export class FailOnce extends Operator<{}, { failAt: number; log: { failed: bool
     if (w !== this.props.failAt || this.props.log.failed) return;
     this.props.log.failed = true;
     throw new Error(`injected in window ${w}`);
+  }
+}
+
+interface Feed {
+  /** Numbers a read brings, and how long it takes. */
+  chunk: number;
+  delayMs: number;
+  /** The source has this many numbers in all (then reads bring nothing). */
+  total: number;
+  /** A file holding `total` instead, read at setup (a relaunch on other threads or nodes sees it grow). */
+  totalFile?: string;
+}
+
+/**
+ * Count windows over a slow asynchronous source (as RedisStreamReadings with `countWindows`): each
+ * window is owed `perWindow` numbers and holds the window open until it emitted them, however long the
+ * reads take. State: the next number and what the windows are still owed.
+ */
+export interface CountedProps extends Feed {
+  perWindow: number;
+  /** Shared with the test: emitTuples() calls that found nothing read ahead. */
+  emptyCalls?: { n: number };
+}
+
+export class CountedNumbers extends InputOperator<{ next: number; owed: number }, CountedProps> {
+  readonly out = this.output<number>();
+  private reads!: TimedReads;
+
+  override initialState() {
+    return { next: 0, owed: 0 };
+  }
+
+  override setup(ctx: OperatorContext): void {
+    const file = this.props.totalFile;
+    const feed = file ? { ...this.props, total: Number(readFileSync(file, 'utf8')) } : this.props;
+    this.reads = new TimedReads(this.state.next, feed, () => ctx.wake());
+  }
+
+  override beginWindow(): void {
+    this.state.owed += this.props.perWindow;
+  }
+
+  override holdsWindow(): boolean {
+    return this.state.owed > 0;
+  }
+
+  emitTuples(): boolean {
+    const buffer = this.reads.buffer;
+    if (buffer.length === 0) {
+      if (this.props.emptyCalls) this.props.emptyCalls.n++;
+      this.reads.start();
+      return false;
+    }
+    const s = this.state;
+    for (const n of buffer.splice(0, Math.min(8, s.owed))) {
+      s.next = n + 1;
+      s.owed--;
+      this.out.emit(n);
+    }
+    return true;
+  }
+
+  override teardown(): void {
+    this.reads.stop();
   }
 }
