@@ -11,7 +11,7 @@ import { describe, type OperatorFailure } from '../engine/failure.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
-import { leftUnfinished } from '../engine/unfinished-window.ts';
+import { UnfinishedWindow } from '../engine/unfinished-window.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
@@ -105,7 +105,7 @@ export class ClusterRun {
   private readonly tuples = new TupleTally();
   private stopRequested = false;
   /** The window a graceful stop leaves unfinished (a count window's hold outlasted), and who held it. */
-  private unfinished: { window: number; holding: Set<string> } | undefined;
+  private readonly unfinished = new UnfinishedWindow();
   private killed = false;
   private live = false;
   private settle: ((o: Outcome) => void) | undefined;
@@ -153,11 +153,12 @@ export class ClusterRun {
     return this.app.name;
   }
 
-  /** Container → node of the current life. */
   /** The window a graceful stop left unfinished, once stopped so. */
   get unfinishedWindow(): number | undefined {
-    return this.state === 'stopped' ? this.unfinished?.window : undefined;
+    return this.state === 'stopped' ? this.unfinished.window : undefined;
   }
+
+  /** Container → node of the current life. */
 
   get placement(): Record<number, string> {
     return Object.fromEntries(this.placed.map((p) => [p.container, p.node]));
@@ -198,16 +199,16 @@ export class ClusterRun {
       throw e;
     } finally {
       await this.terminateAll();
-      const left = reason === 'stop' ? this.unfinished : undefined;
-      if (!this.killed && left)
-        this.emit({ type: 'warning', message: leftUnfinished(left.window, [...left.holding]) });
+      const left = reason === 'stop' ? this.unfinished.window : undefined;
+      const warning = left === undefined ? undefined : this.unfinished.warning();
+      if (!this.killed && warning) this.emit({ type: 'warning', message: warning });
       if (!this.killed)
         this.emit({
           type: 'stopped',
           window: this.doneWindow,
           committed: this.commits.committedWindow,
           reason,
-          ...(left ? { unfinished: left.window } : {}),
+          ...(left !== undefined ? { unfinished: left } : {}),
         });
       this.metrics.stop();
     }
@@ -738,19 +739,14 @@ export class ClusterRun {
       case 'failed':
         this.failWith(p, operatorFailure(e.failure));
         return;
-      case 'unfinished': {
-        const first = this.unfinished === undefined;
-        const u = (this.unfinished ??= { window: e.window, holding: new Set() });
-        for (const id of e.holding) u.holding.add(id);
-        if (first || e.window < u.window) {
-          u.window = Math.min(u.window, e.window);
-          // Every container leaves it: one that closed it already has it in its window log (replayed).
+      case 'unfinished':
+        // Every container leaves it: one that closed it already has it in its window log (replayed).
+        if (this.unfinished.heard(e.window, e.holding)) {
           const epoch = this.epoch;
           for (const n of this.nodesInUse())
-            void this.nodes.call(n, 'abandon', this.app.name, epoch, u.window).catch(() => {});
+            void this.nodes.call(n, 'abandon', this.app.name, epoch, e.window).catch(() => {});
         }
         return;
-      }
       case 'finished':
         p.finished = true;
         if (this.placed.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });

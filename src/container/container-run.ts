@@ -10,7 +10,7 @@ import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts'
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
-import { leftUnfinished } from '../engine/unfinished-window.ts';
+import { UnfinishedWindow } from '../engine/unfinished-window.ts';
 import { containerOf } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { recoverySet } from '../plan/recovery-set.ts';
@@ -83,7 +83,7 @@ export class ContainerRun implements HandleListener {
   private epoch = 0;
   private stopRequested = false;
   /** The window a graceful stop leaves unfinished (a count window's hold outlasted), and who held it. */
-  private unfinished: { window: number; holding: Set<string> } | undefined;
+  private readonly unfinished = new UnfinishedWindow();
   private killed = false;
   private live = false;
   /** 'started' was emitted (a run refused before it, e.g. a store of another plan, never 'stopped'). */
@@ -175,14 +175,15 @@ export class ContainerRun implements HandleListener {
       this.metrics?.stop();
       await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
       if (!this.killed && this.announced) {
-        const left = reason === 'stop' ? this.unfinished : undefined;
-        if (left) this.emit({ type: 'warning', message: leftUnfinished(left.window, [...left.holding]) });
+        const left = reason === 'stop' ? this.unfinished.window : undefined;
+        const warning = left === undefined ? undefined : this.unfinished.warning();
+        if (warning) this.emit({ type: 'warning', message: warning });
         this.emit({
           type: 'stopped',
           window: this.doneWindow,
           committed: this.commits.committedWindow,
           reason,
-          ...(left ? { unfinished: left.window } : {}),
+          ...(left !== undefined ? { unfinished: left } : {}),
         });
       }
     }
@@ -485,17 +486,13 @@ export class ContainerRun implements HandleListener {
       case 'failed':
         this.failedIn(h, { kind: 'failed', failure: operatorFailure(e.failure) });
         return;
-      case 'unfinished': {
-        const first = this.unfinished === undefined;
-        const u = (this.unfinished ??= { window: e.window, holding: new Set() });
-        for (const id of e.holding) u.holding.add(id);
-        if (first || e.window < u.window) {
-          u.window = Math.min(u.window, e.window);
-          // Every container leaves it: one that closed it already has it in its window log (replayed).
-          for (const other of this.handles) if (!other.ended) other.api.abandon(u.window).catch(() => {});
+      case 'unfinished':
+        // Every container leaves it: one that closed it already has it in its window log (replayed).
+        if (this.unfinished.heard(e.window, e.holding)) {
+          const w = e.window;
+          for (const other of this.handles) if (!other.ended) other.api.abandon(w).catch(() => {});
         }
         return;
-      }
       case 'finished':
         h.finished = true;
         if (this.handles.every((x) => x.finished || x.actors.length === 0)) this.settle?.({ kind: 'done' });

@@ -15,6 +15,7 @@ import { Recovery } from '../engine/recovery.ts';
 import { loadSnapshots } from '../engine/restore.ts';
 import type { OperatorStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
+import { hooksInFlight } from '../engine/unfinished-window.ts';
 import { Waker, yieldToEventLoop } from '../engine/waker.ts';
 import { RealTimeWindows, VirtualTimeWindows } from '../engine/window-generator.ts';
 import { type Tap, type TapSample, Taps } from '../metrics/taps.ts';
@@ -361,7 +362,7 @@ export class ContainerRuntime implements ActorHost {
         this.send({ t: 'unfinished', window: left, holding: this.inputs.holdingInputs() });
       }
       if (this.doneWindow < left - 1 || this.checkpoints.writing) return false;
-      return !this.graph.actors.some((a) => a.busy || a.hasPendingHooks);
+      return !this.graph.actors.some(hooksInFlight);
     }
     if (!Number.isFinite(this.finalWindow)) return false;
     if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;

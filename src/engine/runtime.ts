@@ -19,7 +19,7 @@ import { findRestoreWindow, NoValidCheckpointError, newestValidCheckpoint } from
 import type { RuntimeOptions } from './runtime-options.ts';
 import type { RunStats, StatusEvent } from './status.ts';
 import type { Supervision } from './supervision.ts';
-import { leftUnfinished } from './unfinished-window.ts';
+import { hooksInFlight, leftUnfinished } from './unfinished-window.ts';
 import { Waker, yieldToEventLoop } from './waker.ts';
 import { RealTimeWindows, VirtualTimeWindows } from './window-generator.ts';
 
@@ -300,7 +300,7 @@ export class Runtime implements ActorHost {
     if (left !== undefined) {
       // The windows before it are finished; no checkpoint at the stop (the actors hold part of `left`).
       if (this.doneWindow < left - 1 || this.checkpoints.writing) return false;
-      return !this.graph.actors.some((a) => a.busy || a.hasPendingHooks);
+      return !this.graph.actors.some(hooksInFlight);
     }
     if (!Number.isFinite(this.finalWindow)) return false;
     if (this.doneWindow < this.finalWindow || this.checkpoints.writing) return false;

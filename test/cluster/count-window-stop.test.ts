@@ -29,24 +29,24 @@ describe('a graceful stop on a cluster with a count window whose source is dry',
       outVar: 'COUNTED_OUT',
       env: { COUNTED_TOTAL_FILE: totalFile },
     });
-    writeFileSync(totalFile, '50'); // windows 1 and 2 fill, window 3 gets 10 and waits
+    writeFileSync(totalFile, '90'); // windows 1–4 fill (4 committed while 5 is held), window 5 gets 10 and waits
     const app = ((await import(pathToFileURL(COUNTED_APP).href)) as { default: Application }).default;
     const options = { cluster: cluster.url, module: COUNTED_APP, containers: 3 };
     const run = await launch(app, options);
     const events: StatusEvent[] = [];
     run.on('status', (e) => events.push(e));
-    while (!existsSync(out) || readWindowFiles(out).size < 2) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(out) || readWindowFiles(out).size < 4) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
     await run.stop();
     await run.done;
-    expect(events.find((e) => e.type === 'stopped')).toMatchObject({ unfinished: 3 });
-    expect(numbers(out)).toHaveLength(2); // nothing of window 3 applied
+    expect(events.find((e) => e.type === 'stopped')).toMatchObject({ unfinished: 5 });
+    expect(numbers(out)).toHaveLength(4); // nothing of window 5 applied
 
-    writeFileSync(totalFile, '100');
-    const again = await launch(app, { ...options, windows: 5 });
+    writeFileSync(totalFile, '200');
+    const again = await launch(app, { ...options, windows: 7 });
     await again.done;
     expect(numbers(out)).toEqual(
-      Array.from({ length: 5 }, (_, w) => Array.from({ length: 20 }, (_, i) => w * 20 + i)),
+      Array.from({ length: 7 }, (_, w) => Array.from({ length: 20 }, (_, i) => w * 20 + i)),
     );
   });
 });

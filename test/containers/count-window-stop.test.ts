@@ -24,25 +24,25 @@ test("on 3 containers, a stop with the held window's source dry leaves that wind
   const out = join(dir, 'out');
   const store = join(dir, 'store');
   process.env.COUNTED_OUT = out;
-  process.env.COUNTED_TOTAL = '50'; // windows 1 and 2 fill, window 3 gets 10 and waits
+  process.env.COUNTED_TOTAL = '90'; // windows 1–4 fill (4 committed while 5 is held), window 5 gets 10 and waits
   const run = await launch(countedApp, { store, containers: 3, module: COUNTED });
   const events: StatusEvent[] = [];
   run.on('status', (e) => events.push(e));
-  while (!existsSync(out) || readWindowFiles(out).size < 2) await new Promise((r) => setTimeout(r, 10));
+  while (!existsSync(out) || readWindowFiles(out).size < 4) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 500));
   await run.stop();
   await run.done;
-  expect(events.find((e) => e.type === 'stopped')).toMatchObject({ unfinished: 3 });
+  expect(events.find((e) => e.type === 'stopped')).toMatchObject({ unfinished: 5 });
   expect(
-    events.some((e) => e.type === 'warning' && /window 3 is left unfinished: src held it/.test(e.message)),
+    events.some((e) => e.type === 'warning' && /window 5 is left unfinished: src held it/.test(e.message)),
   ).toBe(true);
-  expect([...numbers(out).keys()]).toHaveLength(2); // window 3 was not applied, not even in part
+  expect([...numbers(out).keys()]).toHaveLength(4); // window 5 was not applied, not even in part
 
-  process.env.COUNTED_TOTAL = '100';
-  const again = await launch(countedApp, { store, containers: 3, module: COUNTED, windows: 5 });
+  process.env.COUNTED_TOTAL = '200';
+  const again = await launch(countedApp, { store, containers: 3, module: COUNTED, windows: 7 });
   await again.done;
   const windows = [...numbers(out).values()];
   expect(windows).toEqual(
-    Array.from({ length: 5 }, (_, w) => Array.from({ length: 20 }, (_, i) => w * 20 + i)),
+    Array.from({ length: 7 }, (_, w) => Array.from({ length: 20 }, (_, i) => w * 20 + i)),
   );
 });

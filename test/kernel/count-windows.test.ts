@@ -40,31 +40,60 @@ test('an input that holds the window (count windows) gets exactly its quota in e
 });
 
 test('a graceful stop does not wait for a held window that its source never fills: the window is left for the relaunch, which fills it whole', async () => {
-  // 50 numbers in all, 20 a window: windows 1 and 2 fill, window 3 holds 10 and waits for ever.
+  // 90 numbers in all, 20 a window, a checkpoint every 4 windows: windows 1–4 fill, window 5 holds 10 and
+  // waits for ever, and the commit of window 4 lands while it is held (its hooks wait for the window's
+  // end, which never comes: a stop that waited for them hung).
   const into = new Collected<number>();
   const store = new MemorySnapshotStore();
   const events: StatusEvent[] = [];
-  const run = await launch(countApp({ chunk: 50, delayMs: 5, total: 50, perWindow: 20 }, into), {
+  const run = await launch(countApp({ chunk: 50, delayMs: 5, total: 90, perWindow: 20 }, into), {
     store,
     streamingWindowMs: 50,
   });
   run.on('status', (e) => events.push(e));
-  while (into.lastWindow < 2) await new Promise((r) => setTimeout(r, 10));
-  // Held: window 3 does not close on the clock (many window lengths pass).
+  while (!events.some((e) => e.type === 'commit' && e.window === 4))
+    await new Promise((r) => setTimeout(r, 10));
+  // Held: window 5 does not close on the clock (many window lengths pass).
   await new Promise((r) => setTimeout(r, 500));
-  expect(into.lastWindow).toBe(2);
+  expect(into.lastWindow).toBe(4);
   run.stop();
   // The hold lapses once the source emitted nothing for two window lengths (at least 500 ms) after the
   // stop; without that bound the stop would wait for ever (the test's own timeout). Closed short, window
-  // 3 would end at 49 and every later window 10 numbers off an uninterrupted run's: it is left instead.
+  // 5 would end at 89 and every later window 10 numbers off an uninterrupted run's: it is left instead.
+  await run.done;
+  expect(into.lastWindow).toBe(4);
+  expect(events.find((e) => e.type === 'stopped')).toMatchObject({ window: 4, committed: 4, unfinished: 5 });
+  expect(
+    events.some((e) => e.type === 'warning' && /window 5 is left unfinished: src held it/.test(e.message)),
+  ).toBe(true);
+  // The source grows; the relaunch restores window 4's checkpoint and fills window 5 with its 20, as an
+  // uninterrupted run.
+  const again = await launch(countApp({ chunk: 50, delayMs: 5, total: 200, perWindow: 20 }, into), {
+    store,
+    streamingWindowMs: 50,
+    windows: 7,
+  });
+  await again.done;
+  for (let w = 1; w <= 7; w++) {
+    expect(into.windows.get(w), `window ${w}`).toEqual(
+      Array.from({ length: 20 }, (_, i) => (w - 1) * 20 + i),
+    );
+  }
+});
+
+test('without a checkpoint yet, a stop that leaves the held window unfinished relaunches from the window log', async () => {
+  // 50 numbers: windows 1 and 2 fill before the first checkpoint (window 4); window 3 holds 10.
+  const into = new Collected<number>();
+  const store = new MemorySnapshotStore();
+  const run = await launch(countApp({ chunk: 50, delayMs: 5, total: 50, perWindow: 20 }, into), {
+    store,
+    streamingWindowMs: 50,
+  });
+  while (into.lastWindow < 2) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 300));
+  run.stop();
   await run.done;
   expect(into.lastWindow).toBe(2);
-  expect(events.find((e) => e.type === 'stopped')).toMatchObject({ window: 2, unfinished: 3 });
-  expect(
-    events.some((e) => e.type === 'warning' && /window 3 is left unfinished: src held it/.test(e.message)),
-  ).toBe(true);
-  // The source grows; the relaunch replays windows 1–2 from the window log (no checkpoint was taken at
-  // the stop: the actors held part of window 3) and fills window 3 with its 20, as an uninterrupted run.
   const again = await launch(countApp({ chunk: 50, delayMs: 5, total: 100, perWindow: 20 }, into), {
     store,
     streamingWindowMs: 50,
