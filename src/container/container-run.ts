@@ -276,6 +276,9 @@ export class ContainerRun implements HandleListener {
         );
     this.commits.start(this.plan, r);
     this.doneWindow = r;
+    // A stop asked before anything ran (Ctrl-C during start-up) ends at the restored checkpoint, as in one
+    // thread: no window is opened only to be stopped (a dry count window would first hold it).
+    if (first && this.stopRequested) this.finalWindow = Math.min(this.finalWindow, r);
     // Every container, those hosting no actors too: handles are indexed by container number.
     const all = new Set(Array.from({ length: this.options.containers }, (_, c) => c));
     this.handles = this.spawn(r, all, []);

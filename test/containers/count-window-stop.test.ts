@@ -46,3 +46,21 @@ test("on 3 containers, a stop with the held window's source dry leaves that wind
     Array.from({ length: 7 }, (_, w) => Array.from({ length: 20 }, (_, i) => w * 20 + i)),
   );
 });
+
+test('on 3 containers, a stop asked before the run started ends at the restored window: no window is opened and held first', async () => {
+  const dir = scratchDir();
+  const out = join(dir, 'out');
+  process.env.COUNTED_OUT = out;
+  process.env.COUNTED_TOTAL = '0'; // dry: a window opened now would be held until the stop gives up on it
+  const run = await launch(countedApp, { store: join(dir, 'store'), containers: 3, module: COUNTED });
+  const events: StatusEvent[] = [];
+  run.on('status', (e) => events.push(e));
+  await run.stop();
+  expect(events.find((e) => e.type === 'stopped')).toEqual({
+    type: 'stopped',
+    window: 0,
+    committed: 0,
+    reason: 'stop',
+  });
+  expect(existsSync(out) ? readWindowFiles(out).size : 0).toBe(0);
+});
