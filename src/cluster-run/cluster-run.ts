@@ -159,7 +159,6 @@ export class ClusterRun {
   }
 
   /** Container → node of the current life. */
-
   get placement(): Record<number, string> {
     return Object.fromEntries(this.placed.map((p) => [p.container, p.node]));
   }
@@ -200,7 +199,7 @@ export class ClusterRun {
     } finally {
       await this.terminateAll();
       const left = reason === 'stop' ? this.unfinished.window : undefined;
-      const warning = left === undefined ? undefined : this.unfinished.warning();
+      const warning = reason === 'stop' ? this.unfinished.warning() : undefined;
       if (!this.killed && warning) this.emit({ type: 'warning', message: warning });
       if (!this.killed)
         this.emit({

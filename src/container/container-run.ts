@@ -176,7 +176,7 @@ export class ContainerRun implements HandleListener {
       await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
       if (!this.killed && this.announced) {
         const left = reason === 'stop' ? this.unfinished.window : undefined;
-        const warning = left === undefined ? undefined : this.unfinished.warning();
+        const warning = reason === 'stop' ? this.unfinished.warning() : undefined;
         if (warning) this.emit({ type: 'warning', message: warning });
         this.emit({
           type: 'stopped',
