@@ -9,6 +9,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { isApplication } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
+import { raiseHeapTrimThreshold } from '../core/heap-trim.ts';
 import { recordCalls } from '../engine/call-scope.ts';
 import type { Channel } from '../engine/channel.ts';
 import type { MetricsReport } from '../metrics/worker-report.ts';
@@ -21,6 +22,7 @@ import type { ContainerEvent, ContainerWorkerData, DeployConfig, MainNotice } fr
 import { RemoteSnapshotStore, type StoreServer } from './remote-store.ts';
 import { WORKER_READY } from './spare-workers.ts';
 
+raiseHeapTrimThreshold();
 const data = workerData as ContainerWorkerData;
 const mod = (await import(data.module)) as { default?: unknown };
 if (!isApplication(mod.default) || mod.default.name !== data.applicationName) {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
 import { SluiceError } from '../core/errors.ts';
+import { raiseHeapTrimThreshold } from '../core/heap-trim.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
 import type { RunMetrics } from '../metrics/run-metrics.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
@@ -46,6 +47,7 @@ export async function startRun(
   options: LaunchOptions,
   makeSupervision: (config: SupervisionConfig) => Supervision,
 ): Promise<Run> {
+  raiseHeapTrimThreshold();
   const planned = planPhysical(app.dag());
   const plan = options.instrument ? options.instrument(planned) : planned;
   const checkpointWindowCount =
