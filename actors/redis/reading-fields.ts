@@ -58,8 +58,9 @@ export function parseReading(fields: readonly string[]): Reading | string {
   const r: Partial<Record<keyof Reading, number>> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as keyof Reading;
+    // Own keys only: a field named `constructor` or `__proto__` is an unknown field, ignored like any other.
+    if (!Object.hasOwn(READING_RANGES, name)) continue;
     const range = READING_RANGES[name];
-    if (range === undefined) continue;
     const text = fields[i + 1]!;
     // Decimal only: Number() would also take "0x10", "0b1", "1e2" with spaces around, and "Infinity".
     const v = DECIMAL.test(text) ? Number(text) : Number.NaN;

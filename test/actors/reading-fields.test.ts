@@ -38,3 +38,12 @@ test.each([
 ])('%s %j is not a number: a bad reading, not one of another value', (field, text) => {
   expect(parseReading(withField(field, text))).toBe(`${field}: not a number (${JSON.stringify(text)})`);
 });
+
+test.each(['constructor', 'toString', 'valueOf', '__proto__', 'hasOwnProperty'])(
+  'an extra field named %s is ignored like any unknown field',
+  (name) => {
+    const parsed = parseReading([name, 'y', ...readingToFields(good), name, '1']);
+    expect(parsed).toEqual(good);
+    expect(Object.keys(parsed as object)).not.toContain(name);
+  },
+);
