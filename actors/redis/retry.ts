@@ -97,10 +97,18 @@ export async function whenConnected(
   }
 }
 
-/** What a Redis operator reports while Redis is unreachable, and once it is back. */
+/**
+ * What a Redis operator reports while Redis is unreachable (`retrying`) or does not answer (`waiting`: a
+ * call still pending after SLOW_CALL_MS, as when the server is paused or swamped; nothing is retried,
+ * since the call may yet be applied), and once it is back (`recovered`).
+ */
 export type RedisRetryEvent =
   | { type: 'retrying'; operator: string; operation: string; attempt: number; delayMs: number; error: Error }
+  | { type: 'waiting'; operator: string; operation: string; ms: number }
   | { type: 'recovered'; operator: string; operation: string; attempts: number };
+
+/** A Redis call pending this long is reported (`waiting`), and again every as long. */
+export const SLOW_CALL_MS = 5_000;
 
 /** Where retry events go. Default: one stderr line when an outage starts and one when it ends. */
 export type RedisRetryListener = (event: RedisRetryEvent) => void;
@@ -123,10 +131,8 @@ export interface RedisHealthMetrics {
 /** A listener that updates the metrics and then passes the event on (default: the stderr lines). */
 export function reportingTo(metrics: RedisHealthMetrics, next: RedisRetryListener = stderrRetryListener) {
   return (event: RedisRetryEvent): void => {
-    if (event.type === 'retrying') {
-      metrics.retries.inc();
-      metrics.down.set(1);
-    } else metrics.down.set(0);
+    if (event.type === 'retrying') metrics.retries.inc();
+    metrics.down.set(event.type === 'recovered' ? 0 : 1);
     next(event);
   };
 }
@@ -148,7 +154,11 @@ export function outageReason(error: Error): string {
 
 /** The default RedisRetryListener: one stderr line when an outage starts, one when it ends. */
 export function stderrRetryListener(event: RedisRetryEvent): void {
-  if (event.type === 'retrying' && event.attempt === 1) {
+  if (event.type === 'waiting') {
+    process.stderr.write(
+      `sluice: ${event.operator}: Redis ${event.operation} not answered for ${Math.round(event.ms / 1000)} s (server paused, busy or out of reach?); still waiting\n`,
+    );
+  } else if (event.type === 'retrying' && event.attempt === 1) {
     process.stderr.write(
       `sluice: ${event.operator}: Redis ${event.operation} failed (${outageReason(event.error)}); retrying with backoff\n`,
     );
@@ -182,10 +192,12 @@ export async function withRetry<T>(
   const deadline = o.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.giveUpAfterMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const r = await op();
-      if (attempt > 1)
+      const { value, slow } = await watched(op, (ms) =>
+        report({ type: 'waiting', operator: o.operator, operation: o.operation, ms }),
+      );
+      if (attempt > 1 || slow)
         report({ type: 'recovered', operator: o.operator, operation: o.operation, attempts: attempt });
-      return r;
+      return value;
     } catch (e) {
       if (o.fatal?.(e) || o.stopped?.()) throw e;
       // A key of another type (a string where a stream or hash is kept) stays so: a retry would wait forever.
@@ -197,6 +209,24 @@ export async function withRetry<T>(
       report({ type: 'retrying', operator: o.operator, operation: o.operation, attempt, delayMs, error });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+  }
+}
+
+/** Runs `op`, calling `onSlow(ms)` every SLOW_CALL_MS while it is pending; `slow`: whether it did. */
+async function watched<T>(
+  op: () => Promise<T>,
+  onSlow: (ms: number) => void,
+): Promise<{ value: T; slow: boolean }> {
+  const started = Date.now();
+  let slow = false;
+  const timer = setInterval(() => {
+    slow = true;
+    onSlow(Date.now() - started);
+  }, SLOW_CALL_MS).unref();
+  try {
+    return { value: await op(), slow };
+  } finally {
+    clearInterval(timer);
   }
 }
 

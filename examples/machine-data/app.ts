@@ -37,10 +37,11 @@ import { applyFlags, machineDataConfig } from './config.ts';
 export const config = machineDataConfig(applyFlags(applicationArgs()));
 
 /** What the outputs' retry callbacks saw (the progress line reports an outage). */
-export const health = { redisRetrying: false, smtpRetrying: false, retries: 0 };
+export const health = { redisRetrying: false, redisWaiting: false, smtpRetrying: false, retries: 0 };
 
 function redisRetry(e: RedisRetryEvent): void {
   health.redisRetrying = e.type === 'retrying';
+  health.redisWaiting = e.type === 'waiting';
   if (health.redisRetrying) health.retries++;
   stderrRetryListener(e); // and the default's line when an outage starts and ends (under `sluice run` too)
 }

@@ -100,9 +100,11 @@ const timer = setInterval(() => {
   const rate = (a: number, b: number) => Math.round((a - b) / seconds).toLocaleString('en-US');
   const outage = health.redisRetrying
     ? ' · Redis down, retrying'
-    : health.smtpRetrying
-      ? ' · SMTP down, retrying'
-      : '';
+    : health.redisWaiting
+      ? ' · Redis not answering, waiting'
+      : health.smtpRetrying
+        ? ' · SMTP down, retrying'
+        : '';
   process.stderr.write(
     `window ${s.window} · in ${rate(now.readings, last.readings)} readings/s · out ${rate(now.out, last.out)} records/s · ` +
       `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')} · dead letters ${sumOf(s, 'errors') + sumOf(s, 'bad_entries')}` +

@@ -134,6 +134,29 @@ test('Redis restarted during an apply: the apply retries with backoff, reports i
   expect(await db.client.hget('r:avg:k', 'cpu')).toBe('20');
 });
 
+test('Redis paused during an apply: reported as not answering (no retry: the call may yet land), then lands once', async () => {
+  const redis = await startRedisProcess();
+  cleanups.push(() => redis.stop());
+  const url = `${redis.url}/0`;
+  const events: RedisRetryEvent[] = [];
+  const out = await startOutput({ url, prefix: 'p', onRetry: (e) => events.push(e) }, 5);
+  cleanups.push(() => out.op.teardown());
+  await out.window(1, [record('k', 1, 10)]);
+  const admin = await openDatabase(url, 0);
+  cleanups.push(() => admin.close());
+  await admin.client.call('CLIENT', 'PAUSE', '6500', 'ALL');
+  const applying = out.window(2, [record('k', 2, 20)]);
+  while (!events.some((e) => e.type === 'waiting')) await new Promise((r) => setTimeout(r, 50));
+  expect(events[0]).toMatchObject({ type: 'waiting', operation: 'MULTI/EXEC' });
+  expect(out.op.redisDown.value).toBe(1); // what the progress line and /metrics read meanwhile
+  await applying;
+  expect(events.map((e) => e.type)).toEqual(['waiting', 'recovered']);
+  expect(out.op.redisDown.value).toBe(0);
+  expect(out.op.redisRetries.value).toBe(0);
+  expect(await admin.client.hgetall('p:avg:k')).toMatchObject({ cpu: '20', window: '2' });
+  expect(await admin.client.get('p:last-window:averages-out')).toBe('2');
+}, 20_000);
+
 test('Redis down when the output starts: setup waits for it; never there: a clear SLUICE_REDIS_UNAVAILABLE', async () => {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}/0`;
