@@ -9,6 +9,7 @@ import {
   RedisConfigError,
   type RedisRetryListener,
   reportingTo,
+  SLOW_CALL_MS,
   splitStreamUrl,
   whenConnected,
   withRetry,
@@ -279,7 +280,12 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
         await new Promise<void>((resolve) => (this.room = resolve));
         continue;
       }
-      const entries = await withRetry(() => this.read(this.props.blockMs ?? 100), this.retryOptions('XREAD'));
+      const blockMs = this.props.blockMs ?? 100;
+      // A blocking read is pending for blockMs by design: only past that is the server slow.
+      const entries = await withRetry(() => this.read(blockMs), {
+        ...this.retryOptions('XREAD'),
+        slowAfterMs: blockMs + SLOW_CALL_MS,
+      });
       if (!this.closed) this.append(entries);
     }
   }

@@ -186,13 +186,15 @@ export async function withRetry<T>(
     fatal?: (e: unknown) => boolean;
     /** Give up (throw the last error) once this long has passed. Default: never. */
     giveUpAfterMs?: number;
+    /** How long a call may be pending before it is reported (`waiting`). Default SLOW_CALL_MS. */
+    slowAfterMs?: number;
   },
 ): Promise<T> {
   const report = o.onRetry ?? stderrRetryListener;
   const deadline = o.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.giveUpAfterMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { value, slow } = await watched(op, (ms) =>
+      const { value, slow } = await watched(op, o.slowAfterMs ?? SLOW_CALL_MS, (ms) =>
         report({ type: 'waiting', operator: o.operator, operation: o.operation, ms }),
       );
       if (attempt > 1 || slow)
@@ -212,9 +214,10 @@ export async function withRetry<T>(
   }
 }
 
-/** Runs `op`, calling `onSlow(ms)` every SLOW_CALL_MS while it is pending; `slow`: whether it did. */
+/** Runs `op`, calling `onSlow(ms)` every `afterMs` while it is pending; `slow`: whether it did. */
 async function watched<T>(
   op: () => Promise<T>,
+  afterMs: number,
   onSlow: (ms: number) => void,
 ): Promise<{ value: T; slow: boolean }> {
   const started = Date.now();
@@ -222,7 +225,7 @@ async function watched<T>(
   const timer = setInterval(() => {
     slow = true;
     onSlow(Date.now() - started);
-  }, SLOW_CALL_MS).unref();
+  }, afterMs).unref();
   try {
     return { value: await op(), slow };
   } finally {
