@@ -108,7 +108,9 @@ const timer = setInterval(() => {
   process.stderr.write(
     `window ${s.window} · in ${rate(now.readings, last.readings)} readings/s · out ${rate(now.out, last.out)} records/s · ` +
       `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')} · dead letters ${sumOf(s, 'errors') + sumOf(s, 'bad_entries')}` +
-      `${s.restarts > 0 ? ` · restarts ${s.restarts}` : ''}${outage}\n`,
+      `${s.restarts > 0 ? ` · restarts ${s.restarts}` : ''}${outage}` +
+      // Ending the open window can take a while (an outbox of alerts still to send, Redis to write).
+      `${stopping ? ' · stopping: finishing the open window' : ''}\n`,
   );
   last = now;
 }, 1000);
