@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { launch, MemorySnapshotStore, RestartStrategy } from '../src/index.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Application, launch, MemorySnapshotStore, RestartStrategy, type Run } from '../src/index.ts';
 import { AverageChecksum, READINGS_PER_WINDOW } from './case-study-workload.ts';
 import { collectGarbage } from './measure.ts';
 import { armFault, caseStudyApp, injectedFault } from './sluice-pipeline.ts';
@@ -11,6 +15,11 @@ export interface AfterRecoveryJob {
   /** The window in which GenerateDimensions throws once (halfway through); 0: no fault. */
   readonly failWindow: number;
   readonly checkpointEvery: number;
+  /**
+   * 0 or absent: in this thread. N: on N containers (bench/after-recovery-app.ts; the chain fills container
+   * 0, so the failure replaces that container alone: a partial restart, on a new worker).
+   */
+  readonly containers?: number;
 }
 
 export interface AfterRecoveryRun {
@@ -33,6 +42,7 @@ export interface AfterRecoveryRun {
  * the windows `from` … `windows`, well after the recovery's replay, by their `window` events.
  */
 export async function runAfterRecovery(job: AfterRecoveryJob): Promise<AfterRecoveryRun> {
+  if (job.containers) return onContainers(job, job.containers);
   const into = new AverageChecksum();
   const workload = { windows: job.windows, readingsPerWindow: READINGS_PER_WINDOW };
   if (job.failWindow > 0) armFault(job.failWindow, READINGS_PER_WINDOW / 2);
@@ -40,14 +50,66 @@ export async function runAfterRecovery(job: AfterRecoveryJob): Promise<AfterReco
   collectGarbage();
   const run = await launch(
     caseStudyApp({ locality: 'thread', workload, keys: 'typed', into, failing: true }),
-    {
-      store: new MemorySnapshotStore(),
-      virtualTime: true,
-      windows: job.windows,
-      checkpointWindowCount: job.checkpointEvery,
-      restart: RestartStrategy.restart().withBackoff(0, 0),
-    },
+    { ...runOptions(job), store: new MemorySnapshotStore() },
   );
+  const timed = timeWindows(run, job);
+  await run.done;
+  const t = await timed.result();
+  if (job.failWindow > 0 && injectedFault.thrown !== thrown + 1)
+    throw new Error('after-recovery: the fault did not strike once');
+  return { ...t, checksum: into.toString() };
+}
+
+function runOptions(job: AfterRecoveryJob) {
+  return {
+    virtualTime: true,
+    windows: job.windows,
+    checkpointWindowCount: job.checkpointEvery,
+    restart: RestartStrategy.restart().withBackoff(0, 0),
+  };
+}
+
+const APP = fileURLToPath(new URL('./after-recovery-app.ts', import.meta.url));
+
+/** The same on containers: the module loaded by path, the fault once per run, the checksum from a file. */
+async function onContainers(job: AfterRecoveryJob, containers: number): Promise<AfterRecoveryRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-after-recovery-'));
+  const out = join(dir, 'checksum.json');
+  const flag = join(dir, 'fault-struck');
+  Object.assign(process.env, {
+    AFTER_RECOVERY_FAIL_WINDOW: String(job.failWindow),
+    AFTER_RECOVERY_FLAG: flag,
+    AFTER_RECOVERY_OUT: out,
+  });
+  try {
+    const { default: app } = (await import(pathToFileURL(APP).href)) as { default: Application };
+    collectGarbage();
+    const run = await launch(app, {
+      ...runOptions(job),
+      store: new MemorySnapshotStore(),
+      containers,
+      module: APP,
+    });
+    const timed = timeWindows(run, job);
+    await run.done;
+    const t = await timed.result();
+    if (job.failWindow > 0 && !existsSync(flag)) throw new Error('after-recovery: the fault did not strike');
+    const { checksum, lastApplied } = JSON.parse(readFileSync(out, 'utf8')) as {
+      checksum: string;
+      lastApplied: number;
+    };
+    if (lastApplied !== job.windows) throw new Error(`after-recovery: Average applied up to ${lastApplied}`);
+    return { ...t, checksum };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Times the windows `from` … `windows` of a run by its `window` events: wall time, the process's CPU time
+ * (every thread: the containers' too), and this thread's garbage collections.
+ */
+function timeWindows(run: Run, job: AfterRecoveryJob) {
   let gcs = 0;
   const observer = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
@@ -61,20 +123,16 @@ export async function runAfterRecovery(job: AfterRecoveryJob): Promise<AfterReco
       ended.set(e.window, { ms: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, gcs });
     } else if (e.type === 'recovered') recoveries++;
   });
-  await run.done;
-  // GC entries are delivered asynchronously: let those of the timed windows arrive.
-  await new Promise((r) => setTimeout(r, 10));
-  observer.disconnect();
-  const start = ended.get(job.from - 1);
-  const end = ended.get(job.windows);
-  if (start === undefined || end === undefined) throw new Error('after-recovery: window events missing');
-  if (job.failWindow > 0 && injectedFault.thrown !== thrown + 1)
-    throw new Error('after-recovery: the fault did not strike once');
   return {
-    ms: end.ms - start.ms,
-    cpuMs: end.cpuMs - start.cpuMs,
-    gcs: end.gcs - start.gcs,
-    checksum: into.toString(),
-    recoveries,
+    /** After `run.done`: the timed windows' figures. */
+    async result(): Promise<Omit<AfterRecoveryRun, 'checksum'>> {
+      // GC entries are delivered asynchronously: let those of the timed windows arrive.
+      await new Promise((r) => setTimeout(r, 10));
+      observer.disconnect();
+      const start = ended.get(job.from - 1);
+      const end = ended.get(job.windows);
+      if (start === undefined || end === undefined) throw new Error('after-recovery: window events missing');
+      return { ms: end.ms - start.ms, cpuMs: end.cpuMs - start.cpuMs, gcs: end.gcs - start.gcs, recoveries };
+    },
   };
 }

@@ -99,5 +99,7 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
  * The child times the job itself: process start and module loading are not counted.
  */
 export function runIsolated(job: Job): Promise<JobResult> {
-  return runInChild<JobResult>(CHILD, job, `bench child for ${JSON.stringify(job)}`, true);
+  // A run on containers uses the machine's cores: never pinned.
+  const oneThread = !(job.kind === 'after-recovery' && (job.containers ?? 0) > 0);
+  return runInChild<JobResult>(CHILD, job, `bench child for ${JSON.stringify(job)}`, oneThread);
 }
