@@ -14,40 +14,30 @@ import { application, Operator } from '../src/index.ts';
 import {
   AverageChecksum,
   addToTyped,
-  DIMENSIONS,
-  type Dimensioned,
-  dimensionKey,
   newTypedSums,
   type PartialSum,
   READINGS_PER_WINDOW,
-  type Reading,
   resetTyped,
   type TypedSums,
 } from './case-study-workload.ts';
-import { InputReceiver, PrereqAverageTyped } from './sluice-pipeline.ts';
+import {
+  armFault,
+  FailingGenerateDimensions,
+  InputReceiver,
+  injectedFault,
+  PrereqAverageTyped,
+} from './sluice-pipeline.ts';
 
 const failWindow = Number(process.env.AFTER_RECOVERY_FAIL_WINDOW ?? '0');
 const flag = process.env.AFTER_RECOVERY_FLAG ?? '';
-
-/** GenerateDimensions with a fault that strikes once in the run, whatever worker it runs in. */
-class FailOnceGenerateDimensions extends Operator {
-  private window = 0;
-  private seen = 0;
-  readonly in = this.input<Reading>((r) => {
-    if (this.window === failWindow && ++this.seen === READINGS_PER_WINDOW / 2 && !existsSync(flag)) {
-      writeFileSync(flag, String(this.window));
-      throw new Error(`injected fault in window ${this.window}`);
-    }
-    const out = this.out;
-    for (let d = 0; d < DIMENSIONS; d++)
-      out.emit({ key: dimensionKey(r, d), cpu: r.cpu, ram: r.ram, hdd: r.hdd });
-  });
-  readonly out = this.output<Dimensioned>();
-
-  override beginWindow(w: number): void {
-    this.window = w;
-    this.seen = 0;
-  }
+if (failWindow > 0) {
+  armFault(failWindow, READINGS_PER_WINDOW / 2);
+  // Once per run, not per worker: the replacement container loads this module afresh.
+  injectedFault.claim = () => {
+    if (existsSync(flag)) return false;
+    writeFileSync(flag, String(failWindow));
+    return true;
+  };
 }
 
 interface DurableAverageState {
@@ -101,7 +91,7 @@ export default application('bench-after-recovery-containers', (dag) => {
     readingsPerWindow: READINGS_PER_WINDOW,
     batch: 1024,
   });
-  const dims = dag.add('GenerateDimensions', FailOnceGenerateDimensions);
+  const dims = dag.add('GenerateDimensions', FailingGenerateDimensions);
   const prereq = dag.add('PrereqAverage', PrereqAverageTyped);
   const avg = dag.add('Average', DurableAverage);
   dag.stream('generate_dimension', recv.out, dims.in).locality('thread');

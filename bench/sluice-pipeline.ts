@@ -77,7 +77,13 @@ export class GenerateDimensions extends Operator {
  * so the restored instance does not throw again). Armed, FailingGenerateDimensions throws once, at the
  * reading number `afterReadings` of window `window`, leaving that window half-processed downstream.
  */
-export const injectedFault = { window: 0, afterReadings: 0, thrown: 0 };
+export const injectedFault = {
+  window: 0,
+  afterReadings: 0,
+  thrown: 0,
+  /** Asked when the fault is due: false if it already struck elsewhere (another worker of the run). */
+  claim: (): boolean => true,
+};
 
 export function armFault(window: number, afterReadings: number): void {
   injectedFault.window = window;
@@ -89,7 +95,11 @@ export class FailingGenerateDimensions extends Operator {
   private window = 0;
   private seen = 0;
   readonly in = this.input<Reading>((r) => {
-    if (this.window === injectedFault.window && ++this.seen === injectedFault.afterReadings) {
+    if (
+      this.window === injectedFault.window &&
+      ++this.seen === injectedFault.afterReadings &&
+      injectedFault.claim()
+    ) {
       injectedFault.window = 0;
       injectedFault.thrown++;
       throw new Error(`injected fault in window ${this.window}`);
