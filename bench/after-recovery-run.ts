@@ -52,9 +52,7 @@ export async function runAfterRecovery(job: AfterRecoveryJob): Promise<AfterReco
     caseStudyApp({ locality: 'thread', workload, keys: 'typed', into, failing: true }),
     { ...runOptions(job), store: new MemorySnapshotStore() },
   );
-  const timed = timeWindows(run, job);
-  await run.done;
-  const t = await timed.result();
+  const t = await timeWindows(run, job);
   if (job.failWindow > 0 && injectedFault.thrown !== thrown + 1)
     throw new Error('after-recovery: the fault did not strike once');
   return { ...t, checksum: into.toString() };
@@ -90,9 +88,7 @@ async function onContainers(job: AfterRecoveryJob, containers: number): Promise<
       containers,
       module: APP,
     });
-    const timed = timeWindows(run, job);
-    await run.done;
-    const t = await timed.result();
+    const t = await timeWindows(run, job);
     if (job.failWindow > 0 && !existsSync(flag)) throw new Error('after-recovery: the fault did not strike');
     const { checksum, lastApplied } = JSON.parse(readFileSync(out, 'utf8')) as {
       checksum: string;
@@ -106,10 +102,10 @@ async function onContainers(job: AfterRecoveryJob, containers: number): Promise<
 }
 
 /**
- * Times the windows `from` … `windows` of a run by its `window` events: wall time, the process's CPU time
- * (every thread: the containers' too), and this thread's garbage collections.
+ * Times the windows `from` … `windows` of a run by its `window` events, until it is done: wall time, the
+ * process's CPU time (every thread: the containers' too), and this thread's garbage collections.
  */
-function timeWindows(run: Run, job: AfterRecoveryJob) {
+async function timeWindows(run: Run, job: AfterRecoveryJob): Promise<Omit<AfterRecoveryRun, 'checksum'>> {
   let gcs = 0;
   const observer = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
@@ -123,16 +119,12 @@ function timeWindows(run: Run, job: AfterRecoveryJob) {
       ended.set(e.window, { ms: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, gcs });
     } else if (e.type === 'recovered') recoveries++;
   });
-  return {
-    /** After `run.done`: the timed windows' figures. */
-    async result(): Promise<Omit<AfterRecoveryRun, 'checksum'>> {
-      // GC entries are delivered asynchronously: let those of the timed windows arrive.
-      await new Promise((r) => setTimeout(r, 10));
-      observer.disconnect();
-      const start = ended.get(job.from - 1);
-      const end = ended.get(job.windows);
-      if (start === undefined || end === undefined) throw new Error('after-recovery: window events missing');
-      return { ms: end.ms - start.ms, cpuMs: end.cpuMs - start.cpuMs, gcs: end.gcs - start.gcs, recoveries };
-    },
-  };
+  await run.done;
+  // GC entries are delivered asynchronously: let those of the timed windows arrive.
+  await new Promise((r) => setTimeout(r, 10));
+  observer.disconnect();
+  const start = ended.get(job.from - 1);
+  const end = ended.get(job.windows);
+  if (start === undefined || end === undefined) throw new Error('after-recovery: window events missing');
+  return { ms: end.ms - start.ms, cpuMs: end.cpuMs - start.cpuMs, gcs: end.gcs - start.gcs, recoveries };
 }
