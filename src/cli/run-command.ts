@@ -95,7 +95,13 @@ async function runUntilDone(
   // --store redis://HOST:PORT[/DB] puts the snapshots in Redis (keys {APP name}:...); a killed run's store
   // lease runs out within 10 s, so a relaunch waits that long for it before reporting the store locked.
   const redisStore = isRedisUrl(options.store ?? '')
-    ? new RedisSnapshotStore(options.store!, { name: app.name, leaseMs: 10_000, lockWaitMs: 11_000 })
+    ? new RedisSnapshotStore(options.store!, {
+        name: app.name,
+        leaseMs: 10_000,
+        lockWaitMs: 11_000,
+        // A lost connection, a lease renewal that failed, a call the server has not answered for seconds.
+        onWarning: (message) => log.warn({ event: 'store' }, message),
+      })
     : undefined;
   const store = redisStore?.location ?? resolve(cwd, options.store ?? defaultStoreDir(app.name));
   // Drills are checked before anything is opened: a typo in an actor id is a usage error, not a run.

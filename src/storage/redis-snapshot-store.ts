@@ -83,8 +83,16 @@ export type RedisSnapshotStoreOptions = {
   leaseMs?: number;
   /** How long open() waits for a held lock (a killed run's lease running out). Default 0: fail at once. */
   lockWaitMs?: number;
+  /**
+   * A call pending this long is reported to onWarning (and again every as long), as is its answer when
+   * it comes: a paused or swamped server stalls checkpoints and commits without failing them. Default 5 s.
+   */
+  slowCallMs?: number;
   onWarning?: (msg: string) => void;
 };
+
+/** How long a store call may be pending before it is reported (see RedisSnapshotStoreOptions.slowCallMs). */
+export const STORE_SLOW_CALL_MS = 5_000;
 
 /** A SnapshotStore on Redis (ioredis), for snapshots that must outlive a machine. URL: redis://host:port/db. */
 export class RedisSnapshotStore extends AbstractSnapshotStore {
@@ -93,6 +101,7 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
   readonly #url: string;
   readonly #leaseMs: number;
   readonly #lockWaitMs: number;
+  readonly #slowCallMs: number;
   readonly #onWarning: (msg: string) => void;
   #redis: Redis | undefined;
   #lock: RedisStoreLock | undefined;
@@ -108,6 +117,7 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     this.#url = url;
     this.#leaseMs = options.leaseMs ?? 10_000;
     this.#lockWaitMs = options.lockWaitMs ?? 0;
+    this.#slowCallMs = options.slowCallMs ?? STORE_SLOW_CALL_MS;
     this.#onWarning = options.onWarning ?? (() => {});
   }
 
@@ -162,13 +172,42 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     }
   }
 
+  /**
+   * A call that has not been answered after slowCallMs is reported, every slowCallMs, and once more when
+   * it is: nothing is retried (a write may yet land), but the run's stalled checkpoints say why.
+   */
+  async #watched<T>(what: string, call: Promise<T>): Promise<T> {
+    const started = Date.now();
+    let reported = false;
+    const timer = setInterval(() => {
+      reported = true;
+      const s = ((Date.now() - started) / 1000).toFixed(1);
+      this.#onWarning(`${this.location}: Redis has not answered ${what} for ${s} s; still waiting`);
+    }, this.#slowCallMs);
+    timer.unref();
+    try {
+      return await call;
+    } finally {
+      clearInterval(timer);
+      if (reported) {
+        const s = ((Date.now() - started) / 1000).toFixed(1);
+        this.#onWarning(`${this.location}: Redis answered ${what} after ${s} s`);
+      }
+    }
+  }
+
   /** Runs a write script; a lease lost to another open becomes StoreLeaseLostError. */
-  async #write(script: string, keys: string[], args: Array<string | Uint8Array>): Promise<void> {
+  async #write(
+    what: string,
+    script: string,
+    keys: string[],
+    args: Array<string | Uint8Array>,
+  ): Promise<void> {
     try {
       const values = args.map((a) =>
         typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength),
       );
-      await this.#r.eval(script, keys.length, ...keys, this.#lock!.token, ...values);
+      await this.#watched(what, this.#r.eval(script, keys.length, ...keys, this.#lock!.token, ...values));
     } catch (err) {
       if (isLeaseLost(err)) throw new StoreLeaseLostError(this.location, { cause: err });
       throw err;
@@ -178,16 +217,23 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
   protected _saveSnapshot(actorId: string, window: number, frame: Uint8Array): Promise<void> {
     const k = this.keys;
     const keys = [k.lock, k.snapshots(actorId), k.markers(actorId), k.actors];
-    return this.#write(PUT_INDEXED, keys, [String(window), frame, actorId]);
+    return this.#write(`a write of the snapshot of ${actorId} at window ${window}`, PUT_INDEXED, keys, [
+      String(window),
+      frame,
+      actorId,
+    ]);
   }
 
   protected async _loadSnapshot(actorId: string, window: number): Promise<Uint8Array | undefined> {
     const field = String(window);
-    const replies = await this.#r
-      .multi()
-      .zscore(this.keys.markers(actorId), field)
-      .hgetBuffer(this.keys.snapshots(actorId), field)
-      .exec();
+    const replies = await this.#watched(
+      `a read of the snapshot of ${actorId} at window ${window}`,
+      this.#r
+        .multi()
+        .zscore(this.keys.markers(actorId), field)
+        .hgetBuffer(this.keys.snapshots(actorId), field)
+        .exec(),
+    );
     const [[markerErr, marker], [frameErr, frame]] = replies as Array<[Error | null, unknown]> as [
       [Error | null, string | null],
       [Error | null, Buffer | null],
@@ -204,18 +250,20 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
   }
 
   protected async _snapshotWindows(actorId: string): Promise<number[]> {
-    return (await this.#r.zrange(this.keys.markers(actorId), '0', '-1')).map(Number);
+    const read = this.#r.zrange(this.keys.markers(actorId), '0', '-1');
+    return (await this.#watched(`a read of the checkpoints of ${actorId}`, read)).map(Number);
   }
 
   protected _deleteSnapshotsBelow(actorId: string, w: number): Promise<void> {
     const k = this.keys;
     const keys = [k.lock, k.snapshots(actorId), k.markers(actorId), k.actors];
-    return this.#write(DELETE_BELOW, keys, [String(w), actorId]);
+    return this.#write(`a deletion of the snapshots of ${actorId}`, DELETE_BELOW, keys, [String(w), actorId]);
   }
 
   protected _appendWindowLog(actorId: string, window: number, frame: Uint8Array): Promise<void> {
     const k = this.keys;
     return this.#write(
+      `a write of the window log of ${actorId} at window ${window}`,
       PUT_INDEXED,
       [k.lock, k.windowLog(actorId), k.windowIndex(actorId)],
       [String(window), frame],
@@ -227,9 +275,11 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     from: number,
     to: number,
   ): Promise<Array<[number, Uint8Array]>> {
-    const windows = await this.#r.zrangebyscore(this.keys.windowIndex(actorId), String(from), String(to));
+    const what = `a read of the window log of ${actorId}`;
+    const index = this.#r.zrangebyscore(this.keys.windowIndex(actorId), String(from), String(to));
+    const windows = await this.#watched(what, index);
     if (windows.length === 0) return [];
-    const frames = await this.#r.hmgetBuffer(this.keys.windowLog(actorId), ...windows);
+    const frames = await this.#watched(what, this.#r.hmgetBuffer(this.keys.windowLog(actorId), ...windows));
     const entries: Array<[number, Uint8Array]> = [];
     windows.forEach((w, i) => {
       const frame = frames[i];
@@ -240,19 +290,28 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
 
   protected _deleteWindowLogBelow(actorId: string, w: number): Promise<void> {
     const k = this.keys;
-    return this.#write(DELETE_BELOW, [k.lock, k.windowLog(actorId), k.windowIndex(actorId)], [String(w)]);
+    const keys = [k.lock, k.windowLog(actorId), k.windowIndex(actorId)];
+    return this.#write(`a deletion of the window log of ${actorId}`, DELETE_BELOW, keys, [String(w)]);
   }
 
   protected async _getMeta(key: string): Promise<Uint8Array | undefined> {
-    return (await this.#r.hgetBuffer(this.keys.meta, key)) ?? undefined;
+    return (
+      (await this.#watched(`a read of the store's ${key}`, this.#r.hgetBuffer(this.keys.meta, key))) ??
+      undefined
+    );
   }
 
   protected _putMeta(key: string, frame: Uint8Array): Promise<void> {
-    return this.#write(PUT_META, [this.keys.lock, this.keys.meta], [key, frame]);
+    return this.#write(
+      `a write of the store's ${key}`,
+      PUT_META,
+      [this.keys.lock, this.keys.meta],
+      [key, frame],
+    );
   }
 
   protected async _actorIds(): Promise<string[]> {
-    return this.#r.smembers(this.keys.actors);
+    return this.#watched('a read of the actor list', this.#r.smembers(this.keys.actors));
   }
 }
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError } from '../../src/storage/errors.ts';
 import { RedisSnapshotStore } from '../../src/storage/redis-snapshot-store.ts';
-import { freshDatabase, type TestDatabase, testRedis } from '../setup/redis.ts';
+import { freshDatabase, openDatabase, type TestDatabase, testRedis } from '../setup/redis.ts';
+import { startRedisProcess } from '../setup/redis-process.ts';
 import { snapshotStoreConformance } from './snapshot-store.conformance.ts';
 
 // The same suite as LevelDB and memory, against the run's real redis-server (a fresh database per test).
@@ -51,6 +52,32 @@ describe('RedisSnapshotStore', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreLockedError);
     expect(String((error as Error).cause)).toMatch(/held by .*:\d+:/);
+  });
+
+  it('reports a call the server has not answered (paused), and its answer, and loses nothing', async () => {
+    const redis = await startRedisProcess();
+    try {
+      const url = `${redis.url}/0`;
+      const warnings: string[] = [];
+      const s = store(url, { slowCallMs: 200, onWarning: (m) => warnings.push(m) });
+      await s.open();
+      await s.saveSnapshot('op', 1, 'before');
+      const admin = await openDatabase(url, 0);
+      dbs.push(admin);
+      await admin.client.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+      await s.saveSnapshot('op', 2, 'during');
+      expect(warnings[0]).toMatch(
+        /: Redis has not answered a write of the snapshot of op at window 2 for 0\.\d s; still waiting$/,
+      );
+      expect(warnings.at(-1)).toMatch(
+        /: Redis answered a write of the snapshot of op at window 2 after 1\.\d s$/,
+      );
+      expect(await s.loadSnapshot('op', 2)).toBe('during');
+      expect(await s.snapshotWindows('op')).toEqual([1, 2]);
+    } finally {
+      for (const s of stores.splice(0)) await s.close();
+      await redis.stop();
+    }
   });
 
   it('fences an open whose lease was taken over: its writes fail with SLUICE_STORE_LEASE_LOST and change nothing', async () => {
