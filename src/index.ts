@@ -80,6 +80,7 @@ export { MemorySnapshotStore } from './storage/memory-snapshot-store.ts';
 export {
   RedisSnapshotStore,
   type RedisSnapshotStoreOptions,
+  StoreConnectionLostError,
   StoreUnreachableError,
 } from './storage/redis-snapshot-store.ts';
 export { StoreLeaseLostError } from './storage/redis-store-lock.ts';

@@ -76,6 +76,22 @@ export class StoreUnreachableError extends SluiceError {
   }
 }
 
+/** A store call failed because the connection to Redis is gone (mid-run, after open() succeeded). */
+export class StoreConnectionLostError extends SluiceError {
+  constructor(
+    readonly location: string,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? ` (${cause.message})` : '';
+    super(
+      'SLUICE_STORE_CONNECTION_LOST',
+      `the Redis snapshot store at ${location} is not connected${detail}; what it committed is kept: ` +
+        'relaunch on it once Redis is back',
+      { cause },
+    );
+  }
+}
+
 export type RedisSnapshotStoreOptions = {
   /** Key namespace (the hash tag); default the URL's `?name=` or "sluice". One store per name. */
   name?: string;
@@ -187,6 +203,12 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     timer.unref();
     try {
       return await call;
+    } catch (err) {
+      // ioredis without an offline queue refuses a call at once while it reconnects: say what that means.
+      if (this.#redis !== undefined && this.#redis.status !== 'ready' && !(err instanceof SluiceError)) {
+        throw new StoreConnectionLostError(this.location, err);
+      }
+      throw err;
     } finally {
       clearInterval(timer);
       if (reported) {

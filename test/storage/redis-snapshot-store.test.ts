@@ -54,7 +54,7 @@ describe('RedisSnapshotStore', () => {
     expect(String((error as Error).cause)).toMatch(/held by .*:\d+:/);
   });
 
-  it('reports a call the server has not answered (paused), and its answer, and loses nothing', async () => {
+  it('reports a call the server has not answered (paused), and its answer, and loses nothing; a lost connection fails with its own code', async () => {
     const redis = await startRedisProcess();
     try {
       const url = `${redis.url}/0`;
@@ -74,8 +74,13 @@ describe('RedisSnapshotStore', () => {
       );
       expect(await s.loadSnapshot('op', 2)).toBe('during');
       expect(await s.snapshotWindows('op')).toEqual([1, 2]);
+      await redis.stop();
+      await expect(s.saveSnapshot('op', 3, 'after')).rejects.toMatchObject({
+        code: 'SLUICE_STORE_CONNECTION_LOST',
+        message: expect.stringMatching(/is not connected .*relaunch on it once Redis is back$/),
+      });
     } finally {
-      for (const s of stores.splice(0)) await s.close();
+      for (const s of stores.splice(0)) await s.close().catch(() => {});
       await redis.stop();
     }
   });
