@@ -10,6 +10,7 @@ import type { Supervision, SupervisionConfig } from '../engine/supervision.ts';
 import { assignContainers } from '../plan/containers.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
+import { closeAfter } from '../storage/close-after.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { defaultStoreDir } from '../storage/store-dir.ts';
@@ -81,9 +82,9 @@ export async function startContainerRun(
   );
   const events = new EventEmitter<{ status: [StatusEvent] }>();
   runner.events.on('status', (e) => events.emit('status', e));
-  const done = new Promise<void>((r) => setImmediate(r))
-    .then(() => runner.execute())
-    .finally(() => store.close());
+  const done = new Promise<void>((r) => setImmediate(r)).then(() =>
+    closeAfter(store, () => runner.execute()),
+  );
   done.catch(() => {});
   const run = {
     application: app.name,

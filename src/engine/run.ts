@@ -8,6 +8,7 @@ import type { RunMetrics } from '../metrics/run-metrics.ts';
 import type { MetricsSnapshot } from '../metrics/types.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { planPhysical } from '../plan/planner.ts';
+import { closeAfter } from '../storage/close-after.ts';
 import { LevelSnapshotStore } from '../storage/level-snapshot-store.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { defaultStoreDir } from '../storage/store-dir.ts';
@@ -78,9 +79,7 @@ export async function startRun(
   const events = new EventEmitter<{ status: [StatusEvent] }>();
   runtime.events.on('status', (e) => events.emit('status', e));
   // Start on the next turn so that listeners added right after `await launch()` see 'started'.
-  const done = new Promise<void>((r) => setImmediate(r))
-    .then(() => runtime.run())
-    .finally(() => store.close());
+  const done = new Promise<void>((r) => setImmediate(r)).then(() => closeAfter(store, () => runtime.run()));
   done.catch(() => {}); // the caller observes `done`; this keeps an unobserved failure from crashing
   const run: Run = {
     application: app.name,

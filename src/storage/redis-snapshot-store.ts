@@ -182,7 +182,9 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     this.#redis = undefined;
     this.#lock = undefined;
     try {
-      await lock?.release();
+      // Without a connection the lease cannot be released: it runs out on its own (leaseMs).
+      if (redis?.status === 'ready') await lock?.release();
+      else lock?.stopRenewing();
     } finally {
       await redis?.quit().catch(() => redis.disconnect());
     }
