@@ -116,10 +116,13 @@ export class Taps implements TapOpener {
   /** A tap on these queued channels (a container's part of a port's: those its actors write). */
   openChannels(port: string, ids: readonly number[], sample: number, deliver: (s: TapSample) => void): Tap {
     const channels = ids.map((id) => [id, this.source.channel(id)] as const);
-    // Budget per 200 ms slot, so that one batch does not take a whole second's sample.
+    // Budget per 200 ms slot, so that one batch does not take a whole second's sample; and per second,
+    // since a slot takes at least one (a sample below 5 a second would otherwise give 5).
     const perSlot = Math.ceil(sample / 5);
     let slot = 0;
     let taken = 0;
+    let second = 0;
+    let takenThisSecond = 0;
     let skipped = 0;
     let pending: string[] = [];
     // Each batch gives its share of the slot's budget, at the rate the slot before crossed the port (one
@@ -136,8 +139,13 @@ export class Taps implements TapOpener {
         seen = 0;
         taken = 0;
       }
+      const sec = Math.floor(s / 5);
+      if (sec !== second) {
+        second = sec;
+        takenThisSecond = 0;
+      }
       seen += count;
-      const room = perSlot - taken;
+      const room = Math.min(perSlot - taken, sample - takenThisSecond);
       if (room <= 0 || count === 0) {
         skipped += count;
         return;
@@ -147,6 +155,7 @@ export class Taps implements TapOpener {
       const offset = (batches++ * 7) % Math.max(1, Math.floor(stride)); // not always the batch's first
       for (let i = 0; i < take; i++) pending.push(renderTuple(tuples[Math.floor(i * stride) + offset]));
       taken += take;
+      takenThisSecond += take;
       skipped += count - take;
     };
     const timer = setInterval(() => {

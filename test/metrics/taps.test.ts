@@ -68,6 +68,26 @@ describe('taps', () => {
     expect(new Set(taken.map((t) => t.i)).size).toBeGreaterThan(1);
   });
 
+  it('take at most N a second also for N below 5 (a 200 ms slot took one at least: 5 a second)', async () => {
+    const channel = { tap: null as null | ((t: readonly unknown[], n: number) => void) };
+    const taps = new Taps({ channel: () => channel } as any);
+    for (const sample of [1, 2, 4]) {
+      const samples: TapSample[] = [];
+      const tap = taps.openChannels('readings.out', [0], sample, (s) => samples.push(s));
+      const started = Date.now();
+      while (Date.now() - started < 2100) {
+        channel.tap!([{ i: 1 }, { i: 2 }, { i: 3 }], 3);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 250));
+      tap.close();
+      const taken = samples.reduce((n, s) => n + s.tuples.length, 0);
+      // 2.1 s touch three calendar seconds at most, each giving `sample`.
+      expect(taken).toBeGreaterThanOrEqual(sample);
+      expect(taken).toBeLessThanOrEqual(3 * sample);
+    }
+  });
+
   it('renders any tuple as bounded JSON', () => {
     expect(renderTuple({ n: 1n, m: new Map([['a', 1]]), s: new Set([2]) })).toBe(
       '{"n":"1n","m":{"a":1},"s":[2]}',
