@@ -23,7 +23,10 @@ const { version } = createRequire(import.meta.url)('sluice/package.json') as { v
 
 /** Runs the command line `argv` (as process.argv: node, script, args…); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const outcome = { exitCode: EXIT_OK, json: false };
+  // `run --json` logs JSON lines from the start, so that an option error is one too.
+  const args = argv.slice(2);
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  const outcome = { exitCode: EXIT_OK, json: args[0] === 'run' && own.includes('--json') };
   const program = buildProgram(outcome);
   const [first, topic] = argv.slice(2);
   // Commander answers `help NAME` for an unknown NAME with the general help and no word of why.
@@ -33,23 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
+    if (outcome.json) writeJsonExit(30, outcome.exitCode, undefined, `exit ${outcome.exitCode}`);
     return outcome.exitCode;
   } catch (e) {
     // Commander has already printed its own message (through outputError below) or the help.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const { message, exitCode: code, stack } = explain(e);
     if (outcome.json) {
-      // One JSON object per line, this last one too (pino's fields: level 50 is error).
-      const errorCode = (e as { code?: unknown })?.code;
-      const entry = {
-        level: 50,
-        time: Date.now(),
-        event: 'exit',
-        exitCode: code,
-        code: errorCode,
-        msg: message,
-      };
-      process.stderr.write(`${JSON.stringify(entry)}\n`);
+      writeJsonExit(50, code, (e as { code?: unknown })?.code, message);
       return code;
     }
     process.stderr.write(errorLine(message));
@@ -69,7 +63,11 @@ function buildProgram(outcome: { exitCode: number; json: boolean }): Command {
     .version(version)
     .exitOverride()
     .configureOutput({
-      outputError: (text, write) => write(errorLine(text.replace(/^error: /, ''))),
+      outputError: (text, write) => {
+        const message = text.replace(/^error: /, '').trim();
+        if (outcome.json) writeJsonExit(50, EXIT_USAGE, 'SLUICE_USAGE', message);
+        else write(errorLine(message));
+      },
     })
     .addHelpText(
       'after',
@@ -297,3 +295,10 @@ plan, chaos) and tsconfig.json. An existing folder that is not empty is refused.
 }
 
 type RunFlags = Omit<RunCommandOptions, 'cwd'>;
+
+/** The last line of `run --json`: the exit code and why, as pino would write it (level 30 info, 50 error). */
+function writeJsonExit(level: number, exitCode: number, code: unknown, msg: string): void {
+  process.stderr.write(
+    `${JSON.stringify({ level, time: Date.now(), event: 'exit', exitCode, code, msg })}\n`,
+  );
+}

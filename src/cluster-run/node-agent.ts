@@ -823,6 +823,11 @@ export class ClusterNode {
     this.#replicas.close();
     await this.#data.close();
   }
+
+  /** The same as stop(): `close()` ends a supervisor and a client too. */
+  close(): Promise<void> {
+    return this.stop();
+  }
 }
 
 /**

@@ -114,6 +114,18 @@ describe('sluice run', { timeout: 15_000 }, () => {
     const entries = jsonLines(r.stderr);
     expect(entries.find((e) => e.event === 'store').store).toBe(join(tmp.dir, '.sluice', 'plain'));
     expect(entries.find((e) => e.event === 'stopped')).toMatchObject({ window: 2, committed: 2 });
+    expect(entries.at(-1)).toMatchObject({ event: 'exit', exitCode: 0 });
+    // An option error under --json is a JSON line too (it comes before the command runs).
+    const bad = await sluice(['run', 'plain.js', '--json', '--window-ms', '0'], tmp.dir);
+    expect(bad.code).toBe(2);
+    expect(jsonLines(bad.stderr)).toEqual([
+      expect.objectContaining({
+        event: 'exit',
+        exitCode: 2,
+        code: 'SLUICE_USAGE',
+        msg: expect.stringMatching(/--window-ms/),
+      }),
+    ]);
   });
 
   it('stops gracefully on SIGINT with a final checkpoint and exits 0', async () => {
