@@ -13,7 +13,7 @@ import {
   type NodeSlot,
 } from '../src/cluster-run/cluster-run.ts';
 import { serveStoreCall } from '../src/cluster-run/cluster-store.ts';
-import { ClusterRequestError } from '../src/cluster-run/errors.ts';
+import { ClusterRequestError, NotAnApplicationError } from '../src/cluster-run/errors.ts';
 import type { HostedAnnounce, NodeEvent } from '../src/cluster-run/node-protocol.ts';
 import { ClusterCallError, Rpc } from '../src/cluster-run/rpc.ts';
 import type { AppSummary, ClusterStatus, LaunchRequest } from '../src/cluster-run/supervisor-protocol.ts';
@@ -308,7 +308,7 @@ export class ClusterSupervisor {
     const mod = (await importBuild(req)) as { default?: unknown };
     const app = mod.default;
     if (!isApplication(app))
-      throw new ClusterRequestError(`${req.module} does not export an application by default`);
+      throw new NotAnApplicationError(`${req.module} does not export an application by default`);
     const existing = this.#apps.get(app.name);
     if (existing && LIVE.includes(existing.run.state))
       throw new ClusterRequestError(`${app.name} is already running on this cluster`);

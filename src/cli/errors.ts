@@ -46,6 +46,7 @@ const BAD_INPUT = new Set([
   // A --store redis:// nobody answers at: the run never started, as with a store path that is a file.
   'SLUICE_STORE_UNREACHABLE',
   'SLUICE_CLUSTER_SECRET',
+  'SLUICE_CLUSTER_NOT_AN_APPLICATION',
   'SLUICE_CLUSTER_NO_SECRET',
   'SLUICE_SECRET',
   'SLUICE_LISTEN_ADDRESS',

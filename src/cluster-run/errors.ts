@@ -13,3 +13,10 @@ export class ClusterRequestError extends SluiceError {
     super('SLUICE_CLUSTER_REQUEST', message);
   }
 }
+
+/** The module launched on a cluster does not export an application by default: bad input (exit 2). */
+export class NotAnApplicationError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_CLUSTER_NOT_AN_APPLICATION', message);
+  }
+}

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { joinCluster } from '../../src/cluster/client.ts';
 import { ClusterClient } from '../../src/cluster-run/cluster-client.ts';
@@ -55,6 +56,17 @@ describe('a cluster of a supervisor and two node processes', { timeout: 120_000 
     await until(async () => (await windowFiles(out)).size > 45);
     const killed = await sluice(['kill', 'running-sums', '--cluster', cluster.url]);
     expect(killed.stdout).toMatch(/running-sums: killed/);
+
+    // A module that is not an application is bad input, as for `sluice run`: exit 2.
+    const notApp = join(dir, 'not-an-app.mjs');
+    await writeFile(notApp, 'export default 42;\n');
+    const refused = await sluice(['launch', notApp, '--cluster', cluster.url]);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      expect.stringMatching(
+        /does not export an application by default \(SLUICE_CLUSTER_NOT_AN_APPLICATION\)\n$/,
+      ),
+    ]);
   });
 
   it('restarts the containers of a node killed with SIGKILL on the other node, output unchanged', async () => {
