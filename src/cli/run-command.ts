@@ -124,7 +124,9 @@ async function runUntilDone(
   const actorDrill = drills.length > 0 ? actorDrills(drills, plan, appFile) : undefined;
   // Before the launch: an address in use or refused leaves the store untouched.
   const observers = await startObservers(app.name, options, log);
-  const run = await launch(app, {
+  // launch() builds the DAG again: a constructor that throws only then is reported as the first build's.
+  const rebuilt = { ...app, dag: () => buildDag(app, appPath) };
+  const run = await launch(rebuilt, {
     store: redisStore ?? store,
     streamingWindowMs: options.windowMs,
     windows: options.windows,

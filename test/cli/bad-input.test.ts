@@ -21,6 +21,20 @@ export default application('bad-props', (dag) => {
 `,
   );
   await tmp.write('throws-on-load.ts', "throw new Error('no config found');\nexport default 1;\n");
+  // Wires its DAG once, then throws: the command builds it twice (to check it, then in launch()).
+  await tmp.write(
+    'builds-once.ts',
+    `import { application } from 'sluice';
+import { ConsoleSink, SequenceSource } from 'sluice/actors';
+let builds = 0;
+export default application('builds-once', (dag) => {
+  if (++builds > 1) throw new Error('no second build');
+  const source = dag.add('source', SequenceSource);
+  const sink = dag.add('sink', ConsoleSink);
+  dag.stream('numbers', source.out, sink.in);
+});
+`,
+  );
   await tmp.write(
     'cycle.ts',
     `import { application, Operator } from 'sluice';
@@ -103,6 +117,11 @@ describe('sluice run: bad input is one line and exit 2', { timeout: 15_000 }, ()
     const r = await badRun('not-an-app.ts');
     expect(r.code).toBe(2);
     expect(r.line).toMatch(/^sluice: the default export of not-an-app\.ts is not an application/);
+  });
+
+  it('a DAG that only the second build refuses is reported as the first would be', async () => {
+    const r = await badRun('builds-once.ts');
+    expect([r.code, r.line]).toEqual([2, 'sluice: cannot build the DAG of builds-once.ts: no second build']);
   });
 
   it("an operator's constructor refusing its props: bad input, with its code, for run and plan", async () => {
