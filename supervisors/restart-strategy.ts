@@ -83,6 +83,10 @@ export class RestartIntensity {
       this.lastProgress = progress;
     }
     while (this.times.length > 0 && now - this.times[0]! > this.strategy.withinMs) this.times.shift();
+    if (max === 0) {
+      this.refusal = 'the restart strategy restarts nothing (RestartStrategy.stop() or withLimit(0, …))';
+      return undefined;
+    }
     if (this.times.length >= max) {
       this.refusal = `more than ${max} restarts within ${this.strategy.withinMs} ms`;
       return undefined;
