@@ -16,11 +16,17 @@ interface Def {
   values(s: MetricsSnapshot): [Labels, number][];
 }
 
-/** On a cluster an actor also names the node and the container hosting it. */
-const actorLabels = (a: ActorMetrics): Labels =>
-  a.node === undefined
-    ? { operator: a.operator, actor: a.actorId, kind: a.kind }
-    : { operator: a.operator, actor: a.actorId, kind: a.kind, node: a.node, container: a.container };
+/**
+ * On a cluster an actor also names the node and the container hosting it. A unifier's `operator` is
+ * `NAME:unifier`, as in the latency series and `/metrics.json`'s operators: `sum by (operator)` then
+ * gives each its own throughput instead of adding the unifier's to its partitions'.
+ */
+const actorLabels = (a: ActorMetrics): Labels => {
+  const operator = a.kind === 'unifier' ? `${a.operator}:unifier` : a.operator;
+  return a.node === undefined
+    ? { operator, actor: a.actorId, kind: a.kind }
+    : { operator, actor: a.actorId, kind: a.kind, node: a.node, container: a.container };
+};
 const perActor = (f: (a: ActorMetrics) => number) => (s: MetricsSnapshot) =>
   s.actors.map((a): [Labels, number] => [actorLabels(a), f(a)]);
 const one = (f: (s: MetricsSnapshot) => number) => (s: MetricsSnapshot) => [[{}, f(s)] as [Labels, number]];

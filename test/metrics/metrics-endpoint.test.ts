@@ -101,6 +101,11 @@ describe('sluice run --metrics', () => {
         // Counters never go down.
         for (let i = 1; i < series.length; i++) expect(series[i]).toBeGreaterThanOrEqual(series[i - 1]!);
       }
+      // The unifier is its own operator, as in the latency series: `sum by (operator)` keeps them apart.
+      expect(
+        value(last, 'sluice_tuples_in_total', { operator: 'max:unifier', kind: 'unifier' }),
+      ).toBeGreaterThan(0);
+      expect(value(last, 'sluice_tuples_in_total', { operator: 'max', kind: 'unifier' })).toBe(0);
       for (const f of samples) {
         // Checkpoints every 4 windows, at most 4 windows in flight: a lag beyond that is a stuck commit.
         expect(value(f, 'sluice_commit_lag_windows')).toBeLessThanOrEqual(16);
