@@ -177,6 +177,9 @@ export class ClusterRun {
   async execute(): Promise<void> {
     let reason: 'windows' | 'stop' | 'failure' = 'windows';
     await this.metrics.resume();
+    // Taken over from a previous supervisor: its restarts are this run's too (`sluice status` and the
+    // metrics then agree).
+    if (this.options.adopt) this.restarts = this.metrics.collector.ownCounts().restarts;
     this.metrics.start();
     try {
       let outcome = await this.attempt(true);

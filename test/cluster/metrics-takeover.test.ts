@@ -104,6 +104,9 @@ describe('metrics through a supervisor restart', { timeout: 150_000 }, () => {
     expect(lower).toEqual([]);
     expect(sum(after, 'sluice_recoveries_total')).toBe(1);
     expect(sum(after, 'sluice_failures_total')).toBe(1);
+    // `sluice status` says the same as the metrics (it said 0 restarts after a takeover).
+    const status = (await cluster.client.status()).apps[0]!;
+    expect([status.restarts, sum(after, 'sluice_restarts_total')]).toEqual([1, 1]);
     await stopAndCompare(cluster.client, dir, out);
   });
 });
