@@ -17,6 +17,7 @@ cd "$(dirname "$0")/../.."
 PORT=${PORT:-7400}
 WINDOWS=${WINDOWS:-60}
 WORK=${WORK:-$(mktemp -d -t sluice-cluster-XXXXXX)}
+mkdir -p "$WORK"
 export WINDOW_MS=${WINDOW_MS:-100}
 export MACHINE_DATA_OUT=${MACHINE_DATA_OUT:-$WORK/out}
 URL=ws://127.0.0.1:$PORT

@@ -25,7 +25,7 @@ export function handleStopSignals(
     stopping = true;
     log.info(
       { event: 'stopping', signal },
-      `${signal}: stopping after the open window and a final checkpoint (Ctrl-C again to exit at once)`,
+      `${signal}: stopping after the open window and a final checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to exit at once)`,
     );
     stop();
   };

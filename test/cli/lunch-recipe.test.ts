@@ -62,6 +62,9 @@ test('the README’s lunch recipe, kill -9 included, ends with the window files 
   expect(r.stderr).not.toContain('SLUICE_STORE_LOCKED');
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr, 'bash reports the first run killed').toMatch(/Killed/);
+  expect(r.stderr, 'the relaunch restored a checkpoint').toMatch(
+    /restored from the checkpoint of window \d+/,
+  );
   expect(existsSync(dir('failed')), 'the operator failure of the relaunch was injected').toBe(true);
   const expected = windowFiles(dir('out-ref'));
   expect(expected.size).toBe(60);
