@@ -1,5 +1,12 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { confirmDatabase, isRedisUrl, redactUrl, redisDatabaseOf, SluiceError } from '../../src/index.ts';
+import {
+  confirmDatabase,
+  isRedisUrl,
+  redactUrl,
+  redisDatabaseOf,
+  SluiceError,
+  watchSlow,
+} from '../../src/index.ts';
 
 /** Redis did not answer within the operator's connectTimeoutMs (a restartable setup failure). */
 export class RedisUnavailableError extends SluiceError {
@@ -194,7 +201,7 @@ export async function withRetry<T>(
   const deadline = o.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.giveUpAfterMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { value, slow } = await watched(op, o.slowAfterMs ?? SLOW_CALL_MS, (ms) =>
+      const { value, slow } = await watchSlow(op, o.slowAfterMs ?? SLOW_CALL_MS, (ms) =>
         report({ type: 'waiting', operator: o.operator, operation: o.operation, ms }),
       );
       if (attempt > 1 || slow)
@@ -211,25 +218,6 @@ export async function withRetry<T>(
       report({ type: 'retrying', operator: o.operator, operation: o.operation, attempt, delayMs, error });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
-  }
-}
-
-/** Runs `op`, calling `onSlow(ms)` every `afterMs` while it is pending; `slow`: whether it did. */
-async function watched<T>(
-  op: () => Promise<T>,
-  afterMs: number,
-  onSlow: (ms: number) => void,
-): Promise<{ value: T; slow: boolean }> {
-  const started = Date.now();
-  let slow = false;
-  const timer = setInterval(() => {
-    slow = true;
-    onSlow(Date.now() - started);
-  }, afterMs).unref();
-  try {
-    return { value: await op(), slow };
-  } finally {
-    clearInterval(timer);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { SluiceError } from '../core/errors.ts';
 import { confirmDatabase, redisDatabaseOf } from '../core/redis-database.ts';
+import { watchSlow } from '../core/slow-call.ts';
 import { SnapshotCorruptError } from './errors.ts';
 import { isLeaseLost, LEASE_CHECK, RedisStoreLock, StoreLeaseLostError } from './redis-store-lock.ts';
 import { AbstractSnapshotStore } from './snapshot-store.ts';
@@ -195,16 +196,20 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
    * it is: nothing is retried (a write may yet land), but the run's stalled checkpoints say why.
    */
   async #watched<T>(what: string, call: Promise<T>): Promise<T> {
+    let slow = false;
     const started = Date.now();
-    let reported = false;
-    const timer = setInterval(() => {
-      reported = true;
-      const s = ((Date.now() - started) / 1000).toFixed(1);
-      this.#onWarning(`${this.location}: Redis has not answered ${what} for ${s} s; still waiting`);
-    }, this.#slowCallMs);
-    timer.unref();
     try {
-      return await call;
+      const answer = await watchSlow(
+        () => call,
+        this.#slowCallMs,
+        (ms) => {
+          slow = true;
+          this.#onWarning(
+            `${this.location}: Redis has not answered ${what} for ${(ms / 1000).toFixed(1)} s; still waiting`,
+          );
+        },
+      );
+      return answer.value;
     } catch (err) {
       // ioredis without an offline queue refuses a call at once while it reconnects: say what that means.
       if (this.#redis !== undefined && this.#redis.status !== 'ready' && !(err instanceof SluiceError)) {
@@ -212,8 +217,7 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
       }
       throw err;
     } finally {
-      clearInterval(timer);
-      if (reported) {
+      if (slow) {
         const s = ((Date.now() - started) / 1000).toFixed(1);
         this.#onWarning(`${this.location}: Redis answered ${what} after ${s} s`);
       }
