@@ -153,7 +153,7 @@ export class ContainerHandle {
     if (now - this.progressAt <= limitMs && silent <= busyLimit) return undefined;
     const stuck = this.callingNow();
     const where = stuck
-      ? `actor ${stuck.actor} (or one fused into it) is stuck in synchronous code in window ${stuck.window}`
+      ? `actor ${stuck.actor} (or an actor fused with it) is stuck in synchronous code in window ${stuck.window}`
       : 'an operator is stuck in synchronous code';
     return silent > busyLimit
       ? `sent no heartbeat for ${Math.round(silent)} ms while still emitting (limit for a long call ${busyLimit} ms): ${where}`

@@ -129,9 +129,10 @@ export abstract class Actor {
     this.window = w;
     this.inWindow = true;
     this.ctx.windowId = w;
-    windowOpened(this);
     for (const r of this.resets) r.reset();
+    // After the outlets: a fused downstream opens its window inside begin() and records itself.
     for (const o of this.outlets) o.begin(w);
+    windowOpened(this);
     if ((w - 1) % this.plan.applicationWindowCount === 0) {
       const r: unknown = this.call('beginWindow', () => this.operator.beginWindow(w));
       if (isPromise(r)) {

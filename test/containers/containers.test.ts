@@ -133,9 +133,12 @@ test('a killed container and one stuck in an endless loop are replaced; the outp
   // reporting the windows it finished since a restart).
   expect(failures).toContainEqual(
     expect.stringMatching(
-      /^container \d \(actors .+\) failed in window 10: sent no heartbeat for \d+ ms \(limit 1500 ms\): actor \S+ \(or one fused into it\) is stuck in synchronous code in window 10$/,
+      /^container \d \(actors .+\) failed in window 10: sent no heartbeat for \d+ ms \(limit 1500 ms\): actor \S+ \(or an actor fused with it\) is stuck in synchronous code in window 10$/,
     ),
   );
+  // …and the actor it names is the one that loops (it wrote its id into the marker).
+  const looping = readFileSync(process.env.SUMS_HANG!, 'utf8').trim();
+  expect(failures.some((f) => f.includes(`actor ${looping} (or an actor fused with it)`))).toBe(true);
   expect(run.stats().restarts).toBe(failures.length);
   // Tuples emitted so far: replaced containers count from 0 again, the run's count only grows.
   expect(counted.every((n, i) => i === 0 || n >= counted[i - 1]!)).toBe(true);
