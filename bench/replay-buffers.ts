@@ -25,9 +25,9 @@ const SETTINGS: readonly Setting[] = [
 
 /**
  * What the replay buffers cost the mailbox pipeline: the case study with every stream through channels,
- * on a LevelSnapshotStore, checkpoints off, every 10 windows with upstream buffers (every queued channel
- * keeps each batch, encoded, until its window is committed), and every 10 with replayFrom 'sources' (no
- * buffers). Per run, in a fresh process: throughput, the process's peak RSS, and the share of the run the
+ * on a LevelSnapshotStore, checkpoints off, every 10 windows with upstream buffers (each queued channel
+ * behind a stateful operator keeps each batch, encoded, until its window is committed: src/plan/
+ * replay-buffers.ts), and every 10 with replayFrom 'sources' (no buffers). Per run, in a fresh process: throughput, the process's peak RSS, and the share of the run the
  * garbage collector held the main thread. Medians of interleaved rounds (off, buffers, sources, off, …),
  * so a change of load on the machine hits the three alike; the range follows in brackets.
  */

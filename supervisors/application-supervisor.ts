@@ -2,7 +2,7 @@ import type { OperatorFailure } from '../src/engine/failure.ts';
 import type { FailureDecision, Supervision, SupervisionConfig } from '../src/engine/supervision.ts';
 import type { PhysicalPlan } from '../src/plan/physical-plan.ts';
 import { CommitTracker } from './commit-tracker.ts';
-import { recoverySet } from './recovery-set.ts';
+import { recoveryScope } from './recovery-set.ts';
 import { backoffDelay, RestartIntensity, RestartStrategy } from './restart-strategy.ts';
 
 /**
@@ -54,11 +54,13 @@ export class ApplicationSupervisor implements Supervision {
     // actor is rebuilt at the same checkpoint too, to recompute the windows the set needs again (the
     // input operators replay from their window logs): streams are deterministic, so they end up where
     // they were.
-    const actors = recoverySet(this.plan, [failure.actorId, ...unfinished], this.config.replayFrom);
+    // With buffers, the producers of unbuffered streams in front of the set are rebuilt to recompute.
+    const scope = recoveryScope(this.plan, [failure.actorId, ...unfinished], this.config.replayFrom);
+    const actors = scope.restarted;
     const replaying =
       this.config.replayFrom === 'sources'
         ? this.plan.actors.filter((a) => !actors.has(a.id)).map((a) => a.id)
-        : [];
+        : [...scope.recomputing];
     return {
       action: 'restart',
       actors: [...actors],

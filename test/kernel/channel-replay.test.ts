@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Channel } from '../../src/engine/channel.ts';
 import { OperatorFailure } from '../../src/engine/failure.ts';
 import { BEGIN, DATA, END, type Message } from '../../src/engine/messages.ts';
-import { application, RestartStrategy } from '../../src/index.ts';
+import { application, Operator, RestartStrategy } from '../../src/index.ts';
 import { TupleNotEncodableError } from '../../src/transport/errors.ts';
 import { eventsOf, start } from './kit.ts';
 import { ListSource, Pass } from './operators.ts';
@@ -107,10 +107,23 @@ describe('a tuple that cannot be kept for replay, in a run', () => {
   class Money {
     constructor(readonly cents: number) {}
   }
+  // Keeps durable state, so its stream keeps a buffer (an input's or a stateless operator's would not).
+  class Pricing extends Operator<{ priced: number }> {
+    readonly out = this.output<Money>();
+    readonly in = this.input<number>((cents) => {
+      this.state.priced++;
+      this.out.emit(new Money(cents));
+    });
+    override initialState() {
+      return { priced: 0 };
+    }
+  }
   const app = application('unencodable', (dag) => {
-    const src = dag.add('prices', ListSource<Money>, { make: (i: number) => new Money(i), perWindow: 3 });
+    const src = dag.add('cents', ListSource<number>, { make: (i: number) => i, perWindow: 3 });
+    const prices = dag.add('prices', Pricing);
     const pass = dag.add('pass', Pass<Money>);
-    dag.stream('amounts', src.out, pass.in).locality('container');
+    dag.stream('cents', src.out, prices.in).locality('container');
+    dag.stream('amounts', prices.out, pass.in).locality('container');
   });
 
   it('fails the producing operator, naming the stream and the value', async () => {

@@ -43,4 +43,39 @@ export function countingApp(
   });
 }
 
+/** Keeps a running count in durable state and passes tuples on: with replayFrom 'buffers', its stream keeps a buffer. */
+class Keeper extends Operator<{ kept: number }> {
+  readonly out = this.output<number>();
+  readonly in = this.input<number>((n) => {
+    this.state.kept++;
+    this.out.emit(n);
+  });
+  override initialState() {
+    return { kept: 0 };
+  }
+}
+
+/** source → keeper (stateful) → a sink that fails once, at the start of `failAt.window`. */
+export function bufferedApp(
+  into: Collected<number>,
+  failAt: { window: number; fired: { done: boolean } },
+): Application {
+  class FailingSink extends CollectSink<number> {
+    override beginWindow(): void {
+      if (!failAt.fired.done && this.ctx.windowId === failAt.window) {
+        failAt.fired.done = true;
+        throw new Error(`injected failure in window ${failAt.window}`);
+      }
+      super.beginWindow();
+    }
+  }
+  return application('buffered', (dag) => {
+    const src = dag.add('src', SequenceSource, { tuplesPerWindow: 100, batch: 40 });
+    const keeper = dag.add('keeper', Keeper);
+    const sink = dag.add('sink', FailingSink, { into });
+    dag.stream('numbers', src.out, keeper.in);
+    dag.stream('kept', keeper.out, sink.in);
+  });
+}
+
 export { Collected };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsOffError } from '../../src/index.ts';
 import { runToEnd } from '../kernel/kit.ts';
-import { Collected, countingApp } from './apps.ts';
+import { bufferedApp, Collected, countingApp } from './apps.ts';
 
 describe('run.metrics()', () => {
   it('counts tuples per actor, operator and edge (queued and fused), and the operators own metrics', async () => {
@@ -75,7 +75,8 @@ describe('run.metrics()', () => {
     expect(m.restarts).toBe(1);
     expect(m.recoveries.count).toBe(1);
     const restarts = Object.fromEntries(m.operators.map((o) => [o.operator, o.restarts]));
-    // The failed partition and everything downstream of it; not the source.
+    // The failed partition and everything downstream of it; not the source (it feeds both partitions:
+    // its streams keep their buffers).
     expect(restarts).toMatchObject({ src: 0, count: 1, 'count:unifier': 1, double: 1, sink: 1 });
     const timeline = run.collector!.timeline().map((e) => e.type);
     expect(timeline).toEqual(['started', 'failure', 'restart', 'recovered', 'stopped']);
@@ -87,6 +88,23 @@ describe('run.metrics()', () => {
     const count = m.operators.find((o) => o.operator === 'count')!;
     expect(count.tuplesIn).toBe(1200);
     expect(count.custom.seen_tuples!.value).toBeGreaterThan(1200);
+  });
+
+  it('counts a tuple that a buffer replays once, on its edge', async () => {
+    const into = new Collected<number>();
+    const { run } = await runToEnd(bufferedApp(into, { window: 6, fired: { done: false } }), {
+      windows: 12,
+      checkpointWindowCount: 4,
+      replayFrom: 'buffers',
+    });
+    const m = run.metrics();
+    const restarts = Object.fromEntries(m.operators.map((o) => [o.operator, o.restarts]));
+    // The keeper keeps durable state: its stream keeps a buffer, and the failed sink recovers alone.
+    expect(restarts).toMatchObject({ src: 0, keeper: 0, sink: 1 });
+    expect(into.all()).toHaveLength(1200);
+    const edge = m.edges.filter((e) => e.stream === 'kept');
+    expect(edge.reduce((sum, e) => sum + e.tuples, 0)).toBe(1200);
+    expect(m.operators.find((o) => o.operator === 'keeper')!.tuplesOut).toBe(1200);
   });
 
   it('counts, by default (no buffers), only the recovery set as restarted; the source recomputes', async () => {
