@@ -73,11 +73,20 @@ export function actorDrills(
 ): ActorDrillRun | undefined {
   const actors = drills.filter((d) => d.kind === 'actor');
   if (actors.length === 0) return undefined;
-  const ids = new Set(plan.actors.map((a) => a.id));
+  const byId = new Map(plan.actors.map((a) => [a.id, a]));
   for (const d of actors) {
-    if (!ids.has(d.actor)) {
+    const actor = byId.get(d.actor);
+    if (actor === undefined) {
       throw new CliError(
-        `--fault ${describeDrill(d)}: no actor "${d.actor}" in the plan (actors: ${[...ids].join(', ')}; see sluice plan)`,
+        `--fault ${describeDrill(d)}: no actor "${d.actor}" in the plan (actors: ${[...byId.keys()].join(', ')}; see sluice plan)`,
+      );
+    }
+    // The drill throws in beginWindow, which such an actor only gets where an application window opens.
+    const k = actor.applicationWindowCount;
+    if ((d.window - 1) % k !== 0) {
+      const before = d.window - ((d.window - 1) % k);
+      throw new CliError(
+        `--fault ${describeDrill(d)}: ${d.actor} has application windows of ${k} (it begins windows 1, ${1 + k}, ${1 + 2 * k}, …), so it never begins window ${d.window}: use actor:${d.actor}@${before} or @${before + k}`,
       );
     }
   }

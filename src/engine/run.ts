@@ -134,6 +134,9 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
   return new LevelSnapshotStore(resolve(store ?? defaultStoreDir(name)));
 }
 
+/** The shortest heartbeat limit a container run takes (see invalidLaunchOption). */
+export const MIN_HEARTBEAT_TIMEOUT_MS = 200;
+
 function bad(what: string, v: unknown): InvalidOptionError {
   const got = typeof v === 'string' ? JSON.stringify(v) : String(v);
   return new InvalidOptionError(`launch option ${what} is invalid (got ${got})`);
@@ -165,8 +168,12 @@ export function invalidLaunchOption(
     return bad("replayFrom ('buffers' or 'sources')", o.replayFrom);
   }
   const hb = o.heartbeatTimeoutMs;
-  if (hb !== undefined && !(hb > 0 && hb < 2 ** 31)) {
-    return bad('heartbeatTimeoutMs (a number of milliseconds > 0 that a timer can hold)', hb);
+  // Workers beat every sixth of the limit but at least 20 ms apart: a shorter limit only reports false hangs.
+  if (hb !== undefined && !(hb >= MIN_HEARTBEAT_TIMEOUT_MS && hb < 2 ** 31)) {
+    return bad(
+      `heartbeatTimeoutMs (a number of milliseconds ≥ ${MIN_HEARTBEAT_TIMEOUT_MS} that a timer can hold)`,
+      hb,
+    );
   }
   return undefined;
 }

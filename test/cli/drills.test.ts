@@ -2,8 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectDrill, containerDrills, parseDrill } from '../../src/cli/drills.ts';
+import { FileSink, MapOperator, SequenceSource } from '../../actors/index.ts';
+import { actorDrills, collectDrill, containerDrills, parseDrill } from '../../src/cli/drills.ts';
 import { CliError } from '../../src/cli/errors.ts';
+import { application, planPhysical } from '../../src/index.ts';
 import { errorLines, sluice, type TempDir, tempDir } from './cli-process.ts';
 
 let tmp: TempDir;
@@ -220,6 +222,29 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
       'sluice: --fault actor:dobule@2: no actor "dobule" in the plan (actors: source#0, source#1, numbers:unifier, double, files; see sluice plan)',
     ]);
     await expect(readdir(join(tmp.dir, 'store-typo'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses an actor drill at a window where the actor begins none (application windows), naming the ones it does', () => {
+    const plan = planPhysical(
+      application('app-windows', (dag) => {
+        const source = dag.add('source', SequenceSource, { tuplesPerWindow: 3 });
+        const sums = dag.add(
+          'sums',
+          MapOperator<number, number>,
+          { fn: (n) => n },
+          { applicationWindowCount: 3 },
+        );
+        const sink = dag.add('files', FileSink<number>, { dir: 'unused' }, { applicationWindowCount: 3 });
+        dag.stream('numbers', source.out, sums.in);
+        dag.stream('summed', sums.out, sink.in);
+      }).dag(),
+    );
+    expect(() => actorDrills([parseDrill('actor:sums@5')], plan)).toThrow(
+      new CliError(
+        '--fault actor:sums@5: sums has application windows of 3 (it begins windows 1, 4, 7, …), so it never begins window 5: use actor:sums@4 or @7',
+      ),
+    );
+    expect(actorDrills([parseDrill('actor:sums@4'), parseDrill('actor:source@5')], plan)).toBeDefined();
   });
 
   it('refuses a malformed drill with the usual usage line', async () => {

@@ -167,6 +167,11 @@ describe('the Run API', () => {
     ['virtualTime.callsPerWindow: 0', { virtualTime: { callsPerWindow: 0 } }, 'callsPerWindow'],
     ['replayFrom: "bogus" (from JavaScript)', { replayFrom: 'bogus' as 'buffers' }, 'replayFrom'],
     ['heartbeatTimeoutMs: -5', { heartbeatTimeoutMs: -5 }, 'heartbeatTimeoutMs'],
+    [
+      'heartbeatTimeoutMs: 1 (below the heartbeat interval)',
+      { heartbeatTimeoutMs: 1 },
+      'heartbeatTimeoutMs (a number of milliseconds ≥ 200',
+    ],
     ['containers: -1', { containers: -1 }, 'containers'],
     ['containers: 1.5', { containers: 1.5 }, 'containers'],
     ['restart: "bogus" (from JavaScript)', { restart: 'bogus' as never }, 'RestartStrategy'],
