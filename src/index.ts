@@ -35,7 +35,12 @@ export { defaultContainers } from './container/default-containers.ts';
 export { SluiceError } from './core/errors.ts';
 export { hashKey, partitionOf } from './core/hash.ts';
 // Redis URL helpers, for operators that talk to Redis (sluice/actors' Redis inputs and outputs use them).
-export { confirmDatabase, redisDatabaseOf } from './core/redis-database.ts';
+export {
+  confirmDatabase,
+  isRedisAuthError,
+  REDIS_AUTH_HINT,
+  redisDatabaseOf,
+} from './core/redis-database.ts';
 export { watchSlow } from './core/slow-call.ts';
 export { isRedisUrl, redactUrl } from './core/urls.ts';
 export type { ApplicationAttributes, Locality, OperatorAttributes } from './dag/attributes.ts';

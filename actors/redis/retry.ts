@@ -1,7 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   confirmDatabase,
+  isRedisAuthError,
   isRedisUrl,
+  REDIS_AUTH_HINT,
   redactUrl,
   redisDatabaseOf,
   SluiceError,
@@ -60,11 +62,23 @@ export async function whenConnected(
   if (client.status === 'ready') return;
   let last: unknown;
   let attempts = 0;
+  let refused: RedisConfigError | undefined;
+  let fail: (e: Error) => void = () => {};
   const onError = (e: Error) => {
     last = e;
     // A database the server does not have: ioredis still becomes ready, and confirmDatabase below says
     // so as a configuration error. Not an outage to announce as "retrying".
     if (/DB index is out of range/.test(e.message)) return;
+    // A password the server refuses (or one it wants and did not get) will be refused on every retry.
+    if (isRedisAuthError(e)) {
+      refused = new RedisConfigError(
+        o.operator,
+        `${redactUrl(o.url)} refused to authenticate (${e.message}): ${REDIS_AUTH_HINT}`,
+      );
+      client.disconnect();
+      fail(refused);
+      return;
+    }
     attempts++;
     o.onRetry({
       type: 'retrying',
@@ -79,6 +93,12 @@ export async function whenConnected(
   try {
     if (client.status === 'wait') client.connect().catch(() => {}); // errors arrive as 'error' events too
     await new Promise<void>((resolve, reject) => {
+      if (refused) return reject(refused);
+      fail = (e) => {
+        clearTimeout(timer);
+        client.off('ready', ready);
+        reject(e);
+      };
       const timer = setTimeout(() => {
         client.off('ready', ready);
         client.disconnect(); // or ioredis goes on reconnecting for an instance that never started

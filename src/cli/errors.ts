@@ -68,7 +68,10 @@ export function explain(error: unknown): Explained {
   }
   if (error instanceof OperatorFailure) {
     const message = `run failed (${error.code}): ${error.message}`;
-    return { message, exitCode: EXIT_FAILED, stack: causeStack(error) };
+    // An operator that refused its configuration (not restartable: the failure carries the cause's code)
+    // is bad input, as when the constructor refuses it: a service manager must not relaunch it in a loop.
+    const exitCode = BAD_INPUT.has(error.code) ? EXIT_USAGE : EXIT_FAILED;
+    return { message, exitCode, stack: causeStack(error) };
   }
   if (error instanceof SluiceError) {
     const badInput = BAD_INPUT.has(error.code);

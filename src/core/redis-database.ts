@@ -19,3 +19,12 @@ export function redisDatabaseOf(url: string): number | undefined {
 export async function confirmDatabase(client: Redis, db: number): Promise<void> {
   if (db !== 0) await client.select(db);
 }
+
+/** Redis refused the credentials it was given (WRONGPASS), or wants some (NOAUTH): no retry will help. */
+export function isRedisAuthError(e: unknown): boolean {
+  return e instanceof Error && /\b(NOAUTH|WRONGPASS)\b/.test(e.message);
+}
+
+/** What to do about it, for an error message. */
+export const REDIS_AUTH_HINT =
+  'give the password in the URL, redis://:PASSWORD@host:port/db (redis://USER:PASSWORD@… for an ACL user)';

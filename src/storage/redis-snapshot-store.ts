@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { SluiceError } from '../core/errors.ts';
-import { confirmDatabase, redisDatabaseOf } from '../core/redis-database.ts';
+import {
+  confirmDatabase,
+  isRedisAuthError,
+  REDIS_AUTH_HINT,
+  redisDatabaseOf,
+} from '../core/redis-database.ts';
 import { watchSlow } from '../core/slow-call.ts';
 import { SnapshotCorruptError } from './errors.ts';
 import { isLeaseLost, LEASE_CHECK, RedisStoreLock, StoreLeaseLostError } from './redis-store-lock.ts';
@@ -162,7 +167,14 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
       const db = redisDatabaseOf(url.toString());
       if (db === undefined) throw databaseProblem(this.location, 'names no database (redis://host:port/0)');
       await redis.connect().catch((err: unknown) => {
-        throw new StoreUnreachableError(this.location, lastError ?? err);
+        const cause = lastError ?? err;
+        if (isRedisAuthError(cause)) {
+          throw databaseProblem(
+            this.location,
+            `refused to authenticate (${describeError(cause)}): ${REDIS_AUTH_HINT}`,
+          );
+        }
+        throw new StoreUnreachableError(this.location, cause);
       });
       await confirmDatabase(redis, db).catch((err: unknown) => {
         throw databaseProblem(this.location, `cannot select database ${db} (${describeError(err)})`);

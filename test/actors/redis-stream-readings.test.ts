@@ -14,6 +14,7 @@ import {
   readingToFields,
 } from '../../actors/index.ts';
 import type { Reading } from '../../actors/machine-data/types.ts';
+import { explain } from '../../src/cli/errors.ts';
 import { application, launch, Operator } from '../../src/index.ts';
 import { freshDatabase, openDatabase, testRedis } from '../setup/redis.ts';
 import { startRedisProcess } from '../setup/redis-process.ts';
@@ -412,6 +413,41 @@ test('a database the server does not have (it has 1,024 here) fails the run at o
   );
   expect(await zero.client.exists('past-the-end')).toBe(0);
   // A configuration error, not an outage: no "retrying with backoff" line first.
+  expect(printed.filter((l) => /retrying/.test(l))).toEqual([]);
+});
+
+test('a password the server refuses fails the run at once as configuration (exit 2 under sluice run), not after 30 s of retries', async () => {
+  const { url } = testRedis();
+  // An ACL user of this test's own: the server's default user stays open for the other tests.
+  const admin = await openDatabase(`${url}/0`, 0);
+  cleanups.push(() => admin.close());
+  await admin.client.call('ACL', 'SETUSER', 'sluice-auth-test', 'on', '>right-password', '~*', '+@all');
+  cleanups.push(() => admin.client.call('ACL', 'DELUSER', 'sluice-auth-test').then(() => {}));
+  const printed: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  cleanups.push(() => spy.mockRestore());
+  const wrong = url.replace('redis://', 'redis://sluice-auth-test:wrong-password@');
+  const started = Date.now();
+  const run = await launch(
+    readingsApp({ url: `${wrong}/1#auth`, connectTimeoutMs: 30_000 }, new Collected()),
+    {
+      store: join(tempDir('bad-auth'), 'store'),
+      windows: 3,
+    },
+  );
+  const error = await run.done.then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
+  expect(Date.now() - started).toBeLessThan(20_000);
+  expect(error?.code).toBe('SLUICE_REDIS_CONFIG');
+  expect(error?.message).toMatch(/refused to authenticate \(WRONGPASS/);
+  expect(error?.message).toContain('redis://sluice-auth-test:***@');
+  expect(error?.message).not.toContain('wrong-password');
+  expect(explain(error).exitCode).toBe(2);
   expect(printed.filter((l) => /retrying/.test(l))).toEqual([]);
 });
 

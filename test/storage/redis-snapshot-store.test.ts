@@ -164,4 +164,23 @@ describe('RedisSnapshotStore database', () => {
       expect(error?.message).toMatch(problem);
     }
   });
+
+  it('refuses a password the server does not take as configuration (SLUICE_REDIS_CONFIG), not as an unreachable server', async () => {
+    const { url } = testRedis();
+    const admin = await openDatabase(`${url}/0`, 0);
+    try {
+      await admin.client.call('ACL', 'SETUSER', 'sluice-store-auth', 'on', '>right-password', '~*', '+@all');
+      const wrong = url.replace('redis://', 'redis://sluice-store-auth:wrong-password@');
+      const error = await new RedisSnapshotStore(`${wrong}/1`).open().then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(error?.code).toBe('SLUICE_REDIS_CONFIG');
+      expect(error?.message).toMatch(/refused to authenticate \(WRONGPASS/);
+      expect(error?.message).not.toContain('wrong-password');
+    } finally {
+      await admin.client.call('ACL', 'DELUSER', 'sluice-store-auth');
+      await admin.close();
+    }
+  });
 });
