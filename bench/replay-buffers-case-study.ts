@@ -41,7 +41,9 @@ export const replayBuffersCaseStudySection: Section = {
     const runs = new Map<Setting['key'], MdJobResult[]>(SETTINGS.map((s) => [s.key, []]));
     o.progress(`replay buffers, case study: ${SETTINGS.map((s) => s.label).join(', ')} × ${o.runs} rounds`);
     for (let i = 0; i < o.runs; i++) {
-      for (const s of SETTINGS) {
+      // The order rotates each round: no setting always runs right after another (a fresh process's
+      // first runs on a warm or cold page cache and CPU frequency), so position is not read as cost.
+      for (const s of SETTINGS.map((_, k) => SETTINGS[(k + i) % SETTINGS.length]!)) {
         const job: MdJob = { variant: 'mailbox', workload: w, checkpointing: s.checkpointing };
         const r = o.isolate ? await runMdIsolated(job) : await runMdJob(job);
         if (r.checksum !== reference) {

@@ -27,9 +27,10 @@ const SETTINGS: readonly Setting[] = [
  * What the replay buffers cost the mailbox pipeline: the case study with every stream through channels,
  * on a LevelSnapshotStore, checkpoints off, every 10 windows with upstream buffers (each queued channel
  * behind a stateful operator keeps each batch, encoded, until its window is committed: src/plan/
- * replay-buffers.ts), and every 10 with replayFrom 'sources' (no buffers). Per run, in a fresh process: throughput, the process's peak RSS, and the share of the run the
- * garbage collector held the main thread. Medians of interleaved rounds (off, buffers, sources, off, …),
- * so a change of load on the machine hits the three alike; the range follows in brackets.
+ * replay-buffers.ts), and every 10 with replayFrom 'sources' (no buffers). Per run, in a fresh process:
+ * throughput, the process's peak RSS, and the share of the run the garbage collector held the main
+ * thread. Medians of interleaved rounds (off, buffers, sources; then buffers, sources, off; …), so a
+ * change of load on the machine hits the three alike; the range follows in brackets.
  */
 export const replayBuffersSection: Section = {
   title: `replay buffers: the mailbox pipeline, checkpoints every ${EVERY} windows, with and without buffers`,
@@ -48,7 +49,9 @@ export const replayBuffersSection: Section = {
     const runs = new Map<Setting['key'], JobResult[]>(SETTINGS.map((s) => [s.key, []]));
     o.progress(`replay buffers: ${SETTINGS.map((s) => s.label).join(', ')} × ${o.runs} rounds`);
     for (let i = 0; i < o.runs; i++) {
-      for (const s of SETTINGS) {
+      // The order rotates each round: no setting always runs right after another (a fresh process's
+      // first runs on a warm or cold page cache and CPU frequency), so position is not read as cost.
+      for (const s of SETTINGS.map((_, k) => SETTINGS[(k + i) % SETTINGS.length]!)) {
         const r = await (o.isolate ? runIsolated(job(s)) : runJob(job(s)));
         if (r.checksum !== reference) {
           throw new BenchError(
