@@ -191,7 +191,7 @@ export function stderrRetryListener(event: RedisRetryEvent): void {
     );
   } else if (event.type === 'recovered') {
     process.stderr.write(
-      `sluice: ${event.operator}: Redis ${event.operation} succeeded after ${event.attempts} attempts\n`,
+      `sluice: ${event.operator}: Redis ${event.operation} succeeded${event.attempts > 1 ? ` after ${event.attempts} attempts` : ' after waiting'}\n`,
     );
   }
 }

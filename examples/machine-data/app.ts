@@ -37,7 +37,14 @@ import { applyFlags, machineDataConfig } from './config.ts';
 export const config = machineDataConfig(applyFlags(applicationArgs()));
 
 /** What the outputs' retry callbacks saw (the progress line reports an outage). */
-export const health = { redisRetrying: false, redisWaiting: false, smtpRetrying: false, retries: 0 };
+export const health = {
+  redisRetrying: false,
+  redisWaiting: false,
+  smtpRetrying: false,
+  retries: 0,
+  /** Alerts the SMTP server acknowledged in this process (the others are still queued in the outbox). */
+  alertsSent: 0,
+};
 
 function redisRetry(e: RedisRetryEvent): void {
   health.redisRetrying = e.type === 'retrying';
@@ -131,7 +138,10 @@ export default application(
             url: c.smtpUrl,
             outbox: join(c.out, 'outbox'),
             onRetry: smtpRetry,
-            onSent: () => void (health.smtpRetrying = false),
+            onSent: () => {
+              health.smtpRetrying = false;
+              health.alertsSent++;
+            },
           },
           app,
         )

@@ -105,9 +105,11 @@ const timer = setInterval(() => {
       : health.smtpRetrying
         ? ' · SMTP down, retrying'
         : '';
+  // Mailed alerts leave at the SMTP server's pace (SmtpAlert's rate limit): say how many have gone.
+  const sent = config.smtpUrl ? ` (${health.alertsSent.toLocaleString('en-US')} sent)` : '';
   process.stderr.write(
     `window ${s.window} · in ${rate(now.readings, last.readings)} readings/s · out ${rate(now.out, last.out)} records/s · ` +
-      `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')} · dead letters ${sumOf(s, 'errors') + sumOf(s, 'bad_entries')}` +
+      `committed ${s.committed} · alerts ${sumOf(s, 'alerts').toLocaleString('en-US')}${sent} · dead letters ${sumOf(s, 'errors') + sumOf(s, 'bad_entries')}` +
       `${s.restarts > 0 ? ` · restarts ${s.restarts}` : ''}${outage}` +
       // Ending the open window can take a while (an outbox of alerts still to send, Redis to write).
       `${stopping ? ' · stopping: finishing the open window' : ''}\n`,

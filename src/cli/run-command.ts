@@ -154,7 +154,7 @@ async function runUntilDone(
         { event: 'containers', containers: containers ?? 0 },
         containers === undefined
           ? 'every actor in this thread'
-          : `on ${containers} worker-thread containers (--containers 0: every actor in this thread)`,
+          : `on ${containers} worker-thread containers (--containers 0 runs every actor in this thread)`,
       );
       stopProgress = startProgress(() => run.stats(), log);
       const last = e.firstWindow - 1;
