@@ -129,6 +129,11 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
       'with --containers: a container silent this long (an operator stuck in synchronous code) is replaced (default 10000)',
       positiveInteger,
     )
+    .option(
+      '--lifecycle-timeout <ms>',
+      "an operator's asynchronous call (setup, endWindow, teardown…) that does not settle this long fails it, and it is restarted (default 60000)",
+      positiveInteger,
+    )
     .option('--metrics <host:port>', 'serve /metrics (Prometheus text) and /metrics.json on this address')
     .option(
       '--metrics-token <token>',

@@ -40,6 +40,8 @@ export interface RunCommandOptions extends ObserveOptions {
   containers?: number;
   /** A container silent this long is replaced (`--heartbeat-timeout`). */
   heartbeatTimeout?: number;
+  /** An operator's asynchronous call that does not settle this long fails it (`--lifecycle-timeout`). */
+  lifecycleTimeout?: number;
   /** Directory APP and --store are relative to (default process.cwd()). */
   cwd?: string;
 }
@@ -138,6 +140,7 @@ async function runUntilDone(
     instrument: actorDrill?.launch.instrument,
     containers: containers ?? 0,
     heartbeatTimeoutMs: options.heartbeatTimeout,
+    lifecycleTimeoutMs: options.lifecycleTimeout,
     module: actorDrill?.launch.module ?? appFile,
     faults: drills.flatMap((d) => (d.kind === 'container' ? [{ ...d, kind: 'container' as const }] : [])),
   });

@@ -285,6 +285,50 @@ export default application('replanned', (dag) => {
     expect(r.stderr).toContain('--heartbeat-timeout has no effect: every actor runs in this thread');
   });
 
+  it('--lifecycle-timeout fails an operator whose endWindow never settles after that long, and the run recovers', async () => {
+    await tmp.write(
+      'stall.ts',
+      `import { existsSync, writeFileSync } from 'node:fs';
+import { application, Operator } from 'sluice';
+import { SequenceSource } from 'sluice/actors';
+class Stall extends Operator {
+  readonly in = this.input<number>(() => {});
+  override endWindow(): void | Promise<void> {
+    if (existsSync(process.env.STALL_MARKER!)) return;
+    writeFileSync(process.env.STALL_MARKER!, 'stalled');
+    return new Promise(() => {});
+  }
+}
+export default application('stall', (dag) => {
+  const numbers = dag.add('numbers', SequenceSource, { tuplesPerWindow: 3 });
+  const stall = dag.add('stall', Stall);
+  dag.stream('numbers', numbers.out, stall.in);
+}, { streamingWindowMs: 20, checkpointWindowCount: 2 });
+`,
+    );
+    const r = await sluice(
+      [
+        'run',
+        'stall.ts',
+        '--containers',
+        '0',
+        '--windows',
+        '4',
+        '--store',
+        'store-stall',
+        '--lifecycle-timeout',
+        '300',
+      ],
+      tmp.dir,
+      { STALL_MARKER: join(tmp.dir, 'stalled') },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('endWindow did not finish within 300 ms');
+    expect(r.stderr).toMatch(/stopped after window 4, committed 4/);
+    const bad = await sluice(['run', 'stall.ts', '--lifecycle-timeout', 'soon'], tmp.dir);
+    expect(bad.code).toBe(2);
+  });
+
   it('relaunched on the same store, continues after the last committed window', async () => {
     const store = join(tmp.dir, 'relaunch');
     const args = helloIn(store);
