@@ -149,6 +149,7 @@ async function runUntilDone(
   let stopProgress = () => {};
   let started = false;
   const firedContainerDrills = new Set<string>();
+  const reportedFailures = new Set<string>();
   run.on('status', (e) => {
     if (e.type === 'started') {
       started = true;
@@ -172,6 +173,7 @@ async function runUntilDone(
     if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill !== undefined) {
       firedContainerDrills.add(e.error.drill);
     }
+    if (e.type === 'failure') reportedFailures.add(`${e.actorId}@${e.window}`);
     logStatus(log, e, options.json);
   });
   stop.run = run;
@@ -179,12 +181,21 @@ async function runUntilDone(
   const unfired = () => {
     const fired = actorDrill?.fired() ?? [];
     for (const d of drills) {
+      const drill = describeDrill(d);
       if (
         d.kind === 'actor' &&
         fired.some((f) => f.kind === 'throw' && f.actor === d.actor && f.window === d.window)
-      )
+      ) {
+        // Thrown in a container that was being replaced anyway (a container drill at the window before):
+        // the failure died with its worker, and this run did not exercise it.
+        if (!reportedFailures.has(`${d.actor}@${d.window}`)) {
+          log.warn(
+            { event: 'drill', drill, fired: true, reported: false },
+            `--fault ${drill} went off, but its failure was never reported: its container was replaced at that moment (by another drill?), so this run did not recover from it`,
+          );
+        }
         continue;
-      const drill = describeDrill(d);
+      }
       if (d.kind !== 'actor' && firedContainerDrills.has(drill)) continue;
       log.warn(
         { event: 'drill', drill, fired: false },

@@ -209,6 +209,33 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     expect(r.stderr).not.toContain('--fault container:0@2 did not fire');
   });
 
+  it('an actor drill right after a container drill on its container is either recovered from or reported as lost, never silent', async () => {
+    // The kill lands while the worker is on the next window: the actor drill may go off in the dying worker.
+    const r = await sluice(
+      [
+        'run',
+        'drill.ts',
+        '--containers',
+        '2',
+        '--windows',
+        '8',
+        '--store',
+        'store-drill-after-kill',
+        '--fault',
+        'container:0@3',
+        '--fault',
+        'actor:double@4',
+      ],
+      tmp.dir,
+      { DRILL_OUT: join(tmp.dir, 'drill-after-kill') },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const recovered = r.stderr.includes('operator "double" (double) failed in window 4');
+    const lost = r.stderr.includes('--fault actor:double@4 went off, but its failure was never reported');
+    expect(recovered || lost, r.stderr).toBe(true);
+    expect(recovered && lost).toBe(false);
+  });
+
   it('refuses an actor the plan does not have, naming the actors, before anything runs', async () => {
     const r = await sluice(
       ['run', 'drill.ts', '--containers', '0', '--store', 'store-typo', '--fault', 'actor:dobule@2'],
