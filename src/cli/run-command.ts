@@ -167,6 +167,8 @@ async function runUntilDone(
           { event: 'warning' },
           `--windows ${options.windows} is at or before window ${last}, where this store already is: nothing to run (--windows is the last window's id, not a count: --windows ${last + options.windows} runs ${options.windows} more)`,
         );
+        // Not "started … first window N+1": no window starts (the JSON line still reports the event).
+        if (!options.json) return;
       }
     }
     // A container drill fires as that container's failure, which names the drill.

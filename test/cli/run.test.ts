@@ -350,5 +350,6 @@ export default application('stall', (dag) => {
     expect(none.stderr).toMatch(
       /--windows 2 is at or before window 3, where this store already is: nothing to run \(--windows is the last window's id, not a count: --windows 5 runs 2 more\)/,
     );
+    expect(none.stderr).not.toContain('first window 4');
   });
 });
