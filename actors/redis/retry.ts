@@ -62,7 +62,7 @@ export async function whenConnected(
   if (client.status === 'ready') return;
   let last: unknown;
   let attempts = 0;
-  let refused: RedisConfigError | undefined;
+  // Set by the wait below (synchronously, before any 'error' event can arrive): ends it at once.
   let fail: (e: Error) => void = () => {};
   const onError = (e: Error) => {
     last = e;
@@ -71,12 +71,13 @@ export async function whenConnected(
     if (/DB index is out of range/.test(e.message)) return;
     // A password the server refuses (or one it wants and did not get) will be refused on every retry.
     if (isRedisAuthError(e)) {
-      refused = new RedisConfigError(
-        o.operator,
-        `${redactUrl(o.url)} refused to authenticate (${e.message}): ${REDIS_AUTH_HINT}`,
-      );
       client.disconnect();
-      fail(refused);
+      fail(
+        new RedisConfigError(
+          o.operator,
+          `${redactUrl(o.url)} refused to authenticate (${e.message}): ${REDIS_AUTH_HINT}`,
+        ),
+      );
       return;
     }
     attempts++;
@@ -93,7 +94,6 @@ export async function whenConnected(
   try {
     if (client.status === 'wait') client.connect().catch(() => {}); // errors arrive as 'error' events too
     await new Promise<void>((resolve, reject) => {
-      if (refused) return reject(refused);
       fail = (e) => {
         clearTimeout(timer);
         client.off('ready', ready);
