@@ -117,6 +117,7 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
       url: this.props.url,
       timeoutMs: this.props.connectTimeoutMs ?? 30_000,
       onRetry: this.report,
+      signal: this.ctx.stopSignal,
     });
   }
 
@@ -195,7 +196,11 @@ export class RedisAverageOutput extends WindowFencedOutput<AverageRecord, {}, Re
 
   /** In setup, retrying ends after connectTimeoutMs: a setup failure is restarted, and torn down here. */
   private setupRetryOptions(operation: string) {
-    return { ...this.retryOptions(operation), giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000 };
+    return {
+      ...this.retryOptions(operation),
+      giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
+      stopped: () => this.closed || this.ctx.stopSignal?.aborted === true,
+    };
   }
 
   private retryOptions(operation: string) {

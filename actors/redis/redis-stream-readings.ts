@@ -175,12 +175,14 @@ export class RedisStreamReadings extends InputOperator<RedisStreamReadingsState,
         url: url,
         timeoutMs: this.props.connectTimeoutMs ?? 30_000,
         onRetry: this.report,
+        signal: ctx.stopSignal,
       });
       // Read ahead in full before the first window: a restored instance replays at once (a replay that runs
       // out of read-ahead waits for the next read, woken by it).
       const setupRetry = {
         ...this.retryOptions('XREAD'),
         giveUpAfterMs: this.props.connectTimeoutMs ?? 30_000,
+        stopped: () => this.closed || ctx.stopSignal?.aborted === true,
       };
       while (this.buffered() < this.prefetch()) {
         const entries = await withRetry(() => this.read(0), setupRetry);

@@ -57,7 +57,14 @@ export { redactUrl };
  */
 export async function whenConnected(
   client: Redis,
-  o: { operator: string; url: string; timeoutMs: number; onRetry: RedisRetryListener },
+  o: {
+    operator: string;
+    url: string;
+    timeoutMs: number;
+    onRetry: RedisRetryListener;
+    /** The run's stop (OperatorContext.stopSignal): gives up waiting at once. */
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
   if (client.status === 'ready') return;
   let last: unknown;
@@ -97,18 +104,30 @@ export async function whenConnected(
       fail = (e) => {
         clearTimeout(timer);
         client.off('ready', ready);
+        o.signal?.removeEventListener('abort', stopped);
         reject(e);
+      };
+      // Ctrl-C while Redis is down: no reason to wait out the connect timeout.
+      const stopped = () => {
+        client.disconnect();
+        fail(
+          new SluiceError('SLUICE_STOPPED', `${o.operator}: stopped while waiting for ${redactUrl(o.url)}`),
+        );
       };
       const timer = setTimeout(() => {
         client.off('ready', ready);
+        o.signal?.removeEventListener('abort', stopped);
         client.disconnect(); // or ioredis goes on reconnecting for an instance that never started
         reject(new RedisUnavailableError(o.operator, o.url, o.timeoutMs, last));
       }, o.timeoutMs);
       const ready = () => {
         clearTimeout(timer);
+        o.signal?.removeEventListener('abort', stopped);
         resolve();
       };
       client.once('ready', ready);
+      if (o.signal?.aborted) stopped();
+      else o.signal?.addEventListener('abort', stopped, { once: true });
     });
     await confirmDatabase(client, redisDatabaseOf(o.url) ?? 0).catch((e: unknown) => {
       client.disconnect();
@@ -268,6 +287,10 @@ export function operatorConnection(url: string, name: string, extra: RedisOption
     maxRetriesPerRequest: 0,
     connectionName: name.replace(/[^\w.:#-]/g, '_'),
     retryStrategy: (times) => backoffMs(times, { baseMs: 50, maxMs: 1_000 }),
+    // disconnect() ends the socket and waits this long for 'close' before destroying it; a socket whose
+    // connect was refused never closes again, so ioredis' default (2 s, a timer that holds the event loop)
+    // kept a process stopped while Redis was down alive for seconds after its last word.
+    disconnectTimeout: 200,
     ...extra,
   });
   // Connection errors are retried by the operator's own loop; without a listener ioredis logs each one.

@@ -31,6 +31,13 @@ export interface OperatorContext {
    * sleeping.
    */
   wake(): void;
+  /**
+   * Aborted once the run is asked to stop (Ctrl-C, `run.stop()`) or killed. Hand it to whatever a setup()
+   * waits on (a connection, a fetch): a stop during start-up then ends at once, and a setup that rejects
+   * after this signal aborted is taken as stopped, not as a failure. Optional: a hand-made context in a
+   * test may lack it.
+   */
+  readonly stopSignal?: AbortSignal;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ContainerEvent, DeployConfig, MainNotice } from '../container/prot
 import { countRestored, replacementSet } from '../container/replacement.ts';
 import { type ContainerSupervision, restartOrThrow } from '../container/supervision.ts';
 import { TupleTally } from '../container/tuple-tally.ts';
-import { describe, type OperatorFailure } from '../engine/failure.ts';
+import { describe, type OperatorFailure, stoppedInSetup } from '../engine/failure.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
 import type { OperatorStats, RunStats, StatusEvent } from '../engine/status.ts';
 import type { Supervision } from '../engine/supervision.ts';
@@ -184,6 +184,12 @@ export class ClusterRun {
     try {
       let outcome = await this.attempt(true);
       while (outcome.kind === 'failed') {
+        // Ctrl-C while a setup waited on a server: a stop, not a failure (nothing ran past the commit).
+        const stopped = this.stopRequested ? stoppedInSetup(outcome.failure) : undefined;
+        if (stopped !== undefined) {
+          this.emit({ type: 'warning', message: stopped });
+          break;
+        }
         this.state = 'recovering';
         const delayMs = this.decide(outcome.failure);
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));

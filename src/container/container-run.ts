@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Application } from '../api/application.ts';
-import { describe, type OperatorFailure } from '../engine/failure.ts';
+import { describe, type OperatorFailure, stoppedInSetup } from '../engine/failure.ts';
 import { CHECKPOINTS_AHEAD } from '../engine/input-driver.ts';
 import type { ContainerFault, LaunchOptions } from '../engine/launch-options.ts';
 import { findRestoreWindow, newestValidCheckpoint } from '../engine/restore.ts';
@@ -154,6 +154,12 @@ export class ContainerRun implements HandleListener {
     try {
       let outcome = await this.attempt(true);
       while (outcome.kind === 'failed') {
+        // Ctrl-C while a setup waited on a server: a stop, not a failure (nothing ran past the commit).
+        const stopped = this.stopRequested ? stoppedInSetup(outcome.failure) : undefined;
+        if (stopped !== undefined) {
+          this.emit({ type: 'warning', message: stopped });
+          break;
+        }
         const delayMs = this.decide(outcome.failure);
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         if (this.killed) break;

@@ -5,7 +5,7 @@ import { ActorGraph } from '../engine/actor-graph.ts';
 import type { ActorHost } from '../engine/actor-host.ts';
 import type { Channel, ChannelSource } from '../engine/channel.ts';
 import { Checkpoints } from '../engine/checkpoints.ts';
-import { describe, OperatorFailure } from '../engine/failure.ts';
+import { describe, isStopAbort, OperatorFailure, setupEndedByStop } from '../engine/failure.ts';
 import { InputActor } from '../engine/input-actor.ts';
 import { commitHorizon, InputDriver } from '../engine/input-driver.ts';
 import { isPromise } from '../engine/maybe-async.ts';
@@ -63,6 +63,9 @@ export class ContainerRuntime implements ActorHost {
   private tuples = 0;
   private failed = false;
   private killed = false;
+  /** Aborted at a stop's proposal and at kill() (ActorHost.stopSignal). */
+  private readonly stopping = new AbortController();
+  readonly stopSignal = this.stopping.signal;
   /** The main thread heard that this container leaves a window unfinished (InputDriver.abandoned). */
   private toldUnfinished = false;
   private hasInputs = false;
@@ -151,7 +154,11 @@ export class ContainerRuntime implements ActorHost {
         const r = a.setup();
         if (isPromise(r)) await r;
       } catch (e) {
-        this.fail(a.tag('setup', e));
+        // Ended by a stop: still sent as a failure, so this container runs no window (another may have
+        // opened one already), which the main thread logs as a warning and ends as a stop.
+        const stopped =
+          isStopAbort(e, this.stopSignal) && new SluiceError('SLUICE_STOPPED', setupEndedByStop(a.id, e));
+        this.fail(a.tag('setup', stopped || e));
       }
     }
     await this.loop();
@@ -172,6 +179,7 @@ export class ContainerRuntime implements ActorHost {
 
   /** A graceful stop's last window as this container sees it (its live window); opens no later one. */
   proposeStop(): number | undefined {
+    this.stopping.abort();
     if (!this.hasInputs) return undefined;
     const w = this.inputs.beginStop();
     this.finalWindow = Math.min(this.finalWindow, w);
@@ -238,6 +246,7 @@ export class ContainerRuntime implements ActorHost {
 
   kill(): void {
     this.killed = true;
+    this.stopping.abort();
     this.metrics?.stop();
     for (const t of this.openTaps.values()) t.close();
     this.waker.wake();

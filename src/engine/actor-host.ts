@@ -19,6 +19,11 @@ export interface ActorHost {
    * windows as replays).
    */
   readonly storeUntouched: boolean;
+  /**
+   * Aborted once this run is asked to stop, or killed (OperatorContext.stopSignal): a setup() that waits on
+   * something outside (a connection) gives up at once instead of holding the stop.
+   */
+  readonly stopSignal: AbortSignal;
   /** A warning for the run's log (a status event of type warning). */
   warn(message: string): void;
   /** Start time of a window, for OperatorContext.windowStartMs. */

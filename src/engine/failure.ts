@@ -73,3 +73,31 @@ export function describe(error: unknown): string {
  * stop wait for every restart the intensity allows, with its backoff. The store keeps the last commit.
  */
 export const STOPPING_REASON = 'a stop was requested (the last commit is kept: a relaunch continues from it)';
+
+/** The warning for a setup() that gave up because the run was asked to stop. */
+export function setupEndedByStop(actorId: string, e: unknown): string {
+  const cause = e instanceof OperatorFailure ? e.cause : e;
+  return `setup of ${actorId} ended by the stop (${describe(cause)}): nothing ran past the last commit`;
+}
+
+/**
+ * A setup() gave up because the run's stop signal aborted: it rejected with the signal's reason, an
+ * AbortError (fetch, timers/promises, events.once with the signal) or SLUICE_STOPPED (the Redis
+ * operators). Any other error after a stop stays a failure.
+ */
+export function isStopAbort(e: unknown, signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  const cause = e instanceof OperatorFailure ? e.cause : e;
+  if (cause === signal.reason) return true;
+  const { name, code } = (cause ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'AbortError' || code === 'ABORT_ERR' || code === 'SLUICE_STOPPED';
+}
+
+/**
+ * A container's setup ended by the stop (ContainerRuntime sends it as a failure, so that the container
+ * runs no window): the warning to log instead of a failure, or undefined for any other failure.
+ */
+export function stoppedInSetup(failure: unknown): string | undefined {
+  if (!(failure instanceof OperatorFailure) || failure.phase !== 'setup') return undefined;
+  return sluiceCodeOf(failure.cause) === 'SLUICE_STOPPED' ? describe(failure.cause) : undefined;
+}

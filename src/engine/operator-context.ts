@@ -36,6 +36,10 @@ export class MutableOperatorContext implements OperatorContext {
     this.host.wake();
   }
 
+  get stopSignal(): AbortSignal {
+    return this.host.stopSignal;
+  }
+
   /** Not part of OperatorContext: for the library's window-fenced outputs (see RuntimeContext). */
   get storeUntouched(): boolean {
     return this.host.storeUntouched;

@@ -8,7 +8,14 @@ import type { Actor, ActorSnapshot } from './actor.ts';
 import { ActorGraph } from './actor-graph.ts';
 import type { ActorHost } from './actor-host.ts';
 import { Checkpoints } from './checkpoints.ts';
-import { describe, markNotRestarted, OperatorFailure, STOPPING_REASON } from './failure.ts';
+import {
+  describe,
+  isStopAbort,
+  markNotRestarted,
+  OperatorFailure,
+  STOPPING_REASON,
+  setupEndedByStop,
+} from './failure.ts';
 import { InputActor } from './input-actor.ts';
 import { commitHorizon, InputDriver } from './input-driver.ts';
 import { isPromise } from './maybe-async.ts';
@@ -44,6 +51,9 @@ export class Runtime implements ActorHost {
   readonly metrics: RunMetrics | null;
   /** stop() came before the runtime restored its position: stop right after restoring. */
   private stopBeforeStart = false;
+  /** Aborted at stop() and kill() (ActorHost.stopSignal). */
+  private readonly stopping = new AbortController();
+  readonly stopSignal = this.stopping.signal;
   private restored = false;
   private readonly plan: PhysicalPlan;
   private readonly store: SnapshotStore;
@@ -137,7 +147,7 @@ export class Runtime implements ActorHost {
     });
     let reason: 'windows' | 'stop' | 'failure' = this.stopReason;
     try {
-      await this.setupAll(this.graph.actors);
+      await this.setupAll(this.graph.actors, { stopEndsSetup: true });
       this.metrics?.start();
       await this.loop();
       reason = this.stopReason;
@@ -164,6 +174,7 @@ export class Runtime implements ActorHost {
 
   /** Graceful stop: the open window closes, a final checkpoint is taken and committed. */
   stop(): void {
+    this.stopping.abort();
     if (!this.restored) {
       this.stopBeforeStart = true;
       return;
@@ -177,6 +188,7 @@ export class Runtime implements ActorHost {
   /** Abrupt stop, as a process kill would be: no final checkpoint, no teardown (test kit). */
   kill(): void {
     this.killed = true;
+    this.stopping.abort();
     // As with kill -9, no operator code runs after this: a continuation of an awaited endWindow or
     // window-log write would otherwise end windows, run consumers inline and apply outputs.
     for (const a of this.graph.actors) a.dispose();
@@ -445,15 +457,24 @@ export class Runtime implements ActorHost {
     this.failures.unshift(failure);
   }
 
-  /** A setup() that throws or rejects is a failure like any other: restarted within the intensity. */
-  /** Sets up each actor; a failure is recorded for the run loop. Returns whether all of them succeeded. */
-  private async setupAll(actors: readonly Actor[]): Promise<boolean> {
+  /**
+   * Sets up each actor; a setup() that throws or rejects is a failure like any other (restarted within the
+   * intensity), recorded for the run loop. Returns whether all of them succeeded. With `stopEndsSetup`
+   * (the launch's own setup) a setup ended by the stop (isStopAbort) is no failure: the run ends where it
+   * was restored, running no window (the actor is not set up), as a stop asked before start-up does.
+   */
+  private async setupAll(actors: readonly Actor[], o: { stopEndsSetup?: boolean } = {}): Promise<boolean> {
     let ok = true;
     for (const a of actors) {
       try {
         const r = a.setup();
         if (isPromise(r)) await r;
       } catch (e) {
+        if (o.stopEndsSetup && isStopAbort(e, this.stopSignal)) {
+          this.emit({ type: 'warning', message: setupEndedByStop(a.id, e) });
+          this.finalWindow = Math.min(this.finalWindow, this.doneWindow);
+          continue;
+        }
         this.fail(a.tag('setup', e));
         ok = false;
       }

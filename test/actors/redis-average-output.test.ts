@@ -180,3 +180,15 @@ test('Redis down when the output starts: setup waits for it; never there: a clea
     code: 'SLUICE_REDIS_UNAVAILABLE',
   });
 });
+
+test('a setup waiting for Redis gives up at once when the run is asked to stop (its stop signal)', async () => {
+  const nowhere = `redis://127.0.0.1:${await freePort()}/0`;
+  const stop = new AbortController();
+  const starting = startOutput({ url: nowhere, connectTimeoutMs: 60_000, onRetry: () => {} }, 1, stop.signal);
+  await new Promise((r) => setTimeout(r, 200));
+  const asked = performance.now();
+  stop.abort();
+  await expect(starting).rejects.toMatchObject({ code: 'SLUICE_STOPPED' });
+  // Not the 60 s connect timeout (a generous bound for a loaded machine, not a timing).
+  expect(performance.now() - asked).toBeLessThan(5_000);
+});

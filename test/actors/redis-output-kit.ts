@@ -31,10 +31,14 @@ export interface DrivenOutput {
   window(w: number, records: AverageRecord[]): Promise<void>;
 }
 
-export async function startOutput(props: RedisAverageOutputProps, epoch: number): Promise<DrivenOutput> {
+export async function startOutput(
+  props: RedisAverageOutputProps,
+  epoch: number,
+  stopSignal?: AbortSignal,
+): Promise<DrivenOutput> {
   const op = new RedisAverageOutput(props);
   op.state = op.initialState();
-  const ctx = context(epoch);
+  const ctx = { ...context(epoch), stopSignal };
   await op.setup(ctx);
   return {
     op,
