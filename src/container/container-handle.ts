@@ -40,10 +40,13 @@ export class ContainerHandle {
   started = false;
   lastBeat = Number.POSITIVE_INFINITY;
   /** Where the worker says which actor it is calling (DeployConfig.callSite). */
-  readonly callSite = new SharedArrayBuffer(12);
+  readonly callSite = new SharedArrayBuffer(16);
   /** The batch count last read from callSite, and when it last moved (hangReport). */
   private progressSeen = 0;
   private progressAt = Number.NEGATIVE_INFINITY;
+  /** The same for the count of tuples taken in (per 64). */
+  private consumedSeen = 0;
+  private consumedAt = Number.NEGATIVE_INFINITY;
   operators: OperatorStats[] = [];
   private events: MessagePort | undefined;
   private store: MessagePort | undefined;
@@ -118,6 +121,7 @@ export class ContainerHandle {
     ];
     Atomics.store(new Int32Array(this.callSite), 0, 0);
     this.progressAt = Number.NEGATIVE_INFINITY;
+    this.consumedAt = Number.NEGATIVE_INFINITY;
     return this.api.deploy(
       { ...config, callSite: this.callSite },
       Comlink.transfer(events.port2, transfer),
@@ -136,19 +140,28 @@ export class ContainerHandle {
 
   /**
    * Why this container counts as hung at `now`, or undefined while it is not: its heartbeat came within
-   * `limitMs`, or it is busy in one long synchronous call that still writes batches (an application
-   * window's end emitting hundreds of thousands of records), up to BUSY_CALL_LIMIT_FACTOR × `limitMs`.
-   * An endless loop writes nothing and is caught at `limitMs`; one that emits forever at the longer bound.
+   * `limitMs`; or it still takes in queued tuples (a slow operator working through a long batch); or it is
+   * busy in one long synchronous call that still writes batches (an application window's end emitting
+   * hundreds of thousands of records), up to BUSY_CALL_LIMIT_FACTOR × `limitMs`. An endless loop takes in
+   * and writes nothing and is caught at `limitMs`; one that emits forever at the longer bound.
    * Called every quarter of `limitMs`, so a moving count is seen.
    */
   hangReport(now: number, limitMs: number): string | undefined {
-    const count = Atomics.load(new Int32Array(this.callSite), 2);
+    const site = new Int32Array(this.callSite);
+    const count = Atomics.load(site, 2);
     if (count !== this.progressSeen) {
       this.progressSeen = count;
       this.progressAt = now;
     }
+    const consumed = Atomics.load(site, 3);
+    if (consumed !== this.consumedSeen) {
+      this.consumedSeen = consumed;
+      this.consumedAt = now;
+    }
     const silent = now - this.lastBeat;
     if (silent <= limitMs) return undefined;
+    // Still taking in tuples: a slow operator working through a long batch, however long that takes.
+    if (now - this.consumedAt <= limitMs) return undefined;
     const busyLimit = limitMs * BUSY_CALL_LIMIT_FACTOR;
     if (now - this.progressAt <= limitMs && silent <= busyLimit) return undefined;
     const stuck = this.callingNow();

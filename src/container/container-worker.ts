@@ -103,6 +103,7 @@ const api = {
           }
         },
         () => Atomics.add(site, 2, 1),
+        () => Atomics.add(site, 3, 1),
       );
     }
     const r = new ContainerRuntime(local, store, config, send, channelFor);

@@ -20,13 +20,28 @@ let onCall: ((owner: CallOwner | null) => void) | null = null;
 /** …and counts here what a call emits, so that a long call that makes progress is not taken for a hang. */
 let onProgress: (() => void) | null = null;
 
+/**
+ * …and counts here every 64 tuples its actors take in from a queue: a slow operator (a model call per
+ * tuple) working through one long batch is not hung. Not the tuples a fused operator gets: those come
+ * from its producer's emit, and an endless loop that emits into a fused chain must still be caught.
+ */
+let onConsumed: (() => void) | null = null;
+let consumed = 0;
+
 export function recordCalls(
   record: ((owner: CallOwner | null) => void) | null,
   progress: (() => void) | null = null,
+  consumedProgress: (() => void) | null = null,
 ): void {
   onCall = record;
   onProgress = progress;
+  onConsumed = consumedProgress;
   owners.length = 0;
+}
+
+/** A queued tuple was handed to an operator's input handler: one add per tuple, a callback per 64. */
+export function noteConsumed(): void {
+  if ((++consumed & 63) === 0 && onConsumed !== null) onConsumed();
 }
 
 /** A batch was started, or 64 more tuples emitted (ChannelWriter): never once per tuple. */

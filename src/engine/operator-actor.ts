@@ -1,6 +1,6 @@
 import type { InputPort } from '../api/ports.ts';
 import { Actor } from './actor.ts';
-import { enterCall, leaveCall } from './call-scope.ts';
+import { enterCall, leaveCall, noteConsumed } from './call-scope.ts';
 import type { Channel } from './channel.ts';
 import { Inlet } from './inlet.ts';
 import { isPromise } from './maybe-async.ts';
@@ -128,7 +128,10 @@ export class OperatorActor extends Actor {
     const to = several ? Math.min(tuples.length, from + this.quota) : tuples.length;
     const h = inlet.handler;
     try {
-      for (let k = from; k < to; k++) h(tuples[k]);
+      for (let k = from; k < to; k++) {
+        h(tuples[k]);
+        noteConsumed();
+      }
     } catch (e) {
       throw this.tag('tuple', e);
     }

@@ -230,6 +230,31 @@ test.each([
   120_000,
 );
 
+test('a slow operator working through a long batch (3 ms a tuple, 1.5 s a batch) is not hung: no restart', async () => {
+  const dir = scratch();
+  process.env.BUSY_OUT = join(dir, 'out');
+  process.env.BUSY_PER_TUPLE_MS = '3';
+  process.env.BUSY_PER_WINDOW = '500';
+  const failures: string[] = [];
+  const run = await launch(busyApp, {
+    containers: 2,
+    module: new URL('./apps/busy.ts', import.meta.url),
+    store: join(dir, 'store'),
+    windows: 2,
+    virtualTime: true,
+    // Each batch takes 1.5 s with no heartbeat (and, before tuples taken in counted, was replaced).
+    heartbeatTimeoutMs: 1000,
+  });
+  run.on('status', (e) => {
+    if (e.type === 'failure') failures.push(e.error.message);
+  });
+  await run.done;
+  expect(failures).toEqual([]);
+  expect(run.stats().restarts).toBe(0);
+  const files = readWindowFiles(join(dir, 'out'));
+  expect([1, 2].map((w) => files.get(`window-00000000${w}.jsonl`)?.trim())).toEqual(['500', '500']);
+}, 60_000);
+
 test('a killed container is replaced alone with those downstream of it; live upstream containers replay into it', async () => {
   const CHAIN = new URL('./apps/chain.ts', import.meta.url);
   const ref = scratch();
