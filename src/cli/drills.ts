@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from 'commander';
+import { PassThroughUnifier } from '../api/unifier.ts';
 import type { LaunchOptions } from '../engine/launch-options.ts';
 import type { PhysicalPlan } from '../plan/physical-plan.ts';
 import { containerAppModule, firedFaults, writeConfig } from '../testkit/cross-thread.ts';
@@ -79,6 +80,13 @@ export function actorDrills(
     if (actor === undefined) {
       throw new CliError(
         `--fault ${describeDrill(d)}: no actor "${d.actor}" in the plan (actors: ${[...byId.keys()].join(', ')}; see sluice plan)`,
+      );
+    }
+    // A worker wraps the application's own classes (testkit/cross-thread.ts): the runtime's pass-through
+    // unifier is not one of them, so such a drill would never go off there.
+    if (appFile !== undefined && actor.kind === 'unifier' && actor.cls === PassThroughUnifier) {
+      throw new CliError(
+        `--fault ${describeDrill(d)}: ${d.actor} is a default (pass-through) unifier, which runs no code of the application's and cannot be drilled on containers: drill one of the partitions it merges, or run it with --containers 0`,
       );
     }
     // The drill throws in beginWindow, which such an actor only gets where an application window opens.

@@ -274,6 +274,23 @@ describe('sluice run --fault', { timeout: 60_000 }, () => {
     expect(actorDrills([parseDrill('actor:sums@4'), parseDrill('actor:source@5')], plan)).toBeDefined();
   });
 
+  it('refuses on containers a drill of a default unifier (no application code runs there to fail), not in one thread', () => {
+    const plan = planPhysical(
+      application('unified', (dag) => {
+        const source = dag.add('source', SequenceSource, { tuplesPerWindow: 3 }, { partitions: 2 });
+        const sink = dag.add('files', FileSink<number>, { dir: 'unused' });
+        dag.stream('numbers', source.out, sink.in);
+      }).dag(),
+    );
+    const drill = parseDrill('actor:numbers:unifier@3');
+    expect(() => actorDrills([drill], plan, join(tmp.dir, 'drill.ts'))).toThrow(
+      /--fault actor:numbers:unifier@3: numbers:unifier is a default \(pass-through\) unifier, .* run it with --containers 0/,
+    );
+    const inThread = actorDrills([drill], plan);
+    expect(inThread).toBeDefined();
+    inThread?.close();
+  });
+
   it('refuses a malformed drill with the usual usage line', async () => {
     const r = await sluice(['run', 'drill.ts', '--containers', '0', '--fault', 'actor:double'], tmp.dir);
     expect(r.code).toBe(2);
