@@ -53,6 +53,7 @@ const BAD_INPUT = new Set([
   'SLUICE_REDIS_CONFIG',
   'SLUICE_ALERT_CONFIG',
   'SLUICE_MACHINE_DATA_CONFIG',
+  'SLUICE_APP_DIFFERS',
 ]);
 
 export function explain(error: unknown): Explained {

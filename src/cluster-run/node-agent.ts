@@ -7,6 +7,7 @@ import type { ClusterFrame } from '../cluster/frames.ts';
 import type { PeerConnection } from '../cluster/peer-connection.ts';
 import { ClusterServer } from '../cluster/server.ts';
 import { ContainerHandle, type HandleListener, type ReusableWorker } from '../container/container-handle.ts';
+import { ApplicationDiffersError } from '../container/errors.ts';
 import type { PortsOf } from '../container/links.ts';
 import type { ContainerEvent, MainNotice } from '../container/protocol.ts';
 import { SpareWorkers } from '../container/spare-workers.ts';
@@ -428,8 +429,10 @@ export class ClusterNode {
     const planned = await Promise.all(fresh.map((h) => h.api.actorIds()));
     for (const [i, ids] of planned.entries()) {
       if (ids.join(',') !== req.expected)
-        throw new Error(
-          `node ${this.nodeId}: container ${fresh[i]!.container} planned the application differently`,
+        throw new ApplicationDiffersError(
+          `node ${this.nodeId}'s container ${fresh[i]!.container}`,
+          req.expected.split(','),
+          ids,
         );
     }
     const ports = await this.#connect(req, hosted);

@@ -17,7 +17,7 @@ import { recoverySet } from '../plan/recovery-set.ts';
 import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { ContainerHandle, type HandleListener } from './container-handle.ts';
 import { ContainerMetrics } from './container-metrics.ts';
-import { ContainerFailure } from './errors.ts';
+import { ApplicationDiffersError, ContainerFailure } from './errors.ts';
 import { failureEvent, operatorFailure } from './failures.ts';
 import { type CrossLink, connect, crossLinks, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig } from './protocol.ts';
@@ -411,7 +411,7 @@ export class ContainerRun implements HandleListener {
     const expected = this.plan.actors.map((a) => `${a.id}@${containerOf(a)}`).join(',');
     for (const [i, ids] of planned.entries()) {
       if (ids.join(',') !== expected)
-        throw new Error(`internal: container ${handles[i]!.container} planned the application differently`);
+        throw new ApplicationDiffersError(`container ${handles[i]!.container}`, expected.split(','), ids);
     }
   }
 

@@ -42,3 +42,24 @@ export class ContainerOptionError extends SluiceError {
     super('SLUICE_INVALID_OPTION', message);
   }
 }
+
+/**
+ * The application module built another DAG in a worker than in the main thread (a DAG read from
+ * applicationArgs(), which are empty in a worker; from the clock, a random number): the user's to fix.
+ */
+export class ApplicationDiffersError extends SluiceError {
+  constructor(where: string, expected: readonly string[], got: readonly string[]) {
+    const only = (a: readonly string[], b: readonly string[]) => {
+      const other = new Set(b);
+      const left = a.filter((x) => !other.has(x));
+      return left.length === 0
+        ? 'none'
+        : left.slice(0, 6).join(', ') + (left.length > 6 ? `, and ${left.length - 6} more` : '');
+    };
+    super(
+      'SLUICE_APP_DIFFERS',
+      `the application module builds another DAG in ${where} than in the main thread (actor@container in the main thread's plan only: ${only(expected, got)}; in ${where}'s only: ${only(got, expected)}): ` +
+        'it must build the same DAG wherever it loads; applicationArgs() is empty in a worker-thread container, so pass flags through process.env',
+    );
+  }
+}

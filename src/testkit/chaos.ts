@@ -82,6 +82,12 @@ export async function chaos(app: Application, options: ChaosOptions = {}): Promi
   const checkpointWindowCount = options.checkpointWindowCount ?? 2;
   const base = { windows, checkpointWindowCount, debug: options.debug };
   const containers = options.containers ?? 1;
+  // A usage error, thrown: as a verdict it would read as a failed run (and be shrunk to "not deterministic").
+  if (containers > 1 && options.module === undefined)
+    throw new SluiceError(
+      'SLUICE_INVALID_OPTION',
+      'chaos: containers needs module, the application module (each container loads it)',
+    );
   const onContainers = containers > 1 ? { containers, module: options.module } : {};
   const uncut = await runWithFaults(app, { windows, checkpointWindowCount });
   if (uncut.error) {

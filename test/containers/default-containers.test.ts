@@ -79,3 +79,24 @@ describe('the default container count', () => {
     expect(store.data.locked).toBe(false);
   });
 });
+
+describe('an application module that builds another DAG in a worker', () => {
+  it("is refused before anything runs, as the user's error, naming the actors that differ", async () => {
+    // The app given to launch is not what the module's default export (what workers load) builds.
+    const other = application('counted', (dag) => {
+      const numbers = dag.add('extra', SequenceSource, { tuplesPerWindow: 1 });
+      const print = dag.add('print', ConsoleSink<number>, { prefix: 'x ' });
+      dag.stream('x', numbers.out, print.in);
+    });
+    const run = launch(other, {
+      containers: 2,
+      module: new URL('./apps/counted.ts', import.meta.url),
+      store: new MemorySnapshotStore(),
+      windows: 1,
+    });
+    await expect(run.then((r) => r.done)).rejects.toMatchObject({
+      code: 'SLUICE_APP_DIFFERS',
+      message: expect.stringMatching(/in the main thread's plan only: .*extra@/),
+    });
+  }, 60_000);
+});

@@ -124,3 +124,10 @@ test('chaos gives a verdict for an application that fails without faults, and na
     /smallest fault schedule: no faults\n {2}no fault was needed: runs without faults differ, so the application is not deterministic/,
   );
 });
+
+test('chaos on containers without the application module is a usage error, thrown, not a failed verdict', async () => {
+  await expect(chaos(sums(KeyedSum), { runs: 1, seed: 1, containers: 2 })).rejects.toMatchObject({
+    code: 'SLUICE_INVALID_OPTION',
+    message: expect.stringContaining('containers needs module'),
+  });
+});
