@@ -3,9 +3,18 @@
  * command's module is imported when it runs (so --help does not load ws, the engine or LevelDB).
  */
 import type { Command } from 'commander';
+import { MIN_HEARTBEAT_TIMEOUT_MS } from '../container/supervision.ts';
 import type { NodeCommandOptions, SupervisorCommandOptions } from './cluster-command.ts';
 import type { LaunchCommandOptions } from './launch-command.ts';
-import { clusterUrls, hostName, nodeId, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
+import {
+  clusterUrls,
+  hostName,
+  integerAtLeast,
+  nodeId,
+  nonNegativeInteger,
+  positiveInteger,
+  windowMs,
+} from './options.ts';
 
 const SECRET_HELP = 'file holding the cluster secret (default: SLUICE_SECRET; none: loopback only)';
 
@@ -78,8 +87,8 @@ Without a secret it listens on loopback only. Prints "sluice supervisor listenin
     )
     .option(
       '--heartbeat-timeout <ms>',
-      'a container silent this long (a synchronous endless loop) is replaced (default 10000)',
-      positiveInteger,
+      `a container silent this long (a synchronous endless loop) is replaced (default 10000, at least ${MIN_HEARTBEAT_TIMEOUT_MS})`,
+      integerAtLeast(MIN_HEARTBEAT_TIMEOUT_MS),
     )
     .option(
       '--spares <n>',

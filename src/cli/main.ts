@@ -7,12 +7,13 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { setApplicationArgs } from '../api/application-args.ts';
+import { MIN_HEARTBEAT_TIMEOUT_MS } from '../container/supervision.ts';
 import { MAX_SAMPLE } from '../metrics/taps.ts';
 import type { ChaosCommandOptions } from './chaos-command.ts';
 import { addClusterCommands } from './cluster-program.ts';
 import { collectDrill } from './drills.ts';
-import { EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
-import { integerUpTo, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
+import { CliError, EXIT_OK, EXIT_USAGE, errorLine, explain } from './errors.ts';
+import { integerAtLeast, integerUpTo, nonNegativeInteger, positiveInteger, windowMs } from './options.ts';
 import type { RunCommandOptions } from './run-command.ts';
 import { indent } from './stack.ts';
 import type { TapCommandOptions } from './tap-command.ts';
@@ -43,7 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const { message, exitCode: code, stack } = explain(e);
     if (outcome.json) {
-      writeJsonExit(50, code, (e as { code?: unknown })?.code, message);
+      // A CliError is a usage error of the command line's own finding (a drill naming no actor): SLUICE_USAGE.
+      const errorCode =
+        e instanceof CliError && code === EXIT_USAGE ? 'SLUICE_USAGE' : (e as { code?: unknown })?.code;
+      writeJsonExit(50, code, errorCode, message);
       return code;
     }
     process.stderr.write(errorLine(message));
@@ -126,8 +130,8 @@ APP is a .ts or .js module whose default export is an application (a .ts one nee
     )
     .option(
       '--heartbeat-timeout <ms>',
-      'with --containers: a container silent this long (an operator stuck in synchronous code) is replaced (default 10000)',
-      positiveInteger,
+      `with --containers: a container silent this long (an operator stuck in synchronous code) is replaced (default 10000, at least ${MIN_HEARTBEAT_TIMEOUT_MS})`,
+      integerAtLeast(MIN_HEARTBEAT_TIMEOUT_MS),
     )
     .option(
       '--lifecycle-timeout <ms>',

@@ -51,6 +51,17 @@ export function integerUpTo(most: number): (value: string) => number {
   };
 }
 
+/** An integer ≥ `least` (`--heartbeat-timeout`, which a launch refuses below MIN_HEARTBEAT_TIMEOUT_MS). */
+export function integerAtLeast(least: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < least) {
+      throw new InvalidArgumentError(`expected an integer ≥ ${least}.`);
+    }
+    return n;
+  };
+}
+
 /** An integer ≥ 0 (`--checkpoint-every`, where 0 turns checkpoints off; `--seed`). */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);

@@ -8,6 +8,12 @@ import type { ContainerFailure } from './errors.ts';
  */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
+/**
+ * The shortest heartbeat limit a container run takes: workers beat every sixth of it but at least 20 ms
+ * apart, so a shorter one could only report false hangs.
+ */
+export const MIN_HEARTBEAT_TIMEOUT_MS = 200;
+
 export type ContainerDecision =
   /** Restart every container from the committed checkpoint after `delayMs`. */
   | { action: 'restart'; delayMs: number; attempt: number }

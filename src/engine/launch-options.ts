@@ -70,7 +70,7 @@ export interface LaunchOptions extends ApplicationAttributes {
   /**
    * Drills (containers only). FOR `--fault container:N@W` AND THE TEST KIT: `{ kind: 'container',
    * container: N, window: W }` hard-kills container N's worker (worker.terminate(), as a crash would) once
-   * it reaches window W; it fires once per run (not again after the replacement). The container supervisor
+   * it has finished window W, while it works on the next; it fires once per run (not again after the replacement). The container supervisor
    * replaces it and the output stays as an undisturbed run's.
    */
   faults?: readonly ContainerFault[];

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type { Application } from '../api/application.ts';
+import { MIN_HEARTBEAT_TIMEOUT_MS } from '../container/supervision.ts';
 import { SluiceError } from '../core/errors.ts';
 import { raiseHeapTrimThreshold } from '../core/heap-trim.ts';
 import { DEFAULT_CHECKPOINT_WINDOW_COUNT, DEFAULT_STREAMING_WINDOW_MS } from '../dag/attributes.ts';
@@ -134,8 +135,7 @@ function openableStore(store: LaunchOptions['store'], name: string): SnapshotSto
   return new LevelSnapshotStore(resolve(store ?? defaultStoreDir(name)));
 }
 
-/** The shortest heartbeat limit a container run takes (see invalidLaunchOption). */
-export const MIN_HEARTBEAT_TIMEOUT_MS = 200;
+export { MIN_HEARTBEAT_TIMEOUT_MS };
 
 function bad(what: string, v: unknown): InvalidOptionError {
   const got = typeof v === 'string' ? JSON.stringify(v) : String(v);

@@ -126,6 +126,18 @@ describe('sluice run', { timeout: 15_000 }, () => {
         msg: expect.stringMatching(/--window-ms/),
       }),
     ]);
+    // So is one the command finds itself, once the application is planned (a drill naming no actor).
+    const drill = await sluice(
+      ['run', 'plain.js', '--json', '--containers', '0', '--fault', 'actor:zz@2'],
+      tmp.dir,
+    );
+    expect(drill.code).toBe(2);
+    expect(jsonLines(drill.stderr).at(-1)).toMatchObject({
+      event: 'exit',
+      exitCode: 2,
+      code: 'SLUICE_USAGE',
+      msg: expect.stringMatching(/no actor "zz"/),
+    });
   });
 
   it('stops gracefully on SIGINT with a final checkpoint and exits 0', async () => {
@@ -283,6 +295,10 @@ export default application('replanned', (dag) => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('--heartbeat-timeout has no effect: every actor runs in this thread');
+    // Below the least a launch takes, refused as the flag's own error, with that least.
+    const short = await sluice([...helloIn(join(tmp.dir, 'heartbeat')), '--heartbeat-timeout', '100']);
+    expect(short.code).toBe(2);
+    expect(errorLines(short.stderr).at(-1)).toContain("argument '100' is invalid. expected an integer ≥ 200.");
   });
 
   it('--lifecycle-timeout fails an operator whose endWindow never settles after that long, and the run recovers', async () => {
