@@ -32,6 +32,7 @@ export type { ClusterClient, ClusterClientOptions } from './cluster-run/cluster-
 export type { ClusterNode, NodeOptions } from './cluster-run/node-agent.ts';
 export type { AppSummary, ClusterStatus, LaunchRequest } from './cluster-run/supervisor-protocol.ts';
 export { defaultContainers } from './container/default-containers.ts';
+export { ApplicationDiffersError, ContainerFailure, ContainerOptionError } from './container/errors.ts';
 export { SluiceError } from './core/errors.ts';
 export { hashKey, partitionOf } from './core/hash.ts';
 // Redis URL helpers, for operators that talk to Redis (sluice/actors' Redis inputs and outputs use them).
