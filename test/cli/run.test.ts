@@ -298,7 +298,9 @@ export default application('replanned', (dag) => {
     // Below the least a launch takes, refused as the flag's own error, with that least.
     const short = await sluice([...helloIn(join(tmp.dir, 'heartbeat')), '--heartbeat-timeout', '100']);
     expect(short.code).toBe(2);
-    expect(errorLines(short.stderr).at(-1)).toContain("argument '100' is invalid. expected an integer ≥ 200.");
+    expect(errorLines(short.stderr).at(-1)).toContain(
+      "argument '100' is invalid. expected an integer ≥ 200.",
+    );
   });
 
   it('--lifecycle-timeout fails an operator whose endWindow never settles after that long, and the run recovers', async () => {
