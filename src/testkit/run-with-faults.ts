@@ -86,6 +86,7 @@ export interface TestRunResult {
  * same (in-memory) store when a relaunch fault kills it, and records every sink's per-window output.
  */
 export async function runWithFaults(app: Application, options: TestRunOptions): Promise<TestRunResult> {
+  for (const f of options.faults ?? []) checkFault(f);
   const data = emptyMemoryStoreData();
   const injector = new FaultInjector(options.faults ?? []);
   const recorder = new OutputRecorder(!options.debug?.skipDedupe);
@@ -273,5 +274,40 @@ class FaultyStore extends MemorySnapshotStore {
     const written = super.saveSnapshot(actorId, window, state);
     if (!this.injector.takeCorruption(actorId, window)) return written;
     return written.then(() => this.corrupt(actorId, window));
+  }
+}
+
+const FAULT_KINDS = new Set([
+  'throw',
+  'relaunch',
+  'store',
+  'corrupt',
+  'cut',
+  'container-kill',
+  'container-hang',
+]);
+
+/**
+ * A fault this kit would never fire is refused, not ignored: an unknown kind (`{ kind: 'container' }` is
+ * launch()'s drill, here 'container-kill'), or a container fault at no window a run has.
+ */
+function checkFault(f: Fault): void {
+  const kind = (f as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !FAULT_KINDS.has(kind))
+    throw new SluiceError(
+      'SLUICE_INVALID_OPTION',
+      `runWithFaults: unknown fault kind ${JSON.stringify(kind)} (one of ${[...FAULT_KINDS].join(', ')}; a container kill is 'container-kill' here)`,
+    );
+  if (f.kind === 'container-kill' || f.kind === 'container-hang') {
+    if (
+      !Number.isSafeInteger(f.container) ||
+      f.container < 0 ||
+      !Number.isSafeInteger(f.window) ||
+      f.window < 1
+    )
+      throw new SluiceError(
+        'SLUICE_INVALID_OPTION',
+        `runWithFaults: ${f.kind} needs a container number ≥ 0 and a window ≥ 1 (windows start at 1), got ${JSON.stringify(f)}`,
+      );
   }
 }

@@ -131,3 +131,19 @@ test('chaos on containers without the application module is a usage error, throw
     message: expect.stringContaining('containers needs module'),
   });
 });
+
+test('runWithFaults refuses a fault it would never fire: an unknown kind, a container fault at window 0', async () => {
+  const app = sums(KeyedSum);
+  await expect(
+    runWithFaults(app, { windows: 2, faults: [{ kind: 'container', container: 1, window: 2 } as never] }),
+  ).rejects.toMatchObject({
+    code: 'SLUICE_INVALID_OPTION',
+    message: expect.stringContaining("'container-kill' here"),
+  });
+  await expect(
+    runWithFaults(app, { windows: 2, faults: [{ kind: 'container-kill', container: 1, window: 0 }] }),
+  ).rejects.toMatchObject({
+    code: 'SLUICE_INVALID_OPTION',
+    message: expect.stringContaining('a window ≥ 1'),
+  });
+});
