@@ -65,7 +65,7 @@ export class ContainerRuntime implements ActorHost {
   private killed = false;
   /** Aborted at a stop's proposal and at kill() (ActorHost.stopSignal). */
   private readonly stopping = new AbortController();
-  readonly stopSignal = this.stopping.signal;
+  readonly stopSignal: AbortSignal = this.stopping.signal;
   /** The main thread heard that this container leaves a window unfinished (InputDriver.abandoned). */
   private toldUnfinished = false;
   private hasInputs = false;

@@ -53,7 +53,7 @@ export class Runtime implements ActorHost {
   private stopBeforeStart = false;
   /** Aborted at stop() and kill() (ActorHost.stopSignal). */
   private readonly stopping = new AbortController();
-  readonly stopSignal = this.stopping.signal;
+  readonly stopSignal: AbortSignal = this.stopping.signal;
   private restored = false;
   private readonly plan: PhysicalPlan;
   private readonly store: SnapshotStore;
