@@ -68,10 +68,15 @@ export async function runCommand(appPath: string, options: RunCommandOptions): P
   // Ctrl-C is heard from the start: while the application loads and launches (seconds on containers), a
   // stop asked for is carried out once the run exists, after its first window, never a silent exit.
   const stop: StopRequest = { run: undefined, asked: false };
-  const removeSignalHandlers = handleStopSignals(() => {
-    stop.asked = true;
-    stop.run?.stop().catch(() => {}); // a failure surfaces through run.done
-  }, log);
+  const removeSignalHandlers = handleStopSignals(
+    () => {
+      stop.asked = true;
+      stop.run?.stop().catch(() => {}); // a failure surfaces through run.done
+    },
+    log,
+    undefined,
+    options.json,
+  );
   try {
     return await runUntilDone(appPath, options, log, stop);
   } finally {

@@ -14,11 +14,14 @@ export function handleStopSignals(
   stop: () => void,
   log: Logger,
   exit: (code: number) => void = (code) => process.exit(code),
+  /** `--json`: the last line is always `exit`, this one too. */
+  json = false,
 ): () => void {
   let stopping = false;
   const onSignal = (signal: StopSignal) => {
     if (stopping) {
       log.warn({ event: 'interrupted', signal }, `${signal} again: exiting without a final checkpoint`);
+      if (json) log.info({ event: 'exit', exitCode: EXIT_CODES[signal] }, `exit ${EXIT_CODES[signal]}`);
       exit(EXIT_CODES[signal]);
       return;
     }

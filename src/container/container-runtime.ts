@@ -157,7 +157,8 @@ export class ContainerRuntime implements ActorHost {
         // Ended by a stop: still sent as a failure, so this container runs no window (another may have
         // opened one already), which the main thread logs as a warning and ends as a stop.
         const stopped =
-          isStopAbort(e, this.stopSignal) && new SluiceError('SLUICE_STOPPED', setupEndedByStop(a.id, e));
+          isStopAbort(e, this.stopSignal) &&
+          new SluiceError('SLUICE_STOPPED', setupEndedByStop(a.id, e, true));
         this.fail(a.tag('setup', stopped || e));
       }
     }

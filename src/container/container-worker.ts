@@ -103,7 +103,7 @@ const api = {
           }
         },
         () => Atomics.add(site, 2, 1),
-        () => Atomics.add(site, 3, 1),
+        site.subarray(3, 4),
       );
     }
     const r = new ContainerRuntime(local, store, config, send, channelFor);

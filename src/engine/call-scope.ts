@@ -21,27 +21,29 @@ let onCall: ((owner: CallOwner | null) => void) | null = null;
 let onProgress: (() => void) | null = null;
 
 /**
- * …and counts here every 64 tuples its actors take in from a queue: a slow operator (a model call per
- * tuple) working through one long batch is not hung. Not the tuples a fused operator gets: those come
- * from its producer's emit, and an endless loop that emits into a fused chain must still be caught.
+ * …and counts in slot 0 of this shared array every tuple its actors take in from a queue: a slow operator
+ * (a model call per tuple, however long, up to the heartbeat limit) working through one long batch is not
+ * hung. Every tuple, not every 64th: at 64 a tuple of more than a 64th of the limit looked hung. A plain
+ * store, not an atomic add: the main thread only asks whether it moved. Not the tuples a fused operator
+ * gets: those come from its producer's emit, and an endless loop emitting into a fused chain must still
+ * be caught.
  */
-let onConsumed: (() => void) | null = null;
-let consumed = 0;
+let consumedCount: Int32Array | null = null;
 
 export function recordCalls(
   record: ((owner: CallOwner | null) => void) | null,
   progress: (() => void) | null = null,
-  consumedProgress: (() => void) | null = null,
+  consumed: Int32Array | null = null,
 ): void {
   onCall = record;
   onProgress = progress;
-  onConsumed = consumedProgress;
+  consumedCount = consumed;
   owners.length = 0;
 }
 
-/** A queued tuple was handed to an operator's input handler: one add per tuple, a callback per 64. */
+/** A queued tuple was handed to an operator's input handler (one add, where a recorder listens). */
 export function noteConsumed(): void {
-  if ((++consumed & 63) === 0 && onConsumed !== null) onConsumed();
+  if (consumedCount !== null) consumedCount[0]!++;
 }
 
 /** A batch was started, or 64 more tuples emitted (ChannelWriter): never once per tuple. */

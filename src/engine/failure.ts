@@ -75,9 +75,11 @@ export function describe(error: unknown): string {
 export const STOPPING_REASON = 'a stop was requested (the last commit is kept: a relaunch continues from it)';
 
 /** The warning for a setup() that gave up because the run was asked to stop. */
-export function setupEndedByStop(actorId: string, e: unknown): string {
+export function setupEndedByStop(actorId: string, e: unknown, onContainers = false): string {
   const cause = e instanceof OperatorFailure ? e.cause : e;
-  return `setup of ${actorId} ended by the stop (${describe(cause)}): nothing ran past the last commit`;
+  // On containers the others did not wait for this setup: what they ran is past the commit, not kept.
+  const others = onContainers ? ' (windows other containers ran meanwhile are replayed then)' : '';
+  return `setup of ${actorId} ended by the stop (${describe(cause)}): the run ends at its last commit, where the next launch goes on${others}`;
 }
 
 /**

@@ -146,6 +146,9 @@ export class Runtime implements ActorHost {
       restoredWindow: restored,
     });
     let reason: 'windows' | 'stop' | 'failure' = this.stopReason;
+    // A running application keeps the process up: a setup() awaiting nothing of Node's own (only the stop
+    // signal, an emitter nothing drives yet) would otherwise let it exit mid-run with an unsettled await.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
     try {
       await this.setupAll(this.graph.actors, { stopEndsSetup: true });
       this.metrics?.start();
@@ -155,6 +158,7 @@ export class Runtime implements ActorHost {
       reason = 'failure';
       throw e;
     } finally {
+      clearInterval(keepAlive);
       this.metrics?.stop();
       this.checkpoints.closeWindowLog();
       if (!this.killed) await this.teardownAll();
