@@ -152,6 +152,49 @@ describe('sluice run', { timeout: 15_000 }, () => {
     expect(errorLines(r.stderr)).toEqual([]);
   });
 
+  it('stays up while a setup awaits only the stop signal, and a SIGINT ends it as a stop (exit 0)', async () => {
+    // Nothing of Node's own is pending in this setup: the run itself must keep the process alive.
+    await tmp.write(
+      'waits.mjs',
+      `import { application, InputOperator, Operator } from 'sluice';
+class Numbers extends InputOperator {
+  out = this.output();
+  initialState() { return { n: 0 }; }
+  emitTuples() { this.out.emit(this.state.n++); }
+}
+class Waits extends Operator {
+  in = this.input(() => {});
+  setup(ctx) {
+    return new Promise((_, reject) => ctx.stopSignal.addEventListener('abort', () => reject(ctx.stopSignal.reason)));
+  }
+}
+export default application('waits', (dag) => {
+  const numbers = dag.add('numbers', Numbers);
+  const waits = dag.add('waits', Waits);
+  dag.stream('numbers', numbers.out, waits.in);
+});
+`,
+    );
+    const p = startSluice(
+      ['run', 'waits.mjs', '--containers', '0', '--store', join(tmp.dir, 'waits-store'), '--json'],
+      tmp.dir,
+    );
+    await p.waitFor('stderr', /"event":"started"/);
+    await new Promise((r) => setTimeout(r, 1500)); // it exited after ~1 s with code 13 before
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(0);
+    const entries = jsonLines(r.stderr);
+    expect(entries.find((e) => e.event === 'warning')?.msg).toContain('setup of waits ended by the stop');
+    expect(entries.find((e) => e.event === 'stopped')).toMatchObject({
+      reason: 'stop',
+      window: 0,
+      committed: 0,
+    });
+    expect(entries.at(-1)).toMatchObject({ event: 'exit', exitCode: 0 });
+  });
+
   it('hears a SIGINT while the application is still loading: the run stops after its first window, exit 0', async () => {
     await tmp.write(
       'late.ts',
