@@ -101,30 +101,27 @@ export async function whenConnected(
   try {
     if (client.status === 'wait') client.connect().catch(() => {}); // errors arrive as 'error' events too
     await new Promise<void>((resolve, reject) => {
-      fail = (e) => {
+      // Whichever ends the wait (ready, a failure, the timeout, the stop) stops listening for the others.
+      const settle = (e?: Error) => {
         clearTimeout(timer);
         client.off('ready', ready);
         o.signal?.removeEventListener('abort', stopped);
-        reject(e);
+        if (e === undefined) resolve();
+        else reject(e);
       };
+      fail = settle;
+      const ready = () => settle();
       // Ctrl-C while Redis is down: no reason to wait out the connect timeout.
       const stopped = () => {
         client.disconnect();
-        fail(
+        settle(
           new SluiceError('SLUICE_STOPPED', `${o.operator}: stopped while waiting for ${redactUrl(o.url)}`),
         );
       };
       const timer = setTimeout(() => {
-        client.off('ready', ready);
-        o.signal?.removeEventListener('abort', stopped);
         client.disconnect(); // or ioredis goes on reconnecting for an instance that never started
-        reject(new RedisUnavailableError(o.operator, o.url, o.timeoutMs, last));
+        settle(new RedisUnavailableError(o.operator, o.url, o.timeoutMs, last));
       }, o.timeoutMs);
-      const ready = () => {
-        clearTimeout(timer);
-        o.signal?.removeEventListener('abort', stopped);
-        resolve();
-      };
       client.once('ready', ready);
       if (o.signal?.aborted) stopped();
       else o.signal?.addEventListener('abort', stopped, { once: true });

@@ -35,11 +35,7 @@ export function hostName(value: string): string {
 
 /** An integer ≥ 1 (`--windows`, `--runs`). */
 export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError('expected an integer ≥ 1.');
-  }
-  return n;
+  return integerAtLeast(1)(value);
 }
 
 /** An integer from 1 to `most` (`--sample`, which the console takes up to MAX_SAMPLE). */
@@ -64,11 +60,7 @@ export function integerAtLeast(least: number): (value: string) => number {
 
 /** An integer ≥ 0 (`--checkpoint-every`, where 0 turns checkpoints off; `--seed`). */
 export function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError('expected an integer ≥ 0.');
-  }
-  return n;
+  return integerAtLeast(0)(value);
 }
 
 /**

@@ -44,7 +44,7 @@ export class ContainerHandle {
   /** The batch count last read from callSite, and when it last moved (hangReport). */
   private progressSeen = 0;
   private progressAt = Number.NEGATIVE_INFINITY;
-  /** The same for the count of tuples taken in (per 64). */
+  /** The same for the count of tuples taken in from queues (call-scope.ts, noteConsumed). */
   private consumedSeen = 0;
   private consumedAt = Number.NEGATIVE_INFINITY;
   operators: OperatorStats[] = [];
