@@ -4,7 +4,7 @@ import { ContainerFailure } from '../container/errors.ts';
 import { failureEvent, operatorFailure } from '../container/failures.ts';
 import { crossLinks } from '../container/links.ts';
 import type { ContainerEvent, DeployConfig, MainNotice } from '../container/protocol.ts';
-import { countRestored, replacementSet } from '../container/replacement.ts';
+import { countRestored, countStoredCheckpoints, replacementSet } from '../container/replacement.ts';
 import { type ContainerSupervision, restartOrThrow } from '../container/supervision.ts';
 import { TupleTally } from '../container/tuple-tally.ts';
 import { describe, type OperatorFailure, stoppedInSetup } from '../engine/failure.ts';
@@ -207,6 +207,10 @@ export class ClusterRun {
       throw e;
     } finally {
       await this.terminateAll();
+      if (reason === 'failure' && !this.killed) {
+        const ids = this.plan.actors.map((a) => a.id);
+        await countStoredCheckpoints(this.store, this.commits, ids).catch(() => {});
+      }
       const left = reason === 'stop' ? this.unfinished.window : undefined;
       const warning = reason === 'stop' ? this.unfinished.warning() : undefined;
       if (!this.killed && warning) this.emit({ type: 'warning', message: warning });

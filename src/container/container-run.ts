@@ -21,7 +21,7 @@ import { ApplicationDiffersError, ContainerFailure } from './errors.ts';
 import { failureEvent, operatorFailure } from './failures.ts';
 import { type CrossLink, connect, crossLinks, type PortsOf } from './links.ts';
 import type { ContainerEvent, DeployConfig } from './protocol.ts';
-import { countRestored, replacementSet } from './replacement.ts';
+import { countRestored, countStoredCheckpoints, replacementSet } from './replacement.ts';
 import { SpareWorkers } from './spare-workers.ts';
 import { type ContainerSupervision, restartOrThrow } from './supervision.ts';
 import { TupleTally } from './tuple-tally.ts';
@@ -180,6 +180,7 @@ export class ContainerRun implements HandleListener {
       clearTimeout(this.fillLater);
       this.metrics?.stop();
       await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
+      if (reason === 'failure' && !this.killed && this.announced) await this.countStoredCheckpoints();
       if (!this.killed && this.announced) {
         const left = reason === 'stop' ? this.unfinished.window : undefined;
         const warning = reason === 'stop' ? this.unfinished.warning() : undefined;
@@ -380,6 +381,12 @@ export class ContainerRun implements HandleListener {
     this.emit({ type: 'recovered', ...lists, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
+  }
+
+  /** See countStoredCheckpoints; a store that fails now leaves the commit as heard (the failure says why). */
+  private async countStoredCheckpoints(): Promise<void> {
+    const ids = this.plan.actors.map((a) => a.id);
+    await countStoredCheckpoints(this.store, this.commits, ids).catch(() => {});
   }
 
   /** The replaced actors were restored at `r`: their snapshots of `r` count for the commit (countRestored). */

@@ -1,4 +1,6 @@
+import { commonSnapshotWindows } from '../engine/restore.ts';
 import type { Supervision } from '../engine/supervision.ts';
+import type { SnapshotStore } from '../storage/snapshot-store.ts';
 import { type CrossLink, downstreamClosure } from './links.ts';
 
 /** What a partial restart needs to know of a running container. */
@@ -31,4 +33,18 @@ export function countRestored(commits: Supervision, ids: readonly string[], r: n
   let committed: number | undefined;
   for (const id of ids) committed = commits.checkpointed(id, r) ?? committed;
   return committed;
+}
+
+/**
+ * At the end of a failed run: snapshots that reached the store after their container's death was decided
+ * (the `checkpointed` notice lost with it, or ignored from a container being replaced) count for the
+ * commit too, so that the run reports the window a relaunch goes on from, as the store says.
+ */
+export async function countStoredCheckpoints(
+  store: SnapshotStore,
+  commits: Supervision,
+  ids: readonly string[],
+): Promise<void> {
+  const r = Math.max(0, ...(await commonSnapshotWindows(store, ids)));
+  if (r > commits.committedWindow) countRestored(commits, ids, r);
 }

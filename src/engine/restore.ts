@@ -84,12 +84,8 @@ export async function newestValidCheckpoint(
   below = Number.POSITIVE_INFINITY,
 ): Promise<{ window: number; snapshots: Map<string, ActorSnapshot>; warnings: string[] }> {
   const warnings: string[] = [];
-  let common: number[] | undefined;
-  for (const id of ids) {
-    const windows = await store.snapshotWindows(id);
-    common = common === undefined ? windows : common.filter((w) => windows.includes(w));
-  }
-  for (const w of (common ?? []).filter((x) => x < below).sort((a, b) => b - a)) {
+  const common = await commonSnapshotWindows(store, ids);
+  for (const w of common.filter((x) => x < below).sort((a, b) => b - a)) {
     try {
       return { window: w, snapshots: await loadSnapshots(store, ids, w), warnings };
     } catch (e) {
@@ -98,6 +94,14 @@ export async function newestValidCheckpoint(
     }
   }
   return { window: 0, snapshots: new Map(), warnings };
+}
+
+/** The windows that every one of `ids` has a snapshot of in the store (unordered, unvalidated). */
+export async function commonSnapshotWindows(store: SnapshotStore, ids: readonly string[]): Promise<number[]> {
+  const windows = await Promise.all(ids.map((id) => store.snapshotWindows(id)));
+  let common: number[] | undefined;
+  for (const ws of windows) common = common === undefined ? ws : common.filter((w) => ws.includes(w));
+  return common ?? [];
 }
 
 /** Every actor's snapshot of window w (none at w = 0: the actors start from initialState()). */
