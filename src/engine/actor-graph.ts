@@ -15,6 +15,13 @@ import { WindowEnds } from './window-ends.ts';
  * actors (fresh instances from their classes) and rewires them to the same channels, whose logs hold
  * what must be replayed.
  */
+/**
+ * How long one actor's turn in a scheduling pass may last (past its first message): an actor with slow
+ * tuples must not keep the inputs beside it in its thread from emitting, or a merge in another container
+ * waits for them (two keyed partitions would take turns instead of running side by side).
+ */
+const STEP_MS = 1;
+
 export class ActorGraph {
   readonly channels = new Map<number, Channel>();
   /** Fused channels' links, kept across recoveries so that emit stays one function (see FusedLink). */
@@ -211,7 +218,7 @@ export class ActorGraph {
     for (let i = actors.length - 1; i >= 0; i--) {
       const a = actors[i]!;
       if (a.hasPendingHooks) a.runHooks();
-      if (a.ready && a.step(budget) > 0) progressed = true;
+      if (a.ready && a.step(budget, performance.now() + STEP_MS) > 0) progressed = true;
     }
     return progressed;
   }

@@ -12,6 +12,9 @@ import { BEGIN, DATA, END, type Message } from './messages.ts';
  */
 export const MERGE_CHUNK = 1024;
 
+/** A step looks at the clock after every this many tuples of a batch (a power of two: a cheap test). */
+const TIME_CHECK = 8;
+
 /**
  * An actor fed by channels (its mailbox) or, when fused, called directly by its upstream.
  * With several inputs it ends window w only after every input ended it; an input that has ended w
@@ -74,20 +77,23 @@ export class OperatorActor extends Actor {
     return this.crowdedInlet() >= 0;
   }
 
-  /** Handles up to `budget` messages (or chunks of one); returns how many. Throws OperatorFailure. */
-  step(budget: number): number {
+  /**
+   * Handles up to `budget` messages (or chunks of one), and none more once the clock passes `until`;
+   * returns how many. Throws OperatorFailure.
+   */
+  step(budget: number, until = Number.POSITIVE_INFINITY): number {
     let done = 0;
     enterCall(this);
     try {
-      while (done < budget && !this.busy && this.gateOpen()) {
+      while (done < budget && !this.busy && this.gateOpen() && (done === 0 || performance.now() < until)) {
         const inlet = this.inlets[this.turn];
         if (inlet === undefined) break;
-        if (inlet.inBatch) this.handOver(inlet);
+        if (inlet.inBatch) this.handOver(inlet, until);
         else {
           const m = inlet.takeHeld() ?? (inlet.readable ? this.read(inlet) : undefined);
           if (m === undefined) {
             if (!this.readAhead()) break;
-          } else if (m !== null) this.accept(inlet, m);
+          } else if (m !== null) this.accept(inlet, m, until);
         }
         done++;
       }
@@ -108,10 +114,10 @@ export class OperatorActor extends Actor {
   }
 
   /** A message of the input whose turn it is, in merge order. */
-  private accept(inlet: Inlet, m: Message): void {
+  private accept(inlet: Inlet, m: Message, until: number): void {
     if (m.kind === DATA) {
       inlet.startBatch(m.tuples);
-      this.handOver(inlet);
+      this.handOver(inlet, until);
     } else if (m.kind === BEGIN) {
       this.onBegin(m.window);
     } else {
@@ -120,17 +126,23 @@ export class OperatorActor extends Actor {
     }
   }
 
-  /** Hands the operator the input's batch, or the part of it that its turn still allows. */
-  private handOver(inlet: Inlet): void {
+  /**
+   * Hands the operator the input's batch, or the part of it that its turn still allows, or what it takes
+   * until the clock passes `until` (looked at every TIME_CHECK tuples: a batch of slow tuples must not
+   * hold the thread for seconds). Where it stops does not change the merge order, counted in tuples.
+   */
+  private handOver(inlet: Inlet, until: number): void {
     const tuples = inlet.tuples;
     const from = inlet.pos;
     const several = this.inlets.length > 1;
-    const to = several ? Math.min(tuples.length, from + this.quota) : tuples.length;
+    const end = several ? Math.min(tuples.length, from + this.quota) : tuples.length;
     const h = inlet.handler;
+    let to = from;
     try {
-      for (let k = from; k < to; k++) {
-        h(tuples[k]);
+      while (to < end) {
+        h(tuples[to++]);
         noteConsumed();
+        if (to % TIME_CHECK === 0 && performance.now() >= until) break;
       }
     } catch (e) {
       throw this.tag('tuple', e);
