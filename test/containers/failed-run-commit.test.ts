@@ -31,8 +31,8 @@ test('a run that fails for good during a recovery reports the commit its store h
     virtualTime: true,
     restart: RestartStrategy.restart().withLimit(1, 60_000),
     faults: [
-      { kind: 'container', container: 1, window: 2 },
-      { kind: 'container', container: 0, window: 4 },
+      { kind: 'container', container: 1, window: 6 },
+      { kind: 'container', container: 0, window: 8 },
     ],
   });
   let stopped: { committed: number; reason: string } | undefined;
