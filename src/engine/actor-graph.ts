@@ -11,17 +11,17 @@ import { ChannelWriter, type Outlet } from './outlets.ts';
 import { WindowEnds } from './window-ends.ts';
 
 /**
- * The live actors of a plan and the channels between them. Channels outlive actors: a recovery replaces
- * actors (fresh instances from their classes) and rewires them to the same channels, whose logs hold
- * what must be replayed.
- */
-/**
  * How long one actor's turn in a scheduling pass may last (past its first message): an actor with slow
  * tuples must not keep the inputs beside it in its thread from emitting, or a merge in another container
  * waits for them (two keyed partitions would take turns instead of running side by side).
  */
 const STEP_MS = 1;
 
+/**
+ * The live actors of a plan and the channels between them. Channels outlive actors: a recovery replaces
+ * actors (fresh instances from their classes) and rewires them to the same channels, whose logs hold
+ * what must be replayed.
+ */
 export class ActorGraph {
   readonly channels = new Map<number, Channel>();
   /** Fused channels' links, kept across recoveries so that emit stays one function (see FusedLink). */
