@@ -185,6 +185,10 @@ export class InputDriver {
       this.abandoned ??= this.liveWindow;
       return false;
     }
+    // On the real clock a stop does not wait out a never-pausing operator's 64 calls past the time: under
+    // backpressure each call waits for room, and a slow consumer made that minutes (probe AH). Virtual
+    // time keeps its cut, so that a stopped run's windows are an undisturbed one's.
+    if (this.stopAt !== undefined && !this.generator.virtual && this.generator.timeUp(now)) return true;
     return this.generator.finished(a, this.liveWindow, now);
   }
 
