@@ -75,16 +75,20 @@ describe('taps', () => {
       const samples: TapSample[] = [];
       const tap = taps.openChannels('readings.out', [0], sample, (s) => samples.push(s));
       const started = Date.now();
+      let last = started;
       while (Date.now() - started < 2100) {
+        last = Date.now();
         channel.tap!([{ i: 1 }, { i: 2 }, { i: 3 }], 3);
         await new Promise((r) => setTimeout(r, 20));
       }
       await new Promise((r) => setTimeout(r, 250));
       tap.close();
       const taken = samples.reduce((n, s) => n + s.tuples.length, 0);
-      // 2.1 s touch three calendar seconds at most, each giving `sample`.
+      // Each calendar second the batches touched gives `sample` at most: three for 2.1 s, one more when a
+      // loaded machine's timer came back late (CI once: 4 with a sample of 1).
+      const seconds = Math.floor(last / 1000) - Math.floor(started / 1000) + 1;
       expect(taken).toBeGreaterThanOrEqual(sample);
-      expect(taken).toBeLessThanOrEqual(3 * sample);
+      expect(taken).toBeLessThanOrEqual(seconds * sample);
     }
   });
 
