@@ -180,7 +180,10 @@ export class ContainerRun implements HandleListener {
       clearTimeout(this.fillLater);
       this.metrics?.stop();
       await Promise.all([this.terminateAll(true), this.spares.close(), ...this.exiting]);
-      if (reason === 'failure' && !this.killed && this.announced) await this.countStoredCheckpoints();
+      if (reason === 'failure' && !this.killed && this.announced) {
+        const ids = this.plan.actors.map((a) => a.id);
+        await countStoredCheckpoints(this.store, this.commits, ids).catch(() => {});
+      }
       if (!this.killed && this.announced) {
         const left = reason === 'stop' ? this.unfinished.window : undefined;
         const warning = reason === 'stop' ? this.unfinished.warning() : undefined;
@@ -381,12 +384,6 @@ export class ContainerRun implements HandleListener {
     this.emit({ type: 'recovered', ...lists, window: r, ms: performance.now() - started });
     if (this.stopRequested) void this.proposeStop();
     return outcome;
-  }
-
-  /** See countStoredCheckpoints; a store that fails now leaves the commit as heard (the failure says why). */
-  private async countStoredCheckpoints(): Promise<void> {
-    const ids = this.plan.actors.map((a) => a.id);
-    await countStoredCheckpoints(this.store, this.commits, ids).catch(() => {});
   }
 
   /** The replaced actors were restored at `r`: their snapshots of `r` count for the commit (countRestored). */

@@ -38,7 +38,8 @@ export function countRestored(commits: Supervision, ids: readonly string[], r: n
 /**
  * At the end of a failed run: snapshots that reached the store after their container's death was decided
  * (the `checkpointed` notice lost with it, or ignored from a container being replaced) count for the
- * commit too, so that the run reports the window a relaunch goes on from, as the store says.
+ * commit too, so that the run reports the window a relaunch goes on from, as the store says. Callers
+ * ignore its failure: a store that fails now leaves the commit as heard (the run's failure says why).
  */
 export async function countStoredCheckpoints(
   store: SnapshotStore,
