@@ -38,9 +38,11 @@ export class OperatorFailure extends SluiceError {
   ) {
     const restartable = options.restartable ?? (cause as { restartable?: unknown })?.restartable !== false;
     const code = (!restartable && sluiceCodeOf(cause)) || 'SLUICE_OPERATOR_FAILED';
-    super(code, `operator "${operator}" (${actorId}) failed ${where(window, phase)}: ${describe(cause)}`, {
-      cause,
-    });
+    // A unifier runs the user's unifier class for a partitioned operator: say so, not just the operator.
+    const who = /:unifier(?:[[#]|$)/.test(actorId)
+      ? `the unifier of operator "${operator}"`
+      : `operator "${operator}"`;
+    super(code, `${who} (${actorId}) failed ${where(window, phase)}: ${describe(cause)}`, { cause });
     this.restartable = restartable;
   }
 }

@@ -173,6 +173,41 @@ describe('operator failures', () => {
     expect(err.message).toContain(`boom (${key})`);
   });
 
+  it('a throw in a unifier names it as the unifier of its operator', async () => {
+    /** A unifier (of Fragile's partitions) that fails on its first tuple of window 2. */
+    class FragileUnifier extends Operator {
+      readonly out = this.output<number>();
+      private ctx!: OperatorContext;
+      readonly in = this.input<number>((n) => {
+        if (this.ctx.windowId === 2) throw new Error('unifier boom');
+        this.out.emit(n);
+      });
+
+      override setup(ctx: OperatorContext): void {
+        this.ctx = ctx;
+      }
+    }
+    const app = application('unifier-failure', (dag) => {
+      const src = dag.add('src', SequenceSource, { tuplesPerWindow: 20, batch: 7 }, { partitions: 2 });
+      const op = dag.add(
+        'fragile',
+        Fragile,
+        { window: -1, phase: 'tuple', mode: 'once', key: 'never' },
+        { unifier: FragileUnifier },
+      );
+      const sink = dag.add('sink', CollectSink<number>, { into: new Collected<number>() });
+      dag.stream('numbers', src.out, op.in).parallel();
+      dag.stream('sums', op.out, sink.in);
+    });
+    const { run } = await start(app, { windows: 4, restart: RestartStrategy.stop() });
+    const err = await failureOf(run.done);
+    expect(err.operator).toBe('fragile');
+    expect(err.actorId).toBe('sums:unifier');
+    expect(err.message).toMatch(
+      /^the unifier of operator "fragile" \(sums:unifier\) failed in window 2 during tuple: unifier boom/,
+    );
+  });
+
   it.each<[Phase, 'operator' | 'source']>([
     ['tuple', 'operator'],
     ['endWindow', 'operator'],
