@@ -1,7 +1,8 @@
 /**
  * One timed run of the containers bench, in a fresh process:
- * `node --expose-gc --import tsx bench/containers-run.ts JOB` prints `{ ms, cpuMs, startMs, checksum,
- * tuples, peakRssMb }` for a job `{ variant, workload }`:
+ * `node --expose-gc --import tsx bench/containers-run.ts JOB` prints a ContainersResult (`{ ms, cpuMs,
+ * startMs, checksum, tuples, peakRssMb, restarts, pageFaults, steady }`) for a job `{ variant, workload,
+ * warmupWindows }`:
  *
  * - `handLoop`: bench/machine-data-hand-loop.ts on this one thread (the baseline: one core);
  * - `p1` / `p2`: the case study (bench/containers-app.ts) with 1 or 2 partitions of its source and heavy
@@ -9,7 +10,9 @@
  *   checkpointing (every 10 windows), virtual time. Timed from the `started` event (both workers up, the
  *   application module loaded in each, actors deployed) to `run.done`; `startMs` is launch → started.
  *
- * `ms` and `cpuMs` (the process: every thread, the workers' and LevelDB's too) cover the same span.
+ * `ms` and `cpuMs` (the process: every thread, the workers' and LevelDB's too) cover the same span;
+ * `steady` the same from the end of window `warmupWindows` (the `window` status event: every actor of both
+ * containers past it; the hand loop's own loop) to the end.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,15 @@ export type ContainersVariant = 'handLoop' | 'p1' | 'p2';
 export interface ContainersJob {
   readonly variant: ContainersVariant;
   readonly workload: MdWorkload;
+  /** Windows before the `steady` span starts (0: no `steady`). */
+  readonly warmupWindows?: number;
+}
+
+/** What a span of the run cost: wall and process CPU time, and fresh pages. */
+export interface Span {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly pageFaults: number;
 }
 
 export interface ContainersResult {
@@ -37,11 +49,33 @@ export interface ContainersResult {
   readonly restarts: number;
   /** Minor page faults of the process (every thread) over the timed span: fresh memory touched. */
   readonly pageFaults: number;
+  /**
+   * The span from the end of window `warmupWindows` (every actor past it; for the hand loop, its loop) to
+   * the end: the steady state, without the first windows, in which each worker compiles the hot code.
+   */
+  readonly steady?: Span;
+}
+
+/** Marks the start of a span; `end()` measures it. */
+function spanFrom(): { end(): Span } {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const faults0 = process.resourceUsage().minorPageFault;
+  return {
+    end() {
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        ms: performance.now() - t0,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        pageFaults: process.resourceUsage().minorPageFault - faults0,
+      };
+    },
+  };
 }
 
 const APP = new URL('./containers-app.ts', import.meta.url);
 
-async function runContainers(partitions: number, w: MdWorkload): Promise<ContainersResult> {
+async function runContainers(partitions: number, w: MdWorkload, warmup: number): Promise<ContainersResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-containers-'));
   const out = join(dir, 'out');
   await import('node:fs/promises').then((fs) => fs.mkdir(out));
@@ -55,8 +89,8 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
     collectGarbage();
     const t0 = performance.now();
     let started = t0;
-    let cpu0 = process.cpuUsage();
-    let faults0 = process.resourceUsage().minorPageFault;
+    let whole = spanFrom();
+    let steady: ReturnType<typeof spanFrom> | undefined;
     const run = await launch(app, {
       containers: 2,
       module: APP,
@@ -70,49 +104,48 @@ async function runContainers(partitions: number, w: MdWorkload): Promise<Contain
     let restarts = 0;
     run.on('status', (e) => {
       if (e.type === 'restart') restarts++;
+      // 'window': every actor of every container has ended it.
+      if (e.type === 'window' && e.window === warmup) steady = spanFrom();
       if (e.type !== 'started') return;
       started = performance.now();
-      cpu0 = process.cpuUsage();
-      faults0 = process.resourceUsage().minorPageFault;
+      whole = spanFrom();
     });
     await run.done;
-    const ms = performance.now() - started;
-    const cpu = process.cpuUsage(cpu0);
-    const pageFaults = process.resourceUsage().minorPageFault - faults0;
+    const span = whole.end();
+    const steadySpan = steady?.end();
     const sum = new RecordChecksum();
     for (const f of readdirSync(out)) sum.merge(JSON.parse(readFileSync(join(out, f), 'utf8')));
     return {
-      ms,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      ...span,
       startMs: started - t0,
       checksum: sum.toString(),
       tuples: sum.tuples,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       restarts,
-      pageFaults,
+      ...(steadySpan ? { steady: steadySpan } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function runHandLoop(w: MdWorkload): ContainersResult {
+function runHandLoop(w: MdWorkload, warmup: number): ContainersResult {
   collectGarbage();
-  const cpu0 = process.cpuUsage();
-  const faults0 = process.resourceUsage().minorPageFault;
-  const t0 = performance.now();
-  const sum = runMachineDataHandLoop(w);
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
+  const whole = spanFrom();
+  let steady: ReturnType<typeof spanFrom> | undefined;
+  const sum = runMachineDataHandLoop(w, (window) => {
+    if (window === warmup) steady = spanFrom();
+  });
+  const span = whole.end();
+  const steadySpan = steady?.end();
   return {
-    ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    ...span,
     startMs: 0,
     checksum: sum.toString(),
     tuples: sum.tuples,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     restarts: 0,
-    pageFaults: process.resourceUsage().minorPageFault - faults0,
+    ...(steadySpan ? { steady: steadySpan } : {}),
   };
 }
 
@@ -120,7 +153,7 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
   const job = JSON.parse(process.argv[2] ?? '') as ContainersJob;
   const r =
     job.variant === 'handLoop'
-      ? runHandLoop(job.workload)
-      : await runContainers(job.variant === 'p2' ? 2 : 1, job.workload);
+      ? runHandLoop(job.workload, job.warmupWindows ?? 0)
+      : await runContainers(job.variant === 'p2' ? 2 : 1, job.workload, job.warmupWindows ?? 0);
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }

@@ -20,7 +20,10 @@ const RESOURCES: readonly Resource[] = ['cpu', 'ram', 'hdd'];
  * (key strings built once per key), folded into the checksum. No framework, no checkpoints, no windows
  * other than a counter.
  */
-export function runMachineDataHandLoop(w: MdWorkload): RecordChecksum {
+export function runMachineDataHandLoop(
+  w: MdWorkload,
+  windowEnded: (window: number) => void = () => {},
+): RecordChecksum {
   const into = new RecordChecksum();
   const g = new ReadingGenerator({ seed: MD_SEED });
   const check = new ReadingCheck(new DimensionSpace().ranges);
@@ -65,7 +68,10 @@ export function runMachineDataHandLoop(w: MdWorkload): RecordChecksum {
         sums[at + 3] = count + 1;
       }
     }
-    if (window % w.applicationWindowCount !== 0) continue;
+    if (window % w.applicationWindowCount !== 0) {
+      windowEnded(window);
+      continue;
+    }
     for (let t = 0; t < touchedCount; t++) {
       const key = touched[t]!;
       const at = key * 4;
@@ -96,6 +102,7 @@ export function runMachineDataHandLoop(w: MdWorkload): RecordChecksum {
       sums.fill(0, at, at + 4);
     }
     touchedCount = 0;
+    windowEnded(window);
   }
   return into;
 }
