@@ -29,17 +29,6 @@ const HOOKS = new URL(
   import.meta.url,
 );
 
-/**
- * The young generation of a container's heap (V8's default for a worker: 48 MB). Batches wait in
- * mailboxes between a producer and its consumer, so more young objects survive a scavenge than in a plain
- * loop, and V8 may then decide (allocation-site pretenuring) to allocate such objects in the old
- * generation from then on: a run 20–30 % slower with twice the fresh pages, in half or more of the runs
- * of the containers bench at 48 MB and a third at 64 MB; at 128 MB in none of 12 (bench/README.md,
- * "Young generation"; `node --no-allocation-site-pretenuring` removes it too). It costs address space,
- * and memory only as far as a container's allocation rate needs it (the bench's peak RSS did not move).
- */
-const YOUNG_GENERATION_MB = 128;
-
 export function startContainerWorker(data: Omit<ContainerWorkerData, 'tsxApi' | 'hooks' | 'entry'>): Worker {
   const workerData: ContainerWorkerData = {
     ...data,
@@ -48,11 +37,5 @@ export function startContainerWorker(data: Omit<ContainerWorkerData, 'tsxApi' | 
     hooks: HOOKS.href,
     entry: new URL(`./container-worker${ext}`, import.meta.url).href,
   };
-  return new Worker(BOOTSTRAP, {
-    eval: true,
-    workerData,
-    stderr: false,
-    stdout: false,
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-  });
+  return new Worker(BOOTSTRAP, { eval: true, workerData, stderr: false, stdout: false });
 }
