@@ -12,8 +12,16 @@ import { BEGIN, DATA, END, type Message } from './messages.ts';
  */
 export const MERGE_CHUNK = 1024;
 
-/** A step looks at the clock after every this many tuples of a batch (a power of two: a cheap test). */
+/**
+ * A step looks at the clock after the first this many tuples of a batch, then, while the tuples are fast,
+ * at doubling intervals up to MAX_TIME_CHECK: a clock read costs as much as several trivial tuples (every
+ * 8 tuples cost a 2-stage stream of plain numbers 12–25 % of its rate), and a slow tuple must not hold the
+ * thread for long (a turn is about a millisecond, see ActorGraph.drain).
+ */
 const TIME_CHECK = 8;
+const MAX_TIME_CHECK = 1024;
+/** Tuples are fast when an interval took less than this (1/16 of a turn): the next one may be twice as long. */
+const FAST_INTERVAL_MS = 1 / 16;
 
 /**
  * An actor fed by channels (its mailbox) or, when fused, called directly by its upstream.
@@ -128,8 +136,8 @@ export class OperatorActor extends Actor {
 
   /**
    * Hands the operator the input's batch, or the part of it that its turn still allows, or what it takes
-   * until the clock passes `until` (looked at every TIME_CHECK tuples: a batch of slow tuples must not
-   * hold the thread for seconds). Where it stops does not change the merge order, counted in tuples.
+   * until the clock passes `until` (looked at after TIME_CHECK tuples, then less often while they are
+   * fast: a batch of slow tuples must not hold the thread for seconds). Where it stops does not change the merge order, counted in tuples.
    */
   private handOver(inlet: Inlet, until: number): void {
     const tuples = inlet.tuples;
@@ -138,11 +146,21 @@ export class OperatorActor extends Actor {
     const end = several ? Math.min(tuples.length, from + this.quota) : tuples.length;
     const h = inlet.handler;
     let to = from;
+    let interval = TIME_CHECK;
+    let checked = Number.NEGATIVE_INFINITY;
     try {
+      // The inner loop is the hot one: nothing in it but the handler (a clock test per tuple cost 12 %).
       while (to < end) {
-        h(tuples[to++]);
-        noteConsumed();
-        if (to % TIME_CHECK === 0 && performance.now() >= until) break;
+        const stop = Math.min(end, to + interval);
+        for (; to < stop; to++) {
+          h(tuples[to]);
+          noteConsumed();
+        }
+        if (to === end) break;
+        const now = performance.now();
+        if (now >= until) break;
+        if (now - checked < FAST_INTERVAL_MS && interval < MAX_TIME_CHECK) interval *= 2;
+        checked = now;
       }
     } catch (e) {
       throw this.tag('tuple', e);
