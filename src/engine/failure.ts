@@ -1,4 +1,5 @@
 import { SluiceError } from '../core/errors.ts';
+import { isUnifierActorId } from '../plan/physical-plan.ts';
 
 export type FailurePhase =
   /** The operator's constructor or initialState(), building an instance to restore. */
@@ -39,7 +40,7 @@ export class OperatorFailure extends SluiceError {
     const restartable = options.restartable ?? (cause as { restartable?: unknown })?.restartable !== false;
     const code = (!restartable && sluiceCodeOf(cause)) || 'SLUICE_OPERATOR_FAILED';
     // A unifier runs the user's unifier class for a partitioned operator: say so, not just the operator.
-    const who = /:unifier(?:[[#]|$)/.test(actorId)
+    const who = isUnifierActorId(actorId)
       ? `the unifier of operator "${operator}"`
       : `operator "${operator}"`;
     super(code, `${who} (${actorId}) failed ${where(window, phase)}: ${describe(cause)}`, { cause });

@@ -137,7 +137,8 @@ export class OperatorActor extends Actor {
   /**
    * Hands the operator the input's batch, or the part of it that its turn still allows, or what it takes
    * until the clock passes `until` (looked at after TIME_CHECK tuples, then less often while they are
-   * fast: a batch of slow tuples must not hold the thread for seconds). Where it stops does not change the merge order, counted in tuples.
+   * fast: a batch of slow tuples must not hold the thread for seconds). Where it stops does not change
+   * the merge order, counted in tuples.
    */
   private handOver(inlet: Inlet, until: number): void {
     const tuples = inlet.tuples;

@@ -1,6 +1,15 @@
 import type { Operator, OperatorClass } from '../api/operator.ts';
 import type { Locality } from '../dag/attributes.ts';
 
+/** A unifier's actor id is `STREAM[>TO]:unifier`, then `#j` per downstream partition, `[l.i]` per layer. */
+export const UNIFIER_ID_MARK = ':unifier';
+
+/** Whether an actor id names a unifier (the planner's ids: also for a failure rebuilt from a container's). */
+export function isUnifierActorId(id: string): boolean {
+  const at = id.lastIndexOf(UNIFIER_ID_MARK);
+  return at >= 0 && /^(?:[[#]|$)/.test(id.slice(at + UNIFIER_ID_MARK.length));
+}
+
 /** One direction of data between two actors. `fused` channels are direct calls, never queued. */
 export interface ChannelPlan {
   readonly id: number;

@@ -9,7 +9,13 @@ import {
   type LogicalStream,
 } from '../dag/logical-dag.ts';
 import { topologicalOrder } from '../dag/validate.ts';
-import type { ActorPlan, ChannelPlan, PhysicalPlan, RoutePlan } from './physical-plan.ts';
+import {
+  type ActorPlan,
+  type ChannelPlan,
+  type PhysicalPlan,
+  type RoutePlan,
+  UNIFIER_ID_MARK,
+} from './physical-plan.ts';
 import { unifierLayers } from './unifier-tree.ts';
 
 /** Turns the logical DAG into actors and channels: partitions, routes, unifier trees, fused edges. */
@@ -85,7 +91,7 @@ export function planPhysical(dag: LogicalDag): PhysicalPlan {
       for (let j = 0; j < m; j++) {
         if (n > 1 && (m === 1 || unifierClass !== undefined)) {
           const suffix = stream.to.length > 1 ? `>${down.name}` : '';
-          const baseId = `${stream.name}${suffix}:unifier${m > 1 ? `#${j}` : ''}`;
+          const baseId = `${stream.name}${suffix}${UNIFIER_ID_MARK}${m > 1 ? `#${j}` : ''}`;
           const tree = buildUnifierTree(baseId, up, unifierClass ?? PassThroughUnifier, n, stream.name);
           for (const u of tree.actors) unifiers.push(u);
           for (const [leaf, inputs] of tree.leaves) {
