@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { turnOffAllocationSitePretenuring } from '../core/pretenuring.ts';
 import type { ContainerWorkerData } from './protocol.ts';
 
 /*
@@ -30,6 +31,7 @@ const HOOKS = new URL(
 );
 
 export function startContainerWorker(data: Omit<ContainerWorkerData, 'tsxApi' | 'hooks' | 'entry'>): Worker {
+  turnOffAllocationSitePretenuring();
   const workerData: ContainerWorkerData = {
     ...data,
     // The ES module build: tsx's CommonJS one registers its hooks by a path that is wrong from here.
