@@ -6,10 +6,12 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { decodeBatch, encodeBatch } from '../src/transport/batch-codec.ts';
 
-const { role, port, batches } = workerData as {
+const { role, port, batches, markAfter } = workerData as {
   role: 'produce' | 'consume';
   port: MessagePort;
   batches: number;
+  /** Batches after which the consumer tells the parent (the start of the steady state); 0: never. */
+  markAfter: number;
 };
 
 if (role === 'produce') {
@@ -27,6 +29,7 @@ if (role === 'produce') {
 } else {
   let n = 0;
   let sum = 0;
+  let received = 0;
   port.on('message', (bytes: Uint8Array | null) => {
     if (bytes === null) {
       parentPort!.postMessage({ n, sum });
@@ -36,6 +39,7 @@ if (role === 'produce') {
     const tuples = decodeBatch(bytes) as number[];
     for (let i = 0; i < tuples.length; i++) sum += tuples[i]!;
     n += tuples.length;
+    if (++received === markAfter) parentPort!.postMessage('mark');
   });
   parentPort!.postMessage('ready');
 }

@@ -1,10 +1,12 @@
 /**
  * One timed run of the locality bench, in a fresh process:
- * `node --import tsx bench/locality-run.ts raw|thread|container|node|cpu|cpu1 WINDOWS` prints
+ * `node --import tsx bench/locality-run.ts raw|thread|container|node|cpu|cpu1 WINDOWS [WARMUP]` prints
  * `{ "ms": …, "tuples": …, "cpuMs": … }` — the wall time from the start of the first window (sluice: the
  * 'started' event, so worker start-up is not counted) to the last tuple counted (raw: the consumer's
  * report; sluice: the last window done, i.e. the sink has ended it), and the process's CPU time meanwhile;
  * sluice adds `stopMs`, from there to `run.done` (stopping the containers: not stream throughput).
+ * With WARMUP, `steady` ({ ms, cpuMs }) is the same span from the end of window WARMUP (raw: the consumer
+ * has counted WARMUP windows' tuples; sluice: the `window` event of WARMUP) to the end.
  *
  * sluice runs with its defaults: checkpoints every 10 windows (the default count) to a LevelSnapshotStore,
  * here in a fresh directory in /tmp (LOCALITY_CHECKPOINTS=0 turns them off, for experiments).
@@ -23,11 +25,36 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { LevelSnapshotStore, MemorySnapshotStore } from '../src/index.ts';
 
-const [variant = 'node', windowsText = '80'] = process.argv.slice(2);
+const [variant = 'node', windowsText = '80', warmupText = '0'] = process.argv.slice(2);
 const windows = Number(windowsText);
+const warmup = Number(warmupText);
+
+/** What a span of the run cost: wall and process CPU time. */
+interface Span {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Marks the start of a span; `end()` measures it. */
+function spanFrom(): { end(): Span } {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  return {
+    end() {
+      const cpu = process.cpuUsage(cpu0);
+      return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+    },
+  };
+}
 const APP = new URL('./locality-app.ts', import.meta.url);
 
-async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number; stopMs: number }> {
+async function runSluice(): Promise<{
+  ms: number;
+  tuples: number;
+  cpuMs: number;
+  stopMs: number;
+  steady?: Span;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-locality-'));
   process.env.LOCALITY_COUNT = join(dir, 'count');
   process.env.LOCALITY_STREAM =
@@ -50,13 +77,18 @@ async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number;
   let cpu0 = process.cpuUsage();
   let t1 = 0;
   let cpu1 = cpu0;
+  let steadyFrom: { end(): Span } | undefined;
+  let steady: Span | undefined;
   run.on('status', (e) => {
     if (e.type === 'started') {
       t0 = performance.now();
       cpu0 = process.cpuUsage();
+    } else if (e.type === 'window' && e.window === warmup && warmup > 0) {
+      steadyFrom = spanFrom();
     } else if (e.type === 'window' && e.window === windows) {
       t1 = performance.now();
       cpu1 = process.cpuUsage();
+      steady = steadyFrom?.end();
     }
   });
   await run.done;
@@ -69,7 +101,13 @@ async function runSluice(): Promise<{ ms: number; tuples: number; cpuMs: number;
     .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { n: number }).n)
     .reduce((a, b) => a + b, 0);
   rmSync(dir, { recursive: true, force: true });
-  return { ms, tuples, cpuMs: (cpu.user + cpu.system) / 1000, stopMs: end - t1 };
+  return {
+    ms,
+    tuples,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    stopMs: end - t1,
+    ...(steady ? { steady } : {}),
+  };
 }
 
 const BOOTSTRAP = `
@@ -80,7 +118,7 @@ const { workerData } = require('node:worker_threads');
 })().catch((e) => setImmediate(() => { throw e; }));
 `;
 
-async function runRaw(): Promise<{ ms: number; tuples: number; cpuMs: number }> {
+async function runRaw(): Promise<{ ms: number; tuples: number; cpuMs: number; steady?: Span }> {
   const require = createRequire(import.meta.url);
   const tsxApi = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./locality-raw-worker.ts', import.meta.url).href;
@@ -89,7 +127,7 @@ async function runRaw(): Promise<{ ms: number; tuples: number; cpuMs: number }> 
   const start = (role: string, port: MessagePort) =>
     new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { tsxApi, entry, role, port, batches },
+      workerData: { tsxApi, entry, role, port, batches, markAfter: (warmup * 65_536) / 1024 },
       transferList: [port],
     });
   const producer = start('produce', port1);
@@ -98,13 +136,20 @@ async function runRaw(): Promise<{ ms: number; tuples: number; cpuMs: number }> 
   await Promise.all([ready(producer), ready(consumer)]);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = new Promise<{ n: number }>((r) => consumer.once('message', r));
+  let steadyFrom: { end(): Span } | undefined;
+  const result = new Promise<{ n: number }>((r) =>
+    consumer.on('message', (m: { n: number } | 'mark') => {
+      if (m === 'mark') steadyFrom = spanFrom();
+      else r(m);
+    }),
+  );
   producer.postMessage('go');
   const { n } = await result;
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const steady = steadyFrom?.end();
   await Promise.all([producer.terminate(), consumer.terminate()]);
-  return { ms, tuples: n, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { ms, tuples: n, cpuMs: (cpu.user + cpu.system) / 1000, ...(steady ? { steady } : {}) };
 }
 
 const r = variant === 'raw' ? await runRaw() : await runSluice();

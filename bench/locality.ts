@@ -9,18 +9,22 @@ import { BenchError, type BenchOptions, type Section, type SectionReport } from 
 const RUNNER = fileURLToPath(new URL('./locality-run.ts', import.meta.url));
 const VARIANTS = ['raw', 'thread', 'container', 'node'] as const;
 type Variant = (typeof VARIANTS)[number] | 'cpu' | 'cpu1';
-interface Result {
+interface Span {
   ms: number;
-  tuples: number;
   cpuMs: number;
+}
+interface Result extends Span {
+  tuples: number;
   /** sluice: from the last window done to run.done (stopping the containers), not in `ms`. */
   stopMs?: number;
+  /** From the end of the warm-up windows to the end (see locality-run.ts). */
+  steady?: Span;
 }
 
-async function runChild(variant: Variant, windows: number): Promise<Result> {
+async function runChild(variant: Variant, windows: number, warmup = 0): Promise<Result> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...process.execArgv, RUNNER, variant, String(windows)],
+    [...process.execArgv, RUNNER, variant, String(windows), String(warmup)],
     {
       maxBuffer: 1 << 20,
     },
@@ -29,6 +33,8 @@ async function runChild(variant: Variant, windows: number): Promise<Result> {
   const expected = windows * TUPLES_PER_WINDOW * (variant.startsWith('cpu') ? 2 : 1);
   if (r.tuples !== expected)
     throw new BenchError(`locality ${variant}: ${r.tuples} tuples arrived of ${expected}`);
+  if (warmup > 0 && r.steady === undefined)
+    throw new BenchError(`locality ${variant}: no mark at the end of window ${warmup}`);
   return r;
 }
 
@@ -45,9 +51,12 @@ export const localitySection: Section = {
   title:
     'locality: a 2-stage stream in a thread, a container and across containers, against a bare MessagePort',
   async run(o: BenchOptions): Promise<SectionReport> {
-    // 320 windows (~0.5–1 s at 20–40 M/s): at 80 (~0.15 s for raw) the JIT's warm-up of the first windows
-    // was a large share of a run, and sluice's (more code on the path) a larger one.
-    const windows = o.quick ? 16 : 320;
+    // The steady state after WARMUP windows is the headline, the whole run below it: over the first
+    // windows each of sluice's two workers compiles its (longer) hot path and grows its buffers, which at
+    // 320 windows (~0.6 s) was a quarter of the run's CPU and is not what a stream runs at for hours
+    // (bench/README, "Locality: the steady state"). Raw's span starts at the same tuple.
+    const windows = o.quick ? 16 : 640;
+    const warmup = o.quick ? 4 : 160;
     const cpuWindows = o.quick ? 4 : 24;
     const rounds = Math.max(o.runs, o.quick ? 1 : 3);
     const load = loadavg()[0]!;
@@ -57,15 +66,19 @@ export const localitySection: Section = {
       const forward: Variant[] = [...VARIANTS, 'cpu', 'cpu1'];
       const order = i % 2 === 0 ? forward : [...forward].reverse();
       for (const v of order) {
-        const r = await runChild(v, v.startsWith('cpu') ? cpuWindows : windows);
+        const r = v.startsWith('cpu') ? await runChild(v, cpuWindows) : await runChild(v, windows, warmup);
         runs.set(v, [...(runs.get(v) ?? []), r]);
       }
     }
-    const tuples = windows * TUPLES_PER_WINDOW;
-    const rate = (r: Result) => tuples / (r.ms / 1000);
+    const wholeTuples = windows * TUPLES_PER_WINDOW;
+    const tuples = (windows - warmup) * TUPLES_PER_WINDOW;
+    const steady = (r: Result): Span => r.steady!;
+    const rate = (r: Result) => tuples / (steady(r).ms / 1000);
+    const wholeRate = (r: Result) => wholeTuples / (r.ms / 1000);
     const lines = [
-      `  ${windows} windows × ${TUPLES_PER_WINDOW.toLocaleString('en')} numbers = ${tuples.toLocaleString('en')} tuples per run, batches of 1024, virtual time`,
+      `  ${windows} windows × ${TUPLES_PER_WINDOW.toLocaleString('en')} numbers = ${wholeTuples.toLocaleString('en')} tuples per run, batches of 1024, virtual time`,
       `  sluice with its defaults: checkpoints every 10 windows to a LevelSnapshotStore (in /tmp); timed from 'started' to the last window done`,
+      `  steady state: windows ${warmup + 1}–${windows} (raw: from its consumer's ${(warmup * TUPLES_PER_WINDOW).toLocaleString('en')}th tuple); the whole run below`,
       `  ${rounds} interleaved rounds, fresh processes; medians [min–max]; load average ${load.toFixed(2)} at the start`,
     ];
     const figures: Record<string, number> = {};
@@ -85,14 +98,14 @@ export const localitySection: Section = {
     }
     // CPU time per tuple against raw's, per round: on a shared machine the steadier figure (wall time
     // includes waiting for a core; CPU time is the work each design costs).
-    const ns = (r: Result) => (r.cpuMs * 1e6) / tuples;
+    const ns = (r: Result) => (steady(r).cpuMs * 1e6) / tuples;
     const rawNs = spread(runs.get('raw')!.map(ns));
     lines.push(
       `  CPU time per tuple (process, every thread): raw ${rawNs.median.toFixed(1)} ns [${rawNs.min.toFixed(1)}–${rawNs.max.toFixed(1)}]`,
     );
     figures.locality_rawCpuNsPerTuple = Math.round(rawNs.median * 10) / 10;
     for (const v of ['container', 'node'] as const) {
-      const cpu = spread(runs.get(v)!.map((r, i) => runs.get('raw')![i]!.cpuMs / r.cpuMs));
+      const cpu = spread(runs.get(v)!.map((r, i) => steady(runs.get('raw')![i]!).cpuMs / steady(r).cpuMs));
       const own = spread(runs.get(v)!.map(ns));
       lines.push(
         `  CPU time, raw / sluice '${v}': ${cpu.median.toFixed(2)}× [${cpu.min.toFixed(2)}–${cpu.max.toFixed(2)}]   (${own.median.toFixed(1)} ns per tuple [${own.min.toFixed(1)}–${own.max.toFixed(1)}])`,
@@ -100,6 +113,15 @@ export const localitySection: Section = {
       figures[`locality_${v}CpuVsRaw`] = Math.round(cpu.median * 100) / 100;
       figures[`locality_${v}CpuNsPerTuple`] = Math.round(own.median * 10) / 10;
     }
+    const whole = (v: Variant) => spread(runs.get(v)!.map(wholeRate));
+    const wholeRatio = spread(
+      runs.get('node')!.map((r, i) => wholeRate(r) / wholeRate(runs.get('raw')![i]!)),
+    );
+    lines.push(
+      `  whole run (windows 1–${windows}): raw ${(whole('raw').median / 1e6).toFixed(2)} M/s, sluice 'node' ${(whole('node').median / 1e6).toFixed(2)} M/s, ` +
+        `${wholeRatio.median.toFixed(2)}× raw [${wholeRatio.min.toFixed(2)}–${wholeRatio.max.toFixed(2)}]`,
+    );
+    figures.locality_nodeVsRawWholeRun = Math.round(wholeRatio.median * 100) / 100;
     const stop = spread(runs.get('node')!.map((r) => r.stopMs ?? 0));
     lines.push(
       `  'node': stopping the 2 containers after the last window (not timed above) ${stop.median.toFixed(0)} ms [${stop.min.toFixed(0)}–${stop.max.toFixed(0)}]; load average ${loadavg()[0]!.toFixed(2)} at the end`,
