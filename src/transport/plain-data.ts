@@ -33,8 +33,9 @@ export interface NotPlainData {
 /**
  * What the walk notes besides data that is not plain: plain data that cbor-x encodes without complaint
  * but gives back altered, a -0 (written as the integer 0), a string, object key or Map key that is not
- * well-formed UTF-16 (a lone surrogate: CBOR text is UTF-8, so it comes back as U+FFFD), or an own key
- * `__proto__` (which cbor-x renames `__proto_`, against prototype pollution).
+ * well-formed UTF-16 (a lone surrogate: CBOR text is UTF-8, so it comes back as U+FFFD), an own key
+ * `__proto__` (which cbor-x renames `__proto_`, against prototype pollution), or a hole in an array (which
+ * comes back as an element holding undefined).
  */
 export interface CborFidelity {
   altered: boolean;
@@ -77,7 +78,10 @@ function isPlain(v: unknown, open: object[], fidelity: CborFidelity | undefined)
       plain = isPlain((o as Record<string, unknown>)[k], open, fidelity);
     }
   } else if (Array.isArray(o)) {
-    for (let i = 0; i < o.length && plain; i++) plain = isPlain(o[i], open, fidelity);
+    for (let i = 0; i < o.length && plain; i++) {
+      if (fidelity && !(i in o)) fidelity.altered = true; // a hole: cbor-x writes it as undefined
+      plain = isPlain(o[i], open, fidelity);
+    }
   } else if (o instanceof Map) {
     for (const [k, e] of o) {
       plain = isPlain(k, open, fidelity) && isPlain(e, open, fidelity);

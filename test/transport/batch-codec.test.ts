@@ -189,6 +189,22 @@ describe('encoded batches', () => {
     expect(Object.is((roundTrip(negativeZero)[1] as (typeof negativeZero)[1]).inner.n, -0)).toBe(true);
   });
 
+  it('keep the holes of a sparse array (V8 serializer: CBOR would give each back as undefined)', () => {
+    const sparse: number[] = [1, 2, 3];
+    delete sparse[1];
+    for (const tuples of [[{ id: 1, list: sparse }], [sparse, [4, 5]]]) {
+      expect(layout(tuples)).toBe(V8);
+      const back = roundTrip(tuples);
+      const list = (Array.isArray(back[0]) ? back[0] : (back[0] as { list: number[] }).list) as number[];
+      expect(list).toHaveLength(3);
+      expect(1 in list).toBe(false);
+      expect(list[2]).toBe(3);
+    }
+    // A dense array with an undefined element stays on CBOR and keeps it.
+    expect(layout([{ list: [1, undefined, 3] }])).toBe(CBOR);
+    expect(roundTrip([{ list: [1, undefined, 3] }])).toEqual([{ list: [1, undefined, 3] }]);
+  });
+
   it('fall back to CBOR when a field changes kind within a batch', () => {
     const tuples = [
       { id: 'a', n: 1 },
