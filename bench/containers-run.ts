@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMachineDataHandLoop } from './machine-data-hand-loop.ts';
 import { type MdWorkload, RecordChecksum } from './machine-data-workload.ts';
-import { collectGarbage } from './measure.ts';
+import { collectGarbage, type Span, spanFrom } from './measure.ts';
 
 export type ContainersVariant = 'handLoop' | 'p1' | 'p2';
 
@@ -28,13 +28,6 @@ export interface ContainersJob {
   readonly workload: MdWorkload;
   /** Windows before the `steady` span starts (0: no `steady`). */
   readonly warmupWindows?: number;
-}
-
-/** What a span of the run cost: wall and process CPU time, and fresh pages. */
-export interface Span {
-  readonly ms: number;
-  readonly cpuMs: number;
-  readonly pageFaults: number;
 }
 
 export interface ContainersResult {
@@ -54,23 +47,6 @@ export interface ContainersResult {
    * the end: the steady state, without the first windows, in which each worker compiles the hot code.
    */
   readonly steady?: Span;
-}
-
-/** Marks the start of a span; `end()` measures it. */
-function spanFrom(): { end(): Span } {
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const faults0 = process.resourceUsage().minorPageFault;
-  return {
-    end() {
-      const cpu = process.cpuUsage(cpu0);
-      return {
-        ms: performance.now() - t0,
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        pageFaults: process.resourceUsage().minorPageFault - faults0,
-      };
-    },
-  };
 }
 
 const APP = new URL('./containers-app.ts', import.meta.url);

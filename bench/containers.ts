@@ -1,9 +1,9 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runInChild } from './child-process.ts';
-import type { ContainersJob, ContainersResult, ContainersVariant, Span } from './containers-run.ts';
+import type { ContainersJob, ContainersResult, ContainersVariant } from './containers-run.ts';
 import { MD_DIMENSIONS, type MdWorkload, mdReadings } from './machine-data-workload.ts';
-import { formatRate, spread } from './measure.ts';
+import { formatRate, type Span, spread } from './measure.ts';
 import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
 
 const RUNNER = fileURLToPath(new URL('./containers-run.ts', import.meta.url));

@@ -24,28 +24,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { LevelSnapshotStore, MemorySnapshotStore } from '../src/index.ts';
+import { type Span, spanFrom } from './measure.ts';
 
 const [variant = 'node', windowsText = '80', warmupText = '0'] = process.argv.slice(2);
 const windows = Number(windowsText);
 const warmup = Number(warmupText);
 
-/** What a span of the run cost: wall and process CPU time. */
-interface Span {
-  ms: number;
-  cpuMs: number;
-}
-
-/** Marks the start of a span; `end()` measures it. */
-function spanFrom(): { end(): Span } {
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  return {
-    end() {
-      const cpu = process.cpuUsage(cpu0);
-      return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
-    },
-  };
-}
 const APP = new URL('./locality-app.ts', import.meta.url);
 
 async function runSluice(): Promise<{

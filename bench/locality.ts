@@ -3,17 +3,15 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TUPLES_PER_WINDOW } from './locality-app.ts';
-import { spread } from './measure.ts';
+import { type Span, spread } from './measure.ts';
 import { BenchError, type BenchOptions, type Section, type SectionReport } from './section.ts';
 
 const RUNNER = fileURLToPath(new URL('./locality-run.ts', import.meta.url));
 const VARIANTS = ['raw', 'thread', 'container', 'node'] as const;
 type Variant = (typeof VARIANTS)[number] | 'cpu' | 'cpu1';
-interface Span {
+interface Result {
   ms: number;
   cpuMs: number;
-}
-interface Result extends Span {
   tuples: number;
   /** sluice: from the last window done to run.done (stopping the containers), not in `ms`. */
   stopMs?: number;

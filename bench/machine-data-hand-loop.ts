@@ -68,40 +68,38 @@ export function runMachineDataHandLoop(
         sums[at + 3] = count + 1;
       }
     }
-    if (window % w.applicationWindowCount !== 0) {
-      windowEnded(window);
-      continue;
-    }
-    for (let t = 0; t < touchedCount; t++) {
-      const key = touched[t]!;
-      const at = key * 4;
-      const n = sums[at + 3]!;
-      const fields = space.decode(key);
-      const [day, minute] = [dayOf(time), minuteOf(time)];
-      const k = keyString(fields, day, minute);
-      const usage = {
-        cpu: round2(sums[at]! / n),
-        ram: round2(sums[at + 1]! / n),
-        hdd: round2(sums[at + 2]! / n),
-      };
-      into.addRecord({ key: k, fields, day, minute, window, ...usage, count: n });
-      for (const resource of RESOURCES) {
-        if (usage[resource] > 70) {
-          into.addAlert({
-            key: k,
-            fields: { ...fields },
-            day,
-            minute,
-            window,
-            resource,
-            usage: usage[resource],
-            threshold: 70,
-          });
+    if (window % w.applicationWindowCount === 0) {
+      for (let t = 0; t < touchedCount; t++) {
+        const key = touched[t]!;
+        const at = key * 4;
+        const n = sums[at + 3]!;
+        const fields = space.decode(key);
+        const [day, minute] = [dayOf(time), minuteOf(time)];
+        const k = keyString(fields, day, minute);
+        const usage = {
+          cpu: round2(sums[at]! / n),
+          ram: round2(sums[at + 1]! / n),
+          hdd: round2(sums[at + 2]! / n),
+        };
+        into.addRecord({ key: k, fields, day, minute, window, ...usage, count: n });
+        for (const resource of RESOURCES) {
+          if (usage[resource] > 70) {
+            into.addAlert({
+              key: k,
+              fields: { ...fields },
+              day,
+              minute,
+              window,
+              resource,
+              usage: usage[resource],
+              threshold: 70,
+            });
+          }
         }
+        sums.fill(0, at, at + 4);
       }
-      sums.fill(0, at, at + 4);
+      touchedCount = 0;
     }
-    touchedCount = 0;
     windowEnded(window);
   }
   return into;

@@ -68,3 +68,27 @@ export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) gc();
 }
+
+/** What a span of a run cost the process (every thread): wall time, CPU time, fresh pages touched. */
+export interface Span {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly pageFaults: number;
+}
+
+/** Marks the start of a span; `end()` measures it. */
+export function spanFrom(): { end(): Span } {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const faults0 = process.resourceUsage().minorPageFault;
+  return {
+    end() {
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        ms: performance.now() - t0,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        pageFaults: process.resourceUsage().minorPageFault - faults0,
+      };
+    },
+  };
+}
