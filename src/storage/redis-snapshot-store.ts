@@ -98,6 +98,17 @@ export class StoreConnectionLostError extends SluiceError {
   }
 }
 
+/**
+ * Whether a failed call failed for want of a connection. The status alone is not enough: between the
+ * server closing the socket and ioredis seeing 'close', the status is still 'ready' and a call is refused
+ * with "Stream isn't writeable" (seen on a loaded machine, right after Redis stopped).
+ */
+export function connectionGone(redis: Pick<Redis, 'status'>, err: unknown): boolean {
+  if (redis.status !== 'ready') return true;
+  const message = err instanceof Error ? err.message : '';
+  return message.startsWith("Stream isn't writeable") || message === 'Connection is closed.';
+}
+
 export type RedisSnapshotStoreOptions = {
   /** Key namespace (the hash tag); default the URL's `?name=` or "sluice". One store per name. */
   name?: string;
@@ -224,7 +235,7 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
       return answer.value;
     } catch (err) {
       // ioredis without an offline queue refuses a call at once while it reconnects: say what that means.
-      if (this.#redis !== undefined && this.#redis.status !== 'ready' && !(err instanceof SluiceError)) {
+      if (this.#redis !== undefined && !(err instanceof SluiceError) && connectionGone(this.#redis, err)) {
         throw new StoreConnectionLostError(this.location, err);
       }
       throw err;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError } from '../../src/storage/errors.ts';
-import { RedisSnapshotStore } from '../../src/storage/redis-snapshot-store.ts';
+import { connectionGone, RedisSnapshotStore } from '../../src/storage/redis-snapshot-store.ts';
 import { freshDatabase, openDatabase, type TestDatabase, testRedis } from '../setup/redis.ts';
 import { startRedisProcess } from '../setup/redis-process.ts';
 import { snapshotStoreConformance } from './snapshot-store.conformance.ts';
@@ -85,6 +85,16 @@ describe('RedisSnapshotStore', () => {
       for (const s of stores.splice(0)) await s.close().catch(() => {});
       await redis.stop();
     }
+  });
+
+  // The window the test above can land in on a loaded machine: the server has closed the socket and
+  // ioredis refuses the call before it has seen 'close', its status still 'ready'.
+  it('takes a call refused on a closing socket, while ioredis still says ready, for a lost connection', () => {
+    const closing = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    expect(connectionGone({ status: 'ready' }, closing)).toBe(true);
+    expect(connectionGone({ status: 'ready' }, new Error('Connection is closed.'))).toBe(true);
+    expect(connectionGone({ status: 'reconnecting' }, new Error('anything'))).toBe(true);
+    expect(connectionGone({ status: 'ready' }, new Error('ERR wrong number of arguments'))).toBe(false);
   });
 
   it('fences an open whose lease was taken over: its writes fail with SLUICE_STORE_LEASE_LOST and change nothing', async () => {
