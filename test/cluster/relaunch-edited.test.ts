@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { repoRoot } from '../cli/cli-process.ts';
@@ -16,9 +16,13 @@ describe('relaunching an edited application on a running cluster', { timeout: 12
     const source = await readFile(join(repoRoot, 'examples', 'running-sums', 'app.ts'), 'utf8');
     const named = (name: string) => source.replace(/application\(\s*'running-sums'/, `application('${name}'`);
     expect(named('x')).not.toBe(source);
-    // Next to the example, so that it resolves 'sluice' as the example does.
-    const module = join(repoRoot, 'examples', 'running-sums', `edited-${process.pid}.ts`);
-    onTestFinished(() => rm(module, { force: true }));
+    // Inside the repository, so that it resolves 'sluice' as the example does; in a folder of its own, since
+    // a node's build hash covers the source files beside a module: a file next to the example changed the
+    // example's hash for a cluster test running at the same time (its nodes were refused).
+    const dir = join(repoRoot, 'examples', 'running-sums', `.edited-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const module = join(dir, 'app.ts');
     await writeFile(module, named('edited-one'));
     const { cluster: c } = await fixture.start(['n1']);
     const first = await c.client.launch(module, { virtualTime: true, windows: 4 });
