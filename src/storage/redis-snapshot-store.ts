@@ -206,9 +206,13 @@ export class RedisSnapshotStore extends AbstractSnapshotStore {
     this.#redis = undefined;
     this.#lock = undefined;
     try {
-      // Without a connection the lease cannot be released: it runs out on its own (leaseMs).
-      if (redis?.status === 'ready') await lock?.release();
-      else lock?.stopRenewing();
+      // Without a connection the lease cannot be released: it runs out on its own (leaseMs). 'ready' is not
+      // proof of one (see connectionGone): a release refused for want of it is that case too.
+      if (redis?.status === 'ready') {
+        await lock?.release().catch((err: unknown) => {
+          if (!connectionGone(redis, err)) throw err;
+        });
+      } else lock?.stopRenewing();
     } finally {
       await redis?.quit().catch(() => redis.disconnect());
     }
