@@ -20,9 +20,14 @@ export type Drill =
   | { readonly kind: 'actor'; readonly actor: string; readonly window: number }
   | { readonly kind: 'container'; readonly container: number; readonly window: number };
 
-/** Commander's parser of one `--fault` value, collecting repeated flags in order. */
+/**
+ * Commander's parser of one `--fault` value, collecting repeated flags in order. A drill given twice is
+ * one drill: it names a moment (this target at this window), which happens once.
+ */
 export function collectDrill(value: string, previous: readonly Drill[] = []): Drill[] {
-  return [...previous, parseDrill(value)];
+  const drill = parseDrill(value);
+  const same = previous.some((d) => describeDrill(d) === describeDrill(drill));
+  return same ? [...previous] : [...previous, drill];
 }
 
 export function parseDrill(value: string): Drill {

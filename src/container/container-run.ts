@@ -398,6 +398,9 @@ export class ContainerRun implements HandleListener {
     h.started = true;
     void h.api.start();
     this.metrics?.started(h.container);
+    // A drill that went off on a container being replaced anyway waits for its replacement: one restored
+    // at or past the drill's window (at the run's last window, say) reports no such progress, so it is due now.
+    this.fireFaults(h);
   }
 
   /**

@@ -51,6 +51,14 @@ describe('--fault drills: parsing', () => {
     ]);
   });
 
+  it('keeps one of a drill given twice: it names one moment', () => {
+    const twice = collectDrill('container:1@4', collectDrill('container:1@4', collectDrill('actor:a@1')));
+    expect(twice).toEqual([
+      { kind: 'actor', actor: 'a', window: 1 },
+      { kind: 'container', container: 1, window: 4 },
+    ]);
+  });
+
   it.each([
     'actor:x',
     'actor:@3',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
+import { ContainerFailure } from '../../src/container/errors.ts';
 import { launch } from '../../src/index.ts';
 import { LevelSnapshotStore } from '../../src/storage/level-snapshot-store.ts';
 import { readWindowFiles, scratchDirs } from '../recovery/fixtures.ts';
@@ -64,4 +65,33 @@ test('a container restored past the done window (a snapshot of an earlier life) 
     const name = [...expected.keys()].find((f) => Number.parseInt(f, 10) === w)!;
     expect(written.get(name), `window ${w}`).toBe(expected.get(name));
   }
+}, 120_000);
+
+test('a drill due on a container whose replacement restored at the last window fires on that replacement', async () => {
+  // The run's last window is the stale snapshot's: the replacement reports no progress after its restore
+  // (as when a drill at the last window went off on a container a restart was already replacing, which
+  // once left `container:1@12` unfired in CI). The drill must not wait for progress that never comes.
+  const earlier = scratch();
+  await (await run(earlier, STALE)).done;
+  const dir = scratch();
+  await (await run(dir, 2)).done;
+  const from = new LevelSnapshotStore(join(earlier, 'store'));
+  const to = new LevelSnapshotStore(join(dir, 'store'));
+  await Promise.all([from.open(), to.open()]);
+  await to.saveSnapshot('files', STALE, await from.loadSnapshot('files', STALE));
+  await Promise.all([from.close(), to.close()]);
+
+  const drills: string[] = [];
+  const resumed = await run(dir, STALE, {
+    containers: 3,
+    module: CHAIN,
+    faults: [3, 4].map((window) => ({ kind: 'container' as const, container: 2, window })),
+  });
+  resumed.on('status', (e) => {
+    if (e.type === 'failure' && e.error instanceof ContainerFailure && e.error.drill)
+      drills.push(e.error.drill);
+  });
+  await resumed.done;
+  expect(drills).toEqual(['container:2@3', 'container:2@4']);
+  expect(resumed.stats().restarts).toBe(2);
 }, 120_000);
