@@ -5,18 +5,27 @@ import { namesPretenuring } from '../../src/core/pretenuring.ts';
 const MODULE = new URL('../../src/core/pretenuring.ts', import.meta.url).href;
 
 /**
- * In a fresh node: objects from one literal, all kept alive (as the last tuples of a batch are), until V8
- * decides to pretenure that literal; then whether a fresh object from it is still allocated young.
+ * In a fresh node: objects from one literal, all kept alive (as the last tuples of a batch are), made by
+ * unoptimized code (whose allocations V8 counts) until V8 decides to pretenure that literal; then whether
+ * a fresh object from the function's optimized code (which follows the decision) is still allocated young.
+ * Optimization is held off, then forced, by hand: left to itself, V8 sometimes optimized the function
+ * before its first scavenge had decided anything, and never tenured the literal (seen once in CI).
  */
 function freshObjectYoung(turnOff: boolean, nodeArgs: string[] = []): boolean {
   const script = `
     const { turnOffAllocationSitePretenuring } = await import(${JSON.stringify(MODULE)});
     if (${turnOff}) turnOffAllocationSitePretenuring();
+    const { setFlagsFromString } = await import('node:v8');
     const inYoung = new Function('o', 'return %InYoungGeneration(o)');
+    const optimize = new Function('f', 'a',
+      '%PrepareFunctionForOptimization(f); f.call(a, 0); %OptimizeFunctionOnNextCall(f); f.call(a, 1)');
     class Gen { at(i) { return { a: i, b: i * 7, c: i + 2, d: 1, e: 2, f: 3, g: 4, h: 5, k: 6, l: 7, m: 8, n: 9 }; } }
     const g = new Gen();
     const keep = [];
+    setFlagsFromString('--no-opt');
     for (let i = 0; i < 400000; i++) keep.push(g.at(i));
+    setFlagsFromString('--opt');
+    optimize(g.at, g);
     console.log(inYoung(g.at(1)) ? 'young' : 'old');`;
   const { NODE_OPTIONS: _, ...env } = process.env;
   const out = execFileSync(
