@@ -29,13 +29,10 @@ async function run(dir: string, windows: number, options: Parameters<typeof laun
   return r;
 }
 
-test('a container restored past the done window (a snapshot of an earlier life) does not stall the kept input', async () => {
-  // An undisturbed run (the reference output), and one that ends at 12 (keeping its snapshots of 12).
-  const full = scratch();
-  await (await run(full, WINDOWS)).done;
+/** A store whose actors all have window 2, and the sink also 12 (its earlier life got further). */
+async function storeWithStaleSink(): Promise<string> {
   const earlier = scratch();
   await (await run(earlier, STALE)).done;
-  // A store whose actors all have window 2, and the sink also 12 (its earlier life got further).
   const dir = scratch();
   await (await run(dir, 2)).done;
   const from = new LevelSnapshotStore(join(earlier, 'store'));
@@ -45,6 +42,14 @@ test('a container restored past the done window (a snapshot of an earlier life) 
   expect(stale).toBeDefined();
   await to.saveSnapshot('files', STALE, stale);
   await Promise.all([from.close(), to.close()]);
+  return dir;
+}
+
+test('a container restored past the done window (a snapshot of an earlier life) does not stall the kept input', async () => {
+  // An undisturbed run (the reference output).
+  const full = scratch();
+  await (await run(full, WINDOWS)).done;
+  const dir = await storeWithStaleSink();
 
   // Relaunched at 2 on 3 containers; the sink's container killed at 3 is replaced alone, restored at 12.
   const restarts: { actors: readonly string[]; window: number }[] = [];
@@ -71,16 +76,7 @@ test('a drill due on a container whose replacement restored at the last window f
   // The run's last window is the stale snapshot's: the replacement reports no progress after its restore
   // (as when a drill at the last window went off on a container a restart was already replacing, which
   // once left `container:1@12` unfired in CI). The drill must not wait for progress that never comes.
-  const earlier = scratch();
-  await (await run(earlier, STALE)).done;
-  const dir = scratch();
-  await (await run(dir, 2)).done;
-  const from = new LevelSnapshotStore(join(earlier, 'store'));
-  const to = new LevelSnapshotStore(join(dir, 'store'));
-  await Promise.all([from.open(), to.open()]);
-  await to.saveSnapshot('files', STALE, await from.loadSnapshot('files', STALE));
-  await Promise.all([from.close(), to.close()]);
-
+  const dir = await storeWithStaleSink();
   const drills: string[] = [];
   const resumed = await run(dir, STALE, {
     containers: 3,
