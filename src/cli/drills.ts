@@ -26,8 +26,8 @@ export type Drill =
  */
 export function collectDrill(value: string, previous: readonly Drill[] = []): Drill[] {
   const drill = parseDrill(value);
-  const same = previous.some((d) => describeDrill(d) === describeDrill(drill));
-  return same ? [...previous] : [...previous, drill];
+  const named = describeDrill(drill);
+  return previous.some((d) => describeDrill(d) === named) ? [...previous] : [...previous, drill];
 }
 
 export function parseDrill(value: string): Drill {
